@@ -1,0 +1,185 @@
+//! The API's one error type. Every handler returns `Result<_, ApiError>`; the body is always
+//! `{"success": false, "error": "...", "code": "...", "errors": {...}}` with the status of
+//! ARCHITECTURE.md. Internal details are logged, never sent.
+
+use std::collections::BTreeMap;
+
+use actix_web::{
+    HttpResponse, ResponseError,
+    http::{StatusCode, header},
+};
+use serde_json::json;
+
+/// Field name → what is wrong with it.
+pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ApiError {
+    #[error("{message}")]
+    Validation { message: String, errors: FieldErrors },
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    #[error("{message}")]
+    Unauthorized { code: &'static str, message: String },
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
+    #[error("{what} not found")]
+    NotFound { what: &'static str },
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String, errors: FieldErrors },
+    #[error("request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("{message}")]
+    UnsupportedMediaType { message: String },
+    #[error("{message}")]
+    Unprocessable { code: &'static str, message: String },
+    #[error("rate limit exceeded; retry in {retry_after} seconds")]
+    RateLimited { retry_after: u64 },
+    #[error("{message}")]
+    Unavailable { code: &'static str, message: String },
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl ApiError {
+    /// A 400 naming one field.
+    pub fn field(field: &str, problem: impl Into<String>) -> Self {
+        let mut errors = FieldErrors::new();
+        errors.insert(field.to_owned(), vec![problem.into()]);
+        Self::invalid(errors)
+    }
+
+    /// A 400 from collected field errors.
+    pub fn invalid(errors: FieldErrors) -> Self {
+        let message = match errors.keys().next() {
+            Some(field) if errors.len() == 1 => format!("Invalid value for `{field}`."),
+            _ => "Some fields are invalid.".to_owned(),
+        };
+        ApiError::Validation { message, errors }
+    }
+
+    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::Unauthorized { code, message: message.into() }
+    }
+
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        ApiError::Forbidden { code: "permission_denied", message: message.into() }
+    }
+
+    pub fn conflict(code: &'static str, field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let mut errors = FieldErrors::new();
+        errors.insert(field.to_owned(), vec![message.clone()]);
+        ApiError::Conflict { code, message, errors }
+    }
+
+    pub fn internal(error: impl std::fmt::Display) -> Self {
+        ApiError::Internal(error.to_string())
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Validation { .. } => "validation_error",
+            ApiError::BadRequest { code, .. }
+            | ApiError::Unauthorized { code, .. }
+            | ApiError::Forbidden { code, .. }
+            | ApiError::Conflict { code, .. }
+            | ApiError::Unprocessable { code, .. }
+            | ApiError::Unavailable { code, .. } => code,
+            ApiError::NotFound { .. } => "not_found",
+            ApiError::PayloadTooLarge { .. } => "payload_too_large",
+            ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
+            ApiError::RateLimited { .. } => "rate_limited",
+            ApiError::Internal(_) => "internal_error",
+        }
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Validation { .. } | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let status = self.status_code();
+        let message = match self {
+            ApiError::Internal(detail) => {
+                tracing::error!(detail, "internal error");
+                "Something went wrong on our side.".to_owned()
+            }
+            ApiError::NotFound { what } => format!("{} not found.", capitalize(what)),
+            other => other.to_string(),
+        };
+        let errors = match self {
+            ApiError::Validation { errors, .. } | ApiError::Conflict { errors, .. } => json!(errors),
+            _ => json!({}),
+        };
+        let mut response = HttpResponse::build(status);
+        if let ApiError::RateLimited { retry_after } = self {
+            response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+        }
+        if let ApiError::Unauthorized { .. } = self {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
+        response.json(json!({ "success": false, "error": message, "code": self.code(), "errors": errors }))
+    }
+}
+
+fn capitalize(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+impl From<shared::Error> for ApiError {
+    fn from(error: shared::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error as Db};
+        match error {
+            shared::Error::Database(Db::NotFound) => ApiError::NotFound { what: "resource" },
+            shared::Error::Database(Db::DatabaseError(DatabaseErrorKind::UniqueViolation, info)) => {
+                let field = info.constraint_name().map(constraint_field).unwrap_or("id");
+                ApiError::conflict("already_exists", field, "A record with this value already exists.")
+            }
+            shared::Error::Database(Db::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _)) => {
+                ApiError::Unprocessable {
+                    code: "still_referenced",
+                    message: "The record is still in use.".into(),
+                }
+            }
+            shared::Error::IdempotencyKeyReused => ApiError::Unprocessable {
+                code: "idempotency_key_reused",
+                message: "This Idempotency-Key was already used for a different request.".into(),
+            },
+            error if error.is_transient() => {
+                tracing::warn!(%error, "dependency unavailable");
+                ApiError::Unavailable {
+                    code: "service_unavailable",
+                    message: "A dependency is unavailable; try again shortly.".into(),
+                }
+            }
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+/// Maps a unique constraint to the field a client should fix.
+fn constraint_field(constraint: &str) -> &'static str {
+    match constraint {
+        "users_email_key" => "email",
+        "sites_account_id_slug_key" | "sectors_site_id_slug_key" => "slug",
+        "tasks_idempotency_key" => "Idempotency-Key",
+        _ => "id",
+    }
+}

@@ -1,0 +1,112 @@
+use std::{future::Future, pin::Pin};
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
+use diesel::{
+    prelude::*,
+    sql_types::{BigInt, Bool, Text, Uuid as SqlUuid},
+};
+use shared::auth::{JwtError, Role, TokenType};
+use uuid::Uuid;
+
+use crate::{error::ApiError, state::AppState};
+
+/// The authenticated caller. Built from a valid access token whose user still exists, is
+/// active, and whose login session has not been revoked; the role is read fresh from the
+/// database so a demotion takes effect at once.
+#[derive(Clone, Debug)]
+pub struct AuthUser {
+    pub user_id: i64,
+    pub account_id: i64,
+    pub role: Role,
+    pub session_id: Uuid,
+    pub email: String,
+}
+
+impl AuthUser {
+    /// 403 unless the caller's role is at least `role`.
+    pub fn require(&self, role: Role) -> Result<(), ApiError> {
+        if self.role.at_least(role) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!("This action needs the {role} role or higher.")))
+        }
+    }
+}
+
+/// The token of an `Authorization: Bearer …` header.
+pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim()).filter(|token| !token.is_empty())
+}
+
+impl FromRequest for AuthUser {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let token = bearer_token(req).map(str::to_owned);
+        Box::pin(async move {
+            let state = state.ok_or_else(|| ApiError::internal("application state missing"))?;
+            let token = token.ok_or_else(|| {
+                ApiError::unauthorized("token_missing", "Authentication credentials were not provided.")
+            })?;
+            let claims = state.jwt.verify(&token, TokenType::Access).map_err(jwt_error)?;
+            let (user_id, session_id) = (claims.user_id, claims.sid);
+            let found = state.db(move |conn| lookup(conn, user_id, session_id)).await?;
+            let Some(found) = found else {
+                return Err(ApiError::unauthorized(
+                    "user_not_found",
+                    "The user of this token no longer exists.",
+                ));
+            };
+            if !found.is_active {
+                return Err(ApiError::unauthorized("user_inactive", "This user is deactivated."));
+            }
+            if !found.session_active {
+                return Err(ApiError::unauthorized("session_revoked", "This session has been logged out."));
+            }
+            let role = found.role.parse().map_err(ApiError::internal)?;
+            Ok(AuthUser { user_id, account_id: found.account_id, role, session_id, email: found.email })
+        })
+    }
+}
+
+/// Maps token verification failures onto 401s with distinct codes.
+pub fn jwt_error(error: JwtError) -> ApiError {
+    match error {
+        JwtError::Expired => ApiError::unauthorized("token_expired", "The token has expired."),
+        JwtError::Invalid => ApiError::unauthorized("token_invalid", "The token is invalid."),
+        JwtError::WrongType { .. } => {
+            ApiError::unauthorized("token_type_invalid", "This token type cannot be used here.")
+        }
+    }
+}
+
+#[derive(QueryableByName)]
+struct Found {
+    #[diesel(sql_type = BigInt)]
+    account_id: i64,
+    #[diesel(sql_type = Text)]
+    role: String,
+    #[diesel(sql_type = Text)]
+    email: String,
+    #[diesel(sql_type = Bool)]
+    is_active: bool,
+    #[diesel(sql_type = Bool)]
+    session_active: bool,
+}
+
+fn lookup(conn: &mut PgConnection, user_id: i64, session_id: Uuid) -> shared::Result<Option<Found>> {
+    Ok(diesel::sql_query(
+        "SELECT u.account_id, u.role, u.email, u.is_active, \
+                (s.id IS NOT NULL AND s.revoked_at IS NULL) AS session_active \
+         FROM users u LEFT JOIN auth_sessions s ON s.id = $2 AND s.user_id = u.id \
+         WHERE u.id = $1",
+    )
+    .bind::<BigInt, _>(user_id)
+    .bind::<SqlUuid, _>(session_id)
+    .get_result(conn)
+    .optional()?)
+}

@@ -1,0 +1,14 @@
+//! The HTTP API: validates, authorizes, writes, enqueues and reads. Anything slow or that
+//! calls an outside service runs in a worker.
+
+pub mod error;
+pub mod events;
+pub mod extract;
+pub mod middleware;
+pub mod response;
+pub mod routes;
+pub mod startup;
+pub mod state;
+pub mod validation;
+
+pub use startup::Application;

@@ -1,0 +1,7 @@
+//! Cross-cutting HTTP behaviour: rate limits and security headers.
+
+mod rate_limit;
+mod security_headers;
+
+pub use rate_limit::{RateLimiter, rate_limit};
+pub use security_headers::security_headers;

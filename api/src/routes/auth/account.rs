@@ -1,0 +1,250 @@
+//! register, me, change-password, accept-invite.
+
+use actix_web::{HttpResponse, get, post, web};
+use diesel::prelude::*;
+use serde::Deserialize;
+use serde_json::json;
+use shared::{
+    auth::{Role, hash_password, sha256_hex, verify_password},
+    db::{
+        models::{NewUser, Site, User},
+        schema::{accounts, auth_sessions, sites, users},
+    },
+};
+
+use super::views::UserView;
+use crate::{
+    error::{ApiError, FieldErrors},
+    extract::{ApiJson, AuthUser, Validate},
+    state::AppState,
+    validation,
+};
+
+#[derive(Debug, Deserialize)]
+pub struct RegisterRequest {
+    email: String,
+    password: String,
+    password_confirm: String,
+    #[serde(default)]
+    first_name: Option<String>,
+    #[serde(default)]
+    last_name: Option<String>,
+    #[serde(default)]
+    account_name: Option<String>,
+}
+
+impl Validate for RegisterRequest {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        validation::email(&mut errors, "email", &self.email);
+        validation::password(&mut errors, "password", &self.password);
+        validation::confirmation(&mut errors, "password_confirm", &self.password_confirm, &self.password);
+        validation::optional_text(&mut errors, "first_name", self.first_name.as_deref(), 150);
+        validation::optional_text(&mut errors, "last_name", self.last_name.as_deref(), 150);
+        if let Some(name) = &self.account_name {
+            validation::text(&mut errors, "account_name", name, 200);
+        }
+        validation::finish(errors)
+    }
+}
+
+/// Creates an account and its owner.
+#[post("/register")]
+pub async fn register(
+    state: web::Data<AppState>,
+    body: ApiJson<RegisterRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let request = body.0;
+    let email = request.email.trim().to_lowercase();
+    let password = request.password;
+    let hash = web::block(move || hash_password(&password)).await.map_err(ApiError::internal)??;
+    let account_name = request
+        .account_name
+        .map(|name| name.trim().to_owned())
+        .unwrap_or_else(|| format!("{}'s account", email.split('@').next().unwrap_or("New")));
+    let new_user = NewUser {
+        account_id: 0,
+        email,
+        password_hash: Some(hash),
+        role: Role::Owner,
+        first_name: request.first_name.unwrap_or_default().trim().to_owned(),
+        last_name: request.last_name.unwrap_or_default().trim().to_owned(),
+        is_active: true,
+        invite_token_hash: None,
+        invite_expires_at: None,
+    };
+    let view = state
+        .db(move |conn| {
+            conn.transaction(|conn| {
+                let account_id: i64 = diesel::insert_into(accounts::table)
+                    .values(accounts::name.eq(account_name))
+                    .returning(accounts::id)
+                    .get_result(conn)?;
+                let user: User = diesel::insert_into(users::table)
+                    .values(NewUser { account_id, ..new_user })
+                    .returning(User::as_returning())
+                    .get_result(conn)?;
+                UserView::with_account(user, conn)
+            })
+        })
+        .await
+        .map_err(|error| match error {
+            ApiError::Conflict { .. } => {
+                ApiError::conflict("email_taken", "email", "A user with this email already exists.")
+            }
+            other => other,
+        })?;
+    Ok(HttpResponse::Created().json(json!({
+        "success": true,
+        "message": "Registration successful",
+        "user": view,
+        "data": { "user": view },
+    })))
+}
+
+/// The caller, their account and the sites they can work on.
+#[get("/me")]
+pub async fn me(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+    let (view, sites) = state
+        .db(move |conn| {
+            let user: User = users::table.find(auth.user_id).select(User::as_select()).first(conn)?;
+            let sites: Vec<Site> = sites::table
+                .filter(sites::account_id.eq(auth.account_id))
+                .order(sites::id)
+                .select(Site::as_select())
+                .load(conn)?;
+            Ok((UserView::with_account(user, conn)?, sites))
+        })
+        .await?;
+    let mut user = serde_json::to_value(&view).map_err(ApiError::internal)?;
+    user["accessible_sites"] = json!(sites
+        .iter()
+        .map(|site| json!({ "id": site.id, "name": site.name, "slug": site.slug, "is_active": site.is_active }))
+        .collect::<Vec<_>>());
+    Ok(HttpResponse::Ok().json(json!({ "success": true, "user": user, "data": { "user": user } })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct ChangePasswordRequest {
+    old_password: String,
+    new_password: String,
+    new_password_confirm: String,
+}
+
+impl Validate for ChangePasswordRequest {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        if self.old_password.is_empty() {
+            validation::push(&mut errors, "old_password", "This field may not be blank.");
+        }
+        validation::password(&mut errors, "new_password", &self.new_password);
+        validation::confirmation(
+            &mut errors,
+            "new_password_confirm",
+            &self.new_password_confirm,
+            &self.new_password,
+        );
+        validation::finish(errors)
+    }
+}
+
+/// Changes the password and logs out every other session of the user.
+#[post("/change-password")]
+pub async fn change_password(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ApiJson<ChangePasswordRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let ChangePasswordRequest { old_password, new_password, .. } = body.0;
+    let user_id = auth.user_id;
+    let current: Option<String> = state
+        .db(move |conn| Ok(users::table.find(user_id).select(users::password_hash).first(conn)?))
+        .await?;
+    let new_hash = web::block(move || {
+        let matches = current.as_deref().is_some_and(|hash| verify_password(&old_password, hash));
+        matches.then(|| hash_password(&new_password))
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .ok_or_else(|| ApiError::field("old_password", "The current password is incorrect."))??;
+    let session_id = auth.session_id;
+    state
+        .db(move |conn| {
+            conn.transaction(|conn| {
+                diesel::update(users::table.find(user_id))
+                    .set((users::password_hash.eq(new_hash), users::updated_at.eq(diesel::dsl::now)))
+                    .execute(conn)?;
+                diesel::update(
+                    auth_sessions::table
+                        .filter(auth_sessions::user_id.eq(user_id))
+                        .filter(auth_sessions::id.ne(session_id))
+                        .filter(auth_sessions::revoked_at.is_null()),
+                )
+                .set((
+                    auth_sessions::revoked_at.eq(diesel::dsl::now),
+                    auth_sessions::revoked_reason.eq("password_changed"),
+                ))
+                .execute(conn)?;
+                Ok(())
+            })
+        })
+        .await?;
+    Ok(crate::response::message("Password changed successfully"))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct AcceptInviteRequest {
+    token: String,
+    password: String,
+    password_confirm: String,
+}
+
+impl Validate for AcceptInviteRequest {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        if self.token.trim().is_empty() {
+            validation::push(&mut errors, "token", "This field may not be blank.");
+        }
+        validation::password(&mut errors, "password", &self.password);
+        validation::confirmation(&mut errors, "password_confirm", &self.password_confirm, &self.password);
+        validation::finish(errors)
+    }
+}
+
+/// An invited user chooses a password; the account becomes usable.
+#[post("/accept-invite")]
+pub async fn accept_invite(
+    state: web::Data<AppState>,
+    body: ApiJson<AcceptInviteRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let AcceptInviteRequest { token, password, .. } = body.0;
+    let token_hash = sha256_hex(token.trim());
+    let hash = web::block(move || hash_password(&password)).await.map_err(ApiError::internal)??;
+    let accepted = state
+        .db(move |conn| {
+            Ok(diesel::update(
+                users::table
+                    .filter(users::invite_token_hash.eq(token_hash))
+                    .filter(users::invite_expires_at.gt(diesel::dsl::now)),
+            )
+            .set((
+                users::password_hash.eq(Some(hash)),
+                users::is_active.eq(true),
+                users::invite_token_hash.eq(None::<String>),
+                users::invite_expires_at.eq(None::<chrono::DateTime<chrono::Utc>>),
+                users::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(User::as_returning())
+            .get_result(conn)
+            .optional()?)
+        })
+        .await?
+        .ok_or_else(|| ApiError::field("token", "This invitation is invalid or has expired."))?;
+    let view = UserView::from(accepted);
+    Ok(HttpResponse::Ok().json(json!({
+        "success": true,
+        "message": "Invitation accepted",
+        "user": view,
+        "data": { "user": view },
+    })))
+}

@@ -1,0 +1,18 @@
+//! `/api/v1/auth/`: registration, sessions and the caller's own user.
+
+mod account;
+mod session;
+pub mod tokens;
+pub mod views;
+
+use actix_web::web;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(account::register)
+        .service(session::login)
+        .service(session::rotate)
+        .service(session::logout)
+        .service(account::me)
+        .service(account::change_password)
+        .service(account::accept_invite);
+}

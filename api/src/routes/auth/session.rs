@@ -1,0 +1,192 @@
+//! login, refresh, logout.
+
+use actix_web::{HttpResponse, post, web};
+use diesel::prelude::*;
+use serde::Deserialize;
+use serde_json::json;
+use shared::{
+    auth::{TokenType, verify_password, verify_password_against_dummy},
+    db::{
+        models::{AuthSession, RefreshToken, User},
+        schema::{auth_sessions, refresh_tokens, users},
+    },
+};
+
+use super::{
+    tokens::{NewRefresh, open_session, revoke_session, sign},
+    views::UserView,
+};
+use crate::{
+    error::{ApiError, FieldErrors},
+    extract::{ApiJson, AuthUser, Validate, jwt_error},
+    state::AppState,
+    validation,
+};
+
+#[derive(Debug, Deserialize)]
+pub struct LoginRequest {
+    email: String,
+    password: String,
+}
+
+impl Validate for LoginRequest {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        if self.email.trim().is_empty() {
+            validation::push(&mut errors, "email", "This field may not be blank.");
+        }
+        if self.password.is_empty() {
+            validation::push(&mut errors, "password", "This field may not be blank.");
+        }
+        validation::finish(errors)
+    }
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::unauthorized("invalid_credentials", "Invalid email or password.")
+}
+
+/// Same answer, and about the same time, whether the email is unknown or the password wrong.
+#[post("/login")]
+pub async fn login(
+    state: web::Data<AppState>,
+    body: ApiJson<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let LoginRequest { email, password } = body.0;
+    let email = email.trim().to_lowercase();
+    let user: Option<User> = state
+        .db(move |conn| {
+            Ok(users::table
+                .filter(
+                    diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = ")
+                        .bind::<diesel::sql_types::Text, _>(email),
+                )
+                .select(User::as_select())
+                .first(conn)
+                .optional()?)
+        })
+        .await?;
+    let verified = web::block(move || match user {
+        Some(user) => {
+            let ok = user.password_hash.as_deref().is_some_and(|hash| verify_password(&password, hash));
+            (ok && user.is_active).then_some(user)
+        }
+        None => {
+            verify_password_against_dummy(&password);
+            None
+        }
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    let user = verified.ok_or_else(invalid_credentials)?;
+
+    let session_state = state.clone();
+    let (user, view, refresh) = state
+        .db(move |conn| {
+            conn.transaction(|conn| {
+                let refresh = open_session(&session_state, conn, user.id)?;
+                let user: User = diesel::update(users::table.find(user.id))
+                    .set(users::last_login_at.eq(diesel::dsl::now))
+                    .returning(User::as_returning())
+                    .get_result(conn)?;
+                let view = UserView::with_account(user.clone(), conn)?;
+                Ok((user, view, refresh))
+            })
+        })
+        .await?;
+    let tokens = sign(&state.jwt, &state, &user, &refresh)?;
+    Ok(HttpResponse::Ok().json(json!({
+        "success": true,
+        "message": "Login successful",
+        "user": view,
+        "tokens": tokens,
+        "data": { "user": view, "tokens": tokens },
+    })))
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RefreshRequest {
+    refresh: String,
+}
+
+impl Validate for RefreshRequest {}
+
+enum Rotation {
+    Rotated(User, NewRefresh),
+    Reused,
+    Revoked,
+    Unknown,
+}
+
+/// Rotates the refresh token: the presented one is spent, a new pair comes back. Presenting a
+/// spent token again revokes its whole session.
+#[post("/refresh")]
+pub async fn rotate(
+    state: web::Data<AppState>,
+    body: ApiJson<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let claims = state.jwt.verify(&body.refresh, TokenType::Refresh).map_err(jwt_error)?;
+    let rotation_state = state.clone();
+    let rotation = state
+        .db(move |conn| {
+            conn.transaction(|conn| {
+                let found: Option<(RefreshToken, AuthSession)> = refresh_tokens::table
+                    .inner_join(auth_sessions::table)
+                    .filter(refresh_tokens::id.eq(claims.jti))
+                    .filter(auth_sessions::id.eq(claims.sid))
+                    .select((RefreshToken::as_select(), AuthSession::as_select()))
+                    .for_update()
+                    .first(conn)
+                    .optional()?;
+                let Some((token, session)) = found else { return Ok(Rotation::Unknown) };
+                if session.revoked_at.is_some() {
+                    return Ok(Rotation::Revoked);
+                }
+                if token.used_at.is_some() {
+                    revoke_session(conn, session.id, "refresh_token_reused")?;
+                    return Ok(Rotation::Reused);
+                }
+                diesel::update(refresh_tokens::table.find(token.id))
+                    .set(refresh_tokens::used_at.eq(diesel::dsl::now))
+                    .execute(conn)?;
+                diesel::update(auth_sessions::table.find(session.id))
+                    .set(auth_sessions::last_used_at.eq(diesel::dsl::now))
+                    .execute(conn)?;
+                let Some(user) =
+                    users::table.find(session.user_id).select(User::as_select()).first(conn).optional()?
+                else {
+                    return Ok(Rotation::Unknown);
+                };
+                if !user.is_active {
+                    return Ok(Rotation::Revoked);
+                }
+                let next = NewRefresh::mint(&rotation_state, session.id);
+                next.store(conn)?;
+                Ok(Rotation::Rotated(user, next))
+            })
+        })
+        .await?;
+    match rotation {
+        Rotation::Rotated(user, next) => {
+            let tokens = sign(&state.jwt, &state, &user, &next)?;
+            Ok(HttpResponse::Ok()
+                .json(json!({ "success": true, "tokens": tokens, "data": { "tokens": tokens } })))
+        }
+        Rotation::Reused => Err(ApiError::unauthorized(
+            "refresh_token_reused",
+            "This refresh token was already used; the session has been revoked.",
+        )),
+        Rotation::Revoked => {
+            Err(ApiError::unauthorized("session_revoked", "This session has been logged out."))
+        }
+        Rotation::Unknown => Err(ApiError::unauthorized("token_invalid", "The token is invalid.")),
+    }
+}
+
+/// Ends the caller's session: its refresh tokens and access tokens stop working at once.
+#[post("/logout")]
+pub async fn logout(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+    let session_id = auth.session_id;
+    state.db(move |conn| revoke_session(conn, session_id, "logout")).await?;
+    Ok(crate::response::message("Logged out"))
+}

@@ -1,0 +1,36 @@
+//! Routes by module, mounted under `/api/v1`.
+
+mod auth;
+mod commands;
+mod common;
+mod sectors;
+mod sites;
+mod system;
+mod task_events;
+mod tasks;
+mod users;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::error::ApiError;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .service(
+                web::scope("/auth")
+                    .configure(auth::configure)
+                    .configure(users::configure)
+                    .configure(sites::configure)
+                    .configure(sectors::configure),
+            )
+            .service(web::scope("/system").configure(system::configure))
+            .configure(tasks::configure),
+    )
+    .default_service(web::to(not_found));
+}
+
+async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    tracing::debug!(path = req.path(), "no route");
+    Err(ApiError::NotFound { what: "resource" })
+}

@@ -1,0 +1,240 @@
+//! `/api/v1/auth/sectors/`: sectors (topics) of a site. A sector always belongs to a site of
+//! the same account; the database enforces it with a composite foreign key.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
+use diesel::prelude::*;
+use serde::Deserialize;
+use shared::{
+    auth::Role,
+    db::{models::Sector, schema::sectors},
+};
+
+use super::common::{check_page, search_term};
+use crate::{
+    error::{ApiError, FieldErrors},
+    extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
+    response::{self, PageParams},
+    state::AppState,
+    validation,
+};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(retrieve)
+        .service(update_put)
+        .service(update_patch)
+        .service(remove);
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    #[serde(flatten)]
+    page: PageParams,
+    site_id: Option<i64>,
+    is_active: Option<bool>,
+    search: Option<String>,
+}
+
+#[get("/sectors")]
+async fn list(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    query: ApiQuery<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    check_page(&query.page)?;
+    let ListQuery { page, site_id, is_active, search } = query.0;
+    let pattern = search_term(&search);
+    let (rows, count) = state
+        .db(move |conn| {
+            let filtered = || {
+                let mut q = sectors::table.filter(sectors::account_id.eq(auth.account_id)).into_boxed();
+                if let Some(site_id) = site_id {
+                    q = q.filter(sectors::site_id.eq(site_id));
+                }
+                if let Some(active) = is_active {
+                    q = q.filter(sectors::is_active.eq(active));
+                }
+                if let Some(pattern) = &pattern {
+                    q = q.filter(sectors::name.ilike(pattern.clone()));
+                }
+                q
+            };
+            let count: i64 = filtered().count().get_result(conn)?;
+            let rows: Vec<Sector> = filtered()
+                .order(sectors::id)
+                .offset(page.offset())
+                .limit(page.size())
+                .select(Sector::as_select())
+                .load(conn)?;
+            Ok((rows, count))
+        })
+        .await?;
+    Ok(response::paginated(&req, page, count, rows))
+}
+
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SectorInput {
+    site_id: Option<i64>,
+    name: Option<String>,
+    slug: Option<String>,
+    description: Option<String>,
+    is_active: Option<bool>,
+}
+
+impl Validate for SectorInput {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        if let Some(name) = &self.name {
+            validation::text(&mut errors, "name", name, 200);
+        }
+        if let Some(slug) = &self.slug {
+            validation::slug(&mut errors, "slug", slug);
+        }
+        validation::optional_text(&mut errors, "description", self.description.as_deref(), 5_000);
+        validation::finish(errors)
+    }
+}
+
+/// The site must be one of the caller's: another tenant's site is "not found" in `site_id`.
+async fn check_site(state: &AppState, auth: &AuthUser, site_id: i64) -> Result<(), ApiError> {
+    super::sites::load(state, auth.account_id, site_id)
+        .await
+        .map(|_| ())
+        .map_err(|_| ApiError::field("site_id", "Site not found."))
+}
+
+#[post("/sectors")]
+async fn create(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ApiJson<SectorInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let input = body.0;
+    let mut errors = FieldErrors::new();
+    if input.site_id.is_none() {
+        validation::push(&mut errors, "site_id", "This field is required.");
+    }
+    let name = input.name.as_deref().map(str::trim).unwrap_or_default().to_owned();
+    if name.is_empty() {
+        validation::push(&mut errors, "name", "This field is required.");
+    }
+    validation::finish(errors).map_err(ApiError::invalid)?;
+    let site_id = input.site_id.unwrap_or_default();
+    check_site(&state, &auth, site_id).await?;
+    let slug = input.slug.unwrap_or_else(|| validation::slugify(&name));
+    if slug.is_empty() {
+        return Err(ApiError::field("slug", "Could not derive a slug from the name; send one."));
+    }
+    let sector = state
+        .db(move |conn| {
+            Ok(diesel::insert_into(sectors::table)
+                .values((
+                    sectors::account_id.eq(auth.account_id),
+                    sectors::site_id.eq(site_id),
+                    sectors::name.eq(name),
+                    sectors::slug.eq(slug),
+                    sectors::description.eq(input.description.unwrap_or_default()),
+                    sectors::is_active.eq(input.is_active.unwrap_or(true)),
+                ))
+                .returning(Sector::as_returning())
+                .get_result(conn)?)
+        })
+        .await?;
+    Ok(response::created(sector))
+}
+
+#[get("/sectors/{id}")]
+async fn retrieve(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let (account_id, sector_id) = (auth.account_id, id.0);
+    let sector = state
+        .db(move |conn| {
+            Ok(sectors::table
+                .find(sector_id)
+                .filter(sectors::account_id.eq(account_id))
+                .select(Sector::as_select())
+                .first(conn)
+                .optional()?)
+        })
+        .await?
+        .ok_or(ApiError::NotFound { what: "sector" })?;
+    Ok(response::ok(sector))
+}
+
+#[put("/sectors/{id}")]
+async fn update_put(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+    body: ApiJson<SectorInput>,
+) -> Result<HttpResponse, ApiError> {
+    update(state, auth, id.0, body.0).await
+}
+
+#[patch("/sectors/{id}")]
+async fn update_patch(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+    body: ApiJson<SectorInput>,
+) -> Result<HttpResponse, ApiError> {
+    update(state, auth, id.0, body.0).await
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    sector_id: i64,
+    input: SectorInput,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    if let Some(site_id) = input.site_id {
+        check_site(&state, &auth, site_id).await?;
+    }
+    let account_id = auth.account_id;
+    let sector = state
+        .db(move |conn| {
+            Ok(diesel::update(sectors::table.find(sector_id).filter(sectors::account_id.eq(account_id)))
+                .set((
+                    input.site_id.map(|site_id| sectors::site_id.eq(site_id)),
+                    input.name.map(|name| sectors::name.eq(name.trim().to_owned())),
+                    input.slug.map(|slug| sectors::slug.eq(slug)),
+                    input.description.map(|description| sectors::description.eq(description)),
+                    input.is_active.map(|active| sectors::is_active.eq(active)),
+                    sectors::updated_at.eq(diesel::dsl::now),
+                ))
+                .returning(Sector::as_returning())
+                .get_result(conn)
+                .optional()?)
+        })
+        .await?
+        .ok_or(ApiError::NotFound { what: "sector" })?;
+    Ok(response::ok(sector))
+}
+
+#[delete("/sectors/{id}")]
+async fn remove(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let (account_id, sector_id) = (auth.account_id, id.0);
+    let deleted = state
+        .db(move |conn| {
+            Ok(diesel::delete(sectors::table.find(sector_id).filter(sectors::account_id.eq(account_id)))
+                .execute(conn)?)
+        })
+        .await?;
+    if deleted == 0 {
+        return Err(ApiError::NotFound { what: "sector" });
+    }
+    Ok(HttpResponse::NoContent().finish())
+}

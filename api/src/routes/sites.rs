@@ -1,0 +1,277 @@
+//! `/api/v1/auth/sites/`: the websites an account works on. Everyone in the account reads
+//! them; editors and above change them.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
+use diesel::prelude::*;
+use serde::Deserialize;
+use shared::{
+    auth::Role,
+    db::{
+        models::{Sector, Site},
+        schema::{sectors, sites},
+    },
+};
+
+use super::common::{check_page, search_term};
+use crate::{
+    error::{ApiError, FieldErrors},
+    extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
+    response::{self, PageParams},
+    state::AppState,
+    validation,
+};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(retrieve)
+        .service(update_put)
+        .service(update_patch)
+        .service(remove)
+        .service(site_sectors);
+}
+
+#[derive(Debug, Deserialize, Clone, Copy)]
+enum SiteOrdering {
+    #[serde(rename = "name")]
+    Name,
+    #[serde(rename = "-name")]
+    NameDesc,
+    #[serde(rename = "created_at")]
+    Created,
+    #[serde(rename = "-created_at")]
+    CreatedDesc,
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    #[serde(flatten)]
+    page: PageParams,
+    is_active: Option<bool>,
+    search: Option<String>,
+    ordering: Option<SiteOrdering>,
+}
+
+#[get("/sites")]
+async fn list(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    query: ApiQuery<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    check_page(&query.page)?;
+    let ListQuery { page, is_active, search, ordering } = query.0;
+    let pattern = search_term(&search);
+    let (rows, count) = state
+        .db(move |conn| {
+            let filtered = || {
+                let mut q = sites::table.filter(sites::account_id.eq(auth.account_id)).into_boxed();
+                if let Some(active) = is_active {
+                    q = q.filter(sites::is_active.eq(active));
+                }
+                if let Some(pattern) = &pattern {
+                    q = q.filter(sites::name.ilike(pattern.clone()).or(sites::domain.ilike(pattern.clone())));
+                }
+                q
+            };
+            let count: i64 = filtered().count().get_result(conn)?;
+            let ordered = match ordering.unwrap_or(SiteOrdering::CreatedDesc) {
+                SiteOrdering::Name => filtered().order((sites::name.asc(), sites::id)),
+                SiteOrdering::NameDesc => filtered().order((sites::name.desc(), sites::id)),
+                SiteOrdering::Created => filtered().order((sites::created_at.asc(), sites::id)),
+                SiteOrdering::CreatedDesc => filtered().order((sites::created_at.desc(), sites::id.desc())),
+            };
+            let rows: Vec<Site> =
+                ordered.offset(page.offset()).limit(page.size()).select(Site::as_select()).load(conn)?;
+            Ok((rows, count))
+        })
+        .await?;
+    Ok(response::paginated(&req, page, count, rows))
+}
+
+/// Create and update share one body; on create `name` is required.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct SiteInput {
+    name: Option<String>,
+    slug: Option<String>,
+    domain: Option<String>,
+    description: Option<String>,
+    industry: Option<String>,
+    is_active: Option<bool>,
+}
+
+impl Validate for SiteInput {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        if let Some(name) = &self.name {
+            validation::text(&mut errors, "name", name, 200);
+        }
+        if let Some(slug) = &self.slug {
+            validation::slug(&mut errors, "slug", slug);
+        }
+        validation::optional_text(&mut errors, "domain", self.domain.as_deref(), 253);
+        validation::optional_text(&mut errors, "description", self.description.as_deref(), 5_000);
+        validation::optional_text(&mut errors, "industry", self.industry.as_deref(), 200);
+        validation::finish(errors)
+    }
+}
+
+#[post("/sites")]
+async fn create(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ApiJson<SiteInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let input = body.0;
+    let name = input.name.as_deref().map(str::trim).unwrap_or_default().to_owned();
+    if name.is_empty() {
+        return Err(ApiError::field("name", "This field is required."));
+    }
+    let slug = input.slug.clone().unwrap_or_else(|| validation::slugify(&name));
+    if slug.is_empty() {
+        return Err(ApiError::field("slug", "Could not derive a slug from the name; send one."));
+    }
+    let site = state
+        .db(move |conn| {
+            Ok(diesel::insert_into(sites::table)
+                .values((
+                    sites::account_id.eq(auth.account_id),
+                    sites::name.eq(name),
+                    sites::slug.eq(slug),
+                    sites::domain.eq(input.domain.map(|d| d.trim().to_owned())),
+                    sites::description.eq(input.description.unwrap_or_default()),
+                    sites::industry.eq(input.industry),
+                    sites::is_active.eq(input.is_active.unwrap_or(true)),
+                ))
+                .returning(Site::as_returning())
+                .get_result(conn)?)
+        })
+        .await?;
+    Ok(response::created(site))
+}
+
+/// The caller's site `site_id`, or 404 (also for another tenant's site).
+pub async fn load(state: &AppState, account_id: i64, site_id: i64) -> Result<Site, ApiError> {
+    state
+        .db(move |conn| {
+            Ok(sites::table
+                .find(site_id)
+                .filter(sites::account_id.eq(account_id))
+                .select(Site::as_select())
+                .first(conn)
+                .optional()?)
+        })
+        .await?
+        .ok_or(ApiError::NotFound { what: "site" })
+}
+
+#[get("/sites/{id}")]
+async fn retrieve(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(response::ok(load(&state, auth.account_id, id.0).await?))
+}
+
+#[put("/sites/{id}")]
+async fn update_put(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+    body: ApiJson<SiteInput>,
+) -> Result<HttpResponse, ApiError> {
+    update(state, auth, id.0, body.0).await
+}
+
+#[patch("/sites/{id}")]
+async fn update_patch(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+    body: ApiJson<SiteInput>,
+) -> Result<HttpResponse, ApiError> {
+    update(state, auth, id.0, body.0).await
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    site_id: i64,
+    input: SiteInput,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let account_id = auth.account_id;
+    let site = state
+        .db(move |conn| {
+            Ok(diesel::update(sites::table.find(site_id).filter(sites::account_id.eq(account_id)))
+                .set((
+                    input.name.map(|name| sites::name.eq(name.trim().to_owned())),
+                    input.slug.map(|slug| sites::slug.eq(slug)),
+                    input.domain.map(|domain| sites::domain.eq(Some(domain.trim().to_owned()))),
+                    input.description.map(|description| sites::description.eq(description)),
+                    input.industry.map(|industry| sites::industry.eq(Some(industry))),
+                    input.is_active.map(|active| sites::is_active.eq(active)),
+                    sites::updated_at.eq(diesel::dsl::now),
+                ))
+                .returning(Site::as_returning())
+                .get_result(conn)
+                .optional()?)
+        })
+        .await?
+        .ok_or(ApiError::NotFound { what: "site" })?;
+    Ok(response::ok(site))
+}
+
+#[delete("/sites/{id}")]
+async fn remove(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let (account_id, site_id) = (auth.account_id, id.0);
+    let deleted = state
+        .db(move |conn| {
+            Ok(diesel::delete(sites::table.find(site_id).filter(sites::account_id.eq(account_id)))
+                .execute(conn)?)
+        })
+        .await?;
+    if deleted == 0 {
+        return Err(ApiError::NotFound { what: "site" });
+    }
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[get("/sites/{id}/sectors")]
+async fn site_sectors(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+    req: HttpRequest,
+    query: ApiQuery<PageParams>,
+) -> Result<HttpResponse, ApiError> {
+    check_page(&query)?;
+    let site = load(&state, auth.account_id, id.0).await?;
+    let page = query.0;
+    let (rows, count) = state
+        .db(move |conn| {
+            let scoped = || {
+                sectors::table
+                    .filter(sectors::account_id.eq(site.account_id))
+                    .filter(sectors::site_id.eq(site.id))
+            };
+            let count: i64 = scoped().count().get_result(conn)?;
+            let rows: Vec<Sector> = scoped()
+                .order(sectors::id)
+                .offset(page.offset())
+                .limit(page.size())
+                .select(Sector::as_select())
+                .load(conn)?;
+            Ok((rows, count))
+        })
+        .await?;
+    Ok(response::paginated(&req, page, count, rows))
+}

@@ -1,0 +1,135 @@
+//! `/api/v1/tasks`: progress polling, listing and cancellation. Unknown and foreign ids are
+//! 404 — never PENDING.
+
+use actix_web::{
+    HttpRequest, HttpResponse, get,
+    http::header::{self, HeaderValue},
+    post, web,
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shared::{
+    auth::Role,
+    db::models::Task,
+    tasks::{CancelOutcome, TaskFilter, TaskState},
+};
+use uuid::Uuid;
+
+use super::common::check_page;
+use crate::{
+    error::ApiError,
+    extract::{ApiQuery, AuthUser, PathId},
+    response::{self, PageParams},
+    state::AppState,
+};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list).service(retrieve).service(cancel).service(super::task_events::events);
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    #[serde(flatten)]
+    page: PageParams,
+    state: Option<TaskState>,
+    kind: Option<String>,
+}
+
+#[get("/tasks")]
+async fn list(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    query: ApiQuery<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    check_page(&query.page)?;
+    let ListQuery { page, state: task_state, kind } = query.0;
+    let filter = TaskFilter { state: task_state, kind };
+    let (rows, count) = state
+        .db(move |conn| {
+            shared::tasks::list_for_account(conn, auth.account_id, &filter, page.offset(), page.size())
+        })
+        .await?;
+    Ok(response::paginated(&req, page, count, rows))
+}
+
+/// The caller's task, or 404.
+pub async fn load(state: &AppState, account_id: i64, task_id: Uuid) -> Result<Task, ApiError> {
+    state
+        .db(move |conn| shared::tasks::find_for_account(conn, account_id, task_id))
+        .await?
+        .ok_or(ApiError::NotFound { what: "task" })
+}
+
+/// Answers 304 when the client's `If-None-Match` matches the task's revision; otherwise the
+/// body `render` builds, with the ETag.
+pub fn conditional(req: &HttpRequest, task: &Task, render: impl FnOnce(&Task) -> Value) -> HttpResponse {
+    let etag = task.etag();
+    let fresh = req.headers().get(header::IF_NONE_MATCH).and_then(|value| value.to_str().ok()).is_some_and(
+        |values| values.split(',').any(|candidate| candidate.trim() == etag || candidate.trim() == "*"),
+    );
+    let mut response = if fresh { HttpResponse::NotModified() } else { HttpResponse::Ok() };
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        response.insert_header((header::ETAG, value));
+    }
+    response.insert_header((header::CACHE_CONTROL, "no-cache"));
+    if fresh { response.finish() } else { response.json(render(task)) }
+}
+
+#[get("/tasks/{id}")]
+async fn retrieve(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    id: PathId<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let task = load(&state, auth.account_id, id.0).await?;
+    Ok(conditional(&req, &task, |task| json!({ "success": true, "data": task })))
+}
+
+/// A waiting task is REVOKED at once; a running one stops at its next progress step.
+#[post("/tasks/{id}/cancel")]
+async fn cancel(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let (account_id, task_id) = (auth.account_id, id.0);
+    let outcome = state
+        .db(move |conn| shared::tasks::cancel(conn, account_id, task_id))
+        .await?
+        .ok_or(ApiError::NotFound { what: "task" })?;
+    match outcome {
+        CancelOutcome::Revoked(task) => {
+            state.publisher.publish_event(&(&task).into()).await;
+            Ok(response::ok_with_message(task, "Task cancelled"))
+        }
+        CancelOutcome::Requested(task) => Ok(response::ok_with_message(task, "Cancellation requested")),
+        CancelOutcome::AlreadyFinished(task) if task.state == TaskState::Revoked => {
+            Ok(response::ok_with_message(task, "Task already cancelled"))
+        }
+        CancelOutcome::AlreadyFinished(task) => Err(ApiError::Unprocessable {
+            code: "task_finished",
+            message: format!("The task already finished with {}.", task.state),
+        }),
+    }
+}
+
+/// The seed's progress shape: `{"state", "meta": {"phase", "percentage", "message", …}}`.
+pub fn progress_shape(task: &Task) -> Value {
+    let mut meta = json!({
+        "phase": task.phase,
+        "percentage": task.percentage,
+        "message": task.message,
+        "attempts": task.attempts,
+        "kind": task.kind,
+    });
+    if let Some(result) = &task.result {
+        meta["result"] = result.clone();
+    }
+    if let Some(error) = &task.error {
+        meta["error"] = error.clone();
+    }
+    json!({ "state": task.state, "meta": meta })
+}

@@ -1,0 +1,413 @@
+//! `/api/v1/auth/users/`: the account's users, managed by owners and admins.
+//!
+//! Rules: admins manage editors and viewers; only an owner creates, changes or removes
+//! owners and admins; nobody changes their own role or deletes themselves; an account keeps
+//! at least one active owner.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
+use chrono::{Duration, Utc};
+use diesel::prelude::*;
+use serde::Deserialize;
+use serde_json::json;
+use shared::{
+    auth::{Role, hash_password, random_token, sha256_hex},
+    db::{
+        models::{NewUser, User},
+        schema::users,
+    },
+};
+
+use super::auth::views::UserView;
+use crate::{
+    error::{ApiError, FieldErrors},
+    extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
+    response::{self, PageParams},
+    state::AppState,
+    validation,
+};
+
+const INVITE_TTL_DAYS: i64 = 7;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(invite)
+        .service(retrieve)
+        .service(update_put)
+        .service(update_patch)
+        .service(remove)
+        .service(activate);
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    #[serde(flatten)]
+    page: PageParams,
+    role: Option<Role>,
+    is_active: Option<bool>,
+    search: Option<String>,
+}
+
+#[get("/users")]
+async fn list(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    query: ApiQuery<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Admin)?;
+    let mut errors = FieldErrors::new();
+    query.page.problems(&mut errors);
+    validation::finish(errors).map_err(ApiError::invalid)?;
+    let ListQuery { page, role, is_active, search } = query.0;
+    let (rows, count) = state
+        .db(move |conn| {
+            let filtered = || {
+                let mut q = users::table.filter(users::account_id.eq(auth.account_id)).into_boxed();
+                if let Some(role) = role {
+                    q = q.filter(users::role.eq(role));
+                }
+                if let Some(active) = is_active {
+                    q = q.filter(users::is_active.eq(active));
+                }
+                if let Some(term) = search.as_deref().map(str::trim).filter(|term| !term.is_empty()) {
+                    let pattern = format!("%{}%", term.replace('%', "\\%").replace('_', "\\_"));
+                    q = q.filter(
+                        users::email
+                            .ilike(pattern.clone())
+                            .or(users::first_name.ilike(pattern.clone()))
+                            .or(users::last_name.ilike(pattern)),
+                    );
+                }
+                q
+            };
+            let count: i64 = filtered().count().get_result(conn)?;
+            let rows: Vec<User> = filtered()
+                .order(users::id)
+                .offset(page.offset())
+                .limit(page.size())
+                .select(User::as_select())
+                .load(conn)?;
+            Ok((rows, count))
+        })
+        .await?;
+    let views: Vec<UserView> = rows.into_iter().map(UserView::from).collect();
+    Ok(response::paginated(&req, page, count, views))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CreateUser {
+    email: String,
+    password: String,
+    role: Role,
+    #[serde(default)]
+    first_name: Option<String>,
+    #[serde(default)]
+    last_name: Option<String>,
+}
+
+impl Validate for CreateUser {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        validation::email(&mut errors, "email", &self.email);
+        validation::password(&mut errors, "password", &self.password);
+        validation::optional_text(&mut errors, "first_name", self.first_name.as_deref(), 150);
+        validation::optional_text(&mut errors, "last_name", self.last_name.as_deref(), 150);
+        validation::finish(errors)
+    }
+}
+
+/// Who may grant `role`: owners anything, admins editor and viewer.
+fn may_grant(caller: Role, role: Role) -> Result<(), ApiError> {
+    if caller == Role::Owner || (caller == Role::Admin && !role.at_least(Role::Admin)) {
+        Ok(())
+    } else {
+        Err(ApiError::forbidden(format!("Only an owner can grant the {role} role.")))
+    }
+}
+
+#[post("/users")]
+async fn create(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ApiJson<CreateUser>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Admin)?;
+    may_grant(auth.role, body.role)?;
+    let CreateUser { email, password, role, first_name, last_name } = body.0;
+    let hash = web::block(move || hash_password(&password)).await.map_err(ApiError::internal)??;
+    let new_user = NewUser {
+        account_id: auth.account_id,
+        email: email.trim().to_lowercase(),
+        password_hash: Some(hash),
+        role,
+        first_name: first_name.unwrap_or_default().trim().to_owned(),
+        last_name: last_name.unwrap_or_default().trim().to_owned(),
+        is_active: true,
+        invite_token_hash: None,
+        invite_expires_at: None,
+    };
+    let user = insert(&state, new_user).await?;
+    Ok(response::created(UserView::from(user)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct InviteUser {
+    email: String,
+    role: Role,
+    #[serde(default)]
+    first_name: Option<String>,
+    #[serde(default)]
+    last_name: Option<String>,
+}
+
+impl Validate for InviteUser {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        validation::email(&mut errors, "email", &self.email);
+        validation::optional_text(&mut errors, "first_name", self.first_name.as_deref(), 150);
+        validation::optional_text(&mut errors, "last_name", self.last_name.as_deref(), 150);
+        validation::finish(errors)
+    }
+}
+
+/// Creates an inactive user in the caller's account with a one-time invitation token, which
+/// the invitee redeems at `POST /api/v1/auth/accept-invite/` with a password of their choice.
+#[post("/users/invite")]
+async fn invite(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ApiJson<InviteUser>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Admin)?;
+    may_grant(auth.role, body.role)?;
+    let InviteUser { email, role, first_name, last_name } = body.0;
+    let token = random_token(40);
+    let expires_at = Utc::now() + Duration::days(INVITE_TTL_DAYS);
+    let new_user = NewUser {
+        account_id: auth.account_id,
+        email: email.trim().to_lowercase(),
+        password_hash: None,
+        role,
+        first_name: first_name.unwrap_or_default().trim().to_owned(),
+        last_name: last_name.unwrap_or_default().trim().to_owned(),
+        is_active: false,
+        invite_token_hash: Some(sha256_hex(&token)),
+        invite_expires_at: Some(expires_at),
+    };
+    let user = insert(&state, new_user).await?;
+    Ok(HttpResponse::Created().json(json!({
+        "success": true,
+        "message": "Invitation created",
+        "data": { "user": UserView::from(user), "invite_token": token, "invite_expires_at": expires_at },
+    })))
+}
+
+async fn insert(state: &AppState, new_user: NewUser) -> Result<User, ApiError> {
+    state
+        .db(move |conn| {
+            Ok(diesel::insert_into(users::table)
+                .values(new_user)
+                .returning(User::as_returning())
+                .get_result(conn)?)
+        })
+        .await
+        .map_err(|error| match error {
+            ApiError::Conflict { .. } => {
+                ApiError::conflict("email_taken", "email", "A user with this email already exists.")
+            }
+            other => other,
+        })
+}
+
+async fn load(state: &AppState, auth: &AuthUser, user_id: i64) -> Result<User, ApiError> {
+    let account_id = auth.account_id;
+    state
+        .db(move |conn| {
+            Ok(users::table
+                .find(user_id)
+                .filter(users::account_id.eq(account_id))
+                .select(User::as_select())
+                .first(conn)
+                .optional()?)
+        })
+        .await?
+        .ok_or(ApiError::NotFound { what: "user" })
+}
+
+#[get("/users/{id}")]
+async fn retrieve(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Admin)?;
+    Ok(response::ok(UserView::from(load(&state, &auth, id.0).await?)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateUser {
+    role: Option<Role>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    is_active: Option<bool>,
+}
+
+impl Validate for UpdateUser {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        validation::optional_text(&mut errors, "first_name", self.first_name.as_deref(), 150);
+        validation::optional_text(&mut errors, "last_name", self.last_name.as_deref(), 150);
+        validation::finish(errors)
+    }
+}
+
+#[put("/users/{id}")]
+async fn update_put(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+    body: ApiJson<UpdateUser>,
+) -> Result<HttpResponse, ApiError> {
+    update(state, auth, id.0, body.0).await
+}
+
+#[patch("/users/{id}")]
+async fn update_patch(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+    body: ApiJson<UpdateUser>,
+) -> Result<HttpResponse, ApiError> {
+    update(state, auth, id.0, body.0).await
+}
+
+/// Checks that the caller may manage `target` at all (admins only manage editors and viewers).
+fn may_manage(auth: &AuthUser, target: &User) -> Result<(), ApiError> {
+    auth.require(Role::Admin)?;
+    may_grant(auth.role, target.role)
+}
+
+async fn update(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    user_id: i64,
+    change: UpdateUser,
+) -> Result<HttpResponse, ApiError> {
+    let target = load(&state, &auth, user_id).await?;
+    may_manage(&auth, &target)?;
+    if let Some(role) = change.role {
+        if target.id == auth.user_id && role != target.role {
+            return Err(ApiError::forbidden("You cannot change your own role."));
+        }
+        may_grant(auth.role, role)?;
+    }
+    if target.id == auth.user_id && change.is_active == Some(false) {
+        return Err(ApiError::forbidden("You cannot deactivate yourself."));
+    }
+    let demotes_owner = target.role == Role::Owner
+        && (change.role.is_some_and(|role| role != Role::Owner) || change.is_active == Some(false));
+    let account_id = auth.account_id;
+    let user = state
+        .db(move |conn| {
+            conn.transaction(|conn| {
+                if demotes_owner && !has_another_owner(conn, account_id, user_id)? {
+                    return Ok(None);
+                }
+                let row = users::table.find(user_id).filter(users::account_id.eq(account_id));
+                Ok(Some(
+                    diesel::update(row)
+                        .set((
+                            change.role.map(|role| users::role.eq(role)),
+                            change.first_name.map(|name| users::first_name.eq(name.trim().to_owned())),
+                            change.last_name.map(|name| users::last_name.eq(name.trim().to_owned())),
+                            change.is_active.map(|active| users::is_active.eq(active)),
+                            users::updated_at.eq(diesel::dsl::now),
+                        ))
+                        .returning(User::as_returning())
+                        .get_result(conn)?,
+                ))
+            })
+        })
+        .await?
+        .ok_or_else(last_owner)?;
+    Ok(response::ok(UserView::from(user)))
+}
+
+#[delete("/users/{id}")]
+async fn remove(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let target = load(&state, &auth, id.0).await?;
+    may_manage(&auth, &target)?;
+    if target.id == auth.user_id {
+        return Err(ApiError::forbidden("You cannot delete yourself."));
+    }
+    let (account_id, user_id, owner) = (auth.account_id, target.id, target.role == Role::Owner);
+    state
+        .db(move |conn| {
+            conn.transaction(|conn| {
+                if owner && !has_another_owner(conn, account_id, user_id)? {
+                    return Ok(None);
+                }
+                diesel::delete(users::table.find(user_id).filter(users::account_id.eq(account_id)))
+                    .execute(conn)?;
+                Ok(Some(()))
+            })
+        })
+        .await?
+        .ok_or_else(last_owner)?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+#[post("/users/{id}/activate")]
+async fn activate(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let target = load(&state, &auth, id.0).await?;
+    may_manage(&auth, &target)?;
+    if target.password_hash.is_none() {
+        return Err(ApiError::Unprocessable {
+            code: "invitation_pending",
+            message: "This user has not accepted the invitation yet.".into(),
+        });
+    }
+    let (account_id, user_id) = (auth.account_id, target.id);
+    let user = state
+        .db(move |conn| {
+            Ok(diesel::update(users::table.find(user_id).filter(users::account_id.eq(account_id)))
+                .set((users::is_active.eq(true), users::updated_at.eq(diesel::dsl::now)))
+                .returning(User::as_returning())
+                .get_result(conn)?)
+        })
+        .await?;
+    Ok(response::ok_with_message(UserView::from(user), "User activated"))
+}
+
+/// True when the account has an active owner other than `user_id`. Rows are locked so two
+/// concurrent demotions cannot both pass.
+fn has_another_owner(conn: &mut PgConnection, account_id: i64, user_id: i64) -> shared::Result<bool> {
+    let others: Vec<i64> = users::table
+        .filter(users::account_id.eq(account_id))
+        .filter(users::role.eq(Role::Owner))
+        .filter(users::is_active.eq(true))
+        .filter(users::id.ne(user_id))
+        .select(users::id)
+        .for_update()
+        .load(conn)?;
+    Ok(!others.is_empty())
+}
+
+fn last_owner() -> ApiError {
+    ApiError::Unprocessable {
+        code: "last_owner",
+        message: "An account needs at least one active owner.".into(),
+    }
+}

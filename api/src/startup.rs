@@ -1,0 +1,136 @@
+//! Builds the HTTP application. `Application::build` binds the listener first, so tests can
+//! start the real app on port 0 and read the port back.
+
+use std::{net::TcpListener, sync::Arc, time::Instant};
+
+use actix_cors::Cors;
+use actix_web::{
+    App, Error, HttpServer,
+    body::MessageBody,
+    dev::{Server, ServiceRequest, ServiceResponse},
+    http::{Method, header},
+    middleware::{Next, NormalizePath, from_fn},
+    web,
+};
+use anyhow::Context;
+use shared::{
+    Config,
+    auth::JwtKeys,
+    messaging::{Publisher, Relay, Topology},
+};
+use tokio_util::sync::CancellationToken;
+use tracing::Instrument;
+
+use crate::{
+    events::EventHub,
+    extract::JSON_LIMIT,
+    middleware::{RateLimiter, rate_limit, security_headers},
+    routes,
+    state::AppState,
+};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+    background: CancellationToken,
+}
+
+impl Application {
+    /// Connects to Postgres (applying migrations) and, if it can, to RabbitMQ — a broker that
+    /// is down does not stop the API: commands wait in the outbox.
+    pub async fn build(config: Config) -> anyhow::Result<Self> {
+        let pool =
+            shared::db::pool(&config.database_url, config.database_pool_size).context("database pool")?;
+        {
+            let pool = pool.clone();
+            tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+                let mut conn = pool.get().context("connecting to Postgres")?;
+                shared::db::run_migrations(&mut conn).context("applying migrations")?;
+                Ok(())
+            })
+            .await??;
+        }
+        let publisher = Arc::new(Publisher::new(&config.amqp_url, "api", Topology::from_config(&config)));
+        if let Err(error) = publisher.ensure_connected().await {
+            tracing::warn!(%error, "broker unavailable at start; commands wait in the outbox");
+        }
+        let background = CancellationToken::new();
+        let relay = Relay::spawn(pool.clone(), publisher.clone(), background.clone());
+        let events = EventHub::spawn(&config, background.clone());
+        let state = AppState {
+            jwt: JwtKeys::new(config.jwt_secret_bytes()),
+            limiter: Arc::new(RateLimiter::new(
+                config.rate_limit_user_per_minute,
+                config.rate_limit_anon_per_minute,
+            )),
+            config: Arc::new(config.clone()),
+            pool,
+            relay,
+            publisher,
+            events,
+        };
+        let listener =
+            TcpListener::bind(config.api_addr).with_context(|| format!("binding {}", config.api_addr))?;
+        let port = listener.local_addr()?.port();
+        let origins = config.cors_origins.clone();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(web::Data::new(state.clone()))
+                .app_data(web::PayloadConfig::new(JSON_LIMIT))
+                .wrap(from_fn(rate_limit))
+                .wrap(from_fn(security_headers))
+                .wrap(cors(&origins))
+                .wrap(from_fn(request_log))
+                .wrap(NormalizePath::trim())
+                .configure(routes::configure)
+        })
+        .listen(listener)?
+        .run();
+        tracing::info!(port, "API listening");
+        Ok(Self { port, server, background })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// Serves until SIGINT/SIGTERM (actix handles both gracefully), then stops the relay and
+    /// event consumer.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let outcome = self.server.await;
+        self.background.cancel();
+        outcome
+    }
+}
+
+fn cors(origins: &[String]) -> Cors {
+    let cors = origins.iter().fold(Cors::default(), |cors, origin| cors.allowed_origin(origin));
+    cors.allowed_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+        .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::IF_NONE_MATCH, header::ACCEPT])
+        .allowed_header("idempotency-key")
+        .expose_headers([header::ETAG, header::RETRY_AFTER])
+        .expose_headers(["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"])
+        .max_age(3600)
+}
+
+/// One span per request; errors and slow requests at info, the rest at debug.
+async fn request_log(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let span = tracing::info_span!("http", method = %req.method(), path = %req.path());
+    let started = Instant::now();
+    let response = next.call(req).instrument(span.clone()).await?;
+    let status = response.status().as_u16();
+    let elapsed_ms = started.elapsed().as_secs_f64() * 1_000.0;
+    span.in_scope(|| {
+        if status >= 500 {
+            tracing::error!(status, elapsed_ms, "request failed");
+        } else if status >= 400 || elapsed_ms > 500.0 {
+            tracing::info!(status, elapsed_ms, "request");
+        } else {
+            tracing::debug!(status, elapsed_ms, "request");
+        }
+    });
+    Ok(response)
+}

@@ -1,0 +1,35 @@
+//! What every handler can reach: the pool, configuration, JWT keys, the outbox relay, the
+//! broker publisher (for the status probe) and the live event hub.
+
+use std::sync::Arc;
+
+use shared::{
+    Config,
+    auth::JwtKeys,
+    db::PgPool,
+    messaging::{Publisher, RelayHandle},
+};
+
+use crate::{events::EventHub, middleware::RateLimiter};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub config: Arc<Config>,
+    pub jwt: JwtKeys,
+    pub relay: RelayHandle,
+    pub publisher: Arc<Publisher>,
+    pub events: EventHub,
+    pub limiter: Arc<RateLimiter>,
+}
+
+impl AppState {
+    /// Runs a blocking diesel closure on the pool and maps its error for HTTP.
+    pub async fn db<T, F>(&self, work: F) -> Result<T, crate::error::ApiError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut diesel::PgConnection) -> shared::Result<T> + Send + 'static,
+    {
+        Ok(shared::db::run(&self.pool, work).await?)
+    }
+}

@@ -1,0 +1,167 @@
+// @generated automatically by Diesel CLI.
+
+diesel::table! {
+    accounts (id) {
+        id -> Int8,
+        name -> Text,
+        status -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    auth_sessions (id) {
+        id -> Uuid,
+        user_id -> Int8,
+        created_at -> Timestamptz,
+        last_used_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+        revoked_reason -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    diagnostic_pings (task_id) {
+        task_id -> Uuid,
+        steps -> Int4,
+        attempts -> Int4,
+        writes -> Int4,
+        completed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    outbox (id) {
+        id -> Int8,
+        task_id -> Uuid,
+        routing_key -> Text,
+        body -> Jsonb,
+        created_at -> Timestamptz,
+        published_at -> Nullable<Timestamptz>,
+        publish_attempts -> Int4,
+        last_error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    refresh_tokens (id) {
+        id -> Uuid,
+        session_id -> Uuid,
+        expires_at -> Timestamptz,
+        used_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sectors (id) {
+        id -> Int8,
+        account_id -> Int8,
+        site_id -> Int8,
+        name -> Text,
+        slug -> Text,
+        description -> Text,
+        is_active -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    sites (id) {
+        id -> Int8,
+        account_id -> Int8,
+        name -> Text,
+        slug -> Text,
+        domain -> Nullable<Text>,
+        description -> Text,
+        industry -> Nullable<Text>,
+        is_active -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    tasks (id) {
+        id -> Uuid,
+        account_id -> Int8,
+        kind -> Text,
+        queue -> Text,
+        state -> Text,
+        phase -> Text,
+        percentage -> Int2,
+        message -> Text,
+        payload -> Jsonb,
+        result -> Nullable<Jsonb>,
+        error -> Nullable<Jsonb>,
+        attempts -> Int4,
+        max_attempts -> Int4,
+        idempotency_key -> Nullable<Text>,
+        request_fingerprint -> Nullable<Text>,
+        parent_id -> Nullable<Uuid>,
+        created_by -> Nullable<Int8>,
+        worker_id -> Nullable<Uuid>,
+        revision -> Int8,
+        cancel_requested -> Bool,
+        created_at -> Timestamptz,
+        started_at -> Nullable<Timestamptz>,
+        finished_at -> Nullable<Timestamptz>,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> Int8,
+        account_id -> Int8,
+        email -> Text,
+        password_hash -> Nullable<Text>,
+        role -> Text,
+        first_name -> Text,
+        last_name -> Text,
+        is_active -> Bool,
+        invite_token_hash -> Nullable<Text>,
+        invite_expires_at -> Nullable<Timestamptz>,
+        last_login_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    worker_heartbeats (id) {
+        id -> Uuid,
+        kind -> Text,
+        hostname -> Text,
+        pid -> Int4,
+        version -> Text,
+        started_at -> Timestamptz,
+        last_seen_at -> Timestamptz,
+        in_flight -> Int4,
+        processed -> Int8,
+    }
+}
+
+diesel::joinable!(auth_sessions -> users (user_id));
+diesel::joinable!(diagnostic_pings -> tasks (task_id));
+diesel::joinable!(refresh_tokens -> auth_sessions (session_id));
+diesel::joinable!(sectors -> accounts (account_id));
+diesel::joinable!(sites -> accounts (account_id));
+diesel::joinable!(tasks -> accounts (account_id));
+diesel::joinable!(tasks -> users (created_by));
+diesel::joinable!(users -> accounts (account_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    accounts,
+    auth_sessions,
+    diagnostic_pings,
+    outbox,
+    refresh_tokens,
+    sectors,
+    sites,
+    tasks,
+    users,
+    worker_heartbeats,
+);

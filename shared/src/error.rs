@@ -1,0 +1,60 @@
+//! The shared library's error type. Binaries wrap it with `anyhow` context; the API maps it
+//! onto its HTTP error (`api::error::ApiError`).
+
+use uuid::Uuid;
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    #[error("configuration variable {name} {reason}")]
+    Config { name: String, reason: String },
+    #[error("database error: {0}")]
+    Database(#[from] diesel::result::Error),
+    #[error("database connection error: {0}")]
+    DatabaseConnection(#[from] diesel::ConnectionError),
+    #[error("database pool error: {0}")]
+    Pool(#[from] diesel::r2d2::PoolError),
+    #[error("migrations failed: {0}")]
+    Migration(String),
+    #[error("broker error: {0}")]
+    Broker(#[from] lapin::Error),
+    #[error("broker refused message: {0}")]
+    BrokerRefused(String),
+    #[error("broker call timed out")]
+    BrokerTimeout,
+    #[error("unknown task kind `{0}`")]
+    UnknownTaskKind(String),
+    #[error("task {0} not found")]
+    TaskNotFound(Uuid),
+    #[error("Idempotency-Key was already used for a different request")]
+    IdempotencyKeyReused,
+    #[error("serialization error: {0}")]
+    Json(#[from] serde_json::Error),
+    #[error("password hashing failed: {0}")]
+    PasswordHash(String),
+    #[error("background job panicked or was cancelled: {0}")]
+    Join(#[from] tokio::task::JoinError),
+}
+
+impl Error {
+    /// True for failures that a later attempt may not see (lost connections, timeouts).
+    pub fn is_transient(&self) -> bool {
+        use diesel::result::Error as D;
+        match self {
+            Error::Database(D::DatabaseError(kind, _)) => matches!(
+                kind,
+                diesel::result::DatabaseErrorKind::ClosedConnection
+                    | diesel::result::DatabaseErrorKind::SerializationFailure
+            ),
+            Error::Database(D::BrokenTransactionManager) => true,
+            Error::DatabaseConnection(_)
+            | Error::Pool(_)
+            | Error::Broker(_)
+            | Error::BrokerRefused(_)
+            | Error::BrokerTimeout => true,
+            _ => false,
+        }
+    }
+}

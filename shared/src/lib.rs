@@ -1,0 +1,19 @@
+//! Everything the API and the workers have in common: configuration, the database (schema,
+//! models, pool, embedded migrations), the task model and its enqueue path, RabbitMQ
+//! messaging (topology, confirming publisher, outbox relay), JWT auth and tracing set-up.
+
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod messaging;
+pub mod tasks;
+pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use config::Config;
+pub use error::{Error, Result};
+
+/// The version every binary reports (status endpoint, heartbeats).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

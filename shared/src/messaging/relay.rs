@@ -1,0 +1,203 @@
+//! The outbox relay. After a transaction that enqueued tasks commits, the caller hands the
+//! new outbox ids to [`RelayHandle::notify`]; the relay publishes them in batches with
+//! publisher confirms and marks them sent. A sweeper publishes rows that stayed unsent (the
+//! broker was down, or a process died between commit and publish). Rows are claimed with
+//! `FOR UPDATE SKIP LOCKED`, so any number of processes can relay the same table.
+
+use std::{sync::Arc, time::Duration};
+
+use diesel::{
+    PgConnection,
+    connection::{AnsiTransactionManager, TransactionManager},
+    prelude::*,
+};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+use super::{Outgoing, Publisher};
+use crate::{
+    db::{PgPool, PgPooled, models::OutboxRow, schema::outbox},
+    error::{Error, Result},
+};
+
+const MAX_BATCH: usize = 2_000;
+const SWEEP_EVERY: Duration = Duration::from_secs(2);
+/// Rows younger than this belong to the immediate path; the sweeper leaves them alone.
+const SWEEP_MIN_AGE_SECS: f64 = 2.0;
+const PURGE_EVERY: Duration = Duration::from_secs(60);
+
+/// Cheap to clone; dropping every handle does not stop the relay (the sweeper keeps going
+/// until shutdown).
+#[derive(Clone, Debug)]
+pub struct RelayHandle {
+    sender: mpsc::UnboundedSender<i64>,
+}
+
+impl RelayHandle {
+    /// Asks the relay to publish these committed outbox rows now.
+    pub fn notify(&self, outbox_ids: impl IntoIterator<Item = i64>) {
+        for id in outbox_ids {
+            // A closed relay means shutdown; the sweeper of another process picks the row up.
+            let _ = self.sender.send(id);
+        }
+    }
+}
+
+pub struct Relay {
+    pool: PgPool,
+    publisher: Arc<Publisher>,
+}
+
+impl Relay {
+    /// Starts the relay and its sweeper on the current runtime.
+    pub fn spawn(pool: PgPool, publisher: Arc<Publisher>, shutdown: CancellationToken) -> RelayHandle {
+        let (sender, receiver) = mpsc::unbounded_channel();
+        let relay = Relay { pool, publisher };
+        tokio::spawn(relay.run(receiver, shutdown));
+        RelayHandle { sender }
+    }
+
+    async fn run(self, mut receiver: mpsc::UnboundedReceiver<i64>, shutdown: CancellationToken) {
+        let mut sweep = tokio::time::interval(SWEEP_EVERY);
+        sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut purge = tokio::time::interval(PURGE_EVERY);
+        loop {
+            tokio::select! {
+                biased;
+                () = shutdown.cancelled() => break,
+                Some(first) = receiver.recv() => {
+                    let mut ids = vec![first];
+                    while ids.len() < MAX_BATCH {
+                        match receiver.try_recv() {
+                            Ok(id) => ids.push(id),
+                            Err(_) => break,
+                        }
+                    }
+                    self.publish(Claim::Ids(ids)).await;
+                }
+                _ = sweep.tick() => {
+                    while self.publish(Claim::Stale).await == MAX_BATCH {}
+                }
+                _ = purge.tick() => self.purge().await,
+            }
+        }
+    }
+
+    /// Publishes one claimed batch; returns how many rows were published.
+    async fn publish(&self, claim: Claim) -> usize {
+        match self.publish_batch(claim).await {
+            Ok(count) => count,
+            Err(error) => {
+                tracing::warn!(%error, "outbox relay could not publish; the sweeper retries");
+                0
+            }
+        }
+    }
+
+    async fn publish_batch(&self, claim: Claim) -> Result<usize> {
+        let pool = self.pool.clone();
+        let (conn, rows) = tokio::task::spawn_blocking(move || -> Result<(PgPooled, Vec<OutboxRow>)> {
+            let mut conn = pool.get()?;
+            AnsiTransactionManager::begin_transaction(&mut *conn)?;
+            match claim.load(&mut conn) {
+                Ok(rows) => Ok((conn, rows)),
+                Err(error) => {
+                    let _ = AnsiTransactionManager::rollback_transaction(&mut *conn);
+                    Err(error)
+                }
+            }
+        })
+        .await??;
+        let messages: Vec<Outgoing> = rows.iter().map(|row| self.outgoing(row)).collect();
+        let outcome = self.publisher.publish_confirmed(&messages).await;
+        let ids: Vec<i64> = rows.iter().map(|row| row.id).collect();
+        let count = ids.len();
+        let error_text = outcome.as_ref().err().map(ToString::to_string);
+        tokio::task::spawn_blocking(move || finish(conn, &ids, error_text)).await??;
+        outcome.map(|()| count)
+    }
+
+    fn outgoing(&self, row: &OutboxRow) -> Outgoing {
+        Outgoing {
+            exchange: self.publisher.topology().commands_exchange(),
+            routing_key: row.routing_key.clone(),
+            body: row.body.to_string().into_bytes(),
+            message_id: Some(row.task_id.to_string()),
+            expiration: None,
+            headers: Vec::new(),
+        }
+    }
+
+    async fn purge(&self) {
+        let outcome = crate::db::run(&self.pool, |conn| {
+            Ok(diesel::sql_query("DELETE FROM outbox WHERE published_at < now() - interval '1 hour'")
+                .execute(conn)?)
+        })
+        .await;
+        if let Err(error) = outcome {
+            tracing::warn!(%error, "outbox purge failed");
+        }
+    }
+}
+
+enum Claim {
+    /// Rows this process just committed.
+    Ids(Vec<i64>),
+    /// Rows left unsent for longer than the immediate path needs.
+    Stale,
+    /// Every unsent row, whatever its age.
+    AllUnsent,
+}
+
+impl Claim {
+    fn load(&self, conn: &mut PgConnection) -> Result<Vec<OutboxRow>> {
+        let unsent = outbox::table
+            .filter(outbox::published_at.is_null())
+            .order(outbox::id)
+            .limit(MAX_BATCH as i64)
+            .for_update()
+            .skip_locked()
+            .select(OutboxRow::as_select());
+        let rows = match self {
+            Claim::Ids(ids) => unsent.filter(outbox::id.eq_any(ids)).load(conn)?,
+            Claim::Stale => unsent
+                .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
+                    "created_at < now() - interval '{SWEEP_MIN_AGE_SECS} seconds'"
+                )))
+                .load(conn)?,
+            Claim::AllUnsent => unsent.load(conn)?,
+        };
+        Ok(rows)
+    }
+}
+
+/// Marks the batch sent (or records the failure) and commits, releasing the row locks.
+fn finish(mut conn: PgPooled, ids: &[i64], error: Option<String>) -> Result<()> {
+    let rows = outbox::table.filter(outbox::id.eq_any(ids));
+    let written = match error {
+        None => diesel::update(rows).set(outbox::published_at.eq(diesel::dsl::now)).execute(&mut *conn),
+        Some(error) => diesel::update(rows)
+            .set((outbox::publish_attempts.eq(outbox::publish_attempts + 1), outbox::last_error.eq(error)))
+            .execute(&mut *conn),
+    };
+    match written {
+        Ok(_) => AnsiTransactionManager::commit_transaction(&mut *conn).map_err(Error::from),
+        Err(error) => {
+            let _ = AnsiTransactionManager::rollback_transaction(&mut *conn);
+            Err(error.into())
+        }
+    }
+}
+
+/// Publishes every unsent row right now (used by tests and the benchmark to drain).
+pub async fn drain_outbox(pool: &PgPool, publisher: Arc<Publisher>) -> Result<usize> {
+    let relay = Relay { pool: pool.clone(), publisher };
+    let mut total = 0;
+    loop {
+        let count = relay.publish_batch(Claim::AllUnsent).await?;
+        total += count;
+        if count < MAX_BATCH {
+            return Ok(total);
+        }
+    }
+}

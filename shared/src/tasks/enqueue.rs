@@ -1,0 +1,161 @@
+use diesel::{PgConnection, prelude::*};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::{
+    db::{
+        models::{NewOutboxRow, NewTaskRow, Task},
+        schema::{outbox, tasks},
+    },
+    error::{Error, Result},
+    messaging::CommandMessage,
+};
+
+use super::kinds::{Queue, kind_spec};
+
+/// A command to run in the background.
+#[derive(Clone, Debug)]
+pub struct NewTask {
+    pub account_id: i64,
+    pub kind: String,
+    /// Overrides the kind's own queue (only diagnostics choose their queue).
+    pub queue: Option<Queue>,
+    pub payload: Value,
+    pub created_by: Option<i64>,
+    pub idempotency_key: Option<String>,
+    pub parent_id: Option<Uuid>,
+    /// Overrides the kind's attempt limit.
+    pub max_attempts: Option<i32>,
+}
+
+impl NewTask {
+    pub fn new(account_id: i64, kind: &str, payload: Value) -> Self {
+        Self {
+            account_id,
+            kind: kind.to_owned(),
+            queue: None,
+            payload,
+            created_by: None,
+            idempotency_key: None,
+            parent_id: None,
+            max_attempts: None,
+        }
+    }
+
+    fn fingerprint(&self) -> String {
+        crate::auth::sha256_hex(format!("{}\n{}", self.kind, self.payload))
+    }
+
+    fn into_rows(self) -> Result<(NewTaskRow, NewOutboxRow)> {
+        let spec = kind_spec(&self.kind).ok_or_else(|| Error::UnknownTaskKind(self.kind.clone()))?;
+        let queue = self.queue.or(spec.queue).ok_or_else(|| Error::UnknownTaskKind(self.kind.clone()))?;
+        let id = Uuid::now_v7();
+        let fingerprint = self.idempotency_key.as_ref().map(|_| self.fingerprint());
+        let message = CommandMessage::new(id, &self.kind, self.account_id);
+        let outbox_row = NewOutboxRow {
+            task_id: id,
+            routing_key: queue.as_str().to_owned(),
+            body: serde_json::to_value(&message)?,
+        };
+        let task_row = NewTaskRow {
+            id,
+            account_id: self.account_id,
+            kind: self.kind,
+            queue: queue.as_str().to_owned(),
+            payload: self.payload,
+            max_attempts: self.max_attempts.unwrap_or(spec.max_attempts),
+            idempotency_key: self.idempotency_key,
+            request_fingerprint: fingerprint,
+            parent_id: self.parent_id,
+            created_by: self.created_by,
+        };
+        Ok((task_row, outbox_row))
+    }
+}
+
+/// The result of an enqueue: the task, whether this call created it (false when an
+/// `Idempotency-Key` matched an earlier task) and the outbox row to hand to the relay.
+#[derive(Debug)]
+pub struct Enqueued {
+    pub task: Task,
+    pub created: bool,
+    pub outbox_id: Option<i64>,
+}
+
+/// Inserts the task and its outbox row on `conn`. Call it inside the caller's transaction
+/// together with the domain writes, then hand `outbox_id` to the relay after commit.
+pub fn enqueue(conn: &mut PgConnection, new_task: NewTask) -> Result<Enqueued> {
+    if let Some(key) = new_task.idempotency_key.clone() {
+        if let Some(existing) = find_by_idempotency_key(conn, new_task.account_id, &key)? {
+            return reuse(existing, &new_task);
+        }
+    }
+    let account_id = new_task.account_id;
+    let key = new_task.idempotency_key.clone();
+    let probe = new_task.clone();
+    let (task_row, outbox_row) = new_task.into_rows()?;
+    let inserted: Option<Task> = diesel::insert_into(tasks::table)
+        .values(&task_row)
+        .on_conflict_do_nothing()
+        .returning(Task::as_returning())
+        .get_result(conn)
+        .optional()?;
+    match (inserted, key) {
+        (Some(task), _) => {
+            let outbox_id = diesel::insert_into(outbox::table)
+                .values(&outbox_row)
+                .returning(outbox::id)
+                .get_result(conn)?;
+            Ok(Enqueued { task, created: true, outbox_id: Some(outbox_id) })
+        }
+        // A concurrent request with the same key won the insert.
+        (None, Some(key)) => match find_by_idempotency_key(conn, account_id, &key)? {
+            Some(existing) => reuse(existing, &probe),
+            None => Err(Error::IdempotencyKeyReused),
+        },
+        (None, None) => Err(Error::Database(diesel::result::Error::NotFound)),
+    }
+}
+
+/// Enqueues many tasks with two multi-row inserts (bulk commands, the benchmark). Idempotency
+/// keys are not supported here.
+pub fn enqueue_many(conn: &mut PgConnection, new_tasks: Vec<NewTask>) -> Result<Vec<(Uuid, i64)>> {
+    let (task_rows, outbox_rows): (Vec<_>, Vec<_>) = new_tasks
+        .into_iter()
+        .map(|mut task| {
+            task.idempotency_key = None;
+            task.into_rows()
+        })
+        .collect::<Result<Vec<_>>>()?
+        .into_iter()
+        .unzip();
+    // Postgres caps a statement at 65535 bind parameters.
+    for chunk in task_rows.chunks(2_000) {
+        diesel::insert_into(tasks::table).values(chunk).execute(conn)?;
+    }
+    let mut ids = Vec::with_capacity(outbox_rows.len());
+    for chunk in outbox_rows.chunks(5_000) {
+        let inserted: Vec<(Uuid, i64)> = diesel::insert_into(outbox::table)
+            .values(chunk)
+            .returning((outbox::task_id, outbox::id))
+            .get_results(conn)?;
+        ids.extend(inserted);
+    }
+    Ok(ids)
+}
+
+fn find_by_idempotency_key(conn: &mut PgConnection, account_id: i64, key: &str) -> Result<Option<Task>> {
+    Ok(tasks::table
+        .filter(tasks::account_id.eq(account_id))
+        .filter(tasks::idempotency_key.eq(key))
+        .select(Task::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+fn reuse(existing: Task, request: &NewTask) -> Result<Enqueued> {
+    if existing.request_fingerprint.as_deref() != Some(request.fingerprint().as_str()) {
+        return Err(Error::IdempotencyKeyReused);
+    }
+    Ok(Enqueued { task: existing, created: false, outbox_id: None })
+}

@@ -1,0 +1,55 @@
+//! The diagnostic `system.ping` task: walks `steps` progress steps, sleeping `sleep_ms`
+//! before each, and fails its first `fail_times` attempts with a retryable error. Tests and
+//! the benchmark drive the whole pipeline with it; every worker binary handles it.
+
+use serde::{Deserialize, Serialize};
+
+use super::Queue;
+
+pub const MAX_STEPS: u32 = 1_000;
+pub const MAX_SLEEP_MS: u64 = 60_000;
+pub const MAX_ATTEMPTS: i32 = 10;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PingPayload {
+    #[serde(default = "default_steps")]
+    pub steps: u32,
+    #[serde(default)]
+    pub sleep_ms: u64,
+    #[serde(default)]
+    pub fail_times: u32,
+    /// Which worker queue answers the ping (every worker binary handles it).
+    #[serde(default = "default_queue")]
+    pub queue: Queue,
+    /// Attempt limit for this ping (the kind's default otherwise).
+    #[serde(default)]
+    pub max_attempts: Option<i32>,
+}
+
+fn default_steps() -> u32 {
+    4
+}
+
+fn default_queue() -> Queue {
+    Queue::Clustering
+}
+
+impl PingPayload {
+    /// Field-level problems, empty when the payload is acceptable.
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        if !(1..=MAX_STEPS).contains(&self.steps) {
+            problems.push(("steps", format!("must be between 1 and {MAX_STEPS}")));
+        }
+        if self.sleep_ms > MAX_SLEEP_MS {
+            problems.push(("sleep_ms", format!("must be at most {MAX_SLEEP_MS}")));
+        }
+        if let Some(max) = self.max_attempts {
+            if !(1..=MAX_ATTEMPTS).contains(&max) {
+                problems.push(("max_attempts", format!("must be between 1 and {MAX_ATTEMPTS}")));
+            }
+        }
+        problems
+    }
+}

@@ -1,0 +1,55 @@
+use std::time::Duration;
+
+use diesel::{
+    prelude::*,
+    sql_types::{Integer, Uuid as SqlUuid},
+};
+use serde_json::json;
+use shared::tasks::{PING, ping::PingPayload};
+
+use crate::runtime::{Completion, TaskContext, TaskError, TaskHandler};
+
+/// `system.ping`: see [`shared::tasks::ping`].
+pub struct PingHandler;
+
+#[async_trait::async_trait]
+impl TaskHandler for PingHandler {
+    fn kind(&self) -> &'static str {
+        PING
+    }
+
+    async fn run(&self, ctx: &TaskContext) -> Result<Completion, TaskError> {
+        let payload: PingPayload = ctx.payload()?;
+        if let Some((field, problem)) = payload.problems().into_iter().next() {
+            return Err(TaskError::fatal("invalid_payload", format!("{field} {problem}")));
+        }
+        let attempt = ctx.attempt();
+        if u32::try_from(attempt).unwrap_or(u32::MAX) <= payload.fail_times {
+            return Err(TaskError::retryable(
+                "planned_failure",
+                format!("attempt {attempt} fails as asked (fail_times = {})", payload.fail_times),
+            ));
+        }
+        for step in 1..=payload.steps {
+            if payload.sleep_ms > 0 {
+                tokio::time::sleep(Duration::from_millis(payload.sleep_ms)).await;
+            }
+            let percentage = u8::try_from(step * 100 / payload.steps).unwrap_or(100);
+            ctx.progress("PING", percentage, format!("step {step} of {}", payload.steps))?;
+        }
+        let (task_id, steps) = (ctx.task().id, i32::try_from(payload.steps).unwrap_or(i32::MAX));
+        Ok(Completion::new(json!({ "pong": true, "steps": payload.steps, "attempt": attempt })).with_effects(
+            move |conn| {
+                diesel::sql_query(
+                    "INSERT INTO diagnostic_pings (task_id, steps, attempts) VALUES ($1, $2, $3) \
+                     ON CONFLICT (task_id) DO UPDATE SET writes = diagnostic_pings.writes + 1",
+                )
+                .bind::<SqlUuid, _>(task_id)
+                .bind::<Integer, _>(steps)
+                .bind::<Integer, _>(attempt)
+                .execute(conn)?;
+                Ok(())
+            },
+        ))
+    }
+}

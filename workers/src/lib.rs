@@ -1,0 +1,61 @@
+//! Worker binaries and their shared runtime. Each binary (`worker-clustering`,
+//! `worker-content`, `worker-seo`, `worker-odoo`, `worker-social`) consumes one queue with
+//! [`runtime::Worker`] and the handlers [`handlers::register`] assigns to it.
+
+pub mod handlers;
+pub mod runtime;
+
+use anyhow::Context;
+use shared::{Config, tasks::Queue};
+use tokio_util::sync::CancellationToken;
+
+/// Builds the worker for `queue` with its handlers.
+pub fn worker(queue: Queue, config: Config, pool: shared::db::PgPool) -> runtime::Worker {
+    handlers::register(runtime::Worker::new(queue, config, pool), queue)
+}
+
+/// The whole life of a worker binary: configuration, tracing, migrations, then consume until
+/// SIGTERM or Ctrl-C.
+pub async fn main_for(queue: Queue) -> anyhow::Result<()> {
+    let config = Config::from_env().context("reading configuration")?;
+    shared::telemetry::init("info");
+    let pool = shared::db::pool(&config.database_url, config.database_pool_size.min(8))
+        .context("building the database pool")?;
+    {
+        let pool = pool.clone();
+        tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+            let mut conn = pool.get().context("connecting to Postgres")?;
+            shared::db::run_migrations(&mut conn).context("applying migrations")?;
+            Ok(())
+        })
+        .await??;
+    }
+    let shutdown = CancellationToken::new();
+    tokio::spawn(shutdown_on_signal(shutdown.clone()));
+    worker(queue, config, pool).run(shutdown).await
+}
+
+/// Cancels `token` on SIGTERM or Ctrl-C.
+pub async fn shutdown_on_signal(token: CancellationToken) {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut terminate = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(signal) => signal,
+            Err(error) => {
+                tracing::warn!(%error, "cannot listen for SIGTERM");
+                let _ = ctrl_c.await;
+                token.cancel();
+                return;
+            }
+        };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = terminate.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutdown requested");
+    token.cancel();
+}

@@ -1,0 +1,134 @@
+//! What a task kind implements, and what it gets to work with.
+
+use std::{fmt, sync::Arc, time::Duration};
+
+use diesel::PgConnection;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use shared::db::{PgPool, models::Task};
+
+use super::progress::ProgressHub;
+
+/// One task kind's work. The runtime does everything else: claiming, retries, time limits,
+/// cancellation, committing the outcome and acknowledging the message.
+#[async_trait::async_trait]
+pub trait TaskHandler: Send + Sync + 'static {
+    /// The task kind this handler runs, e.g. `system.ping`.
+    fn kind(&self) -> &'static str;
+
+    async fn run(&self, ctx: &TaskContext) -> Result<Completion, TaskError>;
+}
+
+/// Writes a handler's effects in the transaction that marks its task SUCCESS, so a task
+/// redelivered after a crash never applies them twice.
+pub type Effects = Box<dyn FnOnce(&mut PgConnection) -> shared::Result<()> + Send>;
+
+/// A successful outcome: the task's `result` and the database effects that go with it.
+pub struct Completion {
+    pub result: Value,
+    pub effects: Option<Effects>,
+}
+
+impl Completion {
+    pub fn new(result: Value) -> Self {
+        Self { result, effects: None }
+    }
+
+    pub fn with_effects(
+        mut self,
+        effects: impl FnOnce(&mut PgConnection) -> shared::Result<()> + Send + 'static,
+    ) -> Self {
+        self.effects = Some(Box::new(effects));
+        self
+    }
+}
+
+impl fmt::Debug for Completion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Completion")
+            .field("result", &self.result)
+            .field("effects", &self.effects.is_some())
+            .finish()
+    }
+}
+
+/// Why a task did not succeed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum TaskError {
+    /// Worth another attempt (timeouts, 429, 5xx, lost connections). `retry_after` comes
+    /// from the outside service when it said how long to wait.
+    #[error("{code}: {message}")]
+    Retryable { code: String, message: String, retry_after: Option<Duration> },
+    /// Will fail the same way every time (bad payload, missing configuration, 4xx).
+    #[error("{code}: {message}")]
+    Fatal { code: String, message: String },
+    /// The task was cancelled while running.
+    #[error("cancelled")]
+    Cancelled,
+}
+
+impl TaskError {
+    pub fn retryable(code: &str, message: impl Into<String>) -> Self {
+        TaskError::Retryable { code: code.to_owned(), message: message.into(), retry_after: None }
+    }
+
+    pub fn fatal(code: &str, message: impl Into<String>) -> Self {
+        TaskError::Fatal { code: code.to_owned(), message: message.into() }
+    }
+
+    pub fn code(&self) -> &str {
+        match self {
+            TaskError::Retryable { code, .. } | TaskError::Fatal { code, .. } => code,
+            TaskError::Cancelled => "cancelled",
+        }
+    }
+}
+
+impl From<shared::Error> for TaskError {
+    fn from(error: shared::Error) -> Self {
+        if error.is_transient() {
+            TaskError::retryable("dependency_unavailable", error.to_string())
+        } else {
+            TaskError::fatal("internal_error", error.to_string())
+        }
+    }
+}
+
+/// The running task as a handler sees it.
+pub struct TaskContext {
+    task: Task,
+    pool: PgPool,
+    progress: Arc<ProgressHub>,
+}
+
+impl TaskContext {
+    pub(crate) fn new(task: Task, pool: PgPool, progress: Arc<ProgressHub>) -> Self {
+        Self { task, pool, progress }
+    }
+
+    pub fn task(&self) -> &Task {
+        &self.task
+    }
+
+    /// This attempt's number, from 1.
+    pub fn attempt(&self) -> i32 {
+        self.task.attempts
+    }
+
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    /// The payload as `T`; a payload that does not parse fails the task for good.
+    pub fn payload<T: DeserializeOwned>(&self) -> Result<T, TaskError> {
+        serde_json::from_value(self.task.payload.clone())
+            .map_err(|error| TaskError::fatal("invalid_payload", error.to_string()))
+    }
+
+    /// Reports progress (0–100). Returns `Err(Cancelled)` once the task has been cancelled:
+    /// handlers propagate it with `?` and stop.
+    pub fn progress(&self, phase: &str, percentage: u8, message: impl Into<String>) -> Result<(), TaskError> {
+        self.progress.report(&self.task, phase, percentage.min(100), message.into())
+    }
+}

@@ -1,0 +1,240 @@
+//! The worker runtime every worker binary shares: consume a queue with bounded prefetch, run
+//! each task kind's [`TaskHandler`], report progress, retry with backoff, dead-letter, cancel,
+//! enforce time limits, heartbeat, and shut down gracefully.
+
+mod delivery;
+mod handler;
+mod heartbeat;
+mod lifecycle;
+mod progress;
+mod retry;
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::{Arc, Mutex, PoisonError},
+    time::Duration,
+};
+
+use futures_util::StreamExt;
+use lapin::{
+    Channel, Connection,
+    options::{BasicCancelOptions, BasicConsumeOptions, BasicQosOptions},
+    types::FieldTable,
+};
+use shared::{
+    Config,
+    db::PgPool,
+    messaging::{Publisher, Topology, connect},
+    tasks::Queue,
+};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+pub use handler::{Completion, Effects, TaskContext, TaskError, TaskHandler};
+pub use lifecycle::error_json;
+
+use heartbeat::Counters;
+use progress::ProgressHub;
+
+/// State shared by every task this process runs.
+pub(crate) struct Shared {
+    worker_id: Uuid,
+    queue: Queue,
+    pool: PgPool,
+    handlers: HashMap<&'static str, Arc<dyn TaskHandler>>,
+    publisher: Arc<Publisher>,
+    topology: Topology,
+    progress: Arc<ProgressHub>,
+    running: Mutex<HashSet<Uuid>>,
+    counters: Arc<Counters>,
+    /// A task owned by a worker whose heartbeat is older than this may be taken over.
+    stale_after: Duration,
+    delay_levels: Vec<Duration>,
+}
+
+impl Shared {
+    /// Registers `task_id` as running here; `None` if it already is.
+    fn start_running(&self, task_id: Uuid) -> Option<RunningGuard<'_>> {
+        let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        running.insert(task_id).then_some(RunningGuard { shared: self, task_id })
+    }
+}
+
+struct RunningGuard<'a> {
+    shared: &'a Shared,
+    task_id: Uuid,
+}
+
+impl Drop for RunningGuard<'_> {
+    fn drop(&mut self) {
+        self.shared.running.lock().unwrap_or_else(PoisonError::into_inner).remove(&self.task_id);
+    }
+}
+
+/// A worker process for one queue.
+pub struct Worker {
+    queue: Queue,
+    config: Config,
+    pool: PgPool,
+    handlers: HashMap<&'static str, Arc<dyn TaskHandler>>,
+    worker_id: Uuid,
+}
+
+impl Worker {
+    pub fn new(queue: Queue, config: Config, pool: PgPool) -> Self {
+        Self { queue, config, pool, handlers: HashMap::new(), worker_id: Uuid::new_v4() }
+    }
+
+    pub fn with_handler(mut self, handler: impl TaskHandler) -> Self {
+        self.handlers.insert(handler.kind(), Arc::new(handler));
+        self
+    }
+
+    pub fn id(&self) -> Uuid {
+        self.worker_id
+    }
+
+    /// Consumes until `shutdown` is cancelled, then finishes in-flight tasks within the
+    /// configured grace period and leaves the rest for redelivery.
+    pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
+        let topology = Topology::from_config(&self.config);
+        let name = format!("worker-{}-{}", self.queue, self.worker_id);
+        let publisher = Arc::new(Publisher::new(&self.config.amqp_url, &name, topology.clone()));
+        let background = CancellationToken::new();
+        let shared = Arc::new(Shared {
+            worker_id: self.worker_id,
+            queue: self.queue,
+            pool: self.pool.clone(),
+            handlers: self.handlers,
+            publisher: publisher.clone(),
+            delay_levels: topology.delay_levels(),
+            topology,
+            progress: Arc::new(ProgressHub::new(self.worker_id)),
+            running: Mutex::default(),
+            counters: Arc::default(),
+            stale_after: self.config.heartbeat_interval * 3,
+        });
+        let mut helpers = JoinSet::new();
+        helpers.spawn(heartbeat::run(
+            self.pool.clone(),
+            self.worker_id,
+            self.queue.as_str().to_owned(),
+            shared.counters.clone(),
+            self.config.heartbeat_interval,
+            background.clone(),
+        ));
+        helpers.spawn(shared.progress.clone().run(self.pool.clone(), publisher.clone(), background.clone()));
+        tracing::info!(queue = %self.queue, worker_id = %self.worker_id, "worker starting");
+
+        consume(&shared, &self.config, &shutdown).await;
+
+        background.cancel();
+        while helpers.join_next().await.is_some() {}
+        heartbeat::remove(&self.pool, self.worker_id).await;
+        publisher.close().await;
+        tracing::info!(queue = %self.queue, "worker stopped");
+        Ok(())
+    }
+}
+
+/// Reconnects until shutdown; each connection consumes until it is lost.
+async fn consume(shared: &Arc<Shared>, config: &Config, shutdown: &CancellationToken) {
+    let prefetch = config.worker_prefetch.unwrap_or_else(|| shared.queue.default_prefetch());
+    let mut failures = 0u32;
+    while !shutdown.is_cancelled() {
+        match open_consumer(shared, config, prefetch).await {
+            Ok((connection, channel, consumer)) => {
+                failures = 0;
+                let stopped = pump(shared, &connection, &channel, consumer, config, shutdown).await;
+                if stopped {
+                    return;
+                }
+                tracing::warn!("lost the broker connection; reconnecting");
+            }
+            Err(error) => {
+                failures = failures.saturating_add(1);
+                tracing::warn!(%error, "cannot consume; retrying");
+            }
+        }
+        let pause = Duration::from_millis(200 * 2u64.pow(failures.min(5)));
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            () = tokio::time::sleep(pause) => {}
+        }
+    }
+}
+
+async fn open_consumer(
+    shared: &Shared,
+    config: &Config,
+    prefetch: u16,
+) -> shared::Result<(Connection, Channel, lapin::Consumer)> {
+    let name = format!("consumer-{}-{}", shared.queue, shared.worker_id);
+    let connection = connect(&config.amqp_url, &name).await?;
+    let channel = connection.create_channel().await?;
+    shared.topology.declare(&channel).await?;
+    channel.basic_qos(prefetch, BasicQosOptions::default()).await?;
+    let consumer = channel
+        .basic_consume(
+            shared.topology.work_queue(shared.queue).into(),
+            name.into(),
+            BasicConsumeOptions::default(),
+            FieldTable::default(),
+        )
+        .await?;
+    tracing::info!(prefetch, "consuming");
+    Ok((connection, channel, consumer))
+}
+
+/// Dispatches deliveries until shutdown (returns true) or connection loss (false).
+async fn pump(
+    shared: &Arc<Shared>,
+    connection: &Connection,
+    channel: &Channel,
+    mut consumer: lapin::Consumer,
+    config: &Config,
+    shutdown: &CancellationToken,
+) -> bool {
+    let mut in_flight = JoinSet::new();
+    let stopped = loop {
+        tokio::select! {
+            () = shutdown.cancelled() => break true,
+            next = consumer.next() => match next {
+                Some(Ok(delivery)) => {
+                    in_flight.spawn(delivery::process(shared.clone(), delivery));
+                }
+                Some(Err(error)) => {
+                    tracing::warn!(%error, "consumer error");
+                    break false;
+                }
+                None => break false,
+            },
+            Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+        }
+    };
+    if stopped {
+        let tag = consumer.tag();
+        let _ = channel.basic_cancel(tag, BasicCancelOptions::default()).await;
+        let grace = config.worker_shutdown_grace;
+        tracing::info!(
+            in_flight = in_flight.len(),
+            grace_secs = grace.as_secs(),
+            "stopping: finishing in-flight tasks"
+        );
+        let drained =
+            tokio::time::timeout(grace, async { while in_flight.join_next().await.is_some() {} }).await;
+        if drained.is_err() {
+            tracing::warn!(left = in_flight.len(), "grace period over; leaving the rest for redelivery");
+            in_flight.abort_all();
+            let (pool, worker_id) = (shared.pool.clone(), shared.worker_id);
+            let _ = shared::db::run(&pool, move |conn| lifecycle::release_all(conn, worker_id)).await;
+        }
+        // Closing returns every unacknowledged message to the queue.
+        let _ = connection.close(200, "worker shutting down".into()).await;
+    } else {
+        // The channel is gone: acks are impossible and the broker redelivers everything.
+        in_flight.abort_all();
+    }
+    stopped
+}
