@@ -1,0 +1,166 @@
+//! The test harness: the real API on port 0 against a database of the test's own and a
+//! broker namespace of its own, with in-process workers on demand.
+
+use std::time::Duration;
+
+use reqwest::{Method, RequestBuilder, Response, StatusCode};
+use serde_json::{Value, json};
+use shared::{
+    Config,
+    db::PgPool,
+    tasks::Queue,
+    testing::{TestDb, eventually},
+};
+use tokio_util::sync::CancellationToken;
+
+pub const PASSWORD: &str = "correct-horse-battery";
+
+pub struct TestApp {
+    pub address: String,
+    pub config: Config,
+    pub pool: PgPool,
+    pub client: reqwest::Client,
+    workers: Vec<(CancellationToken, tokio::task::JoinHandle<()>)>,
+    // Dropped last: the database outlives every connection above.
+    pub db: TestDb,
+}
+
+/// A registered, logged-in user.
+#[derive(Clone, Debug)]
+pub struct TestUser {
+    pub email: String,
+    pub access: String,
+    pub refresh: String,
+    pub user_id: i64,
+    pub account_id: i64,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+/// Starts the API with a configuration the test may adjust first.
+pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    shared::telemetry::init_for_tests();
+    let db = tokio::task::spawn_blocking(TestDb::new).await.expect("test database");
+    let mut config = shared::testing::config(&db);
+    adjust(&mut config);
+    let app = api::Application::build(config.clone()).await.expect("application builds");
+    let address = format!("http://127.0.0.1:{}", app.port());
+    tokio::spawn(app.run_until_stopped());
+    let pool = shared::db::pool(&config.database_url, 4).expect("pool");
+    let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
+    TestApp { address, config, pool, client, workers: Vec::new(), db }
+}
+
+impl TestApp {
+    pub fn request(&self, method: Method, path: &str, token: Option<&str>) -> RequestBuilder {
+        let builder = self.client.request(method, format!("{}{path}", self.address));
+        match token {
+            Some(token) => builder.bearer_auth(token),
+            None => builder,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> Response {
+        self.request(Method::GET, path, Some(token)).send().await.expect("request sent")
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> Response {
+        self.request(Method::POST, path, token).json(&body).send().await.expect("request sent")
+    }
+
+    /// Registers a new account with an owner and logs in.
+    pub async fn signup(&self) -> TestUser {
+        let email = format!("owner-{}@example.com", uuid::Uuid::new_v4().simple());
+        let response = self
+            .post(
+                "/api/v1/auth/register/",
+                None,
+                json!({ "email": email, "password": PASSWORD, "password_confirm": PASSWORD }),
+            )
+            .await;
+        assert_eq!(response.status(), StatusCode::CREATED, "{}", response.text().await.unwrap_or_default());
+        self.login(&email, PASSWORD).await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> TestUser {
+        let response = self.post("/api/v1/auth/login/", None, json!({ "email": email, "password": password })).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.expect("json");
+        TestUser {
+            email: email.to_owned(),
+            access: body["tokens"]["access"].as_str().expect("access token").to_owned(),
+            refresh: body["tokens"]["refresh"].as_str().expect("refresh token").to_owned(),
+            user_id: body["user"]["id"].as_i64().expect("user id"),
+            account_id: body["user"]["account"]["id"].as_i64().expect("account id"),
+        }
+    }
+
+    /// Enqueues a `system.ping` and returns its task id.
+    pub async fn ping(&self, user: &TestUser, payload: Value) -> String {
+        let response = self.post("/api/v1/system/ping/", Some(&user.access), payload).await;
+        assert_eq!(response.status(), StatusCode::ACCEPTED, "{}", response.text().await.unwrap_or_default());
+        let body: Value = response.json().await.expect("json");
+        body["task_id"].as_str().expect("task id").to_owned()
+    }
+
+    pub async fn task(&self, user: &TestUser, task_id: &str) -> Value {
+        let response = self.get(&format!("/api/v1/tasks/{task_id}"), &user.access).await;
+        assert_eq!(response.status(), StatusCode::OK);
+        let body: Value = response.json().await.expect("json");
+        body["data"].clone()
+    }
+
+    /// Polls the task until its state is `state`.
+    pub async fn wait_for_state(&self, user: &TestUser, task_id: &str, state: &str) -> Value {
+        eventually(Duration::from_secs(60), &format!("task {task_id} to reach {state}"), || async {
+            let task = self.task(user, task_id).await;
+            (task["state"] == state).then_some(task)
+        })
+        .await
+    }
+
+    /// Runs an in-process worker for `queue` until the app is dropped.
+    pub fn start_worker(&mut self, queue: Queue) {
+        let shutdown = CancellationToken::new();
+        let worker = workers::worker(queue, self.config.clone(), self.pool.clone());
+        let token = shutdown.clone();
+        let handle = tokio::spawn(async move {
+            worker.run(token).await.expect("worker runs");
+        });
+        self.workers.push((shutdown, handle));
+    }
+
+    /// Stops every in-process worker gracefully and waits for them.
+    pub async fn stop_workers(&mut self) {
+        for (token, handle) in self.workers.drain(..) {
+            token.cancel();
+            let _ = handle.await;
+        }
+    }
+
+    /// Runs a query against the test database.
+    pub async fn sql<T: Send + 'static>(
+        &self,
+        query: impl FnOnce(&mut diesel::PgConnection) -> shared::Result<T> + Send + 'static,
+    ) -> T {
+        shared::db::run(&self.pool, query).await.expect("query")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        for (token, _) in &self.workers {
+            token.cancel();
+        }
+    }
+}
+
+/// The `code` and `errors` of an error response, checking its status.
+pub async fn error_of(response: Response, status: StatusCode) -> (String, Value) {
+    assert_eq!(response.status(), status);
+    let body: Value = response.json().await.expect("error body is JSON");
+    assert_eq!(body["success"], false, "{body}");
+    (body["code"].as_str().unwrap_or_default().to_owned(), body["errors"].clone())
+}

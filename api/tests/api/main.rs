@@ -1,0 +1,13 @@
+//! API integration tests against the real Postgres and RabbitMQ.
+
+mod helpers;
+
+mod auth;
+mod bad_input;
+mod commands;
+mod jwt;
+mod pipeline;
+mod rate_limits;
+mod resources;
+mod status;
+mod tenancy;
