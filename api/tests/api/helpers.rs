@@ -85,7 +85,8 @@ impl TestApp {
     }
 
     pub async fn login(&self, email: &str, password: &str) -> TestUser {
-        let response = self.post("/api/v1/auth/login/", None, json!({ "email": email, "password": password })).await;
+        let response =
+            self.post("/api/v1/auth/login/", None, json!({ "email": email, "password": password })).await;
         assert_eq!(response.status(), StatusCode::OK);
         let body: Value = response.json().await.expect("json");
         TestUser {

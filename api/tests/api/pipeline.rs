@@ -23,7 +23,8 @@ async fn a_ping_runs_to_success_with_rising_progress_polled_and_streamed() {
     let task_id = app.ping(&user, json!({ "steps": 5, "sleep_ms": 150 })).await;
 
     let events = tokio::spawn({
-        let request = app.request(reqwest::Method::GET, &format!("/api/v1/tasks/{task_id}/events"), Some(&user.access));
+        let request =
+            app.request(reqwest::Method::GET, &format!("/api/v1/tasks/{task_id}/events"), Some(&user.access));
         async move {
             let response = request.send().await.expect("stream opens");
             assert_eq!(response.status(), StatusCode::OK);
@@ -39,7 +40,8 @@ async fn a_ping_runs_to_success_with_rising_progress_polled_and_streamed() {
 
     let seen = std::sync::Mutex::new(Vec::new());
     let done = eventually(Duration::from_secs(30), "the ping to succeed", || async {
-        let response = app.get(&format!("/api/v1/system/settings/task_progress/{task_id}/"), &user.access).await;
+        let response =
+            app.get(&format!("/api/v1/system/settings/task_progress/{task_id}/"), &user.access).await;
         let progress: Value = response.json().await.expect("json");
         seen.lock().expect("lock").push(progress["meta"]["percentage"].as_i64().unwrap_or(-1));
         (progress["state"] == "SUCCESS").then_some(progress)
@@ -51,7 +53,8 @@ async fn a_ping_runs_to_success_with_rising_progress_polled_and_streamed() {
     assert!(seen.windows(2).all(|pair| pair[0] <= pair[1]), "progress never goes back: {seen:?}");
     assert!(seen.iter().any(|&p| p > 0 && p < 100), "an intermediate percentage was seen: {seen:?}");
 
-    let stream = tokio::time::timeout(Duration::from_secs(10), events).await.expect("stream ends").expect("reader");
+    let stream =
+        tokio::time::timeout(Duration::from_secs(10), events).await.expect("stream ends").expect("reader");
     assert!(stream.contains("event: progress"), "{stream}");
     assert!(stream.contains("event: success"), "{stream}");
     let percentages: Vec<i64> = stream
@@ -131,7 +134,8 @@ async fn commands_sent_while_the_broker_is_down_wait_in_the_outbox_and_complete_
         })
         .await;
     assert_eq!(unsent, 1, "the command waits in the outbox");
-    let status = app.client.get(format!("{}/api/v1/system/status/", app.address)).send().await.expect("status");
+    let status =
+        app.client.get(format!("{}/api/v1/system/status/", app.address)).send().await.expect("status");
     assert_eq!(status.status(), StatusCode::SERVICE_UNAVAILABLE);
 
     // The worker reaches the broker directly; only the API's path is down.

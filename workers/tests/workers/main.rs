@@ -1,0 +1,5 @@
+//! Worker-process tests: real worker binaries against the real Postgres and RabbitMQ, killed
+//! and stopped mid-task.
+
+mod helpers;
+mod lifecycle;
