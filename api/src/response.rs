@@ -1,9 +1,11 @@
 //! Response envelopes and pagination, shared by every handler.
 
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use shared::db::models::Task;
+
+use crate::error::{ApiError, FieldErrors};
 
 /// `{"success": true, "data": …}` with 200.
 pub fn ok(data: impl Serialize) -> HttpResponse {
@@ -38,7 +40,8 @@ pub fn accepted(task: &Task) -> HttpResponse {
 pub const DEFAULT_PAGE_SIZE: i64 = 10;
 pub const MAX_PAGE_SIZE: i64 = 100;
 
-/// `page` (from 1) and `page_size` (1–100, default 10). Flattened into each list's query.
+/// `page` (from 1) and `page_size` (1–100, default 10), read from the query string by its own
+/// extractor (serde's `flatten` would lose the string-to-number parsing of query values).
 #[derive(Clone, Copy, Debug, Default, Deserialize)]
 pub struct PageParams {
     pub page: Option<i64>,
@@ -58,16 +61,24 @@ impl PageParams {
         (self.page() - 1) * self.size()
     }
 
-    pub fn problems(&self, errors: &mut crate::error::FieldErrors) {
+    fn check(self) -> Result<Self, ApiError> {
+        let mut errors = FieldErrors::new();
         if self.page() < 1 {
             errors.entry("page".into()).or_default().push("Must be 1 or more.".into());
         }
         if !(1..=MAX_PAGE_SIZE).contains(&self.size()) {
-            errors
-                .entry("page_size".into())
-                .or_default()
-                .push(format!("Must be between 1 and {MAX_PAGE_SIZE}."));
+            errors.entry("page_size".into()).or_default().push(format!("Must be between 1 and {MAX_PAGE_SIZE}."));
         }
+        if errors.is_empty() { Ok(self) } else { Err(ApiError::invalid(errors)) }
+    }
+}
+
+impl FromRequest for PageParams {
+    type Error = ApiError;
+    type Future = std::future::Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        std::future::ready(crate::extract::parse_query::<PageParams>(req.query_string()).and_then(PageParams::check))
     }
 }
 

@@ -1,10 +1,5 @@
 //! Pieces every resource's handlers share.
 
-use crate::{
-    error::{ApiError, FieldErrors},
-    response::PageParams,
-};
-
 /// An ILIKE pattern matching `term` anywhere, with the wildcards in `term` escaped.
 pub fn contains_pattern(term: &str) -> String {
     let escaped = term.trim().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
@@ -14,11 +9,4 @@ pub fn contains_pattern(term: &str) -> String {
 /// A search term worth filtering on.
 pub fn search_term(search: &Option<String>) -> Option<String> {
     search.as_deref().map(str::trim).filter(|term| !term.is_empty()).map(contains_pattern)
-}
-
-/// 400 when `page`/`page_size` are out of range.
-pub fn check_page(page: &PageParams) -> Result<(), ApiError> {
-    let mut errors = FieldErrors::new();
-    page.problems(&mut errors);
-    crate::validation::finish(errors).map_err(ApiError::invalid)
 }

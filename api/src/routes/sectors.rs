@@ -9,7 +9,7 @@ use shared::{
     db::{models::Sector, schema::sectors},
 };
 
-use super::common::{check_page, search_term};
+use super::common::search_term;
 use crate::{
     error::{ApiError, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
@@ -29,8 +29,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[derive(Debug, Deserialize)]
 struct ListQuery {
-    #[serde(flatten)]
-    page: PageParams,
     site_id: Option<i64>,
     is_active: Option<bool>,
     search: Option<String>,
@@ -41,10 +39,10 @@ async fn list(
     state: web::Data<AppState>,
     auth: AuthUser,
     req: HttpRequest,
+    page: PageParams,
     query: ApiQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    check_page(&query.page)?;
-    let ListQuery { page, site_id, is_active, search } = query.0;
+    let ListQuery { site_id, is_active, search } = query.0;
     let pattern = search_term(&search);
     let (rows, count) = state
         .db(move |conn| {

@@ -12,7 +12,7 @@ use shared::{
     },
 };
 
-use super::common::{check_page, search_term};
+use super::common::search_term;
 use crate::{
     error::{ApiError, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
@@ -45,8 +45,6 @@ enum SiteOrdering {
 
 #[derive(Debug, Deserialize)]
 struct ListQuery {
-    #[serde(flatten)]
-    page: PageParams,
     is_active: Option<bool>,
     search: Option<String>,
     ordering: Option<SiteOrdering>,
@@ -57,10 +55,10 @@ async fn list(
     state: web::Data<AppState>,
     auth: AuthUser,
     req: HttpRequest,
+    page: PageParams,
     query: ApiQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    check_page(&query.page)?;
-    let ListQuery { page, is_active, search, ordering } = query.0;
+    let ListQuery { is_active, search, ordering } = query.0;
     let pattern = search_term(&search);
     let (rows, count) = state
         .db(move |conn| {
@@ -251,11 +249,9 @@ async fn site_sectors(
     auth: AuthUser,
     id: PathId<i64>,
     req: HttpRequest,
-    query: ApiQuery<PageParams>,
+    page: PageParams,
 ) -> Result<HttpResponse, ApiError> {
-    check_page(&query)?;
     let site = load(&state, auth.account_id, id.0).await?;
-    let page = query.0;
     let (rows, count) = state
         .db(move |conn| {
             let scoped = || {

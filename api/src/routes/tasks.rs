@@ -15,7 +15,6 @@ use shared::{
 };
 use uuid::Uuid;
 
-use super::common::check_page;
 use crate::{
     error::ApiError,
     extract::{ApiQuery, AuthUser, PathId},
@@ -29,8 +28,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[derive(Debug, Deserialize)]
 struct ListQuery {
-    #[serde(flatten)]
-    page: PageParams,
     state: Option<TaskState>,
     kind: Option<String>,
 }
@@ -40,10 +37,10 @@ async fn list(
     state: web::Data<AppState>,
     auth: AuthUser,
     req: HttpRequest,
+    page: PageParams,
     query: ApiQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    check_page(&query.page)?;
-    let ListQuery { page, state: task_state, kind } = query.0;
+    let ListQuery { state: task_state, kind } = query.0;
     let filter = TaskFilter { state: task_state, kind };
     let (rows, count) = state
         .db(move |conn| {

@@ -17,7 +17,7 @@ use shared::{
     },
 };
 
-use super::auth::views::UserView;
+use super::{auth::views::UserView, common::search_term};
 use crate::{
     error::{ApiError, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
@@ -41,8 +41,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[derive(Debug, Deserialize)]
 struct ListQuery {
-    #[serde(flatten)]
-    page: PageParams,
     role: Option<Role>,
     is_active: Option<bool>,
     search: Option<String>,
@@ -53,13 +51,11 @@ async fn list(
     state: web::Data<AppState>,
     auth: AuthUser,
     req: HttpRequest,
+    page: PageParams,
     query: ApiQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Admin)?;
-    let mut errors = FieldErrors::new();
-    query.page.problems(&mut errors);
-    validation::finish(errors).map_err(ApiError::invalid)?;
-    let ListQuery { page, role, is_active, search } = query.0;
+    let ListQuery { role, is_active, search } = query.0;
     let (rows, count) = state
         .db(move |conn| {
             let filtered = || {
@@ -70,8 +66,7 @@ async fn list(
                 if let Some(active) = is_active {
                     q = q.filter(users::is_active.eq(active));
                 }
-                if let Some(term) = search.as_deref().map(str::trim).filter(|term| !term.is_empty()) {
-                    let pattern = format!("%{}%", term.replace('%', "\\%").replace('_', "\\_"));
+                if let Some(pattern) = search_term(&search) {
                     q = q.filter(
                         users::email
                             .ilike(pattern.clone())

@@ -22,7 +22,7 @@ pub struct TestApp {
     pub client: reqwest::Client,
     workers: Vec<(CancellationToken, tokio::task::JoinHandle<()>)>,
     // Dropped last: the database outlives every connection above.
-    pub db: TestDb,
+    _db: TestDb,
 }
 
 /// A registered, logged-in user.
@@ -50,7 +50,7 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     tokio::spawn(app.run_until_stopped());
     let pool = shared::db::pool(&config.database_url, 4).expect("pool");
     let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
-    TestApp { address, config, pool, client, workers: Vec::new(), db }
+    TestApp { address, config, pool, client, workers: Vec::new(), _db: db }
 }
 
 impl TestApp {
@@ -131,14 +131,6 @@ impl TestApp {
             worker.run(token).await.expect("worker runs");
         });
         self.workers.push((shutdown, handle));
-    }
-
-    /// Stops every in-process worker gracefully and waits for them.
-    pub async fn stop_workers(&mut self) {
-        for (token, handle) in self.workers.drain(..) {
-            token.cancel();
-            let _ = handle.await;
-        }
     }
 
     /// Runs a query against the test database.

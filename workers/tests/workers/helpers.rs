@@ -20,7 +20,7 @@ pub struct Harness {
     pub pool: PgPool,
     pub account_id: i64,
     publisher: Arc<Publisher>,
-    pub db: TestDb,
+    _db: TestDb,
 }
 
 impl Harness {
@@ -38,7 +38,7 @@ impl Harness {
         .await
         .expect("account");
         let publisher = Arc::new(Publisher::new(&config.amqp_url, "test", Topology::from_config(&config)));
-        Self { config, pool, account_id, publisher, db }
+        Self { config, pool, account_id, publisher, _db: db }
     }
 
     /// Enqueues a ping through the library path and publishes it.
