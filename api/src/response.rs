@@ -67,7 +67,10 @@ impl PageParams {
             errors.entry("page".into()).or_default().push("Must be 1 or more.".into());
         }
         if !(1..=MAX_PAGE_SIZE).contains(&self.size()) {
-            errors.entry("page_size".into()).or_default().push(format!("Must be between 1 and {MAX_PAGE_SIZE}."));
+            errors
+                .entry("page_size".into())
+                .or_default()
+                .push(format!("Must be between 1 and {MAX_PAGE_SIZE}."));
         }
         if errors.is_empty() { Ok(self) } else { Err(ApiError::invalid(errors)) }
     }
@@ -78,7 +81,9 @@ impl FromRequest for PageParams {
     type Future = std::future::Ready<Result<Self, ApiError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        std::future::ready(crate::extract::parse_query::<PageParams>(req.query_string()).and_then(PageParams::check))
+        std::future::ready(
+            crate::extract::parse_query::<PageParams>(req.query_string()).and_then(PageParams::check),
+        )
     }
 }
 

@@ -64,8 +64,14 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ApiJson<T> {
 
 /// Parses and validates a JSON document.
 pub fn parse<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, ApiError> {
-    if body.iter().all(u8::is_ascii_whitespace) {
-        return Err(ApiError::field("body", "A JSON body is required."));
+    match body.iter().find(|byte| !byte.is_ascii_whitespace()) {
+        None => return Err(ApiError::field("body", "A JSON body is required.")),
+        // serde would read a struct from an array too (`[1, 2]` as positional fields).
+        Some(b'{') => {}
+        Some(b'[' | b'"' | b't' | b'f' | b'n' | b'-' | b'0'..=b'9') => {
+            return Err(ApiError::field("body", "Expected a JSON object."));
+        }
+        Some(_) => {}
     }
     let deserializer = &mut serde_json::Deserializer::from_slice(body);
     let value: T = serde_path_to_error::deserialize(deserializer).map_err(|error| {

@@ -15,7 +15,8 @@ use crate::error::FieldErrors;
 
 /// Turns a serde error (with the path where it happened) into field errors.
 pub(crate) fn serde_field_errors(path: &str, message: &str) -> FieldErrors {
-    // serde reports a missing or unknown field on the parent, naming the field in backticks.
+    // serde reports a missing field on the parent and names it in backticks; serde_path_to_error
+    // already ends the path of an unknown field with that field.
     let named = |prefix: &str| {
         message.strip_prefix(prefix).and_then(|rest| rest.split('`').next()).map(str::to_owned)
     };
@@ -23,10 +24,12 @@ pub(crate) fn serde_field_errors(path: &str, message: &str) -> FieldErrors {
     let (field, problem) = if let Some(field) = named("missing field `") {
         (join(path, &field), "This field is required.".to_owned())
     } else if let Some(field) = named("unknown field `") {
-        (
-            join(path, &field),
-            format!("Unknown field. {}", message.split(", ").skip(1).collect::<Vec<_>>().join(", ")),
-        )
+        let field = if path == field || path.ends_with(&format!(".{field}")) {
+            path.to_owned()
+        } else {
+            join(path, &field)
+        };
+        (field, format!("Unknown field; {}", message.split(", ").skip(1).collect::<Vec<_>>().join(", ")))
     } else if path.is_empty() || path == "." {
         ("body".to_owned(), message.to_owned())
     } else {
@@ -53,7 +56,7 @@ mod tests {
     fn names_missing_unknown_and_mistyped_fields() {
         let missing = serde_field_errors(".", "missing field `email` at line 1 column 2");
         assert_eq!(missing["email"], vec!["This field is required."]);
-        let unknown = serde_field_errors(".", "unknown field `foo`, expected `steps` or `sleep_ms`");
+        let unknown = serde_field_errors("foo", "unknown field `foo`, expected `steps` or `sleep_ms`");
         assert!(unknown.contains_key("foo"));
         let typed =
             serde_field_errors("steps", "invalid type: string \"x\", expected u32 at line 1 column 12");

@@ -22,7 +22,8 @@ async fn a_retried_command_with_the_same_idempotency_key_returns_the_same_task()
     let first = ping_with_key(&app, &user, "order-42", json!({ "steps": 3 })).await;
     assert_eq!(first.status(), StatusCode::ACCEPTED);
     let first: Value = first.json().await.expect("json");
-    let second: Value = ping_with_key(&app, &user, "order-42", json!({ "steps": 3 })).await.json().await.expect("json");
+    let second: Value =
+        ping_with_key(&app, &user, "order-42", json!({ "steps": 3 })).await.json().await.expect("json");
     assert_eq!(first["task_id"], second["task_id"]);
     assert_eq!(first["status_url"], format!("/api/v1/tasks/{}", first["task_id"].as_str().expect("id")));
 
@@ -34,7 +35,8 @@ async fn a_retried_command_with_the_same_idempotency_key_returns_the_same_task()
 
     // Keys are per account: another tenant's identical key is a different command.
     let other = app.signup().await;
-    let theirs: Value = ping_with_key(&app, &other, "order-42", json!({ "steps": 3 })).await.json().await.expect("json");
+    let theirs: Value =
+        ping_with_key(&app, &other, "order-42", json!({ "steps": 3 })).await.json().await.expect("json");
     assert_ne!(theirs["task_id"], first["task_id"]);
 
     let bad_key = ping_with_key(&app, &user, &"x".repeat(300), json!({})).await;
@@ -88,7 +90,9 @@ async fn polling_sends_an_etag_and_answers_304_while_nothing_changed() {
     let app = spawn_app().await;
     let user = app.signup().await;
     let task_id = app.ping(&user, json!({})).await;
-    for path in [format!("/api/v1/tasks/{task_id}"), format!("/api/v1/system/settings/task_progress/{task_id}/")] {
+    for path in
+        [format!("/api/v1/tasks/{task_id}"), format!("/api/v1/system/settings/task_progress/{task_id}/")]
+    {
         let first = app.get(&path, &user.access).await;
         let etag = first.headers()["etag"].to_str().expect("etag").to_owned();
         let again = app
@@ -102,7 +106,12 @@ async fn polling_sends_an_etag_and_answers_304_while_nothing_changed() {
     }
     cancel(&app, &user, &task_id).await;
     let path = format!("/api/v1/tasks/{task_id}");
-    let stale = app.request(Method::GET, &path, Some(&user.access)).header("If-None-Match", "\"old\"").send().await.expect("request");
+    let stale = app
+        .request(Method::GET, &path, Some(&user.access))
+        .header("If-None-Match", "\"old\"")
+        .send()
+        .await
+        .expect("request");
     assert_eq!(stale.status(), StatusCode::OK);
 }
 
@@ -120,15 +129,19 @@ async fn tasks_list_paginates_and_filters_by_state_and_kind() {
     assert_eq!(page["results"].as_array().expect("results").len(), 2);
     assert!(page["next"].as_str().expect("next").contains("page=2"));
     assert!(page["previous"].is_null());
-    let second: Value = app.get("/api/v1/tasks?page_size=2&page=2", &user.access).await.json().await.expect("json");
+    let second: Value =
+        app.get("/api/v1/tasks?page_size=2&page=2", &user.access).await.json().await.expect("json");
     assert_eq!(second["results"].as_array().expect("results").len(), 1);
     assert!(second["next"].is_null());
 
-    let revoked: Value = app.get("/api/v1/tasks?state=REVOKED", &user.access).await.json().await.expect("json");
+    let revoked: Value =
+        app.get("/api/v1/tasks?state=REVOKED", &user.access).await.json().await.expect("json");
     assert_eq!(revoked["count"], 1);
     assert_eq!(revoked["results"][0]["task_id"], ids[0].as_str());
-    let by_kind: Value = app.get("/api/v1/tasks?kind=system.ping", &user.access).await.json().await.expect("json");
+    let by_kind: Value =
+        app.get("/api/v1/tasks?kind=system.ping", &user.access).await.json().await.expect("json");
     assert_eq!(by_kind["count"], 3);
-    let none: Value = app.get("/api/v1/tasks?kind=planner.auto_cluster", &user.access).await.json().await.expect("json");
+    let none: Value =
+        app.get("/api/v1/tasks?kind=planner.auto_cluster", &user.access).await.json().await.expect("json");
     assert_eq!(none["count"], 0);
 }

@@ -1,1 +1,239 @@
+//! Users, sites and sectors: CRUD, role rules and conflicts.
 
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestUser, error_of, spawn_app};
+
+async fn send(app: &TestApp, user: &TestUser, method: Method, path: &str, body: Value) -> reqwest::Response {
+    app.request(method, path, Some(&user.access)).json(&body).send().await.expect("request")
+}
+
+async fn make_user(app: &TestApp, by: &TestUser, email: &str, role: &str) -> (i64, TestUser) {
+    let response = send(
+        app,
+        by,
+        Method::POST,
+        "/api/v1/auth/users/",
+        json!({ "email": email, "password": "pass-word-1", "role": role }),
+    )
+    .await;
+    assert_eq!(response.status(), StatusCode::CREATED, "{}", response.text().await.unwrap_or_default());
+    let id = response.json::<Value>().await.expect("json")["data"]["id"].as_i64().expect("id");
+    (id, app.login(email, "pass-word-1").await)
+}
+
+#[tokio::test]
+async fn role_rules_for_managing_users() {
+    let app = spawn_app().await;
+    let owner = app.signup().await;
+    let (admin_id, admin) = make_user(&app, &owner, "admin@example.com", "admin").await;
+    let (editor_id, editor) = make_user(&app, &admin, "editor@example.com", "editor").await;
+
+    // Admins manage editors and viewers, not owners or admins.
+    let grant_owner = send(
+        &app,
+        &admin,
+        Method::POST,
+        "/api/v1/auth/users/",
+        json!({ "email": "x@example.com", "password": "pass-word-1", "role": "owner" }),
+    )
+    .await;
+    assert_eq!(grant_owner.status(), StatusCode::FORBIDDEN);
+    let promote = send(
+        &app,
+        &admin,
+        Method::PATCH,
+        &format!("/api/v1/auth/users/{editor_id}/"),
+        json!({ "role": "admin" }),
+    )
+    .await;
+    assert_eq!(promote.status(), StatusCode::FORBIDDEN);
+    let demote = send(
+        &app,
+        &admin,
+        Method::PATCH,
+        &format!("/api/v1/auth/users/{editor_id}/"),
+        json!({ "role": "viewer", "first_name": "Eve" }),
+    )
+    .await;
+    assert_eq!(demote.status(), StatusCode::OK);
+    let body: Value = demote.json().await.expect("json");
+    assert_eq!(body["data"]["role"], "viewer");
+    assert_eq!(body["data"]["first_name"], "Eve");
+    // The demotion applies to the live token at once.
+    let ping = app.post("/api/v1/system/ping/", Some(&editor.access), json!({})).await;
+    assert_eq!(ping.status(), StatusCode::FORBIDDEN);
+
+    // Editors and viewers do not manage users.
+    let listing =
+        app.request(Method::GET, "/api/v1/auth/users/", Some(&editor.access)).send().await.expect("request");
+    assert_eq!(listing.status(), StatusCode::FORBIDDEN);
+
+    // Nobody changes their own role or deletes themselves; the last owner stays.
+    let own_role = send(
+        &app,
+        &admin,
+        Method::PATCH,
+        &format!("/api/v1/auth/users/{admin_id}/"),
+        json!({ "role": "owner" }),
+    )
+    .await;
+    assert_eq!(own_role.status(), StatusCode::FORBIDDEN);
+    let self_delete =
+        send(&app, &owner, Method::DELETE, &format!("/api/v1/auth/users/{}/", owner.user_id), json!({}))
+            .await;
+    assert_eq!(self_delete.status(), StatusCode::FORBIDDEN);
+    let (second_owner_id, _) = make_user(&app, &owner, "owner2@example.com", "owner").await;
+    let demote_owner = send(
+        &app,
+        &owner,
+        Method::PATCH,
+        &format!("/api/v1/auth/users/{second_owner_id}/"),
+        json!({ "role": "editor" }),
+    )
+    .await;
+    assert_eq!(demote_owner.status(), StatusCode::OK, "another owner remains");
+
+    let list: Value =
+        app.get("/api/v1/auth/users/?role=admin", &owner.access).await.json().await.expect("json");
+    assert_eq!(list["count"], 1);
+    let search: Value =
+        app.get("/api/v1/auth/users/?search=editor%40", &owner.access).await.json().await.expect("json");
+    assert_eq!(search["count"], 1);
+
+    let duplicate = send(
+        &app,
+        &owner,
+        Method::POST,
+        "/api/v1/auth/users/",
+        json!({ "email": "ADMIN@example.com", "password": "pass-word-1", "role": "viewer" }),
+    )
+    .await;
+    assert_eq!(error_of(duplicate, StatusCode::CONFLICT).await.0, "email_taken");
+
+    let removed =
+        send(&app, &owner, Method::DELETE, &format!("/api/v1/auth/users/{admin_id}/"), json!({})).await;
+    assert_eq!(removed.status(), StatusCode::NO_CONTENT);
+    let gone = app.get(&format!("/api/v1/auth/users/{admin_id}/"), &owner.access).await;
+    assert_eq!(gone.status(), StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn the_last_owner_cannot_be_demoted() {
+    let app = spawn_app().await;
+    let owner = app.signup().await;
+    let (_, second) = make_user(&app, &owner, "o2@example.com", "owner").await;
+    let demote_first = send(
+        &app,
+        &second,
+        Method::PATCH,
+        &format!("/api/v1/auth/users/{}/", owner.user_id),
+        json!({ "role": "admin" }),
+    )
+    .await;
+    assert_eq!(demote_first.status(), StatusCode::OK);
+    let demote_second = send(
+        &app,
+        &owner,
+        Method::PATCH,
+        &format!("/api/v1/auth/users/{}/", second.user_id),
+        json!({ "role": "admin" }),
+    )
+    .await;
+    assert_eq!(demote_second.status(), StatusCode::FORBIDDEN, "admins cannot touch owners");
+}
+
+#[tokio::test]
+async fn sites_and_sectors_crud() {
+    let app = spawn_app().await;
+    let owner = app.signup().await;
+    let created = send(
+        &app,
+        &owner,
+        Method::POST,
+        "/api/v1/auth/sites/",
+        json!({ "name": "My Shop!", "domain": "shop.example.com" }),
+    )
+    .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let site: Value = created.json().await.expect("json");
+    let site_id = site["data"]["id"].as_i64().expect("id");
+    assert_eq!(site["data"]["slug"], "my-shop");
+    assert_eq!(site["data"]["is_active"], true);
+
+    let clash = send(&app, &owner, Method::POST, "/api/v1/auth/sites/", json!({ "name": "My shop" })).await;
+    let (code, errors) = error_of(clash, StatusCode::CONFLICT).await;
+    assert_eq!(code, "already_exists");
+    assert!(errors["slug"].is_array());
+
+    let sector = send(
+        &app,
+        &owner,
+        Method::POST,
+        "/api/v1/auth/sectors/",
+        json!({ "site_id": site_id, "name": "Running Shoes" }),
+    )
+    .await;
+    assert_eq!(sector.status(), StatusCode::CREATED);
+    let sector_id = sector.json::<Value>().await.expect("json")["data"]["id"].as_i64().expect("id");
+
+    let renamed = send(
+        &app,
+        &owner,
+        Method::PUT,
+        &format!("/api/v1/auth/sectors/{sector_id}/"),
+        json!({ "name": "Trail Shoes" }),
+    )
+    .await;
+    assert_eq!(renamed.json::<Value>().await.expect("json")["data"]["name"], "Trail Shoes");
+    let listed: Value = app
+        .get(&format!("/api/v1/auth/sites/{site_id}/sectors/"), &owner.access)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(listed["count"], 1);
+    let by_site: Value = app
+        .get(&format!("/api/v1/auth/sectors/?site_id={site_id}"), &owner.access)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(by_site["count"], 1);
+
+    let patched = send(
+        &app,
+        &owner,
+        Method::PATCH,
+        &format!("/api/v1/auth/sites/{site_id}/"),
+        json!({ "is_active": false }),
+    )
+    .await;
+    assert_eq!(patched.json::<Value>().await.expect("json")["data"]["is_active"], false);
+    let inactive: Value = app
+        .get("/api/v1/auth/sites/?is_active=false&ordering=name", &owner.access)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(inactive["count"], 1);
+
+    // Viewers read but do not write.
+    let (_, viewer) = make_user(&app, &owner, "viewer@example.com", "viewer").await;
+    assert_eq!(
+        app.get(&format!("/api/v1/auth/sites/{site_id}/"), &viewer.access).await.status(),
+        StatusCode::OK
+    );
+    let denied = send(&app, &viewer, Method::POST, "/api/v1/auth/sites/", json!({ "name": "Nope" })).await;
+    assert_eq!(error_of(denied, StatusCode::FORBIDDEN).await.0, "permission_denied");
+
+    // Deleting the site takes its sectors with it.
+    let deleted =
+        send(&app, &owner, Method::DELETE, &format!("/api/v1/auth/sites/{site_id}/"), json!({})).await;
+    assert_eq!(deleted.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.get(&format!("/api/v1/auth/sectors/{sector_id}/"), &owner.access).await.status(),
+        StatusCode::NOT_FOUND
+    );
+}

@@ -1,1 +1,121 @@
+//! Tenant isolation: another account's id answers 404 on every endpoint, and lists never show
+//! another account's rows.
 
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::helpers::{TestApp, TestUser, spawn_app};
+
+async fn create(app: &TestApp, user: &TestUser, path: &str, body: Value) -> i64 {
+    let response = app.post(path, Some(&user.access), body).await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    response.json::<Value>().await.expect("json")["data"]["id"].as_i64().expect("id")
+}
+
+async fn status_of(
+    app: &TestApp,
+    user: &TestUser,
+    method: Method,
+    path: &str,
+    body: Option<Value>,
+) -> StatusCode {
+    let mut request = app.request(method, path, Some(&user.access));
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    request.send().await.expect("request").status()
+}
+
+#[tokio::test]
+async fn another_tenants_ids_are_not_found_everywhere() {
+    let app = spawn_app().await;
+    let mallory = app.signup().await;
+    let victim = app.signup().await;
+    let site = create(&app, &victim, "/api/v1/auth/sites/", json!({ "name": "Victim site" })).await;
+    let sector =
+        create(&app, &victim, "/api/v1/auth/sectors/", json!({ "site_id": site, "name": "Shoes" })).await;
+    let user = create(
+        &app,
+        &victim,
+        "/api/v1/auth/users/",
+        json!({ "email": "victim-editor@example.com", "password": "long-enough", "role": "editor" }),
+    )
+    .await;
+    let task = app.ping(&victim, json!({})).await;
+
+    let probes: Vec<(Method, String, Option<Value>)> = vec![
+        (Method::GET, format!("/api/v1/auth/sites/{site}/"), None),
+        (Method::PUT, format!("/api/v1/auth/sites/{site}/"), Some(json!({ "name": "mine" }))),
+        (Method::PATCH, format!("/api/v1/auth/sites/{site}/"), Some(json!({ "name": "mine" }))),
+        (Method::GET, format!("/api/v1/auth/sites/{site}/sectors/"), None),
+        (Method::DELETE, format!("/api/v1/auth/sites/{site}/"), None),
+        (Method::GET, format!("/api/v1/auth/sectors/{sector}/"), None),
+        (Method::PUT, format!("/api/v1/auth/sectors/{sector}/"), Some(json!({ "name": "mine" }))),
+        (Method::PATCH, format!("/api/v1/auth/sectors/{sector}/"), Some(json!({ "name": "mine" }))),
+        (Method::DELETE, format!("/api/v1/auth/sectors/{sector}/"), None),
+        (Method::GET, format!("/api/v1/auth/users/{user}/"), None),
+        (Method::PUT, format!("/api/v1/auth/users/{user}/"), Some(json!({ "role": "viewer" }))),
+        (Method::PATCH, format!("/api/v1/auth/users/{user}/"), Some(json!({ "role": "viewer" }))),
+        (Method::POST, format!("/api/v1/auth/users/{user}/activate/"), Some(json!({}))),
+        (Method::DELETE, format!("/api/v1/auth/users/{user}/"), None),
+        (Method::GET, format!("/api/v1/tasks/{task}"), None),
+        (Method::GET, format!("/api/v1/tasks/{task}/events"), None),
+        (Method::POST, format!("/api/v1/tasks/{task}/cancel"), Some(json!({}))),
+        (Method::GET, format!("/api/v1/system/settings/task_progress/{task}/"), None),
+    ];
+    for (method, path, body) in probes {
+        let status = status_of(&app, &mallory, method.clone(), &path, body).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}");
+    }
+
+    // Nothing was touched.
+    let site_row: Value =
+        app.get(&format!("/api/v1/auth/sites/{site}/"), &victim.access).await.json().await.expect("json");
+    assert_eq!(site_row["data"]["name"], "Victim site");
+    assert_eq!(app.task(&victim, &task).await["state"], "PENDING");
+    let users: Value = app.get("/api/v1/auth/users/", &victim.access).await.json().await.expect("json");
+    assert_eq!(users["count"], 2);
+
+    // A sector cannot be attached to another tenant's site, on create or on update.
+    let attach = app
+        .post("/api/v1/auth/sectors/", Some(&mallory.access), json!({ "site_id": site, "name": "x" }))
+        .await;
+    assert_eq!(attach.status(), StatusCode::BAD_REQUEST);
+    let own_site = create(&app, &mallory, "/api/v1/auth/sites/", json!({ "name": "Mine" })).await;
+    let own_sector =
+        create(&app, &mallory, "/api/v1/auth/sectors/", json!({ "site_id": own_site, "name": "Hats" })).await;
+    let moved = status_of(
+        &app,
+        &mallory,
+        Method::PATCH,
+        &format!("/api/v1/auth/sectors/{own_sector}/"),
+        Some(json!({ "site_id": site })),
+    )
+    .await;
+    assert_eq!(moved, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn lists_only_show_the_callers_rows() {
+    let app = spawn_app().await;
+    let first = app.signup().await;
+    let second = app.signup().await;
+    for user in [&first, &second] {
+        let site = create(&app, user, "/api/v1/auth/sites/", json!({ "name": "Site" })).await;
+        create(&app, user, "/api/v1/auth/sectors/", json!({ "site_id": site, "name": "Sector" })).await;
+        app.ping(user, json!({})).await;
+    }
+    for path in ["/api/v1/auth/sites/", "/api/v1/auth/sectors/", "/api/v1/tasks/", "/api/v1/auth/users/"] {
+        let page: Value = app.get(path, &first.access).await.json().await.expect("json");
+        assert_eq!(page["count"], 1, "{path}: {page}");
+        let filtered: Value = app
+            .get(&format!("{path}?site_id=999999&search=Site"), &first.access)
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert!(filtered["count"].as_i64().expect("count") <= 1, "{path}");
+    }
+    let me: Value = app.get("/api/v1/auth/me/", &first.access).await.json().await.expect("json");
+    assert_eq!(me["user"]["accessible_sites"].as_array().expect("sites").len(), 1);
+}

@@ -45,6 +45,15 @@ pub enum JwtError {
     WrongType { found: TokenType },
 }
 
+/// Whom a token is for: the user, their account and role, and the login session.
+#[derive(Clone, Copy, Debug)]
+pub struct Subject {
+    pub user_id: i64,
+    pub account_id: i64,
+    pub role: Role,
+    pub sid: Uuid,
+}
+
 /// HS256 keys derived from the configured secret.
 #[derive(Clone)]
 pub struct JwtKeys {
@@ -71,20 +80,17 @@ impl JwtKeys {
     pub fn issue(
         &self,
         token_type: TokenType,
-        user_id: i64,
-        account_id: i64,
-        role: Role,
-        sid: Uuid,
+        subject: Subject,
         jti: Uuid,
         ttl: Duration,
     ) -> Result<(String, Claims), JwtError> {
         let now = Utc::now().timestamp();
         let claims = Claims {
-            user_id,
-            account_id,
-            role,
+            user_id: subject.user_id,
+            account_id: subject.account_id,
+            role: subject.role,
             token_type,
-            sid,
+            sid: subject.sid,
             jti,
             iat: now,
             exp: now + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2),
@@ -125,9 +131,14 @@ mod tests {
     }
 
     fn issue(keys: &JwtKeys, token_type: TokenType) -> String {
-        keys.issue(token_type, 1, 2, Role::Owner, Uuid::new_v4(), Uuid::new_v4(), Duration::from_secs(60))
-            .expect("signs")
-            .0
+        keys.issue(
+            token_type,
+            Subject { user_id: 1, account_id: 2, role: Role::Owner, sid: Uuid::new_v4() },
+            Uuid::new_v4(),
+            Duration::from_secs(60),
+        )
+        .expect("signs")
+        .0
     }
 
     #[test]

@@ -5,7 +5,7 @@ mod jwt;
 mod password;
 mod role;
 
-pub use jwt::{Claims, JwtError, JwtKeys, TokenType};
+pub use jwt::{Claims, JwtError, JwtKeys, Subject, TokenType};
 pub use password::{hash_password, verify_password, verify_password_against_dummy};
 pub use role::Role;
 

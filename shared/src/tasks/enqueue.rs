@@ -85,10 +85,10 @@ pub struct Enqueued {
 /// Inserts the task and its outbox row on `conn`. Call it inside the caller's transaction
 /// together with the domain writes, then hand `outbox_id` to the relay after commit.
 pub fn enqueue(conn: &mut PgConnection, new_task: NewTask) -> Result<Enqueued> {
-    if let Some(key) = new_task.idempotency_key.clone() {
-        if let Some(existing) = find_by_idempotency_key(conn, new_task.account_id, &key)? {
-            return reuse(existing, &new_task);
-        }
+    if let Some(key) = new_task.idempotency_key.clone()
+        && let Some(existing) = find_by_idempotency_key(conn, new_task.account_id, &key)?
+    {
+        return reuse(existing, &new_task);
     }
     let account_id = new_task.account_id;
     let key = new_task.idempotency_key.clone();

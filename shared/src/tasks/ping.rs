@@ -45,10 +45,10 @@ impl PingPayload {
         if self.sleep_ms > MAX_SLEEP_MS {
             problems.push(("sleep_ms", format!("must be at most {MAX_SLEEP_MS}")));
         }
-        if let Some(max) = self.max_attempts {
-            if !(1..=MAX_ATTEMPTS).contains(&max) {
-                problems.push(("max_attempts", format!("must be between 1 and {MAX_ATTEMPTS}")));
-            }
+        if let Some(max) = self.max_attempts
+            && !(1..=MAX_ATTEMPTS).contains(&max)
+        {
+            problems.push(("max_attempts", format!("must be between 1 and {MAX_ATTEMPTS}")));
         }
         problems
     }

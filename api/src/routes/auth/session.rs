@@ -112,7 +112,7 @@ pub struct RefreshRequest {
 impl Validate for RefreshRequest {}
 
 enum Rotation {
-    Rotated(User, NewRefresh),
+    Rotated(Box<User>, NewRefresh),
     Reused,
     Revoked,
     Unknown,
@@ -162,7 +162,7 @@ pub async fn rotate(
                 }
                 let next = NewRefresh::mint(&rotation_state, session.id);
                 next.store(conn)?;
-                Ok(Rotation::Rotated(user, next))
+                Ok(Rotation::Rotated(Box::new(user), next))
             })
         })
         .await?;

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
 use shared::{
-    auth::{JwtKeys, TokenType},
+    auth::{JwtKeys, Subject, TokenType},
     db::{
         models::User,
         schema::{auth_sessions, refresh_tokens},
@@ -62,21 +62,14 @@ pub fn open_session(state: &AppState, conn: &mut PgConnection, user_id: i64) -> 
 
 /// Signs the access and refresh tokens for a stored refresh row.
 pub fn sign(jwt: &JwtKeys, state: &AppState, user: &User, refresh: &NewRefresh) -> Result<Tokens, ApiError> {
+    let subject =
+        Subject { user_id: user.id, account_id: user.account_id, role: user.role, sid: refresh.session_id };
     let (access, access_claims) = jwt
-        .issue(
-            TokenType::Access,
-            user.id,
-            user.account_id,
-            user.role,
-            refresh.session_id,
-            Uuid::new_v4(),
-            state.config.access_token_ttl,
-        )
+        .issue(TokenType::Access, subject, Uuid::new_v4(), state.config.access_token_ttl)
         .map_err(ApiError::internal)?;
     let ttl = (refresh.expires_at - Utc::now()).to_std().unwrap_or_default();
-    let (refresh_token, _) = jwt
-        .issue(TokenType::Refresh, user.id, user.account_id, user.role, refresh.session_id, refresh.jti, ttl)
-        .map_err(ApiError::internal)?;
+    let (refresh_token, _) =
+        jwt.issue(TokenType::Refresh, subject, refresh.jti, ttl).map_err(ApiError::internal)?;
     Ok(Tokens {
         access,
         refresh: refresh_token,
