@@ -78,6 +78,24 @@ pub fn namespace() -> String {
     format!("sy_test_{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
 }
 
+/// Deletes the broker objects of the test's namespace. Blocking, for `Drop`: it runs on a
+/// thread of its own with a small runtime.
+pub fn delete_namespace(config: &Config) {
+    let (url, topology) = (config.amqp_url.clone(), crate::messaging::Topology::from_config(config));
+    let _ = std::thread::spawn(move || {
+        let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else { return };
+        runtime.block_on(async {
+            if let Ok(connection) = crate::messaging::connect(&url, "test-cleanup").await
+                && let Ok(channel) = connection.create_channel().await
+            {
+                let _ = topology.delete(&channel).await;
+                let _ = connection.close(200, "done".into()).await;
+            }
+        });
+    })
+    .join();
+}
+
 /// A configuration pointing at `db` and a fresh namespace, with quick retries.
 pub fn config(db: &TestDb) -> Config {
     let namespace = namespace();

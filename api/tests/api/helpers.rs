@@ -144,9 +144,11 @@ impl TestApp {
 
 impl Drop for TestApp {
     fn drop(&mut self) {
-        for (token, _) in &self.workers {
+        for (token, handle) in &self.workers {
             token.cancel();
+            handle.abort();
         }
+        shared::testing::delete_namespace(&self.config);
     }
 }
 

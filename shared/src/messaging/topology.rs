@@ -11,7 +11,10 @@ use std::time::Duration;
 
 use lapin::{
     Channel, ExchangeKind,
-    options::{ExchangeDeclareOptions, QueueBindOptions, QueueDeclareOptions},
+    options::{
+        ExchangeDeclareOptions, ExchangeDeleteOptions, QueueBindOptions, QueueDeclareOptions,
+        QueueDeleteOptions,
+    },
     types::{AMQPValue, FieldTable, LongString},
 };
 
@@ -121,6 +124,21 @@ impl Topology {
             args.insert("x-dead-letter-exchange".into(), string(&self.commands_exchange()));
             args.insert("x-dead-letter-routing-key".into(), string(queue.as_str()));
             channel.queue_declare(self.delay_queue(queue, delay).into(), durable, args).await?;
+        }
+        Ok(())
+    }
+
+    /// Deletes every queue and exchange of the namespace (test clean-up).
+    pub async fn delete(&self, channel: &Channel) -> Result<()> {
+        for queue in Queue::ALL {
+            let mut names = vec![self.work_queue(queue), self.dead_queue(queue)];
+            names.extend(self.delay_levels().into_iter().map(|delay| self.delay_queue(queue, delay)));
+            for name in names {
+                channel.queue_delete(name.into(), QueueDeleteOptions::default()).await?;
+            }
+        }
+        for exchange in [self.commands_exchange(), self.dead_exchange(), self.events_exchange()] {
+            channel.exchange_delete(exchange.into(), ExchangeDeleteOptions::default()).await?;
         }
         Ok(())
     }

@@ -120,6 +120,12 @@ impl Harness {
     }
 }
 
+impl Drop for Harness {
+    fn drop(&mut self) {
+        shared::testing::delete_namespace(&self.config);
+    }
+}
+
 /// Sends SIGTERM and waits for the process to exit.
 pub async fn terminate(mut child: Child) -> std::process::ExitStatus {
     let status = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().expect("kill runs");
