@@ -94,9 +94,11 @@ impl EventHub {
             .await?;
         while let Some(delivery) = consumer.next().await {
             let delivery = delivery?;
-            if let Ok(event) = serde_json::from_slice::<TaskEvent>(&delivery.data) {
-                // No subscriber is fine: nobody is streaming that task.
-                let _ = self.sender.send(event.task_id);
+            if let Ok(events) = serde_json::from_slice::<Vec<TaskEvent>>(&delivery.data) {
+                for event in events {
+                    // No subscriber is fine: nobody is streaming that task.
+                    let _ = self.sender.send(event.task_id);
+                }
             }
         }
         Ok(())

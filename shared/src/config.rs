@@ -31,6 +31,8 @@ pub struct Config {
     /// redelivery.
     pub worker_shutdown_grace: Duration,
     pub heartbeat_interval: Duration,
+    /// When set, workers touch this file on every heartbeat (container health checks).
+    pub heartbeat_file: Option<PathBuf>,
     /// Delay before the first retry; each later retry level waits four times longer.
     pub retry_base_delay: Duration,
     pub environment: Environment,
@@ -68,7 +70,11 @@ impl Config {
             None => dev_jwt_secret()?,
         };
         Ok(Self {
-            database_url: var("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/switchyard"),
+            // TLS to a database on loopback only costs CPU; remote URLs set their own sslmode.
+            database_url: var(
+                "DATABASE_URL",
+                "postgres://postgres@127.0.0.1:5432/switchyard?sslmode=disable",
+            ),
             database_pool_size: parse(&lookup, "DATABASE_POOL_SIZE", 16)?,
             amqp_url: var("AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2f"),
             amqp_namespace: var("AMQP_NAMESPACE", "switchyard"),
@@ -94,6 +100,9 @@ impl Config {
                 .filter(|&prefetch| prefetch > 0),
             worker_shutdown_grace: Duration::from_secs(parse(&lookup, "WORKER_SHUTDOWN_GRACE_SECS", 30)?),
             heartbeat_interval: Duration::from_millis(parse(&lookup, "WORKER_HEARTBEAT_MS", 5_000)?),
+            heartbeat_file: lookup("WORKER_HEARTBEAT_FILE")
+                .filter(|path| !path.is_empty())
+                .map(PathBuf::from),
             retry_base_delay: Duration::from_millis(parse(&lookup, "RETRY_BASE_MS", 1_000)?),
             environment,
         })

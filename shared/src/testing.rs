@@ -49,7 +49,7 @@ impl TestDb {
             assert!(attempt < 50, "cannot clone the template database: {error}");
             std::thread::sleep(Duration::from_millis(100));
         }
-        Self { url: format!("{server}/{name}"), name }
+        Self { url: format!("{server}/{name}?sslmode=disable"), name }
     }
 }
 

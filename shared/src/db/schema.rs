@@ -38,7 +38,6 @@ diesel::table! {
         routing_key -> Text,
         body -> Jsonb,
         created_at -> Timestamptz,
-        published_at -> Nullable<Timestamptz>,
         publish_attempts -> Int4,
         last_error -> Nullable<Text>,
     }

@@ -24,8 +24,9 @@ impl CommandMessage {
     }
 }
 
-/// A progress or state change, published on the events exchange with routing key
-/// `task.<account_id>.<task_id>`. Events are hints for live streams; polling reads the row.
+/// A progress or state change. Events travel on the events exchange as a JSON array: one
+/// event with routing key `task.<account_id>.<task_id>`, or many with `task.batch`. They are
+/// hints for live streams; polling reads the row.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TaskEvent {
     pub task_id: Uuid,
@@ -37,6 +38,8 @@ pub struct TaskEvent {
 }
 
 impl TaskEvent {
+    pub const BATCH_ROUTING_KEY: &'static str = "task.batch";
+
     pub fn routing_key(&self) -> String {
         format!("task.{}.{}", self.account_id, self.task_id)
     }

@@ -119,32 +119,43 @@ impl Publisher {
         outcome
     }
 
-    /// Publishes a progress event without waiting for a confirm: events are hints for live
+    /// Publishes one task event without waiting for a confirm: events are hints for live
     /// streams, and the task row stays authoritative.
     pub async fn publish_event(&self, event: &TaskEvent) {
+        self.publish_events(std::slice::from_ref(event)).await;
+    }
+
+    /// Publishes many task events as one message (a JSON array), so a batch of completions
+    /// costs the broker one message, not one per task.
+    pub async fn publish_events(&self, events: &[TaskEvent]) {
+        let routing_key = match events {
+            [] => return,
+            [single] => single.routing_key(),
+            _ => TaskEvent::BATCH_ROUTING_KEY.to_owned(),
+        };
         let channel = {
             let mut state = self.state.lock().await;
             match self.live(&mut state).await {
                 Ok(live) => live.events.clone(),
                 Err(error) => {
-                    tracing::debug!(%error, "event not published");
+                    tracing::debug!(%error, "events not published");
                     return;
                 }
             }
         };
-        let Ok(body) = serde_json::to_vec(event) else { return };
+        let Ok(body) = serde_json::to_vec(events) else { return };
         let properties = BasicProperties::default().with_content_type("application/json".into());
         if let Err(error) = channel
             .basic_publish(
                 self.topology.events_exchange().into(),
-                event.routing_key().into(),
+                routing_key.into(),
                 BasicPublishOptions::default(),
                 &body,
                 properties,
             )
             .await
         {
-            tracing::debug!(%error, "event not published");
+            tracing::debug!(%error, "events not published");
         }
     }
 

@@ -1,11 +1,14 @@
 //! The outbox relay. After a transaction that enqueued tasks commits, the caller hands the
 //! new outbox ids to [`RelayHandle::notify`]; the relay publishes them in batches with
-//! publisher confirms and marks them sent. A sweeper publishes rows that stayed unsent (the
-//! broker was down, or a process died between commit and publish). Rows are claimed with
-//! `FOR UPDATE SKIP LOCKED`, so any number of processes can relay the same table.
+//! publisher confirms and deletes them (a confirmed row has no further use, and a delete is
+//! the cheapest write that takes it out of the unsent set). A sweeper publishes rows that
+//! stayed unsent (the broker was down, or a process died between commit and publish). Rows
+//! are claimed with `FOR UPDATE SKIP LOCKED`, so any number of processes can relay the same
+//! table.
 
 use std::{sync::Arc, time::Duration};
 
+use diesel::sql_types::{Array, BigInt};
 use diesel::{
     PgConnection,
     connection::{AnsiTransactionManager, TransactionManager},
@@ -24,7 +27,6 @@ const MAX_BATCH: usize = 2_000;
 const SWEEP_EVERY: Duration = Duration::from_secs(2);
 /// Rows younger than this belong to the immediate path; the sweeper leaves them alone.
 const SWEEP_MIN_AGE_SECS: f64 = 2.0;
-const PURGE_EVERY: Duration = Duration::from_secs(60);
 
 /// Cheap to clone; dropping every handle does not stop the relay (the sweeper keeps going
 /// until shutdown).
@@ -60,7 +62,6 @@ impl Relay {
     async fn run(self, mut receiver: mpsc::UnboundedReceiver<i64>, shutdown: CancellationToken) {
         let mut sweep = tokio::time::interval(SWEEP_EVERY);
         sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        let mut purge = tokio::time::interval(PURGE_EVERY);
         loop {
             tokio::select! {
                 biased;
@@ -78,7 +79,6 @@ impl Relay {
                 _ = sweep.tick() => {
                     while self.publish(Claim::Stale).await == MAX_BATCH {}
                 }
-                _ = purge.tick() => self.purge().await,
             }
         }
     }
@@ -99,7 +99,7 @@ impl Relay {
         let (conn, rows) = tokio::task::spawn_blocking(move || -> Result<(PgPooled, Vec<OutboxRow>)> {
             let mut conn = pool.get()?;
             AnsiTransactionManager::begin_transaction(&mut *conn)?;
-            match claim.load(&mut conn) {
+            match claim.take(&mut conn) {
                 Ok(rows) => Ok((conn, rows)),
                 Err(error) => {
                     let _ = AnsiTransactionManager::rollback_transaction(&mut *conn);
@@ -127,17 +127,6 @@ impl Relay {
             headers: Vec::new(),
         }
     }
-
-    async fn purge(&self) {
-        let outcome = crate::db::run(&self.pool, |conn| {
-            Ok(diesel::sql_query("DELETE FROM outbox WHERE published_at < now() - interval '1 hour'")
-                .execute(conn)?)
-        })
-        .await;
-        if let Err(error) = outcome {
-            tracing::warn!(%error, "outbox purge failed");
-        }
-    }
 }
 
 enum Claim {
@@ -150,43 +139,39 @@ enum Claim {
 }
 
 impl Claim {
-    fn load(&self, conn: &mut PgConnection) -> Result<Vec<OutboxRow>> {
-        let unsent = outbox::table
-            .filter(outbox::published_at.is_null())
-            .order(outbox::id)
-            .limit(MAX_BATCH as i64)
-            .for_update()
-            .skip_locked()
-            .select(OutboxRow::as_select());
+    /// Deletes and returns a batch of unsent rows inside the open transaction: the delete is
+    /// the claim (other relays skip the locked rows) and commits only after the broker
+    /// confirmed every message.
+    fn take(&self, conn: &mut PgConnection) -> Result<Vec<OutboxRow>> {
+        let condition = match self {
+            Claim::Ids(_) => "id = ANY($1)".to_owned(),
+            Claim::Stale => format!("created_at < now() - interval '{SWEEP_MIN_AGE_SECS} seconds'"),
+            Claim::AllUnsent => "true".to_owned(),
+        };
+        let query = diesel::sql_query(format!(
+            "DELETE FROM outbox WHERE id IN ( \
+                 SELECT id FROM outbox WHERE {condition} ORDER BY id LIMIT {MAX_BATCH} FOR UPDATE SKIP LOCKED) \
+             RETURNING *"
+        ));
         let rows = match self {
-            Claim::Ids(ids) => unsent.filter(outbox::id.eq_any(ids)).load(conn)?,
-            Claim::Stale => unsent
-                .filter(diesel::dsl::sql::<diesel::sql_types::Bool>(&format!(
-                    "created_at < now() - interval '{SWEEP_MIN_AGE_SECS} seconds'"
-                )))
-                .load(conn)?,
-            Claim::AllUnsent => unsent.load(conn)?,
+            Claim::Ids(ids) => query.bind::<Array<BigInt>, _>(ids).load(conn)?,
+            Claim::Stale | Claim::AllUnsent => query.load(conn)?,
         };
         Ok(rows)
     }
 }
 
-/// Marks the batch sent (or records the failure) and commits, releasing the row locks.
+/// Commits the claimed batch once it is confirmed. On failure the deletes roll back and the
+/// rows record the attempt for the sweeper and for operators.
 fn finish(mut conn: PgPooled, ids: &[i64], error: Option<String>) -> Result<()> {
-    let rows = outbox::table.filter(outbox::id.eq_any(ids));
-    let written = match error {
-        None => diesel::update(rows).set(outbox::published_at.eq(diesel::dsl::now)).execute(&mut *conn),
-        Some(error) => diesel::update(rows)
-            .set((outbox::publish_attempts.eq(outbox::publish_attempts + 1), outbox::last_error.eq(error)))
-            .execute(&mut *conn),
+    let Some(error) = error else {
+        return AnsiTransactionManager::commit_transaction(&mut *conn).map_err(Error::from);
     };
-    match written {
-        Ok(_) => AnsiTransactionManager::commit_transaction(&mut *conn).map_err(Error::from),
-        Err(error) => {
-            let _ = AnsiTransactionManager::rollback_transaction(&mut *conn);
-            Err(error.into())
-        }
-    }
+    AnsiTransactionManager::rollback_transaction(&mut *conn)?;
+    diesel::update(outbox::table.filter(outbox::id.eq_any(ids)))
+        .set((outbox::publish_attempts.eq(outbox::publish_attempts + 1), outbox::last_error.eq(error)))
+        .execute(&mut *conn)?;
+    Ok(())
 }
 
 /// Publishes every unsent row right now (used by tests and the benchmark to drain).

@@ -1,9 +1,12 @@
 use std::time::Duration;
 
 use diesel::{
+    pg::Pg,
     prelude::*,
+    query_builder::{AstPass, QueryFragment, QueryId},
     sql_types::{Integer, Uuid as SqlUuid},
 };
+use uuid::Uuid;
 use serde_json::json;
 use shared::tasks::{PING, ping::PingPayload};
 
@@ -38,18 +41,37 @@ impl TaskHandler for PingHandler {
             ctx.progress("PING", percentage, format!("step {step} of {}", payload.steps))?;
         }
         let (task_id, steps) = (ctx.task().id, i32::try_from(payload.steps).unwrap_or(i32::MAX));
-        Ok(Completion::new(json!({ "pong": true, "steps": payload.steps, "attempt": attempt })).with_effects(
-            move |conn| {
-                diesel::sql_query(
-                    "INSERT INTO diagnostic_pings (task_id, steps, attempts) VALUES ($1, $2, $3) \
-                     ON CONFLICT (task_id) DO UPDATE SET writes = diagnostic_pings.writes + 1",
-                )
-                .bind::<SqlUuid, _>(task_id)
-                .bind::<Integer, _>(steps)
-                .bind::<Integer, _>(attempt)
-                .execute(conn)?;
-                Ok(())
-            },
-        ))
+        let record = RecordPing { task_id, steps, attempts: attempt };
+        Ok(Completion::new(json!({ "pong": true, "steps": payload.steps, "attempt": attempt }))
+            .with_effects(move |conn| Ok(record.execute(conn).map(|_| ())?)))
     }
 }
+
+/// The ping's effect. An upsert that counts how often it ran, so a test can prove the effect
+/// was written exactly once. Written as a fixed statement so diesel prepares it once per
+/// connection (upserts built with the DSL are re-planned on every call).
+struct RecordPing {
+    task_id: Uuid,
+    steps: i32,
+    attempts: i32,
+}
+
+impl QueryId for RecordPing {
+    type QueryId = Self;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl QueryFragment<Pg> for RecordPing {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        out.push_sql("INSERT INTO diagnostic_pings (task_id, steps, attempts) VALUES (");
+        out.push_bind_param::<SqlUuid, _>(&self.task_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Integer, _>(&self.steps)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Integer, _>(&self.attempts)?;
+        out.push_sql(") ON CONFLICT (task_id) DO UPDATE SET writes = diagnostic_pings.writes + 1");
+        Ok(())
+    }
+}
+
+impl RunQueryDsl<PgConnection> for RecordPing {}

@@ -54,10 +54,7 @@ async fn handle(shared: &Shared, delivery: &Delivery, task_id: Uuid) {
         defer(shared, delivery, "already running here").await;
         return;
     };
-    let (worker_id, stale_after) = (shared.worker_id, shared.stale_after);
-    let claim =
-        shared::db::run(&shared.pool, move |conn| lifecycle::claim(conn, task_id, worker_id, stale_after))
-            .await;
+    let claim = shared.claims.submit(task_id).await.unwrap_or_else(|| Err("worker shutting down".to_owned()));
     match claim {
         Ok(Claim::Claimed(task)) => execute(shared, delivery, task).await,
         Ok(Claim::Missing) => {
@@ -92,16 +89,17 @@ async fn execute(shared: &Shared, delivery: &Delivery, task: Task) {
     let (task_id, worker_id) = (task.id, shared.worker_id);
     match outcome {
         Ok(completion) => {
-            let written = shared::db::run(&shared.pool, move |conn| {
-                lifecycle::succeed(conn, task_id, worker_id, completion)
-            })
-            .await;
-            settle(shared, delivery, written, "succeeded").await;
+            let written = shared
+                .successes
+                .submit((task_id, completion))
+                .await
+                .unwrap_or_else(|| Err("worker shutting down".to_owned()));
+            settle(shared, delivery, written, "succeeded", Announce::Done).await;
         }
         Err(TaskError::Cancelled) => {
             let written =
                 shared::db::run(&shared.pool, move |conn| lifecycle::revoke(conn, task_id, worker_id)).await;
-            settle(shared, delivery, written, "cancelled").await;
+            settle(shared, delivery, written, "cancelled", Announce::Publish).await;
         }
         Err(error @ TaskError::Retryable { .. }) if task.attempts < task.max_attempts => {
             retry(shared, delivery, &task, error).await;
@@ -118,7 +116,7 @@ async fn execute(shared: &Shared, delivery: &Delivery, task: Task) {
                     shared.publisher.publish_event(&TaskEvent::from(&task)).await;
                     dead_letter(shared, delivery, Some(&task), error_headers(&task)).await;
                 }
-                other => settle(shared, delivery, other, "failed").await,
+                other => settle(shared, delivery, other, "failed", Announce::Publish).await,
             }
         }
     }
@@ -152,13 +150,29 @@ async fn run_handler(shared: &Shared, task: &Task) -> Result<Completion, TaskErr
     }
 }
 
+/// Whether `settle` still has to publish the task's event.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Announce {
+    Publish,
+    /// The batched commit already published it.
+    Done,
+}
+
 /// Publishes the new state and acknowledges; when the write did not happen (ownership lost)
 /// the message is acknowledged anyway: whoever owns the task now will finish it.
-async fn settle(shared: &Shared, delivery: &Delivery, written: shared::Result<Option<Task>>, what: &str) {
+async fn settle(
+    shared: &Shared,
+    delivery: &Delivery,
+    written: Result<Option<Task>, impl std::fmt::Display>,
+    what: &str,
+    announce: Announce,
+) {
     match written {
         Ok(Some(task)) => {
             tracing::info!(state = %task.state, "{what}");
-            shared.publisher.publish_event(&TaskEvent::from(&task)).await;
+            if announce == Announce::Publish {
+                shared.publisher.publish_event(&TaskEvent::from(&task)).await;
+            }
             ack(delivery).await;
         }
         Ok(None) => {
@@ -190,7 +204,7 @@ async fn retry(shared: &Shared, delivery: &Delivery, task: &Task, error: TaskErr
             shared.publisher.publish_event(&TaskEvent::from(&task)).await;
             requeue_after(shared, delivery, level, ttl).await;
         }
-        other => settle(shared, delivery, other, "retry").await,
+        other => settle(shared, delivery, other, "retry", Announce::Publish).await,
     }
 }
 

@@ -30,6 +30,7 @@ pub async fn run(
     kind: String,
     counters: Arc<Counters>,
     interval: Duration,
+    file: Option<std::path::PathBuf>,
     shutdown: CancellationToken,
 ) {
     let hostname = std::fs::read_to_string("/proc/sys/kernel/hostname")
@@ -60,8 +61,15 @@ pub async fn run(
             Ok(())
         })
         .await;
-        if let Err(error) = beat {
-            tracing::warn!(%error, "heartbeat not written");
+        match beat {
+            Ok(()) => {
+                if let Some(file) = &file
+                    && let Err(error) = std::fs::write(file, chrono::Utc::now().to_rfc3339())
+                {
+                    tracing::warn!(%error, "heartbeat file not written");
+                }
+            }
+            Err(error) => tracing::warn!(%error, "heartbeat not written"),
         }
         tokio::select! {
             () = shutdown.cancelled() => break,

@@ -4,9 +4,11 @@
 
 use std::time::Duration;
 
+use std::collections::HashMap;
+
 use diesel::{
     prelude::*,
-    sql_types::{Double, Jsonb, Text, Uuid as SqlUuid},
+    sql_types::{Array, Double, Jsonb, Text, Uuid as SqlUuid},
 };
 use serde_json::{Value, json};
 use shared::{
@@ -34,32 +36,41 @@ pub enum Claim {
     Busy,
 }
 
-/// Takes ownership of a task for one attempt.
-pub fn claim(
+/// Takes ownership of tasks for one attempt each, in one statement; answers in the order of
+/// `task_ids`. Tasks that cannot be claimed are looked at one by one to say why.
+pub fn claim_many(
     conn: &mut PgConnection,
-    task_id: Uuid,
+    task_ids: &[Uuid],
     worker_id: Uuid,
     stale_after: Duration,
-) -> shared::Result<Claim> {
-    let claimed: Option<Task> = diesel::sql_query(
+) -> shared::Result<Vec<Claim>> {
+    let claimed: Vec<Task> = diesel::sql_query(
         "UPDATE tasks SET state = 'STARTED', phase = 'STARTED', attempts = attempts + 1, worker_id = $2, \
                 message = CASE WHEN attempts = 0 THEN 'Started' ELSE 'Attempt ' || (attempts + 1) END, \
                 started_at = COALESCE(started_at, now()), updated_at = now(), revision = revision + 1 \
-         WHERE id = $1 AND state IN ('PENDING', 'RETRY', 'STARTED', 'PROGRESS') \
+         WHERE id = ANY($1) AND state IN ('PENDING', 'RETRY', 'STARTED', 'PROGRESS') \
            AND NOT cancel_requested AND attempts < max_attempts \
            AND (worker_id IS NULL OR worker_id = $2 OR NOT EXISTS ( \
                 SELECT 1 FROM worker_heartbeats h \
                 WHERE h.id = tasks.worker_id AND h.last_seen_at > now() - make_interval(secs => $3))) \
          RETURNING *",
     )
-    .bind::<SqlUuid, _>(task_id)
+    .bind::<Array<SqlUuid>, _>(task_ids)
     .bind::<SqlUuid, _>(worker_id)
     .bind::<Double, _>(stale_after.as_secs_f64())
-    .get_result(conn)
-    .optional()?;
-    if let Some(task) = claimed {
-        return Ok(Claim::Claimed(task));
-    }
+    .load(conn)?;
+    let mut claimed: HashMap<Uuid, Task> = claimed.into_iter().map(|task| (task.id, task)).collect();
+    task_ids
+        .iter()
+        .map(|id| match claimed.remove(id) {
+            Some(task) => Ok(Claim::Claimed(task)),
+            None => explain_unclaimed(conn, *id),
+        })
+        .collect()
+}
+
+/// Why a task could not be claimed, settling the cases that end it.
+fn explain_unclaimed(conn: &mut PgConnection, task_id: Uuid) -> shared::Result<Claim> {
     let Some(task) = tasks::table.find(task_id).select(Task::as_select()).first(conn).optional()? else {
         return Ok(Claim::Missing);
     };
@@ -83,6 +94,65 @@ pub fn claim(
         }
         _ => Claim::Busy,
     })
+}
+
+/// Commits many successes at once: one UPDATE for all tasks this worker still owns, then
+/// each handler's effects, in one transaction. If any effect fails, the batch is rolled back
+/// and every task is committed on its own, so one bad effect cannot sink the others.
+pub fn succeed_many(
+    conn: &mut PgConnection,
+    worker_id: Uuid,
+    completions: Vec<(Uuid, Completion)>,
+) -> Vec<shared::Result<Option<Task>>> {
+    let ids: Vec<Uuid> = completions.iter().map(|(id, _)| *id).collect();
+    let results: Vec<Value> = completions.iter().map(|(_, completion)| completion.result.clone()).collect();
+    let with_effects: Vec<bool> =
+        completions.iter().map(|(_, completion)| completion.effects.is_some()).collect();
+    let mut completions: HashMap<Uuid, Completion> = completions.into_iter().collect();
+    let batch = conn.transaction(|conn| {
+        let updated: Vec<Task> = diesel::sql_query(
+            "UPDATE tasks AS t SET state = 'SUCCESS', phase = 'DONE', message = 'Completed', percentage = 100, \
+                    result = u.result, error = NULL, finished_at = now(), updated_at = now(), \
+                    revision = t.revision + 1 \
+             FROM unnest($1::uuid[], $2::jsonb[]) AS u(id, result) \
+             WHERE t.id = u.id AND t.worker_id = $3 AND t.state NOT IN ('SUCCESS', 'FAILURE', 'REVOKED') \
+             RETURNING t.*",
+        )
+        .bind::<Array<SqlUuid>, _>(&ids)
+        .bind::<Array<Jsonb>, _>(&results)
+        .bind::<SqlUuid, _>(worker_id)
+        .load(conn)?;
+        let mut done = HashMap::with_capacity(updated.len());
+        for task in updated {
+            if let Some(effects) = completions.get_mut(&task.id).and_then(|completion| completion.effects.take()) {
+                effects(conn)?;
+            }
+            done.insert(task.id, task);
+        }
+        Ok::<_, shared::Error>(done)
+    });
+    match batch {
+        Ok(mut done) => ids.iter().map(|id| Ok(done.remove(id))).collect(),
+        Err(error) if ids.len() == 1 => vec![Err(error)],
+        Err(error) => {
+            tracing::warn!(%error, tasks = ids.len(), "batched commit failed; committing one by one");
+            ids.iter()
+                .zip(with_effects)
+                .map(|(id, had_effects)| match completions.remove(id) {
+                    // The failed batch consumed these effects: the task runs again instead.
+                    Some(completion) if had_effects && completion.effects.is_none() => Err(error_for_retry()),
+                    Some(completion) => succeed(conn, *id, worker_id, completion),
+                    None => Err(error_for_retry()),
+                })
+                .collect()
+        }
+    }
+}
+
+/// An effect consumed by a failed batch cannot run again in this attempt; the message is
+/// requeued and the task runs once more.
+fn error_for_retry() -> shared::Error {
+    shared::Error::Database(diesel::result::Error::RollbackTransaction)
 }
 
 /// Marks the task SUCCESS and writes the handler's effects in one transaction. Returns

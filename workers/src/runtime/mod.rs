@@ -2,6 +2,7 @@
 //! each task kind's [`TaskHandler`], report progress, retry with backoff, dead-letter, cancel,
 //! enforce time limits, heartbeat, and shut down gracefully.
 
+mod batch;
 mod delivery;
 mod handler;
 mod heartbeat;
@@ -24,7 +25,7 @@ use lapin::{
 use shared::{
     Config,
     db::PgPool,
-    messaging::{Publisher, Topology, connect},
+    messaging::{Publisher, TaskEvent, Topology, connect},
     tasks::Queue,
 };
 use tokio::task::JoinSet;
@@ -34,8 +35,11 @@ use uuid::Uuid;
 pub use handler::{Completion, Effects, TaskContext, TaskError, TaskHandler};
 pub use lifecycle::error_json;
 
+use batch::Batcher;
 use heartbeat::Counters;
+use lifecycle::Claim;
 use progress::ProgressHub;
+use shared::db::models::Task;
 
 /// State shared by every task this process runs.
 pub(crate) struct Shared {
@@ -48,10 +52,15 @@ pub(crate) struct Shared {
     progress: Arc<ProgressHub>,
     running: Mutex<HashSet<Uuid>>,
     counters: Arc<Counters>,
-    /// A task owned by a worker whose heartbeat is older than this may be taken over.
-    stale_after: Duration,
     delay_levels: Vec<Duration>,
+    claims: Batcher<Uuid, Result<Claim, String>>,
+    successes: Batcher<(Uuid, Completion), Result<Option<Task>, String>>,
 }
+
+/// Most tasks a batched claim or commit covers.
+const MAX_BATCH: usize = 500;
+/// Batches of one kind in flight at once (each holds a pooled connection while it runs).
+const BATCH_CONCURRENCY: usize = 3;
 
 impl Shared {
     /// Registers `task_id` as running here; `None` if it already is.
@@ -113,7 +122,8 @@ impl Worker {
             progress: Arc::new(ProgressHub::new(self.worker_id)),
             running: Mutex::default(),
             counters: Arc::default(),
-            stale_after: self.config.heartbeat_interval * 3,
+            claims: claim_batcher(self.pool.clone(), self.worker_id, self.config.heartbeat_interval * 3),
+            successes: success_batcher(self.pool.clone(), self.worker_id, publisher.clone()),
         });
         let mut helpers = JoinSet::new();
         helpers.spawn(heartbeat::run(
@@ -122,6 +132,7 @@ impl Worker {
             self.queue.as_str().to_owned(),
             shared.counters.clone(),
             self.config.heartbeat_interval,
+            self.config.heartbeat_file.clone(),
             background.clone(),
         ));
         helpers.spawn(shared.progress.clone().run(self.pool.clone(), publisher.clone(), background.clone()));
@@ -136,6 +147,58 @@ impl Worker {
         tracing::info!(queue = %self.queue, "worker stopped");
         Ok(())
     }
+}
+
+fn claim_batcher(
+    pool: PgPool,
+    worker_id: Uuid,
+    stale_after: Duration,
+) -> Batcher<Uuid, Result<Claim, String>> {
+    Batcher::spawn(MAX_BATCH, BATCH_CONCURRENCY, move |ids: Vec<Uuid>| {
+        let pool = pool.clone();
+        async move {
+            let count = ids.len();
+            let started = std::time::Instant::now();
+            let claimed =
+                shared::db::run(&pool, move |conn| lifecycle::claim_many(conn, &ids, worker_id, stale_after))
+                    .await;
+            tracing::debug!(count, elapsed_ms = started.elapsed().as_secs_f64() * 1e3, "claim batch");
+            match claimed {
+                Ok(claims) => claims.into_iter().map(Ok).collect(),
+                Err(error) => (0..count).map(|_| Err(error.to_string())).collect(),
+            }
+        }
+    })
+}
+
+/// Commits completions in batches and announces each batch with one events message.
+fn success_batcher(
+    pool: PgPool,
+    worker_id: Uuid,
+    publisher: Arc<Publisher>,
+) -> Batcher<(Uuid, Completion), Result<Option<Task>, String>> {
+    Batcher::spawn(MAX_BATCH, BATCH_CONCURRENCY, move |completions: Vec<(Uuid, Completion)>| {
+        let (pool, publisher) = (pool.clone(), publisher.clone());
+        async move {
+            let count = completions.len();
+            let started = std::time::Instant::now();
+            let written =
+                shared::db::run(&pool, move |conn| Ok(lifecycle::succeed_many(conn, worker_id, completions)))
+                    .await;
+            tracing::debug!(count, elapsed_ms = started.elapsed().as_secs_f64() * 1e3, "success batch");
+            match written {
+                Ok(results) => {
+                    let events: Vec<TaskEvent> = results
+                        .iter()
+                        .filter_map(|result| result.as_ref().ok()?.as_ref().map(TaskEvent::from))
+                        .collect();
+                    publisher.publish_events(&events).await;
+                    results.into_iter().map(|result| result.map_err(|error| error.to_string())).collect()
+                }
+                Err(error) => (0..count).map(|_| Err(error.to_string())).collect(),
+            }
+        }
+    })
 }
 
 /// Reconnects until shutdown; each connection consumes until it is lost.

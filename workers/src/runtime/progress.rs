@@ -78,12 +78,14 @@ impl ProgressHub {
         let written = shared::db::run(pool, move |conn| write_batch(conn, worker_id, batch)).await;
         match written {
             Ok(rows) => {
+                let mut events = Vec::with_capacity(rows.len());
                 for row in rows {
                     if row.cancel_requested {
                         lock(&self.cancelled).insert(row.id);
                     }
-                    publisher.publish_event(&row.into_event()).await;
+                    events.push(row.into_event());
                 }
+                publisher.publish_events(&events).await;
             }
             Err(error) => tracing::warn!(%error, "progress not written; the next report will be"),
         }
@@ -140,17 +142,22 @@ fn write_batch(
         percentages.push(report.percentage);
         messages.push(report.message);
     }
-    Ok(diesel::sql_query(
-        "UPDATE tasks AS t SET state = 'PROGRESS', phase = u.phase, percentage = u.percentage, \
+    conn.transaction(|conn| {
+        // Progress is advisory: losing the last 100 ms of it in a database crash is fine, and
+        // not waiting for the WAL flush keeps these writes off the commit path of results.
+        diesel::sql_query("SET LOCAL synchronous_commit = off").execute(conn)?;
+        Ok(diesel::sql_query(
+            "UPDATE tasks AS t SET state = 'PROGRESS', phase = u.phase, percentage = u.percentage, \
                 message = u.message, updated_at = now(), revision = t.revision + 1 \
          FROM unnest($1::uuid[], $2::text[], $3::int2[], $4::text[]) AS u(id, phase, percentage, message) \
          WHERE t.id = u.id AND t.worker_id = $5 AND t.state IN ('STARTED', 'PROGRESS') \
          RETURNING t.id, t.account_id, t.cancel_requested, t.phase, t.percentage, t.message",
-    )
-    .bind::<Array<SqlUuid>, _>(ids)
-    .bind::<Array<Text>, _>(phases)
-    .bind::<Array<Int2>, _>(percentages)
-    .bind::<Array<Text>, _>(messages)
-    .bind::<SqlUuid, _>(worker_id)
-    .load(conn)?)
+        )
+        .bind::<Array<SqlUuid>, _>(ids)
+        .bind::<Array<Text>, _>(phases)
+        .bind::<Array<Int2>, _>(percentages)
+        .bind::<Array<Text>, _>(messages)
+        .bind::<SqlUuid, _>(worker_id)
+        .load(conn)?)
+    })
 }

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::db::schema::outbox;
 
-#[derive(Clone, Debug, Queryable, Selectable, Identifiable)]
+#[derive(Clone, Debug, Queryable, QueryableByName, Selectable, Identifiable)]
 #[diesel(table_name = outbox, check_for_backend(diesel::pg::Pg))]
 pub struct OutboxRow {
     pub id: i64,
@@ -13,7 +13,6 @@ pub struct OutboxRow {
     pub routing_key: String,
     pub body: Value,
     pub created_at: DateTime<Utc>,
-    pub published_at: Option<DateTime<Utc>>,
     pub publish_attempts: i32,
     pub last_error: Option<String>,
 }
