@@ -6,9 +6,9 @@ use diesel::{
     query_builder::{AstPass, QueryFragment, QueryId},
     sql_types::{Integer, Uuid as SqlUuid},
 };
-use uuid::Uuid;
 use serde_json::json;
 use shared::tasks::{PING, ping::PingPayload};
+use uuid::Uuid;
 
 use crate::runtime::{Completion, TaskContext, TaskError, TaskHandler};
 

@@ -11,7 +11,6 @@ use lapin::{
 use shared::{
     db::models::Task,
     messaging::{CommandMessage, Outgoing, TaskEvent},
-    tasks::kind_spec,
 };
 use tracing::Instrument;
 use uuid::Uuid;
@@ -22,8 +21,6 @@ use super::{
     lifecycle::{self, Claim},
     retry::backoff,
 };
-
-const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(10 * 60);
 
 pub async fn process(shared: std::sync::Arc<Shared>, delivery: Delivery) {
     let message = match serde_json::from_slice::<CommandMessage>(&delivery.data) {
@@ -130,7 +127,7 @@ async fn run_handler(shared: &Shared, task: &Task) -> Result<Completion, TaskErr
             format!("no handler for `{}` on this queue", task.kind),
         ));
     };
-    let limit = kind_spec(&task.kind).map_or(DEFAULT_TIME_LIMIT, |spec| spec.time_limit);
+    let limit = handler.time_limit();
     let ctx = TaskContext::new(task.clone(), shared.pool.clone(), shared.progress.clone());
     let running = tokio::spawn(async move { handler.run(&ctx).await }.in_current_span());
     let abort = running.abort_handle();

@@ -5,7 +5,10 @@ use std::{fmt, sync::Arc, time::Duration};
 use diesel::PgConnection;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use shared::db::{PgPool, models::Task};
+use shared::{
+    db::{PgPool, models::Task},
+    tasks::kind_spec,
+};
 
 use super::progress::ProgressHub;
 
@@ -16,8 +19,17 @@ pub trait TaskHandler: Send + Sync + 'static {
     /// The task kind this handler runs, e.g. `system.ping`.
     fn kind(&self) -> &'static str;
 
+    /// How long one attempt may run before it fails with `time_limit_exceeded`. Defaults to
+    /// the kind's limit in the catalogue.
+    fn time_limit(&self) -> Duration {
+        kind_spec(self.kind()).map_or(DEFAULT_TIME_LIMIT, |spec| spec.time_limit)
+    }
+
     async fn run(&self, ctx: &TaskContext) -> Result<Completion, TaskError>;
 }
+
+/// The limit of a kind missing from the catalogue.
+const DEFAULT_TIME_LIMIT: Duration = Duration::from_secs(10 * 60);
 
 /// Writes a handler's effects in the transaction that marks its task SUCCESS, so a task
 /// redelivered after a crash never applies them twice.

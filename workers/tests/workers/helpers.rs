@@ -132,3 +132,15 @@ pub async fn terminate(mut child: Child) -> std::process::ExitStatus {
     assert!(status.success());
     tokio::task::spawn_blocking(move || child.wait().expect("worker exits")).await.expect("join")
 }
+
+/// Runs `worker` in this process until the returned token is cancelled.
+pub fn run_in_process(
+    worker: workers::runtime::Worker,
+) -> (tokio_util::sync::CancellationToken, tokio::task::JoinHandle<()>) {
+    let stop = tokio_util::sync::CancellationToken::new();
+    let token = stop.clone();
+    let handle = tokio::spawn(async move {
+        worker.run(token).await.expect("worker runs");
+    });
+    (stop, handle)
+}

@@ -1,5 +1,6 @@
 //! Worker-process tests: real worker binaries against the real Postgres and RabbitMQ, killed
 //! and stopped mid-task.
 
+mod handlers;
 mod helpers;
 mod lifecycle;
