@@ -46,11 +46,16 @@ where
             })
         })
         .await?;
+    Ok(answer(state, enqueued))
+}
+
+/// Hands the committed outbox row to the relay and answers 202.
+fn answer(state: &AppState, enqueued: Enqueued) -> HttpResponse {
     if let Some(outbox_id) = enqueued.outbox_id {
         state.relay.notify([outbox_id]);
     }
     if !enqueued.created {
         tracing::info!(task_id = %enqueued.task.id, "idempotent replay; returning the existing task");
     }
-    Ok(response::accepted(&enqueued.task))
+    response::accepted(&enqueued.task)
 }

@@ -1,7 +1,7 @@
 //! `/api/v1/auth/sectors/`: sectors (topics) of a site. A sector always belongs to a site of
 //! the same account; the database enforces it with a composite foreign key.
 
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
 use diesel::prelude::*;
 use serde::Deserialize;
 use shared::{
@@ -9,7 +9,7 @@ use shared::{
     db::{models::Sector, schema::sectors},
 };
 
-use super::common::search_term;
+use super::common::{deleted, search_term};
 use crate::{
     error::{ApiError, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
@@ -19,12 +19,7 @@ use crate::{
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(list)
-        .service(create)
-        .service(retrieve)
-        .service(update_put)
-        .service(update_patch)
-        .service(remove);
+    cfg.service(list).service(create).service(retrieve).service(update).service(remove);
 }
 
 #[derive(Debug, Deserialize)]
@@ -166,32 +161,15 @@ async fn retrieve(
     Ok(response::ok(sector))
 }
 
-#[put("/sectors/{id}")]
-async fn update_put(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: PathId<i64>,
-    body: ApiJson<SectorInput>,
-) -> Result<HttpResponse, ApiError> {
-    update(state, auth, id.0, body.0).await
-}
-
-#[patch("/sectors/{id}")]
-async fn update_patch(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: PathId<i64>,
-    body: ApiJson<SectorInput>,
-) -> Result<HttpResponse, ApiError> {
-    update(state, auth, id.0, body.0).await
-}
-
+/// PUT and PATCH both apply the fields sent (partial update).
+#[route("/sectors/{id}", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,
     auth: AuthUser,
-    sector_id: i64,
-    input: SectorInput,
+    id: PathId<i64>,
+    body: ApiJson<SectorInput>,
 ) -> Result<HttpResponse, ApiError> {
+    let (sector_id, input) = (id.0, body.0);
     auth.require(Role::Editor)?;
     if let Some(site_id) = input.site_id {
         check_site(&state, &auth, site_id).await?;
@@ -225,14 +203,11 @@ async fn remove(
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Editor)?;
     let (account_id, sector_id) = (auth.account_id, id.0);
-    let deleted = state
+    let rows = state
         .db(move |conn| {
             Ok(diesel::delete(sectors::table.find(sector_id).filter(sectors::account_id.eq(account_id)))
                 .execute(conn)?)
         })
         .await?;
-    if deleted == 0 {
-        return Err(ApiError::NotFound { what: "sector" });
-    }
-    Ok(HttpResponse::NoContent().finish())
+    deleted(rows, "sector")
 }

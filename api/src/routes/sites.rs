@@ -1,7 +1,7 @@
 //! `/api/v1/auth/sites/`: the websites an account works on. Everyone in the account reads
 //! them; editors and above change them.
 
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
 use diesel::prelude::*;
 use serde::Deserialize;
 use shared::{
@@ -12,7 +12,7 @@ use shared::{
     },
 };
 
-use super::common::search_term;
+use super::common::{deleted, search_term};
 use crate::{
     error::{ApiError, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
@@ -22,13 +22,7 @@ use crate::{
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(list)
-        .service(create)
-        .service(retrieve)
-        .service(update_put)
-        .service(update_patch)
-        .service(remove)
-        .service(site_sectors);
+    cfg.service(list).service(create).service(retrieve).service(update).service(remove).service(site_sectors);
 }
 
 #[derive(Debug, Deserialize, Clone, Copy)]
@@ -174,32 +168,15 @@ async fn retrieve(
     Ok(response::ok(load(&state, auth.account_id, id.0).await?))
 }
 
-#[put("/sites/{id}")]
-async fn update_put(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: PathId<i64>,
-    body: ApiJson<SiteInput>,
-) -> Result<HttpResponse, ApiError> {
-    update(state, auth, id.0, body.0).await
-}
-
-#[patch("/sites/{id}")]
-async fn update_patch(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: PathId<i64>,
-    body: ApiJson<SiteInput>,
-) -> Result<HttpResponse, ApiError> {
-    update(state, auth, id.0, body.0).await
-}
-
+/// PUT and PATCH both apply the fields sent (partial update).
+#[route("/sites/{id}", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,
     auth: AuthUser,
-    site_id: i64,
-    input: SiteInput,
+    id: PathId<i64>,
+    body: ApiJson<SiteInput>,
 ) -> Result<HttpResponse, ApiError> {
+    let (site_id, input) = (id.0, body.0);
     auth.require(Role::Editor)?;
     let account_id = auth.account_id;
     let site = state
@@ -231,16 +208,13 @@ async fn remove(
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Editor)?;
     let (account_id, site_id) = (auth.account_id, id.0);
-    let deleted = state
+    let rows = state
         .db(move |conn| {
             Ok(diesel::delete(sites::table.find(site_id).filter(sites::account_id.eq(account_id)))
                 .execute(conn)?)
         })
         .await?;
-    if deleted == 0 {
-        return Err(ApiError::NotFound { what: "site" });
-    }
-    Ok(HttpResponse::NoContent().finish())
+    deleted(rows, "site")
 }
 
 #[get("/sites/{id}/sectors")]

@@ -4,7 +4,7 @@
 //! owners and admins; nobody changes their own role or deletes themselves; an account keeps
 //! at least one active owner.
 
-use actix_web::{HttpRequest, HttpResponse, delete, get, patch, post, put, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
 use chrono::{Duration, Utc};
 use diesel::prelude::*;
 use serde::Deserialize;
@@ -33,8 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(create)
         .service(invite)
         .service(retrieve)
-        .service(update_put)
-        .service(update_patch)
+        .service(update)
         .service(remove)
         .service(activate);
 }
@@ -260,38 +259,21 @@ impl Validate for UpdateUser {
     }
 }
 
-#[put("/users/{id}")]
-async fn update_put(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: PathId<i64>,
-    body: ApiJson<UpdateUser>,
-) -> Result<HttpResponse, ApiError> {
-    update(state, auth, id.0, body.0).await
-}
-
-#[patch("/users/{id}")]
-async fn update_patch(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: PathId<i64>,
-    body: ApiJson<UpdateUser>,
-) -> Result<HttpResponse, ApiError> {
-    update(state, auth, id.0, body.0).await
-}
-
 /// Checks that the caller may manage `target` at all (admins only manage editors and viewers).
 fn may_manage(auth: &AuthUser, target: &User) -> Result<(), ApiError> {
     auth.require(Role::Admin)?;
     may_grant(auth.role, target.role)
 }
 
+/// PUT and PATCH both apply the fields sent (partial update).
+#[route("/users/{id}", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,
     auth: AuthUser,
-    user_id: i64,
-    change: UpdateUser,
+    id: PathId<i64>,
+    body: ApiJson<UpdateUser>,
 ) -> Result<HttpResponse, ApiError> {
+    let (user_id, change) = (id.0, body.0);
     let target = load(&state, &auth, user_id).await?;
     may_manage(&auth, &target)?;
     if let Some(role) = change.role {

@@ -82,8 +82,9 @@ pub struct Enqueued {
     pub outbox_id: Option<i64>,
 }
 
-/// Inserts the task and its outbox row on `conn`. Call it inside the caller's transaction
-/// together with the domain writes, then hand `outbox_id` to the relay after commit.
+/// Inserts the task and its outbox row on `conn`, in one statement. Call it inside the
+/// caller's transaction together with the domain writes (or on its own: the statement is
+/// atomic), then hand `outbox_id` to the relay after commit.
 pub fn enqueue(conn: &mut PgConnection, new_task: NewTask) -> Result<Enqueued> {
     if let Some(key) = new_task.idempotency_key.clone()
         && let Some(existing) = find_by_idempotency_key(conn, new_task.account_id, &key)?
@@ -94,18 +95,9 @@ pub fn enqueue(conn: &mut PgConnection, new_task: NewTask) -> Result<Enqueued> {
     let key = new_task.idempotency_key.clone();
     let probe = new_task.clone();
     let (task_row, outbox_row) = new_task.into_rows()?;
-    let inserted: Option<Task> = diesel::insert_into(tasks::table)
-        .values(&task_row)
-        .on_conflict_do_nothing()
-        .returning(Task::as_returning())
-        .get_result(conn)
-        .optional()?;
+    let inserted = insert_task_and_outbox(conn, task_row, outbox_row)?;
     match (inserted, key) {
-        (Some(task), _) => {
-            let outbox_id = diesel::insert_into(outbox::table)
-                .values(&outbox_row)
-                .returning(outbox::id)
-                .get_result(conn)?;
+        (Some(Inserted { task, outbox_id }), _) => {
             Ok(Enqueued { task, created: true, outbox_id: Some(outbox_id) })
         }
         // A concurrent request with the same key won the insert.
@@ -142,6 +134,48 @@ pub fn enqueue_many(conn: &mut PgConnection, new_tasks: Vec<NewTask>) -> Result<
         ids.extend(inserted);
     }
     Ok(ids)
+}
+
+#[derive(QueryableByName)]
+struct Inserted {
+    #[diesel(embed)]
+    task: Task,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    outbox_id: i64,
+}
+
+/// The task row and its outbox row in a single statement: one round trip, and atomic even
+/// outside a transaction. Nothing is inserted when the task conflicts (idempotency key).
+fn insert_task_and_outbox(
+    conn: &mut PgConnection,
+    task: NewTaskRow,
+    outbox: NewOutboxRow,
+) -> Result<Option<Inserted>> {
+    use diesel::sql_types::{BigInt, Integer, Jsonb, Nullable, Text, Uuid as SqlUuid};
+    Ok(diesel::sql_query(
+        "WITH new_task AS ( \
+             INSERT INTO tasks (id, account_id, kind, queue, payload, max_attempts, idempotency_key, \
+                                request_fingerprint, parent_id, created_by) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
+             ON CONFLICT DO NOTHING RETURNING *), \
+         new_outbox AS ( \
+             INSERT INTO outbox (task_id, routing_key, body) SELECT id, $11, $12 FROM new_task RETURNING id) \
+         SELECT new_task.*, new_outbox.id AS outbox_id FROM new_task, new_outbox",
+    )
+    .bind::<SqlUuid, _>(task.id)
+    .bind::<BigInt, _>(task.account_id)
+    .bind::<Text, _>(task.kind)
+    .bind::<Text, _>(task.queue)
+    .bind::<Jsonb, _>(task.payload)
+    .bind::<Integer, _>(task.max_attempts)
+    .bind::<Nullable<Text>, _>(task.idempotency_key)
+    .bind::<Nullable<Text>, _>(task.request_fingerprint)
+    .bind::<Nullable<SqlUuid>, _>(task.parent_id)
+    .bind::<Nullable<BigInt>, _>(task.created_by)
+    .bind::<Text, _>(outbox.routing_key)
+    .bind::<Jsonb, _>(outbox.body)
+    .get_result(conn)
+    .optional()?)
 }
 
 fn find_by_idempotency_key(conn: &mut PgConnection, account_id: i64, key: &str) -> Result<Option<Task>> {
