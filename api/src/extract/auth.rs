@@ -98,15 +98,18 @@ struct Found {
     session_active: bool,
 }
 
-fn lookup(conn: &mut PgConnection, user_id: i64, session_id: Uuid) -> shared::Result<Option<Found>> {
-    Ok(diesel::sql_query(
+shared::prepared_statement! {
+    /// The user behind a token and whether its session is still open: one round trip per
+    /// authenticated request, prepared once per connection.
+    struct Lookup { user_id: i64, session_id: Uuid }
+    sql = [
         "SELECT u.account_id, u.role, u.email, u.is_active, \
                 (s.id IS NOT NULL AND s.revoked_at IS NULL) AS session_active \
-         FROM users u LEFT JOIN auth_sessions s ON s.id = $2 AND s.user_id = u.id \
-         WHERE u.id = $1",
-    )
-    .bind::<BigInt, _>(user_id)
-    .bind::<SqlUuid, _>(session_id)
-    .get_result(conn)
-    .optional()?)
+         FROM users u LEFT JOIN auth_sessions s ON s.id = ", (session_id as SqlUuid),
+        " AND s.user_id = u.id WHERE u.id = ", (user_id as BigInt),
+    ];
+}
+
+fn lookup(conn: &mut PgConnection, user_id: i64, session_id: Uuid) -> shared::Result<Option<Found>> {
+    Ok(Lookup { user_id, session_id }.get_result(conn).optional()?)
 }

@@ -5,6 +5,7 @@
 //! directly on an async executor thread.
 
 pub mod models;
+mod prepared;
 pub mod schema;
 
 use diesel::{

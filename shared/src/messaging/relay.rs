@@ -8,7 +8,7 @@
 
 use std::{sync::Arc, time::Duration};
 
-use diesel::sql_types::{Array, BigInt};
+use diesel::sql_types::{Array, BigInt, Double};
 use diesel::{
     PgConnection,
     connection::{AnsiTransactionManager, TransactionManager},
@@ -138,26 +138,31 @@ enum Claim {
     AllUnsent,
 }
 
+crate::prepared_statement! {
+    /// Deletes and returns a batch of unsent rows: those listed in `ids` (all when empty) that
+    /// are at least `min_age_secs` old. Rows other relays hold are skipped.
+    struct TakeOutbox { ids: Vec<i64>, min_age_secs: f64, limit: i64 }
+    sql = [
+        "DELETE FROM outbox WHERE id IN ( \
+             SELECT id FROM outbox \
+             WHERE (cardinality(", (ids as Array<BigInt>), ") = 0 OR id = ANY(", (ids as Array<BigInt>), ")) \
+               AND created_at <= now() - make_interval(secs => ", (min_age_secs as Double), ") \
+             ORDER BY id LIMIT ", (limit as BigInt), " FOR UPDATE SKIP LOCKED) \
+         RETURNING *",
+    ];
+}
+
 impl Claim {
     /// Deletes and returns a batch of unsent rows inside the open transaction: the delete is
     /// the claim (other relays skip the locked rows) and commits only after the broker
     /// confirmed every message.
     fn take(&self, conn: &mut PgConnection) -> Result<Vec<OutboxRow>> {
-        let condition = match self {
-            Claim::Ids(_) => "id = ANY($1)".to_owned(),
-            Claim::Stale => format!("created_at < now() - interval '{SWEEP_MIN_AGE_SECS} seconds'"),
-            Claim::AllUnsent => "true".to_owned(),
+        let (ids, min_age_secs) = match self {
+            Claim::Ids(ids) => (ids.clone(), 0.0),
+            Claim::Stale => (Vec::new(), SWEEP_MIN_AGE_SECS),
+            Claim::AllUnsent => (Vec::new(), 0.0),
         };
-        let query = diesel::sql_query(format!(
-            "DELETE FROM outbox WHERE id IN ( \
-                 SELECT id FROM outbox WHERE {condition} ORDER BY id LIMIT {MAX_BATCH} FOR UPDATE SKIP LOCKED) \
-             RETURNING *"
-        ));
-        let rows = match self {
-            Claim::Ids(ids) => query.bind::<Array<BigInt>, _>(ids).load(conn)?,
-            Claim::Stale | Claim::AllUnsent => query.load(conn)?,
-        };
-        Ok(rows)
+        Ok(TakeOutbox { ids, min_age_secs, limit: MAX_BATCH as i64 }.load(conn)?)
     }
 }
 

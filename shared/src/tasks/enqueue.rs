@@ -1,4 +1,8 @@
-use diesel::{PgConnection, prelude::*};
+use diesel::{
+    PgConnection,
+    prelude::*,
+    sql_types::{BigInt, Integer, Jsonb, Nullable, Text, Uuid as SqlUuid},
+};
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -144,38 +148,59 @@ struct Inserted {
     outbox_id: i64,
 }
 
-/// The task row and its outbox row in a single statement: one round trip, and atomic even
-/// outside a transaction. Nothing is inserted when the task conflicts (idempotency key).
+crate::prepared_statement! {
+    /// The task row and its outbox row in a single statement: one round trip, and atomic even
+    /// outside a transaction. Nothing is inserted when the task conflicts (idempotency key).
+    struct InsertTaskAndOutbox {
+        id: Uuid,
+        account_id: i64,
+        kind: String,
+        queue: String,
+        payload: Value,
+        max_attempts: i32,
+        idempotency_key: Option<String>,
+        request_fingerprint: Option<String>,
+        parent_id: Option<Uuid>,
+        created_by: Option<i64>,
+        routing_key: String,
+        body: Value,
+    }
+    sql = [
+        "WITH new_task AS ( \
+             INSERT INTO tasks (id, account_id, kind, queue, payload, max_attempts, idempotency_key, \
+                                request_fingerprint, parent_id, created_by) VALUES (",
+        (id as SqlUuid), ", ", (account_id as BigInt), ", ", (kind as Text), ", ", (queue as Text), ", ",
+        (payload as Jsonb), ", ", (max_attempts as Integer), ", ", (idempotency_key as Nullable<Text>), ", ",
+        (request_fingerprint as Nullable<Text>), ", ", (parent_id as Nullable<SqlUuid>), ", ",
+        (created_by as Nullable<BigInt>),
+        ") ON CONFLICT DO NOTHING RETURNING *), \
+         new_outbox AS (INSERT INTO outbox (task_id, routing_key, body) SELECT id, ",
+        (routing_key as Text), ", ", (body as Jsonb),
+        " FROM new_task RETURNING id) \
+         SELECT new_task.*, new_outbox.id AS outbox_id FROM new_task, new_outbox",
+    ];
+}
+
 fn insert_task_and_outbox(
     conn: &mut PgConnection,
     task: NewTaskRow,
     outbox: NewOutboxRow,
 ) -> Result<Option<Inserted>> {
-    use diesel::sql_types::{BigInt, Integer, Jsonb, Nullable, Text, Uuid as SqlUuid};
-    Ok(diesel::sql_query(
-        "WITH new_task AS ( \
-             INSERT INTO tasks (id, account_id, kind, queue, payload, max_attempts, idempotency_key, \
-                                request_fingerprint, parent_id, created_by) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) \
-             ON CONFLICT DO NOTHING RETURNING *), \
-         new_outbox AS ( \
-             INSERT INTO outbox (task_id, routing_key, body) SELECT id, $11, $12 FROM new_task RETURNING id) \
-         SELECT new_task.*, new_outbox.id AS outbox_id FROM new_task, new_outbox",
-    )
-    .bind::<SqlUuid, _>(task.id)
-    .bind::<BigInt, _>(task.account_id)
-    .bind::<Text, _>(task.kind)
-    .bind::<Text, _>(task.queue)
-    .bind::<Jsonb, _>(task.payload)
-    .bind::<Integer, _>(task.max_attempts)
-    .bind::<Nullable<Text>, _>(task.idempotency_key)
-    .bind::<Nullable<Text>, _>(task.request_fingerprint)
-    .bind::<Nullable<SqlUuid>, _>(task.parent_id)
-    .bind::<Nullable<BigInt>, _>(task.created_by)
-    .bind::<Text, _>(outbox.routing_key)
-    .bind::<Jsonb, _>(outbox.body)
-    .get_result(conn)
-    .optional()?)
+    let statement = InsertTaskAndOutbox {
+        id: task.id,
+        account_id: task.account_id,
+        kind: task.kind,
+        queue: task.queue,
+        payload: task.payload,
+        max_attempts: task.max_attempts,
+        idempotency_key: task.idempotency_key,
+        request_fingerprint: task.request_fingerprint,
+        parent_id: task.parent_id,
+        created_by: task.created_by,
+        routing_key: outbox.routing_key,
+        body: outbox.body,
+    };
+    Ok(statement.get_result(conn).optional()?)
 }
 
 fn find_by_idempotency_key(conn: &mut PgConnection, account_id: i64, key: &str) -> Result<Option<Task>> {

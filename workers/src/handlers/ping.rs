@@ -1,9 +1,7 @@
 use std::time::Duration;
 
 use diesel::{
-    pg::Pg,
-    prelude::*,
-    query_builder::{AstPass, QueryFragment, QueryId},
+    RunQueryDsl,
     sql_types::{Integer, Uuid as SqlUuid},
 };
 use serde_json::json;
@@ -47,31 +45,13 @@ impl TaskHandler for PingHandler {
     }
 }
 
-/// The ping's effect. An upsert that counts how often it ran, so a test can prove the effect
-/// was written exactly once. Written as a fixed statement so diesel prepares it once per
-/// connection (upserts built with the DSL are re-planned on every call).
-struct RecordPing {
-    task_id: Uuid,
-    steps: i32,
-    attempts: i32,
+shared::prepared_statement! {
+    /// The ping's effect. An upsert that counts how often it ran, so a test can prove the
+    /// effect was written exactly once.
+    struct RecordPing { task_id: Uuid, steps: i32, attempts: i32 }
+    sql = [
+        "INSERT INTO diagnostic_pings (task_id, steps, attempts) VALUES (",
+        (task_id as SqlUuid), ", ", (steps as Integer), ", ", (attempts as Integer),
+        ") ON CONFLICT (task_id) DO UPDATE SET writes = diagnostic_pings.writes + 1",
+    ];
 }
-
-impl QueryId for RecordPing {
-    type QueryId = Self;
-    const HAS_STATIC_QUERY_ID: bool = true;
-}
-
-impl QueryFragment<Pg> for RecordPing {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        out.push_sql("INSERT INTO diagnostic_pings (task_id, steps, attempts) VALUES (");
-        out.push_bind_param::<SqlUuid, _>(&self.task_id)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Integer, _>(&self.steps)?;
-        out.push_sql(", ");
-        out.push_bind_param::<Integer, _>(&self.attempts)?;
-        out.push_sql(") ON CONFLICT (task_id) DO UPDATE SET writes = diagnostic_pings.writes + 1");
-        Ok(())
-    }
-}
-
-impl RunQueryDsl<PgConnection> for RecordPing {}

@@ -36,6 +36,37 @@ pub enum Claim {
     Busy,
 }
 
+shared::prepared_statement! {
+    /// Claims every listed task this worker may run: waiting ones, and running ones whose
+    /// owner is this worker or a worker whose heartbeat went stale.
+    struct ClaimTasks { ids: Vec<Uuid>, worker_id: Uuid, stale_secs: f64 }
+    sql = [
+        "UPDATE tasks SET state = 'STARTED', phase = 'STARTED', attempts = attempts + 1, worker_id = ",
+        (worker_id as SqlUuid),
+        ", message = CASE WHEN attempts = 0 THEN 'Started' ELSE 'Attempt ' || (attempts + 1) END, \
+           started_at = COALESCE(started_at, now()), updated_at = now(), revision = revision + 1 \
+         WHERE id = ANY(", (ids as Array<SqlUuid>), ") AND state IN ('PENDING', 'RETRY', 'STARTED', 'PROGRESS') \
+           AND NOT cancel_requested AND attempts < max_attempts \
+           AND (worker_id IS NULL OR worker_id = ", (worker_id as SqlUuid), " OR NOT EXISTS ( \
+                SELECT 1 FROM worker_heartbeats h \
+                WHERE h.id = tasks.worker_id AND h.last_seen_at > now() - make_interval(secs => ",
+        (stale_secs as Double), "))) RETURNING *",
+    ];
+}
+
+shared::prepared_statement! {
+    /// Marks the listed tasks SUCCESS with their results, where this worker still owns them.
+    struct SucceedTasks { ids: Vec<Uuid>, results: Vec<Value>, worker_id: Uuid }
+    sql = [
+        "UPDATE tasks AS t SET state = 'SUCCESS', phase = 'DONE', message = 'Completed', percentage = 100, \
+                result = u.result, error = NULL, finished_at = now(), updated_at = now(), \
+                revision = t.revision + 1 \
+         FROM unnest(", (ids as Array<SqlUuid>), ", ", (results as Array<Jsonb>), ") AS u(id, result) \
+         WHERE t.id = u.id AND t.worker_id = ", (worker_id as SqlUuid),
+        " AND t.state NOT IN ('SUCCESS', 'FAILURE', 'REVOKED') RETURNING t.*",
+    ];
+}
+
 /// Takes ownership of tasks for one attempt each, in one statement; answers in the order of
 /// `task_ids`. Tasks that cannot be claimed are looked at one by one to say why.
 pub fn claim_many(
@@ -44,21 +75,8 @@ pub fn claim_many(
     worker_id: Uuid,
     stale_after: Duration,
 ) -> shared::Result<Vec<Claim>> {
-    let claimed: Vec<Task> = diesel::sql_query(
-        "UPDATE tasks SET state = 'STARTED', phase = 'STARTED', attempts = attempts + 1, worker_id = $2, \
-                message = CASE WHEN attempts = 0 THEN 'Started' ELSE 'Attempt ' || (attempts + 1) END, \
-                started_at = COALESCE(started_at, now()), updated_at = now(), revision = revision + 1 \
-         WHERE id = ANY($1) AND state IN ('PENDING', 'RETRY', 'STARTED', 'PROGRESS') \
-           AND NOT cancel_requested AND attempts < max_attempts \
-           AND (worker_id IS NULL OR worker_id = $2 OR NOT EXISTS ( \
-                SELECT 1 FROM worker_heartbeats h \
-                WHERE h.id = tasks.worker_id AND h.last_seen_at > now() - make_interval(secs => $3))) \
-         RETURNING *",
-    )
-    .bind::<Array<SqlUuid>, _>(task_ids)
-    .bind::<SqlUuid, _>(worker_id)
-    .bind::<Double, _>(stale_after.as_secs_f64())
-    .load(conn)?;
+    let claimed: Vec<Task> =
+        ClaimTasks { ids: task_ids.to_vec(), worker_id, stale_secs: stale_after.as_secs_f64() }.load(conn)?;
     let mut claimed: HashMap<Uuid, Task> = claimed.into_iter().map(|task| (task.id, task)).collect();
     task_ids
         .iter()
@@ -110,21 +128,13 @@ pub fn succeed_many(
         completions.iter().map(|(_, completion)| completion.effects.is_some()).collect();
     let mut completions: HashMap<Uuid, Completion> = completions.into_iter().collect();
     let batch = conn.transaction(|conn| {
-        let updated: Vec<Task> = diesel::sql_query(
-            "UPDATE tasks AS t SET state = 'SUCCESS', phase = 'DONE', message = 'Completed', percentage = 100, \
-                    result = u.result, error = NULL, finished_at = now(), updated_at = now(), \
-                    revision = t.revision + 1 \
-             FROM unnest($1::uuid[], $2::jsonb[]) AS u(id, result) \
-             WHERE t.id = u.id AND t.worker_id = $3 AND t.state NOT IN ('SUCCESS', 'FAILURE', 'REVOKED') \
-             RETURNING t.*",
-        )
-        .bind::<Array<SqlUuid>, _>(&ids)
-        .bind::<Array<Jsonb>, _>(&results)
-        .bind::<SqlUuid, _>(worker_id)
-        .load(conn)?;
+        let updated: Vec<Task> =
+            SucceedTasks { ids: ids.clone(), results: results.clone(), worker_id }.load(conn)?;
         let mut done = HashMap::with_capacity(updated.len());
         for task in updated {
-            if let Some(effects) = completions.get_mut(&task.id).and_then(|completion| completion.effects.take()) {
+            if let Some(effects) =
+                completions.get_mut(&task.id).and_then(|completion| completion.effects.take())
+            {
                 effects(conn)?;
             }
             done.insert(task.id, task);

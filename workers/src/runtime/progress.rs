@@ -125,6 +125,26 @@ impl Written {
     }
 }
 
+shared::prepared_statement! {
+    struct WriteProgress {
+        ids: Vec<Uuid>,
+        phases: Vec<String>,
+        percentages: Vec<i16>,
+        messages: Vec<String>,
+        worker_id: Uuid,
+    }
+    sql = [
+        "UPDATE tasks AS t SET state = 'PROGRESS', phase = u.phase, percentage = u.percentage, \
+                message = u.message, updated_at = now(), revision = t.revision + 1 \
+         FROM unnest(", (ids as Array<SqlUuid>), ", ", (phases as Array<Text>), ", ",
+        (percentages as Array<Int2>), ", ", (messages as Array<Text>),
+        ") AS u(id, phase, percentage, message) \
+         WHERE t.id = u.id AND t.worker_id = ", (worker_id as SqlUuid),
+        " AND t.state IN ('STARTED', 'PROGRESS') \
+         RETURNING t.id, t.account_id, t.cancel_requested, t.phase, t.percentage, t.message",
+    ];
+}
+
 /// One UPDATE for every task in the batch. Only tasks this worker still owns and that are
 /// still running are touched, so a late flush never overwrites a terminal state.
 fn write_batch(
@@ -146,18 +166,6 @@ fn write_batch(
         // Progress is advisory: losing the last 100 ms of it in a database crash is fine, and
         // not waiting for the WAL flush keeps these writes off the commit path of results.
         diesel::sql_query("SET LOCAL synchronous_commit = off").execute(conn)?;
-        Ok(diesel::sql_query(
-            "UPDATE tasks AS t SET state = 'PROGRESS', phase = u.phase, percentage = u.percentage, \
-                message = u.message, updated_at = now(), revision = t.revision + 1 \
-         FROM unnest($1::uuid[], $2::text[], $3::int2[], $4::text[]) AS u(id, phase, percentage, message) \
-         WHERE t.id = u.id AND t.worker_id = $5 AND t.state IN ('STARTED', 'PROGRESS') \
-         RETURNING t.id, t.account_id, t.cancel_requested, t.phase, t.percentage, t.message",
-        )
-        .bind::<Array<SqlUuid>, _>(ids)
-        .bind::<Array<Text>, _>(phases)
-        .bind::<Array<Int2>, _>(percentages)
-        .bind::<Array<Text>, _>(messages)
-        .bind::<SqlUuid, _>(worker_id)
-        .load(conn)?)
+        Ok(WriteProgress { ids, phases, percentages, messages, worker_id }.load(conn)?)
     })
 }
