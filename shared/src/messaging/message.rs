@@ -27,13 +27,19 @@ impl CommandMessage {
 /// A progress or state change. Events travel on the events exchange as a JSON array: one
 /// event with routing key `task.<account_id>.<task_id>`, or many with `task.batch`. They are
 /// hints for live streams; polling reads the row.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, diesel::QueryableByName)]
 pub struct TaskEvent {
+    #[diesel(sql_type = diesel::sql_types::Uuid)]
     pub task_id: Uuid,
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
     pub account_id: i64,
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub state: TaskState,
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub phase: String,
+    #[diesel(sql_type = diesel::sql_types::SmallInt)]
     pub percentage: i16,
+    #[diesel(sql_type = diesel::sql_types::Text)]
     pub message: String,
 }
 

@@ -96,7 +96,7 @@ async fn execute(shared: &Shared, delivery: &Delivery, task: Task) {
         Err(TaskError::Cancelled) => {
             let written =
                 shared::db::run(&shared.pool, move |conn| lifecycle::revoke(conn, task_id, worker_id)).await;
-            settle(shared, delivery, written, "cancelled", Announce::Publish).await;
+            settle(shared, delivery, as_event(written), "cancelled", Announce::Publish).await;
         }
         Err(error @ TaskError::Retryable { .. }) if task.attempts < task.max_attempts => {
             retry(shared, delivery, &task, error).await;
@@ -113,7 +113,7 @@ async fn execute(shared: &Shared, delivery: &Delivery, task: Task) {
                     shared.publisher.publish_event(&TaskEvent::from(&task)).await;
                     dead_letter(shared, delivery, Some(&task), error_headers(&task)).await;
                 }
-                other => settle(shared, delivery, other, "failed", Announce::Publish).await,
+                other => settle(shared, delivery, as_event(other), "failed", Announce::Publish).await,
             }
         }
     }
@@ -147,6 +147,10 @@ async fn run_handler(shared: &Shared, task: &Task) -> Result<Completion, TaskErr
     }
 }
 
+fn as_event(written: shared::Result<Option<Task>>) -> shared::Result<Option<TaskEvent>> {
+    written.map(|task| task.as_ref().map(TaskEvent::from))
+}
+
 /// Whether `settle` still has to publish the task's event.
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Announce {
@@ -160,15 +164,15 @@ enum Announce {
 async fn settle(
     shared: &Shared,
     delivery: &Delivery,
-    written: Result<Option<Task>, impl std::fmt::Display>,
+    written: Result<Option<TaskEvent>, impl std::fmt::Display>,
     what: &str,
     announce: Announce,
 ) {
     match written {
-        Ok(Some(task)) => {
-            tracing::info!(state = %task.state, "{what}");
+        Ok(Some(event)) => {
+            tracing::info!(state = %event.state, "{what}");
             if announce == Announce::Publish {
-                shared.publisher.publish_event(&TaskEvent::from(&task)).await;
+                shared.publisher.publish_event(&event).await;
             }
             ack(delivery).await;
         }
@@ -201,7 +205,7 @@ async fn retry(shared: &Shared, delivery: &Delivery, task: &Task, error: TaskErr
             shared.publisher.publish_event(&TaskEvent::from(&task)).await;
             requeue_after(shared, delivery, level, ttl).await;
         }
-        other => settle(shared, delivery, other, "retry", Announce::Publish).await,
+        other => settle(shared, delivery, as_event(other), "retry", Announce::Publish).await,
     }
 }
 

@@ -13,6 +13,7 @@ use diesel::{
 use serde_json::{Value, json};
 use shared::{
     db::{models::Task, schema::tasks},
+    messaging::TaskEvent,
     tasks::TaskState,
 };
 use uuid::Uuid;
@@ -63,7 +64,8 @@ shared::prepared_statement! {
                 revision = t.revision + 1 \
          FROM unnest(", (ids as Array<SqlUuid>), ", ", (results as Array<Jsonb>), ") AS u(id, result) \
          WHERE t.id = u.id AND t.worker_id = ", (worker_id as SqlUuid),
-        " AND t.state NOT IN ('SUCCESS', 'FAILURE', 'REVOKED') RETURNING t.*",
+        " AND t.state NOT IN ('SUCCESS', 'FAILURE', 'REVOKED') \
+         RETURNING t.id AS task_id, t.account_id, t.state, t.phase, t.percentage, t.message",
     ];
 }
 
@@ -121,23 +123,24 @@ pub fn succeed_many(
     conn: &mut PgConnection,
     worker_id: Uuid,
     completions: Vec<(Uuid, Completion)>,
-) -> Vec<shared::Result<Option<Task>>> {
+) -> Vec<shared::Result<Option<TaskEvent>>> {
     let ids: Vec<Uuid> = completions.iter().map(|(id, _)| *id).collect();
     let results: Vec<Value> = completions.iter().map(|(_, completion)| completion.result.clone()).collect();
     let with_effects: Vec<bool> =
         completions.iter().map(|(_, completion)| completion.effects.is_some()).collect();
     let mut completions: HashMap<Uuid, Completion> = completions.into_iter().collect();
     let batch = conn.transaction(|conn| {
-        let updated: Vec<Task> =
+        // Only what the events need comes back: the results are known here already.
+        let updated: Vec<TaskEvent> =
             SucceedTasks { ids: ids.clone(), results: results.clone(), worker_id }.load(conn)?;
         let mut done = HashMap::with_capacity(updated.len());
-        for task in updated {
+        for event in updated {
             if let Some(effects) =
-                completions.get_mut(&task.id).and_then(|completion| completion.effects.take())
+                completions.get_mut(&event.task_id).and_then(|completion| completion.effects.take())
             {
                 effects(conn)?;
             }
-            done.insert(task.id, task);
+            done.insert(event.task_id, event);
         }
         Ok::<_, shared::Error>(done)
     });
@@ -151,7 +154,8 @@ pub fn succeed_many(
                 .map(|(id, had_effects)| match completions.remove(id) {
                     // The failed batch consumed these effects: the task runs again instead.
                     Some(completion) if had_effects && completion.effects.is_none() => Err(error_for_retry()),
-                    Some(completion) => succeed(conn, *id, worker_id, completion),
+                    Some(completion) => succeed(conn, *id, worker_id, completion)
+                        .map(|task| task.as_ref().map(TaskEvent::from)),
                     None => Err(error_for_retry()),
                 })
                 .collect()

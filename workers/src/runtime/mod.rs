@@ -39,7 +39,6 @@ use batch::Batcher;
 use heartbeat::Counters;
 use lifecycle::Claim;
 use progress::ProgressHub;
-use shared::db::models::Task;
 
 /// State shared by every task this process runs.
 pub(crate) struct Shared {
@@ -54,7 +53,7 @@ pub(crate) struct Shared {
     counters: Arc<Counters>,
     delay_levels: Vec<Duration>,
     claims: Batcher<Uuid, Result<Claim, String>>,
-    successes: Batcher<(Uuid, Completion), Result<Option<Task>, String>>,
+    successes: Batcher<(Uuid, Completion), Result<Option<TaskEvent>, String>>,
 }
 
 /// Most tasks a batched claim or commit covers.
@@ -176,7 +175,7 @@ fn success_batcher(
     pool: PgPool,
     worker_id: Uuid,
     publisher: Arc<Publisher>,
-) -> Batcher<(Uuid, Completion), Result<Option<Task>, String>> {
+) -> Batcher<(Uuid, Completion), Result<Option<TaskEvent>, String>> {
     Batcher::spawn(MAX_BATCH, BATCH_CONCURRENCY, move |completions: Vec<(Uuid, Completion)>| {
         let (pool, publisher) = (pool.clone(), publisher.clone());
         async move {
@@ -188,10 +187,8 @@ fn success_batcher(
             tracing::debug!(count, elapsed_ms = started.elapsed().as_secs_f64() * 1e3, "success batch");
             match written {
                 Ok(results) => {
-                    let events: Vec<TaskEvent> = results
-                        .iter()
-                        .filter_map(|result| result.as_ref().ok()?.as_ref().map(TaskEvent::from))
-                        .collect();
+                    let events: Vec<TaskEvent> =
+                        results.iter().filter_map(|result| result.as_ref().ok()?.clone()).collect();
                     publisher.publish_events(&events).await;
                     results.into_iter().map(|result| result.map_err(|error| error.to_string())).collect()
                 }

@@ -2,7 +2,7 @@
 //! the raw limit of the broker measured in the same run. Run it through `scripts/bench`.
 //!
 //! Settings (environment): BENCH_TASKS (20000), BENCH_POLLERS (64), BENCH_POLL_SECS (10),
-//! BENCH_WORKERS (worker processes, 1), BENCH_PREFETCH (per worker, 256), DATABASE_URL's
+//! BENCH_WORKERS (worker processes, 1), BENCH_PREFETCH (per worker, 1024), DATABASE_URL's
 //! server (a fresh `switchyard_bench` database is created on it), AMQP_URL.
 #![expect(clippy::print_stdout, reason = "the report is the output of this tool")]
 
@@ -41,7 +41,7 @@ impl Settings {
             pollers: env_or("BENCH_POLLERS", 64),
             poll_for: Duration::from_secs(env_or("BENCH_POLL_SECS", 10)),
             workers: env_or("BENCH_WORKERS", 1),
-            prefetch: env_or("BENCH_PREFETCH", 256),
+            prefetch: env_or("BENCH_PREFETCH", 1024),
             database_url: format!("{server}/switchyard_bench?sslmode=disable"),
             amqp_url: std::env::var("AMQP_URL")
                 .unwrap_or_else(|_| "amqp://guest:guest@127.0.0.1:5672/%2f".into()),
