@@ -12,7 +12,9 @@ pub fn init(default_filter: &str) {
     let _ = if json {
         registry.with(fmt::layer().json().with_current_span(true)).try_init()
     } else {
-        registry.with(fmt::layer().with_target(false)).try_init()
+        // Colours only for a terminal: piped logs (scripts/run, files) stay plain text.
+        let ansi = std::io::IsTerminal::is_terminal(&std::io::stdout());
+        registry.with(fmt::layer().with_target(false).with_ansi(ansi)).try_init()
     };
 }
 
