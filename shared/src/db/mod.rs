@@ -22,8 +22,12 @@ pub type PgPooled = PooledConnection<ConnectionManager<PgConnection>>;
 
 pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations");
 
+/// Longest a single statement may run: no request or task waits on the database forever.
+const STATEMENT_TIMEOUT_MS: u32 = 30_000;
+
 /// Builds a pool. Connections are opened lazily, so a process can start while Postgres is
-/// still coming up; `connection_timeout` bounds every checkout.
+/// still coming up; `connection_timeout` bounds every checkout and every connection carries a
+/// statement timeout.
 pub fn pool(database_url: &str, max_size: u32) -> Result<PgPool> {
     let manager = ConnectionManager::<PgConnection>::new(database_url);
     Pool::builder()
@@ -31,8 +35,22 @@ pub fn pool(database_url: &str, max_size: u32) -> Result<PgPool> {
         .min_idle(Some(1))
         .connection_timeout(std::time::Duration::from_secs(5))
         .test_on_check_out(false)
+        .connection_customizer(Box::new(SessionSettings))
         .build(manager)
         .map_err(Error::Pool)
+}
+
+#[derive(Debug)]
+struct SessionSettings;
+
+impl diesel::r2d2::CustomizeConnection<PgConnection, diesel::r2d2::Error> for SessionSettings {
+    fn on_acquire(&self, conn: &mut PgConnection) -> std::result::Result<(), diesel::r2d2::Error> {
+        diesel::connection::SimpleConnection::batch_execute(
+            conn,
+            &format!("SET statement_timeout = {STATEMENT_TIMEOUT_MS}"),
+        )
+        .map_err(diesel::r2d2::Error::QueryError)
+    }
 }
 
 /// Every process applies migrations at start; this lock makes concurrent starts take turns.
