@@ -7,6 +7,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod messaging;
+pub mod schedules;
 pub mod tasks;
 pub mod telemetry;
 #[cfg(feature = "testing")]

@@ -4,6 +4,7 @@
 
 pub mod handlers;
 pub mod runtime;
+pub mod scheduler;
 
 use anyhow::Context;
 use shared::{Config, tasks::Queue};
@@ -19,20 +20,24 @@ pub fn worker(queue: Queue, config: Config, pool: shared::db::PgPool) -> runtime
 pub async fn main_for(queue: Queue) -> anyhow::Result<()> {
     let config = Config::from_env().context("reading configuration")?;
     shared::telemetry::init("info");
-    let pool = shared::db::pool(&config.database_url, config.database_pool_size.min(8))
-        .context("building the database pool")?;
-    {
-        let pool = pool.clone();
-        tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-            let mut conn = pool.get().context("connecting to Postgres")?;
-            shared::db::run_migrations(&mut conn).context("applying migrations")?;
-            Ok(())
-        })
-        .await??;
-    }
+    let pool = connect_and_migrate(&config).await?;
     let shutdown = CancellationToken::new();
     tokio::spawn(shutdown_on_signal(shutdown.clone()));
     worker(queue, config, pool).run(shutdown).await
+}
+
+/// A pool for a worker-side process (at most 8 connections), with migrations applied.
+pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<shared::db::PgPool> {
+    let pool = shared::db::pool(&config.database_url, config.database_pool_size.min(8))
+        .context("building the database pool")?;
+    let migrating = pool.clone();
+    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
+        let mut conn = migrating.get().context("connecting to Postgres")?;
+        shared::db::run_migrations(&mut conn).context("applying migrations")?;
+        Ok(())
+    })
+    .await??;
+    Ok(pool)
 }
 
 /// Cancels `token` on SIGTERM or Ctrl-C.

@@ -10,7 +10,7 @@ use diesel::{
 use serde_json::json;
 use shared::{
     auth::Role,
-    tasks::{NewTask, PING, Queue, ping::PingPayload},
+    tasks::{NewTask, Queue, ping::PingPayload},
 };
 use uuid::Uuid;
 
@@ -64,12 +64,14 @@ async fn status(state: web::Data<AppState>) -> HttpResponse {
             *count = row.processes;
         }
     }
+    let schedulers = live.iter().find(|row| row.kind == "scheduler").map_or(0, |row| row.processes);
     let healthy = database_up && broker_up;
     let body = json!({
         "status": if healthy { "healthy" } else { "unhealthy" },
         "database": if database_up { "connected" } else { "unreachable" },
         "broker": if broker_up { "connected" } else { "unreachable" },
         "workers": workers,
+        "schedulers": schedulers,
         "version": shared::VERSION,
     });
     if healthy { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
@@ -94,12 +96,7 @@ async fn ping(
     body: ApiJson<PingPayload>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Editor)?;
-    let payload = body.0;
-    let mut task =
-        NewTask::new(auth.account_id, PING, serde_json::to_value(&payload).map_err(ApiError::internal)?);
-    task.queue = Some(payload.queue);
-    task.max_attempts = payload.max_attempts;
-    commands::enqueue(&state, &auth, &req, task).await
+    commands::enqueue(&state, &auth, &req, NewTask::ping(auth.account_id, &body)).await
 }
 
 #[get("/settings/task_progress/{id}")]

@@ -54,6 +54,33 @@ diesel::table! {
 }
 
 diesel::table! {
+    schedule_fires (schedule_id, fire_at) {
+        schedule_id -> Int8,
+        fire_at -> Timestamptz,
+        task_id -> Nullable<Uuid>,
+        fired_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    schedules (id) {
+        id -> Int8,
+        account_id -> Int8,
+        name -> Text,
+        cron -> Text,
+        timezone -> Text,
+        kind -> Text,
+        payload -> Jsonb,
+        enabled -> Bool,
+        last_fire_at -> Nullable<Timestamptz>,
+        next_fire_at -> Nullable<Timestamptz>,
+        created_by -> Nullable<Int8>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     sectors (id) {
         id -> Int8,
         account_id -> Int8,
@@ -146,6 +173,9 @@ diesel::table! {
 diesel::joinable!(auth_sessions -> users (user_id));
 diesel::joinable!(diagnostic_pings -> tasks (task_id));
 diesel::joinable!(refresh_tokens -> auth_sessions (session_id));
+diesel::joinable!(schedule_fires -> schedules (schedule_id));
+diesel::joinable!(schedules -> accounts (account_id));
+diesel::joinable!(schedules -> users (created_by));
 diesel::joinable!(sectors -> accounts (account_id));
 diesel::joinable!(sites -> accounts (account_id));
 diesel::joinable!(tasks -> accounts (account_id));
@@ -158,6 +188,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     diagnostic_pings,
     outbox,
     refresh_tokens,
+    schedule_fires,
+    schedules,
     sectors,
     sites,
     tasks,

@@ -1,12 +1,14 @@
 //! The task model: states, the kind catalogue, the enqueue path (task row + outbox row in the
 //! caller's transaction) and the tenant-scoped reads and cancellation used by the API.
 
+mod command;
 mod enqueue;
 mod kinds;
 pub mod ping;
 mod queries;
 mod state;
 
+pub use command::{CommandProblems, command};
 pub use enqueue::{Enqueued, NewTask, enqueue, enqueue_many};
 pub use kinds::{KindSpec, PING, Queue, kind_spec};
 pub use queries::{CancelOutcome, TaskFilter, cancel, find_for_account, list_for_account};

@@ -5,7 +5,7 @@
 mod batch;
 mod delivery;
 mod handler;
-mod heartbeat;
+pub(crate) mod heartbeat;
 mod lifecycle;
 mod progress;
 mod retry;

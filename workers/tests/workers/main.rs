@@ -4,3 +4,4 @@
 mod handlers;
 mod helpers;
 mod lifecycle;
+mod scheduler;

@@ -3,11 +3,13 @@
 
 mod account;
 mod outbox;
+mod schedule;
 mod site;
 mod task;
 
 pub use account::{Account, AuthSession, NewUser, RefreshToken, User};
 pub use outbox::{NewOutboxRow, OutboxRow};
+pub use schedule::Schedule;
 pub use site::{Sector, Site};
 pub use task::{NewTaskRow, Task};
 

@@ -1,0 +1,93 @@
+//! Cron schedules: parsing (standard five-field expressions, or six/seven with seconds and
+//! years), time zones, and the fire times that follow a moment.
+
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+/// A parsed schedule; errors name the field (`cron` or `timezone`) and say why.
+#[derive(Clone, Debug)]
+pub struct CronSchedule {
+    schedule: cron::Schedule,
+    timezone: Tz,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{field}: {reason}")]
+pub struct ScheduleError {
+    pub field: &'static str,
+    pub reason: String,
+}
+
+impl CronSchedule {
+    pub fn parse(expression: &str, timezone: &str) -> Result<Self, ScheduleError> {
+        let fields = expression.split_whitespace().count();
+        let normalised = match fields {
+            // Standard cron has no seconds field: fire at second 0.
+            5 => format!("0 {}", expression.trim()),
+            6 | 7 => expression.trim().to_owned(),
+            _ => {
+                return Err(ScheduleError {
+                    field: "cron",
+                    reason: format!(
+                        "expected 5 fields (minute hour day month weekday), or 6-7 with seconds first and an optional year; got {fields}"
+                    ),
+                });
+            }
+        };
+        let schedule = cron::Schedule::from_str(&normalised)
+            .map_err(|error| ScheduleError { field: "cron", reason: error.to_string() })?;
+        let timezone = Tz::from_str(timezone.trim()).map_err(|_| ScheduleError {
+            field: "timezone",
+            reason: format!("`{timezone}` is not an IANA time zone (e.g. UTC, Europe/Paris)"),
+        })?;
+        let parsed = Self { schedule, timezone };
+        if parsed.next_after(Utc::now()).is_none() {
+            return Err(ScheduleError { field: "cron", reason: "the expression never fires again".into() });
+        }
+        Ok(parsed)
+    }
+
+    /// The first fire time strictly after `moment`.
+    pub fn next_after(&self, moment: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        self.schedule.after(&moment.with_timezone(&self.timezone)).next().map(|at| at.with_timezone(&Utc))
+    }
+
+    /// The next `count` fire times after `moment`.
+    pub fn upcoming(&self, moment: DateTime<Utc>, count: usize) -> Vec<DateTime<Utc>> {
+        self.schedule
+            .after(&moment.with_timezone(&self.timezone))
+            .take(count)
+            .map(|at| at.with_timezone(&Utc))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::TimeZone;
+
+    use super::*;
+
+    #[test]
+    fn accepts_five_six_and_seven_fields_in_a_time_zone() {
+        let at = Utc.with_ymd_and_hms(2026, 1, 1, 10, 7, 30).single().expect("valid");
+        let every_quarter = CronSchedule::parse("*/15 * * * *", "UTC").expect("5 fields");
+        assert_eq!(every_quarter.next_after(at), Utc.with_ymd_and_hms(2026, 1, 1, 10, 15, 0).single());
+        let every_ten_seconds = CronSchedule::parse("*/10 * * * * *", "UTC").expect("6 fields");
+        assert_eq!(every_ten_seconds.next_after(at), Utc.with_ymd_and_hms(2026, 1, 1, 10, 7, 40).single());
+        // 09:00 in Paris is 08:00 UTC in winter.
+        let paris = CronSchedule::parse("0 0 9 * * * *", "Europe/Paris").expect("7 fields");
+        assert_eq!(paris.next_after(at), Utc.with_ymd_and_hms(2026, 1, 2, 8, 0, 0).single());
+        assert_eq!(paris.upcoming(at, 5).len(), 5);
+    }
+
+    #[test]
+    fn explains_what_is_wrong() {
+        assert_eq!(CronSchedule::parse("* * *", "UTC").expect_err("too short").field, "cron");
+        assert_eq!(CronSchedule::parse("61 * * * *", "UTC").expect_err("bad minute").field, "cron");
+        assert_eq!(CronSchedule::parse("* * * * *", "Mars/Olympus").expect_err("bad zone").field, "timezone");
+        assert!(CronSchedule::parse("0 0 0 1 1 * 2001", "UTC").is_err(), "only in the past");
+    }
+}

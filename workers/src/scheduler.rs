@@ -1,0 +1,133 @@
+//! The `scheduler`: fires due cron schedules by enqueueing their command through the outbox.
+//!
+//! Any number of scheduler processes can run. Due schedules are claimed with
+//! `FOR UPDATE SKIP LOCKED`, and each fired slot inserts a `(schedule_id, fire_at)` row in the
+//! transaction that enqueues the task, so a slot fires exactly once. After downtime, the
+//! missed slots of a schedule fire once (stamped with the first missed time), not once each;
+//! the next fire time is then computed from now.
+
+use std::{sync::Arc, time::Duration};
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use shared::{
+    Config,
+    db::{
+        PgPool,
+        models::Schedule,
+        schema::{schedule_fires, schedules},
+    },
+    messaging::{Publisher, Relay, Topology},
+    schedules::CronSchedule,
+    tasks::command,
+};
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use crate::runtime::heartbeat;
+
+/// How often due schedules are looked for: the resolution of a seconds-field schedule.
+const TICK: Duration = Duration::from_millis(250);
+const MAX_PER_TICK: i64 = 500;
+
+/// Fires schedules until `shutdown`.
+pub async fn run(config: Config, pool: PgPool, shutdown: CancellationToken) -> anyhow::Result<()> {
+    let id = Uuid::new_v4();
+    let publisher = Arc::new(Publisher::new(
+        &config.amqp_url,
+        &format!("scheduler-{id}"),
+        Topology::from_config(&config),
+    ));
+    let background = CancellationToken::new();
+    let relay = Relay::spawn(pool.clone(), publisher.clone(), background.clone());
+    let beating = tokio::spawn(heartbeat::run(
+        pool.clone(),
+        id,
+        "scheduler".to_owned(),
+        Arc::default(),
+        config.heartbeat_interval,
+        config.heartbeat_file.clone(),
+        background.clone(),
+    ));
+    tracing::info!(scheduler_id = %id, "scheduler starting");
+    while !shutdown.is_cancelled() {
+        match shared::db::run(&pool, fire_due).await {
+            Ok(outbox_ids) => relay.notify(outbox_ids),
+            Err(error) => tracing::warn!(%error, "could not fire schedules; trying again"),
+        }
+        tokio::select! {
+            () = shutdown.cancelled() => break,
+            () = tokio::time::sleep(TICK) => {}
+        }
+    }
+    // Let the relay publish what was just committed; the sweeper of any process covers the rest.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    background.cancel();
+    let _ = beating.await;
+    heartbeat::remove(&pool, id).await;
+    publisher.close().await;
+    tracing::info!("scheduler stopped");
+    Ok(())
+}
+
+/// Fires every due schedule in one transaction; returns the outbox rows to publish.
+pub fn fire_due(conn: &mut PgConnection) -> shared::Result<Vec<i64>> {
+    conn.transaction(|conn| {
+        let due: Vec<Schedule> = schedules::table
+            .filter(schedules::enabled.eq(true))
+            .filter(schedules::next_fire_at.le(diesel::dsl::now))
+            .order(schedules::next_fire_at)
+            .limit(MAX_PER_TICK)
+            .for_update()
+            .skip_locked()
+            .select(Schedule::as_select())
+            .load(conn)?;
+        let now = Utc::now();
+        let mut outbox_ids = Vec::new();
+        for schedule in due {
+            outbox_ids.extend(fire(conn, &schedule, now)?);
+        }
+        Ok(outbox_ids)
+    })
+}
+
+fn fire(conn: &mut PgConnection, schedule: &Schedule, now: DateTime<Utc>) -> shared::Result<Option<i64>> {
+    let Some(fire_at) = schedule.next_fire_at else { return Ok(None) };
+    let span = tracing::info_span!("schedule", schedule_id = schedule.id, kind = %schedule.kind);
+    let _entered = span.enter();
+    let claimed = diesel::insert_into(schedule_fires::table)
+        .values((schedule_fires::schedule_id.eq(schedule.id), schedule_fires::fire_at.eq(fire_at)))
+        .on_conflict_do_nothing()
+        .execute(conn)?
+        == 1;
+    let mut outbox_id = None;
+    if claimed {
+        match command(schedule.account_id, &schedule.kind, schedule.payload.clone()) {
+            Ok(task) => {
+                let enqueued = shared::tasks::enqueue(conn, task)?;
+                diesel::update(schedule_fires::table.find((schedule.id, fire_at)))
+                    .set(schedule_fires::task_id.eq(enqueued.task.id))
+                    .execute(conn)?;
+                tracing::info!(task_id = %enqueued.task.id, %fire_at, "fired");
+                outbox_id = enqueued.outbox_id;
+            }
+            // The API validates commands; a row edited behind its back is skipped, loudly.
+            Err(problems) => tracing::warn!(?problems, "schedule has an invalid command; not fired"),
+        }
+    }
+    let next = CronSchedule::parse(&schedule.cron, &schedule.timezone)
+        .ok()
+        .and_then(|cron| cron.next_after(now.max(fire_at)));
+    if next.is_none() {
+        tracing::warn!("schedule never fires again; disabling it");
+    }
+    diesel::update(schedules::table.find(schedule.id))
+        .set((
+            schedules::last_fire_at.eq(fire_at),
+            schedules::next_fire_at.eq(next),
+            schedules::enabled.eq(next.is_some()),
+            schedules::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)?;
+    Ok(outbox_id)
+}

@@ -1,0 +1,122 @@
+//! The scheduler: each slot fires exactly once, whatever the number of scheduler processes;
+//! missed slots after downtime fire once.
+
+use std::{
+    process::{Child, Command, Stdio},
+    time::Duration,
+};
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde_json::json;
+use shared::{
+    db::schema::{schedule_fires, schedules, tasks},
+    testing::eventually,
+};
+
+use crate::helpers::{Harness, terminate};
+
+fn spawn_scheduler(harness: &Harness) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_scheduler"))
+        .env("DATABASE_URL", &harness.config.database_url)
+        .env("AMQP_URL", &harness.config.amqp_url)
+        .env("AMQP_NAMESPACE", &harness.config.amqp_namespace)
+        .env("AMQP_QUEUE_EXPIRES_MS", "600000")
+        .env("WORKER_HEARTBEAT_MS", "500")
+        .env("JWT_SECRET", "test-secret-test-secret-test-secret-0123")
+        .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
+        .stdout(if std::env::var_os("TEST_LOG").is_some() { Stdio::inherit() } else { Stdio::null() })
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("scheduler starts")
+}
+
+async fn create_schedule(harness: &Harness, cron: &str, next_fire_at: DateTime<Utc>) -> i64 {
+    let account_id = harness.account_id;
+    let cron = cron.to_owned();
+    shared::db::run(&harness.pool, move |conn| {
+        Ok(diesel::insert_into(schedules::table)
+            .values((
+                schedules::account_id.eq(account_id),
+                schedules::name.eq("test"),
+                schedules::cron.eq(cron),
+                schedules::kind.eq("system.ping"),
+                schedules::payload.eq(json!({ "steps": 1 })),
+                schedules::next_fire_at.eq(next_fire_at),
+            ))
+            .returning(schedules::id)
+            .get_result(conn)?)
+    })
+    .await
+    .expect("schedule")
+}
+
+async fn fires(harness: &Harness, schedule_id: i64) -> Vec<(DateTime<Utc>, Option<uuid::Uuid>)> {
+    shared::db::run(&harness.pool, move |conn| {
+        Ok(schedule_fires::table
+            .filter(schedule_fires::schedule_id.eq(schedule_id))
+            .order(schedule_fires::fire_at)
+            .select((schedule_fires::fire_at, schedule_fires::task_id))
+            .load(conn)?)
+    })
+    .await
+    .expect("fires")
+}
+
+async fn task_count(harness: &Harness) -> i64 {
+    shared::db::run(&harness.pool, |conn| Ok(tasks::table.count().get_result(conn)?)).await.expect("count")
+}
+
+#[tokio::test]
+async fn two_schedulers_fire_each_slot_once() {
+    let harness = Harness::new().await;
+    let first = spawn_scheduler(&harness);
+    let second = spawn_scheduler(&harness);
+    let start = Utc::now() + chrono::Duration::seconds(1);
+    let schedule_id = create_schedule(&harness, "* * * * * *", start).await;
+    eventually(Duration::from_secs(30), "five fired slots", || async {
+        (fires(&harness, schedule_id).await.len() >= 5).then_some(())
+    })
+    .await;
+    eventually(Duration::from_secs(10), "the fired commands published", || async {
+        let unsent: i64 = shared::db::run(&harness.pool, |conn| {
+            Ok(shared::db::schema::outbox::table.count().get_result(conn)?)
+        })
+        .await
+        .expect("outbox");
+        (unsent == 0).then_some(())
+    })
+    .await;
+    assert!(terminate(first).await.success());
+    assert!(terminate(second).await.success());
+
+    let fired = fires(&harness, schedule_id).await;
+    let slots: Vec<i64> = fired.iter().map(|(at, _)| at.timestamp()).collect();
+    assert!(
+        slots.windows(2).all(|pair| pair[1] == pair[0] + 1),
+        "one fire per second, none skipped: {slots:?}"
+    );
+    assert!(fired.iter().all(|(_, task)| task.is_some()), "every fire enqueued its task");
+    assert_eq!(task_count(&harness).await, fired.len() as i64, "one task per slot, never two");
+}
+
+#[tokio::test]
+async fn slots_missed_during_downtime_fire_once() {
+    let harness = Harness::new().await;
+    // Due an hour ago: the scheduler was down for sixty per-minute slots.
+    let schedule_id = create_schedule(&harness, "* * * * *", Utc::now() - chrono::Duration::hours(1)).await;
+    let scheduler = spawn_scheduler(&harness);
+    eventually(Duration::from_secs(30), "the catch-up fire", || async {
+        (!fires(&harness, schedule_id).await.is_empty()).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(terminate(scheduler).await.success());
+    assert_eq!(fires(&harness, schedule_id).await.len(), 1, "one catch-up fire, not sixty");
+    let next: Option<DateTime<Utc>> = shared::db::run(&harness.pool, move |conn| {
+        Ok(schedules::table.find(schedule_id).select(schedules::next_fire_at).first(conn)?)
+    })
+    .await
+    .expect("schedule");
+    assert!(next.expect("next fire") > Utc::now(), "the next fire is in the future");
+}
