@@ -3,6 +3,7 @@
 mod auth;
 mod commands;
 mod common;
+mod schedules;
 mod sectors;
 mod sites;
 mod system;
@@ -24,7 +25,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .configure(sites::configure)
                     .configure(sectors::configure),
             )
-            .service(web::scope("/system").configure(system::configure))
+            .service(web::scope("/system").configure(system::configure).configure(schedules::configure))
             .configure(tasks::configure),
     )
     .default_service(web::to(not_found));

@@ -50,6 +50,11 @@ fn json_endpoints(site_id: i64) -> Vec<(Method, String, Value)> {
         (Method::PATCH, format!("/api/v1/auth/sites/{site_id}/"), json!({ "name": "S" })),
         (Method::POST, "/api/v1/auth/sectors/".into(), json!({ "site_id": site_id, "name": "S" })),
         (Method::POST, "/api/v1/system/ping/".into(), json!({ "steps": 1 })),
+        (
+            Method::POST,
+            "/api/v1/system/schedules/".into(),
+            json!({ "name": "n", "cron": "* * * * *", "kind": "system.ping" }),
+        ),
     ]
 }
 
@@ -158,6 +163,24 @@ async fn wrong_types_and_missing_fields_name_the_field() {
         (Method::POST, "/api/v1/system/ping/".into(), json!({ "queue": "mars" }), "queue"),
         (Method::POST, "/api/v1/system/ping/".into(), json!({ "max_attempts": 99 }), "max_attempts"),
         (Method::POST, "/api/v1/system/ping/".into(), json!({ "sleep_ms": 10_000_000 }), "sleep_ms"),
+        (
+            Method::POST,
+            "/api/v1/system/schedules/".into(),
+            json!({ "name": "n", "kind": "system.ping" }),
+            "cron",
+        ),
+        (
+            Method::POST,
+            "/api/v1/system/schedules/".into(),
+            json!({ "name": "n", "cron": 5, "kind": "system.ping" }),
+            "cron",
+        ),
+        (
+            Method::POST,
+            "/api/v1/system/schedules/".into(),
+            json!({ "name": "n", "cron": "* * * * *", "kind": "system.ping", "every": 1 }),
+            "every",
+        ),
     ];
     for (method, path, body, field) in cases {
         let (status, answer) =
@@ -198,6 +221,8 @@ async fn bad_ids_and_query_values_name_the_parameter() {
         ("/api/v1/auth/sites/?ordering=price", "ordering"),
         ("/api/v1/auth/sectors/?site_id=abc", "site_id"),
         ("/api/v1/auth/users/?role=king", "role"),
+        ("/api/v1/system/schedules/x/", "id"),
+        ("/api/v1/system/schedules/?enabled=sometimes", "enabled"),
     ] {
         let (status, body) = get(path).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");

@@ -237,3 +237,70 @@ async fn sites_and_sectors_crud() {
         StatusCode::NOT_FOUND
     );
 }
+
+#[tokio::test]
+async fn schedules_are_validated_and_show_their_next_fire_times() {
+    let app = spawn_app().await;
+    let owner = app.signup().await;
+    let created = send(
+        &app,
+        &owner,
+        Method::POST,
+        "/api/v1/system/schedules/",
+        json!({ "name": "Nightly ping", "cron": "0 3 * * *", "timezone": "Europe/Paris", "kind": "system.ping", "payload": { "steps": 2 } }),
+    )
+    .await;
+    assert_eq!(created.status(), StatusCode::CREATED);
+    let body: Value = created.json().await.expect("json");
+    let id = body["data"]["id"].as_i64().expect("id");
+    let times = body["data"]["next_fire_times"].as_array().expect("times");
+    assert_eq!(times.len(), 5);
+    assert_eq!(body["data"]["next_fire_at"], times[0]);
+    // 03:00 in Paris is 01:00 or 02:00 UTC depending on the season.
+    assert!(
+        times[0].as_str().expect("time").contains("T01:00:00")
+            || times[0].as_str().expect("time").contains("T02:00:00")
+    );
+
+    for (change, field) in [
+        (json!({ "cron": "every day" }), "cron"),
+        (json!({ "cron": "61 * * * *" }), "cron"),
+        (json!({ "timezone": "Mars/Olympus" }), "timezone"),
+        (json!({ "kind": "no.such.kind" }), "kind"),
+        (json!({ "payload": { "steps": 0 } }), "payload.steps"),
+        (json!({ "payload": [1] }), "payload"),
+    ] {
+        let response =
+            send(&app, &owner, Method::PATCH, &format!("/api/v1/system/schedules/{id}/"), change.clone())
+                .await;
+        let (_, errors) = error_of(response, StatusCode::BAD_REQUEST).await;
+        assert!(errors[field].is_array(), "{change} should name {field}: {errors}");
+    }
+
+    let paused = send(
+        &app,
+        &owner,
+        Method::PATCH,
+        &format!("/api/v1/system/schedules/{id}/"),
+        json!({ "enabled": false }),
+    )
+    .await;
+    let body: Value = paused.json().await.expect("json");
+    assert!(body["data"]["next_fire_at"].is_null());
+    assert_eq!(body["data"]["next_fire_times"], json!([]));
+
+    let list: Value =
+        app.get("/api/v1/system/schedules/?enabled=false", &owner.access).await.json().await.expect("json");
+    assert_eq!(list["count"], 1);
+    let (_, viewer) = make_user(&app, &owner, "sched-viewer@example.com", "viewer").await;
+    assert_eq!(
+        app.get(&format!("/api/v1/system/schedules/{id}/"), &viewer.access).await.status(),
+        StatusCode::OK
+    );
+    let denied =
+        send(&app, &viewer, Method::DELETE, &format!("/api/v1/system/schedules/{id}/"), json!({})).await;
+    assert_eq!(denied.status(), StatusCode::FORBIDDEN);
+    let removed =
+        send(&app, &owner, Method::DELETE, &format!("/api/v1/system/schedules/{id}/"), json!({})).await;
+    assert_eq!(removed.status(), StatusCode::NO_CONTENT);
+}

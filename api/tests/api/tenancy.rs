@@ -42,6 +42,13 @@ async fn another_tenants_ids_are_not_found_everywhere() {
     )
     .await;
     let task = app.ping(&victim, json!({})).await;
+    let schedule = create(
+        &app,
+        &victim,
+        "/api/v1/system/schedules/",
+        json!({ "name": "s", "cron": "* * * * *", "kind": "system.ping" }),
+    )
+    .await;
 
     let probes: Vec<(Method, String, Option<Value>)> = vec![
         (Method::GET, format!("/api/v1/auth/sites/{site}/"), None),
@@ -62,6 +69,9 @@ async fn another_tenants_ids_are_not_found_everywhere() {
         (Method::GET, format!("/api/v1/tasks/{task}/events"), None),
         (Method::POST, format!("/api/v1/tasks/{task}/cancel"), Some(json!({}))),
         (Method::GET, format!("/api/v1/system/settings/task_progress/{task}/"), None),
+        (Method::GET, format!("/api/v1/system/schedules/{schedule}/"), None),
+        (Method::PATCH, format!("/api/v1/system/schedules/{schedule}/"), Some(json!({ "enabled": false }))),
+        (Method::DELETE, format!("/api/v1/system/schedules/{schedule}/"), None),
     ];
     for (method, path, body) in probes {
         let status = status_of(&app, &mallory, method.clone(), &path, body).await;
@@ -105,7 +115,22 @@ async fn lists_only_show_the_callers_rows() {
         create(&app, user, "/api/v1/auth/sectors/", json!({ "site_id": site, "name": "Sector" })).await;
         app.ping(user, json!({})).await;
     }
-    for path in ["/api/v1/auth/sites/", "/api/v1/auth/sectors/", "/api/v1/tasks/", "/api/v1/auth/users/"] {
+    for user in [&first, &second] {
+        create(
+            &app,
+            user,
+            "/api/v1/system/schedules/",
+            json!({ "name": "Site", "cron": "* * * * *", "kind": "system.ping" }),
+        )
+        .await;
+    }
+    for path in [
+        "/api/v1/auth/sites/",
+        "/api/v1/auth/sectors/",
+        "/api/v1/tasks/",
+        "/api/v1/auth/users/",
+        "/api/v1/system/schedules/",
+    ] {
         let page: Value = app.get(path, &first.access).await.json().await.expect("json");
         assert_eq!(page["count"], 1, "{path}: {page}");
         let filtered: Value = app

@@ -1,0 +1,274 @@
+//! `/api/v1/system/schedules/`: cron schedules that fire commands (run by the `scheduler`
+//! binary). Expressions are validated (400 with the reason) and every answer shows the next
+//! five fire times.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
+use chrono::Utc;
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use shared::{
+    auth::Role,
+    db::{models::Schedule, schema::schedules},
+    schedules::CronSchedule,
+};
+
+use super::common::{deleted, search_term};
+use crate::{
+    error::{ApiError, FieldErrors},
+    extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
+    response::{self, PageParams},
+    state::AppState,
+    validation,
+};
+
+const UPCOMING: usize = 5;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list).service(create).service(retrieve).service(update).service(remove);
+}
+
+/// A schedule with its next fire times.
+#[derive(Serialize)]
+struct ScheduleView {
+    #[serde(flatten)]
+    schedule: Schedule,
+    next_fire_times: Vec<chrono::DateTime<Utc>>,
+}
+
+impl From<Schedule> for ScheduleView {
+    fn from(schedule: Schedule) -> Self {
+        let next_fire_times =
+            match (&schedule.enabled, CronSchedule::parse(&schedule.cron, &schedule.timezone)) {
+                (true, Ok(cron)) => cron.upcoming(Utc::now(), UPCOMING),
+                _ => Vec::new(),
+            };
+        ScheduleView { schedule, next_fire_times }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    enabled: Option<bool>,
+    kind: Option<String>,
+    search: Option<String>,
+}
+
+#[get("/schedules")]
+async fn list(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    page: PageParams,
+    query: ApiQuery<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ListQuery { enabled, kind, search } = query.0;
+    let pattern = search_term(&search);
+    let (rows, count) = state
+        .db(move |conn| {
+            let filtered = || {
+                let mut q = schedules::table.filter(schedules::account_id.eq(auth.account_id)).into_boxed();
+                if let Some(enabled) = enabled {
+                    q = q.filter(schedules::enabled.eq(enabled));
+                }
+                if let Some(kind) = &kind {
+                    q = q.filter(schedules::kind.eq(kind.clone()));
+                }
+                if let Some(pattern) = &pattern {
+                    q = q.filter(schedules::name.ilike(pattern.clone()));
+                }
+                q
+            };
+            let count: i64 = filtered().count().get_result(conn)?;
+            let rows: Vec<Schedule> = filtered()
+                .order(schedules::id)
+                .offset(page.offset())
+                .limit(page.size())
+                .select(Schedule::as_select())
+                .load(conn)?;
+            Ok((rows, count))
+        })
+        .await?;
+    let views: Vec<ScheduleView> = rows.into_iter().map(ScheduleView::from).collect();
+    Ok(response::paginated(&req, page, count, views))
+}
+
+/// Create and update share one body; on create `name`, `cron` and `kind` are required.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ScheduleInput {
+    name: Option<String>,
+    cron: Option<String>,
+    timezone: Option<String>,
+    kind: Option<String>,
+    payload: Option<Value>,
+    enabled: Option<bool>,
+}
+
+impl Validate for ScheduleInput {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        if let Some(name) = &self.name {
+            validation::text(&mut errors, "name", name, 200);
+        }
+        if self.payload.as_ref().is_some_and(|payload| !payload.is_object()) {
+            validation::push(&mut errors, "payload", "Must be a JSON object.");
+        }
+        validation::finish(errors)
+    }
+}
+
+/// The schedule as it would be after `input`: every field checked together (the cron in its
+/// time zone, the command's payload for its kind). Returns the next fire time when enabled.
+fn check(
+    account_id: i64,
+    cron: &str,
+    timezone: &str,
+    kind: &str,
+    payload: &Value,
+    enabled: bool,
+) -> Result<Option<chrono::DateTime<Utc>>, ApiError> {
+    let mut errors = FieldErrors::new();
+    let parsed = CronSchedule::parse(cron, timezone)
+        .map_err(|error| validation::push(&mut errors, error.field, error.reason))
+        .ok();
+    if let Err(problems) = shared::tasks::command(account_id, kind, payload.clone()) {
+        for (field, problem) in problems {
+            validation::push(&mut errors, &field, problem);
+        }
+    }
+    validation::finish(errors).map_err(ApiError::invalid)?;
+    Ok(parsed.filter(|_| enabled).and_then(|cron| cron.next_after(Utc::now())))
+}
+
+#[post("/schedules")]
+async fn create(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ApiJson<ScheduleInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let input = body.0;
+    let mut errors = FieldErrors::new();
+    for (field, present) in
+        [("name", input.name.is_some()), ("cron", input.cron.is_some()), ("kind", input.kind.is_some())]
+    {
+        if !present {
+            validation::push(&mut errors, field, "This field is required.");
+        }
+    }
+    validation::finish(errors).map_err(ApiError::invalid)?;
+    let (name, cron, kind) = (
+        input.name.unwrap_or_default().trim().to_owned(),
+        input.cron.unwrap_or_default(),
+        input.kind.unwrap_or_default(),
+    );
+    let timezone = input.timezone.unwrap_or_else(|| "UTC".to_owned());
+    let payload = input.payload.unwrap_or_else(|| Value::Object(Default::default()));
+    let enabled = input.enabled.unwrap_or(true);
+    let next_fire_at = check(auth.account_id, &cron, &timezone, &kind, &payload, enabled)?;
+    let schedule = state
+        .db(move |conn| {
+            Ok(diesel::insert_into(schedules::table)
+                .values((
+                    schedules::account_id.eq(auth.account_id),
+                    schedules::name.eq(name),
+                    schedules::cron.eq(cron),
+                    schedules::timezone.eq(timezone),
+                    schedules::kind.eq(kind),
+                    schedules::payload.eq(payload),
+                    schedules::enabled.eq(enabled),
+                    schedules::next_fire_at.eq(next_fire_at),
+                    schedules::created_by.eq(auth.user_id),
+                ))
+                .returning(Schedule::as_returning())
+                .get_result(conn)?)
+        })
+        .await?;
+    Ok(response::created(ScheduleView::from(schedule)))
+}
+
+async fn load(state: &AppState, account_id: i64, schedule_id: i64) -> Result<Schedule, ApiError> {
+    state
+        .db(move |conn| {
+            Ok(schedules::table
+                .find(schedule_id)
+                .filter(schedules::account_id.eq(account_id))
+                .select(Schedule::as_select())
+                .first(conn)
+                .optional()?)
+        })
+        .await?
+        .ok_or(ApiError::NotFound { what: "schedule" })
+}
+
+#[get("/schedules/{id}")]
+async fn retrieve(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(response::ok(ScheduleView::from(load(&state, auth.account_id, id.0).await?)))
+}
+
+/// PUT and PATCH both apply the fields sent; the result is validated as a whole.
+#[route("/schedules/{id}", method = "PUT", method = "PATCH")]
+async fn update(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+    body: ApiJson<ScheduleInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let current = load(&state, auth.account_id, id.0).await?;
+    let input = body.0;
+    let name = input.name.map(|name| name.trim().to_owned()).unwrap_or(current.name);
+    let cron = input.cron.unwrap_or(current.cron);
+    let timezone = input.timezone.unwrap_or(current.timezone);
+    let kind = input.kind.unwrap_or(current.kind);
+    let payload = input.payload.unwrap_or(current.payload);
+    let enabled = input.enabled.unwrap_or(current.enabled);
+    let next_fire_at = check(auth.account_id, &cron, &timezone, &kind, &payload, enabled)?;
+    let (account_id, schedule_id) = (auth.account_id, current.id);
+    let schedule = state
+        .db(move |conn| {
+            Ok(diesel::update(
+                schedules::table.find(schedule_id).filter(schedules::account_id.eq(account_id)),
+            )
+            .set((
+                schedules::name.eq(name),
+                schedules::cron.eq(cron),
+                schedules::timezone.eq(timezone),
+                schedules::kind.eq(kind),
+                schedules::payload.eq(payload),
+                schedules::enabled.eq(enabled),
+                schedules::next_fire_at.eq(next_fire_at),
+                schedules::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(Schedule::as_returning())
+            .get_result(conn)
+            .optional()?)
+        })
+        .await?
+        .ok_or(ApiError::NotFound { what: "schedule" })?;
+    Ok(response::ok(ScheduleView::from(schedule)))
+}
+
+#[delete("/schedules/{id}")]
+async fn remove(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let (account_id, schedule_id) = (auth.account_id, id.0);
+    let rows = state
+        .db(move |conn| {
+            Ok(diesel::delete(
+                schedules::table.find(schedule_id).filter(schedules::account_id.eq(account_id)),
+            )
+            .execute(conn)?)
+        })
+        .await?;
+    deleted(rows, "schedule")
+}
