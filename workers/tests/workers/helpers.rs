@@ -79,21 +79,28 @@ impl Harness {
             Queue::Odoo => env!("CARGO_BIN_EXE_worker-odoo"),
             Queue::Social => env!("CARGO_BIN_EXE_worker-social"),
         };
-        let log = if std::env::var_os("TEST_LOG").is_some() { Stdio::inherit() } else { Stdio::null() };
-        Command::new(binary)
+        self.command(binary)
+            .env("RETRY_BASE_MS", "100")
+            .env("WORKER_SHUTDOWN_GRACE_SECS", grace_secs.to_string())
+            .spawn()
+            .expect("worker binary starts")
+    }
+
+    /// A command for one of this crate's binaries, pointed at this test's database and
+    /// namespace; logs show only with `TEST_LOG`.
+    pub fn command(&self, binary: &str) -> Command {
+        let mut command = Command::new(binary);
+        command
             .env("DATABASE_URL", &self.config.database_url)
             .env("AMQP_URL", &self.config.amqp_url)
             .env("AMQP_NAMESPACE", &self.config.amqp_namespace)
             .env("AMQP_QUEUE_EXPIRES_MS", "600000")
-            .env("RETRY_BASE_MS", "100")
             .env("WORKER_HEARTBEAT_MS", "500")
-            .env("WORKER_SHUTDOWN_GRACE_SECS", grace_secs.to_string())
             .env("JWT_SECRET", "test-secret-test-secret-test-secret-0123")
             .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into()))
-            .stdout(log)
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("worker binary starts")
+            .stdout(if std::env::var_os("TEST_LOG").is_some() { Stdio::inherit() } else { Stdio::null() })
+            .stderr(Stdio::inherit());
+        command
     }
 
     pub async fn live_workers(&self) -> i64 {

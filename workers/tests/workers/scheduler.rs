@@ -1,10 +1,7 @@
 //! The scheduler: each slot fires exactly once, whatever the number of scheduler processes;
 //! missed slots after downtime fire once.
 
-use std::{
-    process::{Child, Command, Stdio},
-    time::Duration,
-};
+use std::{process::Child, time::Duration};
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
@@ -17,18 +14,7 @@ use shared::{
 use crate::helpers::{Harness, terminate};
 
 fn spawn_scheduler(harness: &Harness) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_scheduler"))
-        .env("DATABASE_URL", &harness.config.database_url)
-        .env("AMQP_URL", &harness.config.amqp_url)
-        .env("AMQP_NAMESPACE", &harness.config.amqp_namespace)
-        .env("AMQP_QUEUE_EXPIRES_MS", "600000")
-        .env("WORKER_HEARTBEAT_MS", "500")
-        .env("JWT_SECRET", "test-secret-test-secret-test-secret-0123")
-        .env("RUST_LOG", std::env::var("RUST_LOG").unwrap_or_else(|_| "warn".into()))
-        .stdout(if std::env::var_os("TEST_LOG").is_some() { Stdio::inherit() } else { Stdio::null() })
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("scheduler starts")
+    harness.command(env!("CARGO_BIN_EXE_scheduler")).spawn().expect("scheduler starts")
 }
 
 async fn create_schedule(harness: &Harness, cron: &str, next_fire_at: DateTime<Utc>) -> i64 {
