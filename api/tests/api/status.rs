@@ -59,3 +59,27 @@ async fn responses_carry_security_headers_and_cors_answers_configured_origins() 
         .expect("preflight");
     assert!(!foreign.headers().contains_key("access-control-allow-origin"));
 }
+
+#[tokio::test]
+async fn status_is_503_when_the_database_is_gone() {
+    let app = spawn_app().await;
+    let name = shared::db::split_database_url(&app.config.database_url).expect("url").1;
+    tokio::task::spawn_blocking(move || {
+        use diesel::{Connection, RunQueryDsl};
+        let mut admin =
+            diesel::PgConnection::establish(&format!("{}/postgres", shared::testing::server_url()))
+                .expect("admin connection");
+        diesel::sql_query(format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
+            .execute(&mut admin)
+            .expect("drop");
+    })
+    .await
+    .expect("join");
+    let response =
+        app.client.get(format!("{}/api/v1/system/status/", app.address)).send().await.expect("status");
+    assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["database"], "unreachable");
+    assert_eq!(body["broker"], "connected");
+    assert_eq!(body["status"], "unhealthy");
+}
