@@ -118,27 +118,59 @@ impl Validate for ScheduleInput {
     }
 }
 
-/// The schedule as it would be after `input`: every field checked together (the cron in its
-/// time zone, the command's payload for its kind). Returns the next fire time when enabled.
-fn check(
-    account_id: i64,
-    cron: &str,
-    timezone: &str,
-    kind: &str,
-    payload: &Value,
+/// Every writable column: what create inserts and what update sets.
+#[derive(Debug, Insertable, AsChangeset)]
+#[diesel(table_name = schedules, treat_none_as_null = true)]
+struct ScheduleFields {
+    name: String,
+    cron: String,
+    timezone: String,
+    kind: String,
+    payload: Value,
     enabled: bool,
-) -> Result<Option<chrono::DateTime<Utc>>, ApiError> {
-    let mut errors = FieldErrors::new();
-    let parsed = CronSchedule::parse(cron, timezone)
-        .map_err(|error| validation::push(&mut errors, error.field, error.reason))
-        .ok();
-    if let Err(problems) = shared::tasks::command(account_id, kind, payload.clone()) {
-        for (field, problem) in problems {
-            validation::push(&mut errors, &field, problem);
+    next_fire_at: Option<chrono::DateTime<Utc>>,
+}
+
+impl From<Schedule> for ScheduleFields {
+    fn from(schedule: Schedule) -> Self {
+        ScheduleFields {
+            name: schedule.name,
+            cron: schedule.cron,
+            timezone: schedule.timezone,
+            kind: schedule.kind,
+            payload: schedule.payload,
+            enabled: schedule.enabled,
+            next_fire_at: schedule.next_fire_at,
         }
     }
-    validation::finish(errors).map_err(ApiError::invalid)?;
-    Ok(parsed.filter(|_| enabled).and_then(|cron| cron.next_after(Utc::now())))
+}
+
+impl ScheduleInput {
+    /// `base` with the fields sent applied, checked as a whole (the cron in its time zone,
+    /// the command's payload for its kind), and the next fire time when enabled.
+    fn apply(self, base: ScheduleFields, account_id: i64) -> Result<ScheduleFields, ApiError> {
+        let mut fields = ScheduleFields {
+            name: self.name.map(|name| name.trim().to_owned()).unwrap_or(base.name),
+            cron: self.cron.unwrap_or(base.cron),
+            timezone: self.timezone.unwrap_or(base.timezone),
+            kind: self.kind.unwrap_or(base.kind),
+            payload: self.payload.unwrap_or(base.payload),
+            enabled: self.enabled.unwrap_or(base.enabled),
+            next_fire_at: None,
+        };
+        let mut errors = FieldErrors::new();
+        let parsed = CronSchedule::parse(&fields.cron, &fields.timezone)
+            .map_err(|error| validation::push(&mut errors, error.field, error.reason))
+            .ok();
+        if let Err(problems) = shared::tasks::command(account_id, &fields.kind, fields.payload.clone()) {
+            for (field, problem) in problems {
+                validation::push(&mut errors, &field, problem);
+            }
+        }
+        validation::finish(errors).map_err(ApiError::invalid)?;
+        fields.next_fire_at = parsed.filter(|_| fields.enabled).and_then(|cron| cron.next_after(Utc::now()));
+        Ok(fields)
+    }
 }
 
 #[post("/schedules")]
@@ -158,27 +190,22 @@ async fn create(
         }
     }
     validation::finish(errors).map_err(ApiError::invalid)?;
-    let (name, cron, kind) = (
-        input.name.unwrap_or_default().trim().to_owned(),
-        input.cron.unwrap_or_default(),
-        input.kind.unwrap_or_default(),
-    );
-    let timezone = input.timezone.unwrap_or_else(|| "UTC".to_owned());
-    let payload = input.payload.unwrap_or_else(|| Value::Object(Default::default()));
-    let enabled = input.enabled.unwrap_or(true);
-    let next_fire_at = check(auth.account_id, &cron, &timezone, &kind, &payload, enabled)?;
+    let defaults = ScheduleFields {
+        name: String::new(),
+        cron: String::new(),
+        timezone: "UTC".to_owned(),
+        kind: String::new(),
+        payload: Value::Object(Default::default()),
+        enabled: true,
+        next_fire_at: None,
+    };
+    let fields = input.apply(defaults, auth.account_id)?;
     let schedule = state
         .db(move |conn| {
             Ok(diesel::insert_into(schedules::table)
                 .values((
+                    fields,
                     schedules::account_id.eq(auth.account_id),
-                    schedules::name.eq(name),
-                    schedules::cron.eq(cron),
-                    schedules::timezone.eq(timezone),
-                    schedules::kind.eq(kind),
-                    schedules::payload.eq(payload),
-                    schedules::enabled.eq(enabled),
-                    schedules::next_fire_at.eq(next_fire_at),
                     schedules::created_by.eq(auth.user_id),
                 ))
                 .returning(Schedule::as_returning())
@@ -221,30 +248,14 @@ async fn update(
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Editor)?;
     let current = load(&state, auth.account_id, id.0).await?;
-    let input = body.0;
-    let name = input.name.map(|name| name.trim().to_owned()).unwrap_or(current.name);
-    let cron = input.cron.unwrap_or(current.cron);
-    let timezone = input.timezone.unwrap_or(current.timezone);
-    let kind = input.kind.unwrap_or(current.kind);
-    let payload = input.payload.unwrap_or(current.payload);
-    let enabled = input.enabled.unwrap_or(current.enabled);
-    let next_fire_at = check(auth.account_id, &cron, &timezone, &kind, &payload, enabled)?;
     let (account_id, schedule_id) = (auth.account_id, current.id);
+    let fields = body.0.apply(current.into(), account_id)?;
     let schedule = state
         .db(move |conn| {
             Ok(diesel::update(
                 schedules::table.find(schedule_id).filter(schedules::account_id.eq(account_id)),
             )
-            .set((
-                schedules::name.eq(name),
-                schedules::cron.eq(cron),
-                schedules::timezone.eq(timezone),
-                schedules::kind.eq(kind),
-                schedules::payload.eq(payload),
-                schedules::enabled.eq(enabled),
-                schedules::next_fire_at.eq(next_fire_at),
-                schedules::updated_at.eq(diesel::dsl::now),
-            ))
+            .set((fields, schedules::updated_at.eq(diesel::dsl::now)))
             .returning(Schedule::as_returning())
             .get_result(conn)
             .optional()?)
