@@ -2,7 +2,7 @@
 
 use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 use shared::db::models::Task;
 
 use crate::error::{ApiError, FieldErrors};
@@ -112,15 +112,4 @@ fn page_url(req: &HttpRequest, page: i64) -> String {
     pairs.push(("page".into(), page.to_string()));
     let query = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
     format!("{}://{}{}?{}", info.scheme(), info.host(), req.path(), query)
-}
-
-/// Serialises a row into a JSON object and lets the caller add computed fields.
-pub fn with_fields(row: impl Serialize, extra: &[(&str, Value)]) -> Value {
-    let mut value = serde_json::to_value(row).unwrap_or(Value::Null);
-    if let Value::Object(map) = &mut value {
-        for (key, field) in extra {
-            map.insert((*key).to_owned(), field.clone());
-        }
-    }
-    value
 }

@@ -39,17 +39,9 @@ impl Application {
     /// Connects to Postgres (applying migrations) and, if it can, to RabbitMQ — a broker that
     /// is down does not stop the API: commands wait in the outbox.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
-        let pool =
-            shared::db::pool(&config.database_url, config.database_pool_size).context("database pool")?;
-        {
-            let pool = pool.clone();
-            tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-                let mut conn = pool.get().context("connecting to Postgres")?;
-                shared::db::run_migrations(&mut conn).context("applying migrations")?;
-                Ok(())
-            })
-            .await??;
-        }
+        let pool = shared::db::migrated_pool(&config.database_url, config.database_pool_size)
+            .await
+            .context("connecting to Postgres and applying migrations")?;
         let publisher = Arc::new(Publisher::new(&config.amqp_url, "api", Topology::from_config(&config)));
         if let Err(error) = publisher.ensure_connected().await {
             tracing::warn!(%error, "broker unavailable at start; commands wait in the outbox");

@@ -1,8 +1,6 @@
 //! The shared library's error type. Binaries wrap it with `anyhow` context; the API maps it
 //! onto its HTTP error (`api::error::ApiError`).
 
-use uuid::Uuid;
-
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[derive(Debug, thiserror::Error)]
@@ -26,8 +24,6 @@ pub enum Error {
     BrokerTimeout,
     #[error("unknown task kind `{0}`")]
     UnknownTaskKind(String),
-    #[error("task {0} not found")]
-    TaskNotFound(Uuid),
     #[error("Idempotency-Key was already used for a different request")]
     IdempotencyKeyReused,
     #[error("serialization error: {0}")]

@@ -28,16 +28,9 @@ pub async fn main_for(queue: Queue) -> anyhow::Result<()> {
 
 /// A pool for a worker-side process (at most 8 connections), with migrations applied.
 pub async fn connect_and_migrate(config: &Config) -> anyhow::Result<shared::db::PgPool> {
-    let pool = shared::db::pool(&config.database_url, config.database_pool_size.min(8))
-        .context("building the database pool")?;
-    let migrating = pool.clone();
-    tokio::task::spawn_blocking(move || -> anyhow::Result<()> {
-        let mut conn = migrating.get().context("connecting to Postgres")?;
-        shared::db::run_migrations(&mut conn).context("applying migrations")?;
-        Ok(())
-    })
-    .await??;
-    Ok(pool)
+    shared::db::migrated_pool(&config.database_url, config.database_pool_size.min(8))
+        .await
+        .context("connecting to Postgres and applying migrations")
 }
 
 /// Cancels `token` on SIGTERM or Ctrl-C.

@@ -1,8 +1,8 @@
-//! The one enqueue path of every command endpoint: domain writes, the task row and its
-//! outbox row commit together; the relay publishes after commit; the caller gets 202.
+//! The one enqueue path of every command endpoint: the task row and its outbox row commit
+//! together (an endpoint with domain writes calls `shared::tasks::enqueue` inside its own
+//! transaction), the relay publishes after commit, and the caller gets 202.
 
 use actix_web::{HttpRequest, HttpResponse};
-use diesel::{Connection, PgConnection};
 use shared::tasks::{Enqueued, NewTask};
 
 use crate::{
@@ -12,40 +12,18 @@ use crate::{
     state::AppState,
 };
 
-/// Enqueues `task` on behalf of the caller, honouring `Idempotency-Key`.
+/// Enqueues `task` on behalf of the caller, honouring `Idempotency-Key`. The enqueue is a
+/// single atomic statement, so no explicit transaction is needed.
 pub async fn enqueue(
     state: &AppState,
     auth: &AuthUser,
     req: &HttpRequest,
-    task: NewTask,
+    mut task: NewTask,
 ) -> Result<HttpResponse, ApiError> {
-    enqueue_with(state, auth, req, move |_| Ok(task)).await
-}
-
-/// Like [`enqueue`], with `prepare` running first in the same transaction (domain writes that
-/// must commit with the command, such as marking rows as queued).
-pub async fn enqueue_with<F>(
-    state: &AppState,
-    auth: &AuthUser,
-    req: &HttpRequest,
-    prepare: F,
-) -> Result<HttpResponse, ApiError>
-where
-    F: FnOnce(&mut PgConnection) -> shared::Result<NewTask> + Send + 'static,
-{
-    let key = idempotency_key(req)?;
-    let (account_id, user_id) = (auth.account_id, auth.user_id);
-    let enqueued: Enqueued = state
-        .db(move |conn| {
-            conn.transaction(|conn| {
-                let mut task = prepare(conn)?;
-                task.account_id = account_id;
-                task.created_by = Some(user_id);
-                task.idempotency_key = key;
-                shared::tasks::enqueue(conn, task)
-            })
-        })
-        .await?;
+    task.account_id = auth.account_id;
+    task.created_by = Some(auth.user_id);
+    task.idempotency_key = idempotency_key(req)?;
+    let enqueued = state.db(move |conn| shared::tasks::enqueue(conn, task)).await?;
     Ok(answer(state, enqueued))
 }
 

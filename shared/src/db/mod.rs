@@ -67,6 +67,13 @@ pub fn run_migrations(conn: &mut PgConnection) -> Result<()> {
     outcome
 }
 
+/// A pool with every pending migration applied: what each process does at start.
+pub async fn migrated_pool(database_url: &str, max_size: u32) -> Result<PgPool> {
+    let pool = pool(database_url, max_size)?;
+    run(&pool, run_migrations).await?;
+    Ok(pool)
+}
+
 /// Runs a blocking diesel closure on a pooled connection off the async executor.
 pub async fn run<T, F>(pool: &PgPool, work: F) -> Result<T>
 where

@@ -270,7 +270,7 @@ fn failure_fields(error: &TaskError) -> Fields {
     }
 }
 
-pub fn error_json(error: &TaskError) -> Value {
+fn error_json(error: &TaskError) -> Value {
     let (code, message, retryable) = match error {
         TaskError::Retryable { code, message, .. } => (code.as_str(), message.as_str(), true),
         TaskError::Fatal { code, message } => (code.as_str(), message.as_str(), false),

@@ -33,7 +33,6 @@ use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
 pub use handler::{Completion, Effects, TaskContext, TaskError, TaskHandler};
-pub use lifecycle::error_json;
 
 use batch::Batcher;
 use heartbeat::Counters;
@@ -97,10 +96,6 @@ impl Worker {
     pub fn with_handler(mut self, handler: impl TaskHandler) -> Self {
         self.handlers.insert(handler.kind(), Arc::new(handler));
         self
-    }
-
-    pub fn id(&self) -> Uuid {
-        self.worker_id
     }
 
     /// Consumes until `shutdown` is cancelled, then finishes in-flight tasks within the
