@@ -2,6 +2,7 @@
 //! models, pool, embedded migrations), the task model and its enqueue path, RabbitMQ
 //! messaging (topology, confirming publisher, outbox relay), JWT auth and tracing set-up.
 
+pub mod ai;
 pub mod auth;
 pub mod config;
 pub mod db;

@@ -1,0 +1,135 @@
+//! Prompt types and their built-in defaults. An account may save its own text for any type
+//! (`/api/v1/system/prompts/`); workers render the account's text when it has one, else the
+//! default. Placeholders are `{name}`, filled by `render`.
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PromptType {
+    /// Names keyword clusters and tags their search intent.
+    AutoCluster,
+    /// Content ideas for a cluster.
+    GenerateIdeas,
+    /// An article from an idea (writer module).
+    ContentGeneration,
+    /// Image prompts from an article (writer module).
+    ImagePrompts,
+    /// Platform-fitted social posts and hashtags.
+    SocialCompose,
+    /// An SEO action plan from audit findings.
+    SeoRecommendations,
+}
+
+impl PromptType {
+    pub const ALL: [PromptType; 6] = [
+        PromptType::AutoCluster,
+        PromptType::GenerateIdeas,
+        PromptType::ContentGeneration,
+        PromptType::ImagePrompts,
+        PromptType::SocialCompose,
+        PromptType::SeoRecommendations,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PromptType::AutoCluster => "auto_cluster",
+            PromptType::GenerateIdeas => "generate_ideas",
+            PromptType::ContentGeneration => "content_generation",
+            PromptType::ImagePrompts => "image_prompts",
+            PromptType::SocialCompose => "social_compose",
+            PromptType::SeoRecommendations => "seo_recommendations",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<PromptType> {
+        PromptType::ALL.into_iter().find(|t| t.as_str() == value)
+    }
+}
+
+impl std::fmt::Display for PromptType {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The built-in text for a prompt type.
+pub fn default_prompt(prompt_type: PromptType) -> &'static str {
+    match prompt_type {
+        PromptType::AutoCluster => {
+            "You are an SEO strategist. Below are keyword groups found by clustering search \
+             keywords by meaning. For each group, give a short descriptive cluster name (2-5 \
+             words, title case, no brand names unless every keyword has it), a one-sentence \
+             description, and the dominant search intent: one of informational, commercial, \
+             transactional, navigational.\n\nGroups (id: keywords):\n{clusters}\n\nAnswer with \
+             JSON only: {\"clusters\": [{\"id\": <id>, \"name\": \"...\", \"description\": \
+             \"...\", \"intent\": \"...\"}]}"
+        }
+        PromptType::GenerateIdeas => {
+            "You are a content strategist. Write {count} content ideas for the topic cluster \
+             \"{cluster_name}\" ({cluster_description}). Its keywords, by search volume: \
+             {keywords}.\nEach idea needs a title, a content_type (one of post, page, guide, \
+             listicle, comparison, how_to, review), a content_structure (one of article, \
+             list, tutorial, faq, case_study, comparison), the target_keywords it covers (from \
+             the list), an outline of 4-8 section headings, and an estimated_word_count.\n\
+             Answer with JSON only: {\"ideas\": [{\"title\": \"...\", \"description\": \"...\", \
+             \"content_type\": \"...\", \"content_structure\": \"...\", \"target_keywords\": \
+             [\"...\"], \"outline\": [\"...\"], \"estimated_word_count\": 1500}]}"
+        }
+        PromptType::ContentGeneration => {
+            "You are an expert writer. Write an article for the idea \"{title}\" targeting the \
+             keywords {keywords}. Outline: {outline}. Tone: {tone}.\nAnswer with JSON only: \
+             {\"title\": \"...\", \"meta_title\": \"... (max 60 characters)\", \
+             \"meta_description\": \"... (max 160 characters)\", \"html\": \"<h2>...</h2><p>...\
+             </p>\", \"primary_keyword\": \"...\", \"secondary_keywords\": [\"...\"]}"
+        }
+        PromptType::ImagePrompts => {
+            "From the article below, write one prompt for a featured image and one for each H2 \
+             section, describing a photograph or illustration without any text in it.\n\
+             Article:\n{content}\n\nAnswer with JSON only: {\"featured\": \"...\", \
+             \"in_article\": [\"...\"]}"
+        }
+        PromptType::SocialCompose => {
+            "Write a post for each of these platforms: {platforms}, from the text below. Respect \
+             each platform's length limit ({limits}) and add up to {max_hashtags} relevant \
+             hashtags.\nText:\n{text}\n\nAnswer with JSON only: {\"variants\": [{\"platform\": \
+             \"...\", \"text\": \"...\", \"hashtags\": [\"#...\"]}]}"
+        }
+        PromptType::SeoRecommendations => {
+            "You are a senior SEO consultant. The audit of {url} for the keywords {keywords} \
+             found these problems:\n{findings}\nWrite a short, prioritised action plan (at most \
+             8 steps), each step concrete.\nAnswer with JSON only: {\"plan\": [{\"priority\": \
+             1, \"action\": \"...\", \"why\": \"...\"}]}"
+        }
+    }
+}
+
+/// Fills `{name}` placeholders from `values`; unknown placeholders and JSON braces are left
+/// as they are.
+pub fn render(template: &str, values: &[(&str, &str)]) -> String {
+    let mut out = template.to_owned();
+    for (name, value) in values {
+        out = out.replace(&format!("{{{name}}}"), value);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_prompt_type_round_trips_and_has_a_default() {
+        for prompt_type in PromptType::ALL {
+            assert_eq!(PromptType::parse(prompt_type.as_str()), Some(prompt_type));
+            assert!(!default_prompt(prompt_type).is_empty());
+        }
+        assert_eq!(PromptType::parse("nope"), None);
+    }
+
+    #[test]
+    fn render_fills_placeholders_and_keeps_json_braces() {
+        let text = render("Name {cluster_name}: {\"a\": 1} {missing}", &[("cluster_name", "Shoes")]);
+        assert_eq!(text, "Name Shoes: {\"a\": 1} {missing}");
+    }
+}
