@@ -24,6 +24,8 @@ pub enum ApiError {
     Unauthorized { code: &'static str, message: String },
     #[error("{message}")]
     Forbidden { code: &'static str, message: String },
+    #[error("not enough credits: {needed} needed, {available} available")]
+    InsufficientCredits { needed: i64, available: i64 },
     #[error("{what} not found")]
     NotFound { what: &'static str },
     #[error("{message}")]
@@ -88,6 +90,7 @@ impl ApiError {
             | ApiError::Unprocessable { code, .. }
             | ApiError::Unavailable { code, .. } => code,
             ApiError::NotFound { .. } => "not_found",
+            ApiError::InsufficientCredits { .. } => "insufficient_credits",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
             ApiError::RateLimited { .. } => "rate_limited",
@@ -103,6 +106,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::InsufficientCredits { .. } => StatusCode::PAYMENT_REQUIRED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -158,6 +162,9 @@ impl From<shared::Error> for ApiError {
                     message: "The record is still in use.".into(),
                 }
             }
+            shared::Error::InsufficientCredits { needed, available } => {
+                ApiError::InsufficientCredits { needed, available }
+            }
             shared::Error::IdempotencyKeyReused => ApiError::Unprocessable {
                 code: "idempotency_key_reused",
                 message: "This Idempotency-Key was already used for a different request.".into(),
@@ -180,6 +187,9 @@ fn constraint_field(constraint: &str) -> &'static str {
         "users_email_key" => "email",
         "sites_account_id_slug_key" | "sectors_site_id_slug_key" => "slug",
         "tasks_idempotency_key" => "Idempotency-Key",
+        "keywords_site_keyword_key" | "seed_keywords_industry_keyword_key" => "keyword",
+        "clusters_name_key" => "name",
+        "ai_prompts_account_id_prompt_type_key" => "prompt_type",
         _ => "id",
     }
 }

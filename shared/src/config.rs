@@ -5,7 +5,10 @@ use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::error::{Error, Result};
+use crate::{
+    crypto::SecretBox,
+    error::{Error, Result},
+};
 
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -19,6 +22,9 @@ pub struct Config {
     pub amqp_queue_expires: Option<Duration>,
     pub api_addr: SocketAddr,
     pub jwt_secret: SecretString,
+    /// Encrypts integration secrets at rest (`ENCRYPTION_KEY`, 64 hex characters; derived
+    /// from the JWT secret in development).
+    pub secret_box: SecretBox,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub cors_origins: Vec<String>,
@@ -69,6 +75,14 @@ impl Config {
             }
             None => dev_jwt_secret()?,
         };
+        let secret_box = match lookup("ENCRYPTION_KEY") {
+            Some(hex_key) => SecretBox::from_hex(&hex_key)
+                .ok_or_else(|| config_error("ENCRYPTION_KEY", "must be 64 hexadecimal characters"))?,
+            None if environment == Environment::Production => {
+                return Err(config_error("ENCRYPTION_KEY", "is required in production"));
+            }
+            None => SecretBox::derived_from(jwt_secret.expose_secret().as_bytes()),
+        };
         Ok(Self {
             // TLS to a database on loopback only costs CPU; remote URLs set their own sslmode.
             database_url: var(
@@ -84,6 +98,7 @@ impl Config {
                 .map(Duration::from_millis),
             api_addr: parse(&lookup, "API_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
             jwt_secret,
+            secret_box,
             access_token_ttl: Duration::from_secs(parse(&lookup, "ACCESS_TOKEN_TTL_SECS", 15 * 60)?),
             refresh_token_ttl: Duration::from_secs(parse(&lookup, "REFRESH_TOKEN_TTL_SECS", 7 * 24 * 3600)?),
             cors_origins: var("CORS_ORIGINS", "http://localhost:3000,http://127.0.0.1:3000")

@@ -30,6 +30,10 @@ pub enum Error {
     Json(#[from] serde_json::Error),
     #[error("password hashing failed: {0}")]
     PasswordHash(String),
+    #[error("not enough credits: {needed} needed, {available} available")]
+    InsufficientCredits { needed: i64, available: i64 },
+    #[error("secret handling failed: {0}")]
+    Crypto(&'static str),
     #[error("background job panicked or was cancelled: {0}")]
     Join(#[from] tokio::task::JoinError),
 }

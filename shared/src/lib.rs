@@ -4,9 +4,12 @@
 
 pub mod ai;
 pub mod auth;
+pub mod billing;
 pub mod config;
+pub mod crypto;
 pub mod db;
 pub mod error;
+pub mod integrations;
 pub mod messaging;
 pub mod schedules;
 pub mod tasks;

@@ -1,10 +1,15 @@
 //! Routes by module, mounted under `/api/v1`.
 
 mod auth;
+mod billing;
 mod commands;
 mod common;
+mod integrations;
+mod planner;
+mod prompts;
 mod schedules;
 mod sectors;
+mod seed_library;
 mod sites;
 mod system;
 mod task_events;
@@ -23,9 +28,18 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .configure(auth::configure)
                     .configure(users::configure)
                     .configure(sites::configure)
-                    .configure(sectors::configure),
+                    .configure(sectors::configure)
+                    .configure(seed_library::configure),
             )
-            .service(web::scope("/system").configure(system::configure).configure(schedules::configure))
+            .service(
+                web::scope("/system")
+                    .configure(system::configure)
+                    .configure(schedules::configure)
+                    .configure(prompts::configure)
+                    .configure(integrations::configure),
+            )
+            .service(web::scope("/planner").configure(planner::configure))
+            .configure(billing::configure)
             .configure(tasks::configure),
     )
     .default_service(web::to(not_found));

@@ -24,7 +24,10 @@ impl AiError {
     pub fn is_retryable(&self) -> bool {
         matches!(
             self,
-            AiError::Timeout(_) | AiError::RateLimited { .. } | AiError::Server { .. } | AiError::Unreachable(_)
+            AiError::Timeout(_)
+                | AiError::RateLimited { .. }
+                | AiError::Server { .. }
+                | AiError::Unreachable(_)
         )
     }
 

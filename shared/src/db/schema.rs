@@ -7,6 +7,20 @@ diesel::table! {
         status -> Text,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        credits -> Int8,
+        plan_credits_per_month -> Int4,
+    }
+}
+
+diesel::table! {
+    ai_prompts (id) {
+        id -> Int8,
+        account_id -> Int8,
+        prompt_type -> Text,
+        prompt_value -> Text,
+        is_active -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -22,12 +36,125 @@ diesel::table! {
 }
 
 diesel::table! {
+    clusters (id) {
+        id -> Int8,
+        account_id -> Int8,
+        site_id -> Int8,
+        sector_id -> Nullable<Int8>,
+        name -> Text,
+        description -> Text,
+        intent -> Nullable<Text>,
+        status -> Text,
+        source -> Text,
+        keywords_count -> Int4,
+        volume -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    content_ideas (id) {
+        id -> Int8,
+        account_id -> Int8,
+        site_id -> Int8,
+        sector_id -> Nullable<Int8>,
+        cluster_id -> Nullable<Int8>,
+        idea_title -> Text,
+        description -> Text,
+        content_type -> Text,
+        content_structure -> Text,
+        target_keywords -> Jsonb,
+        outline -> Jsonb,
+        estimated_word_count -> Int4,
+        status -> Text,
+        task_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    credit_transactions (id) {
+        id -> Int8,
+        account_id -> Int8,
+        transaction_type -> Text,
+        amount -> Int8,
+        balance_after -> Int8,
+        description -> Text,
+        task_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    credit_usage_logs (id) {
+        id -> Int8,
+        account_id -> Int8,
+        operation_type -> Text,
+        credits_used -> Int8,
+        cost_usd -> Float8,
+        model_used -> Text,
+        tokens_input -> Int4,
+        tokens_output -> Int4,
+        units -> Int4,
+        task_id -> Nullable<Uuid>,
+        related_object_type -> Nullable<Text>,
+        related_object_id -> Nullable<Text>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     diagnostic_pings (task_id) {
         task_id -> Uuid,
         steps -> Int4,
         attempts -> Int4,
         writes -> Int4,
         completed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    industries (id) {
+        id -> Int8,
+        name -> Text,
+        slug -> Text,
+        description -> Text,
+        is_active -> Bool,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    integration_settings (id) {
+        id -> Int8,
+        account_id -> Int8,
+        integration_type -> Text,
+        config -> Jsonb,
+        secret -> Nullable<Bytea>,
+        secret_hint -> Nullable<Text>,
+        is_active -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    keywords (id) {
+        id -> Int8,
+        account_id -> Int8,
+        site_id -> Int8,
+        sector_id -> Nullable<Int8>,
+        seed_keyword_id -> Nullable<Int8>,
+        cluster_id -> Nullable<Int8>,
+        keyword -> Text,
+        volume -> Int4,
+        difficulty -> Int2,
+        intent -> Text,
+        status -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -91,6 +218,19 @@ diesel::table! {
         is_active -> Bool,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    seed_keywords (id) {
+        id -> Int8,
+        industry_id -> Int8,
+        keyword -> Text,
+        volume -> Int4,
+        difficulty -> Int2,
+        intent -> Text,
+        is_active -> Bool,
+        created_at -> Timestamptz,
     }
 }
 
@@ -170,29 +310,70 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    writer_tasks (id) {
+        id -> Int8,
+        account_id -> Int8,
+        site_id -> Int8,
+        sector_id -> Nullable<Int8>,
+        cluster_id -> Nullable<Int8>,
+        idea_id -> Nullable<Int8>,
+        title -> Text,
+        description -> Text,
+        keywords -> Jsonb,
+        content_type -> Text,
+        content_structure -> Text,
+        outline -> Jsonb,
+        word_count -> Int4,
+        status -> Text,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(ai_prompts -> accounts (account_id));
 diesel::joinable!(auth_sessions -> users (user_id));
+diesel::joinable!(clusters -> accounts (account_id));
+diesel::joinable!(content_ideas -> accounts (account_id));
+diesel::joinable!(credit_transactions -> accounts (account_id));
+diesel::joinable!(credit_usage_logs -> accounts (account_id));
 diesel::joinable!(diagnostic_pings -> tasks (task_id));
+diesel::joinable!(integration_settings -> accounts (account_id));
+diesel::joinable!(keywords -> accounts (account_id));
+diesel::joinable!(keywords -> seed_keywords (seed_keyword_id));
 diesel::joinable!(refresh_tokens -> auth_sessions (session_id));
 diesel::joinable!(schedule_fires -> schedules (schedule_id));
 diesel::joinable!(schedules -> accounts (account_id));
 diesel::joinable!(schedules -> users (created_by));
 diesel::joinable!(sectors -> accounts (account_id));
+diesel::joinable!(seed_keywords -> industries (industry_id));
 diesel::joinable!(sites -> accounts (account_id));
 diesel::joinable!(tasks -> accounts (account_id));
 diesel::joinable!(tasks -> users (created_by));
 diesel::joinable!(users -> accounts (account_id));
+diesel::joinable!(writer_tasks -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
+    ai_prompts,
     auth_sessions,
+    clusters,
+    content_ideas,
+    credit_transactions,
+    credit_usage_logs,
     diagnostic_pings,
+    industries,
+    integration_settings,
+    keywords,
     outbox,
     refresh_tokens,
     schedule_fires,
     schedules,
     sectors,
+    seed_keywords,
     sites,
     tasks,
     users,
     worker_heartbeats,
+    writer_tasks,
 );

@@ -3,7 +3,11 @@
 
 use serde_json::Value;
 
-use super::{NewTask, PING, kind_spec, ping::PingPayload};
+use super::{
+    NewTask, PING, kind_spec,
+    ping::PingPayload,
+    planner::{AUTO_CLUSTER, AutoClusterPayload, GENERATE_IDEAS, GenerateIdeasPayload},
+};
 
 /// What is wrong with a command, by field (`kind`, `payload`, `payload.<field>`).
 pub type CommandProblems = Vec<(String, String)>;
@@ -26,7 +30,30 @@ pub fn command(account_id: i64, kind: &str, payload: Value) -> Result<NewTask, C
             }
             Ok(NewTask::ping(account_id, &ping))
         }
+        AUTO_CLUSTER => {
+            checked::<AutoClusterPayload>(account_id, kind, payload, AutoClusterPayload::problems)
+        }
+        GENERATE_IDEAS => {
+            checked::<GenerateIdeasPayload>(account_id, kind, payload, GenerateIdeasPayload::problems)
+        }
         _ => Ok(NewTask::new(account_id, kind, payload)),
+    }
+}
+
+/// Parses the payload as the handler will and collects its field problems.
+fn checked<T: serde::de::DeserializeOwned>(
+    account_id: i64,
+    kind: &str,
+    payload: Value,
+    problems: impl Fn(&T) -> Vec<(&'static str, String)>,
+) -> Result<NewTask, CommandProblems> {
+    let parsed: T = serde_json::from_value(payload.clone())
+        .map_err(|error| vec![("payload".to_owned(), error.to_string())])?;
+    let found = problems(&parsed);
+    if found.is_empty() {
+        Ok(NewTask::new(account_id, kind, payload))
+    } else {
+        Err(found.into_iter().map(|(field, problem)| (format!("payload.{field}"), problem)).collect())
     }
 }
 

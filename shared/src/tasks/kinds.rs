@@ -71,8 +71,21 @@ pub struct KindSpec {
 
 pub const PING: &str = "system.ping";
 
-static KINDS: &[KindSpec] =
-    &[KindSpec { name: PING, queue: None, max_attempts: 5, time_limit: Duration::from_secs(10 * 60) }];
+static KINDS: &[KindSpec] = &[
+    KindSpec { name: PING, queue: None, max_attempts: 5, time_limit: Duration::from_secs(10 * 60) },
+    KindSpec {
+        name: super::planner::AUTO_CLUSTER,
+        queue: Some(Queue::Clustering),
+        max_attempts: 3,
+        time_limit: Duration::from_secs(20 * 60),
+    },
+    KindSpec {
+        name: super::planner::GENERATE_IDEAS,
+        queue: Some(Queue::Clustering),
+        max_attempts: 3,
+        time_limit: Duration::from_secs(10 * 60),
+    },
+];
 
 /// Looks a kind up by name.
 pub fn kind_spec(name: &str) -> Option<&'static KindSpec> {

@@ -5,6 +5,7 @@ mod command;
 mod enqueue;
 mod kinds;
 pub mod ping;
+pub mod planner;
 mod queries;
 mod state;
 

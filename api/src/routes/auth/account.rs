@@ -80,6 +80,13 @@ pub async fn register(
                     .values(accounts::name.eq(account_name))
                     .returning(accounts::id)
                     .get_result(conn)?;
+                shared::billing::grant(
+                    conn,
+                    account_id,
+                    shared::billing::SIGNUP_CREDITS,
+                    "subscription",
+                    "Credits of the first month",
+                )?;
                 let user: User = diesel::insert_into(users::table)
                     .values(NewUser { account_id, ..new_user })
                     .returning(User::as_returning())

@@ -2,15 +2,21 @@
 //! through [`text_enum`] so a bad value in the database is an error, not a panic.
 
 mod account;
+mod billing;
 mod outbox;
+mod planner;
 mod schedule;
 mod site;
+mod system;
 mod task;
 
 pub use account::{Account, AuthSession, NewUser, RefreshToken, User};
+pub use billing::{CreditTransaction, CreditUsageLog};
 pub use outbox::{NewOutboxRow, OutboxRow};
+pub use planner::{Cluster, ContentIdea, Industry, Keyword, SeedKeyword, WriterTask};
 pub use schedule::Schedule;
 pub use site::{Sector, Site};
+pub use system::{AiPrompt, IntegrationSetting};
 pub use task::{NewTaskRow, Task};
 
 /// Implements diesel's text conversions for an enum that has `as_str` and `FromStr`.

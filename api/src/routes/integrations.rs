@@ -1,0 +1,216 @@
+//! `/api/v1/system/settings/integrations/{type}/`: an account's AI provider settings. The API
+//! key is sealed with the server key on the way in and only ever shown masked; `test/` calls
+//! the provider for real with the stored settings.
+
+use actix_web::{HttpResponse, get, post, route, web};
+use diesel::prelude::*;
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use shared::{
+    auth::Role,
+    crypto,
+    db::{models::IntegrationSetting, schema::integration_settings},
+    integrations,
+};
+
+use crate::{
+    error::{ApiError, FieldErrors},
+    extract::{ApiJson, AuthUser, Validate},
+    response,
+    state::AppState,
+    validation,
+};
+
+const API_KEY: &str = "apiKey";
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(retrieve).service(save).service(update);
+}
+
+fn integration_type(path: &str) -> Result<String, ApiError> {
+    if integrations::is_known(path) {
+        Ok(path.to_owned())
+    } else {
+        let known: Vec<&str> = integrations::KINDS.iter().map(|(name, _)| *name).collect();
+        Err(ApiError::field(
+            "integration_type",
+            format!("Unknown integration; use one of {}.", known.join(", ")),
+        ))
+    }
+}
+
+/// The answer for a stored (or not yet stored) integration: plain config plus the masked key.
+fn view(integration_type: &str, row: Option<&IntegrationSetting>) -> Value {
+    let mut config = match row.map(|row| &row.config) {
+        Some(Value::Object(map)) => map.clone(),
+        _ => Map::new(),
+    };
+    let hint = row.and_then(|row| row.secret_hint.clone());
+    config.insert(API_KEY.to_owned(), hint.clone().map_or(Value::Null, Value::String));
+    json!({
+        "integration_type": integration_type,
+        "config": config,
+        "has_api_key": hint.is_some(),
+        "is_active": row.is_some_and(|row| row.is_active),
+        "updated_at": row.map(|row| row.updated_at),
+    })
+}
+
+#[get("/settings/integrations/{integration_type}")]
+async fn retrieve(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Admin)?;
+    let kind = integration_type(&path)?;
+    let (account_id, lookup) = (auth.account_id, kind.clone());
+    let row = state.db(move |conn| integrations::find(conn, account_id, &lookup)).await?;
+    Ok(response::ok(view(&kind, row.as_ref())))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SaveInput {
+    #[serde(default)]
+    config: Map<String, Value>,
+    is_active: Option<bool>,
+}
+
+impl SaveInput {
+    /// The new API key, unless the client sent back the masked one (or none).
+    fn new_api_key(&self) -> Option<&str> {
+        self.config.get(API_KEY).and_then(Value::as_str).map(str::trim).filter(|key| !key.contains('…'))
+    }
+
+    fn check(&self, integration_type: &str) -> Result<(), ApiError> {
+        let mut errors = FieldErrors::new();
+        let allowed = integrations::allowed_fields(integration_type);
+        for (field, value) in &self.config {
+            let name = format!("config.{field}");
+            match field.as_str() {
+                API_KEY => match value {
+                    Value::String(key) if key.trim().is_empty() || key.len() > 500 => {
+                        validation::push(&mut errors, &name, "Must be 1 to 500 characters.");
+                    }
+                    Value::String(_) | Value::Null => {}
+                    _ => validation::push(&mut errors, &name, "Must be a string."),
+                },
+                "base_url" => match value.as_str() {
+                    Some(url) if url.starts_with("https://") || url.starts_with("http://") => {}
+                    _ => validation::push(&mut errors, &name, "Must be an http(s) URL."),
+                },
+                "max_tokens" => bounded(&mut errors, &name, value, 1.0, 128_000.0, true),
+                "temperature" => bounded(&mut errors, &name, value, 0.0, 2.0, false),
+                "timeout_secs" => bounded(&mut errors, &name, value, 1.0, 600.0, true),
+                other if allowed.contains(&other) => match value.as_str() {
+                    Some(text) if !text.trim().is_empty() && text.len() <= 200 => {}
+                    _ => validation::push(
+                        &mut errors,
+                        &name,
+                        "Must be a non-empty string of at most 200 characters.",
+                    ),
+                },
+                _ => validation::push(
+                    &mut errors,
+                    &name,
+                    format!("Unknown field; allowed: {API_KEY}, {}.", allowed.join(", ")),
+                ),
+            }
+        }
+        validation::finish(errors).map_err(ApiError::invalid)
+    }
+}
+
+fn bounded(errors: &mut FieldErrors, field: &str, value: &Value, min: f64, max: f64, integer: bool) {
+    let ok = value.as_f64().is_some_and(|n| n >= min && n <= max && (!integer || n.fract() == 0.0));
+    if !ok {
+        let kind = if integer { "an integer" } else { "a number" };
+        validation::push(errors, field, format!("Must be {kind} between {min} and {max}."));
+    }
+}
+
+impl Validate for SaveInput {}
+
+async fn store(
+    state: &AppState,
+    auth: &AuthUser,
+    kind: String,
+    input: SaveInput,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Admin)?;
+    input.check(&kind)?;
+    let account_id = auth.account_id;
+    let sealed = match input.new_api_key() {
+        Some(key) => Some((
+            state.config.secret_box.seal(key, &integrations::owner(account_id, &kind))?,
+            crypto::mask(key),
+        )),
+        None => None,
+    };
+    let clear_key = input.config.get(API_KEY).is_some_and(Value::is_null);
+    let mut plain = input.config;
+    plain.remove(API_KEY);
+    let is_active = input.is_active;
+    let lookup = kind.clone();
+    let row = state
+        .db(move |conn| {
+            conn.transaction(|conn| {
+                let existing = integrations::find(conn, account_id, &lookup)?;
+                // Fields not sent keep their stored value.
+                let mut config = match existing.as_ref().map(|row| &row.config) {
+                    Some(Value::Object(map)) => map.clone(),
+                    _ => Map::new(),
+                };
+                config.extend(plain);
+                let (secret, hint) = match (&sealed, clear_key, &existing) {
+                    (Some((secret, hint)), _, _) => (Some(secret.clone()), Some(hint.clone())),
+                    (None, true, _) | (None, false, None) => (None, None),
+                    (None, false, Some(row)) => (row.secret.clone(), row.secret_hint.clone()),
+                };
+                let active = is_active.unwrap_or_else(|| existing.as_ref().is_none_or(|row| row.is_active));
+                Ok(diesel::insert_into(integration_settings::table)
+                    .values((
+                        integration_settings::account_id.eq(account_id),
+                        integration_settings::integration_type.eq(&lookup),
+                        integration_settings::config.eq(Value::Object(config.clone())),
+                        integration_settings::secret.eq(secret.clone()),
+                        integration_settings::secret_hint.eq(hint.clone()),
+                        integration_settings::is_active.eq(active),
+                    ))
+                    .on_conflict((integration_settings::account_id, integration_settings::integration_type))
+                    .do_update()
+                    .set((
+                        integration_settings::config.eq(Value::Object(config)),
+                        integration_settings::secret.eq(secret),
+                        integration_settings::secret_hint.eq(hint),
+                        integration_settings::is_active.eq(active),
+                        integration_settings::updated_at.eq(diesel::dsl::now),
+                    ))
+                    .returning(IntegrationSetting::as_returning())
+                    .get_result(conn)?)
+            })
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "success": true, "integration": view(&kind, Some(&row)) })))
+}
+
+#[post("/settings/integrations/{integration_type}/save")]
+async fn save(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    path: web::Path<String>,
+    body: ApiJson<SaveInput>,
+) -> Result<HttpResponse, ApiError> {
+    store(&state, &auth, integration_type(&path)?, body.0).await
+}
+
+#[route("/settings/integrations/{integration_type}", method = "PUT", method = "PATCH")]
+async fn update(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    path: web::Path<String>,
+    body: ApiJson<SaveInput>,
+) -> Result<HttpResponse, ApiError> {
+    store(&state, &auth, integration_type(&path)?, body.0).await
+}

@@ -1,0 +1,326 @@
+//! `/api/v1/system/prompts/`: the account's own prompt texts, one per prompt type, falling
+//! back to the built-in default. Workers render the account's text when it has one.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use shared::{
+    ai::{PromptType, default_prompt},
+    auth::Role,
+    db::{models::AiPrompt, schema::ai_prompts},
+};
+
+use super::common::deleted;
+use crate::{
+    error::{ApiError, FieldErrors},
+    extract::{ApiJson, AuthUser, PathId, Validate},
+    response::{self, PageParams},
+    state::AppState,
+    validation,
+};
+
+const MAX_PROMPT_CHARS: usize = 20_000;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(by_type)
+        .service(save)
+        .service(reset)
+        .service(list)
+        .service(create)
+        .service(retrieve)
+        .service(update)
+        .service(remove);
+}
+
+/// A prompt type's effective text: the account's, or the default.
+#[derive(Serialize)]
+struct EffectivePrompt {
+    id: Option<i64>,
+    prompt_type: PromptType,
+    prompt_value: String,
+    default_value: &'static str,
+    is_default: bool,
+    is_active: bool,
+}
+
+impl EffectivePrompt {
+    fn new(prompt_type: PromptType, saved: Option<AiPrompt>) -> Self {
+        let default_value = default_prompt(prompt_type);
+        match saved {
+            Some(row) => Self {
+                id: Some(row.id),
+                prompt_type,
+                is_default: false,
+                is_active: row.is_active,
+                prompt_value: row.prompt_value,
+                default_value,
+            },
+            None => Self {
+                id: None,
+                prompt_type,
+                prompt_value: default_value.to_owned(),
+                default_value,
+                is_default: true,
+                is_active: true,
+            },
+        }
+    }
+}
+
+fn parse_type(value: &str) -> Result<PromptType, ApiError> {
+    PromptType::parse(value).ok_or_else(|| {
+        let known: Vec<&str> = PromptType::ALL.iter().map(|t| t.as_str()).collect();
+        ApiError::field("prompt_type", format!("Unknown prompt type; use one of {}.", known.join(", ")))
+    })
+}
+
+async fn saved_prompt(
+    state: &AppState,
+    account_id: i64,
+    prompt_type: PromptType,
+) -> Result<Option<AiPrompt>, ApiError> {
+    state
+        .db(move |conn| {
+            Ok(ai_prompts::table
+                .filter(ai_prompts::account_id.eq(account_id))
+                .filter(ai_prompts::prompt_type.eq(prompt_type.as_str()))
+                .select(AiPrompt::as_select())
+                .first(conn)
+                .optional()?)
+        })
+        .await
+}
+
+#[get("/prompts/by_type/{prompt_type}")]
+async fn by_type(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let prompt_type = parse_type(&path)?;
+    let saved = saved_prompt(&state, auth.account_id, prompt_type).await?;
+    Ok(response::ok(EffectivePrompt::new(prompt_type, saved)))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct SaveInput {
+    prompt_type: PromptType,
+    prompt_value: String,
+    is_active: Option<bool>,
+}
+
+impl Validate for SaveInput {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        validation::text(&mut errors, "prompt_value", &self.prompt_value, MAX_PROMPT_CHARS);
+        validation::finish(errors)
+    }
+}
+
+/// Creates or replaces the account's text for a type.
+#[post("/prompts/save")]
+async fn save(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ApiJson<SaveInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let SaveInput { prompt_type, prompt_value, is_active } = body.0;
+    let account_id = auth.account_id;
+    let row = state
+        .db(move |conn| {
+            Ok(diesel::insert_into(ai_prompts::table)
+                .values((
+                    ai_prompts::account_id.eq(account_id),
+                    ai_prompts::prompt_type.eq(prompt_type.as_str()),
+                    ai_prompts::prompt_value.eq(&prompt_value),
+                    ai_prompts::is_active.eq(is_active.unwrap_or(true)),
+                ))
+                .on_conflict((ai_prompts::account_id, ai_prompts::prompt_type))
+                .do_update()
+                .set((
+                    ai_prompts::prompt_value.eq(&prompt_value),
+                    ai_prompts::is_active.eq(is_active.unwrap_or(true)),
+                    ai_prompts::updated_at.eq(diesel::dsl::now),
+                ))
+                .returning(AiPrompt::as_returning())
+                .get_result(conn)?)
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .json(json!({ "success": true, "prompt": EffectivePrompt::new(prompt_type, Some(row)) })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ResetInput {
+    prompt_type: PromptType,
+}
+
+impl Validate for ResetInput {}
+
+/// Drops the account's text so the default applies again.
+#[post("/prompts/reset")]
+async fn reset(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ApiJson<ResetInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let (account_id, prompt_type) = (auth.account_id, body.0.prompt_type);
+    state
+        .db(move |conn| {
+            diesel::delete(
+                ai_prompts::table
+                    .filter(ai_prompts::account_id.eq(account_id))
+                    .filter(ai_prompts::prompt_type.eq(prompt_type.as_str())),
+            )
+            .execute(conn)?;
+            Ok(())
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(json!({ "success": true, "prompt": EffectivePrompt::new(prompt_type, None) })))
+}
+
+#[get("/prompts")]
+async fn list(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    page: PageParams,
+) -> Result<HttpResponse, ApiError> {
+    let account_id = auth.account_id;
+    let (rows, count) = state
+        .db(move |conn| {
+            let scoped = || ai_prompts::table.filter(ai_prompts::account_id.eq(account_id));
+            let count: i64 = scoped().count().get_result(conn)?;
+            let rows: Vec<AiPrompt> = scoped()
+                .order(ai_prompts::prompt_type)
+                .offset(page.offset())
+                .limit(page.size())
+                .select(AiPrompt::as_select())
+                .load(conn)?;
+            Ok((rows, count))
+        })
+        .await?;
+    Ok(response::paginated(&req, page, count, rows))
+}
+
+#[post("/prompts")]
+async fn create(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ApiJson<SaveInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let SaveInput { prompt_type, prompt_value, is_active } = body.0;
+    let account_id = auth.account_id;
+    let row = state
+        .db(move |conn| {
+            Ok(diesel::insert_into(ai_prompts::table)
+                .values((
+                    ai_prompts::account_id.eq(account_id),
+                    ai_prompts::prompt_type.eq(prompt_type.as_str()),
+                    ai_prompts::prompt_value.eq(prompt_value),
+                    ai_prompts::is_active.eq(is_active.unwrap_or(true)),
+                ))
+                .on_conflict_do_nothing()
+                .returning(AiPrompt::as_returning())
+                .get_result(conn)
+                .optional()?)
+        })
+        .await?
+        .ok_or_else(|| {
+            ApiError::conflict(
+                "prompt_exists",
+                "prompt_type",
+                "This account already has a prompt of this type; update it or use save/.",
+            )
+        })?;
+    Ok(response::created(row))
+}
+
+async fn load(state: &AppState, account_id: i64, id: i64) -> Result<AiPrompt, ApiError> {
+    state
+        .db(move |conn| {
+            Ok(ai_prompts::table
+                .find(id)
+                .filter(ai_prompts::account_id.eq(account_id))
+                .select(AiPrompt::as_select())
+                .first(conn)
+                .optional()?)
+        })
+        .await?
+        .ok_or(ApiError::NotFound { what: "prompt" })
+}
+
+#[get("/prompts/{id}")]
+async fn retrieve(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(response::ok(load(&state, auth.account_id, id.0).await?))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct UpdateInput {
+    prompt_value: Option<String>,
+    is_active: Option<bool>,
+}
+
+impl Validate for UpdateInput {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        if let Some(value) = &self.prompt_value {
+            validation::text(&mut errors, "prompt_value", value, MAX_PROMPT_CHARS);
+        }
+        validation::finish(errors)
+    }
+}
+
+#[route("/prompts/{id}", method = "PUT", method = "PATCH")]
+async fn update(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+    body: ApiJson<UpdateInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let (account_id, id, input) = (auth.account_id, id.0, body.0);
+    let row = state
+        .db(move |conn| {
+            Ok(diesel::update(ai_prompts::table.find(id).filter(ai_prompts::account_id.eq(account_id)))
+                .set((
+                    input.prompt_value.map(|value| ai_prompts::prompt_value.eq(value)),
+                    input.is_active.map(|active| ai_prompts::is_active.eq(active)),
+                    ai_prompts::updated_at.eq(diesel::dsl::now),
+                ))
+                .returning(AiPrompt::as_returning())
+                .get_result(conn)
+                .optional()?)
+        })
+        .await?
+        .ok_or(ApiError::NotFound { what: "prompt" })?;
+    Ok(response::ok(row))
+}
+
+#[delete("/prompts/{id}")]
+async fn remove(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let (account_id, id) = (auth.account_id, id.0);
+    let rows = state
+        .db(move |conn| {
+            Ok(diesel::delete(ai_prompts::table.find(id).filter(ai_prompts::account_id.eq(account_id)))
+                .execute(conn)?)
+        })
+        .await?;
+    deleted(rows, "prompt")
+}

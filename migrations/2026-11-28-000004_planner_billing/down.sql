@@ -1,0 +1,12 @@
+DROP TABLE ai_prompts;
+DROP TABLE integration_settings;
+DROP TABLE credit_usage_logs;
+DROP TABLE credit_transactions;
+ALTER TABLE accounts DROP COLUMN plan_credits_per_month, DROP COLUMN credits;
+DROP TABLE writer_tasks;
+DROP TABLE content_ideas;
+DROP TABLE keywords;
+DROP TABLE clusters;
+DROP TABLE seed_keywords;
+DROP TABLE industries;
+ALTER TABLE sectors DROP CONSTRAINT sectors_id_site_key;

@@ -1,0 +1,2 @@
+DELETE FROM seed_keywords;
+DELETE FROM industries;
