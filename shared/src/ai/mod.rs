@@ -4,13 +4,21 @@
 //! when no key is configured.
 
 mod error;
+mod offline;
 pub mod prompts;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 pub use error::AiError;
+pub use offline::{OfflineEmbedder, OfflineGenerator};
 pub use prompts::{PromptType, default_prompt};
+
+/// A rough token count (about four characters a token for English), for usage records where
+/// no provider counted.
+pub fn estimate_tokens(text: &str) -> u32 {
+    u32::try_from(text.chars().count().div_ceil(4)).unwrap_or(u32::MAX)
+}
 
 /// Tokens an AI call consumed, recorded with the credits it cost.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
