@@ -5,6 +5,8 @@
 
 mod config;
 mod error;
+#[cfg(feature = "testing")]
+pub mod fake_server;
 mod offline;
 mod openai;
 pub mod prompts;
