@@ -148,15 +148,12 @@ impl OpenAiProvider {
             Ok(list) => Some(list.data.iter().any(|model| model.id == self.chat_model)),
             // Some compatible servers do not implement `/models`.
             Err(AiError::BadRequest(_)) => {
-                let request = self.chat_request(&ChatRequest {
-                    prompt_type: super::PromptType::AutoCluster,
-                    system: String::new(),
-                    user: "ping".to_owned(),
-                    context: serde_json::Value::Null,
-                    json: false,
-                    max_tokens: Some(1),
-                    temperature: None,
-                });
+                let request = CreateChatCompletionRequest {
+                    messages: vec![ChatCompletionRequestUserMessage::from("ping").into()],
+                    model: self.chat_model.clone(),
+                    max_completion_tokens: Some(1),
+                    ..Default::default()
+                };
                 once.run("check_chat", || async {
                     self.client.chat().create(request.clone()).await.map_err(|error| self.classify(error))
                 })

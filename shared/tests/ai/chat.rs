@@ -66,7 +66,7 @@ async fn an_answer_that_is_not_the_expected_json_is_malformed() {
 #[tokio::test]
 async fn generator_for_picks_offline_without_settings() {
     assert_eq!(generator_for(None).expect("offline").model(), "offline");
-    let (_fake, _) = setup(|_| {}).await;
-    let generator = generator_for(Some(_fake.settings())).expect("provider");
+    let (fake, _) = setup(|_| {}).await;
+    let generator = generator_for(Some(fake.settings())).expect("provider");
     assert_eq!(generator.model(), "gpt-4o-mini");
 }
