@@ -1,8 +1,9 @@
 use std::time::Duration;
 
 /// Why an AI call failed. `is_retryable` decides whether the caller's bounded retry loop
-/// tries again; authentication and bad requests never are.
+/// tries again; authentication, bad requests and configuration mistakes never are.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum AiError {
     #[error("the AI provider did not answer within {0:?}")]
     Timeout(Duration),
@@ -18,6 +19,10 @@ pub enum AiError {
     Unreachable(String),
     #[error("the AI provider's answer could not be used: {0}")]
     Malformed(String),
+    /// The settings cannot work (an API key that is not a valid header value, a base URL
+    /// that is not http(s), a client that cannot be built); found before any request.
+    #[error("the AI provider is misconfigured: {0}")]
+    Config(String),
 }
 
 impl AiError {
@@ -41,6 +46,7 @@ impl AiError {
             AiError::Server { .. } => "ai_provider_error",
             AiError::Unreachable(_) => "ai_unreachable",
             AiError::Malformed(_) => "ai_malformed_response",
+            AiError::Config(_) => "ai_misconfigured",
         }
     }
 

@@ -3,14 +3,47 @@
 //! an OpenAI-compatible implementation (`async-openai`, any base URL) and an offline one used
 //! when no key is configured.
 
+mod config;
 mod error;
+#[cfg(feature = "testing")]
+pub mod fake_server;
+mod offline;
+mod openai;
 pub mod prompts;
+
+use std::sync::Arc;
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
+pub use config::AiConfig;
 pub use error::AiError;
+pub use offline::{OfflineEmbedder, OfflineGenerator};
+pub use openai::{ConnectionCheck, MAX_EMBEDDING_BATCH, OpenAiProvider, OpenAiSettings};
 pub use prompts::{PromptType, default_prompt};
+
+/// The generator workers use: OpenAI-compatible when settings are given, offline otherwise.
+/// Fails only for settings that cannot work (see `OpenAiProvider::new`).
+pub fn generator_for(settings: Option<OpenAiSettings>) -> Result<Arc<dyn TextGenerator>, AiError> {
+    Ok(match settings {
+        Some(settings) => Arc::new(OpenAiProvider::new(settings)?),
+        None => Arc::new(OfflineGenerator::new()),
+    })
+}
+
+/// The embedder to match `generator_for`.
+pub fn embedder_for(settings: Option<OpenAiSettings>) -> Result<Arc<dyn Embedder>, AiError> {
+    Ok(match settings {
+        Some(settings) => Arc::new(OpenAiProvider::new(settings)?),
+        None => Arc::new(OfflineEmbedder::new()),
+    })
+}
+
+/// A rough token count (about four characters a token for English), for usage records where
+/// no provider counted.
+pub fn estimate_tokens(text: &str) -> u32 {
+    u32::try_from(text.chars().count().div_ceil(4)).unwrap_or(u32::MAX)
+}
 
 /// Tokens an AI call consumed, recorded with the credits it cost.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]

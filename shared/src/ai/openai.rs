@@ -1,0 +1,286 @@
+//! `OpenAiProvider`: chat and embeddings through `async-openai` against any OpenAI-compatible
+//! base URL (OpenAI, Azure OpenAI's `/openai/v1` endpoint, Ollama, vLLM, LiteLLM...).
+//!
+//! Every call has a per-attempt timeout and bounded retries (`retry`); error answers are
+//! classified by status with the provider's `Retry-After` kept (`transport`).
+
+mod retry;
+mod transport;
+
+use std::time::{Duration, Instant};
+
+use async_openai::{
+    Client,
+    config::OpenAIConfig,
+    types::{
+        chat::{
+            ChatCompletionRequestMessage, ChatCompletionRequestSystemMessage,
+            ChatCompletionRequestUserMessage, CreateChatCompletionRequest, ResponseFormat,
+        },
+        embeddings::{CreateEmbeddingRequest, EmbeddingInput},
+    },
+};
+use async_trait::async_trait;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Serialize;
+
+use self::{retry::RetryPolicy, transport::Transport};
+use super::{AiError, ChatRequest, ChatResponse, Embedder, Embeddings, TextGenerator, TokenUsage};
+
+/// OpenAI's limit on inputs per embeddings request.
+pub const MAX_EMBEDDING_BATCH: usize = 2048;
+
+/// Where and how to reach an OpenAI-compatible API.
+#[derive(Clone, Debug)]
+pub struct OpenAiSettings {
+    pub api_key: SecretString,
+    /// Up to and including the version segment, e.g. `https://api.openai.com/v1` or
+    /// `http://127.0.0.1:11434/v1` (Ollama).
+    pub base_url: String,
+    pub chat_model: String,
+    pub embedding_model: String,
+    /// Per attempt, connection to last byte.
+    pub timeout: Duration,
+    /// Attempts after the first for a retryable failure (timeouts, 429, 5xx, unreachable).
+    pub max_retries: u32,
+    /// The backoff before the first retry when the provider gives no `Retry-After`; each
+    /// later retry waits about twice as long.
+    pub retry_base_delay: Duration,
+}
+
+impl Default for OpenAiSettings {
+    fn default() -> Self {
+        Self {
+            api_key: SecretString::from(String::new()),
+            base_url: "https://api.openai.com/v1".to_owned(),
+            chat_model: "gpt-4o-mini".to_owned(),
+            embedding_model: "text-embedding-3-small".to_owned(),
+            timeout: Duration::from_secs(60),
+            max_retries: 3,
+            retry_base_delay: Duration::from_millis(500),
+        }
+    }
+}
+
+impl OpenAiSettings {
+    /// The defaults (OpenAI itself) with this key.
+    pub fn new(api_key: impl Into<String>) -> Self {
+        Self { api_key: SecretString::from(api_key.into()), ..Self::default() }
+    }
+}
+
+/// What the "test connection" endpoint shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ConnectionCheck {
+    pub base_url: String,
+    /// The configured chat model.
+    pub model: String,
+    /// Whether the provider lists the chat model; `None` when it has no model list and a
+    /// one-token chat was used instead.
+    pub model_listed: Option<bool>,
+    pub latency_ms: u64,
+}
+
+/// Chat and embeddings against an OpenAI-compatible API.
+#[derive(Clone, Debug)]
+pub struct OpenAiProvider {
+    client: Client<OpenAIConfig>,
+    base_url: String,
+    chat_model: String,
+    embedding_model: String,
+    retry: RetryPolicy,
+}
+
+impl OpenAiProvider {
+    /// Checks the settings and builds the HTTP client; sends nothing.
+    pub fn new(settings: OpenAiSettings) -> Result<Self, AiError> {
+        let base_url = settings.base_url.trim().trim_end_matches('/').to_owned();
+        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
+            return Err(AiError::Config(format!("base URL `{base_url}` is not an http(s) URL")));
+        }
+        // async-openai builds the Authorization header with `unwrap`; a key that is not a valid
+        // header value must be refused here rather than panic on the first call.
+        let key = settings.api_key.expose_secret();
+        if !key.bytes().all(|byte| byte.is_ascii_graphic()) {
+            return Err(AiError::Config("the API key contains characters not allowed in a header".into()));
+        }
+        if settings.timeout.is_zero() {
+            return Err(AiError::Config("the timeout must be positive".into()));
+        }
+        let http = reqwest::Client::builder()
+            .timeout(settings.timeout)
+            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
+            .user_agent(concat!("switchyard/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|error| AiError::Config(format!("cannot build the HTTP client: {error}")))?;
+        // Explicit organisation and project: `OpenAIConfig::new` would read them from the
+        // process environment, and configuration here is passed in, not picked up.
+        let config = OpenAIConfig::new()
+            .with_api_base(&base_url)
+            .with_api_key(key)
+            .with_org_id("")
+            .with_project_id("");
+        let client = Client::with_config(config).with_http_service(Transport::new(http));
+        Ok(Self {
+            client,
+            base_url,
+            chat_model: settings.chat_model,
+            embedding_model: settings.embedding_model,
+            retry: RetryPolicy {
+                timeout: settings.timeout,
+                max_retries: settings.max_retries,
+                base_delay: settings.retry_base_delay,
+            },
+        })
+    }
+
+    /// One real request: the model list (is the chat model there?), or a one-token chat when
+    /// the provider has no model list. Not retried: the person testing wants the answer now.
+    pub async fn check(&self) -> Result<ConnectionCheck, AiError> {
+        let once = RetryPolicy { max_retries: 0, ..self.retry };
+        let started = Instant::now();
+        let listed = once
+            .run("list_models", || async {
+                self.client.models().list().await.map_err(|error| self.classify(error))
+            })
+            .await;
+        let model_listed = match listed {
+            Ok(list) => Some(list.data.iter().any(|model| model.id == self.chat_model)),
+            // Some compatible servers do not implement `/models`.
+            Err(AiError::BadRequest(_)) => {
+                let request = CreateChatCompletionRequest {
+                    messages: vec![ChatCompletionRequestUserMessage::from("ping").into()],
+                    model: self.chat_model.clone(),
+                    max_completion_tokens: Some(1),
+                    ..Default::default()
+                };
+                once.run("check_chat", || async {
+                    self.client.chat().create(request.clone()).await.map_err(|error| self.classify(error))
+                })
+                .await?;
+                None
+            }
+            Err(error) => return Err(error),
+        };
+        Ok(ConnectionCheck {
+            base_url: self.base_url.clone(),
+            model: self.chat_model.clone(),
+            model_listed,
+            latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        })
+    }
+
+    fn classify(&self, error: async_openai::error::OpenAIError) -> AiError {
+        transport::classify(error, self.retry.timeout)
+    }
+
+    fn chat_request(&self, request: &ChatRequest) -> CreateChatCompletionRequest {
+        let mut messages: Vec<ChatCompletionRequestMessage> = Vec::with_capacity(2);
+        if !request.system.is_empty() {
+            messages.push(ChatCompletionRequestSystemMessage::from(request.system.as_str()).into());
+        }
+        messages.push(ChatCompletionRequestUserMessage::from(request.user.as_str()).into());
+        CreateChatCompletionRequest {
+            messages,
+            model: self.chat_model.clone(),
+            response_format: request.json.then_some(ResponseFormat::JsonObject),
+            max_completion_tokens: request.max_tokens,
+            temperature: request.temperature,
+            ..Default::default()
+        }
+    }
+
+    async fn embed_batch(&self, batch: &[String]) -> Result<(Vec<Vec<f32>>, TokenUsage), AiError> {
+        let request = CreateEmbeddingRequest {
+            model: self.embedding_model.clone(),
+            input: EmbeddingInput::StringArray(batch.to_vec()),
+            ..Default::default()
+        };
+        let response = self
+            .retry
+            .run("embed", || async {
+                self.client.embeddings().create(request.clone()).await.map_err(|error| self.classify(error))
+            })
+            .await?;
+        if response.data.len() != batch.len() {
+            return Err(AiError::Malformed(format!(
+                "{} vectors for {} inputs",
+                response.data.len(),
+                batch.len()
+            )));
+        }
+        // The `index` field, not the position in the list, says which input a vector is for.
+        let mut vectors: Vec<Option<Vec<f32>>> = vec![None; batch.len()];
+        for item in response.data {
+            let slot = usize::try_from(item.index)
+                .ok()
+                .and_then(|index| vectors.get_mut(index))
+                .ok_or_else(|| AiError::Malformed(format!("vector index {} out of range", item.index)))?;
+            *slot = Some(item.embedding);
+        }
+        let vectors = vectors
+            .into_iter()
+            .collect::<Option<Vec<_>>>()
+            .ok_or_else(|| AiError::Malformed("an input has no vector".into()))?;
+        let usage = TokenUsage { prompt_tokens: response.usage.prompt_tokens, completion_tokens: 0 };
+        Ok((vectors, usage))
+    }
+}
+
+#[async_trait]
+impl TextGenerator for OpenAiProvider {
+    fn model(&self) -> &str {
+        &self.chat_model
+    }
+
+    #[tracing::instrument(skip_all, fields(prompt_type = %request.prompt_type, model = %self.chat_model))]
+    async fn chat(&self, request: ChatRequest) -> Result<ChatResponse, AiError> {
+        let body = self.chat_request(&request);
+        let response = self
+            .retry
+            .run("chat", || async {
+                self.client.chat().create(body.clone()).await.map_err(|error| self.classify(error))
+            })
+            .await?;
+        let usage = response
+            .usage
+            .map(|usage| TokenUsage {
+                prompt_tokens: usage.prompt_tokens,
+                completion_tokens: usage.completion_tokens,
+            })
+            .unwrap_or_default();
+        let choice = response
+            .choices
+            .into_iter()
+            .next()
+            .ok_or_else(|| AiError::Malformed("the answer has no choices".into()))?;
+        let content = match (choice.message.content, choice.message.refusal) {
+            (Some(content), _) if !content.is_empty() => content,
+            (_, Some(refusal)) => return Err(AiError::BadRequest(format!("the model refused: {refusal}"))),
+            _ => return Err(AiError::Malformed("the answer has no content".into())),
+        };
+        Ok(ChatResponse { content, model: response.model, usage })
+    }
+}
+
+#[async_trait]
+impl Embedder for OpenAiProvider {
+    fn model(&self) -> &str {
+        &self.embedding_model
+    }
+
+    #[tracing::instrument(skip_all, fields(inputs = texts.len(), model = %self.embedding_model))]
+    async fn embed(&self, texts: &[String]) -> Result<Embeddings, AiError> {
+        let mut out = Embeddings {
+            vectors: Vec::with_capacity(texts.len()),
+            model: self.embedding_model.clone(),
+            ..Default::default()
+        };
+        for batch in texts.chunks(MAX_EMBEDDING_BATCH) {
+            let (vectors, usage) = self.embed_batch(batch).await?;
+            out.vectors.extend(vectors);
+            out.usage += usage;
+        }
+        Ok(out)
+    }
+}
