@@ -16,7 +16,7 @@ use shared::{
 
 use super::{
     BulkIds, Intent, Refs, check_refs,
-    keywords::{KeywordFilter, ordered},
+    keyword_query::{KeywordFilter, ordered},
     nullable,
 };
 use crate::{

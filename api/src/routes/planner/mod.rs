@@ -5,7 +5,9 @@
 
 mod clusters;
 mod csv;
+mod csv_rows;
 mod ideas;
+mod keyword_query;
 mod keywords;
 
 use actix_web::web;
