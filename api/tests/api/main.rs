@@ -7,6 +7,7 @@ mod bad_input;
 mod commands;
 mod jwt;
 mod pipeline;
+mod planner;
 mod rate_limits;
 mod resources;
 mod status;

@@ -1,5 +1,232 @@
-//! `/api/v1/planner/`: keywords, clusters and content ideas.
+//! `/api/v1/planner/`: keywords, clusters and content ideas. Every row belongs to an account
+//! and a site of that account (and optionally a sector of that site); every query is scoped
+//! by the caller's account, so another tenant's id answers 404 and lists never show it.
+//! Everyone in the account reads; editors and above write.
+
+mod clusters;
+mod csv;
+mod csv_rows;
+mod ideas;
+mod keyword_query;
+mod keywords;
 
 use actix_web::web;
+use diesel::{
+    prelude::*,
+    sql_types::{Array, BigInt},
+};
+use serde::{Deserialize, Deserializer};
+use shared::db::schema::{clusters as clusters_table, sectors, sites};
 
-pub fn configure(_cfg: &mut web::ServiceConfig) {}
+use crate::{
+    error::{ApiError, FieldErrors},
+    extract::Validate,
+    state::AppState,
+    validation,
+};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    // The CSV routes come first: `/keywords/export` must not be read as `/keywords/{id}`.
+    cfg.configure(csv::configure)
+        .configure(keywords::configure)
+        .configure(clusters::configure)
+        .configure(ideas::configure);
+}
+
+/// Search intent of a keyword or cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Intent {
+    Informational,
+    Commercial,
+    Transactional,
+    Navigational,
+}
+
+impl Intent {
+    pub const ALL: [Intent; 4] =
+        [Intent::Informational, Intent::Commercial, Intent::Transactional, Intent::Navigational];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Intent::Informational => "informational",
+            Intent::Commercial => "commercial",
+            Intent::Transactional => "transactional",
+            Intent::Navigational => "navigational",
+        }
+    }
+
+    /// Case-insensitive, as a CSV cell may spell it.
+    pub fn parse(text: &str) -> Option<Intent> {
+        Intent::ALL.into_iter().find(|intent| intent.as_str().eq_ignore_ascii_case(text))
+    }
+}
+
+/// Status of a keyword.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum KeywordStatus {
+    Active,
+    Pending,
+    Archived,
+}
+
+impl KeywordStatus {
+    pub const ALL: [KeywordStatus; 3] =
+        [KeywordStatus::Active, KeywordStatus::Pending, KeywordStatus::Archived];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            KeywordStatus::Active => "active",
+            KeywordStatus::Pending => "pending",
+            KeywordStatus::Archived => "archived",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<KeywordStatus> {
+        KeywordStatus::ALL.into_iter().find(|status| status.as_str().eq_ignore_ascii_case(text))
+    }
+}
+
+/// Reads a body field that may be absent (leave it), `null` (clear it) or a value (set it);
+/// use with `#[serde(default, deserialize_with = "nullable")]`.
+pub fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+    deserializer: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// Most ids one bulk request may name.
+pub const MAX_BULK_IDS: usize = 1_000;
+
+/// `{"ids": [1, 2, 3]}`: 1 to [`MAX_BULK_IDS`] integers.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BulkIds {
+    #[serde(deserialize_with = "id_list")]
+    pub ids: Vec<i64>,
+}
+
+/// A list of integer ids; a bad element is reported on the list's own field (`ids`), not as
+/// `ids[3]`.
+pub fn id_list<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Vec<i64>, D::Error> {
+    use serde::de::Error;
+    let values = Vec::<serde_json::Value>::deserialize(deserializer)?;
+    values
+        .iter()
+        .map(|value| value.as_i64().ok_or_else(|| D::Error::custom("Each id must be an integer.")))
+        .collect()
+}
+
+impl Validate for BulkIds {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        check_ids(&mut errors, "ids", &self.ids);
+        validation::finish(errors)
+    }
+}
+
+pub fn check_ids(errors: &mut FieldErrors, field: &str, ids: &[i64]) {
+    if ids.is_empty() {
+        validation::push(errors, field, "Send at least one id.");
+    } else if ids.len() > MAX_BULK_IDS {
+        validation::push(errors, field, format!("Send at most {MAX_BULK_IDS} ids."));
+    }
+}
+
+/// What a planner row points at. Each must be the caller's, the sector must be on the site
+/// and the cluster on the site; the database's composite foreign keys are the second fence.
+#[derive(Debug, Clone, Copy)]
+pub struct Refs {
+    pub site_id: i64,
+    pub sector_id: Option<i64>,
+    pub cluster_id: Option<i64>,
+}
+
+/// 400 naming `site_id`, `sector_id` or `cluster_id` when one is not the caller's or does not
+/// fit the site.
+pub async fn check_refs(state: &AppState, account_id: i64, refs: Refs) -> Result<(), ApiError> {
+    let Refs { site_id, sector_id, cluster_id } = refs;
+    let errors = state
+        .db(move |conn| {
+            let mut errors = FieldErrors::new();
+            let site: Option<i64> = sites::table
+                .find(site_id)
+                .filter(sites::account_id.eq(account_id))
+                .select(sites::id)
+                .first(conn)
+                .optional()?;
+            if site.is_none() {
+                validation::push(&mut errors, "site_id", "Site not found.");
+                return Ok(errors);
+            }
+            if let Some(sector_id) = sector_id {
+                let sector: Option<i64> = sectors::table
+                    .find(sector_id)
+                    .filter(sectors::account_id.eq(account_id))
+                    .filter(sectors::site_id.eq(site_id))
+                    .select(sectors::id)
+                    .first(conn)
+                    .optional()?;
+                if sector.is_none() {
+                    validation::push(&mut errors, "sector_id", "Sector not found on this site.");
+                }
+            }
+            if let Some(cluster_id) = cluster_id {
+                let cluster: Option<i64> = clusters_table::table
+                    .find(cluster_id)
+                    .filter(clusters_table::account_id.eq(account_id))
+                    .filter(clusters_table::site_id.eq(site_id))
+                    .select(clusters_table::id)
+                    .first(conn)
+                    .optional()?;
+                if cluster.is_none() {
+                    validation::push(&mut errors, "cluster_id", "Cluster not found on this site.");
+                }
+            }
+            Ok(errors)
+        })
+        .await?;
+    validation::finish(errors).map_err(ApiError::invalid)
+}
+
+/// Recomputes `keywords_count` and `volume` of the given clusters from their keywords. Call it
+/// in the transaction that changed the keywords: it locks the cluster rows first (in id order),
+/// so the totals are computed by a statement that sees every committed concurrent change.
+pub fn refresh_cluster_totals(conn: &mut PgConnection, cluster_ids: &[i64]) -> shared::Result<()> {
+    let mut ids = cluster_ids.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(());
+    }
+    clusters_table::table
+        .filter(clusters_table::id.eq_any(&ids))
+        .order(clusters_table::id)
+        .select(clusters_table::id)
+        .for_update()
+        .load::<i64>(conn)?;
+    diesel::sql_query(
+        "UPDATE clusters c SET keywords_count = t.n, volume = t.v, updated_at = now() \
+         FROM (SELECT c2.id, count(k.id)::integer AS n, coalesce(sum(k.volume), 0)::bigint AS v \
+               FROM clusters c2 LEFT JOIN keywords k ON k.cluster_id = c2.id \
+               WHERE c2.id = ANY($1) GROUP BY c2.id) t \
+         WHERE c.id = t.id AND (c.keywords_count <> t.n OR c.volume <> t.v)",
+    )
+    .bind::<Array<BigInt>, _>(ids)
+    .execute(conn)?;
+    Ok(())
+}
+
+/// `min` must not exceed `max`; the error names `min_field`.
+pub fn check_range<T: PartialOrd + std::fmt::Display>(
+    errors: &mut FieldErrors,
+    (min_field, min): (&str, Option<T>),
+    (max_field, max): (&str, Option<T>),
+) {
+    if let (Some(min), Some(max)) = (min, max)
+        && min > max
+    {
+        validation::push(errors, min_field, format!("Must not be greater than {max_field} ({max})."));
+    }
+}

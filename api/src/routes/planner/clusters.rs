@@ -1,0 +1,330 @@
+//! `/api/v1/planner/clusters/`: groups of keywords. `keywords_count` and `volume` are kept
+//! true by the keyword handlers (see [`super::refresh_cluster_totals`]); deleting a cluster
+//! leaves its keywords unclustered (the foreign key sets their `cluster_id` to null).
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
+use diesel::{pg::Pg, prelude::*};
+use serde::Deserialize;
+use serde_json::json;
+use shared::{
+    auth::Role,
+    db::{
+        models::{Cluster, Keyword},
+        schema::clusters,
+    },
+};
+
+use super::{
+    BulkIds, Intent, Refs, check_refs,
+    keyword_query::{KeywordFilter, ordered},
+    nullable,
+};
+use crate::{
+    error::{ApiError, FieldErrors},
+    extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
+    response::{self, PageParams},
+    routes::common::{deleted, search_term},
+    state::AppState,
+    validation,
+};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(bulk_delete)
+        .service(retrieve)
+        .service(cluster_keywords)
+        .service(update)
+        .service(remove);
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+enum ClusterStatus {
+    Active,
+    Archived,
+}
+
+impl ClusterStatus {
+    fn as_str(self) -> &'static str {
+        match self {
+            ClusterStatus::Active => "active",
+            ClusterStatus::Archived => "archived",
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, Clone, Copy)]
+enum ClusterOrdering {
+    #[serde(rename = "keywords_count")]
+    KeywordsCount,
+    #[serde(rename = "-keywords_count")]
+    KeywordsCountDesc,
+    #[serde(rename = "volume")]
+    Volume,
+    #[serde(rename = "-volume")]
+    VolumeDesc,
+    #[serde(rename = "created_at")]
+    Created,
+    #[serde(rename = "-created_at")]
+    CreatedDesc,
+    #[serde(rename = "name")]
+    Name,
+    #[serde(rename = "-name")]
+    NameDesc,
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    status: Option<ClusterStatus>,
+    site_id: Option<i64>,
+    sector_id: Option<i64>,
+    intent: Option<Intent>,
+    search: Option<String>,
+    ordering: Option<ClusterOrdering>,
+}
+
+#[get("/clusters")]
+async fn list(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    page: PageParams,
+    query: ApiQuery<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ListQuery { status, site_id, sector_id, intent, search, ordering } = query.0;
+    let pattern = search_term(&search);
+    let (rows, count) = state
+        .db(move |conn| {
+            let filtered = || {
+                let mut q: clusters::BoxedQuery<'static, Pg> =
+                    clusters::table.filter(clusters::account_id.eq(auth.account_id)).into_boxed();
+                if let Some(status) = status {
+                    q = q.filter(clusters::status.eq(status.as_str()));
+                }
+                if let Some(site_id) = site_id {
+                    q = q.filter(clusters::site_id.eq(site_id));
+                }
+                if let Some(sector_id) = sector_id {
+                    q = q.filter(clusters::sector_id.eq(sector_id));
+                }
+                if let Some(intent) = intent {
+                    q = q.filter(clusters::intent.eq(intent.as_str()));
+                }
+                if let Some(pattern) = &pattern {
+                    q = q.filter(clusters::name.ilike(pattern.clone()));
+                }
+                q
+            };
+            let count: i64 = filtered().count().get_result(conn)?;
+            use ClusterOrdering as O;
+            let ordered = match ordering.unwrap_or(O::CreatedDesc) {
+                O::KeywordsCount => filtered().order((clusters::keywords_count.asc(), clusters::id)),
+                O::KeywordsCountDesc => {
+                    filtered().order((clusters::keywords_count.desc(), clusters::id.desc()))
+                }
+                O::Volume => filtered().order((clusters::volume.asc(), clusters::id)),
+                O::VolumeDesc => filtered().order((clusters::volume.desc(), clusters::id.desc())),
+                O::Created => filtered().order((clusters::created_at.asc(), clusters::id)),
+                O::CreatedDesc => filtered().order((clusters::created_at.desc(), clusters::id.desc())),
+                O::Name => filtered().order((clusters::name.asc(), clusters::id)),
+                O::NameDesc => filtered().order((clusters::name.desc(), clusters::id.desc())),
+            };
+            let rows: Vec<Cluster> =
+                ordered.offset(page.offset()).limit(page.size()).select(Cluster::as_select()).load(conn)?;
+            Ok((rows, count))
+        })
+        .await?;
+    Ok(response::paginated(&req, page, count, rows))
+}
+
+/// Create and update share one body; on create `name` and `site_id` are required. A cluster
+/// stays on its site: its keywords are on it.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ClusterInput {
+    name: Option<String>,
+    site_id: Option<i64>,
+    #[serde(default, deserialize_with = "nullable")]
+    sector_id: Option<Option<i64>>,
+    description: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    intent: Option<Option<Intent>>,
+    status: Option<ClusterStatus>,
+}
+
+impl Validate for ClusterInput {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        if let Some(name) = &self.name {
+            validation::text(&mut errors, "name", name, 200);
+        }
+        validation::optional_text(&mut errors, "description", self.description.as_deref(), 5_000);
+        validation::finish(errors)
+    }
+}
+
+#[post("/clusters")]
+async fn create(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ApiJson<ClusterInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let input = body.0;
+    let name = input.name.as_deref().map(str::trim).unwrap_or_default().to_owned();
+    let mut errors = FieldErrors::new();
+    if name.is_empty() {
+        validation::push(&mut errors, "name", "This field is required.");
+    }
+    if input.site_id.is_none() {
+        validation::push(&mut errors, "site_id", "This field is required.");
+    }
+    validation::finish(errors).map_err(ApiError::invalid)?;
+    let site_id = input.site_id.unwrap_or_default();
+    let sector_id = input.sector_id.flatten();
+    check_refs(&state, auth.account_id, Refs { site_id, sector_id, cluster_id: None }).await?;
+    let row = state
+        .db(move |conn| {
+            Ok(diesel::insert_into(clusters::table)
+                .values((
+                    clusters::account_id.eq(auth.account_id),
+                    clusters::site_id.eq(site_id),
+                    clusters::sector_id.eq(sector_id),
+                    clusters::name.eq(name),
+                    clusters::description.eq(input.description.unwrap_or_default().trim().to_owned()),
+                    clusters::intent.eq(input.intent.flatten().map(Intent::as_str)),
+                    clusters::status.eq(input.status.unwrap_or(ClusterStatus::Active).as_str()),
+                ))
+                .returning(Cluster::as_returning())
+                .get_result(conn)?)
+        })
+        .await?;
+    Ok(response::created(row))
+}
+
+/// The caller's cluster `id`, or 404 (also for another tenant's).
+async fn load(state: &AppState, account_id: i64, id: i64) -> Result<Cluster, ApiError> {
+    state
+        .db(move |conn| {
+            Ok(clusters::table
+                .find(id)
+                .filter(clusters::account_id.eq(account_id))
+                .select(Cluster::as_select())
+                .first(conn)
+                .optional()?)
+        })
+        .await?
+        .ok_or(ApiError::NotFound { what: "cluster" })
+}
+
+#[get("/clusters/{id}")]
+async fn retrieve(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(response::ok(load(&state, auth.account_id, id.0).await?))
+}
+
+/// The cluster's keywords, with the keyword list's filters and ordering.
+#[get("/clusters/{id}/keywords")]
+async fn cluster_keywords(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+    req: HttpRequest,
+    page: PageParams,
+    query: ApiQuery<KeywordFilter>,
+) -> Result<HttpResponse, ApiError> {
+    let cluster = load(&state, auth.account_id, id.0).await?;
+    let filter = KeywordFilter { cluster_id: Some(cluster.id), ..query.0 };
+    filter.check()?;
+    let (rows, count) = state
+        .db(move |conn| {
+            let count: i64 = filter.query(cluster.account_id).count().get_result(conn)?;
+            let rows: Vec<Keyword> = ordered(filter.query(cluster.account_id), filter.ordering())
+                .offset(page.offset())
+                .limit(page.size())
+                .select(Keyword::as_select())
+                .load(conn)?;
+            Ok((rows, count))
+        })
+        .await?;
+    Ok(response::paginated(&req, page, count, rows))
+}
+
+/// PUT and PATCH both apply the fields sent (partial update).
+#[route("/clusters/{id}", method = "PUT", method = "PATCH")]
+async fn update(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+    body: ApiJson<ClusterInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let (account_id, input) = (auth.account_id, body.0);
+    let current = load(&state, account_id, id.0).await?;
+    if input.site_id.is_some_and(|site_id| site_id != current.site_id) {
+        return Err(ApiError::field("site_id", "A cluster cannot move to another site."));
+    }
+    if let Some(sector_id) = input.sector_id
+        && sector_id != current.sector_id
+    {
+        check_refs(&state, account_id, Refs { site_id: current.site_id, sector_id, cluster_id: None })
+            .await?;
+    }
+    let row = state
+        .db(move |conn| {
+            Ok(diesel::update(clusters::table.find(current.id).filter(clusters::account_id.eq(account_id)))
+                .set((
+                    input.name.map(|name| clusters::name.eq(name.trim().to_owned())),
+                    input.sector_id.map(|sector_id| clusters::sector_id.eq(sector_id)),
+                    input
+                        .description
+                        .map(|description| clusters::description.eq(description.trim().to_owned())),
+                    input.intent.map(|intent| clusters::intent.eq(intent.map(Intent::as_str))),
+                    input.status.map(|status| clusters::status.eq(status.as_str())),
+                    clusters::updated_at.eq(diesel::dsl::now),
+                ))
+                .returning(Cluster::as_returning())
+                .get_result(conn)
+                .optional()?)
+        })
+        .await?
+        .ok_or(ApiError::NotFound { what: "cluster" })?;
+    Ok(response::ok(row))
+}
+
+#[delete("/clusters/{id}")]
+async fn remove(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let rows = delete_clusters(&state, auth.account_id, vec![id.0]).await?;
+    deleted(rows, "cluster")
+}
+
+async fn delete_clusters(state: &AppState, account_id: i64, ids: Vec<i64>) -> Result<usize, ApiError> {
+    state
+        .db(move |conn| {
+            Ok(diesel::delete(
+                clusters::table.filter(clusters::account_id.eq(account_id)).filter(clusters::id.eq_any(&ids)),
+            )
+            .execute(conn)?)
+        })
+        .await
+}
+
+#[post("/clusters/bulk_delete")]
+async fn bulk_delete(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ApiJson<BulkIds>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let deleted_count = delete_clusters(&state, auth.account_id, body.0.ids).await?;
+    Ok(response::ok(json!({ "deleted_count": deleted_count })))
+}

@@ -1,0 +1,325 @@
+//! `GET /api/v1/planner/keywords/export/` and `POST /api/v1/planner/keywords/import_keywords/`.
+//!
+//! The export applies exactly the list's filters and ordering ([`KeywordFilter`]) and streams:
+//! it reads keyset batches of [`EXPORT_BATCH`] rows and writes each as one chunk, so memory
+//! stays flat however many keywords an account has. Text cells that a spreadsheet would run as
+//! a formula are prefixed with `'`.
+//!
+//! The import takes a CSV with a header row (`keyword`, optional `volume`, `difficulty`,
+//! `intent`, `status`, in any order), as the `file` field of a multipart form or as a raw
+//! `text/csv` body. Every bad row is reported with its line number ([`super::csv_rows`]);
+//! the good rows are inserted in one transaction.
+
+use std::collections::HashMap;
+
+use actix_multipart::Multipart;
+use actix_web::{
+    HttpRequest, HttpResponse, get,
+    http::header::{self, ContentDisposition, DispositionParam, DispositionType},
+    post,
+    web::{self, Bytes, BytesMut},
+};
+use diesel::prelude::*;
+use futures_util::{Stream, StreamExt, TryStreamExt};
+use serde::Deserialize;
+use serde_json::json;
+use shared::{
+    auth::Role,
+    db::{
+        models::Keyword,
+        schema::{clusters, keywords},
+    },
+};
+
+use super::{
+    Refs, check_refs,
+    csv_rows::{ParsedCsv, RowError, parse_csv},
+    keyword_query::{KeywordFilter, KeywordOrdering, after, ordered},
+};
+use crate::{
+    error::ApiError,
+    extract::{ApiQuery, AuthUser},
+    state::AppState,
+};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(export).service(import_keywords);
+}
+
+/// Rows per export batch (one query and one body chunk each).
+pub const EXPORT_BATCH: i64 = 1_000;
+/// Largest accepted upload.
+pub const MAX_IMPORT_BYTES: usize = 5 * 1024 * 1024;
+/// Rows per INSERT statement (Postgres allows 65,535 bind parameters per statement).
+const INSERT_CHUNK: usize = 2_000;
+
+const EXPORT_COLUMNS: [&str; 9] =
+    ["keyword", "volume", "difficulty", "intent", "status", "cluster", "site_id", "sector_id", "created_at"];
+
+#[get("/keywords/export")]
+async fn export(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: ApiQuery<KeywordFilter>,
+) -> Result<HttpResponse, ApiError> {
+    let filter = query.0;
+    filter.check()?;
+    // The first batch is read before answering, so a database failure is still a proper error.
+    let mut cursor =
+        ExportCursor { state: state.into_inner(), account_id: auth.account_id, filter, last: None };
+    let first = cursor.next_chunk().await?;
+    let mut head = encode_row(EXPORT_COLUMNS.map(str::to_owned))?;
+    let more = first.as_ref().is_some_and(|(_, full)| *full);
+    if let Some((chunk, _)) = first {
+        head.extend_from_slice(&chunk);
+    }
+    let rest = futures_util::stream::try_unfold(more.then_some(cursor), |cursor| async move {
+        let Some(mut cursor) = cursor else {
+            return Ok(None);
+        };
+        Ok(cursor.next_chunk().await?.map(|(chunk, full)| (chunk, full.then_some(cursor))))
+    })
+    .inspect_err(|error: &ApiError| tracing::error!(%error, "keyword export stopped"));
+    let body = futures_util::stream::once(async move { Ok::<_, ApiError>(Bytes::from(head)) }).chain(rest);
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header(ContentDisposition {
+            disposition: DispositionType::Attachment,
+            parameters: vec![DispositionParam::Filename("keywords.csv".into())],
+        })
+        .streaming(body))
+}
+
+/// Where the export is: the filter and the last row written.
+struct ExportCursor {
+    state: std::sync::Arc<AppState>,
+    account_id: i64,
+    filter: KeywordFilter,
+    last: Option<Keyword>,
+}
+
+impl ExportCursor {
+    /// The next batch as CSV, and whether it was full (so another may follow); `None` when
+    /// there are no more rows.
+    async fn next_chunk(&mut self) -> Result<Option<(Bytes, bool)>, ApiError> {
+        let (account_id, filter, last) = (self.account_id, self.filter.clone(), self.last.clone());
+        let ordering: KeywordOrdering = filter.ordering();
+        let (rows, cluster_names) = self
+            .state
+            .db(move |conn| {
+                let mut q = filter.query(account_id);
+                if let Some(last) = &last {
+                    q = after(q, ordering, last);
+                }
+                let rows: Vec<Keyword> =
+                    ordered(q, ordering).limit(EXPORT_BATCH).select(Keyword::as_select()).load(conn)?;
+                let mut ids: Vec<i64> = rows.iter().filter_map(|row| row.cluster_id).collect();
+                ids.sort_unstable();
+                ids.dedup();
+                let names: HashMap<i64, String> = clusters::table
+                    .filter(clusters::account_id.eq(account_id))
+                    .filter(clusters::id.eq_any(&ids))
+                    .select((clusters::id, clusters::name))
+                    .load::<(i64, String)>(conn)?
+                    .into_iter()
+                    .collect();
+                Ok((rows, names))
+            })
+            .await?;
+        let Some(last) = rows.last() else {
+            return Ok(None);
+        };
+        let full = rows.len() as i64 == EXPORT_BATCH;
+        let mut chunk = Vec::with_capacity(rows.len() * 80);
+        for row in &rows {
+            let cluster = row.cluster_id.and_then(|id| cluster_names.get(&id)).cloned().unwrap_or_default();
+            chunk.extend_from_slice(&encode_row([
+                defuse(&row.keyword),
+                row.volume.to_string(),
+                row.difficulty.to_string(),
+                defuse(&row.intent),
+                defuse(&row.status),
+                defuse(&cluster),
+                row.site_id.to_string(),
+                row.sector_id.map(|id| id.to_string()).unwrap_or_default(),
+                row.created_at.to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            ])?);
+        }
+        self.last = Some(last.clone());
+        Ok(Some((Bytes::from(chunk), full)))
+    }
+}
+
+/// One CSV record, quoted where needed, CRLF-terminated.
+fn encode_row<const N: usize>(cells: [String; N]) -> Result<Vec<u8>, ApiError> {
+    let mut writer = ::csv::WriterBuilder::new().terminator(::csv::Terminator::CRLF).from_writer(Vec::new());
+    writer.write_record(&cells).map_err(ApiError::internal)?;
+    writer.into_inner().map_err(ApiError::internal)
+}
+
+/// A cell a spreadsheet would evaluate (`=`, `+`, `-`, `@`, tab, carriage return first) gets
+/// a leading `'` so it is shown as text.
+pub fn defuse(cell: &str) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) { format!("'{cell}") } else { cell.to_owned() }
+}
+
+/// `site_id` and `sector_id` of an import, from the query string or form fields.
+#[derive(Debug, Default, Deserialize)]
+struct ImportTarget {
+    site_id: Option<i64>,
+    sector_id: Option<i64>,
+}
+
+#[post("/keywords/import_keywords")]
+async fn import_keywords(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    payload: web::Payload,
+    query: ApiQuery<ImportTarget>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<usize>().ok());
+    // Multipart framing adds a little to the file itself.
+    if declared.is_some_and(|length| length > MAX_IMPORT_BYTES + 64 * 1024) {
+        return Err(ApiError::PayloadTooLarge { limit: MAX_IMPORT_BYTES });
+    }
+    let mut target = query.0;
+    let mime = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.split(';').next())
+        .map(|mime| mime.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    let file = match mime.as_str() {
+        "multipart/form-data" => {
+            read_form(Multipart::new(req.headers(), payload.into_inner()), &mut target).await?
+        }
+        "text/csv" | "application/csv" | "text/plain" => Some(read_limited(payload, MAX_IMPORT_BYTES).await?),
+        _ => {
+            return Err(ApiError::UnsupportedMediaType {
+                message: "Send the CSV as the `file` field of multipart/form-data, or as a text/csv body."
+                    .into(),
+            });
+        }
+    };
+    let file = file.ok_or_else(|| ApiError::field("file", "This field is required."))?;
+    let site_id = target.site_id.ok_or_else(|| ApiError::field("site_id", "This field is required."))?;
+    let sector_id = target.sector_id;
+    check_refs(&state, auth.account_id, Refs { site_id, sector_id, cluster_id: None }).await?;
+    let ParsedCsv { rows, mut errors } = parse_csv(&file)?;
+    let account_id = auth.account_id;
+    let (imported, existing) = state
+        .db(move |conn| {
+            conn.transaction::<_, shared::Error, _>(|conn| {
+                let mut inserted: Vec<String> = Vec::with_capacity(rows.len());
+                for chunk in rows.chunks(INSERT_CHUNK) {
+                    let values: Vec<_> = chunk
+                        .iter()
+                        .map(|row| {
+                            (
+                                keywords::account_id.eq(account_id),
+                                keywords::site_id.eq(site_id),
+                                keywords::sector_id.eq(sector_id),
+                                keywords::keyword.eq(row.keyword.as_str()),
+                                keywords::volume.eq(row.volume),
+                                keywords::difficulty.eq(row.difficulty),
+                                keywords::intent.eq(row.intent.as_str()),
+                                keywords::status.eq(row.status.as_str()),
+                            )
+                        })
+                        .collect();
+                    // A keyword the site (and sector) already has is skipped, not an error.
+                    let batch: Vec<String> = diesel::insert_into(keywords::table)
+                        .values(values)
+                        .on_conflict_do_nothing()
+                        .returning(keywords::keyword)
+                        .get_results(conn)?;
+                    inserted.extend(batch);
+                }
+                let inserted: std::collections::HashSet<String> = inserted.into_iter().collect();
+                let existing: Vec<u64> =
+                    rows.iter().filter(|row| !inserted.contains(&row.keyword)).map(|row| row.line).collect();
+                Ok((inserted.len(), existing))
+            })
+        })
+        .await?;
+    errors
+        .extend(existing.into_iter().map(|line| RowError { line, reason: "keyword already exists".into() }));
+    errors.sort_by_key(|error| error.line);
+    Ok(crate::response::ok(json!({
+        "imported_count": imported,
+        "skipped_count": errors.len(),
+        "errors": errors,
+    })))
+}
+
+/// Reads the form: the `file` field's bytes, and `site_id` / `sector_id` into `target`.
+async fn read_form(mut form: Multipart, target: &mut ImportTarget) -> Result<Option<Bytes>, ApiError> {
+    let mut file = None;
+    while let Some(field) = form.next().await {
+        let field = field.map_err(unreadable)?;
+        let name = field.name().unwrap_or_default().to_owned();
+        match name.as_str() {
+            "file" => file = Some(read_limited(field, MAX_IMPORT_BYTES).await?),
+            "site_id" | "sector_id" => {
+                let bytes = read_limited(field, 64).await?;
+                let id = std::str::from_utf8(&bytes)
+                    .ok()
+                    .and_then(|text| text.trim().parse::<i64>().ok())
+                    .ok_or_else(|| ApiError::field(&name, "Must be an integer."))?;
+                if name == "site_id" {
+                    target.site_id = Some(id);
+                } else {
+                    target.sector_id = Some(id);
+                }
+            }
+            _ => {
+                read_limited(field, 64 * 1024).await?;
+            }
+        }
+    }
+    Ok(file)
+}
+
+/// Collects a body stream, answering 413 past `limit` bytes.
+async fn read_limited<S, E>(stream: S, limit: usize) -> Result<Bytes, ApiError>
+where
+    S: Stream<Item = Result<Bytes, E>>,
+    E: std::fmt::Display,
+{
+    let mut stream = std::pin::pin!(stream);
+    let mut body = BytesMut::new();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(unreadable)?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+fn unreadable(error: impl std::fmt::Display) -> ApiError {
+    tracing::debug!(%error, "upload could not be read");
+    ApiError::field("file", "The upload could not be read.")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defuses_formula_cells() {
+        assert_eq!(defuse("=SUM(A1)"), "'=SUM(A1)");
+        assert_eq!(defuse("+1"), "'+1");
+        assert_eq!(defuse("-1"), "'-1");
+        assert_eq!(defuse("@cmd"), "'@cmd");
+        assert_eq!(defuse("plain"), "plain");
+    }
+}

@@ -1,0 +1,173 @@
+//! The keyword list's query: filters, search and ordering, and the keyset that continues
+//! an ordered scan. The list, a cluster's keywords and the CSV export all read through it, so
+//! they always agree on what matches and in which order.
+
+use diesel::{pg::Pg, prelude::*};
+use serde::Deserialize;
+use shared::db::{models::Keyword, schema::keywords};
+
+use super::{Intent, KeywordStatus, check_range};
+use crate::{
+    error::{ApiError, FieldErrors},
+    routes::common::search_term,
+    validation,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeywordSort {
+    Created,
+    Volume,
+    Difficulty,
+    Keyword,
+}
+
+/// `ordering`: a sort key, `-` in front for descending. The seed's `seed_keyword__volume` and
+/// `seed_keyword__difficulty` name the keyword's own copies of those figures.
+#[derive(Debug, Clone, Copy, Deserialize)]
+#[serde(try_from = "String")]
+pub struct KeywordOrdering {
+    pub sort: KeywordSort,
+    pub descending: bool,
+}
+
+impl Default for KeywordOrdering {
+    fn default() -> Self {
+        KeywordOrdering { sort: KeywordSort::Created, descending: true }
+    }
+}
+
+impl TryFrom<String> for KeywordOrdering {
+    type Error = String;
+
+    fn try_from(value: String) -> Result<Self, String> {
+        let (descending, name) = match value.strip_prefix('-') {
+            Some(name) => (true, name),
+            None => (false, value.as_str()),
+        };
+        let sort = match name {
+            "created_at" => KeywordSort::Created,
+            "volume" | "seed_keyword__volume" => KeywordSort::Volume,
+            "difficulty" | "seed_keyword__difficulty" => KeywordSort::Difficulty,
+            "keyword" | "seed_keyword__keyword" => KeywordSort::Keyword,
+            _ => {
+                return Err(format!(
+                    "Unknown ordering `{value}`; use created_at, volume, difficulty or keyword, \
+                     with `-` in front for descending."
+                ));
+            }
+        };
+        Ok(KeywordOrdering { sort, descending })
+    }
+}
+
+/// The list's query parameters, shared with the CSV export.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct KeywordFilter {
+    pub status: Option<KeywordStatus>,
+    pub cluster_id: Option<i64>,
+    pub intent: Option<Intent>,
+    #[serde(rename = "seed_keyword__intent")]
+    pub seed_intent: Option<Intent>,
+    pub seed_keyword_id: Option<i64>,
+    pub difficulty_min: Option<i16>,
+    pub difficulty_max: Option<i16>,
+    pub volume_min: Option<i32>,
+    pub volume_max: Option<i32>,
+    pub site_id: Option<i64>,
+    pub sector_id: Option<i64>,
+    pub search: Option<String>,
+    pub ordering: Option<KeywordOrdering>,
+}
+
+pub type BoxedKeywords = keywords::BoxedQuery<'static, Pg>;
+
+impl KeywordFilter {
+    /// 400 naming the `_min` field when a range is upside down.
+    pub fn check(&self) -> Result<(), ApiError> {
+        let mut errors = FieldErrors::new();
+        check_range(
+            &mut errors,
+            ("difficulty_min", self.difficulty_min),
+            ("difficulty_max", self.difficulty_max),
+        );
+        check_range(&mut errors, ("volume_min", self.volume_min), ("volume_max", self.volume_max));
+        validation::finish(errors).map_err(ApiError::invalid)
+    }
+
+    pub fn ordering(&self) -> KeywordOrdering {
+        self.ordering.unwrap_or_default()
+    }
+
+    /// The caller's keywords matching every filter and the search, unordered.
+    pub fn query(&self, account_id: i64) -> BoxedKeywords {
+        let mut q = keywords::table.filter(keywords::account_id.eq(account_id)).into_boxed();
+        if let Some(status) = self.status {
+            q = q.filter(keywords::status.eq(status.as_str()));
+        }
+        if let Some(cluster_id) = self.cluster_id {
+            q = q.filter(keywords::cluster_id.eq(cluster_id));
+        }
+        for intent in [self.intent, self.seed_intent].into_iter().flatten() {
+            q = q.filter(keywords::intent.eq(intent.as_str()));
+        }
+        if let Some(seed_keyword_id) = self.seed_keyword_id {
+            q = q.filter(keywords::seed_keyword_id.eq(seed_keyword_id));
+        }
+        if let Some(min) = self.difficulty_min {
+            q = q.filter(keywords::difficulty.ge(min));
+        }
+        if let Some(max) = self.difficulty_max {
+            q = q.filter(keywords::difficulty.le(max));
+        }
+        if let Some(min) = self.volume_min {
+            q = q.filter(keywords::volume.ge(min));
+        }
+        if let Some(max) = self.volume_max {
+            q = q.filter(keywords::volume.le(max));
+        }
+        if let Some(site_id) = self.site_id {
+            q = q.filter(keywords::site_id.eq(site_id));
+        }
+        if let Some(sector_id) = self.sector_id {
+            q = q.filter(keywords::sector_id.eq(sector_id));
+        }
+        if let Some(pattern) = search_term(&self.search) {
+            q = q.filter(keywords::keyword.ilike(pattern));
+        }
+        q
+    }
+}
+
+/// Orders by the sort key, then by id in the same direction, so pages and keyset batches agree.
+pub fn ordered(q: BoxedKeywords, ordering: KeywordOrdering) -> BoxedKeywords {
+    use KeywordSort as S;
+    match (ordering.sort, ordering.descending) {
+        (S::Created, false) => q.order((keywords::created_at.asc(), keywords::id.asc())),
+        (S::Created, true) => q.order((keywords::created_at.desc(), keywords::id.desc())),
+        (S::Volume, false) => q.order((keywords::volume.asc(), keywords::id.asc())),
+        (S::Volume, true) => q.order((keywords::volume.desc(), keywords::id.desc())),
+        (S::Difficulty, false) => q.order((keywords::difficulty.asc(), keywords::id.asc())),
+        (S::Difficulty, true) => q.order((keywords::difficulty.desc(), keywords::id.desc())),
+        (S::Keyword, false) => q.order((keywords::keyword.asc(), keywords::id.asc())),
+        (S::Keyword, true) => q.order((keywords::keyword.desc(), keywords::id.desc())),
+    }
+}
+
+/// The rows that come after `last` in [`ordered`]'s order: the keyset of the next batch.
+pub fn after(q: BoxedKeywords, ordering: KeywordOrdering, last: &Keyword) -> BoxedKeywords {
+    macro_rules! past {
+        ($column:expr, $value:expr) => {
+            if ordering.descending {
+                q.filter($column.lt($value).or($column.eq($value).and(keywords::id.lt(last.id))))
+            } else {
+                q.filter($column.gt($value).or($column.eq($value).and(keywords::id.gt(last.id))))
+            }
+        };
+    }
+    match ordering.sort {
+        KeywordSort::Created => past!(keywords::created_at, last.created_at),
+        KeywordSort::Volume => past!(keywords::volume, last.volume),
+        KeywordSort::Difficulty => past!(keywords::difficulty, last.difficulty),
+        KeywordSort::Keyword => past!(keywords::keyword, last.keyword.clone()),
+    }
+}

@@ -1,0 +1,379 @@
+//! `/api/v1/planner/keywords/`: CRUD, bulk actions and copying from the seed library. The
+//! list's filters and ordering live in [`super::keyword_query`], which the CSV export shares.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
+use diesel::prelude::*;
+use serde::Deserialize;
+use serde_json::json;
+use shared::{
+    auth::Role,
+    db::{
+        models::Keyword,
+        schema::{keywords, seed_keywords},
+    },
+};
+
+use super::{
+    BulkIds, Intent, KeywordStatus, Refs, check_ids, check_refs, id_list,
+    keyword_query::{KeywordFilter, ordered},
+    nullable, refresh_cluster_totals,
+};
+use crate::{
+    error::{ApiError, FieldErrors},
+    extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
+    response::{self, PageParams},
+    routes::common::deleted,
+    state::AppState,
+    validation,
+};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(bulk_delete)
+        .service(bulk_update_status)
+        .service(bulk_add_from_seed)
+        .service(retrieve)
+        .service(update)
+        .service(remove);
+}
+
+/// Longest keyword accepted, in characters.
+pub const MAX_KEYWORD_LEN: usize = 255;
+
+#[get("/keywords")]
+async fn list(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    page: PageParams,
+    query: ApiQuery<KeywordFilter>,
+) -> Result<HttpResponse, ApiError> {
+    let filter = query.0;
+    filter.check()?;
+    let (rows, count) = state
+        .db(move |conn| {
+            let count: i64 = filter.query(auth.account_id).count().get_result(conn)?;
+            let rows: Vec<Keyword> = ordered(filter.query(auth.account_id), filter.ordering())
+                .offset(page.offset())
+                .limit(page.size())
+                .select(Keyword::as_select())
+                .load(conn)?;
+            Ok((rows, count))
+        })
+        .await?;
+    Ok(response::paginated(&req, page, count, rows))
+}
+
+/// Create and update share one body; on create `keyword` and `site_id` are required.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct KeywordInput {
+    keyword: Option<String>,
+    site_id: Option<i64>,
+    #[serde(default, deserialize_with = "nullable")]
+    sector_id: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "nullable")]
+    cluster_id: Option<Option<i64>>,
+    volume: Option<i32>,
+    difficulty: Option<i16>,
+    intent: Option<Intent>,
+    status: Option<KeywordStatus>,
+}
+
+impl Validate for KeywordInput {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        if let Some(keyword) = &self.keyword {
+            validation::text(&mut errors, "keyword", keyword, MAX_KEYWORD_LEN);
+        }
+        if self.volume.is_some_and(|volume| volume < 0) {
+            validation::push(&mut errors, "volume", "Must be 0 or more.");
+        }
+        if self.difficulty.is_some_and(|difficulty| !(0..=100).contains(&difficulty)) {
+            validation::push(&mut errors, "difficulty", "Must be between 0 and 100.");
+        }
+        validation::finish(errors)
+    }
+}
+
+#[post("/keywords")]
+async fn create(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ApiJson<KeywordInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let input = body.0;
+    let keyword = input.keyword.as_deref().map(str::trim).unwrap_or_default().to_owned();
+    let mut errors = FieldErrors::new();
+    if keyword.is_empty() {
+        validation::push(&mut errors, "keyword", "This field is required.");
+    }
+    if input.site_id.is_none() {
+        validation::push(&mut errors, "site_id", "This field is required.");
+    }
+    validation::finish(errors).map_err(ApiError::invalid)?;
+    let refs = Refs {
+        site_id: input.site_id.unwrap_or_default(),
+        sector_id: input.sector_id.flatten(),
+        cluster_id: input.cluster_id.flatten(),
+    };
+    check_refs(&state, auth.account_id, refs).await?;
+    let row = state
+        .db(move |conn| {
+            conn.transaction::<_, shared::Error, _>(|conn| {
+                let row = diesel::insert_into(keywords::table)
+                    .values((
+                        keywords::account_id.eq(auth.account_id),
+                        keywords::site_id.eq(refs.site_id),
+                        keywords::sector_id.eq(refs.sector_id),
+                        keywords::cluster_id.eq(refs.cluster_id),
+                        keywords::keyword.eq(keyword),
+                        keywords::volume.eq(input.volume.unwrap_or(0)),
+                        keywords::difficulty.eq(input.difficulty.unwrap_or(0)),
+                        keywords::intent.eq(input.intent.unwrap_or(Intent::Informational).as_str()),
+                        keywords::status.eq(input.status.unwrap_or(KeywordStatus::Active).as_str()),
+                    ))
+                    .returning(Keyword::as_returning())
+                    .get_result(conn)?;
+                refresh_cluster_totals(conn, &Vec::from_iter(row.cluster_id))?;
+                Ok(row)
+            })
+        })
+        .await?;
+    Ok(response::created(row))
+}
+
+/// The caller's keyword `id`, or 404 (also for another tenant's).
+async fn load(state: &AppState, account_id: i64, id: i64) -> Result<Keyword, ApiError> {
+    state
+        .db(move |conn| {
+            Ok(keywords::table
+                .find(id)
+                .filter(keywords::account_id.eq(account_id))
+                .select(Keyword::as_select())
+                .first(conn)
+                .optional()?)
+        })
+        .await?
+        .ok_or(ApiError::NotFound { what: "keyword" })
+}
+
+#[get("/keywords/{id}")]
+async fn retrieve(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(response::ok(load(&state, auth.account_id, id.0).await?))
+}
+
+/// PUT and PATCH both apply the fields sent (partial update).
+#[route("/keywords/{id}", method = "PUT", method = "PATCH")]
+async fn update(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+    body: ApiJson<KeywordInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let (account_id, input) = (auth.account_id, body.0);
+    let current = load(&state, account_id, id.0).await?;
+    let refs = Refs {
+        site_id: input.site_id.unwrap_or(current.site_id),
+        sector_id: input.sector_id.unwrap_or(current.sector_id),
+        cluster_id: input.cluster_id.unwrap_or(current.cluster_id),
+    };
+    let moved = refs.site_id != current.site_id
+        || refs.sector_id != current.sector_id
+        || refs.cluster_id != current.cluster_id;
+    if moved {
+        check_refs(&state, account_id, refs).await?;
+    }
+    let row = state
+        .db(move |conn| {
+            conn.transaction::<_, shared::Error, _>(|conn| {
+                let row = diesel::update(
+                    keywords::table.find(current.id).filter(keywords::account_id.eq(account_id)),
+                )
+                .set((
+                    input.keyword.map(|keyword| keywords::keyword.eq(keyword.trim().to_owned())),
+                    input.site_id.map(|site_id| keywords::site_id.eq(site_id)),
+                    input.sector_id.map(|sector_id| keywords::sector_id.eq(sector_id)),
+                    input.cluster_id.map(|cluster_id| keywords::cluster_id.eq(cluster_id)),
+                    input.volume.map(|volume| keywords::volume.eq(volume)),
+                    input.difficulty.map(|difficulty| keywords::difficulty.eq(difficulty)),
+                    input.intent.map(|intent| keywords::intent.eq(intent.as_str())),
+                    input.status.map(|status| keywords::status.eq(status.as_str())),
+                    keywords::updated_at.eq(diesel::dsl::now),
+                ))
+                .returning(Keyword::as_returning())
+                .get_result(conn)
+                .optional()?;
+                if let Some(row) = &row {
+                    let touched: Vec<i64> =
+                        [current.cluster_id, row.cluster_id].into_iter().flatten().collect();
+                    refresh_cluster_totals(conn, &touched)?;
+                }
+                Ok(row)
+            })
+        })
+        .await?
+        .ok_or(ApiError::NotFound { what: "keyword" })?;
+    Ok(response::ok(row))
+}
+
+#[delete("/keywords/{id}")]
+async fn remove(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let rows = delete_keywords(&state, auth.account_id, vec![id.0]).await?;
+    deleted(rows, "keyword")
+}
+
+/// Deletes the caller's keywords among `ids` and keeps their clusters' totals true.
+async fn delete_keywords(state: &AppState, account_id: i64, ids: Vec<i64>) -> Result<usize, ApiError> {
+    state
+        .db(move |conn| {
+            conn.transaction::<_, shared::Error, _>(|conn| {
+                let clusters: Vec<Option<i64>> = diesel::delete(
+                    keywords::table
+                        .filter(keywords::account_id.eq(account_id))
+                        .filter(keywords::id.eq_any(&ids)),
+                )
+                .returning(keywords::cluster_id)
+                .get_results(conn)?;
+                let touched: Vec<i64> = clusters.iter().copied().flatten().collect();
+                refresh_cluster_totals(conn, &touched)?;
+                Ok(clusters.len())
+            })
+        })
+        .await
+}
+
+#[post("/keywords/bulk_delete")]
+async fn bulk_delete(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ApiJson<BulkIds>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let deleted_count = delete_keywords(&state, auth.account_id, body.0.ids).await?;
+    Ok(response::ok(json!({ "deleted_count": deleted_count })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BulkStatus {
+    #[serde(deserialize_with = "id_list")]
+    ids: Vec<i64>,
+    status: KeywordStatus,
+}
+
+impl Validate for BulkStatus {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        check_ids(&mut errors, "ids", &self.ids);
+        validation::finish(errors)
+    }
+}
+
+#[post("/keywords/bulk_update_status")]
+async fn bulk_update_status(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ApiJson<BulkStatus>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let BulkStatus { ids, status } = body.0;
+    let account_id = auth.account_id;
+    let updated_count = state
+        .db(move |conn| {
+            Ok(diesel::update(
+                keywords::table.filter(keywords::account_id.eq(account_id)).filter(keywords::id.eq_any(&ids)),
+            )
+            .set((keywords::status.eq(status.as_str()), keywords::updated_at.eq(diesel::dsl::now)))
+            .execute(conn)?)
+        })
+        .await?;
+    Ok(response::ok(json!({ "updated_count": updated_count })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FromSeed {
+    #[serde(deserialize_with = "id_list")]
+    seed_keyword_ids: Vec<i64>,
+    site_id: i64,
+    #[serde(default)]
+    sector_id: Option<i64>,
+}
+
+impl Validate for FromSeed {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        check_ids(&mut errors, "seed_keyword_ids", &self.seed_keyword_ids);
+        validation::finish(errors)
+    }
+}
+
+/// Copies seed keywords (text, volume, difficulty, intent) into the planner. Seed keywords the
+/// site (and sector) already has, by text, are skipped: repeating the call adds nothing.
+#[post("/keywords/bulk_add_from_seed")]
+async fn bulk_add_from_seed(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ApiJson<FromSeed>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let FromSeed { seed_keyword_ids, site_id, sector_id } = body.0;
+    check_refs(&state, auth.account_id, Refs { site_id, sector_id, cluster_id: None }).await?;
+    let account_id = auth.account_id;
+    let added = state
+        .db(move |conn| {
+            let seeds: Vec<(i64, String, i32, i16, String)> = seed_keywords::table
+                .filter(seed_keywords::id.eq_any(&seed_keyword_ids))
+                .filter(seed_keywords::is_active.eq(true))
+                .order(seed_keywords::id)
+                .select((
+                    seed_keywords::id,
+                    seed_keywords::keyword,
+                    seed_keywords::volume,
+                    seed_keywords::difficulty,
+                    seed_keywords::intent,
+                ))
+                .load(conn)?;
+            let mut seen = std::collections::HashSet::new();
+            let rows: Vec<_> = seeds
+                .into_iter()
+                .filter(|(_, keyword, ..)| seen.insert(keyword.to_lowercase()))
+                .map(|(seed_id, keyword, volume, difficulty, intent)| {
+                    (
+                        keywords::account_id.eq(account_id),
+                        keywords::site_id.eq(site_id),
+                        keywords::sector_id.eq(sector_id),
+                        keywords::seed_keyword_id.eq(Some(seed_id)),
+                        keywords::keyword.eq(keyword),
+                        keywords::volume.eq(volume),
+                        keywords::difficulty.eq(difficulty),
+                        keywords::intent.eq(intent),
+                    )
+                })
+                .collect();
+            if rows.is_empty() {
+                return Ok(Vec::new());
+            }
+            // A keyword already on the site and sector hits the unique index and is skipped.
+            Ok(diesel::insert_into(keywords::table)
+                .values(rows)
+                .on_conflict_do_nothing()
+                .returning(Keyword::as_returning())
+                .get_results::<Keyword>(conn)?)
+        })
+        .await?;
+    Ok(response::ok(json!({ "added_count": added.len(), "keywords": added })))
+}
