@@ -13,6 +13,7 @@
 //! scores a clustering against known labels (the benchmark's labelled set, [`dataset`]).
 
 pub mod dataset;
+mod hierarchy;
 mod kmeans;
 mod lexical;
 mod metrics;

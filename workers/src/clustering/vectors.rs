@@ -35,13 +35,6 @@ impl<'a> Points<'a> {
         }
     }
 
-    pub(crate) fn len(&self) -> usize {
-        match self {
-            Points::Dense { rows, .. } => rows.len(),
-            Points::Sparse { offsets, .. } => offsets.len() - 1,
-        }
-    }
-
     /// Cosine similarity of point `i` and the unit vector `centroid`.
     pub(crate) fn dot(&self, i: usize, centroid: &[f32]) -> f32 {
         match self {
