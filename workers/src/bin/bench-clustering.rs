@@ -98,6 +98,13 @@ fn scale(mode: Mode, n: usize) -> anyhow::Result<()> {
         peak_rss_mib().unwrap_or(0),
         adjusted_rand_index(&clustering.labels, &set.labels),
     );
+    let true_k = cluster(&vectors, Some(set.topics.len()));
+    println!(
+        "  at the true k ({}): ARI {:.3}; {} threads",
+        set.topics.len(),
+        adjusted_rand_index(&true_k.labels, &set.labels),
+        rayon::current_num_threads()
+    );
     let largest =
         clustering.clusters.first().map(|c| c.members.iter().take(5).map(|&i| set.keywords[i].as_str()));
     if let Some(examples) = largest {

@@ -28,8 +28,10 @@ const TOKENIZER_SHA256: &str = "be50c3628f2bf5bb5e3a7f17b1f74611b2561a3a27eeab05
 const CONFIG_SHA256: &str = "953f9c0d463486b10a6871cc2fd59f223b2c70184f49815e7efbcab5d8908b41";
 /// Longer inputs are cut: keywords are a few words, and the model was trained on 128 tokens.
 const MAX_TOKENS: usize = 128;
-/// Sequences per forward pass. Inputs are sorted by length first, so a batch pads little.
-const BATCH: usize = 32;
+/// Sequences per forward pass; inputs are sorted by length first, so a batch pads little.
+/// Measured on 2,000 keywords: 8 → 13.7 s CPU, 32 → 12.8 s, 128 → 9.5 s (192 MiB peak),
+/// 256 → 8.9 s (275 MiB), 512 → 11.2 s (452 MiB).
+const BATCH: usize = 128;
 /// Where the container image puts the model (see the Dockerfile).
 const INSTALLED_MODEL_DIR: &str = "/usr/share/switchyard/models";
 

@@ -50,6 +50,31 @@ impl<'a> Points<'a> {
         }
     }
 
+    /// `scores[c] += point i · centroid c` for sparse points, `transposed` holding the
+    /// centroids dimension by dimension (`scores.len()` values per dimension).
+    pub(crate) fn accumulate(&self, i: usize, transposed: &[f32], scores: &mut [f32]) {
+        let k = scores.len();
+        match self {
+            Points::Dense { rows, inverse_norms } => {
+                for (j, &v) in rows[i].iter().enumerate() {
+                    let scaled = v * inverse_norms[i];
+                    for (s, c) in scores.iter_mut().zip(&transposed[j * k..(j + 1) * k]) {
+                        *s += scaled * c;
+                    }
+                }
+            }
+            Points::Sparse { offsets, indices, values } => {
+                let range = offsets[i]..offsets[i + 1];
+                for (&j, &v) in indices[range.clone()].iter().zip(&values[range]) {
+                    let j = j as usize;
+                    for (s, c) in scores.iter_mut().zip(&transposed[j * k..(j + 1) * k]) {
+                        *s += v * c;
+                    }
+                }
+            }
+        }
+    }
+
     /// `target += point i` (normalised).
     pub(crate) fn add_to(&self, i: usize, target: &mut [f32]) {
         match self {
