@@ -15,6 +15,8 @@ RUN apt-get update \
  && useradd --system --home /app switchyard
 WORKDIR /app
 COPY --from=build /out/ /usr/local/bin/
+# The clustering model (checked against its SHA-256 at load; see workers/src/clustering/semantic.rs).
+COPY --from=build /src/workers/models/ /usr/share/switchyard/models/
 USER switchyard
 ENV API_ADDR=0.0.0.0:8080 RUST_LOG=info LOG_FORMAT=json
 EXPOSE 8080

@@ -2,6 +2,7 @@
 //! `worker-content`, `worker-seo`, `worker-odoo`, `worker-social`) consumes one queue with
 //! [`runtime::Worker`] and the handlers [`handlers::register`] assigns to it.
 
+pub mod clustering;
 pub mod handlers;
 pub mod runtime;
 pub mod scheduler;
