@@ -38,6 +38,9 @@ pub enum ApiError {
     Unprocessable { code: &'static str, message: String },
     #[error("rate limit exceeded; retry in {retry_after} seconds")]
     RateLimited { retry_after: u64 },
+    /// An outside service (an AI provider, an ERP) failed or refused.
+    #[error("{message}")]
+    BadGateway { code: &'static str, message: String },
     #[error("{message}")]
     Unavailable { code: &'static str, message: String },
     #[error("internal error")]
@@ -88,6 +91,7 @@ impl ApiError {
             | ApiError::Forbidden { code, .. }
             | ApiError::Conflict { code, .. }
             | ApiError::Unprocessable { code, .. }
+            | ApiError::BadGateway { code, .. }
             | ApiError::Unavailable { code, .. } => code,
             ApiError::NotFound { .. } => "not_found",
             ApiError::InsufficientCredits { .. } => "insufficient_credits",
@@ -112,6 +116,7 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::BadGateway { .. } => StatusCode::BAD_GATEWAY,
             ApiError::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

@@ -6,6 +6,7 @@ use std::{net::SocketAddr, path::PathBuf, str::FromStr, time::Duration};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::{
+    ai::AiConfig,
     crypto::SecretBox,
     error::{Error, Result},
 };
@@ -25,6 +26,8 @@ pub struct Config {
     /// Encrypts integration secrets at rest (`ENCRYPTION_KEY`, 64 hex characters; derived
     /// from the JWT secret in development).
     pub secret_box: SecretBox,
+    /// The server's own AI provider (`OPENAI_API_KEY` …); `None` inside means offline.
+    pub ai: AiConfig,
     pub access_token_ttl: Duration,
     pub refresh_token_ttl: Duration,
     pub cors_origins: Vec<String>,
@@ -99,6 +102,7 @@ impl Config {
             api_addr: parse(&lookup, "API_ADDR", SocketAddr::from(([127, 0, 0, 1], 8080)))?,
             jwt_secret,
             secret_box,
+            ai: AiConfig::from_lookup(&lookup)?,
             access_token_ttl: Duration::from_secs(parse(&lookup, "ACCESS_TOKEN_TTL_SECS", 15 * 60)?),
             refresh_token_ttl: Duration::from_secs(parse(&lookup, "REFRESH_TOKEN_TTL_SECS", 7 * 24 * 3600)?),
             cors_origins: var("CORS_ORIGINS", "http://localhost:3000,http://127.0.0.1:3000")

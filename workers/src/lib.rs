@@ -13,7 +13,8 @@ use tokio_util::sync::CancellationToken;
 
 /// Builds the worker for `queue` with its handlers.
 pub fn worker(queue: Queue, config: Config, pool: shared::db::PgPool) -> runtime::Worker {
-    handlers::register(runtime::Worker::new(queue, config, pool), queue)
+    let handlers_config = config.clone();
+    handlers::register(runtime::Worker::new(queue, config, pool), queue, &handlers_config)
 }
 
 /// The whole life of a worker binary: configuration, tracing, migrations, then consume until

@@ -44,10 +44,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub type TimeRange = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
 /// `start_date`..=`end_date` (calendar days, UTC) as a half-open timestamp range.
-pub fn day_bounds(
-    start: Option<NaiveDate>,
-    end: Option<NaiveDate>,
-) -> Result<TimeRange, ApiError> {
+pub fn day_bounds(start: Option<NaiveDate>, end: Option<NaiveDate>) -> Result<TimeRange, ApiError> {
     if let (Some(start), Some(end)) = (start, end)
         && start > end
     {

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use shared::{
+    ai::{OpenAiProvider, resolve},
     auth::Role,
     crypto,
     db::{models::IntegrationSetting, schema::integration_settings},
@@ -24,7 +25,7 @@ use crate::{
 const API_KEY: &str = "apiKey";
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(retrieve).service(save).service(update);
+    cfg.service(retrieve).service(save).service(update).service(test);
 }
 
 fn integration_type(path: &str) -> Result<String, ApiError> {
@@ -213,4 +214,41 @@ async fn update(
     body: ApiJson<SaveInput>,
 ) -> Result<HttpResponse, ApiError> {
     store(&state, &auth, integration_type(&path)?, body.0).await
+}
+
+/// Calls the provider for real with the stored settings (saved but switched off counts too:
+/// testing comes before switching on).
+#[post("/settings/integrations/{integration_type}/test")]
+async fn test(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Admin)?;
+    let kind = integration_type(&path)?;
+    let (account_id, secret_box, lookup) = (auth.account_id, state.config.secret_box.clone(), kind.clone());
+    let stored = state
+        .db(move |conn| {
+            integrations::find(conn, account_id, &lookup)?
+                .map(|row| integrations::open(&secret_box, row))
+                .transpose()
+        })
+        .await?;
+    let settings = stored
+        .as_ref()
+        .and_then(|integration| resolve::settings_from(integration, &state.config.ai))
+        .ok_or_else(|| ApiError::field("config.apiKey", "Save an API key before testing the connection."))?;
+    let provider =
+        OpenAiProvider::new(settings).map_err(|error| ApiError::field("config", error.to_string()))?;
+    match provider.check().await {
+        Ok(check) => Ok(HttpResponse::Ok().json(json!({
+            "success": true,
+            "message": "Connection successful",
+            "data": check,
+        }))),
+        Err(error) => {
+            tracing::info!(%error, "integration test failed");
+            Err(ApiError::BadGateway { code: error.code(), message: error.to_string() })
+        }
+    }
 }

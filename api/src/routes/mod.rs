@@ -6,6 +6,7 @@ mod commands;
 mod common;
 mod integrations;
 mod planner;
+mod planner_tasks;
 mod prompts;
 mod schedules;
 mod sectors;
@@ -38,7 +39,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .configure(prompts::configure)
                     .configure(integrations::configure),
             )
-            .service(web::scope("/planner").configure(planner::configure))
+            .service(web::scope("/planner").configure(planner_tasks::configure).configure(planner::configure))
             .configure(billing::configure)
             .configure(tasks::configure),
     )

@@ -8,6 +8,7 @@ mod commands;
 mod jwt;
 mod pipeline;
 mod planner;
+mod planner_ai;
 mod rate_limits;
 mod resources;
 mod status;

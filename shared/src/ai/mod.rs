@@ -10,6 +10,7 @@ pub mod fake_server;
 mod offline;
 mod openai;
 pub mod prompts;
+pub mod resolve;
 
 use std::sync::Arc;
 
@@ -21,6 +22,7 @@ pub use error::AiError;
 pub use offline::{OfflineEmbedder, OfflineGenerator};
 pub use openai::{ConnectionCheck, MAX_EMBEDDING_BATCH, OpenAiProvider, OpenAiSettings};
 pub use prompts::{PromptType, default_prompt};
+pub use resolve::AccountAi;
 
 /// The generator workers use: OpenAI-compatible when settings are given, offline otherwise.
 /// Fails only for settings that cannot work (see `OpenAiProvider::new`).

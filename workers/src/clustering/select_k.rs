@@ -15,6 +15,9 @@ const SAMPLE: usize = 2000;
 /// score ever better silhouettes as k grows towards groups of near-duplicates; below 8 per
 /// cluster that rise beats the real peak (on the labelled set: k = 110 instead of 21).
 const MIN_MEAN_SIZE: usize = 8;
+/// Small sets (a few dozen keywords) still get up to this many clusters, at a mean of 3 or
+/// more per cluster: at 8 per cluster, 15 keywords could only ever make 2 clusters.
+const SMALL_SET_K: usize = 12;
 /// Upper bound on candidates, to bound the time.
 const MAX_K: usize = 150;
 const SEED: u64 = 0x6b5f_7377_6565_7021;
@@ -25,7 +28,7 @@ pub(crate) fn choose_k(similarities: &[f32], m: usize, merges: &[Merge]) -> usiz
     if m < 3 {
         return m;
     }
-    let max_k = (m / MIN_MEAN_SIZE).clamp(2, MAX_K);
+    let max_k = (m / MIN_MEAN_SIZE).max((m / 3).min(SMALL_SET_K)).clamp(2, MAX_K);
     let scores: Vec<(usize, f64)> = candidates(max_k)
         .into_par_iter()
         .map(|k| (k, silhouette(similarities, m, &cut(merges, m, k), k)))

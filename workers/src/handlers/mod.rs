@@ -1,17 +1,23 @@
 //! Task handlers, and which of them each worker binary runs.
 
 mod ping;
+pub mod planner;
 
 pub use ping::PingHandler;
-
-use shared::tasks::Queue;
+use shared::{Config, tasks::Queue};
 
 use crate::runtime::Worker;
 
 /// Registers every handler that belongs on `queue` (all of them answer `system.ping`).
-pub fn register(worker: Worker, queue: Queue) -> Worker {
+pub fn register(worker: Worker, queue: Queue, config: &Config) -> Worker {
     let worker = worker.with_handler(PingHandler);
     match queue {
-        Queue::Clustering | Queue::Content | Queue::Seo | Queue::Odoo | Queue::Social => worker,
+        Queue::Clustering => {
+            let ai = planner::AiAccess::new(config);
+            worker
+                .with_handler(planner::AutoClusterHandler::new(ai.clone()))
+                .with_handler(planner::GenerateIdeasHandler::new(ai))
+        }
+        Queue::Content | Queue::Seo | Queue::Odoo | Queue::Social => worker,
     }
 }

@@ -1,5 +1,5 @@
 //! `/api/v1/planner/clusters/`: groups of keywords. `keywords_count` and `volume` are kept
-//! true by the keyword handlers (see [`super::refresh_cluster_totals`]); deleting a cluster
+//! true by the keyword handlers (see [`shared::planner::refresh_cluster_totals`]); deleting a cluster
 //! leaves its keywords unclustered (the foreign key sets their `cluster_id` to null).
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};

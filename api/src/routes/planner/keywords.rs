@@ -13,10 +13,12 @@ use shared::{
     },
 };
 
+use shared::planner::refresh_cluster_totals;
+
 use super::{
     BulkIds, Intent, KeywordStatus, Refs, check_ids, check_refs, id_list,
     keyword_query::{KeywordFilter, ordered},
-    nullable, refresh_cluster_totals,
+    nullable,
 };
 use crate::{
     error::{ApiError, FieldErrors},

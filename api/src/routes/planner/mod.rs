@@ -11,10 +11,7 @@ mod keyword_query;
 mod keywords;
 
 use actix_web::web;
-use diesel::{
-    prelude::*,
-    sql_types::{Array, BigInt},
-};
+use diesel::prelude::*;
 use serde::{Deserialize, Deserializer};
 use shared::db::schema::{clusters as clusters_table, sectors, sites};
 
@@ -188,34 +185,6 @@ pub async fn check_refs(state: &AppState, account_id: i64, refs: Refs) -> Result
         })
         .await?;
     validation::finish(errors).map_err(ApiError::invalid)
-}
-
-/// Recomputes `keywords_count` and `volume` of the given clusters from their keywords. Call it
-/// in the transaction that changed the keywords: it locks the cluster rows first (in id order),
-/// so the totals are computed by a statement that sees every committed concurrent change.
-pub fn refresh_cluster_totals(conn: &mut PgConnection, cluster_ids: &[i64]) -> shared::Result<()> {
-    let mut ids = cluster_ids.to_vec();
-    ids.sort_unstable();
-    ids.dedup();
-    if ids.is_empty() {
-        return Ok(());
-    }
-    clusters_table::table
-        .filter(clusters_table::id.eq_any(&ids))
-        .order(clusters_table::id)
-        .select(clusters_table::id)
-        .for_update()
-        .load::<i64>(conn)?;
-    diesel::sql_query(
-        "UPDATE clusters c SET keywords_count = t.n, volume = t.v, updated_at = now() \
-         FROM (SELECT c2.id, count(k.id)::integer AS n, coalesce(sum(k.volume), 0)::bigint AS v \
-               FROM clusters c2 LEFT JOIN keywords k ON k.cluster_id = c2.id \
-               WHERE c2.id = ANY($1) GROUP BY c2.id) t \
-         WHERE c.id = t.id AND (c.keywords_count <> t.n OR c.volume <> t.v)",
-    )
-    .bind::<Array<BigInt>, _>(ids)
-    .execute(conn)?;
-    Ok(())
 }
 
 /// `min` must not exceed `max`; the error names `min_field`.

@@ -1,0 +1,224 @@
+//! The planner's AI commands: `keywords/auto_cluster/` and `clusters/auto_generate_ideas/`.
+//! Each checks what it can up front (the keywords or clusters are the caller's, the account
+//! can pay) and answers 202 with the task to poll; `worker-clustering` does the work.
+
+use actix_web::{HttpRequest, HttpResponse, post, web};
+use diesel::prelude::*;
+use serde::Deserialize;
+use shared::{
+    auth::Role,
+    billing::{self, Operation},
+    db::schema::{clusters, keywords},
+    tasks::{
+        NewTask,
+        planner::{
+            AUTO_CLUSTER, AutoClusterPayload, ClusterMode, GENERATE_IDEAS, GenerateIdeasPayload,
+            MAX_CLUSTER_KEYWORDS,
+        },
+    },
+};
+
+use crate::{
+    error::{ApiError, FieldErrors},
+    extract::{ApiJson, AuthUser, Validate},
+    routes::commands,
+    state::AppState,
+    validation,
+};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(auto_cluster).service(auto_generate_ideas);
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AutoClusterInput {
+    /// The keywords to cluster; without them, every active keyword of `site_id` (and
+    /// `sector_id`).
+    ids: Option<Vec<i64>>,
+    site_id: Option<i64>,
+    sector_id: Option<i64>,
+    cluster_count: Option<u32>,
+    #[serde(default)]
+    mode: ClusterMode,
+}
+
+impl Validate for AutoClusterInput {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        match &self.ids {
+            Some(ids) if ids.is_empty() || ids.len() > MAX_CLUSTER_KEYWORDS => validation::push(
+                &mut errors,
+                "ids",
+                format!("Send 1 to {MAX_CLUSTER_KEYWORDS} keyword ids, or none to cluster a whole site."),
+            ),
+            None if self.site_id.is_none() => validation::push(
+                &mut errors,
+                "site_id",
+                "Send keyword ids or the site whose keywords to cluster.",
+            ),
+            _ => {}
+        }
+        if let Some(count) = self.cluster_count
+            && !(1..=shared::tasks::planner::MAX_CLUSTER_COUNT).contains(&count)
+        {
+            validation::push(&mut errors, "cluster_count", "Must be between 1 and 1000.");
+        }
+        validation::finish(errors)
+    }
+}
+
+/// The keywords one auto_cluster run covers, all on one site.
+struct Selection {
+    site_id: i64,
+    sector_id: Option<i64>,
+    keyword_ids: Vec<i64>,
+}
+
+async fn select_keywords(
+    state: &AppState,
+    account_id: i64,
+    input: &AutoClusterInput,
+) -> Result<Selection, ApiError> {
+    let (ids, site_id, sector_id) = (input.ids.clone(), input.site_id, input.sector_id);
+    let rows: Vec<(i64, i64, Option<i64>)> = state
+        .db(move |conn| {
+            let mut query = keywords::table
+                .filter(keywords::account_id.eq(account_id))
+                .select((keywords::id, keywords::site_id, keywords::sector_id))
+                .order(keywords::id)
+                .into_boxed();
+            match &ids {
+                Some(ids) => query = query.filter(keywords::id.eq_any(ids.clone())),
+                None => query = query.filter(keywords::status.eq("active")),
+            }
+            if let Some(site_id) = site_id {
+                query = query.filter(keywords::site_id.eq(site_id));
+            }
+            if let Some(sector_id) = sector_id {
+                query = query.filter(keywords::sector_id.eq(sector_id));
+            }
+            // One more than allowed tells "too many" apart from "exactly the limit".
+            Ok(query.limit(MAX_CLUSTER_KEYWORDS as i64 + 1).load(conn)?)
+        })
+        .await?;
+    if let Some(ids) = &input.ids {
+        let found: std::collections::HashSet<i64> = rows.iter().map(|row| row.0).collect();
+        let missing: Vec<String> = ids.iter().filter(|id| !found.contains(id)).map(i64::to_string).collect();
+        if !missing.is_empty() {
+            return Err(ApiError::field("ids", format!("No such keywords: {}.", missing.join(", "))));
+        }
+    }
+    if rows.is_empty() {
+        return Err(ApiError::field("site_id", "This site (or sector) has no active keywords to cluster."));
+    }
+    if rows.len() > MAX_CLUSTER_KEYWORDS {
+        return Err(ApiError::field(
+            "site_id",
+            format!("More than {MAX_CLUSTER_KEYWORDS} keywords; send ids or a sector."),
+        ));
+    }
+    let site_id = rows[0].1;
+    if rows.iter().any(|row| row.1 != site_id) {
+        return Err(ApiError::field("ids", "The keywords must all belong to one site."));
+    }
+    let sector_id = input.sector_id.or_else(|| {
+        let first = rows[0].2;
+        rows.iter().all(|row| row.2 == first).then_some(first).flatten()
+    });
+    Ok(Selection { site_id, sector_id, keyword_ids: rows.into_iter().map(|row| row.0).collect() })
+}
+
+/// 402 before anything is enqueued when the account cannot pay `credits`.
+async fn ensure_affordable(state: &AppState, account_id: i64, credits: i64) -> Result<(), ApiError> {
+    state.db(move |conn| billing::ensure_affordable(conn, account_id, credits)).await
+}
+
+#[post("/keywords/auto_cluster")]
+async fn auto_cluster(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    body: ApiJson<AutoClusterInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let input = body.0;
+    let selection = select_keywords(&state, auth.account_id, &input).await?;
+    let credits = Operation::Clustering.cost(selection.keyword_ids.len() as u64);
+    ensure_affordable(&state, auth.account_id, credits).await?;
+    let payload = AutoClusterPayload {
+        site_id: selection.site_id,
+        sector_id: selection.sector_id,
+        keyword_ids: selection.keyword_ids,
+        cluster_count: input.cluster_count,
+        mode: input.mode,
+    };
+    let task = NewTask::new(
+        auth.account_id,
+        AUTO_CLUSTER,
+        serde_json::to_value(&payload).map_err(ApiError::internal)?,
+    );
+    commands::enqueue(&state, &auth, &req, task).await
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GenerateIdeasInput {
+    ids: Vec<i64>,
+    ideas_per_cluster: Option<u32>,
+}
+
+impl Validate for GenerateIdeasInput {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let payload = self.payload();
+        let mut errors = FieldErrors::new();
+        for (field, problem) in payload.problems() {
+            let field = if field == "cluster_ids" { "ids" } else { field };
+            validation::push(&mut errors, field, problem);
+        }
+        validation::finish(errors)
+    }
+}
+
+impl GenerateIdeasInput {
+    fn payload(&self) -> GenerateIdeasPayload {
+        let mut cluster_ids = self.ids.clone();
+        cluster_ids.sort_unstable();
+        cluster_ids.dedup();
+        GenerateIdeasPayload { cluster_ids, ideas_per_cluster: self.ideas_per_cluster.unwrap_or(3) }
+    }
+}
+
+#[post("/clusters/auto_generate_ideas")]
+async fn auto_generate_ideas(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    body: ApiJson<GenerateIdeasInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let payload = body.payload();
+    let (account_id, ids) = (auth.account_id, payload.cluster_ids.clone());
+    let found: Vec<i64> = state
+        .db(move |conn| {
+            Ok(clusters::table
+                .filter(clusters::account_id.eq(account_id))
+                .filter(clusters::id.eq_any(ids))
+                .select(clusters::id)
+                .load(conn)?)
+        })
+        .await?;
+    let missing: Vec<String> =
+        payload.cluster_ids.iter().filter(|id| !found.contains(id)).map(i64::to_string).collect();
+    if !missing.is_empty() {
+        return Err(ApiError::field("ids", format!("No such clusters: {}.", missing.join(", "))));
+    }
+    let ideas = u64::from(payload.ideas_per_cluster) * payload.cluster_ids.len() as u64;
+    ensure_affordable(&state, auth.account_id, Operation::Ideas.cost(ideas)).await?;
+    let task = NewTask::new(
+        auth.account_id,
+        GENERATE_IDEAS,
+        serde_json::to_value(&payload).map_err(ApiError::internal)?,
+    );
+    commands::enqueue(&state, &auth, &req, task).await
+}

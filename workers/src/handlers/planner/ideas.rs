@@ -1,0 +1,303 @@
+//! `planner.generate_ideas`: content ideas for each cluster from its keywords, written with
+//! the charge in the task's transaction (one charge per idea actually written).
+
+use std::sync::Arc;
+
+use diesel::prelude::*;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shared::{
+    ai::{self, ChatRequest, PromptType, TokenUsage, prompts::render},
+    billing::{self, Charge, Operation},
+    db::schema::{clusters, content_ideas, keywords},
+    tasks::planner::{GENERATE_IDEAS, GenerateIdeasPayload},
+};
+
+use super::{AiAccess, ai_error, ensure_affordable};
+use crate::runtime::{Completion, TaskContext, TaskError, TaskHandler};
+
+/// Keywords of a cluster shown to the model, by volume.
+const PROMPT_KEYWORDS: i64 = 25;
+const CONTENT_TYPES: [&str; 7] = ["post", "page", "guide", "listicle", "comparison", "how_to", "review"];
+const STRUCTURES: [&str; 6] = ["article", "list", "tutorial", "faq", "case_study", "comparison"];
+
+pub struct GenerateIdeasHandler {
+    ai: Arc<AiAccess>,
+}
+
+impl GenerateIdeasHandler {
+    pub fn new(ai: Arc<AiAccess>) -> Self {
+        Self { ai }
+    }
+}
+
+struct ClusterBrief {
+    id: i64,
+    site_id: i64,
+    sector_id: Option<i64>,
+    name: String,
+    description: String,
+    keywords: Vec<(String, i32)>,
+}
+
+#[derive(Debug, Deserialize)]
+struct IdeasAnswer {
+    ideas: Vec<RawIdea>,
+}
+
+#[derive(Debug, Deserialize)]
+struct RawIdea {
+    title: String,
+    #[serde(default)]
+    description: String,
+    #[serde(default)]
+    content_type: String,
+    #[serde(default)]
+    content_structure: String,
+    #[serde(default)]
+    target_keywords: Vec<String>,
+    #[serde(default)]
+    outline: Vec<String>,
+    #[serde(default)]
+    estimated_word_count: Option<i64>,
+}
+
+/// An idea ready to insert.
+struct NewIdea {
+    cluster: usize,
+    title: String,
+    description: String,
+    content_type: String,
+    content_structure: String,
+    target_keywords: Value,
+    outline: Value,
+    estimated_word_count: i32,
+}
+
+#[async_trait::async_trait]
+impl TaskHandler for GenerateIdeasHandler {
+    fn kind(&self) -> &'static str {
+        GENERATE_IDEAS
+    }
+
+    async fn run(&self, ctx: &TaskContext) -> Result<Completion, TaskError> {
+        let payload: GenerateIdeasPayload = ctx.payload()?;
+        if let Some((field, problem)) = payload.problems().into_iter().next() {
+            return Err(TaskError::fatal("invalid_payload", format!("{field} {problem}")));
+        }
+        let account_id = ctx.task().account_id;
+        ctx.progress("LOAD", 5, "Loading clusters")?;
+        let briefs = load_clusters(ctx, account_id, &payload.cluster_ids).await?;
+        let per_cluster = payload.ideas_per_cluster;
+        ensure_affordable(
+            ctx.pool(),
+            account_id,
+            Operation::Ideas.cost(u64::from(per_cluster) * briefs.len() as u64),
+        )
+        .await?;
+        let (clients, template) =
+            self.ai.for_account(ctx.pool(), account_id, PromptType::GenerateIdeas).await?;
+
+        let mut ideas = Vec::new();
+        let mut usage = TokenUsage::default();
+        for (index, brief) in briefs.iter().enumerate() {
+            let request = ideas_request(&template, brief, per_cluster);
+            let answer =
+                ai::chat_json::<IdeasAnswer>(clients.generator.as_ref(), request).await.map_err(ai_error)?;
+            usage += answer.usage;
+            ideas.extend(
+                answer.value.ideas.into_iter().take(per_cluster as usize).filter_map(|raw| clean(index, raw)),
+            );
+            let percentage = 10 + 80 * (index + 1) / briefs.len();
+            ctx.progress(
+                "AI_CALL",
+                percentage as u8,
+                format!("{} of {} clusters done", index + 1, briefs.len()),
+            )?;
+        }
+        if ideas.is_empty() {
+            return Err(TaskError::retryable("ai_malformed_response", "the model returned no usable ideas"));
+        }
+        ctx.progress("SAVE", 95, format!("Saving {} ideas", ideas.len()))?;
+        let charge = Charge {
+            account_id,
+            operation: Operation::Ideas,
+            units: ideas.len() as u64,
+            task_id: Some(ctx.task().id),
+            model: clients.generator.model().to_owned(),
+            usage,
+            related: None,
+        };
+        let result = json!({
+            "ideas_created": ideas.len(),
+            "clusters": briefs.iter().map(|brief| json!({ "id": brief.id, "name": brief.name })).collect::<Vec<_>>(),
+            "titles": ideas.iter().map(|idea| &idea.title).collect::<Vec<_>>(),
+            "model": charge.model,
+            "credits_charged": charge.credits(),
+            "tokens": usage.total(),
+        });
+        let task_id = ctx.task().id;
+        Ok(Completion::new(result).with_effects(move |conn| {
+            let rows: Vec<_> = ideas
+                .into_iter()
+                .map(|idea| {
+                    let brief = &briefs[idea.cluster];
+                    (
+                        content_ideas::account_id.eq(account_id),
+                        content_ideas::site_id.eq(brief.site_id),
+                        content_ideas::sector_id.eq(brief.sector_id),
+                        content_ideas::cluster_id.eq(Some(brief.id)),
+                        content_ideas::idea_title.eq(idea.title),
+                        content_ideas::description.eq(idea.description),
+                        content_ideas::content_type.eq(idea.content_type),
+                        content_ideas::content_structure.eq(idea.content_structure),
+                        content_ideas::target_keywords.eq(idea.target_keywords),
+                        content_ideas::outline.eq(idea.outline),
+                        content_ideas::estimated_word_count.eq(idea.estimated_word_count),
+                        content_ideas::task_id.eq(Some(task_id)),
+                    )
+                })
+                .collect();
+            diesel::insert_into(content_ideas::table).values(rows).execute(conn)?;
+            billing::charge(conn, &charge)?;
+            Ok(())
+        }))
+    }
+}
+
+async fn load_clusters(
+    ctx: &TaskContext,
+    account_id: i64,
+    ids: &[i64],
+) -> Result<Vec<ClusterBrief>, TaskError> {
+    let ids = ids.to_vec();
+    let briefs = shared::db::run(ctx.pool(), move |conn| {
+        let rows: Vec<(i64, i64, Option<i64>, String, String)> = clusters::table
+            .filter(clusters::account_id.eq(account_id))
+            .filter(clusters::id.eq_any(ids))
+            .order(clusters::id)
+            .select((
+                clusters::id,
+                clusters::site_id,
+                clusters::sector_id,
+                clusters::name,
+                clusters::description,
+            ))
+            .load(conn)?;
+        rows.into_iter()
+            .map(|(id, site_id, sector_id, name, description)| {
+                let keywords = keywords::table
+                    .filter(keywords::cluster_id.eq(id))
+                    .order((keywords::volume.desc(), keywords::id))
+                    .limit(PROMPT_KEYWORDS)
+                    .select((keywords::keyword, keywords::volume))
+                    .load(conn)?;
+                Ok(ClusterBrief { id, site_id, sector_id, name, description, keywords })
+            })
+            .collect::<shared::Result<Vec<_>>>()
+    })
+    .await?;
+    if briefs.is_empty() {
+        return Err(TaskError::fatal("no_clusters", "none of the clusters exist any more"));
+    }
+    Ok(briefs)
+}
+
+fn ideas_request(template: &str, brief: &ClusterBrief, count: u32) -> ChatRequest {
+    let keywords: Vec<Value> = brief
+        .keywords
+        .iter()
+        .map(|(keyword, volume)| json!({ "keyword": keyword, "volume": volume }))
+        .collect();
+    let listing: Vec<String> =
+        brief.keywords.iter().map(|(keyword, volume)| format!("{keyword} ({volume})")).collect();
+    let count_text = count.to_string();
+    ChatRequest {
+        prompt_type: PromptType::GenerateIdeas,
+        system: "You plan content for an SEO team. Answer with JSON only.".to_owned(),
+        user: render(
+            template,
+            &[
+                ("count", &count_text),
+                ("cluster_name", &brief.name),
+                ("cluster_description", &brief.description),
+                ("keywords", &listing.join(", ")),
+            ],
+        ),
+        context: json!({
+            "cluster_name": brief.name,
+            "cluster_description": brief.description,
+            "keywords": keywords,
+            "count": count,
+        }),
+        json: true,
+        max_tokens: Some(3_000),
+        temperature: Some(0.7),
+    }
+}
+
+/// Keeps an idea within what the table and the writer expect; drops one without a title.
+fn clean(cluster: usize, raw: RawIdea) -> Option<NewIdea> {
+    let title: String = raw.title.trim().chars().take(300).collect();
+    if title.is_empty() {
+        return None;
+    }
+    let known = |value: &str, allowed: &[&str], default: &str| {
+        let value = value.trim().to_lowercase().replace(['-', ' '], "_");
+        if allowed.contains(&value.as_str()) { value } else { default.to_owned() }
+    };
+    let strings = |items: Vec<String>, max: usize| -> Value {
+        Value::from(
+            items
+                .into_iter()
+                .map(|item| item.trim().chars().take(200).collect::<String>())
+                .filter(|item| !item.is_empty())
+                .take(max)
+                .collect::<Vec<_>>(),
+        )
+    };
+    Some(NewIdea {
+        cluster,
+        title,
+        description: raw.description.trim().chars().take(2_000).collect(),
+        content_type: known(&raw.content_type, &CONTENT_TYPES, "post"),
+        content_structure: known(&raw.content_structure, &STRUCTURES, "article"),
+        target_keywords: strings(raw.target_keywords, 20),
+        outline: strings(raw.outline, 20),
+        estimated_word_count: raw.estimated_word_count.unwrap_or(1_500).clamp(300, 10_000) as i32,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ideas_are_kept_within_bounds() {
+        let raw = RawIdea {
+            title: "  The Guide  ".into(),
+            description: String::new(),
+            content_type: "How-To".into(),
+            content_structure: "novel".into(),
+            target_keywords: vec!["a".into(), " ".into()],
+            outline: vec![],
+            estimated_word_count: Some(50_000),
+        };
+        let idea = clean(0, raw).expect("kept");
+        assert_eq!(idea.title, "The Guide");
+        assert_eq!(idea.content_type, "how_to");
+        assert_eq!(idea.content_structure, "article");
+        assert_eq!(idea.target_keywords, json!(["a"]));
+        assert_eq!(idea.estimated_word_count, 10_000);
+        let untitled = RawIdea {
+            title: " ".into(),
+            description: String::new(),
+            content_type: String::new(),
+            content_structure: String::new(),
+            target_keywords: vec![],
+            outline: vec![],
+            estimated_word_count: None,
+        };
+        assert!(clean(0, untitled).is_none());
+    }
+}
