@@ -253,17 +253,7 @@ async fn usage_detail(
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let (account_id, id) = (auth.account_id, id.0);
-    let row = state
-        .db(move |conn| {
-            Ok(credit_usage_logs::table
-                .find(id)
-                .filter(credit_usage_logs::account_id.eq(account_id))
-                .select(CreditUsageLog::as_select())
-                .first(conn)
-                .optional()?)
-        })
-        .await?
-        .ok_or(ApiError::NotFound { what: "usage log" })?;
+    let row = find_owned!(state, credit_usage_logs, CreditUsageLog, account_id, id, "usage log")?;
     Ok(response::ok(row))
 }
 
@@ -332,16 +322,6 @@ async fn transaction_detail(
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let (account_id, id) = (auth.account_id, id.0);
-    let row = state
-        .db(move |conn| {
-            Ok(credit_transactions::table
-                .find(id)
-                .filter(credit_transactions::account_id.eq(account_id))
-                .select(CreditTransaction::as_select())
-                .first(conn)
-                .optional()?)
-        })
-        .await?
-        .ok_or(ApiError::NotFound { what: "transaction" })?;
+    let row = find_owned!(state, credit_transactions, CreditTransaction, account_id, id, "transaction")?;
     Ok(response::ok(row))
 }

@@ -11,7 +11,6 @@ use shared::{
     db::{models::AiPrompt, schema::ai_prompts},
 };
 
-use super::common::deleted;
 use crate::{
     error::{ApiError, FieldErrors},
     extract::{ApiJson, AuthUser, PathId, Validate},
@@ -243,17 +242,7 @@ async fn create(
 }
 
 async fn load(state: &AppState, account_id: i64, id: i64) -> Result<AiPrompt, ApiError> {
-    state
-        .db(move |conn| {
-            Ok(ai_prompts::table
-                .find(id)
-                .filter(ai_prompts::account_id.eq(account_id))
-                .select(AiPrompt::as_select())
-                .first(conn)
-                .optional()?)
-        })
-        .await?
-        .ok_or(ApiError::NotFound { what: "prompt" })
+    find_owned!(state, ai_prompts, AiPrompt, account_id, id, "prompt")
 }
 
 #[get("/prompts/{id}")]
@@ -315,12 +304,5 @@ async fn remove(
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Editor)?;
-    let (account_id, id) = (auth.account_id, id.0);
-    let rows = state
-        .db(move |conn| {
-            Ok(diesel::delete(ai_prompts::table.find(id).filter(ai_prompts::account_id.eq(account_id)))
-                .execute(conn)?)
-        })
-        .await?;
-    deleted(rows, "prompt")
+    delete_owned!(state, ai_prompts, auth.account_id, id.0, "prompt")
 }

@@ -13,7 +13,7 @@ use shared::{
     schedules::CronSchedule,
 };
 
-use super::common::{deleted, search_term};
+use super::common::search_term;
 use crate::{
     error::{ApiError, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
@@ -216,17 +216,7 @@ async fn create(
 }
 
 async fn load(state: &AppState, account_id: i64, schedule_id: i64) -> Result<Schedule, ApiError> {
-    state
-        .db(move |conn| {
-            Ok(schedules::table
-                .find(schedule_id)
-                .filter(schedules::account_id.eq(account_id))
-                .select(Schedule::as_select())
-                .first(conn)
-                .optional()?)
-        })
-        .await?
-        .ok_or(ApiError::NotFound { what: "schedule" })
+    find_owned!(state, schedules, Schedule, account_id, schedule_id, "schedule")
 }
 
 #[get("/schedules/{id}")]
@@ -272,14 +262,5 @@ async fn remove(
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Editor)?;
-    let (account_id, schedule_id) = (auth.account_id, id.0);
-    let rows = state
-        .db(move |conn| {
-            Ok(diesel::delete(
-                schedules::table.find(schedule_id).filter(schedules::account_id.eq(account_id)),
-            )
-            .execute(conn)?)
-        })
-        .await?;
-    deleted(rows, "schedule")
+    delete_owned!(state, schedules, auth.account_id, id.0, "schedule")
 }

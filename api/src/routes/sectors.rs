@@ -9,7 +9,7 @@ use shared::{
     db::{models::Sector, schema::sectors},
 };
 
-use super::common::{deleted, search_term};
+use super::common::search_term;
 use crate::{
     error::{ApiError, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
@@ -147,17 +147,7 @@ async fn retrieve(
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let (account_id, sector_id) = (auth.account_id, id.0);
-    let sector = state
-        .db(move |conn| {
-            Ok(sectors::table
-                .find(sector_id)
-                .filter(sectors::account_id.eq(account_id))
-                .select(Sector::as_select())
-                .first(conn)
-                .optional()?)
-        })
-        .await?
-        .ok_or(ApiError::NotFound { what: "sector" })?;
+    let sector = find_owned!(state, sectors, Sector, account_id, sector_id, "sector")?;
     Ok(response::ok(sector))
 }
 
@@ -202,12 +192,5 @@ async fn remove(
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Editor)?;
-    let (account_id, sector_id) = (auth.account_id, id.0);
-    let rows = state
-        .db(move |conn| {
-            Ok(diesel::delete(sectors::table.find(sector_id).filter(sectors::account_id.eq(account_id)))
-                .execute(conn)?)
-        })
-        .await?;
-    deleted(rows, "sector")
+    delete_owned!(state, sectors, auth.account_id, id.0, "sector")
 }

@@ -12,7 +12,7 @@ use shared::{
     },
 };
 
-use super::common::{deleted, search_term};
+use super::common::search_term;
 use crate::{
     error::{ApiError, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
@@ -146,17 +146,7 @@ async fn create(
 
 /// The caller's site `site_id`, or 404 (also for another tenant's site).
 pub async fn load(state: &AppState, account_id: i64, site_id: i64) -> Result<Site, ApiError> {
-    state
-        .db(move |conn| {
-            Ok(sites::table
-                .find(site_id)
-                .filter(sites::account_id.eq(account_id))
-                .select(Site::as_select())
-                .first(conn)
-                .optional()?)
-        })
-        .await?
-        .ok_or(ApiError::NotFound { what: "site" })
+    find_owned!(state, sites, Site, account_id, site_id, "site")
 }
 
 #[get("/sites/{id}")]
@@ -207,14 +197,7 @@ async fn remove(
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Editor)?;
-    let (account_id, site_id) = (auth.account_id, id.0);
-    let rows = state
-        .db(move |conn| {
-            Ok(diesel::delete(sites::table.find(site_id).filter(sites::account_id.eq(account_id)))
-                .execute(conn)?)
-        })
-        .await?;
-    deleted(rows, "site")
+    delete_owned!(state, sites, auth.account_id, id.0, "site")
 }
 
 #[get("/sites/{id}/sectors")]

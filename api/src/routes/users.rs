@@ -218,17 +218,7 @@ async fn insert(state: &AppState, new_user: NewUser) -> Result<User, ApiError> {
 
 async fn load(state: &AppState, auth: &AuthUser, user_id: i64) -> Result<User, ApiError> {
     let account_id = auth.account_id;
-    state
-        .db(move |conn| {
-            Ok(users::table
-                .find(user_id)
-                .filter(users::account_id.eq(account_id))
-                .select(User::as_select())
-                .first(conn)
-                .optional()?)
-        })
-        .await?
-        .ok_or(ApiError::NotFound { what: "user" })
+    find_owned!(state, users, User, account_id, user_id, "user")
 }
 
 #[get("/users/{id}")]

@@ -205,17 +205,7 @@ async fn create(
 
 /// The caller's cluster `id`, or 404 (also for another tenant's).
 async fn load(state: &AppState, account_id: i64, id: i64) -> Result<Cluster, ApiError> {
-    state
-        .db(move |conn| {
-            Ok(clusters::table
-                .find(id)
-                .filter(clusters::account_id.eq(account_id))
-                .select(Cluster::as_select())
-                .first(conn)
-                .optional()?)
-        })
-        .await?
-        .ok_or(ApiError::NotFound { what: "cluster" })
+    find_owned!(state, clusters, Cluster, account_id, id, "cluster")
 }
 
 #[get("/clusters/{id}")]

@@ -238,17 +238,7 @@ async fn create(
 
 /// The caller's idea `id`, or 404 (also for another tenant's).
 async fn load(state: &AppState, account_id: i64, id: i64) -> Result<ContentIdea, ApiError> {
-    state
-        .db(move |conn| {
-            Ok(content_ideas::table
-                .find(id)
-                .filter(content_ideas::account_id.eq(account_id))
-                .select(ContentIdea::as_select())
-                .first(conn)
-                .optional()?)
-        })
-        .await?
-        .ok_or(ApiError::NotFound { what: "idea" })
+    find_owned!(state, content_ideas, ContentIdea, account_id, id, "idea")
 }
 
 #[get("/ideas/{id}")]

@@ -149,17 +149,7 @@ async fn create(
 
 /// The caller's keyword `id`, or 404 (also for another tenant's).
 async fn load(state: &AppState, account_id: i64, id: i64) -> Result<Keyword, ApiError> {
-    state
-        .db(move |conn| {
-            Ok(keywords::table
-                .find(id)
-                .filter(keywords::account_id.eq(account_id))
-                .select(Keyword::as_select())
-                .first(conn)
-                .optional()?)
-        })
-        .await?
-        .ok_or(ApiError::NotFound { what: "keyword" })
+    find_owned!(state, keywords, Keyword, account_id, id, "keyword")
 }
 
 #[get("/keywords/{id}")]
