@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod integrations;
 pub mod messaging;
+pub mod net;
 pub mod planner;
 pub mod schedules;
 pub mod tasks;

@@ -12,6 +12,7 @@ use shared::{
     crypto,
     db::{models::IntegrationSetting, schema::integration_settings},
     integrations,
+    net::OutboundGuard,
 };
 
 use crate::{
@@ -84,7 +85,7 @@ impl SaveInput {
         self.config.get(API_KEY).and_then(Value::as_str).map(str::trim).filter(|key| !key.contains('…'))
     }
 
-    fn check(&self, integration_type: &str) -> Result<(), ApiError> {
+    fn check(&self, integration_type: &str, outbound: &OutboundGuard) -> Result<(), ApiError> {
         let mut errors = FieldErrors::new();
         let allowed = integrations::allowed_fields(integration_type);
         for (field, value) in &self.config {
@@ -98,7 +99,11 @@ impl SaveInput {
                     _ => validation::push(&mut errors, &name, "Must be a string."),
                 },
                 "base_url" => match value.as_str() {
-                    Some(url) if url.starts_with("https://") || url.starts_with("http://") => {}
+                    Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
+                        if let Err(refused) = outbound.check_url(url) {
+                            validation::push(&mut errors, &name, refused);
+                        }
+                    }
                     _ => validation::push(&mut errors, &name, "Must be an http(s) URL."),
                 },
                 "max_tokens" => bounded(&mut errors, &name, value, 1.0, 128_000.0, true),
@@ -140,7 +145,7 @@ async fn store(
     input: SaveInput,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Admin)?;
-    input.check(&kind)?;
+    input.check(&kind, &state.config.ai.outbound)?;
     let account_id = auth.account_id;
     let sealed = match input.new_api_key() {
         Some(key) => Some((

@@ -506,3 +506,37 @@ async fn usage_rows_ids(app: &TestApp, account_id: i64) -> Vec<i64> {
     })
     .await
 }
+
+#[tokio::test]
+async fn a_tenant_base_url_cannot_reach_inside_addresses() {
+    let fake = FakeOpenAi::start().await;
+    let app = spawn_app().await;
+    let user = app.signup().await;
+    let save = |base_url: String| {
+        app.post(
+            "/api/v1/system/settings/integrations/openai/save/",
+            Some(&user.access),
+            json!({ "config": { "apiKey": fake.api_key(), "base_url": base_url } }),
+        )
+    };
+
+    // Literal inside addresses are refused when saved.
+    for inside in
+        ["http://169.254.169.254/latest/meta-data", "http://10.0.0.7:11434/v1", "http://[::1]:8080/v1"]
+    {
+        let (_, errors) = error_of(save(inside.to_owned()).await, StatusCode::BAD_REQUEST).await;
+        assert!(errors["config.base_url"].is_array(), "{inside}: {errors}");
+    }
+
+    // A name that resolves to loopback (not on the allow-list) is refused when resolved,
+    // before any connection: the fake server behind it never hears from us.
+    let port = fake.base_url().rsplit(':').next().and_then(|rest| rest.split('/').next()).expect("port");
+    assert_eq!(save(format!("http://localhost:{port}/v1")).await.status(), StatusCode::OK);
+    let response =
+        app.post("/api/v1/system/settings/integrations/openai/test/", Some(&user.access), json!({})).await;
+    let status = response.status();
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(status, StatusCode::BAD_GATEWAY, "{body}");
+    assert!(body["error"].as_str().is_some_and(|error| error.contains("refused")), "{body}");
+    assert!(fake.requests().is_empty(), "no request may reach the inside address");
+}

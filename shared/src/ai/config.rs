@@ -8,6 +8,7 @@ use secrecy::SecretString;
 
 use super::OpenAiSettings;
 use crate::error::{Error, Result};
+use crate::net::OutboundGuard;
 
 /// Attempts beyond this would hold a worker for minutes; the task runtime's own retries are
 /// the better place for long waits.
@@ -17,6 +18,9 @@ const MAX_RETRIES_LIMIT: u32 = 10;
 pub struct AiConfig {
     /// `None`: no key configured, answer offline.
     pub openai: Option<OpenAiSettings>,
+    /// Which hosts a tenant's base URL may point at although they are not public
+    /// (`OUTBOUND_ALLOWED_HOSTS`, comma-separated; empty by default).
+    pub outbound: OutboundGuard,
 }
 
 impl AiConfig {
@@ -24,8 +28,9 @@ impl AiConfig {
     /// `AI_TIMEOUT_SECS` and `AI_MAX_RETRIES` from any variable lookup (tests pass a map).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let lookup = |name: &str| lookup(name).map(|value| value.trim().to_owned()).filter(|v| !v.is_empty());
+        let outbound = OutboundGuard::from_list(&lookup("OUTBOUND_ALLOWED_HOSTS").unwrap_or_default());
         let Some(api_key) = lookup("OPENAI_API_KEY") else {
-            return Ok(Self { openai: None });
+            return Ok(Self { openai: None, outbound });
         };
         if !api_key.bytes().all(|byte| byte.is_ascii_graphic()) {
             return Err(config_error("OPENAI_API_KEY", "contains characters not allowed in a header"));
@@ -52,7 +57,9 @@ impl AiConfig {
                 timeout: Duration::from_secs(timeout_secs),
                 max_retries,
                 retry_base_delay: defaults.retry_base_delay,
+                outbound_guard: None,
             }),
+            outbound,
         })
     }
 }

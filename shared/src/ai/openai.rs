@@ -26,6 +26,7 @@ use serde::Serialize;
 
 use self::{retry::RetryPolicy, transport::Transport};
 use super::{AiError, ChatRequest, ChatResponse, Embedder, Embeddings, TextGenerator, TokenUsage};
+use crate::net::OutboundGuard;
 
 /// OpenAI's limit on inputs per embeddings request.
 pub const MAX_EMBEDDING_BATCH: usize = 2048;
@@ -46,6 +47,9 @@ pub struct OpenAiSettings {
     /// The backoff before the first retry when the provider gives no `Retry-After`; each
     /// later retry waits about twice as long.
     pub retry_base_delay: Duration,
+    /// Set for base URLs a tenant chose: non-public addresses are refused before connecting
+    /// (see `crate::net`). `None` for the operator's own configuration, which is trusted.
+    pub outbound_guard: Option<OutboundGuard>,
 }
 
 impl Default for OpenAiSettings {
@@ -58,6 +62,7 @@ impl Default for OpenAiSettings {
             timeout: Duration::from_secs(60),
             max_retries: 3,
             retry_base_delay: Duration::from_millis(500),
+            outbound_guard: None,
         }
     }
 }
@@ -107,7 +112,14 @@ impl OpenAiProvider {
         if settings.timeout.is_zero() {
             return Err(AiError::Config("the timeout must be positive".into()));
         }
-        let http = reqwest::Client::builder()
+        let mut http = reqwest::Client::builder()
+            // An API answers where it is asked; a redirect could lead anywhere.
+            .redirect(reqwest::redirect::Policy::none());
+        if let Some(guard) = &settings.outbound_guard {
+            guard.check_url(&base_url).map_err(AiError::Config)?;
+            http = http.dns_resolver(guard.resolver());
+        }
+        let http = http
             .timeout(settings.timeout)
             .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
             .user_agent(concat!("switchyard/", env!("CARGO_PKG_VERSION")))

@@ -44,6 +44,8 @@ pub fn settings_from(integration: &Integration, server: &AiConfig) -> Option<Ope
     let api_key: SecretString = integration.api_key.clone()?;
     let mut settings = server.openai.clone().unwrap_or_default();
     settings.api_key = api_key;
+    // The operator's URL is trusted; a URL the tenant saved is not.
+    settings.outbound_guard = Some(server.outbound.clone());
     if let Some(base_url) = integration.text("base_url") {
         settings.base_url = base_url.to_owned();
     }
