@@ -27,7 +27,7 @@ impl OutboundGuard {
 
     pub fn allows_host(&self, host: &str) -> bool {
         let host = host.trim_start_matches('[').trim_end_matches(']').to_lowercase();
-        self.allowed_hosts.iter().any(|allowed| *allowed == host)
+        self.allowed_hosts.contains(&host)
     }
 
     /// Refuses `url` at once when its host is a literal address we may not reach; names are
