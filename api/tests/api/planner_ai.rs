@@ -346,6 +346,26 @@ async fn an_account_provider_clusters_and_names_through_the_openai_protocol() {
     assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap_or_default());
     assert!(fake.count("/v1/models") + fake.count("/v1/chat/completions") >= 1);
 
+    // Another account sees none of it.
+    let other = app.signup().await;
+    let body: Value = app
+        .get("/api/v1/system/settings/integrations/openai/", &other.access)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(body["data"]["has_api_key"], false, "{body}");
+
+    // The account's own naming prompt is the one sent.
+    let response = app
+        .post(
+            "/api/v1/system/prompts/save/",
+            Some(&user.access),
+            json!({ "prompt_type": "auto_cluster", "prompt_value": "Our house style. Groups:\n{clusters}" }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+
     // Clustering uses its embeddings and its names; a 429 on the way is waited out.
     fake.answer_with(fake_namer);
     fake.push_failure(Failure::RateLimited { retry_after: Some(RetryAfter::Seconds(1)) });
@@ -358,6 +378,16 @@ async fn an_account_provider_clusters_and_names_through_the_openai_protocol() {
     let (found, _) = clustering_of(&app, site_id).await;
     assert!(!found.is_empty());
     assert!(found.iter().all(|(_, name, _)| name.starts_with("Fake ")), "{found:?}");
+    let chats: Vec<Value> = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/chat/completions"))
+        .map(|r| r.body)
+        .collect();
+    assert!(
+        chats.iter().any(|body| body.to_string().contains("Our house style. Groups:")),
+        "the account's prompt is used"
+    );
     let usage = usage_rows(&app, user.account_id).await;
     assert_eq!(usage.len(), 1);
     assert!(usage[0].2 > 0, "provider tokens are recorded: {usage:?}");
@@ -408,6 +438,33 @@ async fn prompts_fall_back_to_defaults_and_reset() {
         .await;
     let body: Value = response.json().await.expect("json");
     assert_eq!(body["prompt"]["prompt_value"], default_text);
+
+    // Another account neither sees nor reaches this account's prompts.
+    let response = app
+        .post(
+            "/api/v1/system/prompts/",
+            Some(&user.access),
+            json!({ "prompt_type": "generate_ideas", "prompt_value": "Ideas for {cluster_name}" }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED);
+    let created: Value = response.json().await.expect("json");
+    let prompt_id = created["data"]["id"].as_i64().expect("id");
+    let other = app.signup().await;
+    error_of(
+        app.get(&format!("/api/v1/system/prompts/{prompt_id}/"), &other.access).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    let listed: Value = app.get("/api/v1/system/prompts/", &other.access).await.json().await.expect("json");
+    assert_eq!(listed["count"], 0);
+    let theirs: Value = app
+        .get("/api/v1/system/prompts/by_type/generate_ideas/", &other.access)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(theirs["data"]["is_default"], true);
 
     let response = app.get("/api/v1/system/prompts/by_type/nonsense/", &user.access).await;
     let (_, errors) = error_of(response, StatusCode::BAD_REQUEST).await;
