@@ -36,6 +36,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    author_profiles (id) {
+        id -> Int8,
+        account_id -> Int8,
+        name -> Text,
+        description -> Text,
+        tone -> Text,
+        persona -> Text,
+        language -> Text,
+        is_active -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     clusters (id) {
         id -> Int8,
         account_id -> Int8,
@@ -48,6 +63,31 @@ diesel::table! {
         source -> Text,
         keywords_count -> Int4,
         volume -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    content (id) {
+        id -> Int8,
+        account_id -> Int8,
+        site_id -> Int8,
+        sector_id -> Nullable<Int8>,
+        writer_task_id -> Nullable<Int8>,
+        title -> Text,
+        meta_title -> Text,
+        meta_description -> Text,
+        html_content -> Text,
+        word_count -> Int4,
+        primary_keyword -> Text,
+        secondary_keywords -> Jsonb,
+        content_type -> Text,
+        status -> Text,
+        wp_post_id -> Nullable<Int8>,
+        wp_post_url -> Nullable<Text>,
+        published_at -> Nullable<Timestamptz>,
+        task_id -> Nullable<Uuid>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
     }
@@ -112,6 +152,29 @@ diesel::table! {
         attempts -> Int4,
         writes -> Int4,
         completed_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    images (id) {
+        id -> Int8,
+        account_id -> Int8,
+        site_id -> Int8,
+        sector_id -> Nullable<Int8>,
+        content_id -> Nullable<Int8>,
+        writer_task_id -> Nullable<Int8>,
+        image_type -> Text,
+        position -> Int4,
+        prompt -> Text,
+        status -> Text,
+        file_path -> Nullable<Text>,
+        mime_type -> Nullable<Text>,
+        width -> Nullable<Int4>,
+        height -> Nullable<Int4>,
+        wp_media_id -> Nullable<Int8>,
+        task_id -> Nullable<Uuid>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -246,6 +309,26 @@ diesel::table! {
         is_active -> Bool,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        author_profile_id -> Nullable<Int8>,
+        strategy_id -> Nullable<Int8>,
+        wp_url -> Nullable<Text>,
+        wp_username -> Nullable<Text>,
+        wp_app_password -> Nullable<Bytea>,
+        wp_app_password_hint -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    strategies (id) {
+        id -> Int8,
+        account_id -> Int8,
+        name -> Text,
+        description -> Text,
+        target_audience -> Text,
+        guidelines -> Text,
+        is_active -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
     }
 }
 
@@ -333,11 +416,16 @@ diesel::table! {
 
 diesel::joinable!(ai_prompts -> accounts (account_id));
 diesel::joinable!(auth_sessions -> users (user_id));
+diesel::joinable!(author_profiles -> accounts (account_id));
 diesel::joinable!(clusters -> accounts (account_id));
+diesel::joinable!(content -> accounts (account_id));
+diesel::joinable!(content -> writer_tasks (writer_task_id));
 diesel::joinable!(content_ideas -> accounts (account_id));
 diesel::joinable!(credit_transactions -> accounts (account_id));
 diesel::joinable!(credit_usage_logs -> accounts (account_id));
 diesel::joinable!(diagnostic_pings -> tasks (task_id));
+diesel::joinable!(images -> accounts (account_id));
+diesel::joinable!(images -> writer_tasks (writer_task_id));
 diesel::joinable!(integration_settings -> accounts (account_id));
 diesel::joinable!(keywords -> accounts (account_id));
 diesel::joinable!(keywords -> seed_keywords (seed_keyword_id));
@@ -348,6 +436,7 @@ diesel::joinable!(schedules -> users (created_by));
 diesel::joinable!(sectors -> accounts (account_id));
 diesel::joinable!(seed_keywords -> industries (industry_id));
 diesel::joinable!(sites -> accounts (account_id));
+diesel::joinable!(strategies -> accounts (account_id));
 diesel::joinable!(tasks -> accounts (account_id));
 diesel::joinable!(tasks -> users (created_by));
 diesel::joinable!(users -> accounts (account_id));
@@ -357,11 +446,14 @@ diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     ai_prompts,
     auth_sessions,
+    author_profiles,
     clusters,
+    content,
     content_ideas,
     credit_transactions,
     credit_usage_logs,
     diagnostic_pings,
+    images,
     industries,
     integration_settings,
     keywords,
@@ -372,6 +464,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sectors,
     seed_keywords,
     sites,
+    strategies,
     tasks,
     users,
     worker_heartbeats,

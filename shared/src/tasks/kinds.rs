@@ -85,6 +85,30 @@ static KINDS: &[KindSpec] = &[
         max_attempts: 3,
         time_limit: Duration::from_secs(10 * 60),
     },
+    KindSpec {
+        name: super::writer::GENERATE_CONTENT,
+        queue: Some(Queue::Content),
+        max_attempts: 3,
+        time_limit: Duration::from_secs(25 * 60),
+    },
+    KindSpec {
+        name: super::writer::IMAGE_PROMPTS,
+        queue: Some(Queue::Content),
+        max_attempts: 3,
+        time_limit: Duration::from_secs(10 * 60),
+    },
+    KindSpec {
+        name: super::writer::GENERATE_IMAGES,
+        queue: Some(Queue::Content),
+        max_attempts: 3,
+        time_limit: Duration::from_secs(25 * 60),
+    },
+    KindSpec {
+        name: super::writer::PUBLISH_WORDPRESS,
+        queue: Some(Queue::Content),
+        max_attempts: 5,
+        time_limit: Duration::from_secs(5 * 60),
+    },
 ];
 
 /// Looks a kind up by name.

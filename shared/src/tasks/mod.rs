@@ -8,6 +8,7 @@ pub mod ping;
 pub mod planner;
 mod queries;
 mod state;
+pub mod writer;
 
 pub use command::{CommandProblems, command};
 pub use enqueue::{Enqueued, NewTask, enqueue, enqueue_many};

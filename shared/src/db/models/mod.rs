@@ -9,6 +9,7 @@ mod schedule;
 mod site;
 mod system;
 mod task;
+mod writer;
 
 pub use account::{Account, AuthSession, NewUser, RefreshToken, User};
 pub use billing::{CreditTransaction, CreditUsageLog};
@@ -18,6 +19,7 @@ pub use schedule::Schedule;
 pub use site::{Sector, Site};
 pub use system::{AiPrompt, IntegrationSetting};
 pub use task::{NewTaskRow, Task};
+pub use writer::{AuthorProfile, Content, Image, Strategy};
 
 /// Implements diesel's text conversions for an enum that has `as_str` and `FromStr`.
 macro_rules! text_enum {
