@@ -38,6 +38,8 @@ impl ImagePromptsHandler {
     }
 }
 
+/// A content item, selected in field order.
+#[derive(Queryable)]
 struct Item {
     id: i64,
     site_id: i64,
@@ -156,37 +158,26 @@ impl TaskHandler for ImagePromptsHandler {
 }
 
 async fn load_items(ctx: &TaskContext, account_id: i64, ids: Vec<i64>) -> Result<Vec<Item>, TaskError> {
-    let rows: Vec<(i64, i64, Option<i64>, Option<i64>, String, String)> =
-        shared::db::run(ctx.pool(), move |conn| {
-            Ok(content::table
-                .filter(content::account_id.eq(account_id))
-                .filter(content::id.eq_any(ids))
-                .order(content::id)
-                .select((
-                    content::id,
-                    content::site_id,
-                    content::sector_id,
-                    content::writer_task_id,
-                    content::title,
-                    content::html_content,
-                ))
-                .load(conn)?)
-        })
-        .await?;
-    if rows.is_empty() {
+    let items: Vec<Item> = shared::db::run(ctx.pool(), move |conn| {
+        Ok(content::table
+            .filter(content::account_id.eq(account_id))
+            .filter(content::id.eq_any(ids))
+            .order(content::id)
+            .select((
+                content::id,
+                content::site_id,
+                content::sector_id,
+                content::writer_task_id,
+                content::title,
+                content::html_content,
+            ))
+            .load(conn)?)
+    })
+    .await?;
+    if items.is_empty() {
         return Err(TaskError::fatal("no_content", "none of the content items exist in this account"));
     }
-    Ok(rows
-        .into_iter()
-        .map(|(id, site_id, sector_id, writer_task_id, title, html)| Item {
-            id,
-            site_id,
-            sector_id,
-            writer_task_id,
-            title,
-            html,
-        })
-        .collect())
+    Ok(items)
 }
 
 fn request(template: &str, item: &Item, headings: &[String]) -> ChatRequest {
