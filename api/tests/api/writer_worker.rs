@@ -11,7 +11,7 @@ use diesel::prelude::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::{
-    ai::fake_server::FakeOpenAi,
+    ai::fake_server::{Failure, FakeOpenAi},
     db::schema::{
         accounts, author_profiles, content, credit_usage_logs, images, outbox, sites, strategies,
         writer_tasks,
@@ -275,6 +275,28 @@ async fn when_every_item_fails_the_task_fails_with_all_items_failed() {
     assert_eq!(task["error"]["code"], "all_items_failed", "{task}");
     assert!(content_of(&app, user.account_id).await.is_empty());
     assert_eq!(balance(&app, user.account_id).await, before);
+}
+
+#[tokio::test]
+async fn a_provider_outage_before_any_article_retries_the_whole_task() {
+    let mut app = spawn_app().await;
+    app.start_worker(Queue::Content);
+    let user = app.signup().await;
+    let fake = FakeOpenAi::start().await;
+    use_fake(&app, &user, &fake).await;
+    fake.answer_with(|_| article("An Article", "<h2>Start</h2><p>Useful words about running shoes.</p>"));
+    // More 5xx answers than the provider client retries on its own: the first item's error
+    // reaches the handler while nothing has succeeded.
+    fake.push_failures(Failure::ServerError, 4);
+    let site_id = site(&app, &user).await;
+    let first = writer_task(&app, &user, site_id, "First", 300).await;
+    let second = writer_task(&app, &user, site_id, "Second", 300).await;
+
+    let task_id = enqueue(&app, &user, GENERATE_CONTENT, json!({ "writer_task_ids": [first, second] })).await;
+    let task = app.wait_for_state(&user, &task_id, "SUCCESS").await;
+    assert_eq!(task["attempts"], 2, "{task}");
+    assert_eq!(task["result"]["succeeded"], 2);
+    assert_eq!(content_of(&app, user.account_id).await.len(), 2);
 }
 
 #[tokio::test]
