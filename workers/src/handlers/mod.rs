@@ -2,6 +2,7 @@
 
 mod ping;
 pub mod planner;
+pub mod writer;
 
 pub use ping::PingHandler;
 use shared::{Config, tasks::Queue};
@@ -18,6 +19,12 @@ pub fn register(worker: Worker, queue: Queue, config: &Config) -> Worker {
                 .with_handler(planner::AutoClusterHandler::new(ai.clone()))
                 .with_handler(planner::GenerateIdeasHandler::new(ai))
         }
-        Queue::Content | Queue::Seo | Queue::Odoo | Queue::Social => worker,
+        Queue::Content => {
+            let ai = planner::AiAccess::new(config);
+            worker
+                .with_handler(writer::GenerateContentHandler::new(ai.clone()))
+                .with_handler(writer::ImagePromptsHandler::new(ai))
+        }
+        Queue::Seo | Queue::Odoo | Queue::Social => worker,
     }
 }

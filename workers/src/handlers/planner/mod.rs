@@ -32,7 +32,7 @@ impl AiAccess {
     }
 
     /// The account's clients and its text for `prompt_type`, read in one database visit.
-    async fn for_account(
+    pub(crate) async fn for_account(
         &self,
         pool: &PgPool,
         account_id: i64,
@@ -65,7 +65,7 @@ pub fn ai_error(error: AiError) -> TaskError {
 }
 
 /// Fails the task before any work when the account cannot pay `credits`.
-async fn ensure_affordable(pool: &PgPool, account_id: i64, credits: i64) -> Result<(), TaskError> {
+pub(crate) async fn ensure_affordable(pool: &PgPool, account_id: i64, credits: i64) -> Result<(), TaskError> {
     match shared::db::run(pool, move |conn| billing::ensure_affordable(conn, account_id, credits)).await {
         Err(shared::Error::InsufficientCredits { needed, available }) => Err(TaskError::fatal(
             "insufficient_credits",

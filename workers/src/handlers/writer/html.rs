@@ -1,0 +1,193 @@
+//! What the writer does to a model's HTML before it is stored: an allow-list sanitizer, the
+//! word count of what is left, meta fields cut to their limits, and the H2 headings.
+
+use std::{
+    collections::{HashMap, HashSet},
+    sync::LazyLock,
+};
+
+/// The tags an article may keep; everything else is dropped (its text kept, except for the
+/// tags in `DROPPED_WITH_CONTENT`).
+const TAGS: [&str; 24] = [
+    "h2",
+    "h3",
+    "h4",
+    "p",
+    "ul",
+    "ol",
+    "li",
+    "strong",
+    "em",
+    "b",
+    "i",
+    "a",
+    "blockquote",
+    "code",
+    "pre",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "img",
+    "br",
+    "hr",
+];
+/// Tags removed together with their text.
+const DROPPED_WITH_CONTENT: [&str; 6] = ["script", "style", "noscript", "iframe", "object", "template"];
+
+pub const META_TITLE_MAX: usize = 60;
+pub const META_DESCRIPTION_MAX: usize = 160;
+
+static SANITIZER: LazyLock<ammonia::Builder<'static>> = LazyLock::new(|| {
+    let mut builder = ammonia::Builder::empty();
+    builder
+        .tags(HashSet::from(TAGS))
+        .clean_content_tags(HashSet::from(DROPPED_WITH_CONTENT))
+        .tag_attributes(HashMap::from([
+            ("a", HashSet::from(["href", "title"])),
+            ("img", HashSet::from(["src", "alt", "title", "width", "height"])),
+            ("th", HashSet::from(["colspan", "rowspan"])),
+            ("td", HashSet::from(["colspan", "rowspan"])),
+        ]))
+        // No `javascript:`, `data:` or `vbscript:`: only these schemes (and relative URLs).
+        .url_schemes(HashSet::from(["http", "https", "mailto"]))
+        .link_rel(Some("noopener noreferrer"))
+        .strip_comments(true);
+    builder
+});
+
+/// The article's HTML with only allow-listed tags and attributes: no scripts, styles, event
+/// handlers or script URLs; links get `rel="noopener noreferrer"`.
+pub fn sanitize(html: &str) -> String {
+    SANITIZER.clean(html).to_string()
+}
+
+/// The text of sanitized HTML: tags become spaces and the common entities are decoded.
+pub fn text_of(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for c in html.chars() {
+        match c {
+            '<' => {
+                in_tag = true;
+                text.push(' ');
+            }
+            '>' if in_tag => in_tag = false,
+            _ if !in_tag => text.push(c),
+            _ => {}
+        }
+    }
+    decode_entities(&text)
+}
+
+fn decode_entities(text: &str) -> String {
+    text.replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&")
+}
+
+/// Words in sanitized HTML: runs of text that hold a letter or a digit.
+pub fn word_count(html: &str) -> usize {
+    text_of(html).split_whitespace().filter(|word| word.chars().any(char::is_alphanumeric)).count()
+}
+
+/// `text` trimmed to at most `max` characters, cut at the last word boundary that fits
+/// (mid-word only when a single word is longer than `max`).
+pub fn truncate_at_word(text: &str, max: usize) -> String {
+    let text = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() <= max {
+        return text;
+    }
+    let cut: String = text.chars().take(max + 1).collect();
+    let kept = match cut.rfind(' ') {
+        Some(space) if space > 0 => &cut[..space],
+        _ => return text.chars().take(max).collect(),
+    };
+    kept.trim_end_matches([',', ';', ':', '-', ' ']).to_owned()
+}
+
+/// The text of each `<h2>` of sanitized HTML, in order.
+pub fn h2_headings(html: &str) -> Vec<String> {
+    let lower = html.to_ascii_lowercase();
+    let mut headings = Vec::new();
+    let mut from = 0;
+    while let Some(start) = lower[from..].find("<h2").map(|i| from + i) {
+        let after_name = start + 3;
+        let opens =
+            lower[after_name..].starts_with('>') || lower[after_name..].starts_with(char::is_whitespace);
+        let Some(open_end) = lower[after_name..].find('>').map(|i| after_name + i + 1) else { break };
+        let Some(close) = lower[open_end..].find("</h2").map(|i| open_end + i) else { break };
+        if opens {
+            let heading = text_of(&html[open_end..close]).split_whitespace().collect::<Vec<_>>().join(" ");
+            if !heading.is_empty() {
+                headings.push(heading);
+            }
+        }
+        from = close + 4;
+    }
+    headings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scripts_handlers_and_script_urls_are_removed() {
+        let dirty = r#"<h2 onclick="steal()">Intro</h2><script>alert(1)</script><style>p{}</style>
+            <p style="color:red" onmouseover="x()">Hi <a href="javascript:alert(1)">bad</a>
+            <a href="https://example.com" target="_blank">good</a></p><div><span>kept text</span></div>
+            <img src="x.png" onerror="alert(2)" alt="pic"><iframe src="https://evil"></iframe>"#;
+        let clean = sanitize(dirty);
+        for banned in [
+            "<script",
+            "alert(1)",
+            "onclick",
+            "onmouseover",
+            "onerror",
+            "style",
+            "javascript:",
+            "iframe",
+            "<div",
+            "<span",
+        ] {
+            assert!(!clean.contains(banned), "{banned} survived: {clean}");
+        }
+        assert!(clean.contains("<h2>Intro</h2>"), "{clean}");
+        assert!(
+            clean.contains(r#"<a href="https://example.com" rel="noopener noreferrer">good</a>"#),
+            "{clean}"
+        );
+        assert!(clean.contains("kept text"));
+        assert!(clean.contains(r#"<img src="x.png" alt="pic">"#), "{clean}");
+    }
+
+    #[test]
+    fn words_are_counted_from_text_only() {
+        assert_eq!(word_count("<h2>Two words</h2><p>and three <strong>more</strong> — here</p>"), 6);
+        assert_eq!(word_count(""), 0);
+    }
+
+    #[test]
+    fn meta_fields_are_cut_at_a_word_boundary() {
+        assert_eq!(truncate_at_word("short title", 60), "short title");
+        assert_eq!(truncate_at_word("one two three", 9), "one two");
+        assert_eq!(truncate_at_word("one two, three", 9), "one two");
+        assert_eq!(truncate_at_word("abcdefghij", 4), "abcd");
+        let long = "word ".repeat(50);
+        let cut = truncate_at_word(&long, META_DESCRIPTION_MAX);
+        assert!(cut.chars().count() <= META_DESCRIPTION_MAX);
+        assert!(cut.ends_with("word"));
+    }
+
+    #[test]
+    fn h2_headings_are_found_in_order() {
+        let html = "<h2>First &amp; best</h2><p>x</p><h3>Not me</h3><h2> <em>Second</em> </h2><h2></h2>";
+        assert_eq!(h2_headings(html), vec!["First & best".to_owned(), "Second".to_owned()]);
+    }
+}

@@ -1,0 +1,219 @@
+//! `writer.image_prompts`: a featured-image prompt and one per H2 for each content item. In
+//! the task's transaction each item's `pending` image rows are replaced by the new ones
+//! (images already generated or published stay). Writing prompts costs no credits: the
+//! images themselves are charged when `writer.generate_images` makes them.
+
+use std::sync::Arc;
+
+use diesel::prelude::*;
+use serde::Deserialize;
+use serde_json::json;
+use shared::{
+    ai::{self, ChatRequest, PromptType, TokenUsage, prompts::render},
+    db::schema::{content, images},
+    tasks::writer::{IMAGE_PROMPTS, ImagePromptsPayload},
+};
+
+use super::{
+    Outcome, all_failed, batch_result,
+    html::{h2_headings, text_of},
+    item_error,
+};
+use crate::{
+    handlers::planner::AiAccess,
+    runtime::{Completion, TaskContext, TaskError, TaskHandler},
+};
+
+/// How much of the article's text the prompt shows the model.
+const ARTICLE_EXCERPT_CHARS: usize = 6_000;
+const PROMPT_MAX_CHARS: usize = 1_000;
+
+pub struct ImagePromptsHandler {
+    ai: Arc<AiAccess>,
+}
+
+impl ImagePromptsHandler {
+    pub fn new(ai: Arc<AiAccess>) -> Self {
+        Self { ai }
+    }
+}
+
+/// A content item, selected in field order.
+#[derive(Queryable)]
+struct Item {
+    id: i64,
+    site_id: i64,
+    sector_id: Option<i64>,
+    writer_task_id: Option<i64>,
+    title: String,
+    html: String,
+}
+
+#[derive(Debug, Deserialize)]
+struct PromptsAnswer {
+    featured: String,
+    #[serde(default)]
+    in_article: Vec<String>,
+}
+
+/// One content item's new image rows: the featured prompt, then one per H2 in order.
+struct Prompts {
+    item: usize,
+    featured: String,
+    in_article: Vec<String>,
+}
+
+#[async_trait::async_trait]
+impl TaskHandler for ImagePromptsHandler {
+    fn kind(&self) -> &'static str {
+        IMAGE_PROMPTS
+    }
+
+    #[tracing::instrument(skip_all, fields(task_id = %ctx.task().id, kind = IMAGE_PROMPTS))]
+    async fn run(&self, ctx: &TaskContext) -> Result<Completion, TaskError> {
+        let payload: ImagePromptsPayload = ctx.payload()?;
+        if let Some((field, problem)) = payload.problems().into_iter().next() {
+            return Err(TaskError::fatal("invalid_payload", format!("{field} {problem}")));
+        }
+        let account_id = ctx.task().account_id;
+        ctx.progress("LOAD", 5, "Loading content")?;
+        let items = load_items(ctx, account_id, payload.content_ids).await?;
+        let (clients, template) =
+            self.ai.for_account(ctx.pool(), account_id, PromptType::ImagePrompts).await?;
+
+        let mut outcomes = Vec::with_capacity(items.len());
+        let mut written: Vec<Prompts> = Vec::new();
+        let mut usage = TokenUsage::default();
+        for (index, item) in items.iter().enumerate() {
+            let headings = h2_headings(&item.html);
+            let answer = ai::chat_json::<PromptsAnswer>(
+                clients.generator.as_ref(),
+                request(&template, item, &headings),
+            )
+            .await;
+            let result = match answer {
+                Ok(answer) => {
+                    usage += answer.usage;
+                    let prompts = clean(index, item, &headings, answer.value);
+                    let extra = json!({ "images": 1 + prompts.in_article.len() });
+                    written.push(prompts);
+                    Ok(extra)
+                }
+                Err(error) => Err(item_error(error, !written.is_empty())?),
+            };
+            if let Err((code, message)) = &result {
+                tracing::warn!(content_id = item.id, code, message, "image prompts not written");
+            }
+            outcomes.push(Outcome { id: item.id, result });
+            ctx.progress(
+                "AI_CALL",
+                (10 + 80 * (index + 1) / items.len()) as u8,
+                format!("{} of {} items done", index + 1, items.len()),
+            )?;
+        }
+        if written.is_empty() {
+            return Err(all_failed(&outcomes));
+        }
+
+        let mut result = batch_result("content_id", &outcomes);
+        if let Some(fields) = result.as_object_mut() {
+            fields.insert("model".into(), json!(clients.generator.model()));
+            fields.insert("tokens".into(), json!(usage.total()));
+            fields.insert("credits_charged".into(), json!(0));
+        }
+        let task_id = ctx.task().id;
+        Ok(Completion::new(result).with_effects(move |conn| {
+            for prompts in written {
+                let item = &items[prompts.item];
+                diesel::delete(
+                    images::table
+                        .filter(images::account_id.eq(account_id))
+                        .filter(images::content_id.eq(item.id))
+                        .filter(images::status.eq("pending")),
+                )
+                .execute(conn)?;
+                let rows: Vec<_> = std::iter::once(("featured", prompts.featured))
+                    .chain(prompts.in_article.into_iter().map(|prompt| ("in_article", prompt)))
+                    .enumerate()
+                    .map(|(position, (image_type, prompt))| {
+                        (
+                            images::account_id.eq(account_id),
+                            images::site_id.eq(item.site_id),
+                            images::sector_id.eq(item.sector_id),
+                            images::content_id.eq(Some(item.id)),
+                            images::writer_task_id.eq(item.writer_task_id),
+                            images::image_type.eq(image_type),
+                            images::position.eq(i32::try_from(position).unwrap_or(i32::MAX)),
+                            images::prompt.eq(prompt),
+                            images::status.eq("pending"),
+                            images::task_id.eq(Some(task_id)),
+                        )
+                    })
+                    .collect();
+                diesel::insert_into(images::table).values(rows).execute(conn)?;
+            }
+            Ok(())
+        }))
+    }
+}
+
+async fn load_items(ctx: &TaskContext, account_id: i64, ids: Vec<i64>) -> Result<Vec<Item>, TaskError> {
+    let items: Vec<Item> = shared::db::run(ctx.pool(), move |conn| {
+        Ok(content::table
+            .filter(content::account_id.eq(account_id))
+            .filter(content::id.eq_any(ids))
+            .order(content::id)
+            .select((
+                content::id,
+                content::site_id,
+                content::sector_id,
+                content::writer_task_id,
+                content::title,
+                content::html_content,
+            ))
+            .load(conn)?)
+    })
+    .await?;
+    if items.is_empty() {
+        return Err(TaskError::fatal("no_content", "none of the content items exist in this account"));
+    }
+    Ok(items)
+}
+
+fn request(template: &str, item: &Item, headings: &[String]) -> ChatRequest {
+    let text = text_of(&item.html).split_whitespace().collect::<Vec<_>>().join(" ");
+    let excerpt: String = text.chars().take(ARTICLE_EXCERPT_CHARS).collect();
+    let article = format!("Title: {}\nSections: {}\n\n{excerpt}", item.title, headings.join("; "));
+    ChatRequest {
+        prompt_type: PromptType::ImagePrompts,
+        system: "You write prompts for an image model. Answer with JSON only.".to_owned(),
+        user: render(template, &[("content", &article), ("title", &item.title)]),
+        context: json!({ "title": item.title, "headings": headings }),
+        json: true,
+        max_tokens: Some(2_000),
+        temperature: Some(0.7),
+    }
+}
+
+/// One prompt per H2: the model's, in order, or one made from the heading when it gave fewer.
+fn clean(index: usize, item: &Item, headings: &[String], answer: PromptsAnswer) -> Prompts {
+    let bounded = |prompt: &str| prompt.trim().chars().take(PROMPT_MAX_CHARS).collect::<String>();
+    let featured = match bounded(&answer.featured) {
+        prompt if prompt.is_empty() => {
+            format!("A hero image for an article titled \"{}\", no text or logos.", item.title)
+        }
+        prompt => prompt,
+    };
+    let in_article = headings
+        .iter()
+        .enumerate()
+        .map(|(position, heading)| match answer.in_article.get(position).map(|prompt| bounded(prompt)) {
+            Some(prompt) if !prompt.is_empty() => prompt,
+            _ => format!(
+                "An illustration of \"{heading}\" for an article titled \"{}\", no text or logos.",
+                item.title
+            ),
+        })
+        .collect();
+    Prompts { item: index, featured, in_article }
+}
