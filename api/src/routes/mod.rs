@@ -51,6 +51,7 @@ mod system;
 mod task_events;
 mod tasks;
 mod users;
+mod writer;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -75,6 +76,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .configure(integrations::configure),
             )
             .service(web::scope("/planner").configure(planner_tasks::configure).configure(planner::configure))
+            .service(web::scope("/writer").configure(writer::configure))
             .configure(billing::configure)
             .configure(tasks::configure),
     )
