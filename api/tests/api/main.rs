@@ -13,3 +13,4 @@ mod rate_limits;
 mod resources;
 mod status;
 mod tenancy;
+mod writer;
