@@ -36,6 +36,7 @@ macro_rules! delete_owned {
 }
 
 mod auth;
+mod author_profiles;
 mod billing;
 mod commands;
 mod common;
@@ -47,6 +48,7 @@ mod schedules;
 mod sectors;
 mod seed_library;
 mod sites;
+mod strategies;
 mod system;
 mod task_events;
 mod tasks;
@@ -70,6 +72,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .service(
                 web::scope("/system")
+                    // Before the others: registered after `integrations`, these were not
+                    // reached (404 from the default service).
+                    .configure(author_profiles::configure)
+                    .configure(strategies::configure)
                     .configure(system::configure)
                     .configure(schedules::configure)
                     .configure(prompts::configure)

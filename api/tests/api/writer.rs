@@ -16,7 +16,12 @@ async fn send(app: &TestApp, user: &TestUser, method: Method, path: &str, body: 
 /// POSTs `body` and returns the created row.
 async fn create(app: &TestApp, user: &TestUser, path: &str, body: Value) -> Value {
     let response = app.post(path, Some(&user.access), body).await;
-    assert_eq!(response.status(), StatusCode::CREATED, "{}", response.text().await.unwrap_or_default());
+    assert_eq!(
+        response.status(),
+        StatusCode::CREATED,
+        "{path}: {}",
+        response.text().await.unwrap_or_default()
+    );
     response.json::<Value>().await.expect("json")["data"].clone()
 }
 
@@ -621,4 +626,56 @@ async fn writer_rows_stay_within_their_account() {
         .await;
     error_of(response, StatusCode::FORBIDDEN).await;
     std::fs::remove_dir_all(&media).ok();
+}
+
+#[tokio::test]
+async fn author_profiles_and_strategies_crud_search_and_isolation() {
+    let app = spawn_app().await;
+    let owner = app.signup().await;
+    let stranger = app.signup().await;
+    for (path, extra) in [
+        (
+            "/api/v1/system/author-profiles/",
+            json!({ "tone": "friendly", "persona": "A barista", "language": "de" }),
+        ),
+        (
+            "/api/v1/system/strategies/",
+            json!({ "target_audience": "Home brewers", "guidelines": "Short sentences" }),
+        ),
+    ] {
+        let mut body = extra.clone();
+        body["name"] = json!("Coffee voice");
+        let first = create(&app, &owner, path, body).await;
+        for (field, value) in extra.as_object().expect("object") {
+            assert_eq!(&first[field], value, "{path} {field}");
+        }
+        assert_eq!(first["is_active"], true);
+        let first = id(&first);
+        let second = id(&create(&app, &owner, path, json!({ "name": "Alpha", "is_active": false })).await);
+        let response = app.post(path, Some(&owner.access), json!({ "description": "x" })).await;
+        let (_, errors) = error_of(response, StatusCode::BAD_REQUEST).await;
+        assert!(errors.get("name").is_some(), "{errors}");
+
+        assert_eq!(ids_of(&get(&app, &owner, path).await), [second, first]);
+        assert_eq!(ids_of(&get(&app, &owner, &format!("{path}?search=COFFEE")).await), [first]);
+        assert_eq!(ids_of(&get(&app, &owner, &format!("{path}?is_active=false")).await), [second]);
+        let patched =
+            ok(send(&app, &owner, Method::PATCH, &format!("{path}{first}/"), json!({ "name": "Tea voice" }))
+                .await)
+            .await;
+        assert_eq!(patched["data"]["name"], "Tea voice");
+        assert_eq!(get(&app, &owner, &format!("{path}{first}/")).await["data"]["name"], "Tea voice");
+
+        assert_eq!(get(&app, &stranger, path).await["count"], 0);
+        error_of(app.get(&format!("{path}{first}/"), &stranger.access).await, StatusCode::NOT_FOUND).await;
+        let response =
+            send(&app, &stranger, Method::PUT, &format!("{path}{first}/"), json!({ "name": "x" })).await;
+        error_of(response, StatusCode::NOT_FOUND).await;
+        let response = send(&app, &stranger, Method::DELETE, &format!("{path}{first}/"), json!({})).await;
+        error_of(response, StatusCode::NOT_FOUND).await;
+
+        let response = send(&app, &owner, Method::DELETE, &format!("{path}{second}/"), json!({})).await;
+        assert_eq!(response.status(), StatusCode::NO_CONTENT);
+        assert_eq!(ids_of(&get(&app, &owner, path).await), [first]);
+    }
 }
