@@ -44,6 +44,8 @@ pub struct Config {
     pub heartbeat_file: Option<PathBuf>,
     /// Delay before the first retry; each later retry level waits four times longer.
     pub retry_base_delay: Duration,
+    /// Where generated files (images) live; rows store paths relative to it (`MEDIA_DIR`).
+    pub media_dir: PathBuf,
     pub environment: Environment,
 }
 
@@ -123,6 +125,7 @@ impl Config {
                 .filter(|path| !path.is_empty())
                 .map(PathBuf::from),
             retry_base_delay: Duration::from_millis(parse(&lookup, "RETRY_BASE_MS", 1_000)?),
+            media_dir: PathBuf::from(var("MEDIA_DIR", ".switchyard/media")),
             environment,
         })
     }

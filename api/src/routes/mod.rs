@@ -36,6 +36,7 @@ macro_rules! delete_owned {
 }
 
 mod auth;
+mod author_profiles;
 mod billing;
 mod commands;
 mod common;
@@ -47,10 +48,12 @@ mod schedules;
 mod sectors;
 mod seed_library;
 mod sites;
+mod strategies;
 mod system;
 mod task_events;
 mod tasks;
 mod users;
+mod writer;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 
@@ -69,12 +72,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .service(
                 web::scope("/system")
+                    // Before the others: registered after `integrations`, these were not
+                    // reached (404 from the default service).
+                    .configure(author_profiles::configure)
+                    .configure(strategies::configure)
                     .configure(system::configure)
                     .configure(schedules::configure)
                     .configure(prompts::configure)
                     .configure(integrations::configure),
             )
             .service(web::scope("/planner").configure(planner_tasks::configure).configure(planner::configure))
+            .service(web::scope("/writer").configure(writer::configure))
             .configure(billing::configure)
             .configure(tasks::configure),
     )

@@ -14,3 +14,4 @@ mod resources;
 mod status;
 mod tenancy;
 mod writer_worker;
+mod writer;

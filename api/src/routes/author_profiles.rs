@@ -1,0 +1,180 @@
+//! `/api/v1/system/author-profiles/`: the voices content is written in (tone, persona,
+//! language). A site may name one; the writer reads it when it writes for that site.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
+use diesel::prelude::*;
+use serde::Deserialize;
+use shared::{
+    auth::Role,
+    db::{models::AuthorProfile, schema::author_profiles},
+};
+
+use super::common::search_term;
+use crate::{
+    error::{ApiError, FieldErrors},
+    extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
+    response::{self, PageParams},
+    state::AppState,
+    validation,
+};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list).service(create).service(retrieve).service(update).service(remove);
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    is_active: Option<bool>,
+    search: Option<String>,
+}
+
+#[get("/author-profiles")]
+async fn list(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    page: PageParams,
+    query: ApiQuery<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ListQuery { is_active, search } = query.0;
+    let pattern = search_term(&search);
+    let (rows, count) = state
+        .db(move |conn| {
+            let filtered = || {
+                let mut q = author_profiles::table
+                    .filter(author_profiles::account_id.eq(auth.account_id))
+                    .into_boxed();
+                if let Some(active) = is_active {
+                    q = q.filter(author_profiles::is_active.eq(active));
+                }
+                if let Some(pattern) = &pattern {
+                    q = q.filter(author_profiles::name.ilike(pattern.clone()));
+                }
+                q
+            };
+            let count: i64 = filtered().count().get_result(conn)?;
+            let rows: Vec<AuthorProfile> = filtered()
+                .order((author_profiles::name, author_profiles::id))
+                .offset(page.offset())
+                .limit(page.size())
+                .select(AuthorProfile::as_select())
+                .load(conn)?;
+            Ok((rows, count))
+        })
+        .await?;
+    Ok(response::paginated(&req, page, count, rows))
+}
+
+/// Create and update share one body; on create `name` is required.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ProfileInput {
+    name: Option<String>,
+    description: Option<String>,
+    tone: Option<String>,
+    persona: Option<String>,
+    language: Option<String>,
+    is_active: Option<bool>,
+}
+
+impl Validate for ProfileInput {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        if let Some(name) = &self.name {
+            validation::text(&mut errors, "name", name, 200);
+        }
+        if let Some(tone) = &self.tone {
+            validation::text(&mut errors, "tone", tone, 100);
+        }
+        if let Some(language) = &self.language {
+            validation::text(&mut errors, "language", language, 20);
+        }
+        validation::optional_text(&mut errors, "description", self.description.as_deref(), 5_000);
+        validation::optional_text(&mut errors, "persona", self.persona.as_deref(), 5_000);
+        validation::finish(errors)
+    }
+}
+
+#[post("/author-profiles")]
+async fn create(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ApiJson<ProfileInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let input = body.0;
+    let name = input.name.as_deref().map(str::trim).unwrap_or_default().to_owned();
+    if name.is_empty() {
+        return Err(ApiError::field("name", "This field is required."));
+    }
+    let row = state
+        .db(move |conn| {
+            use author_profiles as a;
+            Ok(diesel::insert_into(a::table)
+                .values((
+                    a::account_id.eq(auth.account_id),
+                    a::name.eq(name),
+                    a::description.eq(input.description.unwrap_or_default().trim().to_owned()),
+                    a::tone.eq(input.tone.map_or("professional".into(), |t| t.trim().to_owned())),
+                    a::persona.eq(input.persona.unwrap_or_default().trim().to_owned()),
+                    a::language.eq(input.language.map_or("en".into(), |l| l.trim().to_owned())),
+                    a::is_active.eq(input.is_active.unwrap_or(true)),
+                ))
+                .returning(AuthorProfile::as_returning())
+                .get_result(conn)?)
+        })
+        .await?;
+    Ok(response::created(row))
+}
+
+#[get("/author-profiles/{id}")]
+async fn retrieve(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let row = find_owned!(state, author_profiles, AuthorProfile, auth.account_id, id.0, "author profile")?;
+    Ok(response::ok(row))
+}
+
+/// PUT and PATCH both apply the fields sent (partial update).
+#[route("/author-profiles/{id}", method = "PUT", method = "PATCH")]
+async fn update(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+    body: ApiJson<ProfileInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let (account_id, profile_id, input) = (auth.account_id, id.0, body.0);
+    let row = state
+        .db(move |conn| {
+            use author_profiles as a;
+            Ok(diesel::update(a::table.find(profile_id).filter(a::account_id.eq(account_id)))
+                .set((
+                    input.name.map(|text| a::name.eq(text.trim().to_owned())),
+                    input.description.map(|text| a::description.eq(text.trim().to_owned())),
+                    input.tone.map(|text| a::tone.eq(text.trim().to_owned())),
+                    input.persona.map(|text| a::persona.eq(text.trim().to_owned())),
+                    input.language.map(|text| a::language.eq(text.trim().to_owned())),
+                    input.is_active.map(|active| a::is_active.eq(active)),
+                    a::updated_at.eq(diesel::dsl::now),
+                ))
+                .returning(AuthorProfile::as_returning())
+                .get_result(conn)
+                .optional()?)
+        })
+        .await?
+        .ok_or(ApiError::NotFound { what: "author profile" })?;
+    Ok(response::ok(row))
+}
+
+#[delete("/author-profiles/{id}")]
+async fn remove(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    delete_owned!(state, author_profiles, auth.account_id, id.0, "author profile")
+}

@@ -1,0 +1,170 @@
+//! `/api/v1/system/strategies/`: content strategies (audience and guidelines). A site may name
+//! one; the writer reads it when it writes for that site.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
+use diesel::prelude::*;
+use serde::Deserialize;
+use shared::{
+    auth::Role,
+    db::{models::Strategy, schema::strategies},
+};
+
+use super::common::search_term;
+use crate::{
+    error::{ApiError, FieldErrors},
+    extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
+    response::{self, PageParams},
+    state::AppState,
+    validation,
+};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list).service(create).service(retrieve).service(update).service(remove);
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    is_active: Option<bool>,
+    search: Option<String>,
+}
+
+#[get("/strategies")]
+async fn list(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    page: PageParams,
+    query: ApiQuery<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let ListQuery { is_active, search } = query.0;
+    let pattern = search_term(&search);
+    let (rows, count) = state
+        .db(move |conn| {
+            let filtered = || {
+                let mut q = strategies::table.filter(strategies::account_id.eq(auth.account_id)).into_boxed();
+                if let Some(active) = is_active {
+                    q = q.filter(strategies::is_active.eq(active));
+                }
+                if let Some(pattern) = &pattern {
+                    q = q.filter(strategies::name.ilike(pattern.clone()));
+                }
+                q
+            };
+            let count: i64 = filtered().count().get_result(conn)?;
+            let rows: Vec<Strategy> = filtered()
+                .order((strategies::name, strategies::id))
+                .offset(page.offset())
+                .limit(page.size())
+                .select(Strategy::as_select())
+                .load(conn)?;
+            Ok((rows, count))
+        })
+        .await?;
+    Ok(response::paginated(&req, page, count, rows))
+}
+
+/// Create and update share one body; on create `name` is required.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct StrategyInput {
+    name: Option<String>,
+    description: Option<String>,
+    target_audience: Option<String>,
+    guidelines: Option<String>,
+    is_active: Option<bool>,
+}
+
+impl Validate for StrategyInput {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        if let Some(name) = &self.name {
+            validation::text(&mut errors, "name", name, 200);
+        }
+        validation::optional_text(&mut errors, "description", self.description.as_deref(), 5_000);
+        validation::optional_text(&mut errors, "target_audience", self.target_audience.as_deref(), 5_000);
+        validation::optional_text(&mut errors, "guidelines", self.guidelines.as_deref(), 20_000);
+        validation::finish(errors)
+    }
+}
+
+#[post("/strategies")]
+async fn create(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ApiJson<StrategyInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let input = body.0;
+    let name = input.name.as_deref().map(str::trim).unwrap_or_default().to_owned();
+    if name.is_empty() {
+        return Err(ApiError::field("name", "This field is required."));
+    }
+    let row = state
+        .db(move |conn| {
+            use strategies as s;
+            Ok(diesel::insert_into(s::table)
+                .values((
+                    s::account_id.eq(auth.account_id),
+                    s::name.eq(name),
+                    s::description.eq(input.description.unwrap_or_default().trim().to_owned()),
+                    s::target_audience.eq(input.target_audience.unwrap_or_default().trim().to_owned()),
+                    s::guidelines.eq(input.guidelines.unwrap_or_default().trim().to_owned()),
+                    s::is_active.eq(input.is_active.unwrap_or(true)),
+                ))
+                .returning(Strategy::as_returning())
+                .get_result(conn)?)
+        })
+        .await?;
+    Ok(response::created(row))
+}
+
+#[get("/strategies/{id}")]
+async fn retrieve(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let row = find_owned!(state, strategies, Strategy, auth.account_id, id.0, "strategy")?;
+    Ok(response::ok(row))
+}
+
+/// PUT and PATCH both apply the fields sent (partial update).
+#[route("/strategies/{id}", method = "PUT", method = "PATCH")]
+async fn update(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+    body: ApiJson<StrategyInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let (account_id, strategy_id, input) = (auth.account_id, id.0, body.0);
+    let row = state
+        .db(move |conn| {
+            use strategies as s;
+            Ok(diesel::update(s::table.find(strategy_id).filter(s::account_id.eq(account_id)))
+                .set((
+                    input.name.map(|text| s::name.eq(text.trim().to_owned())),
+                    input.description.map(|text| s::description.eq(text.trim().to_owned())),
+                    input.target_audience.map(|text| s::target_audience.eq(text.trim().to_owned())),
+                    input.guidelines.map(|text| s::guidelines.eq(text.trim().to_owned())),
+                    input.is_active.map(|active| s::is_active.eq(active)),
+                    s::updated_at.eq(diesel::dsl::now),
+                ))
+                .returning(Strategy::as_returning())
+                .get_result(conn)
+                .optional()?)
+        })
+        .await?
+        .ok_or(ApiError::NotFound { what: "strategy" })?;
+    Ok(response::ok(row))
+}
+
+#[delete("/strategies/{id}")]
+async fn remove(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    delete_owned!(state, strategies, auth.account_id, id.0, "strategy")
+}

@@ -1,0 +1,350 @@
+//! `/api/v1/writer/content/`: the articles written for writer tasks (or by hand), and
+//! `generate_image_prompts`, which has `worker-content` plan their images.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
+use diesel::{pg::Pg, prelude::*};
+use serde::Deserialize;
+use shared::{
+    auth::Role,
+    db::{models::Content, schema::content},
+    tasks::{
+        NewTask,
+        writer::{IMAGE_PROMPTS, ImagePromptsPayload},
+    },
+};
+
+use super::{BatchIds, check_list, ensure_found, string_list, text_enum};
+use crate::{
+    error::{ApiError, FieldErrors},
+    extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
+    response::{self, PageParams},
+    routes::{
+        commands,
+        common::search_term,
+        planner::{Refs, check_refs, nullable},
+    },
+    state::AppState,
+    validation,
+};
+
+/// Most characters of HTML one article may hold.
+const MAX_HTML_CHARS: usize = 500_000;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(generate_image_prompts)
+        .service(retrieve)
+        .service(update)
+        .service(remove);
+}
+
+text_enum!(ContentStatus {
+    Draft => "draft",
+    Review => "review",
+    Published => "published",
+    Archived => "archived",
+});
+
+#[derive(Debug, Deserialize, Clone, Copy)]
+enum ContentOrdering {
+    #[serde(rename = "created_at")]
+    Created,
+    #[serde(rename = "-created_at")]
+    CreatedDesc,
+    #[serde(rename = "title")]
+    Title,
+    #[serde(rename = "-title")]
+    TitleDesc,
+    #[serde(rename = "word_count")]
+    WordCount,
+    #[serde(rename = "-word_count")]
+    WordCountDesc,
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    status: Option<ContentStatus>,
+    content_type: Option<String>,
+    site_id: Option<i64>,
+    sector_id: Option<i64>,
+    search: Option<String>,
+    ordering: Option<ContentOrdering>,
+}
+
+#[get("/content")]
+async fn list(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    page: PageParams,
+    query: ApiQuery<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.0;
+    let pattern = search_term(&q.search);
+    let (rows, count) = state
+        .db(move |conn| {
+            let filtered = || {
+                use content as c;
+                let mut query: c::BoxedQuery<'static, Pg> =
+                    c::table.filter(c::account_id.eq(auth.account_id)).into_boxed();
+                if let Some(status) = q.status {
+                    query = query.filter(c::status.eq(status.as_str()));
+                }
+                if let Some(content_type) = &q.content_type {
+                    query = query.filter(c::content_type.eq(content_type.clone()));
+                }
+                if let Some(site_id) = q.site_id {
+                    query = query.filter(c::site_id.eq(site_id));
+                }
+                if let Some(sector_id) = q.sector_id {
+                    query = query.filter(c::sector_id.eq(sector_id));
+                }
+                if let Some(pattern) = &pattern {
+                    query = query.filter(
+                        c::title.ilike(pattern.clone()).or(c::primary_keyword.ilike(pattern.clone())),
+                    );
+                }
+                query
+            };
+            let count: i64 = filtered().count().get_result(conn)?;
+            use ContentOrdering as O;
+            use content::{created_at, id, title, word_count};
+            let ordered = match q.ordering.unwrap_or(O::CreatedDesc) {
+                O::Created => filtered().order((created_at.asc(), id)),
+                O::CreatedDesc => filtered().order((created_at.desc(), id.desc())),
+                O::Title => filtered().order((title.asc(), id)),
+                O::TitleDesc => filtered().order((title.desc(), id.desc())),
+                O::WordCount => filtered().order((word_count.asc(), id)),
+                O::WordCountDesc => filtered().order((word_count.desc(), id.desc())),
+            };
+            let rows: Vec<Content> =
+                ordered.offset(page.offset()).limit(page.size()).select(Content::as_select()).load(conn)?;
+            Ok((rows, count))
+        })
+        .await?;
+    Ok(response::paginated(&req, page, count, rows))
+}
+
+/// Create and update share one body; on create `title`, `site_id` and `html_content` are
+/// required.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ContentInput {
+    title: Option<String>,
+    html_content: Option<String>,
+    meta_title: Option<String>,
+    meta_description: Option<String>,
+    primary_keyword: Option<String>,
+    secondary_keywords: Option<Vec<String>>,
+    content_type: Option<String>,
+    status: Option<ContentStatus>,
+    site_id: Option<i64>,
+    #[serde(default, deserialize_with = "nullable")]
+    sector_id: Option<Option<i64>>,
+}
+
+impl Validate for ContentInput {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        if let Some(title) = &self.title {
+            validation::text(&mut errors, "title", title, 500);
+        }
+        if let Some(html) = &self.html_content {
+            // The worker sanitizes what the AI writes; what a person sends must not carry a
+            // script in the first place.
+            if html.to_ascii_lowercase().contains("<script") {
+                validation::push(&mut errors, "html_content", "Scripts are not allowed in content.");
+            } else if html.chars().count() > MAX_HTML_CHARS {
+                validation::push(
+                    &mut errors,
+                    "html_content",
+                    format!("Must be at most {MAX_HTML_CHARS} characters."),
+                );
+            }
+        }
+        validation::optional_text(&mut errors, "meta_title", self.meta_title.as_deref(), 60);
+        validation::optional_text(&mut errors, "meta_description", self.meta_description.as_deref(), 160);
+        validation::optional_text(&mut errors, "primary_keyword", self.primary_keyword.as_deref(), 500);
+        if let Some(content_type) = &self.content_type {
+            validation::text(&mut errors, "content_type", content_type, 50);
+        }
+        check_list(&mut errors, "secondary_keywords", self.secondary_keywords.as_ref());
+        validation::finish(errors)
+    }
+}
+
+/// Words of the text of `html`: tags dropped, whitespace-separated runs counted.
+fn word_count(html: &str) -> i32 {
+    let mut text = String::with_capacity(html.len());
+    let mut in_tag = false;
+    for ch in html.chars() {
+        match ch {
+            '<' => {
+                in_tag = true;
+                text.push(' ');
+            }
+            '>' => in_tag = false,
+            _ if !in_tag => text.push(ch),
+            _ => {}
+        }
+    }
+    i32::try_from(text.split_whitespace().count()).unwrap_or(i32::MAX)
+}
+
+#[post("/content")]
+async fn create(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ApiJson<ContentInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let input = body.0;
+    let title = input.title.as_deref().map(str::trim).unwrap_or_default().to_owned();
+    let mut errors = FieldErrors::new();
+    if title.is_empty() {
+        validation::push(&mut errors, "title", "This field is required.");
+    }
+    for (field, missing) in
+        [("site_id", input.site_id.is_none()), ("html_content", input.html_content.is_none())]
+    {
+        if missing {
+            validation::push(&mut errors, field, "This field is required.");
+        }
+    }
+    validation::finish(errors).map_err(ApiError::invalid)?;
+    let refs = Refs {
+        site_id: input.site_id.unwrap_or_default(),
+        sector_id: input.sector_id.flatten(),
+        cluster_id: None,
+    };
+    check_refs(&state, auth.account_id, refs).await?;
+    let html = input.html_content.unwrap_or_default();
+    let row = state
+        .db(move |conn| {
+            use content as c;
+            Ok(diesel::insert_into(c::table)
+                .values((
+                    c::account_id.eq(auth.account_id),
+                    c::site_id.eq(refs.site_id),
+                    c::sector_id.eq(refs.sector_id),
+                    c::title.eq(title),
+                    c::word_count.eq(word_count(&html)),
+                    c::html_content.eq(html),
+                    c::meta_title.eq(input.meta_title.unwrap_or_default().trim().to_owned()),
+                    c::meta_description.eq(input.meta_description.unwrap_or_default().trim().to_owned()),
+                    c::primary_keyword.eq(input.primary_keyword.unwrap_or_default().trim().to_owned()),
+                    c::secondary_keywords.eq(string_list(input.secondary_keywords.unwrap_or_default())),
+                    c::content_type.eq(input.content_type.map_or("post".into(), |t| t.trim().to_owned())),
+                    c::status.eq(input.status.unwrap_or(ContentStatus::Draft).as_str()),
+                ))
+                .returning(Content::as_returning())
+                .get_result(conn)?)
+        })
+        .await?;
+    Ok(response::created(row))
+}
+
+/// The caller's content `id`, or 404 (also for another tenant's).
+pub async fn load(state: &AppState, account_id: i64, id: i64) -> Result<Content, ApiError> {
+    find_owned!(state, content, Content, account_id, id, "content")
+}
+
+#[get("/content/{id}")]
+async fn retrieve(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(response::ok(load(&state, auth.account_id, id.0).await?))
+}
+
+/// PUT and PATCH both apply the fields sent (partial update); the word count follows the HTML.
+#[route("/content/{id}", method = "PUT", method = "PATCH")]
+async fn update(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+    body: ApiJson<ContentInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let (account_id, input) = (auth.account_id, body.0);
+    let current = load(&state, account_id, id.0).await?;
+    let refs = Refs {
+        site_id: input.site_id.unwrap_or(current.site_id),
+        sector_id: input.sector_id.unwrap_or(current.sector_id),
+        cluster_id: None,
+    };
+    if refs.site_id != current.site_id || refs.sector_id != current.sector_id {
+        check_refs(&state, account_id, refs).await?;
+    }
+    let row = state
+        .db(move |conn| {
+            use content as c;
+            Ok(diesel::update(c::table.find(current.id).filter(c::account_id.eq(account_id)))
+                .set((
+                    (
+                        input.title.map(|title| c::title.eq(title.trim().to_owned())),
+                        input.html_content.as_deref().map(|html| c::word_count.eq(word_count(html))),
+                        input.html_content.map(|html| c::html_content.eq(html)),
+                        input.meta_title.map(|text| c::meta_title.eq(text.trim().to_owned())),
+                        input.meta_description.map(|text| c::meta_description.eq(text.trim().to_owned())),
+                        input.primary_keyword.map(|text| c::primary_keyword.eq(text.trim().to_owned())),
+                    ),
+                    (
+                        input.secondary_keywords.map(|items| c::secondary_keywords.eq(string_list(items))),
+                        input.content_type.map(|text| c::content_type.eq(text.trim().to_owned())),
+                        input.status.map(|status| c::status.eq(status.as_str())),
+                        input.site_id.map(|site_id| c::site_id.eq(site_id)),
+                        input.sector_id.map(|sector_id| c::sector_id.eq(sector_id)),
+                        c::updated_at.eq(diesel::dsl::now),
+                    ),
+                ))
+                .returning(Content::as_returning())
+                .get_result(conn)
+                .optional()?)
+        })
+        .await?
+        .ok_or(ApiError::NotFound { what: "content" })?;
+    Ok(response::ok(row))
+}
+
+#[delete("/content/{id}")]
+async fn remove(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    delete_owned!(state, content, auth.account_id, id.0, "content")
+}
+
+/// Image prompts cost no credits; the images made from them do (`images/generate_images/`).
+#[post("/content/generate_image_prompts")]
+async fn generate_image_prompts(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    body: ApiJson<BatchIds>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let ids = body.unique();
+    let (account_id, wanted) = (auth.account_id, ids.clone());
+    let found: Vec<i64> = state
+        .db(move |conn| {
+            Ok(content::table
+                .filter(content::account_id.eq(account_id))
+                .filter(content::id.eq_any(wanted))
+                .select(content::id)
+                .load(conn)?)
+        })
+        .await?;
+    ensure_found(&ids, &found, "content")?;
+    let payload = ImagePromptsPayload { content_ids: ids };
+    let task = NewTask::new(
+        auth.account_id,
+        IMAGE_PROMPTS,
+        serde_json::to_value(&payload).map_err(ApiError::internal)?,
+    );
+    commands::enqueue(&state, &auth, &req, task).await
+}

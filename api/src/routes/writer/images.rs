@@ -1,0 +1,431 @@
+//! `/api/v1/writer/images/`: the images of content (a featured image, one per section, and
+//! desktop/mobile variants), their files, and `generate_images`, which has `worker-content`
+//! draw them.
+
+use std::path::{Component, Path, PathBuf};
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
+use diesel::{pg::Pg, prelude::*};
+use serde::Deserialize;
+use serde_json::json;
+use shared::{
+    auth::Role,
+    billing::{self, Operation},
+    db::{models::Image, schema::images},
+    tasks::{
+        NewTask,
+        writer::{GENERATE_IMAGES, GenerateImagesPayload},
+    },
+};
+
+use super::{BatchIds, content, ensure_found, text_enum};
+use crate::{
+    error::{ApiError, FieldErrors},
+    extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
+    response::{self, PageParams},
+    routes::{
+        commands,
+        planner::{Refs, check_ids, check_refs, nullable},
+    },
+    state::AppState,
+    validation,
+};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    // The fixed paths first: `/images/content_images` must not be read as `/images/{id}`.
+    cfg.service(content_images)
+        .service(list)
+        .service(create)
+        .service(generate_images)
+        .service(bulk_update)
+        .service(file)
+        .service(download)
+        .service(retrieve)
+        .service(update)
+        .service(remove);
+}
+
+text_enum!(ImageType {
+    Featured => "featured",
+    InArticle => "in_article",
+    Desktop => "desktop",
+    Mobile => "mobile",
+});
+
+text_enum!(ImageStatus {
+    Pending => "pending",
+    Generated => "generated",
+    Failed => "failed",
+    Published => "published",
+});
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    image_type: Option<ImageType>,
+    status: Option<ImageStatus>,
+    content_id: Option<i64>,
+    task_id: Option<i64>,
+    site_id: Option<i64>,
+    sector_id: Option<i64>,
+}
+
+#[get("/images")]
+async fn list(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    page: PageParams,
+    query: ApiQuery<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.0;
+    let (rows, count) = state
+        .db(move |conn| {
+            let filtered = || {
+                use images as i;
+                let mut query: i::BoxedQuery<'static, Pg> =
+                    i::table.filter(i::account_id.eq(auth.account_id)).into_boxed();
+                if let Some(image_type) = q.image_type {
+                    query = query.filter(i::image_type.eq(image_type.as_str()));
+                }
+                if let Some(status) = q.status {
+                    query = query.filter(i::status.eq(status.as_str()));
+                }
+                if let Some(content_id) = q.content_id {
+                    query = query.filter(i::content_id.eq(content_id));
+                }
+                if let Some(task_id) = q.task_id {
+                    query = query.filter(i::writer_task_id.eq(task_id));
+                }
+                if let Some(site_id) = q.site_id {
+                    query = query.filter(i::site_id.eq(site_id));
+                }
+                if let Some(sector_id) = q.sector_id {
+                    query = query.filter(i::sector_id.eq(sector_id));
+                }
+                query
+            };
+            let count: i64 = filtered().count().get_result(conn)?;
+            let rows: Vec<Image> = filtered()
+                .order((images::created_at.desc(), images::id.desc()))
+                .offset(page.offset())
+                .limit(page.size())
+                .select(Image::as_select())
+                .load(conn)?;
+            Ok((rows, count))
+        })
+        .await?;
+    Ok(response::paginated(&req, page, count, rows))
+}
+
+#[derive(Debug, Deserialize)]
+struct ContentImagesQuery {
+    content_id: Option<i64>,
+}
+
+/// A content item's images in reading order: `{"images": [...]}`.
+#[get("/images/content_images")]
+async fn content_images(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: ApiQuery<ContentImagesQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let content_id =
+        query.0.content_id.ok_or_else(|| ApiError::field("content_id", "This parameter is required."))?;
+    let content = content::load(&state, auth.account_id, content_id).await?;
+    let rows: Vec<Image> = state
+        .db(move |conn| {
+            Ok(images::table
+                .filter(images::account_id.eq(content.account_id))
+                .filter(images::content_id.eq(content.id))
+                .order((images::position, images::id))
+                .select(Image::as_select())
+                .load(conn)?)
+        })
+        .await?;
+    Ok(response::ok(json!({ "images": rows })))
+}
+
+/// Create and update share one body; on create either `content_id` or `site_id` is required.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct ImageInput {
+    content_id: Option<i64>,
+    site_id: Option<i64>,
+    #[serde(default, deserialize_with = "nullable")]
+    sector_id: Option<Option<i64>>,
+    image_type: Option<ImageType>,
+    prompt: Option<String>,
+    position: Option<i32>,
+    status: Option<ImageStatus>,
+}
+
+impl Validate for ImageInput {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        validation::optional_text(&mut errors, "prompt", self.prompt.as_deref(), 4_000);
+        if self.position.is_some_and(|position| !(0..=1_000).contains(&position)) {
+            validation::push(&mut errors, "position", "Must be between 0 and 1000.");
+        }
+        validation::finish(errors)
+    }
+}
+
+#[post("/images")]
+async fn create(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ApiJson<ImageInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let input = body.0;
+    // An image of a content item lives where the content does.
+    let (refs, content_id, writer_task_id) = match input.content_id {
+        Some(content_id) => {
+            let content = content::load(&state, auth.account_id, content_id)
+                .await
+                .map_err(|_| ApiError::field("content_id", "Content not found."))?;
+            let refs = Refs { site_id: content.site_id, sector_id: content.sector_id, cluster_id: None };
+            (refs, Some(content.id), content.writer_task_id)
+        }
+        None => {
+            let site_id =
+                input.site_id.ok_or_else(|| ApiError::field("site_id", "Send content_id or site_id."))?;
+            let refs = Refs { site_id, sector_id: input.sector_id.flatten(), cluster_id: None };
+            check_refs(&state, auth.account_id, refs).await?;
+            (refs, None, None)
+        }
+    };
+    let row = state
+        .db(move |conn| {
+            use images as i;
+            Ok(diesel::insert_into(i::table)
+                .values((
+                    i::account_id.eq(auth.account_id),
+                    i::site_id.eq(refs.site_id),
+                    i::sector_id.eq(refs.sector_id),
+                    i::content_id.eq(content_id),
+                    i::writer_task_id.eq(writer_task_id),
+                    i::image_type.eq(input.image_type.unwrap_or(ImageType::Featured).as_str()),
+                    i::prompt.eq(input.prompt.unwrap_or_default().trim().to_owned()),
+                    i::position.eq(input.position.unwrap_or(0)),
+                    i::status.eq(input.status.unwrap_or(ImageStatus::Pending).as_str()),
+                ))
+                .returning(Image::as_returning())
+                .get_result(conn)?)
+        })
+        .await?;
+    Ok(response::created(row))
+}
+
+/// The caller's image `id`, or 404 (also for another tenant's).
+async fn load(state: &AppState, account_id: i64, id: i64) -> Result<Image, ApiError> {
+    find_owned!(state, images, Image, account_id, id, "image")
+}
+
+#[get("/images/{id}")]
+async fn retrieve(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(response::ok(load(&state, auth.account_id, id.0).await?))
+}
+
+/// PUT and PATCH both apply the fields sent (partial update). An image stays with its content;
+/// only an image without content may move to another site or sector.
+#[route("/images/{id}", method = "PUT", method = "PATCH")]
+async fn update(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+    body: ApiJson<ImageInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let (account_id, input) = (auth.account_id, body.0);
+    let current = load(&state, account_id, id.0).await?;
+    if input.content_id.is_some_and(|content_id| Some(content_id) != current.content_id) {
+        return Err(ApiError::field("content_id", "An image cannot move to other content."));
+    }
+    let moves = input.site_id.is_some_and(|site_id| site_id != current.site_id)
+        || input.sector_id.is_some_and(|sector_id| sector_id != current.sector_id);
+    if moves {
+        if current.content_id.is_some() {
+            return Err(ApiError::field("site_id", "An image of content stays on the content's site."));
+        }
+        let refs = Refs {
+            site_id: input.site_id.unwrap_or(current.site_id),
+            sector_id: input.sector_id.unwrap_or(current.sector_id),
+            cluster_id: None,
+        };
+        check_refs(&state, account_id, refs).await?;
+    }
+    let row = state
+        .db(move |conn| {
+            use images as i;
+            Ok(diesel::update(i::table.find(current.id).filter(i::account_id.eq(account_id)))
+                .set((
+                    input.image_type.map(|image_type| i::image_type.eq(image_type.as_str())),
+                    input.prompt.map(|prompt| i::prompt.eq(prompt.trim().to_owned())),
+                    input.position.map(|position| i::position.eq(position)),
+                    input.status.map(|status| i::status.eq(status.as_str())),
+                    input.site_id.map(|site_id| i::site_id.eq(site_id)),
+                    input.sector_id.map(|sector_id| i::sector_id.eq(sector_id)),
+                    i::updated_at.eq(diesel::dsl::now),
+                ))
+                .returning(Image::as_returning())
+                .get_result(conn)
+                .optional()?)
+        })
+        .await?
+        .ok_or(ApiError::NotFound { what: "image" })?;
+    Ok(response::ok(row))
+}
+
+#[delete("/images/{id}")]
+async fn remove(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    delete_owned!(state, images, auth.account_id, id.0, "image")
+}
+
+/// `media_dir/relative` when `relative` stays inside `media_dir` and names an existing file.
+/// Rows store relative paths; an absolute path, `..`, or a symlink out of the directory is
+/// refused.
+fn media_file(media_dir: &Path, relative: &str) -> Option<PathBuf> {
+    let relative = Path::new(relative);
+    if relative.components().any(|part| !matches!(part, Component::Normal(_))) {
+        return None;
+    }
+    let root = media_dir.canonicalize().ok()?;
+    let path = root.join(relative).canonicalize().ok()?;
+    (path.starts_with(&root) && path.is_file()).then_some(path)
+}
+
+/// The image's file on disk, or 404 when it has none (or it is missing or out of bounds).
+async fn image_file(state: &AppState, auth: &AuthUser, id: i64) -> Result<(Image, PathBuf), ApiError> {
+    let image = load(state, auth.account_id, id).await?;
+    let relative = image.file_path.clone().ok_or(ApiError::NotFound { what: "image file" })?;
+    let media_dir = state.config.media_dir.clone();
+    let path = web::block(move || media_file(&media_dir, &relative))
+        .await
+        .map_err(ApiError::internal)?
+        .ok_or(ApiError::NotFound { what: "image file" })?;
+    Ok((image, path))
+}
+
+/// `{"image_url": "/api/v1/writer/images/{id}/download/"}` when the image has a file.
+#[get("/images/{id}/file")]
+async fn file(state: web::Data<AppState>, auth: AuthUser, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
+    let (image, _) = image_file(&state, &auth, id.0).await?;
+    Ok(response::ok(json!({ "image_url": format!("/api/v1/writer/images/{}/download/", image.id) })))
+}
+
+/// The file itself, with the image type the worker recorded.
+#[get("/images/{id}/download")]
+async fn download(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let (image, path) = image_file(&state, &auth, id.0).await?;
+    let bytes = tokio::fs::read(&path).await.map_err(|error| {
+        tracing::warn!(%error, image_id = image.id, "image file unreadable");
+        ApiError::NotFound { what: "image file" }
+    })?;
+    // Only image types: a file is never served as HTML or script from our origin.
+    let mime = image.mime_type.filter(|mime| {
+        mime.starts_with("image/") && actix_web::http::header::HeaderValue::from_str(mime).is_ok()
+    });
+    Ok(HttpResponse::Ok()
+        .content_type(mime.unwrap_or_else(|| "application/octet-stream".to_owned()))
+        .insert_header(("Cache-Control", "private, max-age=3600"))
+        .body(bytes))
+}
+
+/// Checks that every image is the caller's and that the account can pay for them, then
+/// enqueues `writer.generate_images`.
+#[post("/images/generate_images")]
+async fn generate_images(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    body: ApiJson<BatchIds>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let ids = body.unique();
+    let (account_id, wanted) = (auth.account_id, ids.clone());
+    let found: Vec<i64> = state
+        .db(move |conn| {
+            Ok(images::table
+                .filter(images::account_id.eq(account_id))
+                .filter(images::id.eq_any(wanted))
+                .select(images::id)
+                .load(conn)?)
+        })
+        .await?;
+    ensure_found(&ids, &found, "images")?;
+    let credits = Operation::Images.cost(ids.len() as u64);
+    state.db(move |conn| billing::ensure_affordable(conn, account_id, credits)).await?;
+    let payload = GenerateImagesPayload { image_ids: ids };
+    let task = NewTask::new(
+        auth.account_id,
+        GENERATE_IMAGES,
+        serde_json::to_value(&payload).map_err(ApiError::internal)?,
+    );
+    commands::enqueue(&state, &auth, &req, task).await
+}
+
+/// `{ids, status}` or `{content_id, status}`: sets the status of the images named, or of all
+/// images of one content item.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BulkStatus {
+    ids: Option<Vec<i64>>,
+    content_id: Option<i64>,
+    status: ImageStatus,
+}
+
+impl Validate for BulkStatus {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        match (&self.ids, self.content_id) {
+            (Some(ids), None) => check_ids(&mut errors, "ids", ids),
+            (None, Some(_)) => {}
+            _ => validation::push(&mut errors, "ids", "Send either ids or content_id."),
+        }
+        validation::finish(errors)
+    }
+}
+
+#[post("/images/bulk_update")]
+async fn bulk_update(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ApiJson<BulkStatus>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let (account_id, BulkStatus { ids, content_id, status }) = (auth.account_id, body.0);
+    if let Some(content_id) = content_id {
+        content::load(&state, account_id, content_id).await?;
+    }
+    let updated_count = state
+        .db(move |conn| {
+            use images as i;
+            let mut target = i::table.filter(i::account_id.eq(account_id)).into_boxed();
+            if let Some(ids) = ids {
+                target = target.filter(i::id.eq_any(ids));
+            }
+            if let Some(content_id) = content_id {
+                target = target.filter(i::content_id.eq(content_id));
+            }
+            let chosen: Vec<i64> = target.select(i::id).load(conn)?;
+            Ok(diesel::update(i::table.filter(i::id.eq_any(chosen)))
+                .set((i::status.eq(status.as_str()), i::updated_at.eq(diesel::dsl::now)))
+                .execute(conn)?)
+        })
+        .await?;
+    Ok(response::ok(json!({ "updated_count": updated_count })))
+}

@@ -1,0 +1,97 @@
+//! `/api/v1/writer/`: writer tasks, the content written for them and its images. Every row
+//! belongs to an account and a site of that account; every query is scoped by the caller's
+//! account, so another tenant's id answers 404 and lists never show it. Everyone in the
+//! account reads; editors and above write. The AI commands (`auto_generate_content`,
+//! `generate_image_prompts`, `generate_images`) check what they can up front and answer 202;
+//! `worker-content` does the work.
+
+mod content;
+mod images;
+mod tasks;
+
+use actix_web::web;
+use serde::Deserialize;
+use shared::tasks::writer::MAX_BATCH;
+
+use super::planner::id_list;
+use crate::{
+    error::{ApiError, FieldErrors},
+    extract::Validate,
+    validation,
+};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.configure(tasks::configure).configure(content::configure).configure(images::configure);
+}
+
+/// A closed set of lower-case words read from JSON or a query string, stored as text.
+macro_rules! text_enum {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
+        pub enum $name {
+            $(#[serde(rename = $text)] $variant),+
+        }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $text),+
+                }
+            }
+        }
+    };
+}
+pub(crate) use text_enum;
+
+/// `{"ids": [...]}` for an AI command: 1 to [`MAX_BATCH`] ids (the seed's cap on one run),
+/// deduplicated in request order.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchIds {
+    #[serde(deserialize_with = "id_list")]
+    pub ids: Vec<i64>,
+}
+
+impl Validate for BatchIds {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        if self.ids.is_empty() || self.ids.len() > MAX_BATCH {
+            validation::push(&mut errors, "ids", format!("Send 1 to {MAX_BATCH} ids."));
+        }
+        validation::finish(errors)
+    }
+}
+
+impl BatchIds {
+    pub fn unique(&self) -> Vec<i64> {
+        let mut seen = std::collections::HashSet::new();
+        self.ids.iter().copied().filter(|id| seen.insert(*id)).collect()
+    }
+}
+
+/// 400 naming `ids` and listing the ids that are not among `found` (the caller's rows).
+pub fn ensure_found(ids: &[i64], found: &[i64], what: &str) -> Result<(), ApiError> {
+    let missing: Vec<String> = ids.iter().filter(|id| !found.contains(id)).map(i64::to_string).collect();
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::field("ids", format!("No such {what}: {}.", missing.join(", "))))
+    }
+}
+
+/// Checks a list body field: at most 200 items of 1 to 500 characters.
+pub fn check_list(errors: &mut FieldErrors, field: &str, items: Option<&Vec<String>>) {
+    if let Some(items) = items {
+        if items.len() > 200 {
+            validation::push(errors, field, "Send at most 200 items.");
+        } else if items.iter().any(|item| item.trim().is_empty() || item.chars().count() > 500) {
+            validation::push(errors, field, "Each item must be 1 to 500 characters.");
+        }
+    }
+}
+
+/// A JSON array of the trimmed items.
+pub fn string_list(items: Vec<String>) -> serde_json::Value {
+    serde_json::json!(items.into_iter().map(|item| item.trim().to_owned()).collect::<Vec<_>>())
+}

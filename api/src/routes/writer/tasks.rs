@@ -1,0 +1,448 @@
+//! `/api/v1/writer/tasks/`: what the writer is asked to write, and `auto_generate_content`,
+//! which has `worker-content` write it.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
+use diesel::{
+    dsl::sql,
+    pg::Pg,
+    prelude::*,
+    sql_types::{Bool, Text},
+};
+use serde::Deserialize;
+use serde_json::json;
+use shared::{
+    auth::Role,
+    billing::{self, Operation},
+    db::{models::WriterTask, schema::writer_tasks},
+    tasks::{
+        NewTask,
+        writer::{GENERATE_CONTENT, GenerateContentPayload},
+    },
+};
+
+use super::{BatchIds, check_list, ensure_found, string_list, text_enum};
+use crate::{
+    error::{ApiError, FieldErrors},
+    extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
+    response::{self, PageParams},
+    routes::{
+        commands,
+        common::{deleted, search_term},
+        planner::{BulkIds, Refs, check_ids, check_refs, id_list, nullable},
+    },
+    state::AppState,
+    validation,
+};
+
+/// Words assumed for a task that does not say how long it should be.
+const DEFAULT_WORDS: u64 = 1_500;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list)
+        .service(create)
+        .service(bulk_delete)
+        .service(bulk_update)
+        .service(auto_generate_content)
+        .service(retrieve)
+        .service(update)
+        .service(remove);
+}
+
+text_enum!(TaskStatus {
+    Draft => "draft",
+    InProgress => "in_progress",
+    Review => "review",
+    Completed => "completed",
+    Archived => "archived",
+});
+
+#[derive(Debug, Deserialize, Clone, Copy)]
+enum TaskOrdering {
+    #[serde(rename = "title")]
+    Title,
+    #[serde(rename = "-title")]
+    TitleDesc,
+    #[serde(rename = "created_at")]
+    Created,
+    #[serde(rename = "-created_at")]
+    CreatedDesc,
+    #[serde(rename = "word_count")]
+    WordCount,
+    #[serde(rename = "-word_count")]
+    WordCountDesc,
+    #[serde(rename = "status")]
+    Status,
+    #[serde(rename = "-status")]
+    StatusDesc,
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    status: Option<TaskStatus>,
+    cluster_id: Option<i64>,
+    content_type: Option<String>,
+    content_structure: Option<String>,
+    site_id: Option<i64>,
+    sector_id: Option<i64>,
+    search: Option<String>,
+    ordering: Option<TaskOrdering>,
+}
+
+#[get("/tasks")]
+async fn list(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    page: PageParams,
+    query: ApiQuery<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let q = query.0;
+    let pattern = search_term(&q.search);
+    let (rows, count) = state
+        .db(move |conn| {
+            let filtered = || {
+                use writer_tasks as w;
+                let mut query: w::BoxedQuery<'static, Pg> =
+                    w::table.filter(w::account_id.eq(auth.account_id)).into_boxed();
+                if let Some(status) = q.status {
+                    query = query.filter(w::status.eq(status.as_str()));
+                }
+                if let Some(cluster_id) = q.cluster_id {
+                    query = query.filter(w::cluster_id.eq(cluster_id));
+                }
+                if let Some(content_type) = &q.content_type {
+                    query = query.filter(w::content_type.eq(content_type.clone()));
+                }
+                if let Some(structure) = &q.content_structure {
+                    query = query.filter(w::content_structure.eq(structure.clone()));
+                }
+                if let Some(site_id) = q.site_id {
+                    query = query.filter(w::site_id.eq(site_id));
+                }
+                if let Some(sector_id) = q.sector_id {
+                    query = query.filter(w::sector_id.eq(sector_id));
+                }
+                if let Some(pattern) = &pattern {
+                    // The keywords are a JSON array; matching its text finds any keyword.
+                    let in_keywords =
+                        sql::<Bool>("writer_tasks.keywords::text ILIKE ").bind::<Text, _>(pattern.clone());
+                    query = query.filter(w::title.ilike(pattern.clone()).or(in_keywords));
+                }
+                query
+            };
+            let count: i64 = filtered().count().get_result(conn)?;
+            use TaskOrdering as O;
+            use writer_tasks::{created_at, id, status as state, title, word_count};
+            let ordered = match q.ordering.unwrap_or(O::CreatedDesc) {
+                O::Title => filtered().order((title.asc(), id)),
+                O::TitleDesc => filtered().order((title.desc(), id.desc())),
+                O::Created => filtered().order((created_at.asc(), id)),
+                O::CreatedDesc => filtered().order((created_at.desc(), id.desc())),
+                O::WordCount => filtered().order((word_count.asc(), id)),
+                O::WordCountDesc => filtered().order((word_count.desc(), id.desc())),
+                O::Status => filtered().order((state.asc(), id)),
+                O::StatusDesc => filtered().order((state.desc(), id.desc())),
+            };
+            let rows: Vec<WriterTask> = ordered
+                .offset(page.offset())
+                .limit(page.size())
+                .select(WriterTask::as_select())
+                .load(conn)?;
+            Ok((rows, count))
+        })
+        .await?;
+    Ok(response::paginated(&req, page, count, rows))
+}
+
+/// Create and update share one body; on create `title` and `site_id` are required.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct TaskInput {
+    title: Option<String>,
+    description: Option<String>,
+    keywords: Option<Vec<String>>,
+    content_type: Option<String>,
+    content_structure: Option<String>,
+    outline: Option<Vec<String>>,
+    word_count: Option<i32>,
+    status: Option<TaskStatus>,
+    site_id: Option<i64>,
+    #[serde(default, deserialize_with = "nullable")]
+    sector_id: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "nullable")]
+    cluster_id: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "nullable")]
+    idea_id: Option<Option<i64>>,
+}
+
+impl Validate for TaskInput {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        if let Some(title) = &self.title {
+            validation::text(&mut errors, "title", title, 500);
+        }
+        validation::optional_text(&mut errors, "description", self.description.as_deref(), 10_000);
+        for (field, value) in
+            [("content_type", &self.content_type), ("content_structure", &self.content_structure)]
+        {
+            if let Some(value) = value {
+                validation::text(&mut errors, field, value, 50);
+            }
+        }
+        check_list(&mut errors, "keywords", self.keywords.as_ref());
+        check_list(&mut errors, "outline", self.outline.as_ref());
+        if self.word_count.is_some_and(|count| !(0..=100_000).contains(&count)) {
+            validation::push(&mut errors, "word_count", "Must be between 0 and 100000.");
+        }
+        validation::finish(errors)
+    }
+}
+
+/// 400 naming `idea_id` when the idea is not the caller's.
+async fn check_idea(state: &AppState, account_id: i64, idea_id: Option<i64>) -> Result<(), ApiError> {
+    use shared::db::schema::content_ideas;
+    let Some(idea_id) = idea_id else { return Ok(()) };
+    let found: Option<i64> = state
+        .db(move |conn| {
+            Ok(content_ideas::table
+                .find(idea_id)
+                .filter(content_ideas::account_id.eq(account_id))
+                .select(content_ideas::id)
+                .first(conn)
+                .optional()?)
+        })
+        .await?;
+    found.map(|_| ()).ok_or_else(|| ApiError::field("idea_id", "Idea not found."))
+}
+
+#[post("/tasks")]
+async fn create(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ApiJson<TaskInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let input = body.0;
+    let title = input.title.as_deref().map(str::trim).unwrap_or_default().to_owned();
+    let mut errors = FieldErrors::new();
+    if title.is_empty() {
+        validation::push(&mut errors, "title", "This field is required.");
+    }
+    if input.site_id.is_none() {
+        validation::push(&mut errors, "site_id", "This field is required.");
+    }
+    validation::finish(errors).map_err(ApiError::invalid)?;
+    let refs = Refs {
+        site_id: input.site_id.unwrap_or_default(),
+        sector_id: input.sector_id.flatten(),
+        cluster_id: input.cluster_id.flatten(),
+    };
+    check_refs(&state, auth.account_id, refs).await?;
+    let idea_id = input.idea_id.flatten();
+    check_idea(&state, auth.account_id, idea_id).await?;
+    let row = state
+        .db(move |conn| {
+            use writer_tasks as w;
+            Ok(diesel::insert_into(w::table)
+                .values((
+                    w::account_id.eq(auth.account_id),
+                    w::site_id.eq(refs.site_id),
+                    w::sector_id.eq(refs.sector_id),
+                    w::cluster_id.eq(refs.cluster_id),
+                    w::idea_id.eq(idea_id),
+                    w::title.eq(title),
+                    w::description.eq(input.description.unwrap_or_default().trim().to_owned()),
+                    w::keywords.eq(string_list(input.keywords.unwrap_or_default())),
+                    w::content_type.eq(input.content_type.map_or("post".into(), |t| t.trim().to_owned())),
+                    w::content_structure
+                        .eq(input.content_structure.map_or("article".into(), |s| s.trim().to_owned())),
+                    w::outline.eq(string_list(input.outline.unwrap_or_default())),
+                    w::word_count.eq(input.word_count.unwrap_or(0)),
+                    w::status.eq(input.status.unwrap_or(TaskStatus::Draft).as_str()),
+                ))
+                .returning(WriterTask::as_returning())
+                .get_result(conn)?)
+        })
+        .await?;
+    Ok(response::created(row))
+}
+
+/// The caller's writer task `id`, or 404 (also for another tenant's).
+async fn load(state: &AppState, account_id: i64, id: i64) -> Result<WriterTask, ApiError> {
+    find_owned!(state, writer_tasks, WriterTask, account_id, id, "writer task")
+}
+
+#[get("/tasks/{id}")]
+async fn retrieve(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(response::ok(load(&state, auth.account_id, id.0).await?))
+}
+
+/// PUT and PATCH both apply the fields sent (partial update).
+#[route("/tasks/{id}", method = "PUT", method = "PATCH")]
+async fn update(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+    body: ApiJson<TaskInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let (account_id, input) = (auth.account_id, body.0);
+    let current = load(&state, account_id, id.0).await?;
+    let refs = Refs {
+        site_id: input.site_id.unwrap_or(current.site_id),
+        sector_id: input.sector_id.unwrap_or(current.sector_id),
+        cluster_id: input.cluster_id.unwrap_or(current.cluster_id),
+    };
+    if refs.site_id != current.site_id
+        || refs.sector_id != current.sector_id
+        || refs.cluster_id != current.cluster_id
+    {
+        check_refs(&state, account_id, refs).await?;
+    }
+    if let Some(idea_id) = input.idea_id {
+        check_idea(&state, account_id, idea_id).await?;
+    }
+    let row = state
+        .db(move |conn| {
+            use writer_tasks as w;
+            Ok(diesel::update(w::table.find(current.id).filter(w::account_id.eq(account_id)))
+                .set((
+                    (
+                        input.title.map(|title| w::title.eq(title.trim().to_owned())),
+                        input.description.map(|text| w::description.eq(text.trim().to_owned())),
+                        input.content_type.map(|text| w::content_type.eq(text.trim().to_owned())),
+                        input.content_structure.map(|text| w::content_structure.eq(text.trim().to_owned())),
+                        input.keywords.map(|items| w::keywords.eq(string_list(items))),
+                        input.outline.map(|items| w::outline.eq(string_list(items))),
+                        input.word_count.map(|count| w::word_count.eq(count)),
+                    ),
+                    (
+                        input.status.map(|status| w::status.eq(status.as_str())),
+                        input.site_id.map(|site_id| w::site_id.eq(site_id)),
+                        input.sector_id.map(|sector_id| w::sector_id.eq(sector_id)),
+                        input.cluster_id.map(|cluster_id| w::cluster_id.eq(cluster_id)),
+                        input.idea_id.map(|idea_id| w::idea_id.eq(idea_id)),
+                        w::updated_at.eq(diesel::dsl::now),
+                    ),
+                ))
+                .returning(WriterTask::as_returning())
+                .get_result(conn)
+                .optional()?)
+        })
+        .await?
+        .ok_or(ApiError::NotFound { what: "writer task" })?;
+    Ok(response::ok(row))
+}
+
+async fn delete_tasks(state: &AppState, account_id: i64, ids: Vec<i64>) -> Result<usize, ApiError> {
+    state
+        .db(move |conn| {
+            Ok(diesel::delete(
+                writer_tasks::table
+                    .filter(writer_tasks::account_id.eq(account_id))
+                    .filter(writer_tasks::id.eq_any(&ids)),
+            )
+            .execute(conn)?)
+        })
+        .await
+}
+
+#[delete("/tasks/{id}")]
+async fn remove(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let rows = delete_tasks(&state, auth.account_id, vec![id.0]).await?;
+    deleted(rows, "writer task")
+}
+
+#[post("/tasks/bulk_delete")]
+async fn bulk_delete(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ApiJson<BulkIds>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let deleted_count = delete_tasks(&state, auth.account_id, body.0.ids).await?;
+    Ok(response::ok(json!({ "deleted_count": deleted_count })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct BulkStatus {
+    #[serde(deserialize_with = "id_list")]
+    ids: Vec<i64>,
+    status: TaskStatus,
+}
+
+impl Validate for BulkStatus {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        check_ids(&mut errors, "ids", &self.ids);
+        validation::finish(errors)
+    }
+}
+
+#[post("/tasks/bulk_update")]
+async fn bulk_update(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ApiJson<BulkStatus>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let (account_id, BulkStatus { ids, status }) = (auth.account_id, body.0);
+    let updated_count = state
+        .db(move |conn| {
+            use writer_tasks as w;
+            Ok(diesel::update(w::table.filter(w::account_id.eq(account_id)).filter(w::id.eq_any(&ids)))
+                .set((w::status.eq(status.as_str()), w::updated_at.eq(diesel::dsl::now)))
+                .execute(conn)?)
+        })
+        .await?;
+    Ok(response::ok(json!({ "updated_count": updated_count })))
+}
+
+/// Checks that every task is the caller's and that the account can pay for the words they
+/// ask for (a task without a word count counts as [`DEFAULT_WORDS`]), then enqueues
+/// `writer.generate_content`.
+#[post("/tasks/auto_generate_content")]
+async fn auto_generate_content(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    body: ApiJson<BatchIds>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let ids = body.unique();
+    let (account_id, wanted) = (auth.account_id, ids.clone());
+    let found: Vec<(i64, i32)> = state
+        .db(move |conn| {
+            Ok(writer_tasks::table
+                .filter(writer_tasks::account_id.eq(account_id))
+                .filter(writer_tasks::id.eq_any(wanted))
+                .select((writer_tasks::id, writer_tasks::word_count))
+                .load(conn)?)
+        })
+        .await?;
+    let found_ids: Vec<i64> = found.iter().map(|row| row.0).collect();
+    ensure_found(&ids, &found_ids, "writer tasks")?;
+    let words: u64 = found
+        .iter()
+        .map(|&(_, count)| u64::try_from(count).ok().filter(|&count| count > 0).unwrap_or(DEFAULT_WORDS))
+        .sum();
+    let credits = Operation::Content.cost(words);
+    state.db(move |conn| billing::ensure_affordable(conn, account_id, credits)).await?;
+    let payload = GenerateContentPayload { writer_task_ids: ids };
+    let task = NewTask::new(
+        auth.account_id,
+        GENERATE_CONTENT,
+        serde_json::to_value(&payload).map_err(ApiError::internal)?,
+    );
+    commands::enqueue(&state, &auth, &req, task).await
+}
