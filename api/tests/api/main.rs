@@ -13,5 +13,5 @@ mod rate_limits;
 mod resources;
 mod status;
 mod tenancy;
-mod writer_worker;
 mod writer;
+mod writer_worker;
