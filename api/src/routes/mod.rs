@@ -47,6 +47,7 @@ mod prompts;
 mod schedules;
 mod sectors;
 mod seed_library;
+mod site_wordpress;
 mod sites;
 mod strategies;
 mod system;
@@ -66,6 +67,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 web::scope("/auth")
                     .configure(auth::configure)
                     .configure(users::configure)
+                    .configure(site_wordpress::configure)
                     .configure(sites::configure)
                     .configure(sectors::configure)
                     .configure(seed_library::configure),

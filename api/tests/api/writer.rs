@@ -679,3 +679,78 @@ async fn author_profiles_and_strategies_crud_search_and_isolation() {
         assert_eq!(ids_of(&get(&app, &owner, path).await), [first]);
     }
 }
+
+#[tokio::test]
+async fn wordpress_settings_are_sealed_masked_and_guarded() {
+    let app = spawn_app().await;
+    let owner = app.signup().await;
+    let stranger = app.signup().await;
+    let site_id = site(&app, &owner, "Blog").await;
+    let path = format!("/api/v1/auth/sites/{site_id}/wordpress/");
+    let empty = get(&app, &owner, &path).await;
+    assert_eq!(empty["data"]["wp_url"], Value::Null, "{empty}");
+    let profile =
+        id(&create(&app, &owner, "/api/v1/system/author-profiles/", json!({ "name": "Voice" })).await);
+    let password = "abcd efgh ijkl mnop";
+    let saved = ok(send(
+        &app,
+        &owner,
+        Method::PUT,
+        &path,
+        json!({ "wp_url": "https://blog.example.com/", "wp_username": "editor",
+                "wp_app_password": password, "author_profile_id": profile }),
+    )
+    .await)
+    .await;
+    let data = &saved["data"];
+    assert_eq!(data["wp_url"], "https://blog.example.com");
+    assert_eq!(data["wp_username"], "editor");
+    assert_eq!(data["wp_app_password_hint"], "abc…mnop");
+    assert_eq!(data["author_profile_id"], profile);
+    assert!(!saved.to_string().contains(password), "{saved}");
+    assert!(!get(&app, &owner, &path).await.to_string().contains(password));
+    let sealed: Option<Vec<u8>> = app
+        .sql(move |conn| {
+            use shared::db::schema::sites;
+            Ok(sites::table.find(site_id).select(sites::wp_app_password).first(conn)?)
+        })
+        .await;
+    let sealed = sealed.expect("sealed password");
+    assert!(!String::from_utf8_lossy(&sealed).contains("efgh"));
+    let owner_tag = format!("site:{site_id}:wordpress");
+    assert_eq!(app.config.secret_box.open(&sealed, &owner_tag).expect("opens"), password);
+    assert!(app.config.secret_box.open(&sealed, "site:0:wordpress").is_err(), "bound to the site");
+
+    for (body, field) in [
+        (json!({ "wp_url": "ftp://blog.example.com" }), "wp_url"),
+        (json!({ "wp_url": "http://169.254.169.254/latest" }), "wp_url"),
+        (json!({ "wp_url": "http://10.0.0.5" }), "wp_url"),
+        (json!({ "strategy_id": 999_999 }), "strategy_id"),
+    ] {
+        let response = send(&app, &owner, Method::PATCH, &path, body).await;
+        let (_, errors) = error_of(response, StatusCode::BAD_REQUEST).await;
+        assert!(errors.get(field).is_some(), "{field}: {errors}");
+    }
+    let cleared = ok(send(
+        &app,
+        &owner,
+        Method::PATCH,
+        &path,
+        json!({ "wp_app_password": null, "author_profile_id": null }),
+    )
+    .await)
+    .await;
+    assert_eq!(cleared["data"]["wp_app_password_hint"], Value::Null);
+    assert_eq!(cleared["data"]["author_profile_id"], Value::Null);
+    assert_eq!(cleared["data"]["wp_url"], "https://blog.example.com");
+
+    error_of(app.get(&path, &stranger.access).await, StatusCode::NOT_FOUND).await;
+    let response = send(&app, &stranger, Method::PUT, &path, json!({ "wp_username": "x" })).await;
+    error_of(response, StatusCode::NOT_FOUND).await;
+    // Another account's profile cannot be linked.
+    let foreign =
+        id(&create(&app, &stranger, "/api/v1/system/author-profiles/", json!({ "name": "Theirs" })).await);
+    let response = send(&app, &owner, Method::PATCH, &path, json!({ "author_profile_id": foreign })).await;
+    let (_, errors) = error_of(response, StatusCode::BAD_REQUEST).await;
+    assert!(errors.get("author_profile_id").is_some(), "{errors}");
+}

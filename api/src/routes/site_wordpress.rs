@@ -1,0 +1,179 @@
+//! `/api/v1/auth/sites/{id}/wordpress/`: a site's WordPress connection and the author profile
+//! and strategy its content is written with. The application password is sealed at rest
+//! (bound to the site) and never returned; reads show a masked hint.
+
+use actix_web::{HttpResponse, get, route, web};
+use diesel::prelude::*;
+use serde::{Deserialize, Serialize};
+use shared::{
+    auth::Role,
+    db::schema::{author_profiles, sites, strategies},
+};
+
+use super::planner::nullable;
+use crate::{
+    error::{ApiError, FieldErrors},
+    extract::{ApiJson, AuthUser, PathId, Validate},
+    response,
+    state::AppState,
+    validation,
+};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(retrieve).service(update);
+}
+
+#[derive(Debug, Queryable, Selectable, Serialize)]
+#[diesel(table_name = sites, check_for_backend(diesel::pg::Pg))]
+struct WordpressView {
+    #[serde(rename = "site_id")]
+    id: i64,
+    wp_url: Option<String>,
+    wp_username: Option<String>,
+    wp_app_password_hint: Option<String>,
+    author_profile_id: Option<i64>,
+    strategy_id: Option<i64>,
+}
+
+async fn view(state: &AppState, account_id: i64, site_id: i64) -> Result<WordpressView, ApiError> {
+    state
+        .db(move |conn| {
+            Ok(sites::table
+                .find(site_id)
+                .filter(sites::account_id.eq(account_id))
+                .select(WordpressView::as_select())
+                .first(conn)
+                .optional()?)
+        })
+        .await?
+        .ok_or(ApiError::NotFound { what: "site" })
+}
+
+#[get("/sites/{id}/wordpress")]
+async fn retrieve(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(response::ok(view(&state, auth.account_id, id.0).await?))
+}
+
+/// Every field optional; `null` clears the URL, username, password, profile or strategy.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct WordpressInput {
+    #[serde(default, deserialize_with = "nullable")]
+    wp_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    wp_username: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    wp_app_password: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    author_profile_id: Option<Option<i64>>,
+    #[serde(default, deserialize_with = "nullable")]
+    strategy_id: Option<Option<i64>>,
+}
+
+impl Validate for WordpressInput {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        if let Some(Some(url)) = &self.wp_url {
+            let url = url.trim();
+            if !(url.starts_with("https://") || url.starts_with("http://")) || url.len() > 2_000 {
+                validation::push(&mut errors, "wp_url", "Enter an http(s) URL.");
+            }
+        }
+        if let Some(Some(username)) = &self.wp_username {
+            validation::text(&mut errors, "wp_username", username, 200);
+        }
+        if let Some(Some(password)) = &self.wp_app_password {
+            validation::text(&mut errors, "wp_app_password", password, 200);
+        }
+        validation::finish(errors)
+    }
+}
+
+/// 400 naming the field when the profile or strategy is not the caller's.
+async fn check_links(state: &AppState, account_id: i64, input: &WordpressInput) -> Result<(), ApiError> {
+    let (profile, strategy) = (input.author_profile_id.flatten(), input.strategy_id.flatten());
+    let errors = state
+        .db(move |conn| {
+            let mut errors = FieldErrors::new();
+            if let Some(profile) = profile {
+                let found: Option<i64> = author_profiles::table
+                    .find(profile)
+                    .filter(author_profiles::account_id.eq(account_id))
+                    .select(author_profiles::id)
+                    .first(conn)
+                    .optional()?;
+                if found.is_none() {
+                    validation::push(&mut errors, "author_profile_id", "Author profile not found.");
+                }
+            }
+            if let Some(strategy) = strategy {
+                let found: Option<i64> = strategies::table
+                    .find(strategy)
+                    .filter(strategies::account_id.eq(account_id))
+                    .select(strategies::id)
+                    .first(conn)
+                    .optional()?;
+                if found.is_none() {
+                    validation::push(&mut errors, "strategy_id", "Strategy not found.");
+                }
+            }
+            Ok(errors)
+        })
+        .await?;
+    validation::finish(errors).map_err(ApiError::invalid)
+}
+
+/// PUT and PATCH both apply the fields sent. The URL must pass the outbound guard: a tenant
+/// may not point the publisher at our own network.
+#[route("/sites/{id}/wordpress", method = "PUT", method = "PATCH")]
+async fn update(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+    body: ApiJson<WordpressInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let (account_id, site_id, input) = (auth.account_id, id.0, body.0);
+    view(&state, account_id, site_id).await?;
+    let wp_url = input.wp_url.clone().map(|url| url.map(|url| url.trim().trim_end_matches('/').to_owned()));
+    if let Some(Some(url)) = &wp_url {
+        state.config.ai.outbound.check_url(url).map_err(|reason| ApiError::field("wp_url", reason))?;
+    }
+    check_links(&state, account_id, &input).await?;
+    let (sealed, hint) = match input.wp_app_password {
+        Some(Some(password)) => {
+            let password = password.trim().to_owned();
+            let sealed = state
+                .config
+                .secret_box
+                .seal(&password, &format!("site:{site_id}:wordpress"))
+                .map_err(ApiError::internal)?;
+            (Some(Some(sealed)), Some(Some(shared::crypto::mask(&password))))
+        }
+        Some(None) => (Some(None), Some(None)),
+        None => (None, None),
+    };
+    state
+        .db(move |conn| {
+            diesel::update(sites::table.find(site_id).filter(sites::account_id.eq(account_id)))
+                .set((
+                    wp_url.map(|url| sites::wp_url.eq(url)),
+                    input
+                        .wp_username
+                        .map(|name| sites::wp_username.eq(name.map(|name| name.trim().to_owned()))),
+                    sealed.map(|sealed| sites::wp_app_password.eq(sealed)),
+                    hint.map(|hint| sites::wp_app_password_hint.eq(hint)),
+                    input.author_profile_id.map(|profile| sites::author_profile_id.eq(profile)),
+                    input.strategy_id.map(|strategy| sites::strategy_id.eq(strategy)),
+                    sites::updated_at.eq(diesel::dsl::now),
+                ))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await?;
+    Ok(response::ok(view(&state, account_id, site_id).await?))
+}
