@@ -12,7 +12,7 @@ use shared::{
     },
 };
 
-use super::{BulkIds, Refs, check_refs, nullable};
+use super::{BulkIds, Refs, check_moved_refs, check_refs, nullable};
 use crate::{
     error::{ApiError, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
@@ -266,12 +266,8 @@ async fn update(
         sector_id: input.sector_id.unwrap_or(current.sector_id),
         cluster_id: input.cluster_id.unwrap_or(current.cluster_id),
     };
-    if refs.site_id != current.site_id
-        || refs.sector_id != current.sector_id
-        || refs.cluster_id != current.cluster_id
-    {
-        check_refs(&state, account_id, refs).await?;
-    }
+    let was = Refs { site_id: current.site_id, sector_id: current.sector_id, cluster_id: current.cluster_id };
+    check_moved_refs(&state, account_id, was, refs).await?;
     let row = state
         .db(move |conn| {
             use content_ideas as c;

@@ -16,7 +16,7 @@ use shared::{
 use shared::planner::refresh_cluster_totals;
 
 use super::{
-    BulkIds, Intent, KeywordStatus, Refs, check_ids, check_refs, id_list,
+    BulkIds, Intent, KeywordStatus, Refs, check_ids, check_moved_refs, check_refs, id_list,
     keyword_query::{KeywordFilter, ordered},
     nullable,
 };
@@ -177,12 +177,8 @@ async fn update(
         sector_id: input.sector_id.unwrap_or(current.sector_id),
         cluster_id: input.cluster_id.unwrap_or(current.cluster_id),
     };
-    let moved = refs.site_id != current.site_id
-        || refs.sector_id != current.sector_id
-        || refs.cluster_id != current.cluster_id;
-    if moved {
-        check_refs(&state, account_id, refs).await?;
-    }
+    let was = Refs { site_id: current.site_id, sector_id: current.sector_id, cluster_id: current.cluster_id };
+    check_moved_refs(&state, account_id, was, refs).await?;
     let row = state
         .db(move |conn| {
             conn.transaction::<_, shared::Error, _>(|conn| {

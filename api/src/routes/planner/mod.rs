@@ -133,11 +133,26 @@ pub fn check_ids(errors: &mut FieldErrors, field: &str, ids: &[i64]) {
 
 /// What a planner row points at. Each must be the caller's, the sector must be on the site
 /// and the cluster on the site; the database's composite foreign keys are the second fence.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Refs {
     pub site_id: i64,
     pub sector_id: Option<i64>,
     pub cluster_id: Option<i64>,
+}
+
+/// On update: checks `new` only when it differs from what the row points at now (`current`),
+/// and says whether it does.
+pub async fn check_moved_refs(
+    state: &AppState,
+    account_id: i64,
+    current: Refs,
+    new: Refs,
+) -> Result<bool, ApiError> {
+    let moved = new != current;
+    if moved {
+        check_refs(state, account_id, new).await?;
+    }
+    Ok(moved)
 }
 
 /// 400 naming `site_id`, `sector_id` or `cluster_id` when one is not the caller's or does not

@@ -21,7 +21,7 @@ use crate::{
     routes::{
         commands,
         common::search_term,
-        planner::{Refs, check_refs, nullable},
+        planner::{Refs, check_moved_refs, check_refs, nullable},
     },
     state::AppState,
     validation,
@@ -275,9 +275,8 @@ async fn update(
         sector_id: input.sector_id.unwrap_or(current.sector_id),
         cluster_id: None,
     };
-    if refs.site_id != current.site_id || refs.sector_id != current.sector_id {
-        check_refs(&state, account_id, refs).await?;
-    }
+    let was = Refs { site_id: current.site_id, sector_id: current.sector_id, cluster_id: None };
+    check_moved_refs(&state, account_id, was, refs).await?;
     let row = state
         .db(move |conn| {
             use content as c;

@@ -28,7 +28,7 @@ use crate::{
     routes::{
         commands,
         common::{deleted, search_term},
-        planner::{BulkIds, Refs, check_ids, check_refs, id_list, nullable},
+        planner::{BulkIds, Refs, check_ids, check_moved_refs, check_refs, id_list, nullable},
     },
     state::AppState,
     validation,
@@ -297,12 +297,8 @@ async fn update(
         sector_id: input.sector_id.unwrap_or(current.sector_id),
         cluster_id: input.cluster_id.unwrap_or(current.cluster_id),
     };
-    if refs.site_id != current.site_id
-        || refs.sector_id != current.sector_id
-        || refs.cluster_id != current.cluster_id
-    {
-        check_refs(&state, account_id, refs).await?;
-    }
+    let was = Refs { site_id: current.site_id, sector_id: current.sector_id, cluster_id: current.cluster_id };
+    check_moved_refs(&state, account_id, was, refs).await?;
     if let Some(idea_id) = input.idea_id {
         check_idea(&state, account_id, idea_id).await?;
     }
