@@ -55,6 +55,7 @@ impl Application {
                 config.rate_limit_user_per_minute,
                 config.rate_limit_anon_per_minute,
             )),
+            media: shared::media::store_for(&config),
             config: Arc::new(config.clone()),
             pool,
             relay,

@@ -1,5 +1,5 @@
 //! What every handler can reach: the pool, configuration, JWT keys, the outbox relay, the
-//! broker publisher (for the status probe) and the live event hub.
+//! broker publisher (for the status probe), the live event hub and the media store.
 
 use std::sync::Arc;
 
@@ -7,6 +7,7 @@ use shared::{
     Config,
     auth::JwtKeys,
     db::PgPool,
+    media::MediaStore,
     messaging::{Publisher, RelayHandle},
 };
 
@@ -21,6 +22,7 @@ pub struct AppState {
     pub publisher: Arc<Publisher>,
     pub events: EventHub,
     pub limiter: Arc<RateLimiter>,
+    pub media: Arc<dyn MediaStore>,
 }
 
 impl AppState {

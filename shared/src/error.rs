@@ -34,6 +34,8 @@ pub enum Error {
     InsufficientCredits { needed: i64, available: i64 },
     #[error("secret handling failed: {0}")]
     Crypto(&'static str),
+    #[error("media storage failed for `{key}`: {source}")]
+    Media { key: String, source: std::io::Error },
     #[error("background job panicked or was cancelled: {0}")]
     Join(#[from] tokio::task::JoinError),
 }

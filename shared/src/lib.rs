@@ -10,6 +10,7 @@ pub mod crypto;
 pub mod db;
 pub mod error;
 pub mod integrations;
+pub mod media;
 pub mod messaging;
 pub mod net;
 pub mod planner;
@@ -18,6 +19,7 @@ pub mod tasks;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod wordpress;
 
 pub use config::Config;
 pub use error::{Error, Result};

@@ -96,16 +96,19 @@ pub fn delete_namespace(config: &Config) {
     .join();
 }
 
-/// A configuration pointing at `db` and a fresh namespace, with quick retries.
+/// A configuration pointing at `db`, a fresh namespace and a media directory of its own under
+/// the system's temporary directory, with quick retries.
 pub fn config(db: &TestDb) -> Config {
     let namespace = namespace();
     let amqp = amqp_url();
     let url = db.url.clone();
+    let media = std::env::temp_dir().join(format!("switchyard-media-{namespace}")).display().to_string();
     Config::from_lookup(|name| match name {
         "DATABASE_URL" => Some(url.clone()),
         "DATABASE_POOL_SIZE" => Some("8".into()),
         "AMQP_URL" => Some(amqp.clone()),
         "AMQP_NAMESPACE" => Some(namespace.clone()),
+        "MEDIA_DIR" => Some(media.clone()),
         "AMQP_QUEUE_EXPIRES_MS" => Some("600000".into()),
         "JWT_SECRET" => Some("test-secret-test-secret-test-secret-0123".into()),
         "API_ADDR" => Some("127.0.0.1:0".into()),

@@ -1,13 +1,17 @@
 //! `/api/v1/auth/sites/{id}/wordpress/`: a site's WordPress connection and the author profile
 //! and strategy its content is written with. The application password is sealed at rest
-//! (bound to the site) and never returned; reads show a masked hint.
+//! (bound to the site) and never returned; reads show a masked hint. `test/` logs in for real.
 
-use actix_web::{HttpResponse, get, route, web};
+use std::time::{Duration, Instant};
+
+use actix_web::{HttpResponse, get, post, route, web};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
+use serde_json::json;
 use shared::{
     auth::Role,
     db::schema::{author_profiles, sites, strategies},
+    wordpress::{ClientSettings, WordPressClient},
 };
 
 use super::planner::nullable;
@@ -20,7 +24,7 @@ use crate::{
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(retrieve).service(update);
+    cfg.service(test).service(retrieve).service(update);
 }
 
 #[derive(Debug, Queryable, Selectable, Serialize)]
@@ -150,7 +154,7 @@ async fn update(
             let sealed = state
                 .config
                 .secret_box
-                .seal(&password, &format!("site:{site_id}:wordpress"))
+                .seal(&password, &shared::wordpress::password_owner(site_id))
                 .map_err(ApiError::internal)?;
             (Some(Some(sealed)), Some(Some(shared::crypto::mask(&password))))
         }
@@ -176,4 +180,43 @@ async fn update(
         })
         .await?;
     Ok(response::ok(view(&state, account_id, site_id).await?))
+}
+
+/// Asks the site who the saved credentials belong to: `{ok, user, latency_ms}`, or 502 with
+/// `wordpress_auth_failed`, `wordpress_unreachable`... Not retried: the person testing wants
+/// the answer now.
+#[post("/sites/{id}/wordpress/test")]
+async fn test(state: web::Data<AppState>, auth: AuthUser, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let (account_id, site_id) = (auth.account_id, id.0);
+    view(&state, account_id, site_id).await?;
+    let secret_box = state.config.secret_box.clone();
+    let credentials = state
+        .db(move |conn| shared::wordpress::site_credentials(conn, &secret_box, account_id, site_id))
+        .await?
+        .ok_or_else(|| {
+            ApiError::field("wp_url", "Save the WordPress URL, username and application password first.")
+        })?;
+    let settings = ClientSettings {
+        timeout: Duration::from_secs(10),
+        max_retries: 0,
+        guard: state.config.ai.outbound.clone(),
+        ..ClientSettings::default()
+    };
+    let started = Instant::now();
+    let outcome = match WordPressClient::new(&credentials, settings) {
+        Ok(client) => client.me().await,
+        Err(error) => Err(error),
+    };
+    match outcome {
+        Ok(user) => Ok(response::ok(json!({
+            "ok": true,
+            "user": user,
+            "latency_ms": u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        }))),
+        Err(error) => {
+            tracing::info!(%error, site_id, "WordPress connection test failed");
+            Err(ApiError::BadGateway { code: error.code(), message: error.to_string() })
+        }
+    }
 }

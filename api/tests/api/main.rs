@@ -14,4 +14,5 @@ mod resources;
 mod status;
 mod tenancy;
 mod writer;
+mod writer_publish;
 mod writer_worker;

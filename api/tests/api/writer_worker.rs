@@ -25,7 +25,7 @@ use shared::{
 
 use crate::helpers::{TestApp, TestUser, spawn_app};
 
-async fn site(app: &TestApp, user: &TestUser) -> i64 {
+pub(crate) async fn site(app: &TestApp, user: &TestUser) -> i64 {
     let response =
         app.post("/api/v1/auth/sites/", Some(&user.access), json!({ "name": "Writer site" })).await;
     assert_eq!(response.status(), StatusCode::CREATED);
@@ -34,7 +34,13 @@ async fn site(app: &TestApp, user: &TestUser) -> i64 {
 }
 
 /// A writer task row, as the planner's queue-to-writer makes them.
-async fn writer_task(app: &TestApp, user: &TestUser, site_id: i64, title: &str, word_count: i32) -> i64 {
+pub(crate) async fn writer_task(
+    app: &TestApp,
+    user: &TestUser,
+    site_id: i64,
+    title: &str,
+    word_count: i32,
+) -> i64 {
     let (account_id, title) = (user.account_id, title.to_owned());
     app.sql(move |conn| {
         Ok(diesel::insert_into(writer_tasks::table)
@@ -53,18 +59,18 @@ async fn writer_task(app: &TestApp, user: &TestUser, site_id: i64, title: &str, 
 }
 
 /// Enqueues a task kind directly (the writer's HTTP commands are not part of this module).
-async fn enqueue(app: &TestApp, user: &TestUser, kind: &'static str, payload: Value) -> String {
+pub(crate) async fn enqueue(app: &TestApp, user: &TestUser, kind: &'static str, payload: Value) -> String {
     let account_id = user.account_id;
     let enqueued =
         app.sql(move |conn| shared::tasks::enqueue(conn, NewTask::new(account_id, kind, payload))).await;
     enqueued.task.id.to_string()
 }
 
-async fn balance(app: &TestApp, account_id: i64) -> i64 {
+pub(crate) async fn balance(app: &TestApp, account_id: i64) -> i64 {
     app.sql(move |conn| Ok(accounts::table.find(account_id).select(accounts::credits).first(conn)?)).await
 }
 
-async fn usage_rows(app: &TestApp, account_id: i64) -> Vec<(String, i64)> {
+pub(crate) async fn usage_rows(app: &TestApp, account_id: i64) -> Vec<(String, i64)> {
     app.sql(move |conn| {
         Ok(credit_usage_logs::table
             .filter(credit_usage_logs::account_id.eq(account_id))
@@ -95,7 +101,7 @@ async fn content_of(app: &TestApp, account_id: i64) -> Vec<ContentRow> {
     .await
 }
 
-async fn writer_task_states(app: &TestApp, ids: Vec<i64>) -> Vec<(String, i32)> {
+pub(crate) async fn writer_task_states(app: &TestApp, ids: Vec<i64>) -> Vec<(String, i32)> {
     app.sql(move |conn| {
         Ok(writer_tasks::table
             .filter(writer_tasks::id.eq_any(ids))
@@ -107,7 +113,7 @@ async fn writer_task_states(app: &TestApp, ids: Vec<i64>) -> Vec<(String, i32)> 
 }
 
 /// Makes the fake server the account's OpenAI provider.
-async fn use_fake(app: &TestApp, user: &TestUser, fake: &FakeOpenAi) {
+pub(crate) async fn use_fake(app: &TestApp, user: &TestUser, fake: &FakeOpenAi) {
     let response = app
         .post(
             "/api/v1/system/settings/integrations/openai/save/",
@@ -127,7 +133,42 @@ fn prompt_of(body: &Value) -> String {
         .to_owned()
 }
 
-fn article(title: &str, html: &str) -> String {
+/// The broker delivers a finished task's command again (as after a lost acknowledgement);
+/// returns once the duplicate has been taken off the queue and handled.
+pub(crate) async fn redeliver(app: &TestApp, user: &TestUser, task_id: &str, kind: &'static str) {
+    let task_uuid: uuid::Uuid = task_id.parse().expect("uuid");
+    let account_id = user.account_id;
+    app.sql(move |conn| {
+        let message = CommandMessage::new(task_uuid, kind, account_id);
+        diesel::insert_into(outbox::table)
+            .values((
+                outbox::task_id.eq(task_uuid),
+                outbox::routing_key.eq(Queue::Content.as_str()),
+                outbox::body.eq(serde_json::to_value(&message)?),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+    .await;
+    // A ping queued behind the duplicate finishes after it was taken off the queue.
+    let ping = app.ping(user, json!({ "queue": "content", "steps": 1 })).await;
+    app.wait_for_state(user, &ping, "SUCCESS").await;
+    shared::testing::eventually(
+        std::time::Duration::from_secs(20),
+        "the duplicate to leave the outbox",
+        || async {
+            let left: i64 = app
+                .sql(move |conn| {
+                    Ok(outbox::table.filter(outbox::task_id.eq(task_uuid)).count().get_result(conn)?)
+                })
+                .await;
+            (left == 0).then_some(())
+        },
+    )
+    .await;
+}
+
+pub(crate) fn article(title: &str, html: &str) -> String {
     json!({
         "title": title,
         "meta_title": title,
@@ -402,37 +443,7 @@ async fn a_redelivered_generate_content_is_charged_once() {
     app.wait_for_state(&user, &task_id, "SUCCESS").await;
     let balance_after_first = balance(&app, user.account_id).await;
 
-    // The broker delivers the same command again (as after a lost acknowledgement).
-    let task_uuid: uuid::Uuid = task_id.parse().expect("uuid");
-    let account_id = user.account_id;
-    app.sql(move |conn| {
-        let message = CommandMessage::new(task_uuid, GENERATE_CONTENT, account_id);
-        diesel::insert_into(outbox::table)
-            .values((
-                outbox::task_id.eq(task_uuid),
-                outbox::routing_key.eq(Queue::Content.as_str()),
-                outbox::body.eq(serde_json::to_value(&message)?),
-            ))
-            .execute(conn)?;
-        Ok(())
-    })
-    .await;
-    // A ping queued behind the duplicate finishes after it was taken off the queue.
-    let ping = app.ping(&user, json!({ "queue": "content", "steps": 1 })).await;
-    app.wait_for_state(&user, &ping, "SUCCESS").await;
-    shared::testing::eventually(
-        std::time::Duration::from_secs(20),
-        "the duplicate to leave the outbox",
-        || async {
-            let left: i64 = app
-                .sql(move |conn| {
-                    Ok(outbox::table.filter(outbox::task_id.eq(task_uuid)).count().get_result(conn)?)
-                })
-                .await;
-            (left == 0).then_some(())
-        },
-    )
-    .await;
+    redeliver(&app, &user, &task_id, GENERATE_CONTENT).await;
 
     assert_eq!(balance(&app, user.account_id).await, balance_after_first);
     assert_eq!(usage_rows(&app, user.account_id).await.len(), 1);

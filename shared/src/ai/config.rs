@@ -24,7 +24,7 @@ pub struct AiConfig {
 }
 
 impl AiConfig {
-    /// Reads `OPENAI_API_KEY`, `OPENAI_BASE_URL`, `AI_CHAT_MODEL`, `AI_EMBEDDING_MODEL`,
+    /// Reads `OPENAI_API_KEY`, `OPENAI_BASE_URL`, `AI_CHAT_MODEL`, `AI_EMBEDDING_MODEL`, `AI_IMAGE_MODEL`,
     /// `AI_TIMEOUT_SECS` and `AI_MAX_RETRIES` from any variable lookup (tests pass a map).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let lookup = |name: &str| lookup(name).map(|value| value.trim().to_owned()).filter(|v| !v.is_empty());
@@ -54,6 +54,7 @@ impl AiConfig {
                 base_url,
                 chat_model: lookup("AI_CHAT_MODEL").unwrap_or(defaults.chat_model),
                 embedding_model: lookup("AI_EMBEDDING_MODEL").unwrap_or(defaults.embedding_model),
+                image_model: lookup("AI_IMAGE_MODEL").unwrap_or(defaults.image_model),
                 timeout: Duration::from_secs(timeout_secs),
                 max_retries,
                 retry_base_delay: defaults.retry_base_delay,

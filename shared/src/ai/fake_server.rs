@@ -8,6 +8,10 @@
 //!   unit length, `usage.prompt_tokens` = `ai::estimate_tokens` summed. The `data` list is
 //!   returned in reverse order with correct `index` fields, as the protocol allows, so a
 //!   client that ignores `index` is caught.
+//! - `POST /v1/images/generations`: one image per request as `b64_json` (a placeholder PNG
+//!   at an eighth of the requested `size`, or the bytes queued with `push_image` or given by
+//!   `answer_images_with`), with
+//!   `usage` like GPT image models report it.
 //! - `GET /v1/models`: the models in `set_models` (by default gpt-4o-mini and
 //!   text-embedding-3-small).
 //!
@@ -32,7 +36,12 @@ use actix_web::{
 };
 use serde_json::{Value, json};
 
-use super::{OpenAiSettings, estimate_tokens, offline::text::hashed_embedding};
+use base64::Engine;
+
+use super::{
+    OpenAiSettings, estimate_tokens,
+    offline::{image::placeholder_png, text::hashed_embedding},
+};
 
 const DEFAULT_DIMENSIONS: usize = 64;
 
@@ -77,11 +86,14 @@ pub struct Received {
 }
 
 type Answerer = Box<dyn Fn(&Value) -> String + Send + Sync>;
+type ImageAnswerer = Box<dyn Fn(&Value) -> Option<Vec<u8>> + Send + Sync>;
 
 #[derive(Default)]
 struct State {
     failures: VecDeque<Failure>,
     answers: VecDeque<String>,
+    images: VecDeque<Vec<u8>>,
+    image_answerer: Option<ImageAnswerer>,
     answerer: Option<Answerer>,
     models: Vec<String>,
     received: Vec<Received>,
@@ -174,6 +186,17 @@ impl FakeOpenAi {
         self.inner.state().answers.push_back(content.into());
     }
 
+    /// The next image generation answers with these bytes (base64-encoded), whatever they are.
+    pub fn push_image(&self, bytes: impl Into<Vec<u8>>) {
+        self.inner.state().images.push_back(bytes.into());
+    }
+
+    /// Image generations with no queued image answer with the bytes `answer` gives for the
+    /// request body, or the placeholder when it gives `None`.
+    pub fn answer_images_with(&self, answer: impl Fn(&Value) -> Option<Vec<u8>> + Send + Sync + 'static) {
+        self.inner.state().image_answerer = Some(Box::new(answer));
+    }
+
     /// Chat completions with no queued answer are answered by `answer` from the request body.
     pub fn answer_with(&self, answer: impl Fn(&Value) -> String + Send + Sync + 'static) {
         self.inner.state().answerer = Some(Box::new(answer));
@@ -230,6 +253,7 @@ async fn handle(request: HttpRequest, body: web::Bytes, inner: web::Data<Inner>)
     match (method.as_str(), path.as_str()) {
         ("POST", "/v1/chat/completions") => chat(&inner, &body),
         ("POST", "/v1/embeddings") => embeddings(&body),
+        ("POST", "/v1/images/generations") => images(&inner, &body),
         ("GET", "/v1/models") => models(&inner),
         _ => error(
             404,
@@ -368,6 +392,60 @@ fn embeddings(body: &Value) -> HttpResponse {
         "data": data,
         "model": body["model"],
         "usage": {"prompt_tokens": tokens, "total_tokens": tokens},
+    }))
+}
+
+fn images(inner: &Inner, body: &Value) -> HttpResponse {
+    let prompt = body["prompt"].as_str().unwrap_or_default();
+    if prompt.trim().is_empty() {
+        return error(
+            400,
+            "'prompt' is required.",
+            "invalid_request_error",
+            Some("missing_required_parameter"),
+        );
+    }
+    if prompt.chars().count() > 32_000 {
+        return error(400, "'prompt' is too long.", "invalid_request_error", Some("string_above_max_length"));
+    }
+    if body["n"].as_u64().is_some_and(|n| !(1..=10).contains(&n)) {
+        return error(400, "'n' must be between 1 and 10.", "invalid_request_error", None);
+    }
+    let size = body["size"].as_str().unwrap_or("1024x1024");
+    let Some((width, height)) = size
+        .split_once('x')
+        .and_then(|(w, h)| Some((w.parse::<u32>().ok()?, h.parse::<u32>().ok()?)))
+        .filter(|(w, h)| (256..=4096).contains(w) && (256..=4096).contains(h))
+    else {
+        return error(
+            400,
+            &format!("Invalid size '{size}'."),
+            "invalid_request_error",
+            Some("invalid_value"),
+        );
+    };
+    let scripted = {
+        let mut state = inner.state();
+        match state.images.pop_front() {
+            Some(bytes) => Some(bytes),
+            None => state.image_answerer.as_ref().and_then(|answer| answer(body)),
+        }
+    };
+    let bytes = scripted.unwrap_or_else(|| placeholder_png(prompt, width / 8, height / 8));
+    let tokens = estimate_tokens(prompt);
+    HttpResponse::Ok().json(json!({
+        "created": now_secs(),
+        "data": [{ "b64_json": base64::engine::general_purpose::STANDARD.encode(bytes) }],
+        "background": "opaque",
+        "output_format": "png",
+        "size": size,
+        "quality": "medium",
+        "usage": {
+            "input_tokens": tokens,
+            "output_tokens": 1056,
+            "total_tokens": tokens + 1056,
+            "input_tokens_details": { "text_tokens": tokens, "image_tokens": 0 },
+        },
     }))
 }
 

@@ -1,12 +1,13 @@
 //! The AI provider layer every worker uses: text generation (chat with a system and a user
 //! prompt, JSON output parsed into typed structs) and embeddings, behind two traits. Each has
 //! an OpenAI-compatible implementation (`async-openai`, any base URL) and an offline one used
-//! when no key is configured.
+//! when no key is configured; image generation (`images`) likewise.
 
 mod config;
 mod error;
 #[cfg(feature = "testing")]
 pub mod fake_server;
+pub mod images;
 mod offline;
 mod openai;
 pub mod prompts;
@@ -19,7 +20,8 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 
 pub use config::AiConfig;
 pub use error::AiError;
-pub use offline::{OfflineEmbedder, OfflineGenerator};
+pub use images::{GeneratedImage, ImageGenerator, ImageRequest, ImageShape};
+pub use offline::{OfflineEmbedder, OfflineGenerator, OfflineImages};
 pub use openai::{ConnectionCheck, MAX_EMBEDDING_BATCH, OpenAiProvider, OpenAiSettings};
 pub use prompts::{PromptType, default_prompt};
 pub use resolve::AccountAi;

@@ -32,6 +32,10 @@
 //!   medium, low, info), the finding's fix as the action and its message and severity as
 //!   the reason, at most eight steps.
 //!
+//! `OfflineImages` draws a placeholder PNG at half the provider's size (768×512 landscape,
+//! 512×768 portrait, 512×512 square): a diagonal gradient between two hues with a few soft
+//! discs, all chosen by a hash of the prompt.
+//!
 //! Usage is estimated at four characters a token so credit logs stay meaningful; the model
 //! is reported as `offline`. `OfflineEmbedder` gives hashed bag-of-words vectors: texts
 //! sharing words are similar, which is enough for clustering to group keywords.
@@ -39,6 +43,7 @@
 mod article;
 mod cluster;
 mod ideas;
+pub(crate) mod image;
 mod social;
 pub(crate) mod text;
 
@@ -48,6 +53,7 @@ use serde::{Serialize, de::DeserializeOwned};
 use super::{
     AiError, ChatRequest, ChatResponse, Embedder, Embeddings, PromptType, TextGenerator, TokenUsage,
     estimate_tokens,
+    images::{GeneratedImage, ImageGenerator, ImageRequest},
 };
 
 /// The model name offline answers report.
@@ -134,6 +140,27 @@ impl Embedder for OfflineEmbedder {
             model: OFFLINE_MODEL.to_owned(),
             usage: TokenUsage { prompt_tokens, completion_tokens: 0 },
         })
+    }
+}
+
+/// Placeholder pictures; see the module documentation.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct OfflineImages;
+
+#[async_trait]
+impl ImageGenerator for OfflineImages {
+    fn model(&self) -> &str {
+        OFFLINE_MODEL
+    }
+
+    async fn generate(&self, request: &ImageRequest) -> Result<GeneratedImage, AiError> {
+        let (width, height) = image::placeholder_size(request.shape);
+        let prompt = request.prompt.clone();
+        // A few milliseconds of pixel work: off the async threads all the same.
+        let bytes = tokio::task::spawn_blocking(move || image::placeholder_png(&prompt, width, height))
+            .await
+            .map_err(|error| AiError::Malformed(format!("the placeholder could not be drawn: {error}")))?;
+        GeneratedImage::from_bytes(bytes, OFFLINE_MODEL, None)
     }
 }
 

@@ -1,4 +1,4 @@
-//! `OpenAiProvider`: chat and embeddings through `async-openai` against any OpenAI-compatible
+//! `OpenAiProvider`: chat, embeddings and images through `async-openai` against any OpenAI-compatible
 //! base URL (OpenAI, Azure OpenAI's `/openai/v1` endpoint, Ollama, vLLM, LiteLLM...).
 //!
 //! Every call has a per-attempt timeout and bounded retries (`retry`); error answers are
@@ -18,14 +18,19 @@ use async_openai::{
             ChatCompletionRequestUserMessage, CreateChatCompletionRequest, ResponseFormat,
         },
         embeddings::{CreateEmbeddingRequest, EmbeddingInput},
+        images::{CreateImageRequest, Image, ImageModel, ImageResponseFormat, ImageSize},
     },
 };
 use async_trait::async_trait;
+use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
 use self::{retry::RetryPolicy, transport::Transport};
-use super::{AiError, ChatRequest, ChatResponse, Embedder, Embeddings, TextGenerator, TokenUsage};
+use super::{
+    AiError, ChatRequest, ChatResponse, Embedder, Embeddings, TextGenerator, TokenUsage,
+    images::{GeneratedImage, ImageGenerator, ImageRequest, ImageShape, MAX_IMAGE_BYTES},
+};
 use crate::net::OutboundGuard;
 
 /// OpenAI's limit on inputs per embeddings request.
@@ -40,6 +45,8 @@ pub struct OpenAiSettings {
     pub base_url: String,
     pub chat_model: String,
     pub embedding_model: String,
+    /// `gpt-image-*` (always answers base64) or `dall-e-*` (asked for base64).
+    pub image_model: String,
     /// Per attempt, connection to last byte.
     pub timeout: Duration,
     /// Attempts after the first for a retryable failure (timeouts, 429, 5xx, unreachable).
@@ -59,6 +66,7 @@ impl Default for OpenAiSettings {
             base_url: "https://api.openai.com/v1".to_owned(),
             chat_model: "gpt-4o-mini".to_owned(),
             embedding_model: "text-embedding-3-small".to_owned(),
+            image_model: "gpt-image-1-mini".to_owned(),
             timeout: Duration::from_secs(60),
             max_retries: 3,
             retry_base_delay: Duration::from_millis(500),
@@ -90,9 +98,12 @@ pub struct ConnectionCheck {
 #[derive(Clone, Debug)]
 pub struct OpenAiProvider {
     client: Client<OpenAIConfig>,
+    /// The client under `client`, for image URLs some compatible servers answer with.
+    http: reqwest::Client,
     base_url: String,
     chat_model: String,
     embedding_model: String,
+    image_model: String,
     retry: RetryPolicy,
 }
 
@@ -132,12 +143,14 @@ impl OpenAiProvider {
             .with_api_key(key)
             .with_org_id("")
             .with_project_id("");
-        let client = Client::with_config(config).with_http_service(Transport::new(http));
+        let client = Client::with_config(config).with_http_service(Transport::new(http.clone()));
         Ok(Self {
             client,
+            http,
             base_url,
             chat_model: settings.chat_model,
             embedding_model: settings.embedding_model,
+            image_model: settings.image_model,
             retry: RetryPolicy {
                 timeout: settings.timeout,
                 max_retries: settings.max_retries,
@@ -294,5 +307,82 @@ impl Embedder for OpenAiProvider {
             out.usage += usage;
         }
         Ok(out)
+    }
+}
+
+/// The size to ask for: GPT image models take 1536×1024 and 1024×1536, DALL·E 3 1792×1024
+/// and 1024×1792, DALL·E 2 only squares.
+fn image_size(model: &str, shape: ImageShape) -> String {
+    let (width, height) = match (model, shape) {
+        (model, _) if model.starts_with("dall-e-2") => (1024, 1024),
+        (model, ImageShape::Landscape) if model.starts_with("dall-e-3") => (1792, 1024),
+        (model, ImageShape::Portrait) if model.starts_with("dall-e-3") => (1024, 1792),
+        (_, shape) => shape.size(),
+    };
+    format!("{width}x{height}")
+}
+
+impl OpenAiProvider {
+    /// An image some compatible servers host instead of answering with base64; fetched with
+    /// the same client (same timeout, same address guard), capped at `MAX_IMAGE_BYTES`.
+    async fn download(&self, url: &str) -> Result<Vec<u8>, AiError> {
+        let unreachable = |error: reqwest::Error| {
+            if error.is_timeout() {
+                AiError::Timeout(self.retry.timeout)
+            } else {
+                AiError::Unreachable(format!("the image URL could not be fetched: {error}"))
+            }
+        };
+        let mut response = self.http.get(url).send().await.map_err(unreachable)?;
+        if !response.status().is_success() {
+            return Err(AiError::Malformed(format!("the image URL answered {}", response.status())));
+        }
+        let mut bytes = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
+            if bytes.len() + chunk.len() > MAX_IMAGE_BYTES {
+                return Err(AiError::Malformed(format!("the image is larger than {MAX_IMAGE_BYTES} bytes")));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(bytes)
+    }
+}
+
+#[async_trait]
+impl ImageGenerator for OpenAiProvider {
+    fn model(&self) -> &str {
+        &self.image_model
+    }
+
+    #[tracing::instrument(skip_all, fields(model = %self.image_model))]
+    async fn generate(&self, request: &ImageRequest) -> Result<GeneratedImage, AiError> {
+        // `response_format` is only for DALL·E; GPT image models refuse it and answer base64.
+        #[allow(deprecated)]
+        let body = CreateImageRequest {
+            prompt: request.prompt.clone(),
+            model: ImageModel::Other(self.image_model.clone()),
+            n: Some(1),
+            size: Some(ImageSize::Other(image_size(&self.image_model, request.shape))),
+            response_format: self.image_model.starts_with("dall-e").then_some(ImageResponseFormat::B64Json),
+            ..Default::default()
+        };
+        let response = self
+            .retry
+            .run("image", || async {
+                self.client.images().generate(body.clone()).await.map_err(|error| self.classify(error))
+            })
+            .await?;
+        let image =
+            response.data.first().ok_or_else(|| AiError::Malformed("the answer has no image".into()))?;
+        let (bytes, revised_prompt) = match image.as_ref() {
+            Image::B64Json { b64_json, revised_prompt } => {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(b64_json.as_bytes())
+                    .map_err(|error| AiError::Malformed(format!("the image is not valid base64: {error}")))?;
+                (bytes, revised_prompt.clone())
+            }
+            Image::Url { url, revised_prompt } => (self.download(url).await?, revised_prompt.clone()),
+        };
+        GeneratedImage::from_bytes(bytes, &self.image_model, revised_prompt)
     }
 }

@@ -7,7 +7,8 @@ use diesel::prelude::*;
 use secrecy::SecretString;
 
 use super::{
-    AiConfig, AiError, Embedder, OpenAiProvider, OpenAiSettings, PromptType, TextGenerator, default_prompt,
+    AiConfig, AiError, Embedder, ImageGenerator, OfflineImages, OpenAiProvider, OpenAiSettings, PromptType,
+    TextGenerator, default_prompt,
 };
 use crate::{
     Result,
@@ -24,6 +25,7 @@ pub struct AccountAi {
     pub generator: Arc<dyn TextGenerator>,
     /// The provider's embeddings; `None` offline (callers use the bundled model).
     pub embedder: Option<Arc<dyn Embedder>>,
+    pub images: Arc<dyn ImageGenerator>,
 }
 
 impl AccountAi {
@@ -31,9 +33,13 @@ impl AccountAi {
         Ok(match settings {
             Some(settings) => {
                 let provider = Arc::new(OpenAiProvider::new(settings)?);
-                Self { generator: provider.clone(), embedder: Some(provider) }
+                Self { generator: provider.clone(), embedder: Some(provider.clone()), images: provider }
             }
-            None => Self { generator: Arc::new(super::OfflineGenerator::new()), embedder: None },
+            None => Self {
+                generator: Arc::new(super::OfflineGenerator::new()),
+                embedder: None,
+                images: Arc::new(OfflineImages),
+            },
         })
     }
 }
@@ -54,6 +60,9 @@ pub fn settings_from(integration: &Integration, server: &AiConfig) -> Option<Ope
     }
     if let Some(model) = integration.text("embedding_model") {
         settings.embedding_model = model.to_owned();
+    }
+    if let Some(model) = integration.text("image_model") {
+        settings.image_model = model.to_owned();
     }
     if let Some(secs) = integration.number("timeout_secs").filter(|secs| *secs >= 1.0) {
         settings.timeout = Duration::from_secs_f64(secs);

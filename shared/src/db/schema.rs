@@ -175,6 +175,7 @@ diesel::table! {
         task_id -> Nullable<Uuid>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        wp_media_url -> Nullable<Text>,
     }
 }
 

@@ -62,4 +62,24 @@ impl GenerateImagesPayload {
 #[serde(deny_unknown_fields)]
 pub struct PublishWordpressPayload {
     pub content_id: i64,
+    /// The post's state on the site.
+    #[serde(default)]
+    pub status: WordPressStatus,
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WordPressStatus {
+    #[default]
+    Publish,
+    Draft,
+}
+
+impl WordPressStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WordPressStatus::Publish => "publish",
+            WordPressStatus::Draft => "draft",
+        }
+    }
 }

@@ -21,9 +21,12 @@ pub fn register(worker: Worker, queue: Queue, config: &Config) -> Worker {
         }
         Queue::Content => {
             let ai = planner::AiAccess::new(config);
+            let media = shared::media::store_for(config);
             worker
                 .with_handler(writer::GenerateContentHandler::new(ai.clone()))
-                .with_handler(writer::ImagePromptsHandler::new(ai))
+                .with_handler(writer::ImagePromptsHandler::new(ai.clone()))
+                .with_handler(writer::GenerateImagesHandler::new(ai, media.clone()))
+                .with_handler(writer::PublishWordpressHandler::new(config, media))
         }
         Queue::Seo | Queue::Odoo | Queue::Social => worker,
     }

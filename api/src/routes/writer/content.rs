@@ -1,5 +1,6 @@
-//! `/api/v1/writer/content/`: the articles written for writer tasks (or by hand), and
-//! `generate_image_prompts`, which has `worker-content` plan their images.
+//! `/api/v1/writer/content/`: the articles written for writer tasks (or by hand),
+//! `generate_image_prompts`, which has `worker-content` plan their images, and
+//! `{id}/publish/`, which puts an article on its site's WordPress.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
 use diesel::{pg::Pg, prelude::*};
@@ -9,7 +10,9 @@ use shared::{
     db::{models::Content, schema::content},
     tasks::{
         NewTask,
-        writer::{IMAGE_PROMPTS, ImagePromptsPayload},
+        writer::{
+            IMAGE_PROMPTS, ImagePromptsPayload, PUBLISH_WORDPRESS, PublishWordpressPayload, WordPressStatus,
+        },
     },
 };
 
@@ -34,6 +37,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(list)
         .service(create)
         .service(generate_image_prompts)
+        .service(publish)
         .service(retrieve)
         .service(update)
         .service(remove);
@@ -343,6 +347,65 @@ async fn generate_image_prompts(
     let task = NewTask::new(
         auth.account_id,
         IMAGE_PROMPTS,
+        serde_json::to_value(&payload).map_err(ApiError::internal)?,
+    );
+    commands::enqueue(&state, &auth, &req, task).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PublishInput {
+    /// `publish` (the default) or `draft`.
+    status: Option<WordPressStatus>,
+}
+
+impl Validate for PublishInput {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        Ok(())
+    }
+}
+
+/// Publishes the article (with its drawn images) on its site's WordPress, or updates the post
+/// it was published as: 202 with the task. 400 when the site has no WordPress connection.
+#[post("/content/{id}/publish")]
+async fn publish(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    id: PathId<i64>,
+    body: ApiJson<PublishInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let article = load(&state, auth.account_id, id.0).await?;
+    let (account_id, site_id) = (auth.account_id, article.site_id);
+    let connected: bool = state
+        .db(move |conn| {
+            use shared::db::schema::sites;
+            let parts: (bool, bool, bool) = sites::table
+                .find(site_id)
+                .filter(sites::account_id.eq(account_id))
+                .select((
+                    sites::wp_url.is_not_null(),
+                    sites::wp_username.is_not_null(),
+                    sites::wp_app_password.is_not_null(),
+                ))
+                .first(conn)?;
+            Ok(parts == (true, true, true))
+        })
+        .await?;
+    if !connected {
+        return Err(ApiError::field(
+            "site_id",
+            format!(
+                "Site {site_id} has no WordPress connection; set it at /api/v1/auth/sites/{site_id}/wordpress/."
+            ),
+        ));
+    }
+    let payload =
+        PublishWordpressPayload { content_id: article.id, status: body.0.status.unwrap_or_default() };
+    let task = NewTask::new(
+        auth.account_id,
+        PUBLISH_WORDPRESS,
         serde_json::to_value(&payload).map_err(ApiError::internal)?,
     );
     commands::enqueue(&state, &auth, &req, task).await

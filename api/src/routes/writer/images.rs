@@ -2,8 +2,6 @@
 //! desktop/mobile variants), their files, and `generate_images`, which has `worker-content`
 //! draw them.
 
-use std::path::{Component, Path, PathBuf};
-
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
 use diesel::{pg::Pg, prelude::*};
 use serde::Deserialize;
@@ -291,50 +289,43 @@ async fn remove(
     delete_owned!(state, images, auth.account_id, id.0, "image")
 }
 
-/// `media_dir/relative` when `relative` stays inside `media_dir` and names an existing file.
-/// Rows store relative paths; an absolute path, `..`, or a symlink out of the directory is
-/// refused.
-fn media_file(media_dir: &Path, relative: &str) -> Option<PathBuf> {
-    let relative = Path::new(relative);
-    if relative.components().any(|part| !matches!(part, Component::Normal(_))) {
-        return None;
-    }
-    let root = media_dir.canonicalize().ok()?;
-    let path = root.join(relative).canonicalize().ok()?;
-    (path.starts_with(&root) && path.is_file()).then_some(path)
-}
-
-/// The image's file on disk, or 404 when it has none (or it is missing or out of bounds).
-async fn image_file(state: &AppState, auth: &AuthUser, id: i64) -> Result<(Image, PathBuf), ApiError> {
+/// The image and its file's bytes, or 404 when it has no file (or the file is gone).
+async fn image_file(state: &AppState, auth: &AuthUser, id: i64) -> Result<(Image, Vec<u8>), ApiError> {
     let image = load(state, auth.account_id, id).await?;
-    let relative = image.file_path.clone().ok_or(ApiError::NotFound { what: "image file" })?;
-    let media_dir = state.config.media_dir.clone();
-    let path = web::block(move || media_file(&media_dir, &relative))
-        .await
-        .map_err(ApiError::internal)?
-        .ok_or(ApiError::NotFound { what: "image file" })?;
-    Ok((image, path))
+    let key = image.file_path.clone().ok_or(ApiError::NotFound { what: "image file" })?;
+    let bytes = state.media.get(&key).await.map_err(|error| {
+        tracing::warn!(%error, image_id = image.id, "image file unreadable");
+        ApiError::NotFound { what: "image file" }
+    })?;
+    let bytes = bytes.ok_or(ApiError::NotFound { what: "image file" })?;
+    Ok((image, bytes))
 }
 
 /// `{"image_url": "/api/v1/writer/images/{id}/download/"}` when the image has a file.
 #[get("/images/{id}/file")]
 async fn file(state: web::Data<AppState>, auth: AuthUser, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
-    let (image, _) = image_file(&state, &auth, id.0).await?;
-    Ok(response::ok(json!({ "image_url": format!("/api/v1/writer/images/{}/download/", image.id) })))
+    let image = load(&state, auth.account_id, id.0).await?;
+    let key = image.file_path.as_deref().ok_or(ApiError::NotFound { what: "image file" })?;
+    // A key that cannot be a file of ours is the same as no file.
+    if !state.media.exists(key).await.unwrap_or(false) {
+        return Err(ApiError::NotFound { what: "image file" });
+    }
+    Ok(response::ok(json!({
+        "image_url": format!("/api/v1/writer/images/{}/download/", image.id),
+        "mime_type": image.mime_type,
+        "width": image.width,
+        "height": image.height,
+    })))
 }
 
-/// The file itself, with the image type the worker recorded.
+/// The file itself, with the image type the worker read from its bytes.
 #[get("/images/{id}/download")]
 async fn download(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let (image, path) = image_file(&state, &auth, id.0).await?;
-    let bytes = tokio::fs::read(&path).await.map_err(|error| {
-        tracing::warn!(%error, image_id = image.id, "image file unreadable");
-        ApiError::NotFound { what: "image file" }
-    })?;
+    let (image, bytes) = image_file(&state, &auth, id.0).await?;
     // Only image types: a file is never served as HTML or script from our origin.
     let mime = image.mime_type.filter(|mime| {
         mime.starts_with("image/") && actix_web::http::header::HeaderValue::from_str(mime).is_ok()
@@ -342,6 +333,7 @@ async fn download(
     Ok(HttpResponse::Ok()
         .content_type(mime.unwrap_or_else(|| "application/octet-stream".to_owned()))
         .insert_header(("Cache-Control", "private, max-age=3600"))
+        .insert_header(("X-Content-Type-Options", "nosniff"))
         .body(bytes))
 }
 

@@ -77,6 +77,7 @@ pub struct Image {
     pub width: Option<i32>,
     pub height: Option<i32>,
     pub wp_media_id: Option<i64>,
+    pub wp_media_url: Option<String>,
     pub task_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,

@@ -48,6 +48,16 @@ impl AiAccess {
         let clients = AccountAi::new(settings).map_err(ai_error)?;
         Ok((clients, prompt))
     }
+
+    /// The account's clients, for work that renders no prompt template.
+    pub(crate) async fn clients(&self, pool: &PgPool, account_id: i64) -> Result<AccountAi, TaskError> {
+        let access = self.clone();
+        let settings = shared::db::run(pool, move |conn| {
+            resolve::settings_for_account(conn, &access.secret_box, &access.server, account_id)
+        })
+        .await?;
+        AccountAi::new(settings).map_err(ai_error)
+    }
 }
 
 /// An AI failure as a task outcome: retried (after the provider's `Retry-After` when it gave

@@ -1,5 +1,6 @@
 //! `writer.generate_content`: an article per writer task, sanitized before it is stored, each
-//! item on its own (see the module docs of `writer`). The articles, the writer tasks' move to
+//! item on its own (see the module docs of `writer`). The writer tasks are `in_progress` while
+//! the task runs; the ones not written go back to `review` (they have an article) or `draft`. The articles, the writer tasks' move to
 //! `review` and one `content` charge for the words written go in the task's transaction.
 
 use std::sync::Arc;
@@ -98,6 +99,36 @@ impl TaskHandler for GenerateContentHandler {
         let account_id = ctx.task().account_id;
         ctx.progress("LOAD", 5, "Loading writer tasks")?;
         let briefs = load_briefs(ctx, account_id, payload.writer_task_ids).await?;
+        let ids: Vec<i64> = briefs.iter().map(|brief| brief.id).collect();
+        let in_progress = ids.clone();
+        shared::db::run(ctx.pool(), move |conn| {
+            diesel::update(writer_tasks::table.filter(writer_tasks::account_id.eq(account_id)))
+                .filter(writer_tasks::id.eq_any(in_progress))
+                .set((writer_tasks::status.eq("in_progress"), writer_tasks::updated_at.eq(diesel::dsl::now)))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await?;
+        let written = self.write(ctx, account_id, briefs).await;
+        if written.is_err() {
+            // Not written after all: back to where they stood (best effort; a redelivery
+            // starts over anyway).
+            let settled = shared::db::run(ctx.pool(), move |conn| settle(conn, account_id, &ids)).await;
+            if let Err(error) = settled {
+                tracing::warn!(%error, "writer tasks left in progress");
+            }
+        }
+        written
+    }
+}
+
+impl GenerateContentHandler {
+    async fn write(
+        &self,
+        ctx: &TaskContext,
+        account_id: i64,
+        briefs: Vec<Brief>,
+    ) -> Result<Completion, TaskError> {
         let estimate: u64 = briefs.iter().map(|brief| u64::try_from(brief.word_count).unwrap_or(0)).sum();
         ensure_affordable(ctx.pool(), account_id, Operation::Content.cost(estimate)).await?;
         let (clients, template) =
@@ -171,11 +202,13 @@ impl TaskHandler for GenerateContentHandler {
             fields.insert("credits_charged".into(), json!(charge.credits()));
             fields.insert("tokens".into(), json!(usage.total()));
         }
+        let failed: Vec<i64> = outcomes.iter().filter(|o| o.result.is_err()).map(|o| o.id).collect();
         Ok(Completion::new(result).with_effects(move |conn| {
             for article in articles {
                 let brief = &briefs[article.writer_task];
                 store(conn, account_id, task_id, brief, article)?;
             }
+            settle(conn, account_id, &failed)?;
             if charge.units > 0 {
                 billing::charge(conn, &charge)?;
             }
@@ -415,6 +448,28 @@ async fn reserve_content_ids(
 /// A fresh id from the `content` table's sequence.
 fn next_content_id() -> diesel::expression::SqlLiteral<diesel::sql_types::BigInt> {
     diesel::dsl::sql::<diesel::sql_types::BigInt>("nextval('content_id_seq')")
+}
+
+/// Writer tasks still `in_progress` go back to where they stand without this run: `review`
+/// when they have an article, else `draft`.
+fn settle(conn: &mut PgConnection, account_id: i64, ids: &[i64]) -> shared::Result<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let with_article: Vec<i64> = content::table
+        .filter(content::account_id.eq(account_id))
+        .filter(content::writer_task_id.eq_any(ids))
+        .select(content::writer_task_id.assume_not_null())
+        .load(conn)?;
+    for (status, wanted) in [("review", true), ("draft", false)] {
+        let chosen: Vec<i64> = ids.iter().copied().filter(|id| with_article.contains(id) == wanted).collect();
+        diesel::update(writer_tasks::table.filter(writer_tasks::account_id.eq(account_id)))
+            .filter(writer_tasks::id.eq_any(chosen))
+            .filter(writer_tasks::status.eq("in_progress"))
+            .set((writer_tasks::status.eq(status), writer_tasks::updated_at.eq(diesel::dsl::now)))
+            .execute(conn)?;
+    }
+    Ok(())
 }
 
 /// Writes one article (replacing its writer task's earlier one) and moves the task to review.

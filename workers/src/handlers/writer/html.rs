@@ -1,5 +1,6 @@
 //! What the writer does to a model's HTML before it is stored: an allow-list sanitizer, the
-//! word count of what is left, meta fields cut to their limits, and the H2 headings.
+//! word count of what is left, meta fields cut to their limits, and the H2 headings; and for
+//! publishing, the article with its pictures placed after their sections' headings.
 
 use std::{
     collections::{HashMap, HashSet},
@@ -133,6 +134,52 @@ pub fn h2_headings(html: &str) -> Vec<String> {
     headings
 }
 
+/// A picture for a published article.
+pub struct Figure {
+    /// After which H2 (0 = the first) it goes.
+    pub after_h2: usize,
+    pub src: String,
+    pub alt: String,
+}
+
+/// Sanitized HTML with each figure placed right after its H2 (figures for H2s the article
+/// does not have are left out). The URL and alt text are escaped for the attribute.
+pub fn with_figures(html: &str, figures: &[Figure]) -> String {
+    let mut out = String::with_capacity(html.len() + figures.len() * 160);
+    let mut rest = html;
+    let mut index = 0;
+    while let Some(end) = rest.find("</h2>") {
+        let (head, tail) = rest.split_at(end + "</h2>".len());
+        out.push_str(head);
+        for figure in figures.iter().filter(|figure| figure.after_h2 == index) {
+            out.push_str(&format!(
+                "<figure class=\"wp-block-image\"><img src=\"{}\" alt=\"{}\"/></figure>",
+                escape_attribute(&figure.src),
+                escape_attribute(&figure.alt)
+            ));
+        }
+        rest = tail;
+        index += 1;
+    }
+    out.push_str(rest);
+    out
+}
+
+fn escape_attribute(value: &str) -> String {
+    let mut escaped = String::with_capacity(value.len());
+    for c in value.chars() {
+        match c {
+            '&' => escaped.push_str("&amp;"),
+            '"' => escaped.push_str("&quot;"),
+            '\'' => escaped.push_str("&#39;"),
+            '<' => escaped.push_str("&lt;"),
+            '>' => escaped.push_str("&gt;"),
+            _ => escaped.push(c),
+        }
+    }
+    escaped
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -189,5 +236,21 @@ mod tests {
     fn h2_headings_are_found_in_order() {
         let html = "<h2>First &amp; best</h2><p>x</p><h3>Not me</h3><h2> <em>Second</em> </h2><h2></h2>";
         assert_eq!(h2_headings(html), vec!["First & best".to_owned(), "Second".to_owned()]);
+    }
+
+    #[test]
+    fn figures_follow_their_headings_with_escaped_attributes() {
+        let html = "<h2>One</h2><p>a</p><h2>Two</h2><p>b</p>";
+        let figures = [
+            Figure { after_h2: 1, src: "https://x.test/b.png".into(), alt: "say \"hi\" <now>".into() },
+            Figure { after_h2: 0, src: "https://x.test/a.png?x=1&y=2".into(), alt: "a".into() },
+            Figure { after_h2: 5, src: "https://x.test/none.png".into(), alt: "gone".into() },
+        ];
+        assert_eq!(
+            with_figures(html, &figures),
+            "<h2>One</h2><figure class=\"wp-block-image\"><img src=\"https://x.test/a.png?x=1&amp;y=2\" alt=\"a\"/></figure>\
+             <p>a</p><h2>Two</h2><figure class=\"wp-block-image\"><img src=\"https://x.test/b.png\" \
+             alt=\"say &quot;hi&quot; &lt;now&gt;\"/></figure><p>b</p>"
+        );
     }
 }

@@ -1,10 +1,10 @@
-//! The writer's AI tasks on `worker-content`: `writer.generate_content` and
-//! `writer.image_prompts`.
+//! The writer's tasks on `worker-content`: `writer.generate_content`, `writer.image_prompts`,
+//! `writer.generate_images` and `writer.publish_wordpress`.
 //!
-//! Both work item by item: one item's failure (a malformed answer, a request the provider
-//! refuses) is recorded in the result and the others go on. The result lists every item's
-//! outcome with `succeeded`/`failed` counts and `failed_ids`, so the failed ones can be sent
-//! again alone. A retryable provider error (429, 5xx, timeout) retries the whole task while no
+//! The three AI tasks work item by item: one item's failure (a malformed answer, a request
+//! the provider refuses) is recorded in the result and the others go on. The result lists
+//! every item's outcome with `succeeded`/`failed` counts and `failed_ids`, so the failed ones
+//! can be sent again alone. A retryable provider error (429, 5xx, timeout) retries the whole task while no
 //! item has succeeded yet; after that it fails only its item. An account-wide problem (the
 //! key is refused, the settings cannot work) fails the task at once. When every item fails,
 //! the task FAILs with `all_items_failed` (its message lists each item's error), so SUCCESS
@@ -13,9 +13,13 @@
 mod content;
 mod html;
 mod image_prompts;
+mod images;
+mod publish;
 
 pub use content::GenerateContentHandler;
 pub use image_prompts::ImagePromptsHandler;
+pub use images::GenerateImagesHandler;
+pub use publish::PublishWordpressHandler;
 use serde_json::{Value, json};
 use shared::ai::AiError;
 
