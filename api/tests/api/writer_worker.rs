@@ -316,6 +316,61 @@ async fn when_every_item_fails_the_task_fails_with_all_items_failed() {
     assert_eq!(task["error"]["code"], "all_items_failed", "{task}");
     assert!(content_of(&app, user.account_id).await.is_empty());
     assert_eq!(balance(&app, user.account_id).await, before);
+    assert_eq!(writer_task_states(&app, vec![id]).await[0].0, "draft", "back from in_progress");
+}
+
+#[tokio::test]
+async fn a_provider_outage_after_an_article_was_written_fails_only_its_item() {
+    let mut app = spawn_app().await;
+    app.start_worker(Queue::Content);
+    let user = app.signup().await;
+    let fake = FakeOpenAi::start().await;
+    use_fake(&app, &user, &fake).await;
+    fake.answer_with(|_| article("An Article", "<h2>Start</h2><p>Useful words about running shoes.</p>"));
+    // The second article's every request fails with a 5xx, more often than the provider
+    // client retries; the first was written by then, so only the second item fails.
+    fake.fail_when(|body| prompt_of(body).contains("Second").then_some(Failure::ServerError));
+    let site_id = site(&app, &user).await;
+    let first = writer_task(&app, &user, site_id, "First", 300).await;
+    let second = writer_task(&app, &user, site_id, "Second", 300).await;
+
+    let task_id = enqueue(&app, &user, GENERATE_CONTENT, json!({ "writer_task_ids": [first, second] })).await;
+    let task = app.wait_for_state(&user, &task_id, "SUCCESS").await;
+    assert_eq!(task["attempts"], 1, "{task}");
+    assert_eq!(task["result"]["failed_ids"], json!([second]));
+    assert_eq!(task["result"]["items"][1]["error"]["code"], "ai_provider_error");
+    let states = writer_task_states(&app, vec![first, second]).await;
+    assert_eq!((states[0].0.as_str(), states[1].0.as_str()), ("review", "draft"));
+
+    // Sent again alone once the provider is back, the failed one is written.
+    fake.fail_when(|_| None);
+    let retry = enqueue(&app, &user, GENERATE_CONTENT, json!({ "writer_task_ids": [second] })).await;
+    let task = app.wait_for_state(&user, &retry, "SUCCESS").await;
+    assert_eq!(task["result"]["succeeded"], 1, "{task}");
+    assert_eq!(content_of(&app, user.account_id).await.len(), 2);
+}
+
+#[tokio::test]
+async fn writer_tasks_are_in_progress_while_their_articles_are_written() {
+    let mut app = spawn_app().await;
+    app.start_worker(Queue::Content);
+    let user = app.signup().await;
+    let fake = FakeOpenAi::start().await;
+    use_fake(&app, &user, &fake).await;
+    fake.answer_with(|_| article("Slowly", "<h2>Start</h2><p>Useful words about running shoes.</p>"));
+    fake.push_failure(Failure::Slow(std::time::Duration::from_millis(1_500)));
+    let site_id = site(&app, &user).await;
+    let id = writer_task(&app, &user, site_id, "Slowly", 300).await;
+
+    let task_id = enqueue(&app, &user, GENERATE_CONTENT, json!({ "writer_task_ids": [id] })).await;
+    shared::testing::eventually(
+        std::time::Duration::from_secs(10),
+        "the writer task in progress",
+        || async { (writer_task_states(&app, vec![id]).await[0].0 == "in_progress").then_some(()) },
+    )
+    .await;
+    app.wait_for_state(&user, &task_id, "SUCCESS").await;
+    assert_eq!(writer_task_states(&app, vec![id]).await[0].0, "review");
 }
 
 #[tokio::test]

@@ -17,7 +17,7 @@
 //!
 //! Every request needs `Authorization: Bearer <api_key()>` (else 401 with OpenAI's error
 //! JSON) and is recorded (`requests()`); authorised requests then take the next scripted
-//! `Failure`, if any.
+//! `Failure`, if any, else the one `fail_when` picks for their body.
 
 use std::{
     collections::VecDeque,
@@ -87,6 +87,7 @@ pub struct Received {
 
 type Answerer = Box<dyn Fn(&Value) -> String + Send + Sync>;
 type ImageAnswerer = Box<dyn Fn(&Value) -> Option<Vec<u8>> + Send + Sync>;
+type FailWhen = Box<dyn Fn(&Value) -> Option<Failure> + Send + Sync>;
 
 #[derive(Default)]
 struct State {
@@ -94,6 +95,7 @@ struct State {
     answers: VecDeque<String>,
     images: VecDeque<Vec<u8>>,
     image_answerer: Option<ImageAnswerer>,
+    fail_when: Option<FailWhen>,
     answerer: Option<Answerer>,
     models: Vec<String>,
     received: Vec<Received>,
@@ -181,6 +183,12 @@ impl FakeOpenAi {
         state.failures.extend(std::iter::repeat_n(failure, times));
     }
 
+    /// Authorised requests with no queued failure fail the way `decide` says for their body
+    /// (`None`: answer normally); for failures tied to one item of a batch.
+    pub fn fail_when(&self, decide: impl Fn(&Value) -> Option<Failure> + Send + Sync + 'static) {
+        self.inner.state().fail_when = Some(Box::new(decide));
+    }
+
     /// The next chat completion answers with this content.
     pub fn push_answer(&self, content: impl Into<String>) {
         self.inner.state().answers.push_back(content.into());
@@ -240,7 +248,13 @@ async fn handle(request: HttpRequest, body: web::Bytes, inner: web::Data<Inner>)
             body: body.clone(),
             at: Instant::now(),
         });
-        if authorized { state.failures.pop_front() } else { None }
+        if !authorized {
+            None
+        } else if let Some(failure) = state.failures.pop_front() {
+            Some(failure)
+        } else {
+            state.fail_when.as_ref().and_then(|decide| decide(&body))
+        }
     };
     if !authorized {
         return error(401, "Incorrect API key provided.", "invalid_request_error", Some("invalid_api_key"));
