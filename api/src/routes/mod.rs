@@ -35,6 +35,76 @@ macro_rules! delete_owned {
     }};
 }
 
+/// The reads and the delete of an account's named writing settings (a table with
+/// `account_id`, `name` and `is_active`, such as author profiles and strategies):
+/// `list` (`GET $list`, paginated, filters `is_active` and `search` on the name, by name),
+/// `retrieve` (`GET $item`) and `remove` (`DELETE $item`, editor or above). Create and update
+/// differ per table and are written out in the module.
+macro_rules! named_settings_reads {
+    ($list:literal, $item:literal, $table:ident, $model:ty, $what:literal) => {
+        #[derive(Debug, serde::Deserialize)]
+        struct ListQuery {
+            is_active: Option<bool>,
+            search: Option<String>,
+        }
+
+        #[actix_web::get($list)]
+        async fn list(
+            state: actix_web::web::Data<$crate::state::AppState>,
+            auth: $crate::extract::AuthUser,
+            req: actix_web::HttpRequest,
+            page: $crate::response::PageParams,
+            query: $crate::extract::ApiQuery<ListQuery>,
+        ) -> Result<actix_web::HttpResponse, $crate::error::ApiError> {
+            let ListQuery { is_active, search } = query.0;
+            let pattern = $crate::routes::common::search_term(&search);
+            let (rows, count) = state
+                .db(move |conn| {
+                    let filtered = || {
+                        let mut q = $table::table.filter($table::account_id.eq(auth.account_id)).into_boxed();
+                        if let Some(active) = is_active {
+                            q = q.filter($table::is_active.eq(active));
+                        }
+                        if let Some(pattern) = &pattern {
+                            q = q.filter($table::name.ilike(pattern.clone()));
+                        }
+                        q
+                    };
+                    let count: i64 = filtered().count().get_result(conn)?;
+                    let rows: Vec<$model> = filtered()
+                        .order(($table::name, $table::id))
+                        .offset(page.offset())
+                        .limit(page.size())
+                        .select(<$model>::as_select())
+                        .load(conn)?;
+                    Ok((rows, count))
+                })
+                .await?;
+            Ok($crate::response::paginated(&req, page, count, rows))
+        }
+
+        #[actix_web::get($item)]
+        async fn retrieve(
+            state: actix_web::web::Data<$crate::state::AppState>,
+            auth: $crate::extract::AuthUser,
+            id: $crate::extract::PathId<i64>,
+        ) -> Result<actix_web::HttpResponse, $crate::error::ApiError> {
+            let row = find_owned!(state, $table, $model, auth.account_id, id.0, $what)?;
+            Ok($crate::response::ok(row))
+        }
+
+        #[actix_web::delete($item)]
+        async fn remove(
+            state: actix_web::web::Data<$crate::state::AppState>,
+            auth: $crate::extract::AuthUser,
+            id: $crate::extract::PathId<i64>,
+        ) -> Result<actix_web::HttpResponse, $crate::error::ApiError> {
+            auth.require(shared::auth::Role::Editor)?;
+            delete_owned!(state, $table, auth.account_id, id.0, $what)
+        }
+    };
+}
+
 mod auth;
 mod author_profiles;
 mod billing;

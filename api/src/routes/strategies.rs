@@ -1,7 +1,7 @@
 //! `/api/v1/system/strategies/`: content strategies (audience and guidelines). A site may name
 //! one; the writer reads it when it writes for that site.
 
-use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
+use actix_web::{HttpResponse, post, route, web};
 use diesel::prelude::*;
 use serde::Deserialize;
 use shared::{
@@ -9,11 +9,10 @@ use shared::{
     db::{models::Strategy, schema::strategies},
 };
 
-use super::common::search_term;
 use crate::{
     error::{ApiError, FieldErrors},
-    extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
-    response::{self, PageParams},
+    extract::{ApiJson, AuthUser, PathId, Validate},
+    response,
     state::AppState,
     validation,
 };
@@ -22,46 +21,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(list).service(create).service(retrieve).service(update).service(remove);
 }
 
-#[derive(Debug, Deserialize)]
-struct ListQuery {
-    is_active: Option<bool>,
-    search: Option<String>,
-}
-
-#[get("/strategies")]
-async fn list(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    req: HttpRequest,
-    page: PageParams,
-    query: ApiQuery<ListQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let ListQuery { is_active, search } = query.0;
-    let pattern = search_term(&search);
-    let (rows, count) = state
-        .db(move |conn| {
-            let filtered = || {
-                let mut q = strategies::table.filter(strategies::account_id.eq(auth.account_id)).into_boxed();
-                if let Some(active) = is_active {
-                    q = q.filter(strategies::is_active.eq(active));
-                }
-                if let Some(pattern) = &pattern {
-                    q = q.filter(strategies::name.ilike(pattern.clone()));
-                }
-                q
-            };
-            let count: i64 = filtered().count().get_result(conn)?;
-            let rows: Vec<Strategy> = filtered()
-                .order((strategies::name, strategies::id))
-                .offset(page.offset())
-                .limit(page.size())
-                .select(Strategy::as_select())
-                .load(conn)?;
-            Ok((rows, count))
-        })
-        .await?;
-    Ok(response::paginated(&req, page, count, rows))
-}
+named_settings_reads!("/strategies", "/strategies/{id}", strategies, Strategy, "strategy");
 
 /// Create and update share one body; on create `name` is required.
 #[derive(Debug, Deserialize, Default)]
@@ -118,16 +78,6 @@ async fn create(
     Ok(response::created(row))
 }
 
-#[get("/strategies/{id}")]
-async fn retrieve(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: PathId<i64>,
-) -> Result<HttpResponse, ApiError> {
-    let row = find_owned!(state, strategies, Strategy, auth.account_id, id.0, "strategy")?;
-    Ok(response::ok(row))
-}
-
 /// PUT and PATCH both apply the fields sent (partial update).
 #[route("/strategies/{id}", method = "PUT", method = "PATCH")]
 async fn update(
@@ -157,14 +107,4 @@ async fn update(
         .await?
         .ok_or(ApiError::NotFound { what: "strategy" })?;
     Ok(response::ok(row))
-}
-
-#[delete("/strategies/{id}")]
-async fn remove(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: PathId<i64>,
-) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
-    delete_owned!(state, strategies, auth.account_id, id.0, "strategy")
 }

@@ -206,6 +206,18 @@ async fn connect(app: &TestApp, user: &TestUser, site_id: i64, wordpress: &FakeW
     assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap_or_default());
 }
 
+/// An app with a content worker, a user, and a site of theirs connected to a fresh fake
+/// WordPress with its password (or `password`).
+async fn connected_site(password: Option<&str>) -> (TestApp, TestUser, FakeWordPress, i64) {
+    let mut app = spawn_app().await;
+    app.start_worker(Queue::Content);
+    let user = app.signup().await;
+    let wordpress = FakeWordPress::start().await;
+    let site_id = site(&app, &user).await;
+    connect(&app, &user, site_id, &wordpress, password.unwrap_or(wordpress.app_password())).await;
+    (app, user, wordpress, site_id)
+}
+
 async fn publish(app: &TestApp, user: &TestUser, content_id: i64, body: Value) -> String {
     let response =
         app.post(&format!("/api/v1/writer/content/{content_id}/publish/"), Some(&user.access), body).await;
@@ -227,12 +239,7 @@ async fn published_state(app: &TestApp, content_id: i64) -> (String, Option<i64>
 
 #[tokio::test]
 async fn publishing_uploads_images_creates_the_post_and_publishing_again_updates_it() {
-    let mut app = spawn_app().await;
-    app.start_worker(Queue::Content);
-    let user = app.signup().await;
-    let wordpress = FakeWordPress::start().await;
-    let site_id = site(&app, &user).await;
-    connect(&app, &user, site_id, &wordpress, wordpress.app_password()).await;
+    let (app, user, wordpress, site_id) = connected_site(None).await;
     let (writer_task_id, content_id) = article(&app, &user, site_id, "Choosing Running Shoes").await;
     let ids = image_rows(&app, &user, content_id).await;
     generate_images(&app, &user, &ids).await;
@@ -312,12 +319,7 @@ async fn publishing_uploads_images_creates_the_post_and_publishing_again_updates
 
 #[tokio::test]
 async fn refused_credentials_fail_the_task_and_change_nothing() {
-    let mut app = spawn_app().await;
-    app.start_worker(Queue::Content);
-    let user = app.signup().await;
-    let wordpress = FakeWordPress::start().await;
-    let site_id = site(&app, &user).await;
-    connect(&app, &user, site_id, &wordpress, "wrong wrong wrong wrong").await;
+    let (app, user, wordpress, site_id) = connected_site(Some("wrong wrong wrong wrong")).await;
     let (_, content_id) = article(&app, &user, site_id, "Refused").await;
 
     let tested = app
@@ -336,12 +338,7 @@ async fn refused_credentials_fail_the_task_and_change_nothing() {
 
 #[tokio::test]
 async fn server_errors_are_retried_without_duplicating_the_post() {
-    let mut app = spawn_app().await;
-    app.start_worker(Queue::Content);
-    let user = app.signup().await;
-    let wordpress = FakeWordPress::start().await;
-    let site_id = site(&app, &user).await;
-    connect(&app, &user, site_id, &wordpress, wordpress.app_password()).await;
+    let (app, user, wordpress, site_id) = connected_site(None).await;
     let (_, content_id) = article(&app, &user, site_id, "Retried Post").await;
     // A busy site (503 with Retry-After: the client waits and tries again), then a 500 on
     // the create itself, which is not repeated blindly: the task's next attempt looks for the

@@ -124,6 +124,16 @@ pub(crate) async fn use_fake(app: &TestApp, user: &TestUser, fake: &FakeOpenAi) 
     assert_eq!(response.status(), StatusCode::OK, "{}", response.text().await.unwrap_or_default());
 }
 
+/// An app with a content worker, and a user whose AI provider is a fresh fake.
+pub(crate) async fn with_fake_provider() -> (TestApp, TestUser, FakeOpenAi) {
+    let mut app = spawn_app().await;
+    app.start_worker(Queue::Content);
+    let user = app.signup().await;
+    let fake = FakeOpenAi::start().await;
+    use_fake(&app, &user, &fake).await;
+    (app, user, fake)
+}
+
 fn prompt_of(body: &Value) -> String {
     body["messages"]
         .as_array()
@@ -252,11 +262,7 @@ async fn offline_articles_are_stored_tasks_move_to_review_and_words_are_charged(
 
 #[tokio::test]
 async fn a_malformed_answer_fails_only_its_item_and_that_item_can_be_sent_again() {
-    let mut app = spawn_app().await;
-    app.start_worker(Queue::Content);
-    let user = app.signup().await;
-    let fake = FakeOpenAi::start().await;
-    use_fake(&app, &user, &fake).await;
+    let (app, user, fake) = with_fake_provider().await;
     let broken = Arc::new(AtomicBool::new(true));
     let answer_broken = broken.clone();
     fake.answer_with(move |body| {
@@ -301,11 +307,7 @@ async fn a_malformed_answer_fails_only_its_item_and_that_item_can_be_sent_again(
 
 #[tokio::test]
 async fn when_every_item_fails_the_task_fails_with_all_items_failed() {
-    let mut app = spawn_app().await;
-    app.start_worker(Queue::Content);
-    let user = app.signup().await;
-    let fake = FakeOpenAi::start().await;
-    use_fake(&app, &user, &fake).await;
+    let (app, user, fake) = with_fake_provider().await;
     fake.answer_with(|_| "no json at all".to_owned());
     let site_id = site(&app, &user).await;
     let id = writer_task(&app, &user, site_id, "Topic", 300).await;
@@ -321,11 +323,7 @@ async fn when_every_item_fails_the_task_fails_with_all_items_failed() {
 
 #[tokio::test]
 async fn a_provider_outage_after_an_article_was_written_fails_only_its_item() {
-    let mut app = spawn_app().await;
-    app.start_worker(Queue::Content);
-    let user = app.signup().await;
-    let fake = FakeOpenAi::start().await;
-    use_fake(&app, &user, &fake).await;
+    let (app, user, fake) = with_fake_provider().await;
     fake.answer_with(|_| article("An Article", "<h2>Start</h2><p>Useful words about running shoes.</p>"));
     // The second article's every request fails with a 5xx, more often than the provider
     // client retries; the first was written by then, so only the second item fails.
@@ -352,11 +350,7 @@ async fn a_provider_outage_after_an_article_was_written_fails_only_its_item() {
 
 #[tokio::test]
 async fn writer_tasks_are_in_progress_while_their_articles_are_written() {
-    let mut app = spawn_app().await;
-    app.start_worker(Queue::Content);
-    let user = app.signup().await;
-    let fake = FakeOpenAi::start().await;
-    use_fake(&app, &user, &fake).await;
+    let (app, user, fake) = with_fake_provider().await;
     fake.answer_with(|_| article("Slowly", "<h2>Start</h2><p>Useful words about running shoes.</p>"));
     fake.push_failure(Failure::Slow(std::time::Duration::from_millis(1_500)));
     let site_id = site(&app, &user).await;
@@ -375,11 +369,7 @@ async fn writer_tasks_are_in_progress_while_their_articles_are_written() {
 
 #[tokio::test]
 async fn a_provider_outage_before_any_article_retries_the_whole_task() {
-    let mut app = spawn_app().await;
-    app.start_worker(Queue::Content);
-    let user = app.signup().await;
-    let fake = FakeOpenAi::start().await;
-    use_fake(&app, &user, &fake).await;
+    let (app, user, fake) = with_fake_provider().await;
     fake.answer_with(|_| article("An Article", "<h2>Start</h2><p>Useful words about running shoes.</p>"));
     // More 5xx answers than the provider client retries on its own: the first item's error
     // reaches the handler while nothing has succeeded.
@@ -397,11 +387,7 @@ async fn a_provider_outage_before_any_article_retries_the_whole_task() {
 
 #[tokio::test]
 async fn scripts_event_handlers_and_javascript_urls_never_reach_stored_html() {
-    let mut app = spawn_app().await;
-    app.start_worker(Queue::Content);
-    let user = app.signup().await;
-    let fake = FakeOpenAi::start().await;
-    use_fake(&app, &user, &fake).await;
+    let (app, user, fake) = with_fake_provider().await;
     let long_title = "A Very Long Title About Running Shoes That Goes On Well Past Sixty Characters";
     fake.answer_with(move |_| {
         json!({

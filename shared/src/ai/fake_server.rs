@@ -26,7 +26,7 @@ use std::{
 };
 
 use actix_web::{
-    App, HttpRequest, HttpResponse, HttpServer,
+    HttpRequest, HttpResponse,
     dev::ServerHandle,
     http::{
         StatusCode,
@@ -131,23 +131,8 @@ impl FakeOpenAi {
                 ..State::default()
             }),
         });
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the fake OpenAI server");
-        let port = listener.local_addr().expect("local address").port();
-        let data = web::Data::from(inner.clone());
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(data.clone())
-                .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
-                .default_service(web::to(handle))
-        })
-        .workers(1)
-        .disable_signals()
-        .shutdown_timeout(0)
-        .listen(listener)
-        .expect("listen")
-        .run();
-        let handle = server.handle();
-        tokio::spawn(server);
+        let (listener, port) = crate::testing::loopback_listener();
+        let handle = crate::testing::serve_fake(listener, inner.clone(), handle);
         Self { base_url: format!("http://127.0.0.1:{port}/v1"), inner, handle }
     }
 

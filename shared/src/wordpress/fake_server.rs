@@ -18,7 +18,7 @@ use std::{
     time::Duration,
 };
 
-use actix_web::{App, HttpRequest, HttpResponse, HttpServer, dev::ServerHandle, http::StatusCode, web};
+use actix_web::{HttpRequest, HttpResponse, dev::ServerHandle, http::StatusCode, web};
 use base64::Engine;
 use serde_json::{Value, json};
 
@@ -80,29 +80,14 @@ pub struct FakeWordPress {
 
 impl FakeWordPress {
     pub async fn start() -> Self {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind the fake WordPress");
-        let port = listener.local_addr().expect("local address").port();
+        let (listener, port) = crate::testing::loopback_listener();
         let inner = Arc::new(Inner {
             base_url: format!("http://127.0.0.1:{port}"),
             username: "editor".to_owned(),
             password: "abcd EFGH 1234 ijkl MNOP 5678".to_owned(),
             state: Mutex::new(State { next_id: 100, ..State::default() }),
         });
-        let data = web::Data::from(inner.clone());
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(data.clone())
-                .app_data(web::PayloadConfig::new(64 * 1024 * 1024))
-                .default_service(web::to(handle))
-        })
-        .workers(1)
-        .disable_signals()
-        .shutdown_timeout(0)
-        .listen(listener)
-        .expect("listen")
-        .run();
-        let handle = server.handle();
-        tokio::spawn(server);
+        let handle = crate::testing::serve_fake(listener, inner.clone(), handle);
         Self { inner, handle }
     }
 

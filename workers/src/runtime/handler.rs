@@ -89,6 +89,16 @@ impl TaskError {
         TaskError::Fatal { code: code.to_owned(), message: message.into() }
     }
 
+    /// An outside service's failure: retried (after the service's `Retry-After` when it gave
+    /// one) when a later attempt may fare better, else final.
+    pub fn outside(retryable: bool, code: &str, message: String, retry_after: Option<Duration>) -> Self {
+        if retryable {
+            TaskError::Retryable { code: code.to_owned(), message, retry_after }
+        } else {
+            TaskError::Fatal { code: code.to_owned(), message }
+        }
+    }
+
     pub fn code(&self) -> &str {
         match self {
             TaskError::Retryable { code, .. } | TaskError::Fatal { code, .. } => code,

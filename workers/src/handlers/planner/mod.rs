@@ -63,15 +63,7 @@ impl AiAccess {
 /// An AI failure as a task outcome: retried (after the provider's `Retry-After` when it gave
 /// one) unless a later attempt cannot fare better.
 pub fn ai_error(error: AiError) -> TaskError {
-    if error.is_retryable() {
-        TaskError::Retryable {
-            code: error.code().to_owned(),
-            message: error.to_string(),
-            retry_after: error.retry_after(),
-        }
-    } else {
-        TaskError::fatal(error.code(), error.to_string())
-    }
+    TaskError::outside(error.is_retryable(), error.code(), error.to_string(), error.retry_after())
 }
 
 /// Fails the task before any work when the account cannot pay `credits`.

@@ -70,15 +70,7 @@ struct Uploaded {
 }
 
 fn wordpress_error(error: WordPressError) -> TaskError {
-    if error.is_retryable() {
-        TaskError::Retryable {
-            code: error.code().to_owned(),
-            message: error.to_string(),
-            retry_after: error.retry_after(),
-        }
-    } else {
-        TaskError::fatal(error.code(), error.to_string())
-    }
+    TaskError::outside(error.is_retryable(), error.code(), error.to_string(), error.retry_after())
 }
 
 #[async_trait::async_trait]
