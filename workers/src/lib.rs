@@ -6,6 +6,7 @@ pub mod clustering;
 pub mod handlers;
 pub mod runtime;
 pub mod scheduler;
+pub mod seo;
 
 use anyhow::Context;
 use shared::{Config, tasks::Queue};

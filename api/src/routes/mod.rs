@@ -117,6 +117,7 @@ mod prompts;
 mod schedules;
 mod sectors;
 mod seed_library;
+mod seo;
 mod site_wordpress;
 mod sites;
 mod strategies;
@@ -155,6 +156,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             )
             .service(web::scope("/planner").configure(planner_tasks::configure).configure(planner::configure))
             .service(web::scope("/writer").configure(writer::configure))
+            .service(web::scope("/analytics").configure(seo::configure_analytics))
+            .service(web::scope("/marketing").configure(seo::configure_marketing))
             .configure(billing::configure)
             .configure(tasks::configure),
     )

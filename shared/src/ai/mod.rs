@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 pub use config::AiConfig;
 pub use error::AiError;
 pub use images::{GeneratedImage, ImageGenerator, ImageRequest, ImageShape};
-pub use offline::{OfflineEmbedder, OfflineGenerator, OfflineImages};
+pub use offline::{OFFLINE_MODEL, OfflineEmbedder, OfflineGenerator, OfflineImages};
 pub use openai::{ConnectionCheck, MAX_EMBEDDING_BATCH, OpenAiProvider, OpenAiSettings};
 pub use prompts::{PromptType, default_prompt};
 pub use resolve::AccountAi;

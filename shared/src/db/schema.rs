@@ -299,6 +299,26 @@ diesel::table! {
 }
 
 diesel::table! {
+    seo_audits (id) {
+        id -> Int8,
+        account_id -> Int8,
+        site_id -> Nullable<Int8>,
+        task_id -> Uuid,
+        url -> Text,
+        final_url -> Text,
+        host -> Text,
+        keywords -> Jsonb,
+        score -> Int2,
+        category_scores -> Jsonb,
+        issue_ids -> Jsonb,
+        issues -> Int4,
+        pages_audited -> Int4,
+        report -> Jsonb,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     sites (id) {
         id -> Int8,
         account_id -> Int8,
@@ -415,6 +435,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(seo_audits -> accounts (account_id));
 diesel::joinable!(ai_prompts -> accounts (account_id));
 diesel::joinable!(auth_sessions -> users (user_id));
 diesel::joinable!(author_profiles -> accounts (account_id));
@@ -464,6 +485,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     schedules,
     sectors,
     seed_keywords,
+    seo_audits,
     sites,
     strategies,
     tasks,

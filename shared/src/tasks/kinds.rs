@@ -104,6 +104,12 @@ static KINDS: &[KindSpec] = &[
         time_limit: Duration::from_secs(25 * 60),
     },
     KindSpec {
+        name: super::seo::AUDIT,
+        queue: Some(Queue::Seo),
+        max_attempts: 2,
+        time_limit: Duration::from_secs(20 * 60),
+    },
+    KindSpec {
         name: super::writer::PUBLISH_WORDPRESS,
         queue: Some(Queue::Content),
         max_attempts: 5,

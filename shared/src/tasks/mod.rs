@@ -7,6 +7,7 @@ mod kinds;
 pub mod ping;
 pub mod planner;
 mod queries;
+pub mod seo;
 mod state;
 pub mod writer;
 

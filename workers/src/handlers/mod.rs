@@ -2,6 +2,7 @@
 
 mod ping;
 pub mod planner;
+pub mod seo;
 pub mod writer;
 
 pub use ping::PingHandler;
@@ -28,6 +29,7 @@ pub fn register(worker: Worker, queue: Queue, config: &Config) -> Worker {
                 .with_handler(writer::GenerateImagesHandler::new(ai, media.clone()))
                 .with_handler(writer::PublishWordpressHandler::new(config, media))
         }
-        Queue::Seo | Queue::Odoo | Queue::Social => worker,
+        Queue::Seo => worker.with_handler(seo::SeoAuditHandler::new(planner::AiAccess::new(config), config)),
+        Queue::Odoo | Queue::Social => worker,
     }
 }

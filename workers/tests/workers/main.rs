@@ -5,3 +5,4 @@ mod handlers;
 mod helpers;
 mod lifecycle;
 mod scheduler;
+mod seo;

@@ -10,6 +10,8 @@ use std::{
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 
+pub mod site;
+
 use crate::{
     config::Config,
     db::{self, quote_ident},

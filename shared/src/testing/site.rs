@@ -1,0 +1,288 @@
+//! A website for SEO audit tests, on `127.0.0.1:<random port>`: a corpus of pages each built
+//! to pass or fail particular checks, robots.txt, a sitemap, redirect chains, a slow page,
+//! a huge page, and a generated tree of pages for crawls. Every request is counted.
+//!
+//! | path | built to |
+//! |---|---|
+//! | `/good` | pass every page check (keyword "running shoes") |
+//! | `/about` | a plain page `/good` links to |
+//! | `/no-title`, `/long-title` | fail / warn `title` |
+//! | `/no-description` | fail `meta_description` |
+//! | `/no-h1`, `/two-h1` | fail / warn `h1` |
+//! | `/skipped-headings` | warn `heading_order` |
+//! | `/relative-canonical`, `/other-canonical` | fail / warn `canonical` |
+//! | `/noindex-header`, `/noindex-meta` | fail `noindex` (X-Robots-Tag / robots meta) |
+//! | `/bad-hreflang` | fail `hreflang` |
+//! | `/bare` | fail `lang` and `viewport`, warn `open_graph`, `twitter_card`, `structured_data` |
+//! | `/images-no-alt` | fail `image_alt` |
+//! | `/vague-links` | warn `link_text` and `crawlable_anchors` |
+//! | `/broken-link` | fail `broken_links` (links to `/missing`, a 404) |
+//! | `/broken-jsonld`, `/jsonld-no-type` | fail `structured_data` |
+//! | `/stuffed` | warn `keyword:running shoes` (density) |
+//! | `/redirect-chain` | 301 → `/hop` 302 → `/good`: warn `redirects` |
+//! | `/redirect-loop` | redirects forever |
+//! | `/to-private` | redirects to `http://10.255.255.1/` |
+//! | `/huge` | a 6 MB page |
+//! | `/slow` | answers after 3 s |
+//! | `/missing`, `/server-error` | 404, 500: fail `http_status` |
+//! | `/private/page` | disallowed by robots.txt: fail `robots_txt` |
+//! | `/tree/{n}` | page n links to 2n+1 and 2n+2 (while below 100); all titled "Tree page" |
+//! | `/orphan` | in the sitemap, linked from nowhere |
+
+use std::{
+    collections::BTreeMap,
+    sync::{
+        Arc, Mutex, PoisonError,
+        atomic::{AtomicUsize, Ordering},
+    },
+    time::Duration,
+};
+
+use actix_web::{HttpRequest, HttpResponse, dev::ServerHandle, web};
+
+struct Inner {
+    base: String,
+    requests: AtomicUsize,
+    paths: Mutex<BTreeMap<String, usize>>,
+}
+
+/// The running site; stops when dropped.
+pub struct FakeSite {
+    inner: Arc<Inner>,
+    handle: ServerHandle,
+}
+
+impl FakeSite {
+    pub async fn start() -> Self {
+        let (listener, port) = super::loopback_listener();
+        let inner = Arc::new(Inner {
+            base: format!("http://127.0.0.1:{port}"),
+            requests: AtomicUsize::new(0),
+            paths: Mutex::new(BTreeMap::new()),
+        });
+        let handle = super::serve_fake(listener, inner.clone(), serve);
+        Self { inner, handle }
+    }
+
+    /// `http://127.0.0.1:<port>`
+    pub fn base(&self) -> &str {
+        &self.inner.base
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.inner.base)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.inner.base.rsplit(':').next().and_then(|port| port.parse().ok()).unwrap_or_default()
+    }
+
+    /// Requests so far, all paths.
+    pub fn requests(&self) -> usize {
+        self.inner.requests.load(Ordering::SeqCst)
+    }
+
+    /// Requests so far for `path`.
+    pub fn requests_for(&self, path: &str) -> usize {
+        self.inner.paths.lock().unwrap_or_else(PoisonError::into_inner).get(path).copied().unwrap_or_default()
+    }
+}
+
+impl Drop for FakeSite {
+    fn drop(&mut self) {
+        drop(self.handle.stop(false));
+    }
+}
+
+const GOOD_DESCRIPTION: &str =
+    "How to choose running shoes: fit, cushioning and the right shoe for road and trail runners.";
+
+/// A page: `head` goes into `<head>` after the defaults, `body` into `<body>`.
+struct Doc<'a> {
+    lang: bool,
+    title: Option<&'a str>,
+    description: Option<&'a str>,
+    viewport: bool,
+    social: bool,
+    json_ld: Option<&'a str>,
+    canonical: Option<String>,
+    head: String,
+    body: String,
+}
+
+impl<'a> Doc<'a> {
+    fn good(base: &str, path: &str) -> Self {
+        Doc {
+            lang: true,
+            title: Some("Running Shoes: How to Choose the Right Pair"),
+            description: Some(GOOD_DESCRIPTION),
+            viewport: true,
+            social: true,
+            json_ld: Some(
+                r#"{"@context":"https://schema.org","@type":"Article","headline":"Running shoes"}"#,
+            ),
+            canonical: Some(format!("{base}{path}")),
+            head: String::new(),
+            body: format!(
+                "<h1>Running Shoes Guide</h1><p>Choosing running shoes starts with fit and the way you run.</p>\
+                 <h2>Fit</h2><p>{}</p><h2>Cushioning</h2><p>{}</p>\
+                 <img src=\"/shoe.png\" alt=\"A running shoe\"><a href=\"/about\">About our shoe fitting team</a>",
+                filler(120),
+                filler(120)
+            ),
+        }
+    }
+
+    fn render(&self, base: &str) -> String {
+        let mut head = String::new();
+        if let Some(title) = self.title {
+            head.push_str(&format!("<title>{title}</title>"));
+        }
+        if let Some(description) = self.description {
+            head.push_str(&format!("<meta name=\"description\" content=\"{description}\">"));
+        }
+        if self.viewport {
+            head.push_str("<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">");
+        }
+        if self.social {
+            head.push_str(&format!(
+                "<meta property=\"og:title\" content=\"Running shoes\"><meta property=\"og:description\" content=\"Guide\">\
+                 <meta property=\"og:image\" content=\"{base}/shoe.png\"><meta property=\"og:url\" content=\"{base}/good\">\
+                 <meta name=\"twitter:card\" content=\"summary_large_image\">"
+            ));
+        }
+        if let Some(json_ld) = self.json_ld {
+            head.push_str(&format!("<script type=\"application/ld+json\">{json_ld}</script>"));
+        }
+        if let Some(canonical) = &self.canonical {
+            head.push_str(&format!("<link rel=\"canonical\" href=\"{canonical}\">"));
+        }
+        head.push_str(&self.head);
+        let lang = if self.lang { " lang=\"en\"" } else { "" };
+        format!(
+            "<!doctype html><html{lang}><head><meta charset=\"utf-8\">{head}</head><body>{}</body></html>",
+            self.body
+        )
+    }
+}
+
+/// Plain words that mention the keyword once every 183 words.
+fn filler(words: usize) -> String {
+    let sentence =
+        "Runners should test shoes late in the day when feet are largest and walk a few steps first.";
+    let mut out = Vec::with_capacity(words);
+    let mut count = 0;
+    while count < words {
+        out.extend(std::iter::repeat_n(sentence, 10));
+        count += 180;
+        out.push("Try running shoes.");
+        count += 3;
+    }
+    out.join(" ")
+}
+
+fn html(body: String) -> HttpResponse {
+    HttpResponse::Ok().content_type("text/html; charset=utf-8").body(body)
+}
+
+fn redirect(status: u16, to: &str) -> HttpResponse {
+    let status = actix_web::http::StatusCode::from_u16(status).unwrap_or(actix_web::http::StatusCode::FOUND);
+    HttpResponse::build(status).insert_header(("Location", to.to_owned())).finish()
+}
+
+async fn serve(request: HttpRequest, inner: web::Data<Inner>) -> HttpResponse {
+    let path = request.path().to_owned();
+    inner.requests.fetch_add(1, Ordering::SeqCst);
+    *inner.paths.lock().unwrap_or_else(PoisonError::into_inner).entry(path.clone()).or_default() += 1;
+    let base = inner.base.as_str();
+    let good = || Doc::good(base, &path);
+    match path.as_str() {
+        "/robots.txt" => HttpResponse::Ok()
+            .content_type("text/plain")
+            .body(format!("User-agent: *\nDisallow: /private\n\nSitemap: {base}/sitemap.xml\n")),
+        "/sitemap.xml" => HttpResponse::Ok().content_type("application/xml").body(format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\
+             <url><loc>{base}/good</loc></url><url><loc>{base}/about</loc></url><url><loc>{base}/orphan</loc></url>\
+             <url><loc>{base}/tree/0</loc></url></urlset>"
+        )),
+        "/good" | "/orphan" => html(good().render(base)),
+        "/about" => html(
+            Doc { body: "<h1>About us</h1><p>We fit running shoes.</p><a href=\"/good\">Our running shoes guide</a>".into(), ..good() }
+                .render(base),
+        ),
+        "/no-title" => html(Doc { title: None, ..good() }.render(base)),
+        "/long-title" => html(
+            Doc { title: Some("Running Shoes: The Complete, Exhaustive and Very Long Guide to Choosing a Pair"), ..good() }
+                .render(base),
+        ),
+        "/no-description" => html(Doc { description: None, ..good() }.render(base)),
+        "/no-h1" => html(Doc { body: good().body.replace("<h1>Running Shoes Guide</h1>", ""), ..good() }.render(base)),
+        "/two-h1" => html(Doc { body: format!("{}<h1>Another H1</h1>", good().body), ..good() }.render(base)),
+        "/skipped-headings" => {
+            html(Doc { body: good().body.replace("<h2>Fit</h2>", "<h4>Fit</h4>"), ..good() }.render(base))
+        }
+        "/relative-canonical" => html(Doc { canonical: Some("/good".into()), ..good() }.render(base)),
+        "/other-canonical" => html(Doc { canonical: Some(format!("{base}/good")), ..good() }.render(base)),
+        "/noindex-header" => HttpResponse::Ok()
+            .content_type("text/html")
+            .insert_header(("X-Robots-Tag", "noindex"))
+            .body(good().render(base)),
+        "/noindex-meta" => html(Doc { head: "<meta name=\"robots\" content=\"noindex,follow\">".into(), ..good() }.render(base)),
+        "/bad-hreflang" => html(
+            Doc { head: format!("<link rel=\"alternate\" hreflang=\"english\" href=\"{base}/bad-hreflang\">"), ..good() }
+                .render(base),
+        ),
+        "/bare" => html(
+            Doc { lang: false, viewport: false, social: false, json_ld: None, ..good() }.render(base),
+        ),
+        "/images-no-alt" => html(Doc { body: format!("{}<img src=\"/a.png\"><img src=\"/b.png\">", good().body), ..good() }.render(base)),
+        "/vague-links" => html(
+            Doc {
+                body: format!("{}<a href=\"/about\">click here</a><a href=\"#\">Menu</a><a href=\"javascript:void(0)\">Open</a>", good().body),
+                ..good()
+            }
+            .render(base),
+        ),
+        "/broken-link" => html(Doc { body: format!("{}<a href=\"/missing\">Our old shoe list</a>", good().body), ..good() }.render(base)),
+        "/broken-jsonld" => html(Doc { json_ld: Some(r#"{"@type": "Article", "headline": }"#), ..good() }.render(base)),
+        "/jsonld-no-type" => html(Doc { json_ld: Some(r#"{"headline": "x"}"#), ..good() }.render(base)),
+        "/stuffed" => html(
+            Doc {
+                body: format!("{}<p>{}</p>", good().body, "running shoes ".repeat(200)),
+                ..good()
+            }
+            .render(base),
+        ),
+        "/redirect-chain" => redirect(301, "/hop"),
+        "/hop" => redirect(302, &format!("{base}/good")),
+        "/redirect-loop" => redirect(302, "/redirect-loop"),
+        "/to-private" => redirect(302, "http://10.255.255.1/"),
+        "/huge" => html(Doc { body: format!("{}<p>{}</p>", good().body, "x".repeat(6_000_000)), ..good() }.render(base)),
+        "/slow" => {
+            tokio::time::sleep(Duration::from_secs(3)).await;
+            html(good().render(base))
+        }
+        "/server-error" => HttpResponse::InternalServerError().content_type("text/html").body("<h1>Oops</h1>"),
+        "/private/page" => html(good().render(base)),
+        "/shoe.png" | "/a.png" | "/b.png" => HttpResponse::Ok().content_type("image/png").body(&b"\x89PNG\r\n\x1a\n"[..]),
+        _ => match path.strip_prefix("/tree/").and_then(|n| n.parse::<usize>().ok()) {
+            Some(n) => {
+                let links: String = [2 * n + 1, 2 * n + 2]
+                    .into_iter()
+                    .filter(|child| *child < 100)
+                    .map(|child| format!("<a href=\"/tree/{child}\">Tree page {child}</a>"))
+                    .collect();
+                html(
+                    Doc {
+                        title: Some("Tree page"),
+                        canonical: Some(format!("{base}{path}")),
+                        body: format!("<h1>Tree page {n}</h1><p>{}</p>{links}", filler(60)),
+                        ..good()
+                    }
+                    .render(base),
+                )
+            }
+            None => HttpResponse::NotFound().content_type("text/html").body("<h1>Not found</h1>"),
+        },
+    }
+}
