@@ -11,6 +11,7 @@ mod planner;
 mod planner_ai;
 mod rate_limits;
 mod resources;
+mod seo;
 mod status;
 mod tenancy;
 mod writer;
