@@ -46,6 +46,9 @@ pub struct Config {
     pub retry_base_delay: Duration,
     /// Where generated files (images) live; rows store paths relative to it (`MEDIA_DIR`).
     pub media_dir: PathBuf,
+    /// An HTTP proxy the SEO fetcher sends every request through (`OUTBOUND_PROXY`): an
+    /// egress proxy in production, the loopback-only proxy in tests.
+    pub outbound_proxy: Option<String>,
     pub environment: Environment,
 }
 
@@ -126,6 +129,9 @@ impl Config {
                 .map(PathBuf::from),
             retry_base_delay: Duration::from_millis(parse(&lookup, "RETRY_BASE_MS", 1_000)?),
             media_dir: PathBuf::from(var("MEDIA_DIR", ".switchyard/media")),
+            outbound_proxy: lookup("OUTBOUND_PROXY")
+                .map(|proxy| proxy.trim().to_owned())
+                .filter(|p| !p.is_empty()),
             environment,
         })
     }

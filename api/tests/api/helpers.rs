@@ -9,7 +9,7 @@ use shared::{
     Config,
     db::PgPool,
     tasks::Queue,
-    testing::{TestDb, eventually},
+    testing::{TestDb, eventually, proxy::LoopbackProxy},
 };
 use tokio_util::sync::CancellationToken;
 
@@ -20,6 +20,8 @@ pub struct TestApp {
     pub config: Config,
     pub pool: PgPool,
     pub client: reqwest::Client,
+    /// Every outbound fetch of the workers goes through it; it dials only loopback.
+    pub proxy: LoopbackProxy,
     workers: Vec<(CancellationToken, tokio::task::JoinHandle<()>)>,
     // Dropped last: the database outlives every connection above.
     _db: TestDb,
@@ -44,13 +46,15 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     shared::telemetry::init_for_tests();
     let db = tokio::task::spawn_blocking(TestDb::new).await.expect("test database");
     let mut config = shared::testing::config(&db);
+    let proxy = LoopbackProxy::start().await;
+    config.outbound_proxy = Some(proxy.url().to_owned());
     adjust(&mut config);
     let app = api::Application::build(config.clone()).await.expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     let pool = shared::db::pool(&config.database_url, 4).expect("pool");
     let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
-    TestApp { address, config, pool, client, workers: Vec::new(), _db: db }
+    TestApp { address, config, pool, client, proxy, workers: Vec::new(), _db: db }
 }
 
 impl TestApp {

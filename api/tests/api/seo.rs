@@ -81,6 +81,7 @@ async fn an_audit_with_crawl_and_competitors_is_reported_and_charged() {
     assert!(report["plan"][0]["action"].is_string());
 
     // Another account sees none of it.
+    assert!(app.proxy.refused().is_empty(), "{:?}", app.proxy.refused());
     let other = app.signup().await;
     let response = app.get(&format!("/api/v1/analytics/seo/audits/{audit_id}/"), &other.access).await;
     error_of(response, StatusCode::NOT_FOUND).await;
@@ -202,4 +203,8 @@ async fn names_and_redirects_that_lead_inside_fail_the_audit_before_connecting()
     let task = app.wait_for_state(&user, &task_id, "FAILURE").await;
     assert_eq!(task["error"]["code"], "address_refused", "{task}");
     assert_eq!(task["attempts"], 1, "a refusal is not retried");
+    assert!(
+        app.proxy.refused().is_empty() && strict.proxy.refused().is_empty(),
+        "the guard refused it first"
+    );
 }

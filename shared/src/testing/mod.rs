@@ -10,6 +10,7 @@ use std::{
 
 use diesel::{Connection, PgConnection, RunQueryDsl};
 
+pub mod proxy;
 pub mod site;
 
 use crate::{

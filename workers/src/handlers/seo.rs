@@ -45,7 +45,11 @@ pub struct SeoAuditHandler {
 
 impl SeoAuditHandler {
     pub fn new(ai: Arc<AiAccess>, config: &Config) -> Self {
-        let fetch = FetchSettings { guard: config.ai.outbound.clone(), ..FetchSettings::default() };
+        let fetch = FetchSettings {
+            guard: config.ai.outbound.clone(),
+            proxy: config.outbound_proxy.clone(),
+            ..FetchSettings::default()
+        };
         Self { ai, fetch, crawl: CrawlSettings::default() }
     }
 

@@ -1,14 +1,15 @@
 //! Fetching pages as a careful crawler does: a clear user agent, a timeout per request, a cap
 //! on the body, compressed transfer, and redirects followed by hand (at most five, each
-//! recorded) so that every hop is checked against the outbound guard before it is requested.
-//! Names are resolved by the guard's resolver, which refuses non-public addresses before a
-//! connection is opened; literal addresses are refused before the request is built.
+//! recorded) so that every hop is checked against the outbound guard before it is requested:
+//! literal addresses at once, names by resolving them first (any non-public address refuses
+//! the hop). The client's own resolver is the guard's too, so a name that changes its answer
+//! between the check and the connection is still refused before connecting.
 
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode, header};
 use serde::Serialize;
-use shared::net::OutboundGuard;
+use shared::net::{OutboundGuard, is_public};
 use url::Url;
 
 /// The product token robots.txt groups are matched against.
@@ -24,6 +25,9 @@ pub struct FetchSettings {
     pub max_bytes: usize,
     pub max_redirects: usize,
     pub guard: OutboundGuard,
+    /// Sends every request through this HTTP proxy. Tests point it at a proxy that dials only
+    /// loopback, so a guard that let something through fails the test instead of reaching out.
+    pub proxy: Option<String>,
 }
 
 impl Default for FetchSettings {
@@ -33,6 +37,7 @@ impl Default for FetchSettings {
             max_bytes: 5 * 1024 * 1024,
             max_redirects: 5,
             guard: OutboundGuard::default(),
+            proxy: None,
         }
     }
 }
@@ -106,7 +111,13 @@ pub struct Fetcher {
 
 impl Fetcher {
     pub fn new(settings: FetchSettings) -> Result<Self, FetchError> {
-        let client = reqwest::Client::builder()
+        let mut builder = reqwest::Client::builder();
+        if let Some(proxy) = &settings.proxy {
+            let proxy = reqwest::Proxy::all(proxy.as_str())
+                .map_err(|error| FetchError::Unreachable(format!("bad proxy `{proxy}`: {error}")))?;
+            builder = builder.proxy(proxy);
+        }
+        let client = builder
             .redirect(reqwest::redirect::Policy::none())
             .dns_resolver(settings.guard.resolver())
             .timeout(settings.timeout)
@@ -144,7 +155,7 @@ impl Fetcher {
         let mut current = url.clone();
         let mut redirects = Vec::new();
         loop {
-            self.check(&current)?;
+            self.vet(&current).await?;
             let response = self
                 .client
                 .request(method.clone(), current.clone())
@@ -200,12 +211,32 @@ impl Fetcher {
         }
     }
 
-    /// Refuses what is not http(s) or is a literal address we may not reach.
-    fn check(&self, url: &Url) -> Result<(), FetchError> {
+    /// Refuses what is not http(s), a literal address we may not reach, or a name that
+    /// resolves to one (unless the host is on the allow-list).
+    async fn vet(&self, url: &Url) -> Result<(), FetchError> {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(FetchError::BadRedirect(url.to_string()));
         }
-        self.settings.guard.check_url(url.as_str()).map_err(FetchError::Refused)
+        let guard = &self.settings.guard;
+        guard.check_url(url.as_str()).map_err(FetchError::Refused)?;
+        let Some(url::Host::Domain(name)) = url.host() else { return Ok(()) };
+        if guard.allows_host(name) {
+            return Ok(());
+        }
+        let port = url.port_or_known_default().unwrap_or(80);
+        let addresses = tokio::time::timeout(self.settings.timeout, tokio::net::lookup_host((name, port)))
+            .await
+            .map_err(|_| FetchError::Timeout(self.settings.timeout))?
+            .map_err(|error| FetchError::Unreachable(format!("{name} does not resolve: {error}")))?;
+        for address in addresses {
+            if !is_public(address.ip()) {
+                return Err(FetchError::Refused(format!(
+                    "{name} resolves to {}, which is not a public address",
+                    address.ip()
+                )));
+            }
+        }
+        Ok(())
     }
 
     async fn read(&self, mut response: reqwest::Response) -> Result<(Vec<u8>, bool), FetchError> {

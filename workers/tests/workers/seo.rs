@@ -4,7 +4,10 @@
 
 use std::time::Duration;
 
-use shared::{net::OutboundGuard, testing::site::FakeSite};
+use shared::{
+    net::OutboundGuard,
+    testing::{proxy::LoopbackProxy, site::FakeSite},
+};
 use url::Url;
 use workers::seo::{
     Auditor, PageAudit, SiteContext,
@@ -13,9 +16,15 @@ use workers::seo::{
     fetch::{FetchError, FetchSettings, Fetcher},
 };
 
-fn auditor(guard: OutboundGuard) -> Auditor {
-    let settings =
-        FetchSettings { timeout: Duration::from_secs(1), max_bytes: 1_000_000, max_redirects: 5, guard };
+/// An auditor whose every connection goes through `proxy`, which dials only loopback.
+fn auditor(guard: OutboundGuard, proxy: &LoopbackProxy) -> Auditor {
+    let settings = FetchSettings {
+        timeout: Duration::from_secs(1),
+        max_bytes: 1_000_000,
+        max_redirects: 5,
+        guard,
+        proxy: Some(proxy.url().to_owned()),
+    };
     Auditor::new(Fetcher::new(settings).expect("client"))
 }
 
@@ -44,7 +53,8 @@ fn status(audit: &PageAudit, id: &str) -> Status {
 #[tokio::test]
 async fn every_page_of_the_corpus_gets_the_outcomes_it_was_built_for() {
     let site = FakeSite::start().await;
-    let auditor = auditor(loopback());
+    let proxy = LoopbackProxy::start().await;
+    let auditor = auditor(loopback(), &proxy);
     let context = auditor.site_context(&Url::parse(&site.url("/")).expect("url")).await;
 
     let good = audit(&auditor, &site, &context, "/good").await;
@@ -130,12 +140,14 @@ async fn every_page_of_the_corpus_gets_the_outcomes_it_was_built_for() {
     }
     let huge = audit(&auditor, &site, &context, "/huge").await;
     assert_eq!(huge.bytes, 1_000_000, "the body stops at the cap");
+    assert!(proxy.refused().is_empty());
 }
 
 #[tokio::test]
 async fn redirects_are_followed_recorded_and_bounded() {
     let site = FakeSite::start().await;
-    let auditor = auditor(loopback());
+    let proxy = LoopbackProxy::start().await;
+    let auditor = auditor(loopback(), &proxy);
     let context = auditor.site_context(&Url::parse(&site.url("/")).expect("url")).await;
 
     let chain = audit(&auditor, &site, &context, "/redirect-chain").await;
@@ -162,7 +174,8 @@ async fn inside_addresses_are_refused_before_any_connection() {
     let site = FakeSite::start().await;
     // The allow-list off: the site's own literal address, a name for it and a hop to a
     // private range are all refused.
-    let strict = auditor(OutboundGuard::default());
+    let proxy = LoopbackProxy::start().await;
+    let strict = auditor(OutboundGuard::default(), &proxy);
     let context = strict.site_context(&Url::parse(&site.url("/")).expect("url")).await;
     for url in [
         site.url("/good"),
@@ -178,16 +191,35 @@ async fn inside_addresses_are_refused_before_any_connection() {
     assert_eq!(site.requests(), 0, "nothing reached the site");
 
     // Allowed to reach 127.0.0.1, a redirect into a private range is still refused at the hop.
-    let loopback = auditor(loopback());
+    let loopback = auditor(loopback(), &proxy);
     let url = Url::parse(&site.url("/to-private")).expect("url");
     let outcome = loopback.audit_page(&url, &[], &context, false).await;
     assert!(matches!(outcome, Err(FetchError::Refused(_))), "{outcome:?}");
+    assert!(proxy.refused().is_empty(), "the guard refused everything itself: {:?}", proxy.refused());
+}
+
+#[tokio::test]
+async fn a_guard_that_lets_an_inside_address_through_is_stopped_by_the_test_proxy() {
+    // A deliberately broken guard: it allows a private address. The test proxy, not the
+    // network, receives the request and refuses to dial it.
+    let proxy = LoopbackProxy::start().await;
+    let broken = auditor(OutboundGuard::from_list("10.255.255.1"), &proxy);
+    let url = Url::parse("http://10.255.255.1/admin").expect("url");
+    let context = SiteContext {
+        robots_url: String::new(),
+        robots: workers::seo::RobotsState::Missing(404),
+        sitemap: workers::seo::SitemapState::Missing,
+    };
+    let audit = broken.audit_page(&url, &[], &context, false).await.expect("the proxy answers");
+    assert_eq!(audit.status, 502);
+    assert_eq!(proxy.refused(), vec!["http://10.255.255.1/admin".to_owned()]);
 }
 
 #[tokio::test]
 async fn a_crawl_stays_within_its_budget_and_reports_site_findings() {
     let site = FakeSite::start().await;
-    let auditor = auditor(loopback());
+    let proxy = LoopbackProxy::start().await;
+    let auditor = auditor(loopback(), &proxy);
     let start = Url::parse(&site.url("/tree/0")).expect("url");
     let context = auditor.site_context(&start).await;
     let first = auditor.audit_page(&start, &keywords(), &context, false).await.expect("first page");
@@ -207,4 +239,5 @@ async fn a_crawl_stays_within_its_budget_and_reports_site_findings() {
     assert!(crawled.findings.broken_pages.is_empty());
     let tree_requests: usize = (0..100).map(|n| site.requests_for(&format!("/tree/{n}"))).sum();
     assert_eq!(tree_requests, 25, "each page fetched once, none beyond the budget");
+    assert!(proxy.refused().is_empty());
 }
