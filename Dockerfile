@@ -12,7 +12,9 @@ FROM debian:bookworm-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends libpq5 ca-certificates curl \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --home /app switchyard
+ && useradd --system --home /app switchyard \
+ && mkdir -p /var/lib/switchyard/media \
+ && chown switchyard /var/lib/switchyard/media
 WORKDIR /app
 COPY --from=build /out/ /usr/local/bin/
 # The clustering model (checked against its SHA-256 at load; see workers/src/clustering/semantic.rs).
