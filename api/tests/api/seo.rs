@@ -3,11 +3,11 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shared::{net::OutboundGuard, tasks::Queue, testing::site::FakeSite};
+use shared::{ai::fake_server::FakeOpenAi, net::OutboundGuard, tasks::Queue, testing::site::FakeSite};
 
 use crate::{
     helpers::{TestApp, TestUser, error_of, spawn_app, spawn_app_with},
-    writer_worker::{balance, site},
+    writer_worker::{balance, site, use_fake},
 };
 
 async fn audit(app: &TestApp, user: &TestUser, body: Value) -> String {
@@ -207,4 +207,38 @@ async fn names_and_redirects_that_lead_inside_fail_the_audit_before_connecting()
         app.proxy.refused().is_empty() && strict.proxy.refused().is_empty(),
         "the guard refused it first"
     );
+}
+
+#[tokio::test]
+async fn with_an_ai_provider_the_plan_is_written_by_the_model_from_the_findings() {
+    let mut app = spawn_app().await;
+    app.start_worker(Queue::Seo);
+    let user = app.signup().await;
+    let fake = FakeOpenAi::start().await;
+    use_fake(&app, &user, &fake).await;
+    fake.answer_with(|_| {
+        json!({ "plan": [{ "priority": 1, "action": "Add a title naming running shoes", "why": "It has none." }] })
+            .to_string()
+    });
+    let website = FakeSite::start().await;
+    let task_id =
+        audit(&app, &user, json!({ "url": website.url("/no-title"), "keywords": ["running shoes"] })).await;
+    let task = app.wait_for_state(&user, &task_id, "SUCCESS").await;
+    let audit_id = task["result"]["audit_id"].as_i64().expect("audit id");
+    let full = get(&app, &user, &format!("/api/v1/analytics/seo/audits/{audit_id}/")).await;
+    let report = &full["data"]["report"];
+    assert_eq!(report["plan_source"], "ai", "{report}");
+    assert_eq!(report["plan"][0]["action"], "Add a title naming running shoes");
+    // The model saw the findings, the URL and the keywords.
+    let prompt = fake.requests().last().map(|r| r.body.to_string()).unwrap_or_default();
+    assert!(prompt.contains("running shoes") && prompt.contains("no title"), "{prompt}");
+
+    // When the model fails, the rules still write a plan.
+    fake.answer_with(|_| "not json".to_owned());
+    let task_id = audit(&app, &user, json!({ "url": website.url("/no-title") })).await;
+    let task = app.wait_for_state(&user, &task_id, "SUCCESS").await;
+    let audit_id = task["result"]["audit_id"].as_i64().expect("audit id");
+    let full = get(&app, &user, &format!("/api/v1/analytics/seo/audits/{audit_id}/")).await;
+    assert_eq!(full["data"]["report"]["plan_source"], "rules");
+    assert!(full["data"]["report"]["plan"][0]["action"].is_string());
 }

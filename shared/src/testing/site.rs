@@ -23,6 +23,7 @@
 //! | `/redirect-loop` | redirects forever |
 //! | `/to-private` | redirects to `http://10.255.255.1/` |
 //! | `/huge` | a 6 MB page |
+//! | `/gzipped` | `/good`, sent gzip-compressed |
 //! | `/slow` | answers after 3 s |
 //! | `/missing`, `/server-error` | 404, 500: fail `http_status` |
 //! | `/private/page` | disallowed by robots.txt: fail `robots_txt` |
@@ -258,6 +259,15 @@ async fn serve(request: HttpRequest, inner: web::Data<Inner>) -> HttpResponse {
         "/redirect-loop" => redirect(302, "/redirect-loop"),
         "/to-private" => redirect(302, "http://10.255.255.1/"),
         "/huge" => html(Doc { body: format!("{}<p>{}</p>", good().body, "x".repeat(6_000_000)), ..good() }.render(base)),
+        "/gzipped" => {
+            use std::io::Write;
+            let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            let body = encoder.write_all(good().render(base).as_bytes()).and_then(|()| encoder.finish());
+            HttpResponse::Ok()
+                .content_type("text/html")
+                .insert_header(("Content-Encoding", "gzip"))
+                .body(body.unwrap_or_default())
+        }
         "/slow" => {
             tokio::time::sleep(Duration::from_secs(3)).await;
             html(good().render(base))

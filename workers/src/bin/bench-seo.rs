@@ -120,7 +120,8 @@ async fn crawl_site(pages: usize) -> anyhow::Result<()> {
     let started = Instant::now();
     let start = Url::parse(&site.url("/tree/0"))?;
     let context = auditor.site_context(&start).await;
-    let first = auditor.audit_page(&start, &keywords, &context, false).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+    let first =
+        auditor.audit_page(&start, &keywords, &context, false).await.map_err(|e| anyhow::anyhow!("{e}"))?;
     let settings = CrawlSettings { max_pages: pages, max_depth: 10, concurrency: 4, delay: Duration::ZERO };
     let crawled = crawl::crawl(&auditor, first, &keywords, &context, &settings, |_, _| {}).await;
     let elapsed = started.elapsed();

@@ -820,6 +820,56 @@ fn keyword_check(page: &Page, keyword: &str, weight: f64) -> Check {
 mod tests {
     use super::*;
 
+    fn fetched(url: &str, html: &str) -> Fetched {
+        Fetched {
+            url: Url::parse(url).expect("url"),
+            status: 200,
+            redirects: Vec::new(),
+            content_type: "text/html".into(),
+            x_robots_tag: None,
+            body: html.as_bytes().to_vec(),
+            truncated: false,
+            elapsed: std::time::Duration::from_millis(120),
+        }
+    }
+
+    fn outcome(url: &str, html: &str, id: &str) -> (Status, Value) {
+        let fetched = fetched(url, html);
+        let facts = PageFacts::parse(html);
+        let checks = page_checks(&Page { fetched: &fetched, facts: &facts }, &[]);
+        let check = checks.into_iter().find(|check| check.id == id).expect("check");
+        (check.status, check.evidence)
+    }
+
+    #[test]
+    fn an_https_page_loading_http_resources_is_mixed_content() {
+        let html = r#"<html><body><img src="http://cdn.test/a.png" alt="a"><script src="https://cdn.test/app.js"></script>
+                      <iframe src="http://video.test/embed"></iframe><a href="http://other.test/">a plain link</a></body></html>"#;
+        let (status, evidence) = outcome("https://shop.test/", html, "mixed_content");
+        assert_eq!(status, Status::Fail);
+        assert_eq!(
+            evidence,
+            json!(["http://cdn.test/a.png", "http://video.test/embed"]),
+            "links are not resources"
+        );
+        assert_eq!(outcome("https://shop.test/", html, "https").0, Status::Pass);
+        assert_eq!(
+            outcome("https://shop.test/", "<img src=\"/a.png\" alt=\"\">", "mixed_content").0,
+            Status::Pass
+        );
+    }
+
+    #[test]
+    fn slow_pages_warn_then_fail() {
+        let mut slow = fetched("https://shop.test/", "<p>x</p>");
+        slow.elapsed = std::time::Duration::from_millis(2_500);
+        let facts = PageFacts::parse("<p>x</p>");
+        let checks = page_checks(&Page { fetched: &slow, facts: &facts }, &[]);
+        let timing = checks.iter().find(|check| check.id == "response_time").expect("check");
+        assert_eq!(timing.status, Status::Fail);
+        assert_eq!(timing.evidence, json!(2500));
+    }
+
     #[test]
     fn keywords_are_counted_as_whole_words() {
         assert_eq!(occurrences("Running shoes: the best RUNNING SHOES, shoes.", "running shoes"), 2);

@@ -138,6 +138,8 @@ async fn every_page_of_the_corpus_gets_the_outcomes_it_was_built_for() {
             good.score
         );
     }
+    let gzipped = audit(&auditor, &site, &context, "/gzipped").await;
+    assert_eq!(gzipped.title, good.title, "a gzip-compressed page is read decompressed");
     let huge = audit(&auditor, &site, &context, "/huge").await;
     assert_eq!(huge.bytes, 1_000_000, "the body stops at the cap");
     assert!(proxy.refused().is_empty());
