@@ -60,3 +60,12 @@ pub async fn shutdown_on_signal(token: CancellationToken) {
     tracing::info!("shutdown requested");
     token.cancel();
 }
+
+/// Peak resident set size of this process in MiB (`VmHWM` in `/proc/self/status`), for the
+/// benchmarks' reports.
+pub fn peak_rss_mib() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024)
+}

@@ -39,11 +39,7 @@ pub fn configure_marketing(cfg: &mut web::ServiceConfig) {
     cfg.service(seo_score);
 }
 
-impl Validate for AuditPayload {
-    fn validate(&self) -> Result<(), FieldErrors> {
-        Ok(())
-    }
-}
+impl Validate for AuditPayload {}
 
 /// Checks the request (URLs, the outbound guard, limits, the site) and enqueues `seo.audit`.
 #[post("/seo/audit")]

@@ -95,7 +95,7 @@ fn scale(mode: Mode, n: usize) -> anyhow::Result<()> {
         vector_time.as_secs_f64(),
         (total - vector_time).as_secs_f64(),
         total.as_secs_f64(),
-        peak_rss_mib().unwrap_or(0),
+        workers::peak_rss_mib().unwrap_or(0),
         adjusted_rand_index(&clustering.labels, &set.labels),
     );
     let true_k = cluster(&vectors, Some(set.topics.len()));
@@ -111,12 +111,4 @@ fn scale(mode: Mode, n: usize) -> anyhow::Result<()> {
         println!("  largest cluster starts: {}", examples.collect::<Vec<_>>().join(" | "));
     }
     Ok(())
-}
-
-/// Peak resident set size of this process, from `/proc/self/status`.
-fn peak_rss_mib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024)
 }

@@ -130,15 +130,7 @@ async fn crawl_site(pages: usize) -> anyhow::Result<()> {
         crawled.pages.len(),
         elapsed.as_secs_f64(),
         elapsed.as_secs_f64() * 1000.0 / crawled.pages.len().max(1) as f64,
-        peak_rss_mib().unwrap_or(0),
+        workers::peak_rss_mib().unwrap_or(0),
     );
     Ok(())
-}
-
-/// `VmHWM` of this process, in MiB.
-fn peak_rss_mib() -> Option<u64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|line| line.starts_with("VmHWM:"))?;
-    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024)
 }

@@ -359,11 +359,7 @@ struct PublishInput {
     status: Option<WordPressStatus>,
 }
 
-impl Validate for PublishInput {
-    fn validate(&self) -> Result<(), FieldErrors> {
-        Ok(())
-    }
-}
+impl Validate for PublishInput {}
 
 /// Publishes the article (with its drawn images) on its site's WordPress, or updates the post
 /// it was published as: 202 with the task. 400 when the site has no WordPress connection.
