@@ -24,6 +24,7 @@
 //! | `/to-private` | redirects to `http://10.255.255.1/` |
 //! | `/huge` | a 6 MB page |
 //! | `/gzipped` | `/good`, sent gzip-compressed |
+//! | `/long-article` | `/good` grown to about 130 KB: 40 sections with images and links |
 //! | `/slow` | answers after 3 s |
 //! | `/missing`, `/server-error` | 404, 500: fail `http_status` |
 //! | `/private/page` | disallowed by robots.txt: fail `robots_txt` |
@@ -259,6 +260,19 @@ async fn serve(request: HttpRequest, inner: web::Data<Inner>) -> HttpResponse {
         "/redirect-loop" => redirect(302, "/redirect-loop"),
         "/to-private" => redirect(302, "http://10.255.255.1/"),
         "/huge" => html(Doc { body: format!("{}<p>{}</p>", good().body, "x".repeat(6_000_000)), ..good() }.render(base)),
+        "/long-article" => {
+            let sections: String = (0..40)
+                .map(|n| {
+                    format!(
+                        "<h2>Section {n}</h2><p>{}</p><img src=\"/s{n}.png\" alt=\"Section {n}\">\
+                         <ul><li><a href=\"/tree/{n}\">Tree page {n}</a></li><li>{}</li></ul>",
+                        filler(300),
+                        filler(20)
+                    )
+                })
+                .collect();
+            html(Doc { body: format!("{}{sections}", good().body), ..good() }.render(base))
+        }
         "/gzipped" => {
             use std::io::Write;
             let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());

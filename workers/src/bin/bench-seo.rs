@@ -20,9 +20,9 @@ use shared::{
 };
 use url::Url;
 use workers::seo::{
-    Auditor,
+    Auditor, SiteContext,
     crawl::{self, CrawlSettings},
-    fetch::{FetchSettings, Fetcher},
+    fetch::{FetchSettings, Fetched, Fetcher},
 };
 
 const CORPUS: [&str; 20] = [
@@ -87,29 +87,52 @@ async fn analyze(rounds: usize) -> anyhow::Result<()> {
         let fetched = auditor.fetcher.get(&url).await.map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
         pages.push((url, fetched));
     }
-    let bytes: usize = pages.iter().map(|(_, fetched)| fetched.body.len()).sum();
+    report("corpus", &measure(&auditor, &pages, &context, &keywords, rounds).await, &pages);
+    for path in ["/long-article", "/huge"] {
+        let url = Url::parse(&site.url(path))?;
+        let fetched = auditor.fetcher.get(&url).await.map_err(|e| anyhow::anyhow!("{path}: {e}"))?;
+        let single = vec![(url, fetched)];
+        let times = measure(&auditor, &single, &context, &keywords, (rounds / 10).max(3)).await;
+        report(path, &times, &single);
+    }
+    Ok(())
+}
+
+/// Audits each fetched page `rounds` times from memory; the sorted times.
+async fn measure(
+    auditor: &Auditor,
+    pages: &[(Url, Fetched)],
+    context: &SiteContext,
+    keywords: &[String],
+    rounds: usize,
+) -> Vec<Duration> {
     let mut times = Vec::with_capacity(rounds * pages.len());
     for _ in 0..rounds {
-        for (url, fetched) in &pages {
+        for (url, fetched) in pages {
             let started = Instant::now();
-            let audit = auditor.analyze(url, fetched.clone(), &keywords, &context, false).await;
+            let audit = auditor.analyze(url, fetched.clone(), keywords, context, false).await;
             times.push(started.elapsed());
             std::hint::black_box(audit);
         }
     }
     times.sort();
+    times
+}
+
+fn report(what: &str, times: &[Duration], pages: &[(Url, Fetched)]) {
+    let bytes: usize = pages.iter().map(|(_, fetched)| fetched.body.len()).sum();
     let total: Duration = times.iter().sum();
-    let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize];
+    let at = |q: f64| times[((times.len() - 1) as f64 * q) as usize].as_secs_f64() * 1000.0;
     println!(
-        "analyze: {} pages ({} KB on average), mean {:.2} ms, p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms per page",
+        "analyze {what}: {} audits of {} pages ({} KB each on average): mean {:.2} ms, p50 {:.2} ms, p95 {:.2} ms, max {:.2} ms",
         times.len(),
-        bytes / pages.len() / 1000,
-        total.as_secs_f64() * 1000.0 / times.len() as f64,
-        at(0.5).as_secs_f64() * 1000.0,
-        at(0.95).as_secs_f64() * 1000.0,
-        at(1.0).as_secs_f64() * 1000.0,
+        pages.len(),
+        bytes / pages.len().max(1) / 1000,
+        total.as_secs_f64() * 1000.0 / times.len().max(1) as f64,
+        at(0.5),
+        at(0.95),
+        at(1.0),
     );
-    Ok(())
 }
 
 async fn crawl_site(pages: usize) -> anyhow::Result<()> {
