@@ -19,6 +19,7 @@ pub mod tasks;
 pub mod telemetry;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod webhooks;
 pub mod wordpress;
 
 pub use config::Config;

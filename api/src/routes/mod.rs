@@ -125,6 +125,7 @@ mod system;
 mod task_events;
 mod tasks;
 mod users;
+mod webhooks;
 mod writer;
 
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -149,6 +150,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     // reached (404 from the default service).
                     .configure(author_profiles::configure)
                     .configure(strategies::configure)
+                    .configure(webhooks::configure_management)
                     .configure(system::configure)
                     .configure(schedules::configure)
                     .configure(prompts::configure)
@@ -158,6 +160,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::scope("/writer").configure(writer::configure))
             .service(web::scope("/analytics").configure(seo::configure_analytics))
             .service(web::scope("/marketing").configure(seo::configure_marketing))
+            .configure(webhooks::configure_receiver)
             .configure(billing::configure)
             .configure(tasks::configure),
     )

@@ -14,6 +14,7 @@ mod resources;
 mod seo;
 mod status;
 mod tenancy;
+mod webhooks;
 mod writer;
 mod writer_publish;
 mod writer_worker;

@@ -415,6 +415,39 @@ diesel::table! {
 }
 
 diesel::table! {
+    webhook_deliveries (id) {
+        id -> Int8,
+        endpoint_id -> Int8,
+        account_id -> Int8,
+        source -> Text,
+        delivery_id -> Text,
+        event -> Text,
+        headers -> Jsonb,
+        body -> Text,
+        status -> Text,
+        task_id -> Nullable<Uuid>,
+        detail -> Text,
+        received_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Int8,
+        account_id -> Int8,
+        source -> Text,
+        key -> Text,
+        secret -> Bytea,
+        site_id -> Nullable<Int8>,
+        command_kind -> Nullable<Text>,
+        command_payload -> Nullable<Jsonb>,
+        rejected_count -> Int8,
+        last_rejected_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     writer_tasks (id) {
         id -> Int8,
         account_id -> Int8,
@@ -435,6 +468,8 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
+diesel::joinable!(webhook_endpoints -> accounts (account_id));
 diesel::joinable!(seo_audits -> accounts (account_id));
 diesel::joinable!(ai_prompts -> accounts (account_id));
 diesel::joinable!(auth_sessions -> users (user_id));
@@ -490,6 +525,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     strategies,
     tasks,
     users,
+    webhook_deliveries,
+    webhook_endpoints,
     worker_heartbeats,
     writer_tasks,
 );

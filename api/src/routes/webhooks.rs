@@ -1,0 +1,564 @@
+//! Incoming webhooks from Odoo, Gitea and payment providers, and the endpoints that receive
+//! them.
+//!
+//! `POST /api/v1/system/webhooks/` (admin) creates an endpoint for a source and answers its URL
+//! (`/api/v1/webhooks/{source}/{key}/`) and signing secret, the secret only this once; it is
+//! sealed at rest. A delivery to the URL is checked before anything is stored: an unknown key
+//! is 404; a missing, wrong or (payments) stale signature is 401 and only moves the endpoint's
+//! `rejected_count`. An accepted delivery is stored raw with its headers, once per delivery id
+//! — a replay answers 200 `duplicate` and does nothing — and its effect is decided in the same
+//! transaction:
+//!
+//! - payments: `payment_intent.succeeded`, `checkout.session.completed` or `charge.succeeded`
+//!   with `data.object.metadata.credits` buys those credits (one `purchase` transaction, so
+//!   exactly once); other events are `ignored`;
+//! - Gitea: a `push` to an endpoint linked to a site with a domain enqueues `seo.audit` of
+//!   `https://{domain}/` for that site; otherwise the endpoint's command, if it has one;
+//! - Odoo: the endpoint's command, if it has one (targeted syncs come with the Odoo sync).
+//!
+//! Without an effect the delivery is `recorded`. The work itself is always a task, so the
+//! answer comes back in milliseconds.
+
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
+use chrono::{DateTime, Utc};
+use diesel::{pg::Pg, prelude::*};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
+use shared::{
+    auth::{Role, random_token},
+    billing,
+    db::schema::{sites, webhook_deliveries, webhook_endpoints},
+    tasks::{
+        self, NewTask,
+        seo::{AUDIT, AuditPayload},
+    },
+    webhooks::{self, SignatureError, Source},
+};
+
+use crate::{
+    error::{ApiError, FieldErrors},
+    extract::{ApiJson, AuthUser, PathId, Validate},
+    response::{self, PageParams},
+    routes::planner::{Refs, check_refs},
+    state::AppState,
+    validation,
+};
+
+/// `/system/webhooks/…`: managing endpoints.
+pub fn configure_management(cfg: &mut web::ServiceConfig) {
+    cfg.service(list).service(create).service(deliveries).service(remove);
+}
+
+/// `/webhooks/{source}/{key}`: receiving.
+pub fn configure_receiver(cfg: &mut web::ServiceConfig) {
+    cfg.service(receive);
+}
+
+/// Events of a payment provider that mean money arrived.
+const PAID_EVENTS: [&str; 3] = ["payment_intent.succeeded", "checkout.session.completed", "charge.succeeded"];
+
+fn owner_of(key: &str) -> String {
+    format!("webhook:{key}")
+}
+
+#[derive(Debug, Serialize, Queryable)]
+struct EndpointView {
+    id: i64,
+    source: String,
+    key: String,
+    site_id: Option<i64>,
+    command_kind: Option<String>,
+    command_payload: Option<Value>,
+    rejected_count: i64,
+    last_rejected_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+}
+
+fn view_columns() -> (
+    webhook_endpoints::id,
+    webhook_endpoints::source,
+    webhook_endpoints::key,
+    webhook_endpoints::site_id,
+    webhook_endpoints::command_kind,
+    webhook_endpoints::command_payload,
+    webhook_endpoints::rejected_count,
+    webhook_endpoints::last_rejected_at,
+    webhook_endpoints::created_at,
+) {
+    use webhook_endpoints as w;
+    (
+        w::id,
+        w::source,
+        w::key,
+        w::site_id,
+        w::command_kind,
+        w::command_payload,
+        w::rejected_count,
+        w::last_rejected_at,
+        w::created_at,
+    )
+}
+
+fn with_url(view: &EndpointView) -> Value {
+    let mut value = serde_json::to_value(view).unwrap_or_default();
+    if let Some(fields) = value.as_object_mut() {
+        fields.insert("url".into(), json!(format!("/api/v1/webhooks/{}/{}/", view.source, view.key)));
+    }
+    value
+}
+
+#[get("/webhooks")]
+async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Admin)?;
+    let rows: Vec<EndpointView> = state
+        .db(move |conn| {
+            Ok(webhook_endpoints::table
+                .filter(webhook_endpoints::account_id.eq(auth.account_id))
+                .order(webhook_endpoints::id)
+                .select(view_columns())
+                .load(conn)?)
+        })
+        .await?;
+    Ok(response::ok(rows.iter().map(with_url).collect::<Vec<_>>()))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CommandInput {
+    kind: String,
+    #[serde(default)]
+    payload: Value,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EndpointInput {
+    source: String,
+    site_id: Option<i64>,
+    command: Option<CommandInput>,
+}
+
+impl Validate for EndpointInput {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        if Source::parse(&self.source).is_none() {
+            validation::push(&mut errors, "source", "Must be one of odoo, gitea, payments.");
+        }
+        validation::finish(errors)
+    }
+}
+
+/// Creates an endpoint; the answer is the only time the secret is shown.
+#[post("/webhooks")]
+async fn create(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ApiJson<EndpointInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Admin)?;
+    let input = body.0;
+    let account_id = auth.account_id;
+    if let Some(site_id) = input.site_id {
+        check_refs(&state, account_id, Refs { site_id, sector_id: None, cluster_id: None }).await?;
+    }
+    if let Some(command) = &input.command {
+        // Checked the way the handler will read it.
+        tasks::command(account_id, &command.kind, command.payload.clone()).map_err(|problems| {
+            let mut errors = FieldErrors::new();
+            for (field, problem) in problems {
+                errors.entry(format!("command.{field}")).or_default().push(problem);
+            }
+            ApiError::invalid(errors)
+        })?;
+    }
+    let key = random_token(32);
+    let secret = format!("whsec_{}", random_token(40));
+    let sealed = state.config.secret_box.seal(&secret, &owner_of(&key)).map_err(ApiError::internal)?;
+    let view: EndpointView = state
+        .db(move |conn| {
+            use webhook_endpoints as w;
+            Ok(diesel::insert_into(w::table)
+                .values((
+                    w::account_id.eq(account_id),
+                    w::source.eq(&input.source),
+                    w::key.eq(&key),
+                    w::secret.eq(sealed),
+                    w::site_id.eq(input.site_id),
+                    w::command_kind.eq(input.command.as_ref().map(|c| c.kind.clone())),
+                    w::command_payload.eq(input.command.map(|c| c.payload)),
+                ))
+                .returning(view_columns())
+                .get_result(conn)?)
+        })
+        .await?;
+    let mut body = with_url(&view);
+    if let Some(fields) = body.as_object_mut() {
+        fields.insert("secret".into(), json!(secret));
+    }
+    Ok(response::created(body))
+}
+
+#[delete("/webhooks/{id}")]
+async fn remove(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Admin)?;
+    delete_owned!(state, webhook_endpoints, auth.account_id, id.0, "webhook endpoint")
+}
+
+#[derive(Debug, Serialize, Queryable)]
+struct DeliveryView {
+    id: i64,
+    delivery_id: String,
+    event: String,
+    status: String,
+    task_id: Option<uuid::Uuid>,
+    detail: String,
+    headers: Value,
+    body: String,
+    received_at: DateTime<Utc>,
+}
+
+/// An endpoint's deliveries, newest first.
+#[get("/webhooks/{id}/deliveries")]
+async fn deliveries(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    page: PageParams,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Admin)?;
+    let (account_id, endpoint_id) = (auth.account_id, id.0);
+    let (rows, count) = state
+        .db(move |conn| {
+            let filtered = || -> webhook_deliveries::BoxedQuery<'static, Pg> {
+                webhook_deliveries::table
+                    .filter(webhook_deliveries::account_id.eq(account_id))
+                    .filter(webhook_deliveries::endpoint_id.eq(endpoint_id))
+                    .into_boxed()
+            };
+            let count: i64 = filtered().count().get_result(conn)?;
+            let rows: Vec<DeliveryView> = filtered()
+                .order(webhook_deliveries::id.desc())
+                .offset(page.offset())
+                .limit(page.size())
+                .select((
+                    webhook_deliveries::id,
+                    webhook_deliveries::delivery_id,
+                    webhook_deliveries::event,
+                    webhook_deliveries::status,
+                    webhook_deliveries::task_id,
+                    webhook_deliveries::detail,
+                    webhook_deliveries::headers,
+                    webhook_deliveries::body,
+                    webhook_deliveries::received_at,
+                ))
+                .load(conn)?;
+            Ok((rows, count))
+        })
+        .await?;
+    Ok(response::paginated(&req, page, count, rows))
+}
+
+/// The endpoint a delivery is for.
+struct Endpoint {
+    id: i64,
+    account_id: i64,
+    secret: Vec<u8>,
+    site_id: Option<i64>,
+    command: Option<(String, Value)>,
+}
+
+/// What a delivery did.
+struct Effect {
+    status: &'static str,
+    task: Option<NewTask>,
+    detail: String,
+    credits: Option<(i64, String)>,
+}
+
+impl Effect {
+    fn recorded(detail: impl Into<String>) -> Self {
+        Effect { status: "recorded", task: None, detail: detail.into(), credits: None }
+    }
+}
+
+#[post("/webhooks/{source}/{key}")]
+async fn receive(
+    state: web::Data<AppState>,
+    path: web::Path<(String, String)>,
+    req: HttpRequest,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    let (source, key) = path.into_inner();
+    let source = Source::parse(&source).ok_or(ApiError::NotFound { what: "webhook endpoint" })?;
+    let endpoint = find_endpoint(&state, source, &key).await?;
+    let secret =
+        state.config.secret_box.open(&endpoint.secret, &owner_of(&key)).map_err(ApiError::internal)?;
+    if let Err(error) = verify(source, secret.as_bytes(), &body, &req) {
+        reject(&state, endpoint.id).await?;
+        tracing::info!(
+            source = source.as_str(),
+            endpoint_id = endpoint.id,
+            code = error.code(),
+            "webhook refused"
+        );
+        return Err(ApiError::unauthorized(error.code(), error.to_string()));
+    }
+    let payload: Value =
+        serde_json::from_slice(&body).map_err(|_| ApiError::field("body", "The body is not JSON."))?;
+    let (delivery_id, event) = identify(source, &req, &payload)?;
+    let effect = effect(&state, source, &endpoint, &event, &payload).await?;
+    let headers = kept_headers(&req);
+    let body_text = String::from_utf8_lossy(&body).into_owned();
+    let account_id = endpoint.account_id;
+    let stored = state
+        .db(move |conn| {
+            conn.transaction(|conn| {
+                use webhook_deliveries as d;
+                let inserted: Option<i64> = diesel::insert_into(d::table)
+                    .values((
+                        d::endpoint_id.eq(endpoint.id),
+                        d::account_id.eq(account_id),
+                        d::source.eq(source.as_str()),
+                        d::delivery_id.eq(&delivery_id),
+                        d::event.eq(&event),
+                        d::headers.eq(headers),
+                        d::body.eq(body_text),
+                        d::status.eq(effect.status),
+                        d::detail.eq(&effect.detail),
+                    ))
+                    .on_conflict((d::endpoint_id, d::delivery_id))
+                    .do_nothing()
+                    .returning(d::id)
+                    .get_result(conn)
+                    .optional()?;
+                let Some(row) = inserted else { return Ok(None) };
+                if let Some((credits, description)) = &effect.credits {
+                    billing::grant(conn, account_id, *credits, "purchase", description)?;
+                }
+                let enqueued = match effect.task {
+                    Some(task) => {
+                        let enqueued = tasks::enqueue(conn, task)?;
+                        diesel::update(d::table.find(row))
+                            .set(d::task_id.eq(enqueued.task.id))
+                            .execute(conn)?;
+                        Some(enqueued)
+                    }
+                    None => None,
+                };
+                Ok(Some((effect.status, enqueued, delivery_id)))
+            })
+        })
+        .await?;
+    let Some((status, enqueued, delivery_id)) = stored else {
+        return Ok(response::ok(json!({ "status": "duplicate" })));
+    };
+    let task_id = enqueued.as_ref().map(|enqueued| enqueued.task.id);
+    if let Some(outbox_id) = enqueued.and_then(|enqueued| enqueued.outbox_id) {
+        state.relay.notify([outbox_id]);
+    }
+    Ok(response::ok(json!({ "status": status, "delivery_id": delivery_id, "task_id": task_id })))
+}
+
+async fn find_endpoint(state: &AppState, source: Source, key: &str) -> Result<Endpoint, ApiError> {
+    let key = key.to_owned();
+    type Row = (i64, i64, Vec<u8>, Option<i64>, Option<String>, Option<Value>);
+    let row: Option<Row> = state
+        .db(move |conn| {
+            use webhook_endpoints as w;
+            Ok(w::table
+                .filter(w::key.eq(key))
+                .filter(w::source.eq(source.as_str()))
+                .select((w::id, w::account_id, w::secret, w::site_id, w::command_kind, w::command_payload))
+                .first(conn)
+                .optional()?)
+        })
+        .await?;
+    let (id, account_id, secret, site_id, kind, payload) =
+        row.ok_or(ApiError::NotFound { what: "webhook endpoint" })?;
+    Ok(Endpoint {
+        id,
+        account_id,
+        secret,
+        site_id,
+        command: kind.map(|kind| (kind, payload.unwrap_or(Value::Null))),
+    })
+}
+
+fn verify(source: Source, secret: &[u8], body: &[u8], req: &HttpRequest) -> Result<(), SignatureError> {
+    let header = req.headers().get(source.signature_header()).and_then(|value| value.to_str().ok());
+    match source {
+        Source::Odoo | Source::Gitea => webhooks::verify_body(secret, body, header),
+        Source::Payments => webhooks::verify_payment(secret, body, header, Utc::now().timestamp()),
+    }
+}
+
+/// A refused delivery leaves a count and a time, nothing else.
+async fn reject(state: &AppState, endpoint_id: i64) -> Result<(), ApiError> {
+    state
+        .db(move |conn| {
+            use webhook_endpoints as w;
+            diesel::update(w::table.find(endpoint_id))
+                .set((w::rejected_count.eq(w::rejected_count + 1), w::last_rejected_at.eq(diesel::dsl::now)))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await
+}
+
+/// The delivery id (what makes a replay a replay) and the event.
+fn identify(source: Source, req: &HttpRequest, payload: &Value) -> Result<(String, String), ApiError> {
+    let header = |name: &str| {
+        req.headers().get(name).and_then(|value| value.to_str().ok()).map(str::trim).filter(|v| !v.is_empty())
+    };
+    let text = |value: &Value| match value {
+        Value::String(text) if !text.trim().is_empty() => Some(text.trim().to_owned()),
+        Value::Number(number) => Some(number.to_string()),
+        _ => None,
+    };
+    let (delivery, event) = match source {
+        Source::Gitea => {
+            (header("x-gitea-delivery").map(str::to_owned), header("x-gitea-event").map(str::to_owned))
+        }
+        Source::Odoo => (
+            header("x-odoo-delivery").map(str::to_owned).or_else(|| text(&payload["id"])),
+            header("x-odoo-event").map(str::to_owned).or_else(|| text(&payload["event"])),
+        ),
+        Source::Payments => (text(&payload["id"]), text(&payload["type"])),
+    };
+    let delivery =
+        delivery.ok_or_else(|| ApiError::field("delivery_id", "The delivery has no id (header or body)."))?;
+    if delivery.chars().count() > 200 {
+        return Err(ApiError::field("delivery_id", "The delivery id is longer than 200 characters."));
+    }
+    Ok((delivery, event.unwrap_or_default()))
+}
+
+/// The headers worth keeping with a delivery.
+fn kept_headers(req: &HttpRequest) -> Value {
+    let mut kept = Map::new();
+    for (name, value) in req.headers() {
+        let name = name.as_str();
+        let wanted = matches!(name, "content-type" | "user-agent" | "stripe-signature")
+            || name.starts_with("x-gitea-")
+            || name.starts_with("x-odoo-")
+            || name.starts_with("x-github-");
+        if wanted && let Ok(value) = value.to_str() {
+            kept.insert(name.to_owned(), json!(value));
+        }
+    }
+    Value::Object(kept)
+}
+
+async fn effect(
+    state: &AppState,
+    source: Source,
+    endpoint: &Endpoint,
+    event: &str,
+    payload: &Value,
+) -> Result<Effect, ApiError> {
+    let account_id = endpoint.account_id;
+    let configured = || {
+        endpoint
+            .command
+            .as_ref()
+            .and_then(|(kind, payload)| tasks::command(account_id, kind, payload.clone()).ok())
+    };
+    Ok(match source {
+        Source::Payments => {
+            if !PAID_EVENTS.contains(&event) {
+                return Ok(Effect {
+                    status: "ignored",
+                    task: None,
+                    detail: format!("event `{event}`"),
+                    credits: None,
+                });
+            }
+            let object = &payload["data"]["object"];
+            let credits = object["metadata"]["credits"]
+                .as_i64()
+                .or_else(|| object["metadata"]["credits"].as_str().and_then(|c| c.parse().ok()))
+                .filter(|credits| (1..=10_000_000).contains(credits));
+            match credits {
+                Some(credits) => Effect {
+                    status: "processed",
+                    task: None,
+                    detail: format!("{credits} credits bought"),
+                    credits: Some((
+                        credits,
+                        format!("purchase ({})", object["id"].as_str().unwrap_or("payment")),
+                    )),
+                },
+                None => Effect {
+                    status: "ignored",
+                    task: None,
+                    detail: "no metadata.credits on the paid object".into(),
+                    credits: None,
+                },
+            }
+        }
+        Source::Gitea if event == "push" => match site_audit(state, endpoint).await? {
+            Some(task) => {
+                Effect { status: "enqueued", task: Some(task), detail: "SEO re-audit".into(), credits: None }
+            }
+            None => match configured() {
+                Some(task) => Effect {
+                    status: "enqueued",
+                    task: Some(task),
+                    detail: "endpoint command".into(),
+                    credits: None,
+                },
+                None => Effect::recorded("no site domain or command for this endpoint"),
+            },
+        },
+        Source::Gitea | Source::Odoo => match configured() {
+            Some(task) => Effect {
+                status: "enqueued",
+                task: Some(task),
+                detail: "endpoint command".into(),
+                credits: None,
+            },
+            None => Effect::recorded(format!("event `{event}` recorded")),
+        },
+    })
+}
+
+/// `seo.audit` of the endpoint's site's home page, when it has a site with a domain.
+async fn site_audit(state: &AppState, endpoint: &Endpoint) -> Result<Option<NewTask>, ApiError> {
+    let (Some(site_id), account_id) = (endpoint.site_id, endpoint.account_id) else { return Ok(None) };
+    let domain: Option<String> = state
+        .db(move |conn| {
+            Ok(sites::table
+                .find(site_id)
+                .filter(sites::account_id.eq(account_id))
+                .select(sites::domain)
+                .first::<Option<String>>(conn)
+                .optional()?
+                .flatten())
+        })
+        .await?;
+    let Some(domain) = domain.map(|d| d.trim().trim_end_matches('/').to_owned()).filter(|d| !d.is_empty())
+    else {
+        return Ok(None);
+    };
+    let url = if domain.starts_with("http://") || domain.starts_with("https://") {
+        domain
+    } else {
+        format!("https://{domain}/")
+    };
+    let payload = AuditPayload {
+        url,
+        keywords: Vec::new(),
+        competitors: Vec::new(),
+        site_id: Some(site_id),
+        crawl: None,
+    };
+    if !payload.problems(&state.config.ai.outbound).is_empty() {
+        return Ok(None);
+    }
+    Ok(Some(NewTask::new(account_id, AUDIT, serde_json::to_value(&payload).map_err(ApiError::internal)?)))
+}
