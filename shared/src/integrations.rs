@@ -14,10 +14,13 @@ use crate::{
 
 /// The integrations an account can configure, and the config fields each accepts besides
 /// its `apiKey`.
-pub const KINDS: &[(&str, &[&str])] = &[(
-    "openai",
-    &["model", "embedding_model", "image_model", "base_url", "max_tokens", "temperature", "timeout_secs"],
-)];
+pub const KINDS: &[(&str, &[&str])] = &[
+    (
+        "openai",
+        &["model", "embedding_model", "image_model", "base_url", "max_tokens", "temperature", "timeout_secs"],
+    ),
+    ("odoo", &["url", "database", "login", "timeout_secs"]),
+];
 
 pub fn is_known(integration_type: &str) -> bool {
     KINDS.iter().any(|(name, _)| *name == integration_type)

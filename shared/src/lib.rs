@@ -13,6 +13,7 @@ pub mod integrations;
 pub mod media;
 pub mod messaging;
 pub mod net;
+pub mod odoo;
 pub mod planner;
 pub mod schedules;
 pub mod tasks;

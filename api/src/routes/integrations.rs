@@ -98,7 +98,7 @@ impl SaveInput {
                     Value::String(_) | Value::Null => {}
                     _ => validation::push(&mut errors, &name, "Must be a string."),
                 },
-                "base_url" => match value.as_str() {
+                "base_url" | "url" => match value.as_str() {
                     Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
                         if let Err(refused) = outbound.check_url(url) {
                             validation::push(&mut errors, &name, refused);
@@ -239,6 +239,9 @@ async fn test(
                 .transpose()
         })
         .await?;
+    if kind == shared::odoo::INTEGRATION {
+        return test_odoo(&state, stored.as_ref()).await;
+    }
     let settings = stored
         .as_ref()
         .and_then(|integration| resolve::settings_from(integration, &state.config.ai))
@@ -253,6 +256,46 @@ async fn test(
         }))),
         Err(error) => {
             tracing::info!(%error, "integration test failed");
+            Err(ApiError::BadGateway { code: error.code(), message: error.to_string() })
+        }
+    }
+}
+
+/// Logs in to the account's Odoo for real: its version and the user id, or 502 with
+/// `odoo_auth_failed`, `odoo_unreachable`…
+async fn test_odoo(
+    state: &AppState,
+    stored: Option<&integrations::Integration>,
+) -> Result<HttpResponse, ApiError> {
+    let (connection, timeout) = stored.and_then(shared::odoo::connection_from).ok_or_else(|| {
+        ApiError::field("config", "Save url, database, login and apiKey before testing the connection.")
+    })?;
+    let started = std::time::Instant::now();
+    let client = shared::odoo::OdooClient::new(
+        connection,
+        &state.config.ai.outbound,
+        timeout.min(std::time::Duration::from_secs(15)),
+        0,
+    )
+    .map_err(|error| ApiError::field("config.url", error.to_string()))?;
+    let checked = async {
+        let version = client.version().await?;
+        let uid = client.uid().await?;
+        Ok::<_, shared::odoo::OdooError>((version, uid))
+    }
+    .await;
+    match checked {
+        Ok((version, uid)) => Ok(HttpResponse::Ok().json(json!({
+            "success": true,
+            "message": "Connection successful",
+            "data": {
+                "server_version": version["server_version"],
+                "uid": uid,
+                "latency_ms": u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            },
+        }))),
+        Err(error) => {
+            tracing::info!(%error, "Odoo connection test failed");
             Err(ApiError::BadGateway { code: error.code(), message: error.to_string() })
         }
     }

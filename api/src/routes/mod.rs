@@ -111,6 +111,7 @@ mod billing;
 mod commands;
 mod common;
 mod integrations;
+mod odoo;
 mod planner;
 mod planner_tasks;
 mod prompts;
@@ -159,6 +160,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::scope("/planner").configure(planner_tasks::configure).configure(planner::configure))
             .service(web::scope("/writer").configure(writer::configure))
             .service(web::scope("/analytics").configure(seo::configure_analytics))
+            .service(web::scope("/odoo").configure(odoo::configure_odoo))
+            .service(web::scope("/portal").configure(odoo::configure_portal))
             .service(web::scope("/marketing").configure(seo::configure_marketing))
             .configure(webhooks::configure_receiver)
             .configure(billing::configure)

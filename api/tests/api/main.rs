@@ -6,6 +6,7 @@ mod auth;
 mod bad_input;
 mod commands;
 mod jwt;
+mod odoo;
 mod pipeline;
 mod planner;
 mod planner_ai;

@@ -223,6 +223,34 @@ diesel::table! {
 }
 
 diesel::table! {
+    odoo_records (account_id, model, odoo_id) {
+        account_id -> Int8,
+        model -> Text,
+        odoo_id -> Int8,
+        name -> Text,
+        data -> Jsonb,
+        write_date -> Text,
+        active -> Bool,
+        deleted -> Bool,
+        synced_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    odoo_sync_state (account_id, model) {
+        account_id -> Int8,
+        model -> Text,
+        cursor_write_date -> Nullable<Text>,
+        cursor_id -> Int8,
+        last_run_at -> Nullable<Timestamptz>,
+        last_status -> Nullable<Text>,
+        last_error -> Nullable<Text>,
+        last_task_id -> Nullable<Uuid>,
+        last_synced -> Int4,
+    }
+}
+
+diesel::table! {
     outbox (id) {
         id -> Int8,
         task_id -> Uuid,
@@ -468,6 +496,8 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(odoo_records -> accounts (account_id));
+diesel::joinable!(odoo_sync_state -> accounts (account_id));
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 diesel::joinable!(webhook_endpoints -> accounts (account_id));
 diesel::joinable!(seo_audits -> accounts (account_id));
@@ -514,6 +544,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     industries,
     integration_settings,
     keywords,
+    odoo_records,
+    odoo_sync_state,
     outbox,
     refresh_tokens,
     schedule_fires,

@@ -104,6 +104,12 @@ static KINDS: &[KindSpec] = &[
         time_limit: Duration::from_secs(25 * 60),
     },
     KindSpec {
+        name: super::odoo::SYNC,
+        queue: Some(Queue::Odoo),
+        max_attempts: 3,
+        time_limit: Duration::from_secs(15 * 60),
+    },
+    KindSpec {
         name: super::seo::AUDIT,
         queue: Some(Queue::Seo),
         max_attempts: 2,

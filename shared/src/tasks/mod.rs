@@ -4,6 +4,7 @@
 mod command;
 mod enqueue;
 mod kinds;
+pub mod odoo;
 pub mod ping;
 pub mod planner;
 mod queries;

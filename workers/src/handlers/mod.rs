@@ -1,5 +1,6 @@
 //! Task handlers, and which of them each worker binary runs.
 
+pub mod odoo;
 mod ping;
 pub mod planner;
 pub mod seo;
@@ -30,6 +31,7 @@ pub fn register(worker: Worker, queue: Queue, config: &Config) -> Worker {
                 .with_handler(writer::PublishWordpressHandler::new(config, media))
         }
         Queue::Seo => worker.with_handler(seo::SeoAuditHandler::new(planner::AiAccess::new(config), config)),
-        Queue::Odoo | Queue::Social => worker,
+        Queue::Odoo => worker.with_handler(odoo::OdooSyncHandler::new(config)),
+        Queue::Social => worker,
     }
 }

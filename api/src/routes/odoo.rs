@@ -1,0 +1,276 @@
+//! `/api/v1/odoo/…`: the Odoo sync (`GET sync/` status per model, `POST sync/` to run one) and
+//! the mirrored `clients/`, `projects/` and `invoices/`; `/api/v1/portal/dashboard/`: a
+//! client's view built from the mirror (projects, open invoices, recent tasks).
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shared::{
+    auth::Role,
+    db::schema::{integration_settings, odoo_records, odoo_sync_state},
+    odoo::INTEGRATION,
+    tasks::{
+        NewTask,
+        odoo::{MODELS, SYNC, SyncPayload},
+    },
+};
+
+use super::common::search_term;
+use crate::{
+    error::ApiError,
+    extract::{ApiJson, ApiQuery, AuthUser, Validate},
+    response::{self, PageParams},
+    routes::commands,
+    state::AppState,
+};
+
+pub fn configure_odoo(cfg: &mut web::ServiceConfig) {
+    cfg.service(status).service(sync).service(clients).service(projects).service(invoices);
+}
+
+pub fn configure_portal(cfg: &mut web::ServiceConfig) {
+    cfg.service(dashboard);
+}
+
+type StateRow =
+    (String, Option<String>, Option<DateTime<Utc>>, Option<String>, Option<String>, Option<uuid::Uuid>, i32);
+
+/// Per mirrored model: the cursor, the last run (when, how, how many) and what the mirror holds.
+#[get("/sync")]
+async fn status(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+    let account_id = auth.account_id;
+    let (rows, counts): (Vec<StateRow>, Vec<(String, bool, i64)>) = state
+        .db(move |conn| {
+            let rows = odoo_sync_state::table
+                .filter(odoo_sync_state::account_id.eq(account_id))
+                .select((
+                    odoo_sync_state::model,
+                    odoo_sync_state::cursor_write_date,
+                    odoo_sync_state::last_run_at,
+                    odoo_sync_state::last_status,
+                    odoo_sync_state::last_error,
+                    odoo_sync_state::last_task_id,
+                    odoo_sync_state::last_synced,
+                ))
+                .load(conn)?;
+            let counts = odoo_records::table
+                .filter(odoo_records::account_id.eq(account_id))
+                .group_by((odoo_records::model, odoo_records::deleted))
+                .select((odoo_records::model, odoo_records::deleted, diesel::dsl::count_star()))
+                .load(conn)?;
+            Ok((rows, counts))
+        })
+        .await?;
+    let models: Vec<Value> = MODELS
+        .iter()
+        .map(|model| {
+            let row = rows.iter().find(|row| row.0 == model.model);
+            let count = |deleted: bool| {
+                counts.iter().find(|c| c.0 == model.model && c.1 == deleted).map_or(0, |c| c.2)
+            };
+            json!({
+                "model": model.model,
+                "name": model.name,
+                "cursor": row.and_then(|r| r.1.clone()),
+                "last_run_at": row.and_then(|r| r.2),
+                "last_status": row.and_then(|r| r.3.clone()),
+                "last_error": row.and_then(|r| r.4.clone()),
+                "last_task_id": row.and_then(|r| r.5),
+                "last_synced": row.map_or(0, |r| r.6),
+                "mirrored": count(false),
+                "deleted": count(true),
+            })
+        })
+        .collect();
+    Ok(response::ok(json!({ "models": models })))
+}
+
+impl Validate for SyncPayload {}
+
+/// Runs a sync now: `{"models": [...], "full": false}` (all models when none are named).
+#[post("/sync")]
+async fn sync(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    body: ApiJson<SyncPayload>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Admin)?;
+    let payload = body.0;
+    if let Some((field, problem)) = payload.problems().into_iter().next() {
+        return Err(ApiError::field(field, problem));
+    }
+    let account_id = auth.account_id;
+    let connected: bool = state
+        .db(move |conn| {
+            Ok(diesel::select(diesel::dsl::exists(
+                integration_settings::table
+                    .filter(integration_settings::account_id.eq(account_id))
+                    .filter(integration_settings::integration_type.eq(INTEGRATION))
+                    .filter(integration_settings::is_active.eq(true)),
+            ))
+            .get_result(conn)?)
+        })
+        .await?;
+    if !connected {
+        return Err(ApiError::field(
+            "integration",
+            "Connect Odoo first: POST /api/v1/system/settings/integrations/odoo/save/.",
+        ));
+    }
+    let task = NewTask::new(account_id, SYNC, serde_json::to_value(&payload).map_err(ApiError::internal)?);
+    commands::enqueue(&state, &auth, &req, task).await
+}
+
+#[derive(Debug, Deserialize)]
+struct MirrorQuery {
+    search: Option<String>,
+    /// Also list records archived in Odoo (`active = false`).
+    #[serde(default)]
+    include_archived: bool,
+}
+
+/// A mirrored record as the API shows it.
+fn shown(odoo_id: i64, data: &Value, active: bool, fields: &[&str]) -> Value {
+    let mut out = serde_json::Map::new();
+    out.insert("odoo_id".into(), json!(odoo_id));
+    out.insert("active".into(), json!(active));
+    for field in fields {
+        let value = &data[*field];
+        // Many-to-one fields come as [id, "Name"]; `false` means empty.
+        let value = match value {
+            Value::Array(pair) if pair.len() == 2 && pair[0].is_i64() => {
+                json!({ "id": pair[0], "name": pair[1] })
+            }
+            Value::Bool(false) if *field != "active" && *field != "is_company" => Value::Null,
+            other => other.clone(),
+        };
+        out.insert((*field).to_owned(), value);
+    }
+    Value::Object(out)
+}
+
+async fn mirror_list(
+    state: &AppState,
+    account_id: i64,
+    req: &HttpRequest,
+    page: PageParams,
+    query: MirrorQuery,
+    model: &'static str,
+) -> Result<HttpResponse, ApiError> {
+    let fields = shared::tasks::odoo::mirrored(model).map_or(&[][..], |m| m.fields);
+    let pattern = search_term(&query.search);
+    let (rows, count) = state
+        .db(move |conn| {
+            let filtered = || {
+                let mut q = odoo_records::table
+                    .filter(odoo_records::account_id.eq(account_id))
+                    .filter(odoo_records::model.eq(model))
+                    .filter(odoo_records::deleted.eq(false))
+                    .into_boxed();
+                if !query.include_archived {
+                    q = q.filter(odoo_records::active.eq(true));
+                }
+                if let Some(pattern) = &pattern {
+                    q = q.filter(odoo_records::name.ilike(pattern.clone()));
+                }
+                q
+            };
+            let count: i64 = filtered().count().get_result(conn)?;
+            let rows: Vec<(i64, Value, bool)> = filtered()
+                .order((odoo_records::name, odoo_records::odoo_id))
+                .offset(page.offset())
+                .limit(page.size())
+                .select((odoo_records::odoo_id, odoo_records::data, odoo_records::active))
+                .load(conn)?;
+            Ok((rows, count))
+        })
+        .await?;
+    let results: Vec<Value> =
+        rows.iter().map(|(id, data, active)| shown(*id, data, *active, fields)).collect();
+    Ok(response::paginated(req, page, count, results))
+}
+
+#[get("/clients")]
+async fn clients(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    page: PageParams,
+    query: ApiQuery<MirrorQuery>,
+) -> Result<HttpResponse, ApiError> {
+    mirror_list(&state, auth.account_id, &req, page, query.0, "res.partner").await
+}
+
+#[get("/projects")]
+async fn projects(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    page: PageParams,
+    query: ApiQuery<MirrorQuery>,
+) -> Result<HttpResponse, ApiError> {
+    mirror_list(&state, auth.account_id, &req, page, query.0, "project.project").await
+}
+
+#[get("/invoices")]
+async fn invoices(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    page: PageParams,
+    query: ApiQuery<MirrorQuery>,
+) -> Result<HttpResponse, ApiError> {
+    mirror_list(&state, auth.account_id, &req, page, query.0, "account.move").await
+}
+
+/// Active projects, posted invoices not yet paid (oldest due first), the ten latest tasks.
+#[get("/dashboard")]
+async fn dashboard(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+    let account_id = auth.account_id;
+    let rows: Vec<(String, i64, Value, String)> = state
+        .db(move |conn| {
+            Ok(odoo_records::table
+                .filter(odoo_records::account_id.eq(account_id))
+                .filter(odoo_records::deleted.eq(false))
+                .filter(odoo_records::active.eq(true))
+                .filter(odoo_records::model.eq_any(["project.project", "project.task", "account.move"]))
+                .select((
+                    odoo_records::model,
+                    odoo_records::odoo_id,
+                    odoo_records::data,
+                    odoo_records::write_date,
+                ))
+                .load(conn)?)
+        })
+        .await?;
+    let of = |model: &'static str| rows.iter().filter(move |row| row.0 == model);
+    let fields = |model: &str| shared::tasks::odoo::mirrored(model).map_or(&[][..], |m| m.fields);
+    let active_projects: Vec<Value> =
+        of("project.project").map(|r| shown(r.1, &r.2, true, fields("project.project"))).collect();
+    let mut open: Vec<&(String, i64, Value, String)> = of("account.move")
+        .filter(|r| {
+            r.2["state"] == "posted"
+                && r.2["payment_state"] != "paid"
+                && r.2["amount_residual"].as_f64().unwrap_or(0.0) > 0.0
+        })
+        .collect();
+    open.sort_by(|a, b| {
+        a.2["invoice_date_due"].as_str().unwrap_or("").cmp(b.2["invoice_date_due"].as_str().unwrap_or(""))
+    });
+    let open_total: f64 = open.iter().filter_map(|r| r.2["amount_residual"].as_f64()).sum();
+    let open_invoices: Vec<Value> =
+        open.iter().map(|r| shown(r.1, &r.2, true, fields("account.move"))).collect();
+    let mut tasks: Vec<&(String, i64, Value, String)> = of("project.task").collect();
+    tasks.sort_by(|a, b| b.3.cmp(&a.3));
+    let recent_tasks: Vec<Value> =
+        tasks.iter().take(10).map(|r| shown(r.1, &r.2, true, fields("project.task"))).collect();
+    Ok(response::ok(json!({
+        "projects": active_projects,
+        "open_invoices": open_invoices,
+        "open_invoices_total": (open_total * 100.0).round() / 100.0,
+        "recent_tasks": recent_tasks,
+    })))
+}

@@ -1,0 +1,1 @@
+DROP TABLE odoo_sync_state; DROP TABLE odoo_records;

@@ -1,0 +1,90 @@
+//! The Odoo sync, run by `worker-odoo`.
+
+use serde::{Deserialize, Serialize};
+
+pub const SYNC: &str = "odoo.sync";
+
+/// What is mirrored: the Odoo model, what the API calls it, the fields read, and the domain
+/// every read is limited to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MirroredModel {
+    pub model: &'static str,
+    pub name: &'static str,
+    pub fields: &'static [&'static str],
+    /// Odoo domain terms as JSON, `[]` for none.
+    pub base_domain: &'static str,
+}
+
+pub const MODELS: [MirroredModel; 4] = [
+    MirroredModel {
+        model: "res.partner",
+        name: "clients",
+        fields: &["name", "email", "phone", "is_company", "city", "country_id", "active", "write_date"],
+        base_domain: "[]",
+    },
+    MirroredModel {
+        model: "project.project",
+        name: "projects",
+        fields: &["name", "partner_id", "user_id", "date_start", "date", "active", "write_date"],
+        base_domain: "[]",
+    },
+    MirroredModel {
+        model: "project.task",
+        name: "tasks",
+        fields: &["name", "project_id", "stage_id", "date_deadline", "user_ids", "active", "write_date"],
+        base_domain: "[]",
+    },
+    MirroredModel {
+        model: "account.move",
+        name: "invoices",
+        fields: &[
+            "name",
+            "partner_id",
+            "move_type",
+            "state",
+            "payment_state",
+            "amount_total",
+            "amount_residual",
+            "currency_id",
+            "invoice_date",
+            "invoice_date_due",
+            "write_date",
+        ],
+        base_domain: r#"[["move_type", "in", ["out_invoice", "out_refund"]]]"#,
+    },
+];
+
+pub fn mirrored(model: &str) -> Option<&'static MirroredModel> {
+    MODELS.iter().find(|m| m.model == model)
+}
+
+/// Pulls what changed in Odoo since the last run (or everything, `full`), for `models` (all
+/// when empty).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncPayload {
+    #[serde(default)]
+    pub models: Vec<String>,
+    #[serde(default)]
+    pub full: bool,
+}
+
+impl SyncPayload {
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        self.models
+            .iter()
+            .filter(|model| mirrored(model).is_none())
+            .map(|model| {
+                let known: Vec<&str> = MODELS.iter().map(|m| m.model).collect();
+                ("models", format!("`{model}` is not mirrored (one of {})", known.join(", ")))
+            })
+            .collect()
+    }
+
+    pub fn selected(&self) -> Vec<&'static MirroredModel> {
+        MODELS
+            .iter()
+            .filter(|m| self.models.is_empty() || self.models.iter().any(|wanted| wanted == m.model))
+            .collect()
+    }
+}

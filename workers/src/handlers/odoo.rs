@@ -1,0 +1,318 @@
+//! `odoo.sync` on `worker-odoo`: pulls the account's clients, projects, tasks and invoices
+//! from its Odoo into the mirror.
+//!
+//! Incremental by default: per model, the records whose `write_date` (then id) is past the
+//! stored cursor, oldest first, 200 a page, archived ones included (`active_test: false`), at
+//! most 5,000 a run (the next run goes on from there). `full` reads everything and marks
+//! mirrored records Odoo no longer has as deleted — Odoo keeps no trace of a deleted record,
+//! so only a full resync can see one; archiving is seen by both. Every page is read before
+//! anything is written: the records, the cursors and the run's status go in the task's
+//! SUCCESS transaction, so a sync that fails half-way (Odoo down, refused credentials) writes
+//! no record and leaves every cursor where it was; the failure is noted on the models.
+
+use std::collections::HashSet;
+
+use diesel::{prelude::*, upsert::excluded};
+use serde_json::{Value, json};
+use shared::{
+    Config,
+    crypto::SecretBox,
+    db::schema::{odoo_records, odoo_sync_state},
+    integrations,
+    net::OutboundGuard,
+    odoo::{self, OdooClient, OdooError, PageQuery},
+    tasks::odoo::{MirroredModel, SYNC, SyncPayload},
+};
+use uuid::Uuid;
+
+use crate::runtime::{Completion, TaskContext, TaskError, TaskHandler};
+
+const PAGE: usize = 200;
+const MAX_PER_RUN: usize = 5_000;
+/// Retries of a transient failure within one call (the task runtime retries the whole sync).
+const CALL_RETRIES: u32 = 2;
+
+pub struct OdooSyncHandler {
+    secret_box: SecretBox,
+    guard: OutboundGuard,
+}
+
+impl OdooSyncHandler {
+    pub fn new(config: &Config) -> Self {
+        Self { secret_box: config.secret_box.clone(), guard: config.ai.outbound.clone() }
+    }
+}
+
+fn odoo_error(error: OdooError) -> TaskError {
+    TaskError::outside(error.is_retryable(), error.code(), error.to_string(), None)
+}
+
+/// One model's pull.
+struct Pulled {
+    model: &'static MirroredModel,
+    records: Vec<Value>,
+    /// Every id Odoo has (full resyncs only).
+    all_ids: Option<HashSet<i64>>,
+    cursor: Option<(String, i64)>,
+    more: bool,
+}
+
+#[async_trait::async_trait]
+impl TaskHandler for OdooSyncHandler {
+    fn kind(&self) -> &'static str {
+        SYNC
+    }
+
+    #[tracing::instrument(skip_all, fields(task_id = %ctx.task().id, kind = SYNC))]
+    async fn run(&self, ctx: &TaskContext) -> Result<Completion, TaskError> {
+        let payload: SyncPayload = ctx.payload()?;
+        if let Some((field, problem)) = payload.problems().into_iter().next() {
+            return Err(TaskError::fatal("invalid_payload", format!("{field}: {problem}")));
+        }
+        let account_id = ctx.task().account_id;
+        let models = payload.selected();
+        let outcome = self.pull(ctx, account_id, &models, payload.full).await;
+        match outcome {
+            Ok(pulled) => Ok(complete(ctx, account_id, payload.full, pulled)),
+            Err(error) => {
+                note_failure(ctx, account_id, &models, &error).await;
+                Err(error)
+            }
+        }
+    }
+}
+
+impl OdooSyncHandler {
+    async fn pull(
+        &self,
+        ctx: &TaskContext,
+        account_id: i64,
+        models: &[&'static MirroredModel],
+        full: bool,
+    ) -> Result<Vec<Pulled>, TaskError> {
+        let secret_box = self.secret_box.clone();
+        let (integration, cursors) = shared::db::run(ctx.pool(), move |conn| {
+            let integration = integrations::load_active(conn, &secret_box, account_id, odoo::INTEGRATION)?;
+            let cursors: Vec<(String, Option<String>, i64)> = odoo_sync_state::table
+                .filter(odoo_sync_state::account_id.eq(account_id))
+                .select((
+                    odoo_sync_state::model,
+                    odoo_sync_state::cursor_write_date,
+                    odoo_sync_state::cursor_id,
+                ))
+                .load(conn)?;
+            Ok((integration, cursors))
+        })
+        .await?;
+        let (connection, timeout) =
+            integration.as_ref().and_then(odoo::connection_from).ok_or_else(|| {
+                TaskError::fatal("odoo_not_connected", "the account has no active Odoo connection")
+            })?;
+        let client = OdooClient::new(connection, &self.guard, timeout, CALL_RETRIES).map_err(odoo_error)?;
+        ctx.progress("LOGIN", 5, "Logging in to Odoo")?;
+        client.uid().await.map_err(odoo_error)?;
+
+        let mut pulled = Vec::with_capacity(models.len());
+        for (index, model) in models.iter().enumerate() {
+            let cursor = if full {
+                None
+            } else {
+                cursors
+                    .iter()
+                    .find(|(name, _, _)| name == model.model)
+                    .and_then(|(_, date, id)| date.clone().map(|date| (date, *id)))
+            };
+            ctx.progress("PULL", (10 + 80 * index / models.len()) as u8, format!("Reading {}", model.model))?;
+            pulled.push(pull_model(&client, model, cursor, full).await.map_err(odoo_error)?);
+        }
+        Ok(pulled)
+    }
+}
+
+async fn pull_model(
+    client: &OdooClient,
+    model: &'static MirroredModel,
+    cursor: Option<(String, i64)>,
+    full: bool,
+) -> Result<Pulled, OdooError> {
+    let mut domain: Vec<Value> = serde_json::from_str(model.base_domain).unwrap_or_default();
+    if let Some((date, id)) = &cursor {
+        domain.extend([
+            json!("|"),
+            json!(["write_date", ">", date]),
+            json!("&"),
+            json!(["write_date", "=", date]),
+            json!(["id", ">", id]),
+        ]);
+    }
+    let context = json!({ "active_test": false });
+    let mut records = Vec::new();
+    let mut more = false;
+    loop {
+        let page = PageQuery {
+            domain: Value::Array(domain.clone()),
+            fields: model.fields,
+            order: "write_date asc, id asc",
+            limit: PAGE,
+            offset: records.len(),
+            context: context.clone(),
+        };
+        let batch = client.search_read(model.model, &page).await?;
+        let done = batch.len() < PAGE;
+        records.extend(batch);
+        if done {
+            break;
+        }
+        if records.len() >= MAX_PER_RUN {
+            more = true;
+            break;
+        }
+    }
+    let all_ids = if full {
+        let base: Value = serde_json::from_str(model.base_domain).unwrap_or(json!([]));
+        Some(client.search(model.model, base, context).await?.into_iter().collect())
+    } else {
+        None
+    };
+    let new_cursor = records
+        .last()
+        .and_then(|last| Some((last["write_date"].as_str()?.to_owned(), last["id"].as_i64()?)))
+        .or(cursor);
+    Ok(Pulled { model, records, all_ids, cursor: new_cursor, more })
+}
+
+fn complete(ctx: &TaskContext, account_id: i64, full: bool, pulled: Vec<Pulled>) -> Completion {
+    let task_id = ctx.task().id;
+    let summary: Vec<Value> = pulled
+        .iter()
+        .map(|p| json!({ "model": p.model.model, "synced": p.records.len(), "more": p.more, "cursor": p.cursor.as_ref().map(|c| &c.0) }))
+        .collect();
+    let total: usize = pulled.iter().map(|p| p.records.len()).sum();
+    let result = json!({ "models": summary, "synced": total, "full": full });
+    Completion::new(result).with_effects(move |conn| {
+        for model in pulled {
+            save(conn, account_id, task_id, model)?;
+        }
+        Ok(())
+    })
+}
+
+/// A many-to-one field's display name: Odoo answers `[id, "Name"]` or `false`.
+pub fn display(value: &Value) -> Option<String> {
+    value.as_array().and_then(|pair| pair.get(1)).and_then(Value::as_str).map(str::to_owned)
+}
+
+fn save(conn: &mut PgConnection, account_id: i64, task_id: Uuid, pulled: Pulled) -> shared::Result<()> {
+    let model = pulled.model.model;
+    let rows: Vec<_> = pulled
+        .records
+        .iter()
+        .filter_map(|record| {
+            let odoo_id = record["id"].as_i64()?;
+            Some((
+                odoo_records::account_id.eq(account_id),
+                odoo_records::model.eq(model),
+                odoo_records::odoo_id.eq(odoo_id),
+                odoo_records::name.eq(record["name"].as_str().unwrap_or_default().to_owned()),
+                odoo_records::data.eq(record.clone()),
+                odoo_records::write_date.eq(record["write_date"].as_str().unwrap_or_default().to_owned()),
+                odoo_records::active.eq(record["active"].as_bool().unwrap_or(true)),
+                odoo_records::deleted.eq(false),
+            ))
+        })
+        .collect();
+    for chunk in rows.chunks(1_000) {
+        diesel::insert_into(odoo_records::table)
+            .values(chunk)
+            .on_conflict((odoo_records::account_id, odoo_records::model, odoo_records::odoo_id))
+            .do_update()
+            .set((
+                odoo_records::name.eq(excluded(odoo_records::name)),
+                odoo_records::data.eq(excluded(odoo_records::data)),
+                odoo_records::write_date.eq(excluded(odoo_records::write_date)),
+                odoo_records::active.eq(excluded(odoo_records::active)),
+                odoo_records::deleted.eq(false),
+                odoo_records::synced_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)?;
+    }
+    if let Some(all_ids) = &pulled.all_ids {
+        let mirrored: Vec<i64> = odoo_records::table
+            .filter(odoo_records::account_id.eq(account_id))
+            .filter(odoo_records::model.eq(model))
+            .filter(odoo_records::deleted.eq(false))
+            .select(odoo_records::odoo_id)
+            .load(conn)?;
+        let gone: Vec<i64> = mirrored.into_iter().filter(|id| !all_ids.contains(id)).collect();
+        diesel::update(odoo_records::table)
+            .filter(odoo_records::account_id.eq(account_id))
+            .filter(odoo_records::model.eq(model))
+            .filter(odoo_records::odoo_id.eq_any(gone))
+            .set((odoo_records::deleted.eq(true), odoo_records::synced_at.eq(diesel::dsl::now)))
+            .execute(conn)?;
+    }
+    let (cursor_date, cursor_id) = pulled.cursor.map_or((None, 0), |(date, id)| (Some(date), id));
+    let synced = i32::try_from(pulled.records.len()).unwrap_or(i32::MAX);
+    diesel::insert_into(odoo_sync_state::table)
+        .values((
+            odoo_sync_state::account_id.eq(account_id),
+            odoo_sync_state::model.eq(model),
+            odoo_sync_state::cursor_write_date.eq(&cursor_date),
+            odoo_sync_state::cursor_id.eq(cursor_id),
+            odoo_sync_state::last_run_at.eq(diesel::dsl::now),
+            odoo_sync_state::last_status.eq("succeeded"),
+            odoo_sync_state::last_task_id.eq(task_id),
+            odoo_sync_state::last_synced.eq(synced),
+        ))
+        .on_conflict((odoo_sync_state::account_id, odoo_sync_state::model))
+        .do_update()
+        .set((
+            odoo_sync_state::cursor_write_date.eq(&cursor_date),
+            odoo_sync_state::cursor_id.eq(cursor_id),
+            odoo_sync_state::last_run_at.eq(diesel::dsl::now),
+            odoo_sync_state::last_status.eq("succeeded"),
+            odoo_sync_state::last_error.eq(None::<String>),
+            odoo_sync_state::last_task_id.eq(task_id),
+            odoo_sync_state::last_synced.eq(synced),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Notes a failed run on each model without touching its cursor.
+async fn note_failure(
+    ctx: &TaskContext,
+    account_id: i64,
+    models: &[&'static MirroredModel],
+    error: &TaskError,
+) {
+    let (task_id, message) = (ctx.task().id, error.to_string());
+    let names: Vec<&'static str> = models.iter().map(|m| m.model).collect();
+    let noted = shared::db::run(ctx.pool(), move |conn| {
+        for model in names {
+            diesel::insert_into(odoo_sync_state::table)
+                .values((
+                    odoo_sync_state::account_id.eq(account_id),
+                    odoo_sync_state::model.eq(model),
+                    odoo_sync_state::last_run_at.eq(diesel::dsl::now),
+                    odoo_sync_state::last_status.eq("failed"),
+                    odoo_sync_state::last_error.eq(&message),
+                    odoo_sync_state::last_task_id.eq(task_id),
+                ))
+                .on_conflict((odoo_sync_state::account_id, odoo_sync_state::model))
+                .do_update()
+                .set((
+                    odoo_sync_state::last_run_at.eq(diesel::dsl::now),
+                    odoo_sync_state::last_status.eq("failed"),
+                    odoo_sync_state::last_error.eq(&message),
+                    odoo_sync_state::last_task_id.eq(task_id),
+                ))
+                .execute(conn)?;
+        }
+        Ok(())
+    })
+    .await;
+    if let Err(error) = noted {
+        tracing::warn!(%error, "could not note the failed sync");
+    }
+}
