@@ -91,3 +91,58 @@ mod tests {
         assert!(CronSchedule::parse("0 0 0 1 1 * 2001", "UTC").is_err(), "only in the past");
     }
 }
+
+/// The built-in schedules an integration brings, kept in step with it.
+pub mod builtin {
+    use diesel::prelude::*;
+    use serde_json::json;
+
+    use super::CronSchedule;
+    use crate::{Result, db::schema::schedules};
+
+    /// Odoo sync every 15 minutes for an account with an active Odoo connection.
+    pub const ODOO_SYNC_NAME: &str = "Odoo sync (built-in)";
+    pub const ODOO_SYNC_CRON: &str = "0 */15 * * * *";
+
+    /// Creates the account's built-in Odoo sync schedule, or switches it on or off with the
+    /// connection. Call it in the transaction that saves the connection.
+    pub fn keep_odoo_sync(conn: &mut PgConnection, account_id: i64, connected: bool) -> Result<()> {
+        let next = CronSchedule::parse(ODOO_SYNC_CRON, "UTC")
+            .ok()
+            .and_then(|cron| cron.next_after(chrono::Utc::now()))
+            .filter(|_| connected);
+        let existing: Option<i64> = schedules::table
+            .filter(schedules::account_id.eq(account_id))
+            .filter(schedules::name.eq(ODOO_SYNC_NAME))
+            .select(schedules::id)
+            .first(conn)
+            .optional()?;
+        match existing {
+            Some(id) => {
+                diesel::update(schedules::table.find(id))
+                    .set((
+                        schedules::enabled.eq(connected),
+                        schedules::next_fire_at.eq(next),
+                        schedules::updated_at.eq(diesel::dsl::now),
+                    ))
+                    .execute(conn)?;
+            }
+            None if connected => {
+                diesel::insert_into(schedules::table)
+                    .values((
+                        schedules::account_id.eq(account_id),
+                        schedules::name.eq(ODOO_SYNC_NAME),
+                        schedules::cron.eq(ODOO_SYNC_CRON),
+                        schedules::timezone.eq("UTC"),
+                        schedules::kind.eq(crate::tasks::odoo::SYNC),
+                        schedules::payload.eq(json!({})),
+                        schedules::enabled.eq(true),
+                        schedules::next_fire_at.eq(next),
+                    ))
+                    .execute(conn)?;
+            }
+            None => {}
+        }
+        Ok(())
+    }
+}

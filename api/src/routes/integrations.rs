@@ -175,7 +175,7 @@ async fn store(
                     (None, false, Some(row)) => (row.secret.clone(), row.secret_hint.clone()),
                 };
                 let active = is_active.unwrap_or_else(|| existing.as_ref().is_none_or(|row| row.is_active));
-                Ok(diesel::insert_into(integration_settings::table)
+                let row: IntegrationSetting = diesel::insert_into(integration_settings::table)
                     .values((
                         integration_settings::account_id.eq(account_id),
                         integration_settings::integration_type.eq(&lookup),
@@ -194,7 +194,11 @@ async fn store(
                         integration_settings::updated_at.eq(diesel::dsl::now),
                     ))
                     .returning(IntegrationSetting::as_returning())
-                    .get_result(conn)?)
+                    .get_result(conn)?;
+                if lookup == shared::odoo::INTEGRATION {
+                    shared::schedules::builtin::keep_odoo_sync(conn, account_id, row.is_active)?;
+                }
+                Ok(row)
             })
         })
         .await?;

@@ -13,7 +13,7 @@ use shared::{
     odoo::INTEGRATION,
     tasks::{
         NewTask,
-        odoo::{MODELS, SYNC, SyncPayload},
+        odoo::{LeadPayload, MODELS, PUSH_LEAD, SYNC, SyncPayload},
     },
 };
 
@@ -27,7 +27,7 @@ use crate::{
 };
 
 pub fn configure_odoo(cfg: &mut web::ServiceConfig) {
-    cfg.service(status).service(sync).service(clients).service(projects).service(invoices);
+    cfg.service(status).service(sync).service(leads).service(clients).service(projects).service(invoices);
 }
 
 pub fn configure_portal(cfg: &mut web::ServiceConfig) {
@@ -102,7 +102,14 @@ async fn sync(
     if let Some((field, problem)) = payload.problems().into_iter().next() {
         return Err(ApiError::field(field, problem));
     }
-    let account_id = auth.account_id;
+    ensure_connected(&state, auth.account_id).await?;
+    let task =
+        NewTask::new(auth.account_id, SYNC, serde_json::to_value(&payload).map_err(ApiError::internal)?);
+    commands::enqueue(&state, &auth, &req, task).await
+}
+
+/// 400 naming `integration` unless the account has an active Odoo connection.
+async fn ensure_connected(state: &AppState, account_id: i64) -> Result<(), ApiError> {
     let connected: bool = state
         .db(move |conn| {
             Ok(diesel::select(diesel::dsl::exists(
@@ -114,13 +121,39 @@ async fn sync(
             .get_result(conn)?)
         })
         .await?;
-    if !connected {
-        return Err(ApiError::field(
+    if connected {
+        Ok(())
+    } else {
+        Err(ApiError::field(
             "integration",
             "Connect Odoo first: POST /api/v1/system/settings/integrations/odoo/save/.",
-        ));
+        ))
     }
-    let task = NewTask::new(account_id, SYNC, serde_json::to_value(&payload).map_err(ApiError::internal)?);
+}
+
+impl Validate for LeadPayload {}
+
+/// A contact-form submission (`{name, email, phone, company, message}`) becomes a lead in the
+/// account's Odoo CRM: 202 with the `odoo.push_lead` task.
+#[post("/leads")]
+async fn leads(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    body: ApiJson<LeadPayload>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let lead = body.0;
+    let mut errors = crate::error::FieldErrors::new();
+    for (field, problem) in lead.problems() {
+        errors.entry(field.to_owned()).or_default().push(problem);
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    ensure_connected(&state, auth.account_id).await?;
+    let task =
+        NewTask::new(auth.account_id, PUSH_LEAD, serde_json::to_value(&lead).map_err(ApiError::internal)?);
     commands::enqueue(&state, &auth, &req, task).await
 }
 

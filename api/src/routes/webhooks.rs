@@ -14,7 +14,8 @@
 //!   exactly once); other events are `ignored`;
 //! - Gitea: a `push` to an endpoint linked to a site with a domain enqueues `seo.audit` of
 //!   `https://{domain}/` for that site; otherwise the endpoint's command, if it has one;
-//! - Odoo: the endpoint's command, if it has one (targeted syncs come with the Odoo sync).
+//! - Odoo: an event naming a mirrored `model` and its `record_id` (or `ids`) enqueues
+//!   `odoo.sync` of just those records; otherwise the endpoint's command, if it has one.
 //!
 //! Without an effect the delivery is `recorded`. The work itself is always a task, so the
 //! answer comes back in milliseconds.
@@ -30,6 +31,7 @@ use shared::{
     db::schema::{sites, webhook_deliveries, webhook_endpoints},
     tasks::{
         self, NewTask,
+        odoo::{SYNC, SyncPayload, mirrored},
         seo::{AUDIT, AuditPayload},
     },
     webhooks::{self, SignatureError, Source},
@@ -515,6 +517,12 @@ async fn effect(
                 None => Effect::recorded("no site domain or command for this endpoint"),
             },
         },
+        Source::Odoo if odoo_sync(account_id, payload).is_some() => Effect {
+            status: "enqueued",
+            task: odoo_sync(account_id, payload),
+            detail: "targeted Odoo sync".into(),
+            credits: None,
+        },
         Source::Gitea | Source::Odoo => match configured() {
             Some(task) => Effect {
                 status: "enqueued",
@@ -525,6 +533,22 @@ async fn effect(
             None => Effect::recorded(format!("event `{event}` recorded")),
         },
     })
+}
+
+/// A sync of just the record an Odoo event names (`model` and `record_id` or `ids`), when
+/// the model is mirrored.
+fn odoo_sync(account_id: i64, payload: &Value) -> Option<NewTask> {
+    let model = payload["model"].as_str()?;
+    mirrored(model)?;
+    let ids: Vec<i64> = match payload["ids"].as_array() {
+        Some(ids) => ids.iter().filter_map(Value::as_i64).collect(),
+        None => payload["record_id"].as_i64().into_iter().collect(),
+    };
+    let sync = SyncPayload { models: vec![model.to_owned()], full: false, ids };
+    if sync.ids.is_empty() || !sync.problems().is_empty() {
+        return None;
+    }
+    Some(NewTask::new(account_id, SYNC, serde_json::to_value(&sync).ok()?))
 }
 
 /// `seo.audit` of the endpoint's site's home page, when it has a site with a domain.

@@ -192,3 +192,78 @@ async fn refused_credentials_and_an_odoo_down_mid_sync_write_nothing_and_keep_th
     let task = app.wait_for_state(&user, &sync(&app, &user, json!({})).await, "SUCCESS").await;
     assert_eq!(task["result"]["synced"], 2, "the next run picks up exactly what was missed");
 }
+
+#[tokio::test]
+async fn leads_webhook_targeted_syncs_and_the_built_in_schedule() {
+    let mut app = spawn_app().await;
+    app.start_worker(Queue::Odoo);
+    let user = app.signup().await;
+    let odoo = FakeOdoo::start().await;
+    let (acme, _) = seed(&odoo);
+    connect(&app, &user, &odoo, odoo.api_key()).await;
+
+    // Connecting Odoo brings its 15-minute sync schedule.
+    let schedules = list(&app, &user, "/api/v1/system/schedules/").await;
+    let builtin = schedules["results"]
+        .as_array()
+        .and_then(|all| all.iter().find(|s| s["name"] == "Odoo sync (built-in)"))
+        .cloned()
+        .expect("built-in schedule");
+    assert_eq!(builtin["kind"], "odoo.sync");
+    assert_eq!(builtin["enabled"], true);
+
+    // A contact-form submission becomes a CRM lead.
+    let response = app
+        .post("/api/v1/odoo/leads/", Some(&user.access), json!({ "name": "Ada", "email": "not-an-email" }))
+        .await;
+    let (_, errors) = error_of(response, StatusCode::BAD_REQUEST).await;
+    assert!(errors.get("email").is_some(), "{errors}");
+    let response = app
+        .post(
+            "/api/v1/odoo/leads/",
+            Some(&user.access),
+            json!({ "name": "Ada Lovelace", "email": "ada@example.com", "company": "Analytical", "message": "A quote, please." }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let body: Value = response.json().await.expect("json");
+    let task = app.wait_for_state(&user, body["task_id"].as_str().expect("task id"), "SUCCESS").await;
+    let leads = odoo.records("crm.lead");
+    assert_eq!(leads.len(), 1);
+    assert_eq!(task["result"]["lead_id"], leads[0]["id"]);
+    assert_eq!(leads[0]["email_from"], "ada@example.com");
+    assert_eq!(leads[0]["name"], "Website enquiry: Ada Lovelace");
+
+    // First sync, then an Odoo webhook about one record syncs just that record.
+    app.wait_for_state(&user, &sync(&app, &user, json!({})).await, "SUCCESS").await;
+    let cursor = list(&app, &user, "/api/v1/odoo/sync/").await["data"]["models"][0]["cursor"].clone();
+    odoo.update("res.partner", acme, json!({ "name": "Acme Holdings" }));
+    let response =
+        app.post("/api/v1/system/webhooks/", Some(&user.access), json!({ "source": "odoo" })).await;
+    let endpoint: Value = response.json().await.expect("json");
+    let (url, secret) = (
+        endpoint["data"]["url"].as_str().expect("url").to_owned(),
+        endpoint["data"]["secret"].as_str().expect("secret").to_owned(),
+    );
+    let event =
+        json!({ "id": "evt-77", "event": "write", "model": "res.partner", "record_id": acme }).to_string();
+    let signature = shared::webhooks::sign(secret.as_bytes(), event.as_bytes());
+    let answer: Value = app
+        .client
+        .post(format!("{}{url}", app.address))
+        .header("Content-Type", "application/json")
+        .header("X-Odoo-Signature", signature)
+        .body(event)
+        .send()
+        .await
+        .expect("delivered")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(answer["data"]["status"], "enqueued", "{answer}");
+    let task = app.wait_for_state(&user, answer["data"]["task_id"].as_str().expect("task"), "SUCCESS").await;
+    assert_eq!(task["result"]["synced"], 1, "{task}");
+    assert_eq!(names(&list(&app, &user, "/api/v1/odoo/clients/").await), vec!["Acme Holdings", "Globex"]);
+    let after = list(&app, &user, "/api/v1/odoo/sync/").await["data"]["models"][0]["cursor"].clone();
+    assert_eq!(after, cursor, "a targeted sync leaves the cursor alone");
+}

@@ -110,6 +110,12 @@ static KINDS: &[KindSpec] = &[
         time_limit: Duration::from_secs(15 * 60),
     },
     KindSpec {
+        name: super::odoo::PUSH_LEAD,
+        queue: Some(Queue::Odoo),
+        max_attempts: 3,
+        time_limit: Duration::from_secs(2 * 60),
+    },
+    KindSpec {
         name: super::seo::AUDIT,
         queue: Some(Queue::Seo),
         max_attempts: 2,

@@ -67,18 +67,27 @@ pub struct SyncPayload {
     pub models: Vec<String>,
     #[serde(default)]
     pub full: bool,
+    /// Only these records of the one model named (a webhook's targeted sync); the cursor
+    /// stays where it is.
+    #[serde(default)]
+    pub ids: Vec<i64>,
 }
 
 impl SyncPayload {
     pub fn problems(&self) -> Vec<(&'static str, String)> {
-        self.models
+        let mut problems: Vec<(&'static str, String)> = self
+            .models
             .iter()
             .filter(|model| mirrored(model).is_none())
             .map(|model| {
                 let known: Vec<&str> = MODELS.iter().map(|m| m.model).collect();
                 ("models", format!("`{model}` is not mirrored (one of {})", known.join(", ")))
             })
-            .collect()
+            .collect();
+        if !self.ids.is_empty() && (self.models.len() != 1 || self.full || self.ids.len() > 1_000) {
+            problems.push(("ids", "name exactly one model, not full, and at most 1,000 ids".to_owned()));
+        }
+        problems
     }
 
     pub fn selected(&self) -> Vec<&'static MirroredModel> {
@@ -86,5 +95,45 @@ impl SyncPayload {
             .iter()
             .filter(|m| self.models.is_empty() || self.models.iter().any(|wanted| wanted == m.model))
             .collect()
+    }
+}
+
+/// Creates a lead in the account's Odoo CRM from a contact-form submission.
+pub const PUSH_LEAD: &str = "odoo.push_lead";
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeadPayload {
+    pub name: String,
+    pub email: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub company: String,
+    #[serde(default)]
+    pub message: String,
+}
+
+impl LeadPayload {
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        let name = self.name.trim().chars().count();
+        if name == 0 || name > 200 {
+            problems.push(("name", "must be 1 to 200 characters".to_owned()));
+        }
+        let email = self.email.trim();
+        let plausible = email.len() <= 254
+            && email.split_once('@').is_some_and(|(user, domain)| !user.is_empty() && domain.contains('.'));
+        if !plausible {
+            problems.push(("email", "must be an email address".to_owned()));
+        }
+        for (field, value, max) in
+            [("phone", &self.phone, 50), ("company", &self.company, 200), ("message", &self.message, 5_000)]
+        {
+            if value.chars().count() > max {
+                problems.push((field, format!("must be at most {max} characters")));
+            }
+        }
+        problems
     }
 }

@@ -31,7 +31,9 @@ pub fn register(worker: Worker, queue: Queue, config: &Config) -> Worker {
                 .with_handler(writer::PublishWordpressHandler::new(config, media))
         }
         Queue::Seo => worker.with_handler(seo::SeoAuditHandler::new(planner::AiAccess::new(config), config)),
-        Queue::Odoo => worker.with_handler(odoo::OdooSyncHandler::new(config)),
+        Queue::Odoo => worker
+            .with_handler(odoo::OdooSyncHandler::new(config))
+            .with_handler(odoo::PushLeadHandler::new(config)),
         Queue::Social => worker,
     }
 }

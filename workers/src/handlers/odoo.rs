@@ -21,7 +21,7 @@ use shared::{
     integrations,
     net::OutboundGuard,
     odoo::{self, OdooClient, OdooError, PageQuery},
-    tasks::odoo::{MirroredModel, SYNC, SyncPayload},
+    tasks::odoo::{LeadPayload, MirroredModel, PUSH_LEAD, SYNC, SyncPayload},
 };
 use uuid::Uuid;
 
@@ -41,6 +41,17 @@ impl OdooSyncHandler {
     pub fn new(config: &Config) -> Self {
         Self { secret_box: config.secret_box.clone(), guard: config.ai.outbound.clone() }
     }
+}
+
+/// The account's Odoo client, or `odoo_not_connected`.
+fn client_for(
+    integration: Option<&integrations::Integration>,
+    guard: &OutboundGuard,
+) -> Result<OdooClient, TaskError> {
+    let (connection, timeout) = integration
+        .and_then(odoo::connection_from)
+        .ok_or_else(|| TaskError::fatal("odoo_not_connected", "the account has no active Odoo connection"))?;
+    OdooClient::new(connection, guard, timeout, CALL_RETRIES).map_err(odoo_error)
 }
 
 fn odoo_error(error: OdooError) -> TaskError {
@@ -71,7 +82,7 @@ impl TaskHandler for OdooSyncHandler {
         }
         let account_id = ctx.task().account_id;
         let models = payload.selected();
-        let outcome = self.pull(ctx, account_id, &models, payload.full).await;
+        let outcome = self.pull(ctx, account_id, &models, &payload).await;
         match outcome {
             Ok(pulled) => Ok(complete(ctx, account_id, payload.full, pulled)),
             Err(error) => {
@@ -88,8 +99,9 @@ impl OdooSyncHandler {
         ctx: &TaskContext,
         account_id: i64,
         models: &[&'static MirroredModel],
-        full: bool,
+        payload: &SyncPayload,
     ) -> Result<Vec<Pulled>, TaskError> {
+        let full = payload.full;
         let secret_box = self.secret_box.clone();
         let (integration, cursors) = shared::db::run(ctx.pool(), move |conn| {
             let integration = integrations::load_active(conn, &secret_box, account_id, odoo::INTEGRATION)?;
@@ -104,38 +116,60 @@ impl OdooSyncHandler {
             Ok((integration, cursors))
         })
         .await?;
-        let (connection, timeout) =
-            integration.as_ref().and_then(odoo::connection_from).ok_or_else(|| {
-                TaskError::fatal("odoo_not_connected", "the account has no active Odoo connection")
-            })?;
-        let client = OdooClient::new(connection, &self.guard, timeout, CALL_RETRIES).map_err(odoo_error)?;
+        let client = client_for(integration.as_ref(), &self.guard)?;
         ctx.progress("LOGIN", 5, "Logging in to Odoo")?;
         client.uid().await.map_err(odoo_error)?;
 
         let mut pulled = Vec::with_capacity(models.len());
         for (index, model) in models.iter().enumerate() {
-            let cursor = if full {
-                None
-            } else {
-                cursors
-                    .iter()
-                    .find(|(name, _, _)| name == model.model)
-                    .and_then(|(_, date, id)| date.clone().map(|date| (date, *id)))
-            };
+            let stored = cursors
+                .iter()
+                .find(|(name, _, _)| name == model.model)
+                .and_then(|(_, date, id)| date.clone().map(|date| (date, *id)));
             ctx.progress("PULL", (10 + 80 * index / models.len()) as u8, format!("Reading {}", model.model))?;
-            pulled.push(pull_model(&client, model, cursor, full).await.map_err(odoo_error)?);
+            let pull = if !payload.ids.is_empty() {
+                Pull::Only(&payload.ids)
+            } else if full {
+                Pull::Everything
+            } else {
+                Pull::Since(stored.clone())
+            };
+            let mut pulled_model = pull_model(&client, model, pull).await.map_err(odoo_error)?;
+            if !payload.ids.is_empty() {
+                // A targeted sync leaves the incremental cursor alone.
+                pulled_model.cursor = stored;
+            }
+            pulled.push(pulled_model);
         }
         Ok(pulled)
     }
 }
 
+/// What one model's pull reads.
+enum Pull<'a> {
+    /// Changed since the cursor (everything without one).
+    Since(Option<(String, i64)>),
+    /// Everything, and every id, to find deletions.
+    Everything,
+    /// These records only.
+    Only(&'a [i64]),
+}
+
 async fn pull_model(
     client: &OdooClient,
     model: &'static MirroredModel,
-    cursor: Option<(String, i64)>,
-    full: bool,
+    pull: Pull<'_>,
 ) -> Result<Pulled, OdooError> {
     let mut domain: Vec<Value> = serde_json::from_str(model.base_domain).unwrap_or_default();
+    let full = matches!(pull, Pull::Everything);
+    let cursor = match pull {
+        Pull::Since(cursor) => cursor,
+        Pull::Everything => None,
+        Pull::Only(ids) => {
+            domain.push(json!(["id", "in", ids]));
+            None
+        }
+    };
     if let Some((date, id)) = &cursor {
         domain.extend([
             json!("|"),
@@ -314,5 +348,50 @@ async fn note_failure(
     .await;
     if let Err(error) = noted {
         tracing::warn!(%error, "could not note the failed sync");
+    }
+}
+
+/// `odoo.push_lead`: a contact-form submission becomes a `crm.lead` in the account's Odoo.
+pub struct PushLeadHandler {
+    secret_box: SecretBox,
+    guard: OutboundGuard,
+}
+
+impl PushLeadHandler {
+    pub fn new(config: &Config) -> Self {
+        Self { secret_box: config.secret_box.clone(), guard: config.ai.outbound.clone() }
+    }
+}
+
+#[async_trait::async_trait]
+impl TaskHandler for PushLeadHandler {
+    fn kind(&self) -> &'static str {
+        PUSH_LEAD
+    }
+
+    #[tracing::instrument(skip_all, fields(task_id = %ctx.task().id, kind = PUSH_LEAD))]
+    async fn run(&self, ctx: &TaskContext) -> Result<Completion, TaskError> {
+        let lead: LeadPayload = ctx.payload()?;
+        if let Some((field, problem)) = lead.problems().into_iter().next() {
+            return Err(TaskError::fatal("invalid_payload", format!("{field}: {problem}")));
+        }
+        let (account_id, secret_box) = (ctx.task().account_id, self.secret_box.clone());
+        let integration = shared::db::run(ctx.pool(), move |conn| {
+            integrations::load_active(conn, &secret_box, account_id, odoo::INTEGRATION)
+        })
+        .await?;
+        let client = client_for(integration.as_ref(), &self.guard)?;
+        ctx.progress("PUSH", 50, "Creating the lead in Odoo")?;
+        let values = json!({
+            "name": format!("Website enquiry: {}", lead.name.trim()),
+            "contact_name": lead.name.trim(),
+            "email_from": lead.email.trim(),
+            "phone": lead.phone.trim(),
+            "partner_name": lead.company.trim(),
+            "description": lead.message.trim(),
+            "type": "lead",
+        });
+        let lead_id = client.create("crm.lead", values).await.map_err(odoo_error)?;
+        Ok(Completion::new(json!({ "lead_id": lead_id })))
     }
 }
