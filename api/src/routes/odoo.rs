@@ -1,5 +1,5 @@
-//! `/api/v1/odoo/…`: the Odoo sync (`GET sync/` status per model, `POST sync/` to run one) and
-//! the mirrored `clients/`, `projects/` and `invoices/`; `/api/v1/portal/dashboard/`: a
+//! `/api/v1/odoo/…`: the Odoo sync (`GET sync/` status per model, `POST sync/` to run one),
+//! contact-form `leads/`, and the mirrored `clients/`, `projects/`, `tasks/` and `invoices/`; `/api/v1/portal/dashboard/`: a
 //! client's view built from the mirror (projects, open invoices, recent tasks).
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
@@ -27,7 +27,8 @@ use crate::{
 };
 
 pub fn configure_odoo(cfg: &mut web::ServiceConfig) {
-    cfg.service(status).service(sync).service(leads).service(clients).service(projects).service(invoices);
+    // `/{collection}` last: `sync` is not a collection.
+    cfg.service(status).service(sync).service(leads).service(collection);
 }
 
 pub fn configure_portal(cfg: &mut web::ServiceConfig) {
@@ -226,37 +227,22 @@ async fn mirror_list(
     Ok(response::paginated(req, page, count, results))
 }
 
-#[get("/clients")]
-async fn clients(
+/// `clients/`, `projects/`, `tasks/` or `invoices/`: the mirrored records of that model.
+#[get("/{collection}")]
+async fn collection(
     state: web::Data<AppState>,
     auth: AuthUser,
     req: HttpRequest,
     page: PageParams,
+    path: web::Path<String>,
     query: ApiQuery<MirrorQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    mirror_list(&state, auth.account_id, &req, page, query.0, "res.partner").await
-}
-
-#[get("/projects")]
-async fn projects(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    req: HttpRequest,
-    page: PageParams,
-    query: ApiQuery<MirrorQuery>,
-) -> Result<HttpResponse, ApiError> {
-    mirror_list(&state, auth.account_id, &req, page, query.0, "project.project").await
-}
-
-#[get("/invoices")]
-async fn invoices(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    req: HttpRequest,
-    page: PageParams,
-    query: ApiQuery<MirrorQuery>,
-) -> Result<HttpResponse, ApiError> {
-    mirror_list(&state, auth.account_id, &req, page, query.0, "account.move").await
+    let model = MODELS
+        .iter()
+        .find(|model| model.name == path.as_str())
+        .ok_or(ApiError::NotFound { what: "collection" })?
+        .model;
+    mirror_list(&state, auth.account_id, &req, page, query.0, model).await
 }
 
 /// Active projects, posted invoices not yet paid (oldest due first), the ten latest tasks.
