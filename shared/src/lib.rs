@@ -16,6 +16,7 @@ pub mod net;
 pub mod odoo;
 pub mod planner;
 pub mod schedules;
+pub mod social;
 pub mod tasks;
 pub mod telemetry;
 #[cfg(feature = "testing")]

@@ -5,6 +5,11 @@
 //! transaction that enqueues the task, so a slot fires exactly once. After downtime, the
 //! missed slots of a schedule fire once (stamped with the first missed time), not once each;
 //! the next fire time is then computed from now.
+//!
+//! Each tick also hands due social posts to `worker-social`: the posts whose time has come are
+//! claimed the same way (`SKIP LOCKED`), moved from `scheduled` to `queued` and their
+//! `social.publish` enqueued in one transaction, so a post is dispatched once whatever the
+//! number of schedulers.
 
 use std::{sync::Arc, time::Duration};
 
@@ -15,11 +20,14 @@ use shared::{
     db::{
         PgPool,
         models::Schedule,
-        schema::{schedule_fires, schedules},
+        schema::{schedule_fires, schedules, social_posts},
     },
     messaging::{Publisher, Relay, Topology},
     schedules::CronSchedule,
-    tasks::command,
+    tasks::{
+        command,
+        social::{PUBLISH, PublishPayload},
+    },
 };
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -51,7 +59,12 @@ pub async fn run(config: Config, pool: PgPool, shutdown: CancellationToken) -> a
     ));
     tracing::info!(scheduler_id = %id, "scheduler starting");
     while !shutdown.is_cancelled() {
-        match shared::db::run(&pool, fire_due).await {
+        let fired = shared::db::run(&pool, |conn| {
+            let mut outbox_ids = fire_due(conn)?;
+            outbox_ids.extend(dispatch_due_posts(conn)?);
+            Ok(outbox_ids)
+        });
+        match fired.await {
             Ok(outbox_ids) => relay.notify(outbox_ids),
             Err(error) => tracing::warn!(%error, "could not fire schedules; trying again"),
         }
@@ -86,6 +99,37 @@ pub fn fire_due(conn: &mut PgConnection) -> shared::Result<Vec<i64>> {
         let mut outbox_ids = Vec::new();
         for schedule in due {
             outbox_ids.extend(fire(conn, &schedule, now)?);
+        }
+        Ok(outbox_ids)
+    })
+}
+
+/// Queues `social.publish` for every due scheduled post; returns the outbox rows to publish.
+pub fn dispatch_due_posts(conn: &mut PgConnection) -> shared::Result<Vec<i64>> {
+    conn.transaction(|conn| {
+        let due: Vec<(i64, i64)> = social_posts::table
+            .filter(social_posts::status.eq("scheduled"))
+            .filter(social_posts::scheduled_at.le(diesel::dsl::now))
+            .order(social_posts::scheduled_at)
+            .limit(MAX_PER_TICK)
+            .for_update()
+            .skip_locked()
+            .select((social_posts::id, social_posts::account_id))
+            .load(conn)?;
+        let mut outbox_ids = Vec::new();
+        for (post_id, account_id) in due {
+            let payload = serde_json::to_value(PublishPayload { post_id })?;
+            let enqueued =
+                shared::tasks::enqueue(conn, shared::tasks::NewTask::new(account_id, PUBLISH, payload))?;
+            diesel::update(social_posts::table.find(post_id))
+                .set((
+                    social_posts::status.eq("queued"),
+                    social_posts::task_id.eq(enqueued.task.id),
+                    social_posts::updated_at.eq(diesel::dsl::now),
+                ))
+                .execute(conn)?;
+            tracing::info!(post_id, task_id = %enqueued.task.id, "social post due; queued");
+            outbox_ids.extend(enqueued.outbox_id);
         }
         Ok(outbox_ids)
     })

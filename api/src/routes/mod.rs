@@ -121,6 +121,7 @@ mod seed_library;
 mod seo;
 mod site_wordpress;
 mod sites;
+mod social;
 mod strategies;
 mod system;
 mod task_events;
@@ -162,6 +163,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(web::scope("/analytics").configure(seo::configure_analytics))
             .service(web::scope("/odoo").configure(odoo::configure_odoo))
             .service(web::scope("/portal").configure(odoo::configure_portal))
+            .service(web::scope("/social").configure(social::configure))
             .service(web::scope("/marketing").configure(seo::configure_marketing))
             .configure(webhooks::configure_receiver)
             .configure(billing::configure)

@@ -13,6 +13,7 @@ mod planner_ai;
 mod rate_limits;
 mod resources;
 mod seo;
+mod social;
 mod status;
 mod tenancy;
 mod webhooks;

@@ -146,6 +146,17 @@ fn prompt_of(body: &Value) -> String {
 /// The broker delivers a finished task's command again (as after a lost acknowledgement);
 /// returns once the duplicate has been taken off the queue and handled.
 pub(crate) async fn redeliver(app: &TestApp, user: &TestUser, task_id: &str, kind: &'static str) {
+    redeliver_to(app, user, task_id, kind, Queue::Content).await;
+}
+
+/// `redeliver` for a task of `queue`.
+pub(crate) async fn redeliver_to(
+    app: &TestApp,
+    user: &TestUser,
+    task_id: &str,
+    kind: &'static str,
+    queue: Queue,
+) {
     let task_uuid: uuid::Uuid = task_id.parse().expect("uuid");
     let account_id = user.account_id;
     app.sql(move |conn| {
@@ -153,7 +164,7 @@ pub(crate) async fn redeliver(app: &TestApp, user: &TestUser, task_id: &str, kin
         diesel::insert_into(outbox::table)
             .values((
                 outbox::task_id.eq(task_uuid),
-                outbox::routing_key.eq(Queue::Content.as_str()),
+                outbox::routing_key.eq(queue.as_str()),
                 outbox::body.eq(serde_json::to_value(&message)?),
             ))
             .execute(conn)?;
@@ -161,7 +172,7 @@ pub(crate) async fn redeliver(app: &TestApp, user: &TestUser, task_id: &str, kin
     })
     .await;
     // A ping queued behind the duplicate finishes after it was taken off the queue.
-    let ping = app.ping(user, json!({ "queue": "content", "steps": 1 })).await;
+    let ping = app.ping(user, json!({ "queue": queue.as_str(), "steps": 1 })).await;
     app.wait_for_state(user, &ping, "SUCCESS").await;
     shared::testing::eventually(
         std::time::Duration::from_secs(20),

@@ -368,6 +368,43 @@ diesel::table! {
 }
 
 diesel::table! {
+    social_accounts (id) {
+        id -> Int8,
+        account_id -> Int8,
+        platform -> Text,
+        handle -> Text,
+        base_url -> Text,
+        token -> Bytea,
+        token_hint -> Text,
+        status -> Text,
+        connected_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    social_posts (id) {
+        id -> Int8,
+        account_id -> Int8,
+        social_account_id -> Int8,
+        platform -> Text,
+        content -> Text,
+        media -> Jsonb,
+        target_audience -> Text,
+        scheduled_at -> Timestamptz,
+        status -> Text,
+        publish_marker -> Nullable<Uuid>,
+        remote_id -> Nullable<Text>,
+        remote_url -> Nullable<Text>,
+        error_code -> Nullable<Text>,
+        error_message -> Nullable<Text>,
+        task_id -> Nullable<Uuid>,
+        published_at -> Nullable<Timestamptz>,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     strategies (id) {
         id -> Int8,
         account_id -> Int8,
@@ -496,6 +533,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(social_accounts -> accounts (account_id));
 diesel::joinable!(odoo_records -> accounts (account_id));
 diesel::joinable!(odoo_sync_state -> accounts (account_id));
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
@@ -554,6 +592,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     seed_keywords,
     seo_audits,
     sites,
+    social_accounts,
+    social_posts,
     strategies,
     tasks,
     users,

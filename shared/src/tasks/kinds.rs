@@ -116,6 +116,12 @@ static KINDS: &[KindSpec] = &[
         time_limit: Duration::from_secs(2 * 60),
     },
     KindSpec {
+        name: super::social::PUBLISH,
+        queue: Some(Queue::Social),
+        max_attempts: 6,
+        time_limit: Duration::from_secs(2 * 60),
+    },
+    KindSpec {
         name: super::seo::AUDIT,
         queue: Some(Queue::Seo),
         max_attempts: 2,

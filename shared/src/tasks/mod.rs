@@ -9,6 +9,7 @@ pub mod ping;
 pub mod planner;
 mod queries;
 pub mod seo;
+pub mod social;
 mod state;
 pub mod writer;
 

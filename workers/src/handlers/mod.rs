@@ -4,6 +4,7 @@ pub mod odoo;
 mod ping;
 pub mod planner;
 pub mod seo;
+pub mod social;
 pub mod writer;
 
 pub use ping::PingHandler;
@@ -34,6 +35,6 @@ pub fn register(worker: Worker, queue: Queue, config: &Config) -> Worker {
         Queue::Odoo => worker
             .with_handler(odoo::OdooSyncHandler::new(config))
             .with_handler(odoo::PushLeadHandler::new(config)),
-        Queue::Social => worker,
+        Queue::Social => worker.with_handler(social::PublishPostHandler::new(config)),
     }
 }

@@ -1,0 +1,514 @@
+//! `/api/v1/social/…`: connected platform accounts and posts. A post is checked against its
+//! platform's rules when it is made (400 naming the limit), waits as `scheduled` until its
+//! time, is queued by the scheduler and published by `worker-social`
+//! (see `workers::handlers::social`).
+
+use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::{pg::Pg, prelude::*};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+use shared::{
+    auth::Role,
+    db::schema::{social_accounts, social_posts},
+    social::{Platform, token_owner},
+};
+
+use super::billing::day_bounds;
+use crate::{
+    error::{ApiError, FieldErrors},
+    extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
+    response::{self, PageParams},
+    state::AppState,
+    validation,
+};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(accounts)
+        .service(connect)
+        .service(disconnect)
+        .service(create_post)
+        .service(schedule)
+        .service(posts)
+        .service(calendar)
+        .service(retrieve_post)
+        .service(cancel_post);
+}
+
+#[derive(Debug, Serialize, Queryable)]
+struct AccountView {
+    id: i64,
+    platform: String,
+    handle: String,
+    base_url: String,
+    token_hint: String,
+    status: String,
+    connected_at: DateTime<Utc>,
+}
+
+fn account_columns() -> (
+    social_accounts::id,
+    social_accounts::platform,
+    social_accounts::handle,
+    social_accounts::base_url,
+    social_accounts::token_hint,
+    social_accounts::status,
+    social_accounts::connected_at,
+) {
+    use social_accounts as a;
+    (a::id, a::platform, a::handle, a::base_url, a::token_hint, a::status, a::connected_at)
+}
+
+#[get("/accounts")]
+async fn accounts(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+    let rows: Vec<AccountView> = state
+        .db(move |conn| {
+            Ok(social_accounts::table
+                .filter(social_accounts::account_id.eq(auth.account_id))
+                .filter(social_accounts::status.ne("disconnected"))
+                .order(social_accounts::id)
+                .select(account_columns())
+                .load(conn)?)
+        })
+        .await?;
+    Ok(response::ok(rows))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConnectInput {
+    platform: String,
+    handle: String,
+    access_token: String,
+    #[serde(default)]
+    base_url: String,
+}
+
+impl Validate for ConnectInput {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        if Platform::parse(&self.platform).is_none() {
+            let known: Vec<&str> = Platform::ALL.iter().map(|p| p.as_str()).collect();
+            validation::push(&mut errors, "platform", format!("Must be one of {}.", known.join(", ")));
+        }
+        validation::text(&mut errors, "handle", &self.handle, 200);
+        validation::text(&mut errors, "access_token", &self.access_token, 4_000);
+        validation::optional_text(&mut errors, "base_url", Some(&self.base_url), 500);
+        validation::finish(errors)
+    }
+}
+
+/// Connects an account; the token is sealed and only its hint is ever shown.
+#[post("/accounts")]
+async fn connect(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ApiJson<ConnectInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Admin)?;
+    let input = body.0;
+    let base_url = input.base_url.trim().trim_end_matches('/').to_owned();
+    if !base_url.is_empty() {
+        if !(base_url.starts_with("https://") || base_url.starts_with("http://")) {
+            return Err(ApiError::field("base_url", "Must be an http(s) URL."));
+        }
+        state
+            .config
+            .ai
+            .outbound
+            .check_url(&base_url)
+            .map_err(|reason| ApiError::field("base_url", reason))?;
+    }
+    let account_id = auth.account_id;
+    let handle = input.handle.trim().to_owned();
+    let token = input.access_token.trim().to_owned();
+    let sealed = state
+        .config
+        .secret_box
+        .seal(&token, &token_owner(account_id, &input.platform, &handle))
+        .map_err(ApiError::internal)?;
+    let hint = shared::crypto::mask(&token);
+    let view: AccountView = state
+        .db(move |conn| {
+            use social_accounts as a;
+            Ok(diesel::insert_into(a::table)
+                .values((
+                    a::account_id.eq(account_id),
+                    a::platform.eq(&input.platform),
+                    a::handle.eq(&handle),
+                    a::base_url.eq(&base_url),
+                    a::token.eq(sealed),
+                    a::token_hint.eq(hint),
+                ))
+                .returning(account_columns())
+                .get_result(conn)?)
+        })
+        .await?;
+    Ok(response::created(view))
+}
+
+/// Disconnects an account: its token is dropped and its scheduled posts are cancelled.
+#[post("/accounts/{id}/disconnect")]
+async fn disconnect(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Admin)?;
+    let (account_id, social_account_id) = (auth.account_id, id.0);
+    let cancelled = state
+        .db(move |conn| {
+            conn.transaction(|conn| {
+                let updated = diesel::update(
+                    social_accounts::table
+                        .find(social_account_id)
+                        .filter(social_accounts::account_id.eq(account_id)),
+                )
+                .set((
+                    social_accounts::status.eq("disconnected"),
+                    social_accounts::token.eq(Vec::<u8>::new()),
+                ))
+                .execute(conn)?;
+                if updated == 0 {
+                    return Ok(None);
+                }
+                Ok(Some(
+                    diesel::update(social_posts::table)
+                        .filter(social_posts::social_account_id.eq(social_account_id))
+                        .filter(social_posts::status.eq("scheduled"))
+                        .set((
+                            social_posts::status.eq("cancelled"),
+                            social_posts::updated_at.eq(diesel::dsl::now),
+                        ))
+                        .execute(conn)?,
+                ))
+            })
+        })
+        .await?
+        .ok_or(ApiError::NotFound { what: "social account" })?;
+    Ok(response::ok(json!({ "disconnected": true, "posts_cancelled": cancelled })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PostInput {
+    social_account_id: i64,
+    content: String,
+    #[serde(default)]
+    media: Vec<String>,
+    /// ISO 8601 with an offset, in the future; now when absent.
+    scheduled_time: Option<String>,
+    #[serde(default)]
+    target_audience: String,
+}
+
+impl Validate for PostInput {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        validation::optional_text(&mut errors, "target_audience", Some(&self.target_audience), 500);
+        validation::finish(errors)
+    }
+}
+
+#[derive(Debug, Serialize, Queryable)]
+struct PostView {
+    id: i64,
+    social_account_id: i64,
+    platform: String,
+    content: String,
+    media: Value,
+    target_audience: String,
+    scheduled_at: DateTime<Utc>,
+    status: String,
+    remote_id: Option<String>,
+    remote_url: Option<String>,
+    error_code: Option<String>,
+    error_message: Option<String>,
+    task_id: Option<uuid::Uuid>,
+    published_at: Option<DateTime<Utc>>,
+    created_at: DateTime<Utc>,
+}
+
+type PostColumns = (
+    social_posts::id,
+    social_posts::social_account_id,
+    social_posts::platform,
+    social_posts::content,
+    social_posts::media,
+    social_posts::target_audience,
+    social_posts::scheduled_at,
+    social_posts::status,
+    social_posts::remote_id,
+    social_posts::remote_url,
+    social_posts::error_code,
+    social_posts::error_message,
+    social_posts::task_id,
+    social_posts::published_at,
+    social_posts::created_at,
+);
+
+fn post_columns() -> PostColumns {
+    use social_posts as p;
+    (
+        p::id,
+        p::social_account_id,
+        p::platform,
+        p::content,
+        p::media,
+        p::target_audience,
+        p::scheduled_at,
+        p::status,
+        p::remote_id,
+        p::remote_url,
+        p::error_code,
+        p::error_message,
+        p::task_id,
+        p::published_at,
+        p::created_at,
+    )
+}
+
+/// When the post goes out: the given time (future, with an offset) or now.
+fn scheduled_at(raw: Option<&str>) -> Result<DateTime<Utc>, ApiError> {
+    let Some(raw) = raw.map(str::trim).filter(|raw| !raw.is_empty()) else { return Ok(Utc::now()) };
+    let at = DateTime::parse_from_rfc3339(raw)
+        .map_err(|_| {
+            ApiError::field(
+                "scheduled_time",
+                "Must be ISO 8601 with an offset, e.g. 2026-12-01T09:00:00+01:00.",
+            )
+        })?
+        .with_timezone(&Utc);
+    if at <= Utc::now() {
+        return Err(ApiError::field("scheduled_time", "Must be in the future."));
+    }
+    Ok(at)
+}
+
+async fn make_post(state: &AppState, auth: &AuthUser, input: PostInput) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let at = scheduled_at(input.scheduled_time.as_deref())?;
+    let (account_id, social_account_id) = (auth.account_id, input.social_account_id);
+    let found: Option<(String, String)> = state
+        .db(move |conn| {
+            Ok(social_accounts::table
+                .find(social_account_id)
+                .filter(social_accounts::account_id.eq(account_id))
+                .select((social_accounts::platform, social_accounts::status))
+                .first(conn)
+                .optional()?)
+        })
+        .await?;
+    let (platform_name, status) =
+        found.ok_or_else(|| ApiError::field("social_account_id", "Social account not found."))?;
+    if status == "disconnected" {
+        return Err(ApiError::field("social_account_id", "The account is disconnected."));
+    }
+    let platform = Platform::parse(&platform_name)
+        .ok_or_else(|| ApiError::internal("unknown platform in the database"))?;
+    let mut errors = FieldErrors::new();
+    for (field, problem) in platform.problems(&input.content, &input.media) {
+        errors.entry(field.to_owned()).or_default().push(problem);
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    let view: PostView = state
+        .db(move |conn| {
+            use social_posts as p;
+            Ok(diesel::insert_into(p::table)
+                .values((
+                    p::account_id.eq(account_id),
+                    p::social_account_id.eq(social_account_id),
+                    p::platform.eq(platform_name),
+                    p::content.eq(input.content),
+                    p::media.eq(json!(input.media)),
+                    p::target_audience.eq(input.target_audience.trim().to_owned()),
+                    p::scheduled_at.eq(at),
+                ))
+                .returning(post_columns())
+                .get_result(conn)?)
+        })
+        .await?;
+    Ok(response::created(view))
+}
+
+#[post("/posts")]
+async fn create_post(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ApiJson<PostInput>,
+) -> Result<HttpResponse, ApiError> {
+    make_post(&state, &auth, body.0).await
+}
+
+/// The seeds' `POST /social/schedule/`: the same as `POST /social/posts/`.
+#[post("/schedule")]
+async fn schedule(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ApiJson<PostInput>,
+) -> Result<HttpResponse, ApiError> {
+    make_post(&state, &auth, body.0).await
+}
+
+#[derive(Debug, Deserialize)]
+struct PostQuery {
+    platform: Option<String>,
+    status: Option<String>,
+    start_date: Option<NaiveDate>,
+    end_date: Option<NaiveDate>,
+}
+
+/// The posts a listing covers, validated.
+#[derive(Clone, Debug)]
+struct PostFilter {
+    account_id: i64,
+    platform: Option<String>,
+    status: Option<String>,
+    from: Option<DateTime<Utc>>,
+    until: Option<DateTime<Utc>>,
+}
+
+impl PostFilter {
+    fn new(account_id: i64, query: PostQuery) -> Result<Self, ApiError> {
+        let (from, until) = day_bounds(query.start_date, query.end_date)?;
+        Ok(Self { account_id, platform: query.platform, status: query.status, from, until })
+    }
+
+    fn query(&self) -> social_posts::BoxedQuery<'static, Pg> {
+        let mut q = social_posts::table.filter(social_posts::account_id.eq(self.account_id)).into_boxed();
+        if let Some(platform) = &self.platform {
+            q = q.filter(social_posts::platform.eq(platform.clone()));
+        }
+        if let Some(status) = &self.status {
+            q = q.filter(social_posts::status.eq(status.clone()));
+        }
+        if let Some(from) = self.from {
+            q = q.filter(social_posts::scheduled_at.ge(from));
+        }
+        if let Some(until) = self.until {
+            q = q.filter(social_posts::scheduled_at.lt(until));
+        }
+        q
+    }
+}
+
+#[get("/posts")]
+async fn posts(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    page: PageParams,
+    query: ApiQuery<PostQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let filter = PostFilter::new(auth.account_id, query.0)?;
+    let (rows, count) = state
+        .db(move |conn| {
+            let count: i64 = filter.query().count().get_result(conn)?;
+            let rows: Vec<PostView> = filter
+                .query()
+                .order((social_posts::scheduled_at.desc(), social_posts::id.desc()))
+                .offset(page.offset())
+                .limit(page.size())
+                .select(post_columns())
+                .load(conn)?;
+            Ok((rows, count))
+        })
+        .await?;
+    Ok(response::paginated(&req, page, count, rows))
+}
+
+#[derive(Debug, Deserialize)]
+struct CalendarQuery {
+    from: Option<NaiveDate>,
+    to: Option<NaiveDate>,
+}
+
+/// Posts by day (UTC) between `from` and `to` (31 days from today by default).
+#[get("/calendar")]
+async fn calendar(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: ApiQuery<CalendarQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let today = Utc::now().date_naive();
+    let from = query.0.from.unwrap_or(today);
+    let to = query.0.to.unwrap_or(from + chrono::Days::new(31));
+    let (Some(start), Some(end)) = day_bounds(Some(from), Some(to))? else {
+        return Err(ApiError::field("to", "Give both from and to."));
+    };
+    let account_id = auth.account_id;
+    let rows: Vec<PostView> = state
+        .db(move |conn| {
+            Ok(social_posts::table
+                .filter(social_posts::account_id.eq(account_id))
+                .filter(social_posts::scheduled_at.ge(start))
+                .filter(social_posts::scheduled_at.lt(end))
+                .order(social_posts::scheduled_at)
+                .limit(5_000)
+                .select(post_columns())
+                .load(conn)?)
+        })
+        .await?;
+    let mut days: std::collections::BTreeMap<NaiveDate, Vec<PostView>> = std::collections::BTreeMap::new();
+    for row in rows {
+        days.entry(row.scheduled_at.date_naive()).or_default().push(row);
+    }
+    let days: Vec<Value> =
+        days.into_iter().map(|(day, day_posts)| json!({ "date": day, "posts": day_posts })).collect();
+    Ok(response::ok(json!({ "from": from, "to": to, "days": days })))
+}
+
+async fn load_post(state: &AppState, account_id: i64, id: i64) -> Result<PostView, ApiError> {
+    state
+        .db(move |conn| {
+            Ok(social_posts::table
+                .find(id)
+                .filter(social_posts::account_id.eq(account_id))
+                .select(post_columns())
+                .first(conn)
+                .optional()?)
+        })
+        .await?
+        .ok_or(ApiError::NotFound { what: "post" })
+}
+
+#[get("/posts/{id}")]
+async fn retrieve_post(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    Ok(response::ok(load_post(&state, auth.account_id, id.0).await?))
+}
+
+/// Cancels a post that has not gone out yet; 409 once it is being published.
+#[post("/posts/{id}/cancel")]
+async fn cancel_post(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let (account_id, post_id) = (auth.account_id, id.0);
+    let current = load_post(&state, account_id, post_id).await?;
+    let cancelled = state
+        .db(move |conn| {
+            Ok(diesel::update(
+                social_posts::table.find(post_id).filter(social_posts::account_id.eq(account_id)),
+            )
+            .filter(social_posts::status.eq("scheduled"))
+            .set((social_posts::status.eq("cancelled"), social_posts::updated_at.eq(diesel::dsl::now)))
+            .execute(conn)?)
+        })
+        .await?;
+    if cancelled == 0 {
+        return Err(ApiError::Conflict {
+            code: "not_cancellable",
+            message: format!("The post is {}; only scheduled posts can be cancelled.", current.status),
+            errors: FieldErrors::new(),
+        });
+    }
+    Ok(response::ok(load_post(&state, account_id, post_id).await?))
+}

@@ -1,0 +1,224 @@
+//! Social publishing end to end: accounts and posts over HTTP, the real scheduler queueing
+//! due posts, the real `worker-social` publishing them to a fake Mastodon (or the sandbox).
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use shared::{
+    db::schema::social_posts,
+    social::fake_server::{Failure, FakeMastodon},
+    tasks::{Queue, social::PUBLISH},
+};
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    helpers::{TestApp, TestUser, error_of, spawn_app},
+    writer_worker::{enqueue, redeliver_to},
+};
+
+/// Runs a scheduler in this process until the guard is dropped.
+struct Scheduler(CancellationToken);
+
+impl Drop for Scheduler {
+    fn drop(&mut self) {
+        self.0.cancel();
+    }
+}
+
+fn scheduler(app: &TestApp) -> Scheduler {
+    let token = CancellationToken::new();
+    let (config, pool, stop) = (app.config.clone(), app.pool.clone(), token.clone());
+    tokio::spawn(async move {
+        let _ = workers::scheduler::run(config, pool, stop).await;
+    });
+    Scheduler(token)
+}
+
+async fn connect(app: &TestApp, user: &TestUser, platform: &str, base_url: &str, token: &str) -> i64 {
+    let response = app
+        .post(
+            "/api/v1/social/accounts/",
+            Some(&user.access),
+            json!({ "platform": platform, "handle": "@switchyard", "access_token": token, "base_url": base_url }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::CREATED, "{}", response.text().await.unwrap_or_default());
+    let body: Value = response.json().await.expect("json");
+    assert!(body["data"].get("token").is_none(), "the token is never returned");
+    body["data"]["id"].as_i64().expect("id")
+}
+
+async fn post(app: &TestApp, user: &TestUser, body: Value) -> Value {
+    let response = app.post("/api/v1/social/posts/", Some(&user.access), body).await;
+    assert_eq!(response.status(), StatusCode::CREATED, "{}", response.text().await.unwrap_or_default());
+    let body: Value = response.json().await.expect("json");
+    body["data"].clone()
+}
+
+async fn post_state(app: &TestApp, user: &TestUser, id: i64) -> Value {
+    let response = app.get(&format!("/api/v1/social/posts/{id}/"), &user.access).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.expect("json");
+    body["data"].clone()
+}
+
+async fn wait_for_status(app: &TestApp, user: &TestUser, id: i64, wanted: &str) -> Value {
+    shared::testing::eventually(Duration::from_secs(20), &format!("post {id} {wanted}"), || async {
+        let post = post_state(app, user, id).await;
+        (post["status"] == wanted).then_some(post)
+    })
+    .await
+}
+
+fn in_seconds(seconds: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::seconds(seconds)).to_rfc3339()
+}
+
+#[tokio::test]
+async fn a_post_scheduled_ahead_is_published_once_at_its_time() {
+    let mut app = spawn_app().await;
+    app.start_worker(Queue::Social);
+    let _scheduler = scheduler(&app);
+    let user = app.signup().await;
+    let mastodon = FakeMastodon::start().await;
+    let account = connect(&app, &user, "mastodon", mastodon.base_url(), &mastodon.token()).await;
+
+    let scheduled = post(&app, &user, json!({ "social_account_id": account, "content": "Hello from Switchyard", "scheduled_time": in_seconds(2) })).await;
+    assert_eq!(scheduled["status"], "scheduled");
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert!(mastodon.statuses().is_empty(), "not before its time");
+    let published = wait_for_status(&app, &user, scheduled["id"].as_i64().expect("id"), "published").await;
+    let at = chrono::DateTime::parse_from_rfc3339(published["published_at"].as_str().expect("published_at"))
+        .expect("time");
+    let due = chrono::DateTime::parse_from_rfc3339(scheduled["scheduled_at"].as_str().expect("scheduled_at"))
+        .expect("time");
+    assert!(at >= due, "published at {at}, due {due}");
+    let statuses = mastodon.statuses();
+    assert_eq!(statuses.len(), 1);
+    assert_eq!(published["remote_id"], statuses[0]["id"]);
+    assert_eq!(published["remote_url"], statuses[0]["url"]);
+
+    // The broker delivers the publish again: nothing more is posted.
+    let task_id = published["task_id"].as_str().expect("task").to_owned();
+    redeliver_to(&app, &user, &task_id, PUBLISH, Queue::Social).await;
+    assert_eq!(mastodon.statuses().len(), 1);
+
+    // A crash after the platform accepted: the post is left `publishing` with its marker; the
+    // retry sends the same idempotency key and Mastodon answers with the status it made.
+    let second = post(&app, &user, json!({ "social_account_id": account, "content": "Second" })).await;
+    let second_id = second["id"].as_i64().expect("id");
+    wait_for_status(&app, &user, second_id, "published").await;
+    assert_eq!(mastodon.statuses().len(), 2);
+    app.sql(move |conn| {
+        diesel::update(social_posts::table.find(second_id))
+            .set(social_posts::status.eq("publishing"))
+            .execute(conn)?;
+        Ok(())
+    })
+    .await;
+    let again = enqueue(&app, &user, PUBLISH, json!({ "post_id": second_id })).await;
+    app.wait_for_state(&user, &again, "SUCCESS").await;
+    wait_for_status(&app, &user, second_id, "published").await;
+    assert_eq!(mastodon.statuses().len(), 2, "the same key, no second status");
+}
+
+#[tokio::test]
+async fn cancel_limits_rate_limits_and_revoked_tokens() {
+    let mut app = spawn_app().await;
+    app.start_worker(Queue::Social);
+    let _scheduler = scheduler(&app);
+    let user = app.signup().await;
+    let mastodon = FakeMastodon::start().await;
+    let account = connect(&app, &user, "mastodon", mastodon.base_url(), &mastodon.token()).await;
+    let sandbox = connect(&app, &user, "sandbox", "", "sandbox-token").await;
+    let x = connect(&app, &user, "x", "", "x-token").await;
+
+    // Cancelled before its time: never published.
+    let later = post(
+        &app,
+        &user,
+        json!({ "social_account_id": account, "content": "Later", "scheduled_time": in_seconds(3) }),
+    )
+    .await;
+    let later_id = later["id"].as_i64().expect("id");
+    let response =
+        app.post(&format!("/api/v1/social/posts/{later_id}/cancel/"), Some(&user.access), json!({})).await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let response =
+        app.post(&format!("/api/v1/social/posts/{later_id}/cancel/"), Some(&user.access), json!({})).await;
+    error_of(response, StatusCode::CONFLICT).await;
+
+    // Over the platform's limit, bad times: 400 naming the field and the limit.
+    let response = app
+        .post(
+            "/api/v1/social/posts/",
+            Some(&user.access),
+            json!({ "social_account_id": x, "content": "a".repeat(281) }),
+        )
+        .await;
+    let (_, errors) = error_of(response, StatusCode::BAD_REQUEST).await;
+    assert!(errors["content"][0].as_str().is_some_and(|m| m.contains("at most 280")), "{errors}");
+    for bad in ["2020-01-01T00:00:00Z", "tomorrow", "2030-01-01T09:00:00"] {
+        let response = app
+            .post(
+                "/api/v1/social/posts/",
+                Some(&user.access),
+                json!({ "social_account_id": sandbox, "content": "x", "scheduled_time": bad }),
+            )
+            .await;
+        let (_, errors) = error_of(response, StatusCode::BAD_REQUEST).await;
+        assert!(errors.get("scheduled_time").is_some(), "{bad}: {errors}");
+    }
+
+    // The sandbox records posts locally.
+    let local = post(&app, &user, json!({ "social_account_id": sandbox, "content": "Demo post" })).await;
+    let local = wait_for_status(&app, &user, local["id"].as_i64().expect("id"), "published").await;
+    assert!(local["remote_url"].as_str().is_some_and(|url| url.starts_with("sandbox://")));
+
+    // A 429 waits for the reset and tries again: published, not failed.
+    mastodon.push_failure(Failure::RateLimited(Duration::from_millis(500)));
+    let limited = post(&app, &user, json!({ "social_account_id": account, "content": "Patience" })).await;
+    wait_for_status(&app, &user, limited["id"].as_i64().expect("id"), "published").await;
+    assert_eq!(mastodon.statuses().len(), 1);
+
+    // A revoked token: the post fails with needs_reauth at once, the account needs reauth.
+    mastodon.revoke();
+    let refused = post(&app, &user, json!({ "social_account_id": account, "content": "Refused" })).await;
+    let refused = wait_for_status(&app, &user, refused["id"].as_i64().expect("id"), "failed").await;
+    assert_eq!(refused["error_code"], "needs_reauth");
+    let accounts: Value = app.get("/api/v1/social/accounts/", &user.access).await.json().await.expect("json");
+    let masto = accounts["data"]
+        .as_array()
+        .and_then(|all| all.iter().find(|a| a["id"] == account))
+        .cloned()
+        .expect("account");
+    assert_eq!(masto["status"], "needs_reauth");
+    let requests = mastodon.requests();
+    let task = app.task(&user, refused["task_id"].as_str().expect("task")).await;
+    assert_eq!(task["attempts"], 1, "nothing is retried against a 401");
+    assert_eq!(mastodon.requests(), requests);
+
+    // Listing, filters and the calendar; another account sees none of it.
+    let listed: Value = app
+        .get("/api/v1/social/posts/?platform=mastodon&status=published", &user.access)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(listed["count"], 1);
+    let today = chrono::Utc::now().date_naive();
+    let calendar: Value = app
+        .get(&format!("/api/v1/social/calendar/?from={today}&to={today}"), &user.access)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert!(calendar["data"]["days"][0]["posts"].as_array().is_some_and(|posts| posts.len() >= 4));
+    let other = app.signup().await;
+    let theirs: Value = app.get("/api/v1/social/posts/", &other.access).await.json().await.expect("json");
+    assert_eq!(theirs["count"], 0);
+    let response = app.get(&format!("/api/v1/social/posts/{later_id}/"), &other.access).await;
+    error_of(response, StatusCode::NOT_FOUND).await;
+}

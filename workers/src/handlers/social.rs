@@ -1,0 +1,200 @@
+//! `social.publish` on `worker-social`: publishes one due post.
+//!
+//! Exactly once: the post is claimed (`queued` → `publishing`) and given its marker — a UUID
+//! sent as the platform's idempotency key where it has one — in a committed write before the
+//! platform is called. A redelivered task finds the post `published` and does nothing; one
+//! that finds it still `publishing` (the worker died during the call) calls again with the
+//! same marker, which the platform answers with the post it already made. A refused token
+//! marks the account `needs_reauth` and fails the post (`needs_reauth`, never retried); a 429
+//! waits for the platform's reset and tries again; other transient failures retry with
+//! backoff, and the post fails with the error's code when the attempts run out.
+
+use std::time::Duration;
+
+use diesel::prelude::*;
+use serde_json::json;
+use shared::{
+    Config,
+    crypto::SecretBox,
+    db::schema::{social_accounts, social_posts},
+    net::OutboundGuard,
+    social::{Outgoing, Platform, SocialError, adapter_for, token_owner},
+    tasks::social::{PUBLISH, PublishPayload},
+};
+use uuid::Uuid;
+
+use crate::runtime::{Completion, TaskContext, TaskError, TaskHandler};
+
+const PLATFORM_TIMEOUT: Duration = Duration::from_secs(30);
+
+pub struct PublishPostHandler {
+    secret_box: SecretBox,
+    guard: OutboundGuard,
+}
+
+impl PublishPostHandler {
+    pub fn new(config: &Config) -> Self {
+        Self { secret_box: config.secret_box.clone(), guard: config.ai.outbound.clone() }
+    }
+}
+
+/// The post and its account, as the publish needs them.
+struct Claimed {
+    marker: Uuid,
+    content: String,
+    platform: String,
+    base_url: String,
+    sealed_token: Vec<u8>,
+    account_status: String,
+    social_account_id: i64,
+    token_owner: String,
+}
+
+#[async_trait::async_trait]
+impl TaskHandler for PublishPostHandler {
+    fn kind(&self) -> &'static str {
+        PUBLISH
+    }
+
+    #[tracing::instrument(skip_all, fields(task_id = %ctx.task().id, kind = PUBLISH))]
+    async fn run(&self, ctx: &TaskContext) -> Result<Completion, TaskError> {
+        let PublishPayload { post_id } = ctx.payload()?;
+        let account_id = ctx.task().account_id;
+        let Some(claimed) = claim(ctx, account_id, post_id).await? else {
+            return Ok(Completion::new(json!({ "post_id": post_id, "skipped": "not due for publishing" })));
+        };
+        if claimed.account_status != "active" {
+            let error =
+                SocialError::Auth(format!("the {} account needs to be connected again", claimed.platform));
+            return Err(fail(ctx, account_id, post_id, &error).await);
+        }
+        let token = self
+            .secret_box
+            .open(&claimed.sealed_token, &claimed.token_owner)
+            .map_err(|error| TaskError::fatal("internal_error", error.to_string()))?;
+        let platform = Platform::parse(&claimed.platform).unwrap_or(Platform::Sandbox);
+        let marker = claimed.marker.to_string();
+        let outcome = match adapter_for(platform, &claimed.base_url, &token, &self.guard, PLATFORM_TIMEOUT) {
+            Ok(adapter) => adapter.publish(&Outgoing { content: &claimed.content, marker: &marker }).await,
+            Err(error) => Err(error),
+        };
+        match outcome {
+            Ok(published) => {
+                tracing::info!(post_id, remote_id = published.remote_id, "published");
+                let result =
+                    json!({ "post_id": post_id, "remote_id": published.remote_id, "url": published.url });
+                Ok(Completion::new(result).with_effects(move |conn| {
+                    diesel::update(
+                        social_posts::table.find(post_id).filter(social_posts::account_id.eq(account_id)),
+                    )
+                    .set((
+                        social_posts::status.eq("published"),
+                        social_posts::remote_id.eq(Some(published.remote_id)),
+                        social_posts::remote_url.eq(Some(published.url)),
+                        social_posts::published_at.eq(Some(chrono::Utc::now())),
+                        social_posts::error_code.eq(None::<String>),
+                        social_posts::error_message.eq(None::<String>),
+                        social_posts::updated_at.eq(diesel::dsl::now),
+                    ))
+                    .execute(conn)?;
+                    Ok(())
+                }))
+            }
+            Err(error @ SocialError::Auth(_)) => {
+                let social_account_id = claimed.social_account_id;
+                shared::db::run(ctx.pool(), move |conn| {
+                    diesel::update(social_accounts::table.find(social_account_id))
+                        .set(social_accounts::status.eq("needs_reauth"))
+                        .execute(conn)?;
+                    Ok(())
+                })
+                .await?;
+                Err(fail(ctx, account_id, post_id, &error).await)
+            }
+            Err(error) if error.is_retryable() && ctx.task().attempts < ctx.task().max_attempts => {
+                tracing::info!(post_id, code = error.code(), %error, "publish will be tried again");
+                Err(TaskError::outside(true, error.code(), error.to_string(), error.retry_after()))
+            }
+            Err(error) => Err(fail(ctx, account_id, post_id, &error).await),
+        }
+    }
+}
+
+/// Claims the post for publishing and gives it its marker (kept from an earlier attempt);
+/// `None` when it is not waiting to be published.
+async fn claim(ctx: &TaskContext, account_id: i64, post_id: i64) -> Result<Option<Claimed>, TaskError> {
+    Ok(shared::db::run(ctx.pool(), move |conn| {
+        conn.transaction(|conn| {
+            let row: Option<(String, Option<Uuid>, String, String, i64)> = social_posts::table
+                .find(post_id)
+                .filter(social_posts::account_id.eq(account_id))
+                .for_update()
+                .select((
+                    social_posts::status,
+                    social_posts::publish_marker,
+                    social_posts::content,
+                    social_posts::platform,
+                    social_posts::social_account_id,
+                ))
+                .first(conn)
+                .optional()?;
+            let Some((status, marker, content, platform, social_account_id)) = row else { return Ok(None) };
+            if !matches!(status.as_str(), "queued" | "publishing") {
+                return Ok(None);
+            }
+            let marker = marker.unwrap_or_else(Uuid::new_v4);
+            diesel::update(social_posts::table.find(post_id))
+                .set((
+                    social_posts::status.eq("publishing"),
+                    social_posts::publish_marker.eq(Some(marker)),
+                    social_posts::updated_at.eq(diesel::dsl::now),
+                ))
+                .execute(conn)?;
+            let (handle, base_url, sealed_token, account_status): (String, String, Vec<u8>, String) =
+                social_accounts::table
+                    .find(social_account_id)
+                    .filter(social_accounts::account_id.eq(account_id))
+                    .select((
+                        social_accounts::handle,
+                        social_accounts::base_url,
+                        social_accounts::token,
+                        social_accounts::status,
+                    ))
+                    .first(conn)?;
+            let token_owner = token_owner(account_id, &platform, &handle);
+            Ok(Some(Claimed {
+                marker,
+                content,
+                platform,
+                base_url,
+                sealed_token,
+                account_status,
+                social_account_id,
+                token_owner,
+            }))
+        })
+    })
+    .await?)
+}
+
+/// Marks the post failed with the error's code; the task's error to return.
+async fn fail(ctx: &TaskContext, account_id: i64, post_id: i64, error: &SocialError) -> TaskError {
+    let (code, message) = (error.code().to_owned(), error.to_string());
+    let (stored_code, stored_message) = (code.clone(), message.clone());
+    let noted = shared::db::run(ctx.pool(), move |conn| {
+        diesel::update(social_posts::table.find(post_id).filter(social_posts::account_id.eq(account_id)))
+            .set((
+                social_posts::status.eq("failed"),
+                social_posts::error_code.eq(Some(stored_code)),
+                social_posts::error_message.eq(Some(stored_message)),
+                social_posts::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)?;
+        Ok(())
+    })
+    .await;
+    if let Err(error) = noted {
+        tracing::warn!(%error, post_id, "could not mark the post failed");
+    }
+    TaskError::fatal(&code, message)
+}
