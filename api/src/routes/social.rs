@@ -10,11 +10,16 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use shared::{
     auth::Role,
+    billing::{self, Operation},
     db::schema::{social_accounts, social_posts},
     social::{Platform, token_owner},
+    tasks::{
+        NewTask,
+        social::{COMPOSE, ComposePayload},
+    },
 };
 
-use super::billing::day_bounds;
+use super::{billing::day_bounds, commands};
 use crate::{
     error::{ApiError, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
@@ -27,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(accounts)
         .service(connect)
         .service(disconnect)
+        .service(compose)
         .service(create_post)
         .service(schedule)
         .service(posts)
@@ -511,4 +517,30 @@ async fn cancel_post(
         });
     }
     Ok(response::ok(load_post(&state, account_id, post_id).await?))
+}
+
+impl Validate for ComposePayload {}
+
+/// Platform-fitted variants and hashtags for a text or a content item: 202 with the
+/// `social.compose` task (402 when the account cannot pay a credit per platform).
+#[post("/compose")]
+async fn compose(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    body: ApiJson<ComposePayload>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let payload = body.0;
+    let mut errors = FieldErrors::new();
+    for (field, problem) in payload.problems() {
+        errors.entry(field.to_owned()).or_default().push(problem);
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    let (account_id, credits) = (auth.account_id, Operation::Social.cost(payload.platforms.len() as u64));
+    state.db(move |conn| billing::ensure_affordable(conn, account_id, credits)).await?;
+    let task = NewTask::new(account_id, COMPOSE, serde_json::to_value(&payload).map_err(ApiError::internal)?);
+    commands::enqueue(&state, &auth, &req, task).await
 }

@@ -222,3 +222,47 @@ async fn cancel_limits_rate_limits_and_revoked_tokens() {
     let response = app.get(&format!("/api/v1/social/posts/{later_id}/"), &other.access).await;
     error_of(response, StatusCode::NOT_FOUND).await;
 }
+
+#[tokio::test]
+async fn compose_writes_a_variant_per_platform_within_its_limits() {
+    let mut app = spawn_app().await;
+    app.start_worker(Queue::Social);
+    let user = app.signup().await;
+    let text = "Our new guide to choosing running shoes covers fit, cushioning and trail grip. \
+                Choosing running shoes well saves your knees; trail running shoes need grip. "
+        .repeat(6);
+    let response = app
+        .post(
+            "/api/v1/social/compose/",
+            Some(&user.access),
+            json!({ "text": text, "platforms": ["x", "mastodon", "linkedin"], "max_hashtags": 3 }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let body: Value = response.json().await.expect("json");
+    let task = app.wait_for_state(&user, body["task_id"].as_str().expect("task"), "SUCCESS").await;
+    let variants = task["result"]["variants"].as_array().expect("variants");
+    assert_eq!(variants.len(), 3, "{task}");
+    for variant in variants {
+        let platform =
+            shared::social::Platform::parse(variant["platform"].as_str().expect("platform")).expect("known");
+        let text = variant["text"].as_str().expect("text");
+        assert!(text.chars().count() <= platform.rules().max_chars, "{variant}");
+        assert!(variant["hashtags"].as_array().is_some_and(|tags| tags.len() <= 3), "{variant}");
+    }
+    assert_eq!(task["result"]["credits_charged"], 3);
+
+    let response = app
+        .post(
+            "/api/v1/social/compose/",
+            Some(&user.access),
+            json!({ "text": "hi", "platforms": ["myspace"] }),
+        )
+        .await;
+    let (_, errors) = error_of(response, StatusCode::BAD_REQUEST).await;
+    assert!(errors.get("platforms").is_some(), "{errors}");
+    let response =
+        app.post("/api/v1/social/compose/", Some(&user.access), json!({ "platforms": ["x"] })).await;
+    let (_, errors) = error_of(response, StatusCode::BAD_REQUEST).await;
+    assert!(errors.get("text").is_some(), "{errors}");
+}

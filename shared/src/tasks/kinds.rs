@@ -116,6 +116,12 @@ static KINDS: &[KindSpec] = &[
         time_limit: Duration::from_secs(2 * 60),
     },
     KindSpec {
+        name: super::social::COMPOSE,
+        queue: Some(Queue::Social),
+        max_attempts: 3,
+        time_limit: Duration::from_secs(5 * 60),
+    },
+    KindSpec {
         name: super::social::PUBLISH,
         queue: Some(Queue::Social),
         max_attempts: 6,

@@ -10,3 +10,46 @@ pub const PUBLISH: &str = "social.publish";
 pub struct PublishPayload {
     pub post_id: i64,
 }
+
+pub const COMPOSE: &str = "social.compose";
+
+/// Platform-fitted variants and hashtags of a text, or of a content item's article.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComposePayload {
+    #[serde(default)]
+    pub text: String,
+    #[serde(default)]
+    pub content_id: Option<i64>,
+    pub platforms: Vec<String>,
+    #[serde(default = "default_hashtags")]
+    pub max_hashtags: usize,
+}
+
+fn default_hashtags() -> usize {
+    5
+}
+
+impl ComposePayload {
+    pub fn problems(&self) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
+        if self.text.trim().is_empty() == self.content_id.is_none() {
+            problems.push(("text", "send either text or content_id".to_owned()));
+        }
+        if self.text.chars().count() > 20_000 {
+            problems.push(("text", "must be at most 20,000 characters".to_owned()));
+        }
+        if self.platforms.is_empty() || self.platforms.len() > 6 {
+            problems.push(("platforms", "name 1 to 6 platforms".to_owned()));
+        }
+        for platform in &self.platforms {
+            if crate::social::Platform::parse(platform).is_none() {
+                problems.push(("platforms", format!("`{platform}` is not a platform")));
+            }
+        }
+        if self.max_hashtags > 30 {
+            problems.push(("max_hashtags", "must be at most 30".to_owned()));
+        }
+        problems
+    }
+}

@@ -35,6 +35,8 @@ pub fn register(worker: Worker, queue: Queue, config: &Config) -> Worker {
         Queue::Odoo => worker
             .with_handler(odoo::OdooSyncHandler::new(config))
             .with_handler(odoo::PushLeadHandler::new(config)),
-        Queue::Social => worker.with_handler(social::PublishPostHandler::new(config)),
+        Queue::Social => worker
+            .with_handler(social::PublishPostHandler::new(config))
+            .with_handler(social::ComposeHandler::new(planner::AiAccess::new(config))),
     }
 }

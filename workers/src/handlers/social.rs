@@ -1,4 +1,5 @@
-//! `social.publish` on `worker-social`: publishes one due post.
+//! `social.publish` on `worker-social`: publishes one due post (and `social.compose`, below,
+//! writes platform-fitted variants).
 //!
 //! Exactly once: the post is claimed (`queued` → `publishing`) and given its marker — a UUID
 //! sent as the platform's idempotency key where it has one — in a committed write before the
@@ -15,11 +16,13 @@ use diesel::prelude::*;
 use serde_json::json;
 use shared::{
     Config,
+    ai::{self, ChatRequest, PromptType, prompts::render},
+    billing::{self, Charge, Operation},
     crypto::SecretBox,
-    db::schema::{social_accounts, social_posts},
+    db::schema::{content, social_accounts, social_posts},
     net::OutboundGuard,
     social::{Outgoing, Platform, SocialError, adapter_for, token_owner},
-    tasks::social::{PUBLISH, PublishPayload},
+    tasks::social::{COMPOSE, ComposePayload, PUBLISH, PublishPayload},
 };
 use uuid::Uuid;
 
@@ -197,4 +200,145 @@ async fn fail(ctx: &TaskContext, account_id: i64, post_id: i64, error: &SocialEr
         tracing::warn!(%error, post_id, "could not mark the post failed");
     }
     TaskError::fatal(&code, message)
+}
+
+/// `social.compose`: a variant per platform, within its length and hashtag limits, from a
+/// text or a content item's article; one `social` credit per variant.
+pub struct ComposeHandler {
+    ai: std::sync::Arc<crate::handlers::planner::AiAccess>,
+}
+
+impl ComposeHandler {
+    pub fn new(ai: std::sync::Arc<crate::handlers::planner::AiAccess>) -> Self {
+        Self { ai }
+    }
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct ComposeAnswer {
+    variants: Vec<Variant>,
+}
+
+#[derive(Debug, serde::Deserialize, serde::Serialize)]
+struct Variant {
+    platform: String,
+    text: String,
+    #[serde(default)]
+    hashtags: Vec<String>,
+}
+
+#[async_trait::async_trait]
+impl TaskHandler for ComposeHandler {
+    fn kind(&self) -> &'static str {
+        COMPOSE
+    }
+
+    #[tracing::instrument(skip_all, fields(task_id = %ctx.task().id, kind = COMPOSE))]
+    async fn run(&self, ctx: &TaskContext) -> Result<Completion, TaskError> {
+        let payload: ComposePayload = ctx.payload()?;
+        if let Some((field, problem)) = payload.problems().into_iter().next() {
+            return Err(TaskError::fatal("invalid_payload", format!("{field}: {problem}")));
+        }
+        let account_id = ctx.task().account_id;
+        let platforms: Vec<Platform> = payload.platforms.iter().filter_map(|p| Platform::parse(p)).collect();
+        crate::handlers::planner::ensure_affordable(
+            ctx.pool(),
+            account_id,
+            Operation::Social.cost(platforms.len() as u64),
+        )
+        .await?;
+        let text = match payload.content_id {
+            Some(content_id) => article_text(ctx, account_id, content_id).await?,
+            None => payload.text.trim().to_owned(),
+        };
+        let (clients, template) =
+            self.ai.for_account(ctx.pool(), account_id, PromptType::SocialCompose).await?;
+        let limits: Vec<serde_json::Value> = platforms
+            .iter()
+            .map(|p| json!({ "name": p.as_str(), "max_chars": p.rules().max_chars }))
+            .collect();
+        let names: Vec<&str> = platforms.iter().map(|p| p.as_str()).collect();
+        let request = ChatRequest {
+            prompt_type: PromptType::SocialCompose,
+            system: "You write social media posts. Answer with JSON only.".to_owned(),
+            user: render(&template, &[("platforms", &names.join(", ")), ("text", &text)]),
+            context: json!({ "text": text, "platforms": limits, "max_hashtags": payload.max_hashtags }),
+            json: true,
+            max_tokens: Some(2_000),
+            temperature: Some(0.7),
+        };
+        ctx.progress("AI_CALL", 30, "Writing the variants")?;
+        let answer = ai::chat_json::<ComposeAnswer>(clients.generator.as_ref(), request)
+            .await
+            .map_err(crate::handlers::planner::ai_error)?;
+        let variants: Vec<Variant> = platforms
+            .iter()
+            .filter_map(|platform| {
+                let variant = answer.value.variants.iter().find(|v| v.platform == platform.as_str())?;
+                Some(fitted(*platform, variant, payload.max_hashtags))
+            })
+            .collect();
+        if variants.is_empty() {
+            return Err(TaskError::fatal(
+                "ai_malformed_response",
+                "the answer has no variant for the platforms asked",
+            ));
+        }
+        let charge = Charge {
+            account_id,
+            operation: Operation::Social,
+            units: variants.len() as u64,
+            task_id: Some(ctx.task().id),
+            model: answer.model.clone(),
+            usage: answer.usage,
+            related: None,
+        };
+        let result =
+            json!({ "variants": variants, "model": answer.model, "credits_charged": charge.credits() });
+        Ok(Completion::new(result).with_effects(move |conn| {
+            billing::charge(conn, &charge)?;
+            Ok(())
+        }))
+    }
+}
+
+/// The variant within the platform's limits: hashtags capped, the text cut at a word so that
+/// text and hashtags fit.
+fn fitted(platform: Platform, variant: &Variant, max_hashtags: usize) -> Variant {
+    let rules = platform.rules();
+    let cap = rules.max_hashtags.map_or(max_hashtags, |max| max.min(max_hashtags));
+    let hashtags: Vec<String> = variant
+        .hashtags
+        .iter()
+        .map(|tag| format!("#{}", tag.trim().trim_start_matches('#')))
+        .filter(|tag| tag.len() > 1 && !tag.contains(char::is_whitespace))
+        .take(cap)
+        .collect();
+    let mut text = variant.text.trim().to_owned();
+    let room = rules.max_chars;
+    if text.chars().count() > room {
+        let cut: String = text.chars().take(room.saturating_sub(1)).collect();
+        text = match cut.rfind(char::is_whitespace) {
+            Some(at) if at > 0 => format!("{}…", cut[..at].trim_end()),
+            _ => format!("{cut}…"),
+        };
+    }
+    Variant { platform: platform.as_str().to_owned(), text, hashtags }
+}
+
+async fn article_text(ctx: &TaskContext, account_id: i64, content_id: i64) -> Result<String, TaskError> {
+    let found: Option<(String, String)> = shared::db::run(ctx.pool(), move |conn| {
+        Ok(content::table
+            .find(content_id)
+            .filter(content::account_id.eq(account_id))
+            .select((content::title, content::html_content))
+            .first(conn)
+            .optional()?)
+    })
+    .await?;
+    let (title, html) = found
+        .ok_or_else(|| TaskError::fatal("no_content", "the content item does not exist in this account"))?;
+    let text = ammonia::Builder::empty().clean(&html).to_string();
+    let text: String = text.split_whitespace().take(400).collect::<Vec<_>>().join(" ");
+    Ok(format!("{title}. {text}"))
 }
