@@ -3,7 +3,7 @@
 //! time, is queued by the scheduler and published by `worker-social`
 //! (see `workers::handlers::social`).
 
-use actix_web::{HttpRequest, HttpResponse, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, route, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{pg::Pg, prelude::*};
 use serde::{Deserialize, Serialize};
@@ -12,7 +12,7 @@ use shared::{
     auth::Role,
     billing::{self, Operation},
     db::schema::{social_accounts, social_posts},
-    social::{Platform, token_owner},
+    social::{Platform, SocialError, adapter_for, token_owner},
     tasks::{
         NewTask,
         social::{COMPOSE, ComposePayload},
@@ -32,12 +32,14 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(accounts)
         .service(connect)
         .service(disconnect)
+        .service(check)
         .service(compose)
         .service(create_post)
         .service(schedule)
         .service(posts)
         .service(calendar)
         .service(retrieve_post)
+        .service(update_post)
         .service(cancel_post);
 }
 
@@ -543,4 +545,144 @@ async fn compose(
     state.db(move |conn| billing::ensure_affordable(conn, account_id, credits)).await?;
     let task = NewTask::new(account_id, COMPOSE, serde_json::to_value(&payload).map_err(ApiError::internal)?);
     commands::enqueue(&state, &auth, &req, task).await
+}
+
+/// Asks the platform who the token belongs to: `{ok, handle}`, or 502 with `needs_reauth`
+/// (the account is marked so), `platform_unreachable`…; a working token clears
+/// `needs_reauth`.
+#[post("/accounts/{id}/check")]
+async fn check(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let (account_id, social_account_id) = (auth.account_id, id.0);
+    type Stored = (String, String, String, Vec<u8>, String);
+    let stored: Stored = state
+        .db(move |conn| {
+            Ok(social_accounts::table
+                .find(social_account_id)
+                .filter(social_accounts::account_id.eq(account_id))
+                .filter(social_accounts::status.ne("disconnected"))
+                .select((
+                    social_accounts::platform,
+                    social_accounts::handle,
+                    social_accounts::base_url,
+                    social_accounts::token,
+                    social_accounts::status,
+                ))
+                .first(conn)
+                .optional()?)
+        })
+        .await?
+        .ok_or(ApiError::NotFound { what: "social account" })?;
+    let (platform_name, handle, base_url, sealed, _) = stored;
+    let platform = Platform::parse(&platform_name)
+        .ok_or_else(|| ApiError::internal("unknown platform in the database"))?;
+    let token = state
+        .config
+        .secret_box
+        .open(&sealed, &token_owner(account_id, &platform_name, &handle))
+        .map_err(ApiError::internal)?;
+    let outcome = match adapter_for(
+        platform,
+        &base_url,
+        &token,
+        &state.config.ai.outbound,
+        std::time::Duration::from_secs(10),
+    ) {
+        Ok(adapter) => adapter.check().await,
+        Err(error) => Err(error),
+    };
+    let status = match &outcome {
+        Ok(_) => Some("active"),
+        Err(SocialError::Auth(_)) => Some("needs_reauth"),
+        Err(_) => None,
+    };
+    if let Some(status) = status {
+        state
+            .db(move |conn| {
+                diesel::update(social_accounts::table.find(social_account_id))
+                    .set(social_accounts::status.eq(status))
+                    .execute(conn)?;
+                Ok(())
+            })
+            .await?;
+    }
+    match outcome {
+        Ok(remote_handle) => {
+            Ok(response::ok(json!({ "ok": true, "handle": remote_handle, "status": "active" })))
+        }
+        Err(error) => Err(ApiError::BadGateway { code: error.code(), message: error.to_string() }),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PostChange {
+    content: Option<String>,
+    media: Option<Vec<String>>,
+    scheduled_time: Option<String>,
+    target_audience: Option<String>,
+}
+
+impl Validate for PostChange {}
+
+/// PUT and PATCH change a post that is still scheduled (checked against its platform again);
+/// 409 once it has been queued.
+#[route("/posts/{id}", method = "PUT", method = "PATCH")]
+async fn update_post(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+    body: ApiJson<PostChange>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let (account_id, post_id, change) = (auth.account_id, id.0, body.0);
+    let current = load_post(&state, account_id, post_id).await?;
+    if current.status != "scheduled" {
+        return Err(ApiError::conflict(
+            "not_editable",
+            "status",
+            format!("The post is {}; only scheduled posts change.", current.status),
+        ));
+    }
+    let at = match change.scheduled_time.as_deref() {
+        Some(raw) => Some(scheduled_at(Some(raw))?),
+        None => None,
+    };
+    let content = change.content.unwrap_or(current.content);
+    let media: Vec<String> = match change.media {
+        Some(media) => media,
+        None => serde_json::from_value(current.media).unwrap_or_default(),
+    };
+    let platform = Platform::parse(&current.platform)
+        .ok_or_else(|| ApiError::internal("unknown platform in the database"))?;
+    let mut errors = FieldErrors::new();
+    for (field, problem) in platform.problems(&content, &media) {
+        errors.entry(field.to_owned()).or_default().push(problem);
+    }
+    if !errors.is_empty() {
+        return Err(ApiError::invalid(errors));
+    }
+    let updated = state
+        .db(move |conn| {
+            use social_posts as p;
+            Ok(diesel::update(p::table.find(post_id).filter(p::account_id.eq(account_id)))
+                .filter(p::status.eq("scheduled"))
+                .set((
+                    p::content.eq(content),
+                    p::media.eq(json!(media)),
+                    at.map(|at| p::scheduled_at.eq(at)),
+                    change.target_audience.map(|audience| p::target_audience.eq(audience.trim().to_owned())),
+                    p::updated_at.eq(diesel::dsl::now),
+                ))
+                .execute(conn)?)
+        })
+        .await?;
+    if updated == 0 {
+        return Err(ApiError::conflict("not_editable", "status", "The post was queued in the meantime."));
+    }
+    Ok(response::ok(load_post(&state, account_id, post_id).await?))
 }

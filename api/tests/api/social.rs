@@ -183,6 +183,41 @@ async fn cancel_limits_rate_limits_and_revoked_tokens() {
     wait_for_status(&app, &user, limited["id"].as_i64().expect("id"), "published").await;
     assert_eq!(mastodon.statuses().len(), 1);
 
+    // The token works; a scheduled post can still change, a published one cannot.
+    let checked: Value = app
+        .post(&format!("/api/v1/social/accounts/{account}/check/"), Some(&user.access), json!({}))
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(checked["data"]["handle"], "@switchyard", "{checked}");
+    let pending = post(
+        &app,
+        &user,
+        json!({ "social_account_id": sandbox, "content": "Draft", "scheduled_time": in_seconds(60) }),
+    )
+    .await;
+    let pending_id = pending["id"].as_i64().expect("id");
+    let response = app
+        .request(reqwest::Method::PATCH, &format!("/api/v1/social/posts/{pending_id}/"), Some(&user.access))
+        .json(&json!({ "content": "Edited draft" }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(post_state(&app, &user, pending_id).await["content"], "Edited draft");
+    let response = app
+        .request(
+            reqwest::Method::PATCH,
+            &format!("/api/v1/social/posts/{}/", local["id"]),
+            Some(&user.access),
+        )
+        .json(&json!({ "content": "Too late" }))
+        .send()
+        .await
+        .expect("sent");
+    error_of(response, StatusCode::CONFLICT).await;
+
     // A revoked token: the post fails with needs_reauth at once, the account needs reauth.
     mastodon.revoke();
     let refused = post(&app, &user, json!({ "social_account_id": account, "content": "Refused" })).await;
@@ -199,6 +234,10 @@ async fn cancel_limits_rate_limits_and_revoked_tokens() {
     let task = app.task(&user, refused["task_id"].as_str().expect("task")).await;
     assert_eq!(task["attempts"], 1, "nothing is retried against a 401");
     assert_eq!(mastodon.requests(), requests);
+    let response =
+        app.post(&format!("/api/v1/social/accounts/{account}/check/"), Some(&user.access), json!({})).await;
+    let (code, _) = error_of(response, StatusCode::BAD_GATEWAY).await;
+    assert_eq!(code, "needs_reauth");
 
     // Listing, filters and the calendar; another account sees none of it.
     let listed: Value = app
@@ -215,7 +254,10 @@ async fn cancel_limits_rate_limits_and_revoked_tokens() {
         .json()
         .await
         .expect("json");
-    assert!(calendar["data"]["days"][0]["posts"].as_array().is_some_and(|posts| posts.len() >= 4));
+    assert!(
+        calendar["data"]["days"][0]["posts"].as_array().is_some_and(|posts| posts.len() >= 4),
+        "{calendar}"
+    );
     let other = app.signup().await;
     let theirs: Value = app.get("/api/v1/social/posts/", &other.access).await.json().await.expect("json");
     assert_eq!(theirs["count"], 0);

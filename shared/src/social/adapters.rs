@@ -27,6 +27,9 @@ pub struct Outgoing<'a> {
 #[async_trait]
 pub trait Adapter: Send + Sync {
     async fn publish(&self, post: &Outgoing<'_>) -> Result<Published, SocialError>;
+
+    /// Who the token belongs to (the platform's handle), or why it does not work.
+    async fn check(&self) -> Result<String, SocialError>;
 }
 
 /// The adapter for an account of `platform` at `base_url` with `token`.
@@ -70,6 +73,10 @@ impl Adapter for Sandbox {
             url: format!("sandbox://posts/{}", post.marker),
         })
     }
+
+    async fn check(&self) -> Result<String, SocialError> {
+        Ok("sandbox".to_owned())
+    }
 }
 
 /// `POST {instance}/api/v1/statuses`.
@@ -102,6 +109,18 @@ impl Adapter for Mastodon {
             url: body["url"].as_str().unwrap_or_default().to_owned(),
         })
     }
+
+    async fn check(&self) -> Result<String, SocialError> {
+        let response = self
+            .http
+            .get(format!("{}/api/v1/accounts/verify_credentials", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|error| transport(&error, self.timeout))?;
+        let body = answer(response).await?;
+        Ok(format!("@{}", body["acct"].as_str().unwrap_or_default()))
+    }
 }
 
 /// `POST {api}/2/tweets`.
@@ -129,6 +148,18 @@ impl Adapter for XTweets {
             .ok_or_else(|| SocialError::Malformed("no tweet id".into()))?
             .to_owned();
         Ok(Published { url: format!("https://x.com/i/web/status/{id}"), remote_id: id })
+    }
+
+    async fn check(&self) -> Result<String, SocialError> {
+        let response = self
+            .http
+            .get(format!("{}/2/users/me", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|error| transport(&error, self.timeout))?;
+        let body = answer(response).await?;
+        Ok(format!("@{}", body["data"]["username"].as_str().unwrap_or_default()))
     }
 }
 

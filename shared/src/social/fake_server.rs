@@ -1,4 +1,5 @@
-//! A fake Mastodon instance for tests (`testing` feature): `POST /api/v1/statuses` on
+//! A fake Mastodon instance for tests (`testing` feature): `POST /api/v1/statuses` and
+//! `GET /api/v1/accounts/verify_credentials` on
 //! 127.0.0.1 with bearer tokens, `Idempotency-Key` (the same key answers the status it already
 //! made), and scripted failures — 429 with `X-RateLimit-Reset`, 500 — as Mastodon sends them.
 
@@ -93,14 +94,19 @@ impl Drop for FakeMastodon {
 }
 
 async fn handle(request: HttpRequest, body: web::Bytes, inner: web::Data<Inner>) -> HttpResponse {
-    if request.method() != actix_web::http::Method::POST || request.path() != "/api/v1/statuses" {
-        return HttpResponse::NotFound().json(json!({ "error": "Record not found" }));
-    }
     let header = |name: &str| request.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
     let mut state = inner.state();
     state.requests += 1;
     if header("authorization") != Some(format!("Bearer {}", state.token)) {
         return HttpResponse::Unauthorized().json(json!({ "error": "The access token is invalid" }));
+    }
+    if request.method() == actix_web::http::Method::GET
+        && request.path() == "/api/v1/accounts/verify_credentials"
+    {
+        return HttpResponse::Ok().json(json!({ "id": "1", "username": "switchyard", "acct": "switchyard" }));
+    }
+    if request.method() != actix_web::http::Method::POST || request.path() != "/api/v1/statuses" {
+        return HttpResponse::NotFound().json(json!({ "error": "Record not found" }));
     }
     match state.failures.pop_front() {
         Some(Failure::RateLimited(wait)) => {
