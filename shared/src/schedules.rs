@@ -104,16 +104,44 @@ pub mod builtin {
     pub const ODOO_SYNC_NAME: &str = "Odoo sync (built-in)";
     pub const ODOO_SYNC_CRON: &str = "0 */15 * * * *";
 
+    /// Social insights every day at 03:00 UTC for an account with connected social accounts.
+    pub const SOCIAL_INSIGHTS_NAME: &str = "Social insights (built-in)";
+    pub const SOCIAL_INSIGHTS_CRON: &str = "0 0 3 * * *";
+
     /// Creates the account's built-in Odoo sync schedule, or switches it on or off with the
     /// connection. Call it in the transaction that saves the connection.
     pub fn keep_odoo_sync(conn: &mut PgConnection, account_id: i64, connected: bool) -> Result<()> {
-        let next = CronSchedule::parse(ODOO_SYNC_CRON, "UTC")
+        keep(conn, account_id, ODOO_SYNC_NAME, ODOO_SYNC_CRON, crate::tasks::odoo::SYNC, connected)
+    }
+
+    /// The daily insights pull, on while the account has a connected social account.
+    pub fn keep_social_insights(conn: &mut PgConnection, account_id: i64, connected: bool) -> Result<()> {
+        keep(
+            conn,
+            account_id,
+            SOCIAL_INSIGHTS_NAME,
+            SOCIAL_INSIGHTS_CRON,
+            crate::tasks::social::PULL_INSIGHTS,
+            connected,
+        )
+    }
+
+    /// Creates the named schedule when `enabled` and missing, else switches it on or off.
+    fn keep(
+        conn: &mut PgConnection,
+        account_id: i64,
+        name: &str,
+        cron: &str,
+        kind: &str,
+        enabled: bool,
+    ) -> Result<()> {
+        let next = CronSchedule::parse(cron, "UTC")
             .ok()
-            .and_then(|cron| cron.next_after(chrono::Utc::now()))
-            .filter(|_| connected);
+            .and_then(|schedule| schedule.next_after(chrono::Utc::now()))
+            .filter(|_| enabled);
         let existing: Option<i64> = schedules::table
             .filter(schedules::account_id.eq(account_id))
-            .filter(schedules::name.eq(ODOO_SYNC_NAME))
+            .filter(schedules::name.eq(name))
             .select(schedules::id)
             .first(conn)
             .optional()?;
@@ -121,20 +149,20 @@ pub mod builtin {
             Some(id) => {
                 diesel::update(schedules::table.find(id))
                     .set((
-                        schedules::enabled.eq(connected),
+                        schedules::enabled.eq(enabled),
                         schedules::next_fire_at.eq(next),
                         schedules::updated_at.eq(diesel::dsl::now),
                     ))
                     .execute(conn)?;
             }
-            None if connected => {
+            None if enabled => {
                 diesel::insert_into(schedules::table)
                     .values((
                         schedules::account_id.eq(account_id),
-                        schedules::name.eq(ODOO_SYNC_NAME),
-                        schedules::cron.eq(ODOO_SYNC_CRON),
+                        schedules::name.eq(name),
+                        schedules::cron.eq(cron),
                         schedules::timezone.eq("UTC"),
-                        schedules::kind.eq(crate::tasks::odoo::SYNC),
+                        schedules::kind.eq(kind),
                         schedules::payload.eq(json!({})),
                         schedules::enabled.eq(true),
                         schedules::next_fire_at.eq(next),

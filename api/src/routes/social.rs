@@ -15,7 +15,7 @@ use shared::{
     social::{Platform, SocialError, adapter_for, token_owner},
     tasks::{
         NewTask,
-        social::{COMPOSE, ComposePayload},
+        social::{COMPOSE, ComposePayload, InsightsPayload, PULL_INSIGHTS},
     },
 };
 
@@ -34,6 +34,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(disconnect)
         .service(check)
         .service(compose)
+        .service(analytics)
+        .service(pull_insights)
         .service(create_post)
         .service(schedule)
         .service(posts)
@@ -139,17 +141,21 @@ async fn connect(
     let view: AccountView = state
         .db(move |conn| {
             use social_accounts as a;
-            Ok(diesel::insert_into(a::table)
-                .values((
-                    a::account_id.eq(account_id),
-                    a::platform.eq(&input.platform),
-                    a::handle.eq(&handle),
-                    a::base_url.eq(&base_url),
-                    a::token.eq(sealed),
-                    a::token_hint.eq(hint),
-                ))
-                .returning(account_columns())
-                .get_result(conn)?)
+            conn.transaction(|conn| {
+                let view = diesel::insert_into(a::table)
+                    .values((
+                        a::account_id.eq(account_id),
+                        a::platform.eq(&input.platform),
+                        a::handle.eq(&handle),
+                        a::base_url.eq(&base_url),
+                        a::token.eq(sealed),
+                        a::token_hint.eq(hint),
+                    ))
+                    .returning(account_columns())
+                    .get_result(conn)?;
+                shared::schedules::builtin::keep_social_insights(conn, account_id, true)?;
+                Ok(view)
+            })
         })
         .await?;
     Ok(response::created(view))
@@ -180,16 +186,21 @@ async fn disconnect(
                 if updated == 0 {
                     return Ok(None);
                 }
-                Ok(Some(
-                    diesel::update(social_posts::table)
-                        .filter(social_posts::social_account_id.eq(social_account_id))
-                        .filter(social_posts::status.eq("scheduled"))
-                        .set((
-                            social_posts::status.eq("cancelled"),
-                            social_posts::updated_at.eq(diesel::dsl::now),
-                        ))
-                        .execute(conn)?,
-                ))
+                let cancelled = diesel::update(social_posts::table)
+                    .filter(social_posts::social_account_id.eq(social_account_id))
+                    .filter(social_posts::status.eq("scheduled"))
+                    .set((
+                        social_posts::status.eq("cancelled"),
+                        social_posts::updated_at.eq(diesel::dsl::now),
+                    ))
+                    .execute(conn)?;
+                let remaining: i64 = social_accounts::table
+                    .filter(social_accounts::account_id.eq(account_id))
+                    .filter(social_accounts::status.ne("disconnected"))
+                    .count()
+                    .get_result(conn)?;
+                shared::schedules::builtin::keep_social_insights(conn, account_id, remaining > 0)?;
+                Ok(Some(cancelled))
             })
         })
         .await?
@@ -685,4 +696,119 @@ async fn update_post(
         return Err(ApiError::conflict("not_editable", "status", "The post was queued in the meantime."));
     }
     Ok(response::ok(load_post(&state, account_id, post_id).await?))
+}
+
+/// Pulls the platforms' counts for recent posts now (also a built-in daily schedule).
+#[post("/insights/pull")]
+async fn pull_insights(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Editor)?;
+    let payload = serde_json::to_value(InsightsPayload::default()).map_err(ApiError::internal)?;
+    commands::enqueue(&state, &auth, &req, NewTask::new(auth.account_id, PULL_INSIGHTS, payload)).await
+}
+
+#[derive(Debug, Deserialize)]
+struct AnalyticsQuery {
+    platform: Option<String>,
+    start_date: Option<NaiveDate>,
+    end_date: Option<NaiveDate>,
+}
+
+/// Totals: posts, likes, shares, replies, impressions.
+#[derive(Clone, Copy, Debug, Default)]
+struct Totals([i64; 5]);
+
+impl Totals {
+    fn add(&mut self, likes: i32, shares: i32, replies: i32, impressions: Option<i32>) {
+        let totals = &mut self.0;
+        totals[0] += 1;
+        totals[1] += i64::from(likes);
+        totals[2] += i64::from(shares);
+        totals[3] += i64::from(replies);
+        totals[4] += i64::from(impressions.unwrap_or(0));
+    }
+
+    fn shown(self, extra: Value) -> Value {
+        let [count, likes, shares, replies, impressions] = self.0;
+        let engagement = if count > 0 {
+            ((likes + shares + replies) as f64 / count as f64 * 100.0).round() / 100.0
+        } else {
+            0.0
+        };
+        let mut value = json!({
+            "posts": count, "likes": likes, "shares": shares, "replies": replies,
+            "impressions": impressions, "engagement_per_post": engagement,
+        });
+        if let (Some(fields), Some(extra)) = (value.as_object_mut(), extra.as_object()) {
+            fields.extend(extra.clone());
+        }
+        value
+    }
+}
+
+/// Published posts and their pulled counts per platform and per account, by publication date.
+#[get("/analytics")]
+async fn analytics(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: ApiQuery<AnalyticsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let AnalyticsQuery { platform, start_date, end_date } = query.0;
+    if platform.as_deref().is_some_and(|platform| Platform::parse(platform).is_none()) {
+        return Err(ApiError::field("platform", "Not a platform."));
+    }
+    let (from, until) = day_bounds(start_date, end_date)?;
+    let account_id = auth.account_id;
+    type Row = (String, i64, i32, i32, i32, Option<i32>);
+    let rows: Vec<Row> = state
+        .db(move |conn| {
+            let mut q = social_posts::table
+                .filter(social_posts::account_id.eq(account_id))
+                .filter(social_posts::status.eq("published"))
+                .into_boxed();
+            if let Some(platform) = platform {
+                q = q.filter(social_posts::platform.eq(platform));
+            }
+            if let Some(from) = from {
+                q = q.filter(social_posts::published_at.ge(from));
+            }
+            if let Some(until) = until {
+                q = q.filter(social_posts::published_at.lt(until));
+            }
+            Ok(q.select((
+                social_posts::platform,
+                social_posts::social_account_id,
+                social_posts::likes,
+                social_posts::shares,
+                social_posts::replies,
+                social_posts::impressions,
+            ))
+            .load(conn)?)
+        })
+        .await?;
+    let mut platforms: std::collections::BTreeMap<String, Totals> = Default::default();
+    let mut per_account: std::collections::BTreeMap<i64, (String, Totals)> = Default::default();
+    for (platform, social_account_id, likes, shares, replies, impressions) in rows {
+        platforms.entry(platform.clone()).or_default().add(likes, shares, replies, impressions);
+        per_account.entry(social_account_id).or_insert_with(|| (platform, Totals::default())).1.add(
+            likes,
+            shares,
+            replies,
+            impressions,
+        );
+    }
+    let by_platform: Vec<Value> =
+        platforms.iter().map(|(platform, totals)| totals.shown(json!({ "platform": platform }))).collect();
+    let by_account: Vec<Value> = per_account
+        .iter()
+        .map(|(id, (platform, totals))| {
+            totals.shown(json!({ "social_account_id": id, "platform": platform }))
+        })
+        .collect();
+    Ok(response::ok(
+        json!({ "start_date": start_date, "end_date": end_date, "platforms": by_platform, "accounts": by_account }),
+    ))
 }

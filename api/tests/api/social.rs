@@ -308,3 +308,53 @@ async fn compose_writes_a_variant_per_platform_within_its_limits() {
     let (_, errors) = error_of(response, StatusCode::BAD_REQUEST).await;
     assert!(errors.get("text").is_some(), "{errors}");
 }
+
+#[tokio::test]
+async fn insights_are_pulled_into_analytics_and_a_daily_pull_is_scheduled() {
+    let mut app = spawn_app().await;
+    app.start_worker(Queue::Social);
+    let _scheduler = scheduler(&app);
+    let user = app.signup().await;
+    let mastodon = FakeMastodon::start().await;
+    let account = connect(&app, &user, "mastodon", mastodon.base_url(), &mastodon.token()).await;
+    let schedules: Value =
+        app.get("/api/v1/system/schedules/", &user.access).await.json().await.expect("json");
+    assert!(
+        schedules["results"].as_array().is_some_and(|all| all
+            .iter()
+            .any(|s| s["name"] == "Social insights (built-in)" && s["kind"] == "social.pull_insights")),
+        "{schedules}"
+    );
+    let mut ids = Vec::new();
+    for text in ["One", "Two"] {
+        let made = post(&app, &user, json!({ "social_account_id": account, "content": text })).await;
+        let published = wait_for_status(&app, &user, made["id"].as_i64().expect("id"), "published").await;
+        ids.push(published["remote_id"].as_str().expect("remote").to_owned());
+    }
+    mastodon.react(&ids[0], 5, 2, 1);
+    mastodon.react(&ids[1], 3, 0, 4);
+
+    let response = app.post("/api/v1/social/insights/pull/", Some(&user.access), json!({})).await;
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    let body: Value = response.json().await.expect("json");
+    let task = app.wait_for_state(&user, body["task_id"].as_str().expect("task"), "SUCCESS").await;
+    assert_eq!(task["result"]["posts_updated"], 2, "{task}");
+
+    let today = chrono::Utc::now().date_naive();
+    let analytics: Value = app
+        .get(
+            &format!("/api/v1/social/analytics/?platform=mastodon&start_date={today}&end_date={today}"),
+            &user.access,
+        )
+        .await
+        .json()
+        .await
+        .expect("json");
+    let totals = &analytics["data"]["platforms"][0];
+    assert_eq!(totals["platform"], "mastodon", "{analytics}");
+    assert_eq!((totals["posts"].as_i64(), totals["likes"].as_i64()), (Some(2), Some(8)));
+    assert_eq!((totals["shares"].as_i64(), totals["replies"].as_i64()), (Some(2), Some(5)));
+    assert_eq!(analytics["data"]["accounts"][0]["social_account_id"], account);
+    let response = app.get("/api/v1/social/analytics/?platform=myspace", &user.access).await;
+    error_of(response, StatusCode::BAD_REQUEST).await;
+}

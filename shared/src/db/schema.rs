@@ -401,6 +401,11 @@ diesel::table! {
         published_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        likes -> Int4,
+        shares -> Int4,
+        replies -> Int4,
+        impressions -> Nullable<Int4>,
+        insights_at -> Nullable<Timestamptz>,
     }
 }
 

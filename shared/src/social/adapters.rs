@@ -16,6 +16,15 @@ pub struct Published {
     pub url: String,
 }
 
+/// What a platform reports about a post.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Insights {
+    pub likes: i32,
+    pub shares: i32,
+    pub replies: i32,
+    pub impressions: Option<i32>,
+}
+
 /// What goes out.
 pub struct Outgoing<'a> {
     pub content: &'a str,
@@ -30,6 +39,9 @@ pub trait Adapter: Send + Sync {
 
     /// Who the token belongs to (the platform's handle), or why it does not work.
     async fn check(&self) -> Result<String, SocialError>;
+
+    /// The post's counts as the platform reports them now.
+    async fn insights(&self, remote_id: &str) -> Result<Insights, SocialError>;
 }
 
 /// The adapter for an account of `platform` at `base_url` with `token`.
@@ -77,6 +89,10 @@ impl Adapter for Sandbox {
     async fn check(&self) -> Result<String, SocialError> {
         Ok("sandbox".to_owned())
     }
+
+    async fn insights(&self, _remote_id: &str) -> Result<Insights, SocialError> {
+        Ok(Insights::default())
+    }
 }
 
 /// `POST {instance}/api/v1/statuses`.
@@ -121,6 +137,23 @@ impl Adapter for Mastodon {
         let body = answer(response).await?;
         Ok(format!("@{}", body["acct"].as_str().unwrap_or_default()))
     }
+
+    async fn insights(&self, remote_id: &str) -> Result<Insights, SocialError> {
+        let response = self
+            .http
+            .get(format!("{}/api/v1/statuses/{remote_id}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|error| transport(&error, self.timeout))?;
+        let body = answer(response).await?;
+        Ok(Insights {
+            likes: i32::try_from(body["favourites_count"].as_i64().unwrap_or(0)).unwrap_or(i32::MAX),
+            shares: i32::try_from(body["reblogs_count"].as_i64().unwrap_or(0)).unwrap_or(i32::MAX),
+            replies: i32::try_from(body["replies_count"].as_i64().unwrap_or(0)).unwrap_or(i32::MAX),
+            impressions: None,
+        })
+    }
 }
 
 /// `POST {api}/2/tweets`.
@@ -160,6 +193,24 @@ impl Adapter for XTweets {
             .map_err(|error| transport(&error, self.timeout))?;
         let body = answer(response).await?;
         Ok(format!("@{}", body["data"]["username"].as_str().unwrap_or_default()))
+    }
+
+    async fn insights(&self, remote_id: &str) -> Result<Insights, SocialError> {
+        let response = self
+            .http
+            .get(format!("{}/2/tweets/{remote_id}?tweet.fields=public_metrics", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|error| transport(&error, self.timeout))?;
+        let body = answer(response).await?;
+        let metrics = &body["data"]["public_metrics"];
+        Ok(Insights {
+            likes: i32::try_from(metrics["like_count"].as_i64().unwrap_or(0)).unwrap_or(i32::MAX),
+            shares: i32::try_from(metrics["retweet_count"].as_i64().unwrap_or(0)).unwrap_or(i32::MAX),
+            replies: i32::try_from(metrics["reply_count"].as_i64().unwrap_or(0)).unwrap_or(i32::MAX),
+            impressions: metrics["impression_count"].as_i64().and_then(|n| i32::try_from(n).ok()),
+        })
     }
 }
 

@@ -82,6 +82,16 @@ impl FakeMastodon {
         self.inner.state().statuses.clone()
     }
 
+    /// Sets a status's counts, as readers would.
+    pub fn react(&self, id: &str, favourites: i64, reblogs: i64, replies: i64) {
+        let mut state = self.inner.state();
+        if let Some(status) = state.statuses.iter_mut().find(|status| status["id"] == id) {
+            status["favourites_count"] = json!(favourites);
+            status["reblogs_count"] = json!(reblogs);
+            status["replies_count"] = json!(replies);
+        }
+    }
+
     pub fn requests(&self) -> usize {
         self.inner.state().requests
     }
@@ -104,6 +114,14 @@ async fn handle(request: HttpRequest, body: web::Bytes, inner: web::Data<Inner>)
         && request.path() == "/api/v1/accounts/verify_credentials"
     {
         return HttpResponse::Ok().json(json!({ "id": "1", "username": "switchyard", "acct": "switchyard" }));
+    }
+    if request.method() == actix_web::http::Method::GET
+        && let Some(id) = request.path().strip_prefix("/api/v1/statuses/")
+    {
+        return match state.statuses.iter().find(|status| status["id"] == id) {
+            Some(status) => HttpResponse::Ok().json(status),
+            None => HttpResponse::NotFound().json(json!({ "error": "Record not found" })),
+        };
     }
     if request.method() != actix_web::http::Method::POST || request.path() != "/api/v1/statuses" {
         return HttpResponse::NotFound().json(json!({ "error": "Record not found" }));
@@ -148,6 +166,9 @@ async fn handle(request: HttpRequest, body: web::Bytes, inner: web::Data<Inner>)
         "content": format!("<p>{text}</p>"),
         "visibility": input["visibility"],
         "created_at": chrono::Utc::now().to_rfc3339(),
+        "favourites_count": 0,
+        "reblogs_count": 0,
+        "replies_count": 0,
     });
     if let Some(key) = header("idempotency-key") {
         state.by_key.insert(key, status.clone());

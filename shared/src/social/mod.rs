@@ -22,7 +22,7 @@ pub mod fake_server;
 
 use std::time::Duration;
 
-pub use adapters::{Adapter, Outgoing, Published, adapter_for};
+pub use adapters::{Adapter, Insights, Outgoing, Published, adapter_for};
 use serde::Serialize;
 
 /// The associated data a social account's token is sealed with.

@@ -122,6 +122,12 @@ static KINDS: &[KindSpec] = &[
         time_limit: Duration::from_secs(5 * 60),
     },
     KindSpec {
+        name: super::social::PULL_INSIGHTS,
+        queue: Some(Queue::Social),
+        max_attempts: 3,
+        time_limit: Duration::from_secs(10 * 60),
+    },
+    KindSpec {
         name: super::social::PUBLISH,
         queue: Some(Queue::Social),
         max_attempts: 6,

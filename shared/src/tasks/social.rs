@@ -53,3 +53,13 @@ impl ComposePayload {
         problems
     }
 }
+
+pub const PULL_INSIGHTS: &str = "social.pull_insights";
+
+/// Refreshes the counts of the account's posts published in the last `days` (default 30).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InsightsPayload {
+    #[serde(default)]
+    pub days: Option<u32>,
+}

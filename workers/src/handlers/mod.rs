@@ -37,6 +37,7 @@ pub fn register(worker: Worker, queue: Queue, config: &Config) -> Worker {
             .with_handler(odoo::PushLeadHandler::new(config)),
         Queue::Social => worker
             .with_handler(social::PublishPostHandler::new(config))
+            .with_handler(social::PullInsightsHandler::new(config))
             .with_handler(social::ComposeHandler::new(planner::AiAccess::new(config))),
     }
 }

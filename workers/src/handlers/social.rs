@@ -22,7 +22,7 @@ use shared::{
     db::schema::{content, social_accounts, social_posts},
     net::OutboundGuard,
     social::{Outgoing, Platform, SocialError, adapter_for, token_owner},
-    tasks::social::{COMPOSE, ComposePayload, PUBLISH, PublishPayload},
+    tasks::social::{COMPOSE, ComposePayload, InsightsPayload, PUBLISH, PULL_INSIGHTS, PublishPayload},
 };
 use uuid::Uuid;
 
@@ -341,4 +341,119 @@ async fn article_text(ctx: &TaskContext, account_id: i64, content_id: i64) -> Re
     let text = ammonia::Builder::empty().clean(&html).to_string();
     let text: String = text.split_whitespace().take(400).collect::<Vec<_>>().join(" ");
     Ok(format!("{title}. {text}"))
+}
+
+/// `social.pull_insights`: refreshes the counts of the account's recent published posts, 4
+/// requests at a time per social account. A refused token marks its account `needs_reauth`
+/// and skips its posts; other failures are reported per account and leave the old counts.
+pub struct PullInsightsHandler {
+    secret_box: SecretBox,
+    guard: OutboundGuard,
+}
+
+impl PullInsightsHandler {
+    pub fn new(config: &Config) -> Self {
+        Self { secret_box: config.secret_box.clone(), guard: config.ai.outbound.clone() }
+    }
+}
+
+type InsightsTarget = (i64, i64, String, String, String, Vec<u8>, String);
+
+#[async_trait::async_trait]
+impl TaskHandler for PullInsightsHandler {
+    fn kind(&self) -> &'static str {
+        PULL_INSIGHTS
+    }
+
+    #[tracing::instrument(skip_all, fields(task_id = %ctx.task().id, kind = PULL_INSIGHTS))]
+    async fn run(&self, ctx: &TaskContext) -> Result<Completion, TaskError> {
+        use futures_util::{StreamExt, stream};
+        let payload: InsightsPayload = ctx.payload()?;
+        let account_id = ctx.task().account_id;
+        let since =
+            chrono::Utc::now() - chrono::Duration::days(i64::from(payload.days.unwrap_or(30).clamp(1, 365)));
+        // (post id, social account id, remote id, platform, handle, sealed token, base url)
+        let targets: Vec<InsightsTarget> = shared::db::run(ctx.pool(), move |conn| {
+            Ok(social_posts::table
+                .inner_join(
+                    social_accounts::table.on(social_accounts::id.eq(social_posts::social_account_id)),
+                )
+                .filter(social_posts::account_id.eq(account_id))
+                .filter(social_posts::status.eq("published"))
+                .filter(social_posts::published_at.ge(since))
+                .filter(social_posts::remote_id.is_not_null())
+                .filter(social_accounts::status.eq("active"))
+                .select((
+                    social_posts::id,
+                    social_accounts::id,
+                    social_posts::remote_id.assume_not_null(),
+                    social_accounts::platform,
+                    social_accounts::handle,
+                    social_accounts::token,
+                    social_accounts::base_url,
+                ))
+                .load(conn)?)
+        })
+        .await?;
+        let mut by_account: std::collections::BTreeMap<i64, Vec<InsightsTarget>> = Default::default();
+        for target in targets {
+            by_account.entry(target.1).or_default().push(target);
+        }
+        let mut counts: Vec<(i64, shared::social::Insights)> = Vec::new();
+        let mut problems: Vec<serde_json::Value> = Vec::new();
+        let mut reauth: Vec<i64> = Vec::new();
+        for (social_account_id, posts) in by_account {
+            let (_, _, _, platform, handle, sealed, base_url) = posts[0].clone();
+            let token = self
+                .secret_box
+                .open(&sealed, &token_owner(account_id, &platform, &handle))
+                .map_err(|error| TaskError::fatal("internal_error", error.to_string()))?;
+            let platform_kind = Platform::parse(&platform).unwrap_or(Platform::Sandbox);
+            let adapter = match adapter_for(platform_kind, &base_url, &token, &self.guard, PLATFORM_TIMEOUT) {
+                Ok(adapter) => adapter,
+                Err(error) => {
+                    problems.push(json!({ "social_account_id": social_account_id, "code": error.code() }));
+                    continue;
+                }
+            };
+            let adapter = adapter.as_ref();
+            let results: Vec<(i64, Result<shared::social::Insights, SocialError>)> =
+                stream::iter(posts)
+                    .map(|(post_id, _, remote_id, ..)| async move {
+                        (post_id, adapter.insights(&remote_id).await)
+                    })
+                    .buffer_unordered(4)
+                    .collect()
+                    .await;
+            for (post_id, result) in results {
+                match result {
+                    Ok(insights) => counts.push((post_id, insights)),
+                    Err(SocialError::Auth(_)) => {
+                        if !reauth.contains(&social_account_id) {
+                            reauth.push(social_account_id);
+                        }
+                    }
+                    Err(error) => problems.push(json!({ "post_id": post_id, "code": error.code() })),
+                }
+            }
+        }
+        let result = json!({ "posts_updated": counts.len(), "needs_reauth": reauth, "problems": problems });
+        Ok(Completion::new(result).with_effects(move |conn| {
+            for (post_id, insights) in counts {
+                diesel::update(social_posts::table.find(post_id))
+                    .set((
+                        social_posts::likes.eq(insights.likes),
+                        social_posts::shares.eq(insights.shares),
+                        social_posts::replies.eq(insights.replies),
+                        social_posts::impressions.eq(insights.impressions),
+                        social_posts::insights_at.eq(Some(chrono::Utc::now())),
+                    ))
+                    .execute(conn)?;
+            }
+            diesel::update(social_accounts::table.filter(social_accounts::id.eq_any(reauth)))
+                .set(social_accounts::status.eq("needs_reauth"))
+                .execute(conn)?;
+            Ok(())
+        }))
+    }
 }
