@@ -72,18 +72,25 @@ async fn wait_for_status(app: &TestApp, user: &TestUser, id: i64, wanted: &str) 
     .await
 }
 
+/// An app with a social worker and a scheduler, and a user with a Mastodon account on a
+/// fresh fake instance.
+async fn with_mastodon() -> (TestApp, TestUser, FakeMastodon, i64, Scheduler) {
+    let mut app = spawn_app().await;
+    app.start_worker(Queue::Social);
+    let running = scheduler(&app);
+    let user = app.signup().await;
+    let mastodon = FakeMastodon::start().await;
+    let account = connect(&app, &user, "mastodon", mastodon.base_url(), &mastodon.token()).await;
+    (app, user, mastodon, account, running)
+}
+
 fn in_seconds(seconds: i64) -> String {
     (chrono::Utc::now() + chrono::Duration::seconds(seconds)).to_rfc3339()
 }
 
 #[tokio::test]
 async fn a_post_scheduled_ahead_is_published_once_at_its_time() {
-    let mut app = spawn_app().await;
-    app.start_worker(Queue::Social);
-    let _scheduler = scheduler(&app);
-    let user = app.signup().await;
-    let mastodon = FakeMastodon::start().await;
-    let account = connect(&app, &user, "mastodon", mastodon.base_url(), &mastodon.token()).await;
+    let (app, user, mastodon, account, _scheduler) = with_mastodon().await;
 
     let scheduled = post(&app, &user, json!({ "social_account_id": account, "content": "Hello from Switchyard", "scheduled_time": in_seconds(2) })).await;
     assert_eq!(scheduled["status"], "scheduled");
@@ -126,12 +133,7 @@ async fn a_post_scheduled_ahead_is_published_once_at_its_time() {
 
 #[tokio::test]
 async fn cancel_limits_rate_limits_and_revoked_tokens() {
-    let mut app = spawn_app().await;
-    app.start_worker(Queue::Social);
-    let _scheduler = scheduler(&app);
-    let user = app.signup().await;
-    let mastodon = FakeMastodon::start().await;
-    let account = connect(&app, &user, "mastodon", mastodon.base_url(), &mastodon.token()).await;
+    let (app, user, mastodon, account, _scheduler) = with_mastodon().await;
     let sandbox = connect(&app, &user, "sandbox", "", "sandbox-token").await;
     let x = connect(&app, &user, "x", "", "x-token").await;
 
@@ -311,12 +313,7 @@ async fn compose_writes_a_variant_per_platform_within_its_limits() {
 
 #[tokio::test]
 async fn insights_are_pulled_into_analytics_and_a_daily_pull_is_scheduled() {
-    let mut app = spawn_app().await;
-    app.start_worker(Queue::Social);
-    let _scheduler = scheduler(&app);
-    let user = app.signup().await;
-    let mastodon = FakeMastodon::start().await;
-    let account = connect(&app, &user, "mastodon", mastodon.base_url(), &mastodon.token()).await;
+    let (app, user, mastodon, account, _scheduler) = with_mastodon().await;
     let schedules: Value =
         app.get("/api/v1/system/schedules/", &user.access).await.json().await.expect("json");
     assert!(
