@@ -261,12 +261,8 @@ async fn update(
     auth.require(Role::Editor)?;
     let (account_id, input) = (auth.account_id, body.0);
     let current = load(&state, account_id, id.0).await?;
-    let refs = Refs {
-        site_id: input.site_id.unwrap_or(current.site_id),
-        sector_id: input.sector_id.unwrap_or(current.sector_id),
-        cluster_id: input.cluster_id.unwrap_or(current.cluster_id),
-    };
     let was = Refs { site_id: current.site_id, sector_id: current.sector_id, cluster_id: current.cluster_id };
+    let refs = was.changed(input.site_id, input.sector_id, input.cluster_id);
     check_moved_refs(&state, account_id, was, refs).await?;
     let row = state
         .db(move |conn| {

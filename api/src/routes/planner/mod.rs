@@ -140,6 +140,23 @@ pub struct Refs {
     pub cluster_id: Option<i64>,
 }
 
+impl Refs {
+    /// These refs with an update's fields applied: a field not sent keeps its value, a
+    /// nullable one sent as `null` clears it.
+    pub fn changed(
+        self,
+        site_id: Option<i64>,
+        sector_id: Option<Option<i64>>,
+        cluster_id: Option<Option<i64>>,
+    ) -> Refs {
+        Refs {
+            site_id: site_id.unwrap_or(self.site_id),
+            sector_id: sector_id.unwrap_or(self.sector_id),
+            cluster_id: cluster_id.unwrap_or(self.cluster_id),
+        }
+    }
+}
+
 /// On update: checks `new` only when it differs from what the row points at now (`current`),
 /// and says whether it does.
 pub async fn check_moved_refs(

@@ -274,12 +274,8 @@ async fn update(
     auth.require(Role::Editor)?;
     let (account_id, input) = (auth.account_id, body.0);
     let current = load(&state, account_id, id.0).await?;
-    let refs = Refs {
-        site_id: input.site_id.unwrap_or(current.site_id),
-        sector_id: input.sector_id.unwrap_or(current.sector_id),
-        cluster_id: None,
-    };
     let was = Refs { site_id: current.site_id, sector_id: current.sector_id, cluster_id: None };
+    let refs = was.changed(input.site_id, input.sector_id, None);
     check_moved_refs(&state, account_id, was, refs).await?;
     let row = state
         .db(move |conn| {

@@ -250,11 +250,8 @@ async fn update(
         if current.content_id.is_some() {
             return Err(ApiError::field("site_id", "An image of content stays on the content's site."));
         }
-        let refs = Refs {
-            site_id: input.site_id.unwrap_or(current.site_id),
-            sector_id: input.sector_id.unwrap_or(current.sector_id),
-            cluster_id: None,
-        };
+        let was = Refs { site_id: current.site_id, sector_id: current.sector_id, cluster_id: None };
+        let refs = was.changed(input.site_id, input.sector_id, None);
         check_refs(&state, account_id, refs).await?;
     }
     let row = state
