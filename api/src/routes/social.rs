@@ -12,7 +12,7 @@ use shared::{
     auth::Role,
     billing::{self, Operation},
     db::schema::{social_accounts, social_posts},
-    social::{Platform, SocialError, adapter_for, token_owner},
+    social::{Platform, SocialError, StoredAccount, token_owner},
     tasks::{
         NewTask,
         social::{COMPOSE, ComposePayload, InsightsPayload, PULL_INSIGHTS},
@@ -33,6 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(connect)
         .service(disconnect)
         .service(check)
+        .service(account_insights)
         .service(compose)
         .service(analytics)
         .service(pull_insights)
@@ -54,6 +55,7 @@ struct AccountView {
     token_hint: String,
     status: String,
     connected_at: DateTime<Utc>,
+    platform_user_id: String,
 }
 
 fn account_columns() -> (
@@ -64,9 +66,19 @@ fn account_columns() -> (
     social_accounts::token_hint,
     social_accounts::status,
     social_accounts::connected_at,
+    social_accounts::platform_user_id,
 ) {
     use social_accounts as a;
-    (a::id, a::platform, a::handle, a::base_url, a::token_hint, a::status, a::connected_at)
+    (
+        a::id,
+        a::platform,
+        a::handle,
+        a::base_url,
+        a::token_hint,
+        a::status,
+        a::connected_at,
+        a::platform_user_id,
+    )
 }
 
 #[get("/accounts")]
@@ -88,10 +100,34 @@ async fn accounts(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResp
 #[serde(deny_unknown_fields)]
 struct ConnectInput {
     platform: String,
+    #[serde(alias = "platform_username")]
     handle: String,
     access_token: String,
     #[serde(default)]
     base_url: String,
+    /// The platform's id of the account: required where posting names it (a Facebook Page
+    /// id, an Instagram user id, a LinkedIn author URN); optional for X.
+    #[serde(default)]
+    platform_user_id: String,
+}
+
+/// What `platform_user_id` must look like on `platform`, if it is wrong.
+fn platform_user_id_problem(platform: Platform, id: &str) -> Option<&'static str> {
+    let digits = !id.is_empty() && id.len() <= 40 && id.bytes().all(|b| b.is_ascii_digit());
+    match platform {
+        Platform::Facebook if !digits => Some("The Facebook Page id (digits) is required."),
+        Platform::Instagram if !digits => {
+            Some("The Instagram professional account's user id (digits) is required.")
+        }
+        Platform::Linkedin
+            if !(id.starts_with("urn:li:person:") || id.starts_with("urn:li:organization:"))
+                || id.len() > 100 =>
+        {
+            Some("The LinkedIn author URN (urn:li:person:… or urn:li:organization:…) is required.")
+        }
+        Platform::X if !id.is_empty() && !digits => Some("The X user id is digits."),
+        _ => None,
+    }
 }
 
 impl Validate for ConnectInput {
@@ -104,6 +140,11 @@ impl Validate for ConnectInput {
         validation::text(&mut errors, "handle", &self.handle, 200);
         validation::text(&mut errors, "access_token", &self.access_token, 4_000);
         validation::optional_text(&mut errors, "base_url", Some(&self.base_url), 500);
+        if let Some(problem) = Platform::parse(&self.platform)
+            .and_then(|platform| platform_user_id_problem(platform, self.platform_user_id.trim()))
+        {
+            validation::push(&mut errors, "platform_user_id", problem.to_owned());
+        }
         validation::finish(errors)
     }
 }
@@ -150,6 +191,7 @@ async fn connect(
                         a::base_url.eq(&base_url),
                         a::token.eq(sealed),
                         a::token_hint.eq(hint),
+                        a::platform_user_id.eq(input.platform_user_id.trim()),
                     ))
                     .returning(account_columns())
                     .get_result(conn)?;
@@ -569,37 +611,13 @@ async fn check(
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Editor)?;
     let (account_id, social_account_id) = (auth.account_id, id.0);
-    type Stored = (String, String, String, Vec<u8>, String);
-    let stored: Stored = state
-        .db(move |conn| {
-            Ok(social_accounts::table
-                .find(social_account_id)
-                .filter(social_accounts::account_id.eq(account_id))
-                .filter(social_accounts::status.ne("disconnected"))
-                .select((
-                    social_accounts::platform,
-                    social_accounts::handle,
-                    social_accounts::base_url,
-                    social_accounts::token,
-                    social_accounts::status,
-                ))
-                .first(conn)
-                .optional()?)
-        })
+    let stored = state
+        .db(move |conn| Ok(StoredAccount::find(conn, account_id, social_account_id)?))
         .await?
+        .filter(|stored| stored.status != "disconnected")
         .ok_or(ApiError::NotFound { what: "social account" })?;
-    let (platform_name, handle, base_url, sealed, _) = stored;
-    let platform = Platform::parse(&platform_name)
-        .ok_or_else(|| ApiError::internal("unknown platform in the database"))?;
-    let token = state
-        .config
-        .secret_box
-        .open(&sealed, &token_owner(account_id, &platform_name, &handle))
-        .map_err(ApiError::internal)?;
-    let outcome = match adapter_for(
-        platform,
-        &base_url,
-        &token,
+    let outcome = match stored.adapter(
+        &state.config.secret_box,
         &state.config.ai.outbound,
         std::time::Duration::from_secs(10),
     ) {
@@ -627,6 +645,86 @@ async fn check(
         }
         Err(error) => Err(ApiError::BadGateway { code: error.code(), message: error.to_string() }),
     }
+}
+
+#[derive(Debug, Deserialize)]
+struct InsightsQuery {
+    days: Option<u32>,
+}
+
+/// One account's posts published in the last `days` (7 by default, at most 365) with the
+/// counts last pulled from the platform, newest first, and their totals.
+#[get("/accounts/{id}/insights")]
+async fn account_insights(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+    query: ApiQuery<InsightsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let days = query.0.days.unwrap_or(7);
+    if !(1..=365).contains(&days) {
+        return Err(ApiError::field("days", "Must be between 1 and 365."));
+    }
+    let (account_id, social_account_id) = (auth.account_id, id.0);
+    let since = Utc::now() - chrono::Duration::days(i64::from(days));
+    type Row = (
+        i64,
+        String,
+        Option<DateTime<Utc>>,
+        Option<String>,
+        i32,
+        i32,
+        i32,
+        Option<i32>,
+        Option<DateTime<Utc>>,
+    );
+    let (account, rows): (AccountView, Vec<Row>) = state
+        .db(move |conn| {
+            let account = social_accounts::table
+                .find(social_account_id)
+                .filter(social_accounts::account_id.eq(account_id))
+                .select(account_columns())
+                .first(conn)
+                .optional()?;
+            let Some(account) = account else { return Ok(None) };
+            use social_posts as p;
+            let rows = p::table
+                .filter(p::account_id.eq(account_id))
+                .filter(p::social_account_id.eq(social_account_id))
+                .filter(p::status.eq("published"))
+                .filter(p::published_at.ge(since))
+                .order(p::published_at.desc())
+                .select((
+                    p::id,
+                    p::content,
+                    p::published_at,
+                    p::remote_url,
+                    p::likes,
+                    p::shares,
+                    p::replies,
+                    p::impressions,
+                    p::insights_at,
+                ))
+                .load(conn)?;
+            Ok(Some((account, rows)))
+        })
+        .await?
+        .ok_or(ApiError::NotFound { what: "social account" })?;
+    let mut totals = Totals::default();
+    let recent: Vec<Value> = rows
+        .into_iter()
+        .map(|(id, content, published_at, remote_url, likes, shares, replies, impressions, insights_at)| {
+            totals.add(likes, shares, replies, impressions);
+            json!({
+                "id": id, "content": content, "published_at": published_at, "remote_url": remote_url,
+                "likes": likes, "shares": shares, "replies": replies, "impressions": impressions,
+                "insights_at": insights_at,
+            })
+        })
+        .collect();
+    Ok(response::ok(
+        json!({ "account": account, "days": days, "totals": totals.shown(json!({})), "posts": recent }),
+    ))
 }
 
 #[derive(Debug, Deserialize)]

@@ -8,7 +8,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::{
     db::schema::social_posts,
-    social::fake_server::{Failure, FakeMastodon},
+    social::fake_server::{Failure, FakeGraph, FakeLinkedIn, FakeMastodon, FakeX, graph, linkedin},
     tasks::{Queue, social::PUBLISH},
 };
 use tokio_util::sync::CancellationToken;
@@ -354,4 +354,124 @@ async fn insights_are_pulled_into_analytics_and_a_daily_pull_is_scheduled() {
     assert_eq!(analytics["data"]["accounts"][0]["social_account_id"], account);
     let response = app.get("/api/v1/social/analytics/?platform=myspace", &user.access).await;
     error_of(response, StatusCode::BAD_REQUEST).await;
+
+    let insights: Value = app
+        .get(&format!("/api/v1/social/accounts/{account}/insights/?days=7"), &user.access)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(insights["data"]["totals"]["likes"], 8, "{insights}");
+    assert_eq!(insights["data"]["posts"].as_array().map(Vec::len), Some(2));
+    let response =
+        app.get(&format!("/api/v1/social/accounts/{account}/insights/?days=0"), &user.access).await;
+    let (_, errors) = error_of(response, StatusCode::BAD_REQUEST).await;
+    assert!(errors.get("days").is_some(), "{errors}");
+    let other = app.signup().await;
+    let response = app.get(&format!("/api/v1/social/accounts/{account}/insights/"), &other.access).await;
+    error_of(response, StatusCode::NOT_FOUND).await;
+}
+
+/// Connects with a platform user id; the response's account id.
+async fn connect_as(
+    app: &TestApp,
+    user: &TestUser,
+    platform: &str,
+    base_url: &str,
+    token: &str,
+    id: &str,
+) -> i64 {
+    let body = json!({
+        "platform": platform, "platform_username": "switchyard", "access_token": token,
+        "base_url": base_url, "platform_user_id": id,
+    });
+    let response = app.post("/api/v1/social/accounts/", Some(&user.access), body).await;
+    assert_eq!(response.status(), StatusCode::CREATED, "{}", response.text().await.unwrap_or_default());
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(body["data"]["platform_user_id"], id);
+    body["data"]["id"].as_i64().expect("id")
+}
+
+/// A crash after the platform made the post: the post is `publishing` again with no remote id.
+async fn crash_after_publishing(app: &TestApp, post_id: i64) {
+    app.sql(move |conn| {
+        diesel::update(social_posts::table.find(post_id))
+            .set((social_posts::status.eq("publishing"), social_posts::remote_id.eq(None::<String>)))
+            .execute(conn)?;
+        Ok(())
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn x_instagram_and_linkedin_publish_once_and_settle_a_crash_by_lookup() {
+    let mut app = spawn_app().await;
+    app.start_worker(Queue::Social);
+    let _scheduler = scheduler(&app);
+    let user = app.signup().await;
+    let (x, meta, linked) = (FakeX::start().await, FakeGraph::start().await, FakeLinkedIn::start().await);
+    let x_account = connect(&app, &user, "x", x.base_url(), &x.token()).await;
+    let missing =
+        json!({ "platform": "linkedin", "handle": "s", "access_token": "t", "platform_user_id": "42" });
+    let response = app.post("/api/v1/social/accounts/", Some(&user.access), missing).await;
+    let (_, errors) = error_of(response, StatusCode::BAD_REQUEST).await;
+    assert!(errors["platform_user_id"][0].as_str().is_some_and(|m| m.contains("URN")), "{errors}");
+    let instagram =
+        connect_as(&app, &user, "instagram", meta.base_url(), &meta.token(), graph::INSTAGRAM_ID).await;
+    let linkedin =
+        connect_as(&app, &user, "linkedin", linked.base_url(), &linked.token(), linkedin::PERSON_URN).await;
+
+    // X: published once; after a crash the retry finds the tweet instead of posting again.
+    let tweet = post(&app, &user, json!({ "social_account_id": x_account, "content": "Launch day" })).await;
+    let tweet_id = tweet["id"].as_i64().expect("id");
+    let published = wait_for_status(&app, &user, tweet_id, "published").await;
+    assert_eq!(x.tweets().len(), 1);
+    crash_after_publishing(&app, tweet_id).await;
+    let again = enqueue(&app, &user, PUBLISH, json!({ "post_id": tweet_id })).await;
+    app.wait_for_state(&user, &again, "SUCCESS").await;
+    let settled = wait_for_status(&app, &user, tweet_id, "published").await;
+    assert_eq!(settled["remote_id"], published["remote_id"]);
+    assert_eq!(x.tweets().len(), 1, "found by lookup, not tweeted twice");
+
+    // Instagram needs media, takes JPEG, and goes through a container.
+    let response = app
+        .post(
+            "/api/v1/social/posts/",
+            Some(&user.access),
+            json!({ "social_account_id": instagram, "content": "No picture" }),
+        )
+        .await;
+    let (_, errors) = error_of(response, StatusCode::BAD_REQUEST).await;
+    assert!(errors.get("media").is_some(), "{errors}");
+    let picture = json!({ "social_account_id": instagram, "content": "New season #shoes", "media": ["http://127.0.0.1:9/shoe.jpg"] });
+    let made = post(&app, &user, picture).await;
+    let made_id = made["id"].as_i64().expect("id");
+    let published = wait_for_status(&app, &user, made_id, "published").await;
+    assert!(
+        published["remote_url"].as_str().is_some_and(|url| url.starts_with("https://www.instagram.com/p/"))
+    );
+    crash_after_publishing(&app, made_id).await;
+    let again = enqueue(&app, &user, PUBLISH, json!({ "post_id": made_id })).await;
+    app.wait_for_state(&user, &again, "SUCCESS").await;
+    assert_eq!(wait_for_status(&app, &user, made_id, "published").await["remote_id"], published["remote_id"]);
+    assert_eq!(meta.instagram_media().len(), 1);
+
+    // LinkedIn: published as the member; a revoked token fails the next post with
+    // needs_reauth and marks the account.
+    let shared_post =
+        post(&app, &user, json!({ "social_account_id": linkedin, "content": "Hiring (remote)" })).await;
+    let shared_post =
+        wait_for_status(&app, &user, shared_post["id"].as_i64().expect("id"), "published").await;
+    assert!(shared_post["remote_id"].as_str().is_some_and(|urn| urn.starts_with("urn:li:share:")));
+    assert_eq!(linked.posts()[0]["author"], linkedin::PERSON_URN);
+    linked.revoke();
+    let refused = post(&app, &user, json!({ "social_account_id": linkedin, "content": "Refused" })).await;
+    let refused = wait_for_status(&app, &user, refused["id"].as_i64().expect("id"), "failed").await;
+    assert_eq!(refused["error_code"], "needs_reauth");
+    let accounts: Value = app.get("/api/v1/social/accounts/", &user.access).await.json().await.expect("json");
+    let status = accounts["data"]
+        .as_array()
+        .and_then(|all| all.iter().find(|a| a["id"] == linkedin))
+        .map(|a| a["status"].clone());
+    assert_eq!(status, Some(json!("needs_reauth")));
 }

@@ -378,6 +378,7 @@ diesel::table! {
         token_hint -> Text,
         status -> Text,
         connected_at -> Timestamptz,
+        platform_user_id -> Text,
     }
 }
 
@@ -406,6 +407,7 @@ diesel::table! {
         replies -> Int4,
         impressions -> Nullable<Int4>,
         insights_at -> Nullable<Timestamptz>,
+        publish_started_at -> Nullable<Timestamptz>,
     }
 }
 

@@ -1,28 +1,31 @@
 //! Social platforms: each one's rules (checked before a post is accepted) and an adapter per
 //! platform that publishes through its real HTTP API at a configurable base URL.
 //!
-//! | platform | text limit | media | hashtags |
-//! |---|---|---|---|
-//! | `x` | 280 | at most 4 | at most 10 |
-//! | `mastodon` | 500 | at most 4 | — |
-//! | `linkedin` | 3,000 | at most 9 | at most 30 |
-//! | `facebook` | 63,206 | at most 10 | — |
-//! | `instagram` | 2,200 | 1 to 10, required | at most 30 |
-//! | `sandbox` | 5,000 | at most 10 | — |
+//! | platform | text limit | media | types | hashtags |
+//! |---|---|---|---|---|
+//! | `x` | 280 | at most 4 | jpg, png, gif, webp | at most 10 |
+//! | `mastodon` | 500 | at most 4 | jpg, png, gif, webp; or one mp4, mov, webm | — |
+//! | `linkedin` | 3,000 | at most 9 | jpg, png, gif | at most 30 |
+//! | `facebook` | 63,206 | at most 10 | jpg, png, gif, webp; or one mp4, mov | — |
+//! | `instagram` | 2,200 | 1 to 10, required | jpg; mp4, mov | at most 30 |
+//! | `sandbox` | 5,000 | at most 10 | any of the above | — |
 //!
-//! Adapters today: `sandbox` (records the post locally: the offline default and demos),
-//! `mastodon` (statuses API, with the post's marker as `Idempotency-Key`, so a retried call
-//! cannot publish twice) and `x` (v2 tweets). Facebook, Instagram and LinkedIn accounts can be
-//! connected and their posts validated; their adapters are not written yet and publishing to
-//! them fails with `platform_unsupported`.
+//! Adapters: `sandbox` (records the post locally: the offline default and demos), `mastodon`
+//! (statuses, media uploaded first, the post's marker as `Idempotency-Key`), `x` (v2 tweets,
+//! images uploaded first), `facebook` (Graph API page feed, photos, videos), `instagram`
+//! (Graph API container, then publish) and `linkedin` (versioned posts API, images uploaded
+//! first). Where a platform has no idempotency key, an attempt whose outcome is unknown is
+//! settled by finding the post among the account's recent ones before publishing again.
 
+mod account;
 mod adapters;
 #[cfg(feature = "testing")]
 pub mod fake_server;
 
 use std::time::Duration;
 
-pub use adapters::{Adapter, Insights, Outgoing, Published, adapter_for};
+pub use account::StoredAccount;
+pub use adapters::{Adapter, Connection, Insights, Outgoing, Published, adapter_for};
 use serde::Serialize;
 
 /// The associated data a social account's token is sealed with.
@@ -48,6 +51,42 @@ pub struct Rules {
     pub max_media: usize,
     pub media_required: bool,
     pub max_hashtags: Option<usize>,
+    /// File types (by extension) it takes.
+    pub formats: &'static [&'static str],
+    /// A video must be the post's only attachment.
+    pub video_alone: bool,
+}
+
+/// Whether an attachment is a picture or a video.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MediaKind {
+    Image,
+    Video,
+}
+
+const IMAGES: &[&str] = &["jpg", "jpeg", "png", "gif", "webp"];
+const VIDEOS: &[&str] = &["mp4", "mov", "webm"];
+
+impl MediaKind {
+    /// The kind a media URL's file extension says, if it is one we know.
+    pub fn of(url: &str) -> Option<MediaKind> {
+        let extension = file_extension(url)?;
+        if IMAGES.contains(&extension.as_str()) {
+            Some(MediaKind::Image)
+        } else if VIDEOS.contains(&extension.as_str()) {
+            Some(MediaKind::Video)
+        } else {
+            None
+        }
+    }
+}
+
+/// The lowercased extension of a URL's path.
+fn file_extension(url: &str) -> Option<String> {
+    let path = url.split(['?', '#']).next()?;
+    let name = path.rsplit('/').next()?;
+    let (_, extension) = name.rsplit_once('.')?;
+    Some(extension.to_ascii_lowercase())
 }
 
 impl Platform {
@@ -76,19 +115,24 @@ impl Platform {
     }
 
     pub fn rules(self) -> Rules {
-        let rules = |max_chars, max_media, media_required, max_hashtags| Rules {
+        let rules = |max_chars, max_media, media_required, max_hashtags, formats, video_alone| Rules {
             max_chars,
             max_media,
             media_required,
             max_hashtags,
+            formats,
+            video_alone,
         };
+        const ANY: &[&str] = &["jpg", "jpeg", "png", "gif", "webp", "mp4", "mov", "webm"];
         match self {
-            Platform::X => rules(280, 4, false, Some(10)),
-            Platform::Mastodon => rules(500, 4, false, None),
-            Platform::Linkedin => rules(3_000, 9, false, Some(30)),
-            Platform::Facebook => rules(63_206, 10, false, None),
-            Platform::Instagram => rules(2_200, 10, true, Some(30)),
-            Platform::Sandbox => rules(5_000, 10, false, None),
+            Platform::X => rules(280, 4, false, Some(10), IMAGES, false),
+            Platform::Mastodon => rules(500, 4, false, None, ANY, true),
+            Platform::Linkedin => rules(3_000, 9, false, Some(30), &["jpg", "jpeg", "png", "gif"], false),
+            Platform::Facebook => {
+                rules(63_206, 10, false, None, &["jpg", "jpeg", "png", "gif", "webp", "mp4", "mov"], true)
+            }
+            Platform::Instagram => rules(2_200, 10, true, Some(30), &["jpg", "jpeg", "mp4", "mov"], false),
+            Platform::Sandbox => rules(5_000, 10, false, None, ANY, false),
         }
     }
 
@@ -137,7 +181,26 @@ impl Platform {
         for (index, url) in media.iter().enumerate() {
             if !(url.starts_with("https://") || url.starts_with("http://")) {
                 problems.push(("media", format!("item {index} is not an http(s) URL")));
+                continue;
             }
+            let extension = file_extension(url).unwrap_or_default();
+            if !rules.formats.contains(&extension.as_str()) {
+                problems.push((
+                    "media",
+                    format!(
+                        "item {index} is not a file type {} takes ({})",
+                        self.as_str(),
+                        rules.formats.join(", ")
+                    ),
+                ));
+            }
+        }
+        let videos = media.iter().filter(|url| MediaKind::of(url) == Some(MediaKind::Video)).count();
+        if rules.video_alone && videos > 0 && media.len() > 1 {
+            problems.push((
+                "media",
+                format!("{} takes a video only as the post's one attachment", self.as_str()),
+            ));
         }
         problems
     }
@@ -161,8 +224,6 @@ pub enum SocialError {
     Unreachable(String),
     #[error("the platform's answer could not be used: {0}")]
     Malformed(String),
-    #[error("publishing to {0} is not available yet")]
-    Unsupported(&'static str),
 }
 
 impl SocialError {
@@ -185,7 +246,6 @@ impl SocialError {
             SocialError::Timeout(_) => "platform_timeout",
             SocialError::Unreachable(_) => "platform_unreachable",
             SocialError::Malformed(_) => "platform_malformed_response",
-            SocialError::Unsupported(_) => "platform_unsupported",
         }
     }
 
@@ -214,5 +274,13 @@ mod tests {
         assert!(Platform::X.problems(&tags, &[]).iter().any(|p| p.1.contains("hashtags")));
         assert!(Platform::X.problems("hi", &["ftp://x/a.png".into()]).iter().any(|p| p.0 == "media"));
         assert!(Platform::X.problems("  ", &[]).iter().any(|p| p.1 == "is empty"));
+        let png = "https://cdn.example/a.PNG?v=2".to_owned();
+        assert!(Platform::X.problems("hi", std::slice::from_ref(&png)).is_empty());
+        assert!(Platform::Instagram.problems("hi", &[png]).iter().any(|p| p.1.contains("jpg, jpeg, mp4")));
+        let clip = "https://cdn.example/clip.mp4".to_owned();
+        assert!(Platform::X.problems("hi", std::slice::from_ref(&clip)).iter().any(|p| p.0 == "media"));
+        let both = [clip, "https://cdn.example/a.jpg".to_owned()];
+        assert!(Platform::Mastodon.problems("hi", &both).iter().any(|p| p.1.contains("only")));
+        assert!(Platform::Instagram.problems("hi", &both).is_empty());
     }
 }

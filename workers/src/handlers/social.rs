@@ -2,13 +2,16 @@
 //! writes platform-fitted variants).
 //!
 //! Exactly once: the post is claimed (`queued` → `publishing`) and given its marker — a UUID
-//! sent as the platform's idempotency key where it has one — in a committed write before the
-//! platform is called. A redelivered task finds the post `published` and does nothing; one
-//! that finds it still `publishing` (the worker died during the call) calls again with the
-//! same marker, which the platform answers with the post it already made. A refused token
-//! marks the account `needs_reauth` and fails the post (`needs_reauth`, never retried); a 429
-//! waits for the platform's reset and tries again; other transient failures retry with
-//! backoff, and the post fails with the error's code when the attempts run out.
+//! sent as the platform's idempotency key where it has one — and the time of its first attempt
+//! in a committed write before the platform is called. A redelivered task finds the post
+//! `published` and does nothing. One that finds it still `publishing` (the worker died during
+//! the call, or the call timed out) settles what the last attempt did first: platforms without
+//! an idempotency key are asked for the account's recent posts and a post with our text made
+//! since the first attempt is taken as ours; Mastodon is simply called again with the same key.
+//! A refused token marks the account `needs_reauth` and fails the post (`needs_reauth`, never
+//! retried); a rate limit waits for the platform's reset and tries again; other transient
+//! failures retry with backoff, and the post fails with the error's code when the attempts run
+//! out.
 
 use std::time::Duration;
 
@@ -21,7 +24,7 @@ use shared::{
     crypto::SecretBox,
     db::schema::{content, social_accounts, social_posts},
     net::OutboundGuard,
-    social::{Outgoing, Platform, SocialError, adapter_for, token_owner},
+    social::{Outgoing, Platform, Published, SocialError, StoredAccount},
     tasks::social::{COMPOSE, ComposePayload, InsightsPayload, PUBLISH, PULL_INSIGHTS, PublishPayload},
 };
 use uuid::Uuid;
@@ -44,13 +47,12 @@ impl PublishPostHandler {
 /// The post and its account, as the publish needs them.
 struct Claimed {
     marker: Uuid,
+    /// An earlier attempt got as far as calling the platform: its outcome is unknown.
+    resumed: bool,
+    started_at: chrono::DateTime<chrono::Utc>,
     content: String,
-    platform: String,
-    base_url: String,
-    sealed_token: Vec<u8>,
-    account_status: String,
-    social_account_id: i64,
-    token_owner: String,
+    media: Vec<String>,
+    account: StoredAccount,
 }
 
 #[async_trait::async_trait]
@@ -66,20 +68,14 @@ impl TaskHandler for PublishPostHandler {
         let Some(claimed) = claim(ctx, account_id, post_id).await? else {
             return Ok(Completion::new(json!({ "post_id": post_id, "skipped": "not due for publishing" })));
         };
-        if claimed.account_status != "active" {
-            let error =
-                SocialError::Auth(format!("the {} account needs to be connected again", claimed.platform));
-            return Err(fail(ctx, account_id, post_id, &error).await);
-        }
-        let token = self
-            .secret_box
-            .open(&claimed.sealed_token, &claimed.token_owner)
-            .map_err(|error| TaskError::fatal("internal_error", error.to_string()))?;
-        let platform = Platform::parse(&claimed.platform).unwrap_or(Platform::Sandbox);
-        let marker = claimed.marker.to_string();
-        let outcome = match adapter_for(platform, &claimed.base_url, &token, &self.guard, PLATFORM_TIMEOUT) {
-            Ok(adapter) => adapter.publish(&Outgoing { content: &claimed.content, marker: &marker }).await,
-            Err(error) => Err(error),
+        let social_account_id = claimed.account.id;
+        let outcome = if claimed.account.status == "active" {
+            self.publish(&claimed).await
+        } else {
+            Err(SocialError::Auth(format!(
+                "the {} account needs to be connected again",
+                claimed.account.platform
+            )))
         };
         match outcome {
             Ok(published) => {
@@ -104,7 +100,6 @@ impl TaskHandler for PublishPostHandler {
                 }))
             }
             Err(error @ SocialError::Auth(_)) => {
-                let social_account_id = claimed.social_account_id;
                 shared::db::run(ctx.pool(), move |conn| {
                     diesel::update(social_accounts::table.find(social_account_id))
                         .set(social_accounts::status.eq("needs_reauth"))
@@ -123,58 +118,71 @@ impl TaskHandler for PublishPostHandler {
     }
 }
 
+impl PublishPostHandler {
+    /// Publishes the claimed post; after an attempt with an unknown outcome, first looks for
+    /// the post that attempt may have made.
+    async fn publish(&self, claimed: &Claimed) -> Result<Published, SocialError> {
+        let adapter = claimed.account.adapter(&self.secret_box, &self.guard, PLATFORM_TIMEOUT)?;
+        let marker = claimed.marker.to_string();
+        let post = Outgoing {
+            content: &claimed.content,
+            media: &claimed.media,
+            marker: &marker,
+            since: claimed.started_at,
+        };
+        if claimed.resumed
+            && let Some(found) = adapter.find_published(&post).await?
+        {
+            tracing::info!(remote_id = found.remote_id, "an earlier attempt had published it");
+            return Ok(found);
+        }
+        adapter.publish(&post).await
+    }
+}
+
 /// Claims the post for publishing and gives it its marker (kept from an earlier attempt);
 /// `None` when it is not waiting to be published.
 async fn claim(ctx: &TaskContext, account_id: i64, post_id: i64) -> Result<Option<Claimed>, TaskError> {
     Ok(shared::db::run(ctx.pool(), move |conn| {
         conn.transaction(|conn| {
-            let row: Option<(String, Option<Uuid>, String, String, i64)> = social_posts::table
+            type Row =
+                (String, Option<Uuid>, Option<chrono::DateTime<chrono::Utc>>, String, serde_json::Value, i64);
+            let row: Option<Row> = social_posts::table
                 .find(post_id)
                 .filter(social_posts::account_id.eq(account_id))
                 .for_update()
                 .select((
                     social_posts::status,
                     social_posts::publish_marker,
+                    social_posts::publish_started_at,
                     social_posts::content,
-                    social_posts::platform,
+                    social_posts::media,
                     social_posts::social_account_id,
                 ))
                 .first(conn)
                 .optional()?;
-            let Some((status, marker, content, platform, social_account_id)) = row else { return Ok(None) };
+            let Some((status, marker, started_at, content, media, social_account_id)) = row else {
+                return Ok(None);
+            };
             if !matches!(status.as_str(), "queued" | "publishing") {
                 return Ok(None);
             }
+            let resumed = status == "publishing" && marker.is_some();
             let marker = marker.unwrap_or_else(Uuid::new_v4);
+            let started_at = started_at.unwrap_or_else(chrono::Utc::now);
             diesel::update(social_posts::table.find(post_id))
                 .set((
                     social_posts::status.eq("publishing"),
                     social_posts::publish_marker.eq(Some(marker)),
+                    social_posts::publish_started_at.eq(Some(started_at)),
                     social_posts::updated_at.eq(diesel::dsl::now),
                 ))
                 .execute(conn)?;
-            let (handle, base_url, sealed_token, account_status): (String, String, Vec<u8>, String) =
-                social_accounts::table
-                    .find(social_account_id)
-                    .filter(social_accounts::account_id.eq(account_id))
-                    .select((
-                        social_accounts::handle,
-                        social_accounts::base_url,
-                        social_accounts::token,
-                        social_accounts::status,
-                    ))
-                    .first(conn)?;
-            let token_owner = token_owner(account_id, &platform, &handle);
-            Ok(Some(Claimed {
-                marker,
-                content,
-                platform,
-                base_url,
-                sealed_token,
-                account_status,
-                social_account_id,
-                token_owner,
-            }))
+            let Some(account) = StoredAccount::find(conn, account_id, social_account_id)? else {
+                return Ok(None);
+            };
+            let media = serde_json::from_value(media).unwrap_or_default();
+            Ok(Some(Claimed { marker, resumed, started_at, content, media, account }))
         })
     })
     .await?)
@@ -357,8 +365,6 @@ impl PullInsightsHandler {
     }
 }
 
-type InsightsTarget = (i64, i64, String, String, String, Vec<u8>, String);
-
 #[async_trait::async_trait]
 impl TaskHandler for PullInsightsHandler {
     fn kind(&self) -> &'static str {
@@ -372,8 +378,8 @@ impl TaskHandler for PullInsightsHandler {
         let account_id = ctx.task().account_id;
         let since =
             chrono::Utc::now() - chrono::Duration::days(i64::from(payload.days.unwrap_or(30).clamp(1, 365)));
-        // (post id, social account id, remote id, platform, handle, sealed token, base url)
-        let targets: Vec<InsightsTarget> = shared::db::run(ctx.pool(), move |conn| {
+        // (post id, remote id) with the post's account.
+        let targets: Vec<((i64, String), StoredAccount)> = shared::db::run(ctx.pool(), move |conn| {
             Ok(social_posts::table
                 .inner_join(
                     social_accounts::table.on(social_accounts::id.eq(social_posts::social_account_id)),
@@ -384,47 +390,38 @@ impl TaskHandler for PullInsightsHandler {
                 .filter(social_posts::remote_id.is_not_null())
                 .filter(social_accounts::status.eq("active"))
                 .select((
-                    social_posts::id,
-                    social_accounts::id,
-                    social_posts::remote_id.assume_not_null(),
-                    social_accounts::platform,
-                    social_accounts::handle,
-                    social_accounts::token,
-                    social_accounts::base_url,
+                    (social_posts::id, social_posts::remote_id.assume_not_null()),
+                    StoredAccount::as_select(),
                 ))
                 .load(conn)?)
         })
         .await?;
-        let mut by_account: std::collections::BTreeMap<i64, Vec<InsightsTarget>> = Default::default();
-        for target in targets {
-            by_account.entry(target.1).or_default().push(target);
+        let mut by_account: std::collections::BTreeMap<i64, (StoredAccount, Vec<(i64, String)>)> =
+            Default::default();
+        for (post, account) in targets {
+            by_account.entry(account.id).or_insert_with(|| (account, Vec::new())).1.push(post);
         }
         let mut counts: Vec<(i64, shared::social::Insights)> = Vec::new();
         let mut problems: Vec<serde_json::Value> = Vec::new();
         let mut reauth: Vec<i64> = Vec::new();
-        for (social_account_id, posts) in by_account {
-            let (_, _, _, platform, handle, sealed, base_url) = posts[0].clone();
-            let token = self
-                .secret_box
-                .open(&sealed, &token_owner(account_id, &platform, &handle))
-                .map_err(|error| TaskError::fatal("internal_error", error.to_string()))?;
-            let platform_kind = Platform::parse(&platform).unwrap_or(Platform::Sandbox);
-            let adapter = match adapter_for(platform_kind, &base_url, &token, &self.guard, PLATFORM_TIMEOUT) {
+        for (social_account_id, (account, posts)) in by_account {
+            let adapter = match account.adapter(&self.secret_box, &self.guard, PLATFORM_TIMEOUT) {
                 Ok(adapter) => adapter,
+                Err(SocialError::Auth(_)) => {
+                    reauth.push(social_account_id);
+                    continue;
+                }
                 Err(error) => {
                     problems.push(json!({ "social_account_id": social_account_id, "code": error.code() }));
                     continue;
                 }
             };
             let adapter = adapter.as_ref();
-            let results: Vec<(i64, Result<shared::social::Insights, SocialError>)> =
-                stream::iter(posts)
-                    .map(|(post_id, _, remote_id, ..)| async move {
-                        (post_id, adapter.insights(&remote_id).await)
-                    })
-                    .buffer_unordered(4)
-                    .collect()
-                    .await;
+            let results: Vec<(i64, Result<shared::social::Insights, SocialError>)> = stream::iter(posts)
+                .map(|(post_id, remote_id)| async move { (post_id, adapter.insights(&remote_id).await) })
+                .buffer_unordered(4)
+                .collect()
+                .await;
             for (post_id, result) in results {
                 match result {
                     Ok(insights) => counts.push((post_id, insights)),
