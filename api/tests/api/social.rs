@@ -84,6 +84,13 @@ async fn with_mastodon() -> (TestApp, TestUser, FakeMastodon, i64, Scheduler) {
     (app, user, mastodon, account, running)
 }
 
+/// The social account's status as listed.
+async fn account_status(app: &TestApp, user: &TestUser, id: i64) -> String {
+    let accounts: Value = app.get("/api/v1/social/accounts/", &user.access).await.json().await.expect("json");
+    let found = accounts["data"].as_array().and_then(|all| all.iter().find(|a| a["id"] == id)).cloned();
+    found.expect("listed")["status"].as_str().expect("status").to_owned()
+}
+
 fn in_seconds(seconds: i64) -> String {
     (chrono::Utc::now() + chrono::Duration::seconds(seconds)).to_rfc3339()
 }
@@ -225,13 +232,7 @@ async fn cancel_limits_rate_limits_and_revoked_tokens() {
     let refused = post(&app, &user, json!({ "social_account_id": account, "content": "Refused" })).await;
     let refused = wait_for_status(&app, &user, refused["id"].as_i64().expect("id"), "failed").await;
     assert_eq!(refused["error_code"], "needs_reauth");
-    let accounts: Value = app.get("/api/v1/social/accounts/", &user.access).await.json().await.expect("json");
-    let masto = accounts["data"]
-        .as_array()
-        .and_then(|all| all.iter().find(|a| a["id"] == account))
-        .cloned()
-        .expect("account");
-    assert_eq!(masto["status"], "needs_reauth");
+    assert_eq!(account_status(&app, &user, account).await, "needs_reauth");
     let requests = mastodon.requests();
     let task = app.task(&user, refused["task_id"].as_str().expect("task")).await;
     assert_eq!(task["attempts"], 1, "nothing is retried against a 401");
@@ -468,10 +469,5 @@ async fn x_instagram_and_linkedin_publish_once_and_settle_a_crash_by_lookup() {
     let refused = post(&app, &user, json!({ "social_account_id": linkedin, "content": "Refused" })).await;
     let refused = wait_for_status(&app, &user, refused["id"].as_i64().expect("id"), "failed").await;
     assert_eq!(refused["error_code"], "needs_reauth");
-    let accounts: Value = app.get("/api/v1/social/accounts/", &user.access).await.json().await.expect("json");
-    let status = accounts["data"]
-        .as_array()
-        .and_then(|all| all.iter().find(|a| a["id"] == linkedin))
-        .map(|a| a["status"].clone());
-    assert_eq!(status, Some(json!("needs_reauth")));
+    assert_eq!(account_status(&app, &user, linkedin).await, "needs_reauth");
 }

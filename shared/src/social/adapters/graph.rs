@@ -59,12 +59,23 @@ fn graph_time(value: &Value) -> Option<DateTime<Utc>> {
     DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%z").ok().map(|at| at.with_timezone(&Utc))
 }
 
+/// The field names of a listing of an account's posts: the text, the time and the address.
+struct Listing {
+    text: &'static str,
+    time: &'static str,
+    url: &'static str,
+}
+
 /// The newest of `items` with our text, made since the first attempt.
-fn find_ours<'a>(items: &'a Value, post: &Outgoing<'_>, text: &str, time: &str) -> Option<&'a Value> {
+fn find_ours(items: &Value, post: &Outgoing<'_>, listing: Listing) -> Option<Published> {
     let since = lookup_since(post);
-    items["data"].as_array()?.iter().find(|item| {
-        item[text].as_str().is_some_and(|found| same_text(post.content, found))
-            && graph_time(&item[time]).is_none_or(|at| at >= since)
+    let found = items["data"].as_array()?.iter().find(|item| {
+        item[listing.text].as_str().is_some_and(|found| same_text(post.content, found))
+            && graph_time(&item[listing.time]).is_none_or(|at| at >= since)
+    })?;
+    Some(Published {
+        remote_id: found["id"].as_str()?.to_owned(),
+        url: found[listing.url].as_str().unwrap_or_default().to_owned(),
     })
 }
 
@@ -142,12 +153,7 @@ impl Adapter for FacebookPage {
             ("limit", "25"),
         ]);
         let posts = self.api.json(request).await?;
-        Ok(find_ours(&posts, post, "message", "created_time").and_then(|found| {
-            Some(Published {
-                remote_id: found["id"].as_str()?.to_owned(),
-                url: found["permalink_url"].as_str().unwrap_or_default().to_owned(),
-            })
-        }))
+        Ok(find_ours(&posts, post, Listing { text: "message", time: "created_time", url: "permalink_url" }))
     }
 
     async fn check(&self) -> Result<String, SocialError> {
@@ -271,12 +277,7 @@ impl Adapter for Instagram {
             .get(&format!("/{}/media", self.user_id))
             .query(&[("fields", "id,caption,permalink,timestamp"), ("limit", "25")]);
         let media = self.api.json(request).await?;
-        Ok(find_ours(&media, post, "caption", "timestamp").and_then(|found| {
-            Some(Published {
-                remote_id: found["id"].as_str()?.to_owned(),
-                url: found["permalink"].as_str().unwrap_or_default().to_owned(),
-            })
-        }))
+        Ok(find_ours(&media, post, Listing { text: "caption", time: "timestamp", url: "permalink" }))
     }
 
     async fn check(&self) -> Result<String, SocialError> {
