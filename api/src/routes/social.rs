@@ -32,6 +32,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(accounts)
         .service(connect)
         .service(disconnect)
+        .service(reconnect)
         .service(check)
         .service(account_insights)
         .service(compose)
@@ -201,6 +202,58 @@ async fn connect(
         })
         .await?;
     Ok(response::created(view))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ReconnectInput {
+    access_token: String,
+}
+
+impl Validate for ReconnectInput {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        validation::text(&mut errors, "access_token", &self.access_token, 4_000);
+        validation::finish(errors)
+    }
+}
+
+/// Gives an account a new token (after `needs_reauth`): sealed like the first, the account
+/// active again; its posts still scheduled keep their place.
+#[post("/accounts/{id}/reconnect")]
+async fn reconnect(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+    body: ApiJson<ReconnectInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Admin)?;
+    let (account_id, social_account_id) = (auth.account_id, id.0);
+    let stored = state
+        .db(move |conn| Ok(StoredAccount::find(conn, account_id, social_account_id)?))
+        .await?
+        .filter(|stored| stored.status != "disconnected")
+        .ok_or(ApiError::NotFound { what: "social account" })?;
+    let token = body.0.access_token.trim().to_owned();
+    let sealed = state
+        .config
+        .secret_box
+        .seal(&token, &token_owner(account_id, &stored.platform, &stored.handle))
+        .map_err(ApiError::internal)?;
+    let hint = shared::crypto::mask(&token);
+    let view: AccountView = state
+        .db(move |conn| {
+            Ok(diesel::update(social_accounts::table.find(social_account_id))
+                .set((
+                    social_accounts::token.eq(sealed),
+                    social_accounts::token_hint.eq(hint),
+                    social_accounts::status.eq("active"),
+                ))
+                .returning(account_columns())
+                .get_result(conn)?)
+        })
+        .await?;
+    Ok(response::ok(view))
 }
 
 /// Disconnects an account: its token is dropped and its scheduled posts are cancelled.

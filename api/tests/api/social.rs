@@ -470,4 +470,28 @@ async fn x_instagram_and_linkedin_publish_once_and_settle_a_crash_by_lookup() {
     let refused = wait_for_status(&app, &user, refused["id"].as_i64().expect("id"), "failed").await;
     assert_eq!(refused["error_code"], "needs_reauth");
     assert_eq!(account_status(&app, &user, linkedin).await, "needs_reauth");
+
+    // Authorized again: a new token, the account active, posting works.
+    let token = linked.reissue();
+    let response = app
+        .post(
+            &format!("/api/v1/social/accounts/{linkedin}/reconnect/"),
+            Some(&user.access),
+            json!({ "access_token": token }),
+        )
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    assert_eq!(account_status(&app, &user, linkedin).await, "active");
+    let back = post(&app, &user, json!({ "social_account_id": linkedin, "content": "Back again" })).await;
+    wait_for_status(&app, &user, back["id"].as_i64().expect("id"), "published").await;
+    assert_eq!(linked.posts().len(), 2);
+    let response = app
+        .post(
+            &format!("/api/v1/social/accounts/{linkedin}/reconnect/"),
+            Some(&user.access),
+            json!({ "access_token": "" }),
+        )
+        .await;
+    let (_, errors) = error_of(response, StatusCode::BAD_REQUEST).await;
+    assert!(errors.get("access_token").is_some(), "{errors}");
 }

@@ -136,6 +136,13 @@ impl<S: Send + 'static> FakePlatform<S> {
         self.inner.lock().0.token = "revoked".to_owned();
     }
 
+    /// A new valid token, as when the user authorizes the app again.
+    pub fn reissue(&self) -> String {
+        let token = format!("reissued-{}", uuid::Uuid::new_v4().simple());
+        self.inner.lock().0.token = token.clone();
+        token
+    }
+
     /// The next write answers with `failure`.
     pub fn push_failure(&self, failure: Failure) {
         self.inner.lock().0.failures.push_back(failure);
