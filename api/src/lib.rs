@@ -4,6 +4,7 @@
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod metrics;
 pub mod middleware;
 pub mod response;
 pub mod routes;

@@ -56,6 +56,7 @@ impl Application {
                 config.rate_limit_anon_per_minute,
             )),
             media: shared::media::store_for(&config),
+            metrics: crate::metrics::Metrics::new(),
             config: Arc::new(config.clone()),
             pool,
             relay,
@@ -106,16 +107,23 @@ fn cors(origins: &[String]) -> Cors {
         .max_age(3600)
 }
 
-/// One span per request; errors and slow requests at info, the rest at debug.
+/// One span per request, counted in the metrics; errors and slow requests logged at info, the
+/// rest at debug.
 async fn request_log(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let span = tracing::info_span!("http", method = %req.method(), path = %req.path());
     let started = Instant::now();
+    let method = req.method().as_str().to_owned();
     let response = next.call(req).instrument(span.clone()).await?;
     let status = response.status().as_u16();
-    let elapsed_ms = started.elapsed().as_secs_f64() * 1_000.0;
+    let elapsed = started.elapsed().as_secs_f64();
+    let elapsed_ms = elapsed * 1_000.0;
+    if let Some(state) = response.request().app_data::<web::Data<AppState>>() {
+        let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+        state.metrics.observe(&route, &method, status, elapsed);
+    }
     span.in_scope(|| {
         if status >= 500 {
             tracing::error!(status, elapsed_ms, "request failed");

@@ -23,6 +23,7 @@ pub struct AppState {
     pub events: EventHub,
     pub limiter: Arc<RateLimiter>,
     pub media: Arc<dyn MediaStore>,
+    pub metrics: crate::metrics::Metrics,
 }
 
 impl AppState {

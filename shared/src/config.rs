@@ -49,6 +49,8 @@ pub struct Config {
     /// An HTTP proxy the SEO fetcher sends every request through (`OUTBOUND_PROXY`): an
     /// egress proxy in production, the loopback-only proxy in tests.
     pub outbound_proxy: Option<String>,
+    /// Bearer token for `GET /metrics`; without one the endpoint does not exist.
+    pub metrics_token: Option<String>,
     pub environment: Environment,
 }
 
@@ -132,6 +134,9 @@ impl Config {
             outbound_proxy: lookup("OUTBOUND_PROXY")
                 .map(|proxy| proxy.trim().to_owned())
                 .filter(|p| !p.is_empty()),
+            metrics_token: lookup("METRICS_TOKEN")
+                .map(|token| token.trim().to_owned())
+                .filter(|t| !t.is_empty()),
             environment,
         })
     }

@@ -83,6 +83,11 @@ pub fn mask(secret: &str) -> String {
     format!("{head}…{tail}")
 }
 
+/// Whether two secrets are equal, in time that depends only on their lengths.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |diff, (x, y)| diff | (x ^ y)) == 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -105,6 +105,7 @@ macro_rules! named_settings_reads {
     };
 }
 
+mod admin;
 mod auth;
 mod author_profiles;
 mod billing;
@@ -153,6 +154,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                     .configure(author_profiles::configure)
                     .configure(strategies::configure)
                     .configure(webhooks::configure_management)
+                    .service(web::scope("/admin").configure(admin::configure))
                     .configure(system::configure)
                     .configure(schedules::configure)
                     .configure(prompts::configure)
@@ -169,6 +171,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .configure(billing::configure)
             .configure(tasks::configure),
     )
+    .service(crate::metrics::metrics)
     .default_service(web::to(not_found));
 }
 

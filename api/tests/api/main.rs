@@ -2,6 +2,7 @@
 
 mod helpers;
 
+mod admin;
 mod auth;
 mod bad_input;
 mod commands;

@@ -9,6 +9,23 @@ diesel::table! {
         updated_at -> Timestamptz,
         credits -> Int8,
         plan_credits_per_month -> Int4,
+        is_system -> Bool,
+    }
+}
+
+diesel::table! {
+    dead_letters (id) {
+        id -> Int8,
+        queue -> Text,
+        message_id -> Nullable<Text>,
+        task_id -> Nullable<Uuid>,
+        kind -> Text,
+        account_id -> Nullable<Int8>,
+        error_code -> Text,
+        error_message -> Text,
+        attempts -> Nullable<Int4>,
+        body -> Bytea,
+        dead_at -> Timestamptz,
     }
 }
 
@@ -577,6 +594,7 @@ diesel::joinable!(writer_tasks -> accounts (account_id));
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
     ai_prompts,
+    dead_letters,
     auth_sessions,
     author_profiles,
     clusters,

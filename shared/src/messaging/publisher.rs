@@ -61,6 +61,13 @@ impl Outgoing {
     }
 }
 
+/// What a queue holds now.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct QueueStats {
+    pub messages: u32,
+    pub consumers: u32,
+}
+
 struct Live {
     connection: Connection,
     confirms: Channel,
@@ -99,6 +106,24 @@ impl Publisher {
     /// True when a connection is open; connects first when none is.
     pub async fn check(&self) -> bool {
         self.ensure_connected().await.is_ok()
+    }
+
+    /// A channel of its own on the live connection, for one-off work (draining a queue,
+    /// reading its depth). It closes when dropped.
+    pub async fn channel(&self) -> Result<Channel> {
+        let mut state = self.state.lock().await;
+        let live = self.live(&mut state).await?;
+        Ok(live.connection.create_channel().await?)
+    }
+
+    /// A queue's ready messages and consumers (a passive declare: nothing is created).
+    pub async fn queue_stats(&self, name: &str) -> Result<QueueStats> {
+        let channel = self.channel().await?;
+        let options = lapin::options::QueueDeclareOptions { passive: true, ..Default::default() };
+        let queue = channel.queue_declare(name.into(), options, lapin::types::FieldTable::default()).await?;
+        let stats = QueueStats { messages: queue.message_count(), consumers: queue.consumer_count() };
+        let _ = channel.close(200, "done".into()).await;
+        Ok(stats)
     }
 
     /// Publishes every message persistently with `mandatory` set and waits for all broker

@@ -109,3 +109,49 @@ pub fn cancel(conn: &mut PgConnection, account_id: i64, task_id: Uuid) -> Result
         Ok(Some(outcome))
     })
 }
+
+/// Cancels every unfinished task of `kind`, in one account or in all: waiting ones become
+/// REVOKED at once (returned, for their events), running ones are flagged and stop at their
+/// next progress step (counted).
+pub fn cancel_kind(
+    conn: &mut PgConnection,
+    kind: &str,
+    account_id: Option<i64>,
+) -> Result<(Vec<Task>, usize)> {
+    conn.transaction(|conn| {
+        let now = diesel::dsl::now;
+        let mut waiting = diesel::update(tasks::table)
+            .filter(tasks::kind.eq(kind))
+            .filter(tasks::state.eq_any([TaskState::Pending, TaskState::Retry]))
+            .into_boxed();
+        let mut running = diesel::update(tasks::table)
+            .filter(tasks::kind.eq(kind))
+            .filter(tasks::state.eq_any([TaskState::Started, TaskState::Progress]))
+            .filter(tasks::cancel_requested.eq(false))
+            .into_boxed();
+        if let Some(account_id) = account_id {
+            waiting = waiting.filter(tasks::account_id.eq(account_id));
+            running = running.filter(tasks::account_id.eq(account_id));
+        }
+        let revoked = waiting
+            .set((
+                tasks::state.eq(TaskState::Revoked),
+                tasks::cancel_requested.eq(true),
+                tasks::phase.eq("CANCELLED"),
+                tasks::message.eq("Cancelled before it started"),
+                tasks::finished_at.eq(now),
+                tasks::updated_at.eq(now),
+                tasks::revision.eq(tasks::revision + 1),
+            ))
+            .returning(Task::as_returning())
+            .get_results(conn)?;
+        let flagged = running
+            .set((
+                tasks::cancel_requested.eq(true),
+                tasks::updated_at.eq(now),
+                tasks::revision.eq(tasks::revision + 1),
+            ))
+            .execute(conn)?;
+        Ok((revoked, flagged))
+    })
+}
