@@ -102,7 +102,9 @@ fn cors(origins: &[String]) -> Cors {
     cors.allowed_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
         .allowed_headers([header::AUTHORIZATION, header::CONTENT_TYPE, header::IF_NONE_MATCH, header::ACCEPT])
         .allowed_header("idempotency-key")
+        .allowed_header("traceparent")
         .expose_headers([header::ETAG, header::RETRY_AFTER])
+        .expose_headers(["x-trace-id"])
         .expose_headers(["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"])
         .max_age(3600)
 }
@@ -113,10 +115,21 @@ async fn request_log(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let span = tracing::info_span!("http", method = %req.method(), path = %req.path());
+    // The caller's trace continues here (W3C `traceparent`), or one starts.
+    let trace_id = req
+        .headers()
+        .get("traceparent")
+        .and_then(|value| value.to_str().ok())
+        .and_then(shared::telemetry::trace_id_of)
+        .unwrap_or_else(shared::telemetry::new_trace_id);
+    let span = tracing::info_span!("http", method = %req.method(), path = %req.path(), trace_id = %trace_id);
     let started = Instant::now();
     let method = req.method().as_str().to_owned();
-    let response = next.call(req).instrument(span.clone()).await?;
+    let mut response =
+        shared::telemetry::with_trace_id(trace_id.clone(), next.call(req).instrument(span.clone())).await?;
+    if let Ok(value) = header::HeaderValue::from_str(&trace_id) {
+        response.headers_mut().insert(header::HeaderName::from_static("x-trace-id"), value);
+    }
     let status = response.status().as_u16();
     let elapsed = started.elapsed().as_secs_f64();
     let elapsed_ms = elapsed * 1_000.0;

@@ -180,3 +180,44 @@ async fn metrics_do_not_exist_without_a_token() {
     let response = reqwest::Client::new().get(format!("{}/metrics", app.address)).send().await.expect("sent");
     assert_eq!(response.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_requests_trace_follows_its_command_into_the_message() {
+    let app = spawn_app().await;
+    let user = app.signup().await;
+    let trace_id = "4bf92f3577b34da6a3ce929d0e0e4736";
+    let response = app
+        .request(reqwest::Method::POST, "/api/v1/system/ping/", Some(&user.access))
+        .header("traceparent", format!("00-{trace_id}-00f067aa0ba902b7-01"))
+        .json(&json!({ "queue": "odoo" }))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(response.status(), StatusCode::ACCEPTED);
+    assert_eq!(response.headers().get("x-trace-id").and_then(|v| v.to_str().ok()), Some(trace_id));
+    let fresh = app.get("/api/v1/tasks/", &user.access).await;
+    let started =
+        fresh.headers().get("x-trace-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_owned();
+    assert!(started.len() == 32 && started != trace_id, "a request without one starts a trace");
+
+    // No worker on the queue: the message waits there with its traceparent.
+    let topology = shared::messaging::Topology::from_config(&app.config);
+    let connection = shared::messaging::connect(&app.config.amqp_url, "test-trace").await.expect("broker");
+    let channel = connection.create_channel().await.expect("channel");
+    let message = shared::testing::eventually(Duration::from_secs(10), "the command", || async {
+        channel
+            .basic_get(
+                topology.work_queue(Queue::Odoo).into(),
+                lapin::options::BasicGetOptions { no_ack: true },
+            )
+            .await
+            .expect("basic.get")
+    })
+    .await;
+    let headers = message.delivery.properties.headers().clone().expect("headers");
+    let traceparent = match headers.inner().get("traceparent") {
+        Some(lapin::types::AMQPValue::LongString(value)) => value.to_string(),
+        other => panic!("traceparent: {other:?}"),
+    };
+    assert_eq!(shared::telemetry::trace_id_of(&traceparent).as_deref(), Some(trace_id), "{traceparent}");
+}

@@ -276,6 +276,7 @@ diesel::table! {
         created_at -> Timestamptz,
         publish_attempts -> Int4,
         last_error -> Nullable<Text>,
+        trace_id -> Nullable<Text>,
     }
 }
 

@@ -124,7 +124,11 @@ impl Relay {
             body: row.body.to_string().into_bytes(),
             message_id: Some(row.task_id.to_string()),
             expiration: None,
-            headers: Vec::new(),
+            headers: row
+                .trace_id
+                .iter()
+                .map(|trace_id| ("traceparent".to_owned(), crate::telemetry::traceparent(trace_id)))
+                .collect(),
         }
     }
 }

@@ -30,6 +30,8 @@ pub struct NewTask {
     pub parent_id: Option<Uuid>,
     /// Overrides the kind's attempt limit.
     pub max_attempts: Option<i32>,
+    /// The trace the command belongs to: the current request's when made while serving one.
+    pub trace_id: Option<String>,
 }
 
 impl NewTask {
@@ -43,6 +45,7 @@ impl NewTask {
             idempotency_key: None,
             parent_id: None,
             max_attempts: None,
+            trace_id: crate::telemetry::current_trace_id(),
         }
     }
 
@@ -60,6 +63,7 @@ impl NewTask {
             task_id: id,
             routing_key: queue.as_str().to_owned(),
             body: serde_json::to_value(&message)?,
+            trace_id: self.trace_id,
         };
         let task_row = NewTaskRow {
             id,
@@ -164,6 +168,7 @@ crate::prepared_statement! {
         created_by: Option<i64>,
         routing_key: String,
         body: Value,
+        trace_id: Option<String>,
     }
     sql = [
         "WITH new_task AS ( \
@@ -174,8 +179,8 @@ crate::prepared_statement! {
         (request_fingerprint as Nullable<Text>), ", ", (parent_id as Nullable<SqlUuid>), ", ",
         (created_by as Nullable<BigInt>),
         ") ON CONFLICT DO NOTHING RETURNING *), \
-         new_outbox AS (INSERT INTO outbox (task_id, routing_key, body) SELECT id, ",
-        (routing_key as Text), ", ", (body as Jsonb),
+         new_outbox AS (INSERT INTO outbox (task_id, routing_key, body, trace_id) SELECT id, ",
+        (routing_key as Text), ", ", (body as Jsonb), ", ", (trace_id as Nullable<Text>),
         " FROM new_task RETURNING id) \
          SELECT new_task.*, new_outbox.id AS outbox_id FROM new_task, new_outbox",
     ];
@@ -199,6 +204,7 @@ fn insert_task_and_outbox(
         created_by: task.created_by,
         routing_key: outbox.routing_key,
         body: outbox.body,
+        trace_id: outbox.trace_id,
     };
     Ok(statement.get_result(conn).optional()?)
 }

@@ -33,7 +33,8 @@ pub async fn process(shared: std::sync::Arc<Shared>, delivery: Delivery) {
         }
     };
     let CommandMessage::V1 { task_id, kind, .. } = &message;
-    let span = tracing::info_span!("task", task_id = %task_id, kind = %kind, queue = %shared.queue);
+    let trace_id = trace_id_of(&delivery).unwrap_or_default();
+    let span = tracing::info_span!("task", task_id = %task_id, kind = %kind, queue = %shared.queue, trace_id = %trace_id);
     let task_id = *task_id;
     async move {
         shared.counters.in_flight.fetch_add(1, Ordering::Relaxed);
@@ -276,6 +277,15 @@ fn error_headers(task: &Task) -> Vec<(String, String)> {
             .to_owned()
     };
     vec![("x-error-code".to_owned(), field("code")), ("x-error-message".to_owned(), field("message"))]
+}
+
+/// The trace the command belongs to, from the message's `traceparent`.
+fn trace_id_of(delivery: &Delivery) -> Option<String> {
+    let headers = delivery.properties.headers().as_ref()?;
+    match headers.inner().get("traceparent")? {
+        lapin::types::AMQPValue::LongString(value) => shared::telemetry::trace_id_of(&value.to_string()),
+        _ => None,
+    }
 }
 
 fn message_id(delivery: &Delivery) -> Option<String> {

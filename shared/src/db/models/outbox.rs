@@ -15,6 +15,7 @@ pub struct OutboxRow {
     pub created_at: DateTime<Utc>,
     pub publish_attempts: i32,
     pub last_error: Option<String>,
+    pub trace_id: Option<String>,
 }
 
 #[derive(Clone, Debug, Insertable)]
@@ -23,4 +24,5 @@ pub struct NewOutboxRow {
     pub task_id: Uuid,
     pub routing_key: String,
     pub body: Value,
+    pub trace_id: Option<String>,
 }
