@@ -1,12 +1,15 @@
 //! `bench`: end-to-end throughput and latency of the task pipeline on this machine, next to
 //! the raw limit of the broker measured in the same run. Run it through `scripts/bench`.
 //!
+//! `bench faults` runs the fault suite instead (see `faults`).
+//!
 //! Settings (environment): BENCH_TASKS (20000), BENCH_POLLERS (64), BENCH_POLL_SECS (10),
 //! BENCH_WORKERS (worker processes, 1), BENCH_PREFETCH (per worker, 1024), DATABASE_URL's
 //! server (a fresh `switchyard_bench` database is created on it), AMQP_URL.
 #![expect(clippy::print_stdout, reason = "the report is the output of this tool")]
 
 mod broker;
+mod faults;
 mod pipeline;
 mod pollers;
 mod processes;
@@ -54,6 +57,12 @@ impl Settings {
 async fn main() -> anyhow::Result<()> {
     shared::telemetry::init("warn");
     let settings = Settings::from_env()?;
+    if std::env::args().nth(1).as_deref() == Some("faults") {
+        let passed = faults::run(&settings).await?;
+        broker::delete_namespace(&settings).await;
+        anyhow::ensure!(passed, "the pipeline lost, repeated or stranded work under faults");
+        return Ok(());
+    }
     println!(
         "bench: {} tasks, {} worker process(es) with prefetch {}, {} pollers for {}s",
         settings.tasks,

@@ -23,7 +23,7 @@ fn binary(name: &str) -> anyhow::Result<PathBuf> {
     Ok(path)
 }
 
-fn command(settings: &Settings, name: &str) -> anyhow::Result<Command> {
+pub(crate) fn command(settings: &Settings, name: &str) -> anyhow::Result<Command> {
     let mut command = Command::new(binary(name)?);
     command
         .env("DATABASE_URL", &settings.database_url)
