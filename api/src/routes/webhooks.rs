@@ -236,6 +236,16 @@ async fn deliveries(
     let (account_id, endpoint_id) = (auth.account_id, id.0);
     let (rows, count) = state
         .db(move |conn| {
+            // Someone else's endpoint (or none) is not found, not an empty list.
+            let owned: bool = diesel::select(diesel::dsl::exists(
+                webhook_endpoints::table
+                    .find(endpoint_id)
+                    .filter(webhook_endpoints::account_id.eq(account_id)),
+            ))
+            .get_result(conn)?;
+            if !owned {
+                return Ok(None);
+            }
             let filtered = || -> webhook_deliveries::BoxedQuery<'static, Pg> {
                 webhook_deliveries::table
                     .filter(webhook_deliveries::account_id.eq(account_id))
@@ -259,9 +269,10 @@ async fn deliveries(
                     webhook_deliveries::received_at,
                 ))
                 .load(conn)?;
-            Ok((rows, count))
+            Ok(Some((rows, count)))
         })
-        .await?;
+        .await?
+        .ok_or(ApiError::NotFound { what: "webhook endpoint" })?;
     Ok(response::paginated(&req, page, count, rows))
 }
 

@@ -144,3 +144,94 @@ async fn lists_only_show_the_callers_rows() {
     let me: Value = app.get("/api/v1/auth/me/", &first.access).await.json().await.expect("json");
     assert_eq!(me["user"]["accessible_sites"].as_array().expect("sites").len(), 1);
 }
+
+#[tokio::test]
+async fn social_webhook_and_writing_settings_ids_of_another_tenant_are_not_found() {
+    let app = spawn_app().await;
+    let mallory = app.signup().await;
+    let victim = app.signup().await;
+    let account = create(
+        &app,
+        &victim,
+        "/api/v1/social/accounts/",
+        json!({ "platform": "sandbox", "handle": "victim", "access_token": "victim-token" }),
+    )
+    .await;
+    let later = (chrono::Utc::now() + chrono::Duration::hours(1)).to_rfc3339();
+    let post = create(
+        &app,
+        &victim,
+        "/api/v1/social/posts/",
+        json!({ "social_account_id": account, "content": "Victim's post", "scheduled_time": later }),
+    )
+    .await;
+    let webhook = create(&app, &victim, "/api/v1/system/webhooks/", json!({ "source": "gitea" })).await;
+    let profile = create(&app, &victim, "/api/v1/system/author-profiles/", json!({ "name": "Voice" })).await;
+    let strategy = create(&app, &victim, "/api/v1/system/strategies/", json!({ "name": "Plan" })).await;
+
+    let probes: Vec<(Method, String, Option<Value>)> = vec![
+        (Method::POST, format!("/api/v1/social/accounts/{account}/check/"), Some(json!({}))),
+        (
+            Method::POST,
+            format!("/api/v1/social/accounts/{account}/reconnect/"),
+            Some(json!({ "access_token": "mine" })),
+        ),
+        (Method::GET, format!("/api/v1/social/accounts/{account}/insights/"), None),
+        (Method::POST, format!("/api/v1/social/accounts/{account}/disconnect/"), Some(json!({}))),
+        (Method::GET, format!("/api/v1/social/posts/{post}/"), None),
+        (Method::PATCH, format!("/api/v1/social/posts/{post}/"), Some(json!({ "content": "mine" }))),
+        (Method::PUT, format!("/api/v1/social/posts/{post}/"), Some(json!({ "content": "mine" }))),
+        (Method::POST, format!("/api/v1/social/posts/{post}/cancel/"), Some(json!({}))),
+        (Method::GET, format!("/api/v1/system/webhooks/{webhook}/deliveries/"), None),
+        (Method::DELETE, format!("/api/v1/system/webhooks/{webhook}/"), None),
+        (
+            Method::PATCH,
+            format!("/api/v1/system/author-profiles/{profile}/"),
+            Some(json!({ "name": "mine" })),
+        ),
+        (Method::PUT, format!("/api/v1/system/author-profiles/{profile}/"), Some(json!({ "name": "mine" }))),
+        (Method::PATCH, format!("/api/v1/system/strategies/{strategy}/"), Some(json!({ "name": "mine" }))),
+        (Method::PUT, format!("/api/v1/system/strategies/{strategy}/"), Some(json!({ "name": "mine" }))),
+    ];
+    for (method, path, body) in probes {
+        let status = status_of(&app, &mallory, method.clone(), &path, body).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "{method} {path}");
+    }
+    // Posting through the victim's account is refused and makes nothing.
+    let response = app
+        .post(
+            "/api/v1/social/posts/",
+            Some(&mallory.access),
+            json!({ "social_account_id": account, "content": "x" }),
+        )
+        .await;
+    assert!(
+        matches!(response.status(), StatusCode::NOT_FOUND | StatusCode::BAD_REQUEST),
+        "{}",
+        response.status()
+    );
+
+    // The victim's rows are as they were.
+    let post: Value =
+        app.get(&format!("/api/v1/social/posts/{post}/"), &victim.access).await.json().await.expect("json");
+    assert_eq!(
+        (post["data"]["status"].as_str(), post["data"]["content"].as_str()),
+        (Some("scheduled"), Some("Victim's post"))
+    );
+    let accounts: Value =
+        app.get("/api/v1/social/accounts/", &victim.access).await.json().await.expect("json");
+    assert_eq!(accounts["data"][0]["status"], "active");
+    let posts: Value = app.get("/api/v1/social/posts/", &victim.access).await.json().await.expect("json");
+    assert_eq!(posts["count"], 1);
+    let hooks: Value = app.get("/api/v1/system/webhooks/", &victim.access).await.json().await.expect("json");
+    assert_eq!(
+        hooks["data"].as_array().map(Vec::len).or(hooks["count"].as_u64().map(|n| n as usize)),
+        Some(1),
+        "{hooks}"
+    );
+    for path in ["/api/v1/social/accounts/", "/api/v1/social/posts/", "/api/v1/system/webhooks/"] {
+        let theirs: Value = app.get(path, &mallory.access).await.json().await.expect("json");
+        let rows = theirs["data"].as_array().or(theirs["results"].as_array()).map(Vec::len);
+        assert_eq!(rows, Some(0), "{path}: {theirs}");
+    }
+}
