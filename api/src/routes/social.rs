@@ -204,6 +204,15 @@ async fn connect(
     Ok(response::created(view))
 }
 
+/// The caller's account `id` unless disconnected; 404 otherwise.
+async fn connected_account(state: &AppState, account_id: i64, id: i64) -> Result<StoredAccount, ApiError> {
+    state
+        .db(move |conn| Ok(StoredAccount::find(conn, account_id, id)?))
+        .await?
+        .filter(|stored| stored.status != "disconnected")
+        .ok_or(ApiError::NotFound { what: "social account" })
+}
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ReconnectInput {
@@ -229,11 +238,7 @@ async fn reconnect(
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Admin)?;
     let (account_id, social_account_id) = (auth.account_id, id.0);
-    let stored = state
-        .db(move |conn| Ok(StoredAccount::find(conn, account_id, social_account_id)?))
-        .await?
-        .filter(|stored| stored.status != "disconnected")
-        .ok_or(ApiError::NotFound { what: "social account" })?;
+    let stored = connected_account(&state, account_id, social_account_id).await?;
     let token = body.0.access_token.trim().to_owned();
     let sealed = state
         .config
@@ -664,11 +669,7 @@ async fn check(
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Editor)?;
     let (account_id, social_account_id) = (auth.account_id, id.0);
-    let stored = state
-        .db(move |conn| Ok(StoredAccount::find(conn, account_id, social_account_id)?))
-        .await?
-        .filter(|stored| stored.status != "disconnected")
-        .ok_or(ApiError::NotFound { what: "social account" })?;
+    let stored = connected_account(&state, account_id, social_account_id).await?;
     let outcome = match stored.adapter(
         &state.config.secret_box,
         &state.config.ai.outbound,
