@@ -31,6 +31,7 @@ use crate::{
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(accounts)
         .service(connect)
+        .service(disconnect_platform)
         .service(disconnect)
         .service(reconnect)
         .service(check)
@@ -261,6 +262,62 @@ async fn reconnect(
     Ok(response::ok(view))
 }
 
+/// Which of the caller's connected accounts to disconnect.
+enum Disconnecting {
+    One(i64),
+    Platform(String),
+}
+
+/// Disconnects accounts: their tokens are dropped and their scheduled posts cancelled; the
+/// daily insights pull stops with the last account. `(accounts, posts cancelled)`.
+fn disconnect_accounts(
+    conn: &mut diesel::PgConnection,
+    account_id: i64,
+    which: Disconnecting,
+) -> shared::Result<(usize, usize)> {
+    conn.transaction(|conn| {
+        let mut targets = social_accounts::table
+            .filter(social_accounts::account_id.eq(account_id))
+            .filter(social_accounts::status.ne("disconnected"))
+            .select(social_accounts::id)
+            .into_boxed();
+        targets = match which {
+            Disconnecting::One(id) => targets.filter(social_accounts::id.eq(id)),
+            Disconnecting::Platform(platform) => targets.filter(social_accounts::platform.eq(platform)),
+        };
+        let ids: Vec<i64> = targets.load(conn)?;
+        diesel::update(social_accounts::table.filter(social_accounts::id.eq_any(&ids)))
+            .set((social_accounts::status.eq("disconnected"), social_accounts::token.eq(Vec::<u8>::new())))
+            .execute(conn)?;
+        let cancelled = diesel::update(social_posts::table)
+            .filter(social_posts::social_account_id.eq_any(&ids))
+            .filter(social_posts::status.eq("scheduled"))
+            .set((social_posts::status.eq("cancelled"), social_posts::updated_at.eq(diesel::dsl::now)))
+            .execute(conn)?;
+        let remaining: i64 = social_accounts::table
+            .filter(social_accounts::account_id.eq(account_id))
+            .filter(social_accounts::status.ne("disconnected"))
+            .count()
+            .get_result(conn)?;
+        shared::schedules::builtin::keep_social_insights(conn, account_id, remaining > 0)?;
+        Ok((ids.len(), cancelled))
+    })
+}
+
+/// [`disconnect_accounts`]; 404 when there was nothing to disconnect.
+async fn disconnect_or_404(
+    state: &AppState,
+    account_id: i64,
+    which: Disconnecting,
+) -> Result<(usize, usize), ApiError> {
+    let (disconnected, cancelled) =
+        state.db(move |conn| disconnect_accounts(conn, account_id, which)).await?;
+    if disconnected == 0 {
+        return Err(ApiError::NotFound { what: "social account" });
+    }
+    Ok((disconnected, cancelled))
+}
+
 /// Disconnects an account: its token is dropped and its scheduled posts are cancelled.
 #[post("/accounts/{id}/disconnect")]
 async fn disconnect(
@@ -269,43 +326,38 @@ async fn disconnect(
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Admin)?;
-    let (account_id, social_account_id) = (auth.account_id, id.0);
-    let cancelled = state
-        .db(move |conn| {
-            conn.transaction(|conn| {
-                let updated = diesel::update(
-                    social_accounts::table
-                        .find(social_account_id)
-                        .filter(social_accounts::account_id.eq(account_id)),
-                )
-                .set((
-                    social_accounts::status.eq("disconnected"),
-                    social_accounts::token.eq(Vec::<u8>::new()),
-                ))
-                .execute(conn)?;
-                if updated == 0 {
-                    return Ok(None);
-                }
-                let cancelled = diesel::update(social_posts::table)
-                    .filter(social_posts::social_account_id.eq(social_account_id))
-                    .filter(social_posts::status.eq("scheduled"))
-                    .set((
-                        social_posts::status.eq("cancelled"),
-                        social_posts::updated_at.eq(diesel::dsl::now),
-                    ))
-                    .execute(conn)?;
-                let remaining: i64 = social_accounts::table
-                    .filter(social_accounts::account_id.eq(account_id))
-                    .filter(social_accounts::status.ne("disconnected"))
-                    .count()
-                    .get_result(conn)?;
-                shared::schedules::builtin::keep_social_insights(conn, account_id, remaining > 0)?;
-                Ok(Some(cancelled))
-            })
-        })
-        .await?
-        .ok_or(ApiError::NotFound { what: "social account" })?;
+    let (account_id, which) = (auth.account_id, Disconnecting::One(id.0));
+    let (disconnected, cancelled) = disconnect_or_404(&state, account_id, which).await?;
     Ok(response::ok(json!({ "disconnected": true, "posts_cancelled": cancelled })))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DisconnectPlatformInput {
+    platform: String,
+}
+
+impl Validate for DisconnectPlatformInput {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        if Platform::parse(&self.platform).is_none() {
+            validation::push(&mut errors, "platform", "Not a platform.".to_owned());
+        }
+        validation::finish(errors)
+    }
+}
+
+/// The seed's form: disconnects every account of a platform (`{platform}`).
+#[post("/accounts/disconnect")]
+async fn disconnect_platform(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    body: ApiJson<DisconnectPlatformInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Admin)?;
+    let (account_id, which) = (auth.account_id, Disconnecting::Platform(body.0.platform));
+    let (disconnected, cancelled) = disconnect_or_404(&state, account_id, which).await?;
+    Ok(response::ok(json!({ "disconnected": disconnected, "posts_cancelled": cancelled })))
 }
 
 #[derive(Debug, Deserialize)]

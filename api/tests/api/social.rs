@@ -495,3 +495,37 @@ async fn x_instagram_and_linkedin_publish_once_and_settle_a_crash_by_lookup() {
     let (_, errors) = error_of(response, StatusCode::BAD_REQUEST).await;
     assert!(errors.get("access_token").is_some(), "{errors}");
 }
+
+#[tokio::test]
+async fn the_seeds_disconnect_by_platform_cancels_every_accounts_scheduled_posts() {
+    let app = spawn_app().await;
+    let user = app.signup().await;
+    let first = connect(&app, &user, "sandbox", "", "one").await;
+    connect(&app, &user, "sandbox", "", "two").await;
+    let keep = connect(&app, &user, "mastodon", "", "three").await;
+    let scheduled =
+        json!({ "social_account_id": first, "content": "Later", "scheduled_time": in_seconds(3_600) });
+    let later = post(&app, &user, scheduled).await;
+
+    let response = app
+        .post("/api/v1/social/accounts/disconnect/", Some(&user.access), json!({ "platform": "sandbox" }))
+        .await;
+    assert_eq!(response.status(), StatusCode::OK);
+    let body: Value = response.json().await.expect("json");
+    assert_eq!(
+        (body["data"]["disconnected"].as_i64(), body["data"]["posts_cancelled"].as_i64()),
+        (Some(2), Some(1))
+    );
+    assert_eq!(post_state(&app, &user, later["id"].as_i64().expect("id")).await["status"], "cancelled");
+    assert_eq!(account_status(&app, &user, keep).await, "active");
+
+    let again = app
+        .post("/api/v1/social/accounts/disconnect/", Some(&user.access), json!({ "platform": "sandbox" }))
+        .await;
+    error_of(again, StatusCode::NOT_FOUND).await;
+    let bad = app
+        .post("/api/v1/social/accounts/disconnect/", Some(&user.access), json!({ "platform": "myspace" }))
+        .await;
+    let (_, errors) = error_of(bad, StatusCode::BAD_REQUEST).await;
+    assert!(errors.get("platform").is_some(), "{errors}");
+}
