@@ -327,7 +327,7 @@ async fn disconnect(
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Admin)?;
     let (account_id, which) = (auth.account_id, Disconnecting::One(id.0));
-    let (disconnected, cancelled) = disconnect_or_404(&state, account_id, which).await?;
+    let (_, cancelled) = disconnect_or_404(&state, account_id, which).await?;
     Ok(response::ok(json!({ "disconnected": true, "posts_cancelled": cancelled })))
 }
 
