@@ -81,20 +81,10 @@ pub fn cancel(conn: &mut PgConnection, account_id: i64, task_id: Uuid) -> Result
         let now = diesel::dsl::now;
         let outcome = match task.state {
             state if state.is_terminal() => CancelOutcome::AlreadyFinished(task),
-            TaskState::Pending | TaskState::Retry => CancelOutcome::Revoked(
-                diesel::update(tasks::table.find(task_id))
-                    .set((
-                        tasks::state.eq(TaskState::Revoked),
-                        tasks::cancel_requested.eq(true),
-                        tasks::phase.eq("CANCELLED"),
-                        tasks::message.eq("Cancelled before it started"),
-                        tasks::finished_at.eq(now),
-                        tasks::updated_at.eq(now),
-                        tasks::revision.eq(tasks::revision + 1),
-                    ))
-                    .returning(Task::as_returning())
-                    .get_result(conn)?,
-            ),
+            TaskState::Pending | TaskState::Retry => {
+                let revoked = revoke(conn, diesel::update(tasks::table.find(task_id)).into_boxed())?;
+                CancelOutcome::Revoked(revoked.into_iter().next().ok_or(diesel::result::Error::NotFound)?)
+            }
             _ => CancelOutcome::Requested(
                 diesel::update(tasks::table.find(task_id))
                     .set((
@@ -133,18 +123,7 @@ pub fn cancel_kind(
             waiting = waiting.filter(tasks::account_id.eq(account_id));
             running = running.filter(tasks::account_id.eq(account_id));
         }
-        let revoked = waiting
-            .set((
-                tasks::state.eq(TaskState::Revoked),
-                tasks::cancel_requested.eq(true),
-                tasks::phase.eq("CANCELLED"),
-                tasks::message.eq("Cancelled before it started"),
-                tasks::finished_at.eq(now),
-                tasks::updated_at.eq(now),
-                tasks::revision.eq(tasks::revision + 1),
-            ))
-            .returning(Task::as_returning())
-            .get_results(conn)?;
+        let revoked = revoke(conn, waiting)?;
         let flagged = running
             .set((
                 tasks::cancel_requested.eq(true),
@@ -154,4 +133,24 @@ pub fn cancel_kind(
             .execute(conn)?;
         Ok((revoked, flagged))
     })
+}
+
+/// REVOKES the waiting tasks `statement` selects, at once; the rows as they are now.
+fn revoke<'a>(
+    conn: &mut PgConnection,
+    statement: diesel::query_builder::BoxedUpdateStatement<'a, diesel::pg::Pg, tasks::table>,
+) -> Result<Vec<Task>> {
+    let now = diesel::dsl::now;
+    Ok(statement
+        .set((
+            tasks::state.eq(TaskState::Revoked),
+            tasks::cancel_requested.eq(true),
+            tasks::phase.eq("CANCELLED"),
+            tasks::message.eq("Cancelled before it started"),
+            tasks::finished_at.eq(now),
+            tasks::updated_at.eq(now),
+            tasks::revision.eq(tasks::revision + 1),
+        ))
+        .returning(Task::as_returning())
+        .get_results(conn)?)
 }
