@@ -258,20 +258,21 @@ fn write_stored(out: &mut Exposition, stored: &Stored) {
 
 async fn write_queues(out: &mut Exposition, state: &AppState) {
     out.family("queue_messages", "gauge", "Messages ready in a queue (work or dead-letter).");
+    let topology = state.publisher.topology();
+    let queues: Vec<(Queue, &str, String)> = Queue::ALL
+        .into_iter()
+        .flat_map(|queue| {
+            [(queue, "work", topology.work_queue(queue)), (queue, "dead", topology.dead_queue(queue))]
+        })
+        .collect();
+    let names: Vec<String> = queues.iter().map(|(_, _, name)| name.clone()).collect();
+    let stats = state.publisher.queue_stats(&names).await.unwrap_or_default();
     let mut consumers = Vec::new();
-    for queue in Queue::ALL {
-        let topology = state.publisher.topology();
-        for (role, name) in [("work", topology.work_queue(queue)), ("dead", topology.dead_queue(queue))] {
-            if let Ok(stats) = state.publisher.queue_stats(&name).await {
-                out.sample(
-                    "queue_messages",
-                    &[("queue", queue.as_str()), ("role", role)],
-                    f64::from(stats.messages),
-                );
-                if role == "work" {
-                    consumers.push((queue, stats.consumers));
-                }
-            }
+    for ((queue, role, _), stats) in queues.iter().zip(stats) {
+        let Some(stats) = stats else { continue };
+        out.sample("queue_messages", &[("queue", queue.as_str()), ("role", role)], f64::from(stats.messages));
+        if *role == "work" {
+            consumers.push((*queue, stats.consumers));
         }
     }
     out.family("queue_consumers", "gauge", "Consumers attached to a work queue.");

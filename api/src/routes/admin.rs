@@ -61,10 +61,13 @@ async fn summary(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpRespo
     require_operator(&state, &auth).await?;
     drain(&state, &Queue::ALL).await?;
     let counts = state.db(dead_letters::counts).await?;
+    let names: Vec<String> =
+        Queue::ALL.iter().map(|queue| state.publisher.topology().work_queue(*queue)).collect();
+    let stats = state.publisher.queue_stats(&names).await.unwrap_or_default();
     let mut rows = Vec::with_capacity(Queue::ALL.len());
-    for queue in Queue::ALL {
+    for (index, queue) in Queue::ALL.into_iter().enumerate() {
         let dead = counts.iter().find(|(name, _)| name == queue.as_str()).map_or(0, |(_, count)| *count);
-        let work = state.publisher.queue_stats(&state.publisher.topology().work_queue(queue)).await.ok();
+        let work = stats.get(index).copied().flatten();
         rows.push(json!({
             "queue": queue,
             "dead_letters": dead,

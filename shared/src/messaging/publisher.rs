@@ -116,12 +116,25 @@ impl Publisher {
         Ok(live.connection.create_channel().await?)
     }
 
-    /// A queue's ready messages and consumers (a passive declare: nothing is created).
-    pub async fn queue_stats(&self, name: &str) -> Result<QueueStats> {
-        let channel = self.channel().await?;
+    /// Each queue's ready messages and consumers, by passive declares (nothing is created) on
+    /// one channel; `None` for a queue that does not exist (the broker closes the channel for
+    /// it, so the next queue gets a new one).
+    pub async fn queue_stats(&self, names: &[String]) -> Result<Vec<Option<QueueStats>>> {
         let options = lapin::options::QueueDeclareOptions { passive: true, ..Default::default() };
-        let queue = channel.queue_declare(name.into(), options, lapin::types::FieldTable::default()).await?;
-        let stats = QueueStats { messages: queue.message_count(), consumers: queue.consumer_count() };
+        let mut channel = self.channel().await?;
+        let mut stats = Vec::with_capacity(names.len());
+        for name in names {
+            match channel.queue_declare(name.as_str().into(), options, FieldTable::default()).await {
+                Ok(queue) => stats.push(Some(QueueStats {
+                    messages: queue.message_count(),
+                    consumers: queue.consumer_count(),
+                })),
+                Err(_) => {
+                    stats.push(None);
+                    channel = self.channel().await?;
+                }
+            }
+        }
         let _ = channel.close(200, "done".into()).await;
         Ok(stats)
     }

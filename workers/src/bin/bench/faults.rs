@@ -59,35 +59,36 @@ struct Tally {
 
 /// The worker processes, kept at their number: a killed or exited one is replaced.
 struct Fleet {
-    settings_workers: Vec<Child>,
+    workers: Vec<Child>,
     kills: usize,
     restarts: usize,
 }
 
 impl Fleet {
     fn start(settings: &Settings, count: usize) -> anyhow::Result<Self> {
-        let mut fleet = Self { settings_workers: Vec::new(), kills: 0, restarts: 0 };
+        let mut fleet = Self { workers: Vec::new(), kills: 0, restarts: 0 };
         for _ in 0..count {
-            fleet.settings_workers.push(spawn_worker(settings)?);
+            fleet.workers.push(spawn_worker(settings)?);
         }
         Ok(fleet)
     }
 
     /// SIGKILLs one worker, chosen by the clock.
     fn kill_one(&mut self) {
-        if self.settings_workers.is_empty() {
+        if self.workers.is_empty() {
             return;
         }
-        let index =
-            (Instant::now().elapsed().subsec_nanos() as usize + self.kills) % self.settings_workers.len();
-        let _ = self.settings_workers[index].kill();
-        let _ = self.settings_workers[index].wait();
+        // The wall clock's nanoseconds are random enough to pick a victim.
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+        let index = nanos.subsec_nanos() as usize % self.workers.len();
+        let _ = self.workers[index].kill();
+        let _ = self.workers[index].wait();
         self.kills += 1;
     }
 
     /// Starts a new worker in the place of every one that is gone.
     fn replace_the_dead(&mut self, settings: &Settings) {
-        for worker in &mut self.settings_workers {
+        for worker in &mut self.workers {
             if matches!(worker.try_wait(), Ok(Some(_)))
                 && let Ok(fresh) = spawn_worker(settings)
             {
@@ -98,10 +99,10 @@ impl Fleet {
     }
 
     fn stop(mut self) {
-        for worker in &mut self.settings_workers {
+        for worker in &mut self.workers {
             let _ = Command::new("kill").arg("-TERM").arg(worker.id().to_string()).status();
         }
-        for worker in &mut self.settings_workers {
+        for worker in &mut self.workers {
             let _ = worker.wait();
         }
     }
@@ -145,7 +146,6 @@ fn restart_postgres() -> Option<Duration> {
 }
 
 async fn enqueue_all(
-    settings: &Settings,
     pool: &shared::db::PgPool,
     relay: &shared::messaging::RelayHandle,
     tasks: usize,
@@ -174,7 +174,6 @@ async fn enqueue_all(
         .await?;
         relay.notify(ids.into_iter().map(|(_, outbox_id)| outbox_id));
     }
-    let _ = settings;
     Ok(account_id)
 }
 
@@ -235,7 +234,7 @@ pub async fn run(settings: &Settings) -> anyhow::Result<bool> {
     let mut fleet = Fleet::start(settings, plan.workers)?;
 
     let started = Instant::now();
-    let account_id = enqueue_all(settings, &pool, &relay, plan.tasks).await?;
+    let account_id = enqueue_all(&pool, &relay, plan.tasks).await?;
     println!("enqueued in {:.1}s", started.elapsed().as_secs_f64());
 
     let (mut rabbitmq, mut postgres) = (None, None);
