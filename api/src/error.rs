@@ -8,10 +8,30 @@ use actix_web::{
     HttpResponse, ResponseError,
     http::{StatusCode, header},
 };
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 /// Field name → what is wrong with it.
 pub type FieldErrors = BTreeMap<String, Vec<String>>;
+
+/// The body of every error answer.
+#[derive(Serialize, ToSchema)]
+#[schema(example = json!({
+    "success": false,
+    "error": "Invalid value for `name`.",
+    "code": "validation_error",
+    "errors": {"name": ["This field is required."]}
+}))]
+pub struct ErrorBody {
+    pub success: bool,
+    /// What went wrong, for people.
+    pub error: String,
+    /// What went wrong, for programs (`validation_error`, `not_found`, `permission_denied`, …).
+    pub code: &'static str,
+    /// Field name → its problems (empty unless the request was invalid or conflicted).
+    #[schema(inline)]
+    pub errors: FieldErrors,
+}
 
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -133,8 +153,8 @@ impl ResponseError for ApiError {
             other => other.to_string(),
         };
         let errors = match self {
-            ApiError::Validation { errors, .. } | ApiError::Conflict { errors, .. } => json!(errors),
-            _ => json!({}),
+            ApiError::Validation { errors, .. } | ApiError::Conflict { errors, .. } => errors.clone(),
+            _ => FieldErrors::new(),
         };
         let mut response = HttpResponse::build(status);
         if let ApiError::RateLimited { retry_after } = self {
@@ -143,7 +163,7 @@ impl ResponseError for ApiError {
         if let ApiError::Unauthorized { .. } = self {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
-        response.json(json!({ "success": false, "error": message, "code": self.code(), "errors": errors }))
+        response.json(ErrorBody { success: false, error: message, code: self.code(), errors })
     }
 }
 

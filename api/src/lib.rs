@@ -6,6 +6,7 @@ pub mod events;
 pub mod extract;
 pub mod metrics;
 pub mod middleware;
+pub mod openapi;
 pub mod response;
 pub mod routes;
 pub mod startup;

@@ -294,6 +294,15 @@ fn write_pool(out: &mut Exposition, state: &AppState) {
 }
 
 /// The scrape: 404 when no token is configured, 401 without the right one.
+#[utoipa::path(
+    tag = "system",
+    security(("metrics_token" = [])),
+    responses(
+        (status = 200, description = "Prometheus text exposition format.", content_type = "text/plain; version=0.0.4", body = String),
+        (status = 401, description = "Missing or wrong metrics token.", body = crate::error::ErrorBody),
+        (status = 404, description = "No `METRICS_TOKEN` configured.", body = crate::error::ErrorBody),
+    ),
+)]
 #[get("/metrics")]
 pub async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<HttpResponse, ApiError> {
     let Some(expected) = state.config.metrics_token.as_deref() else {

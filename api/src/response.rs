@@ -2,39 +2,82 @@
 
 use actix_web::{FromRequest, HttpRequest, HttpResponse, dev::Payload};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
-use shared::db::models::Task;
+use shared::{db::models::Task, tasks::TaskState};
+use utoipa::{IntoParams, ToSchema};
+use uuid::Uuid;
 
 use crate::error::{ApiError, FieldErrors};
 
-/// `{"success": true, "data": …}` with 200.
+/// `{"success": true, "data": …}`: the answer of 200 (`ok`) and 201 (`created`).
+#[derive(Serialize, ToSchema)]
+pub struct Data<T> {
+    pub success: bool,
+    pub data: T,
+}
+
+/// `{"success": true, "data": …, "message": …}`.
+#[derive(Serialize, ToSchema)]
+pub struct DataWithMessage<T> {
+    pub success: bool,
+    pub data: T,
+    pub message: String,
+}
+
+/// `{"success": true, "message": …}`.
+#[derive(Serialize, ToSchema)]
+pub struct Message {
+    pub success: bool,
+    pub message: String,
+}
+
+/// A command's answer (202): the task to poll at `status_url`.
+#[derive(Serialize, ToSchema)]
+pub struct Accepted {
+    pub success: bool,
+    pub task_id: Uuid,
+    #[schema(example = "/api/v1/tasks/0193a7c4-5f1e-7b7a-9c3e-2d7c1f0e9a11")]
+    pub status_url: String,
+    pub state: TaskState,
+}
+
+/// One page of a list: `count` rows in all; `next` and `previous` are full URLs or null.
+#[derive(Serialize, ToSchema)]
+pub struct Page<T> {
+    pub success: bool,
+    pub count: i64,
+    pub next: Option<String>,
+    pub previous: Option<String>,
+    pub results: Vec<T>,
+}
+
+/// 200 with `data`.
 pub fn ok(data: impl Serialize) -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "success": true, "data": data }))
+    HttpResponse::Ok().json(Data { success: true, data })
 }
 
-/// `{"success": true, "data": …, "message": …}` with 200.
+/// 200 with `data` and a message.
 pub fn ok_with_message(data: impl Serialize, message: &str) -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "success": true, "data": data, "message": message }))
+    HttpResponse::Ok().json(DataWithMessage { success: true, data, message: message.to_owned() })
 }
 
-/// `{"success": true, "data": …}` with 201.
+/// 201 with `data`.
 pub fn created(data: impl Serialize) -> HttpResponse {
-    HttpResponse::Created().json(json!({ "success": true, "data": data }))
+    HttpResponse::Created().json(Data { success: true, data })
 }
 
-/// `{"success": true, "message": …}` with 200.
+/// 200 with a message only.
 pub fn message(message: &str) -> HttpResponse {
-    HttpResponse::Ok().json(json!({ "success": true, "message": message }))
+    HttpResponse::Ok().json(Message { success: true, message: message.to_owned() })
 }
 
 /// The answer to a command: 202 with the task to poll.
 pub fn accepted(task: &Task) -> HttpResponse {
-    HttpResponse::Accepted().json(json!({
-        "success": true,
-        "task_id": task.id,
-        "status_url": format!("/api/v1/tasks/{}", task.id),
-        "state": task.state,
-    }))
+    HttpResponse::Accepted().json(Accepted {
+        success: true,
+        task_id: task.id,
+        status_url: format!("/api/v1/tasks/{}", task.id),
+        state: task.state,
+    })
 }
 
 pub const DEFAULT_PAGE_SIZE: i64 = 10;
@@ -42,9 +85,14 @@ pub const MAX_PAGE_SIZE: i64 = 100;
 
 /// `page` (from 1) and `page_size` (1–100, default 10), read from the query string by its own
 /// extractor (serde's `flatten` would lose the string-to-number parsing of query values).
-#[derive(Clone, Copy, Debug, Default, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct PageParams {
+    /// The page to return, from 1.
+    #[param(minimum = 1)]
     pub page: Option<i64>,
+    /// Rows per page (default 10).
+    #[param(minimum = 1, maximum = 100)]
     pub page_size: Option<i64>,
 }
 
@@ -89,18 +137,17 @@ impl FromRequest for PageParams {
 
 /// `{"success": true, "count", "next", "previous", "results"}`; `next` and `previous` keep
 /// every other query parameter of the request.
-pub fn paginated(req: &HttpRequest, params: PageParams, count: i64, results: impl Serialize) -> HttpResponse {
+pub fn paginated(
+    req: &HttpRequest,
+    params: PageParams,
+    count: i64,
+    results: Vec<impl Serialize>,
+) -> HttpResponse {
     let page = params.page();
     let last_page = (count + params.size() - 1) / params.size();
     let next = (page < last_page).then(|| page_url(req, page + 1));
     let previous = (page > 1).then(|| page_url(req, (page - 1).min(last_page.max(1))));
-    HttpResponse::Ok().json(json!({
-        "success": true,
-        "count": count,
-        "next": next,
-        "previous": previous,
-        "results": results,
-    }))
+    HttpResponse::Ok().json(Page { success: true, count, next, previous, results })
 }
 
 fn page_url(req: &HttpRequest, page: i64) -> String {

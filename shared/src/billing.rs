@@ -26,7 +26,7 @@ use crate::{
 /// What new accounts start with, and what a monthly plan grants.
 pub const SIGNUP_CREDITS: i64 = 1_000;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Operation {
     Clustering,

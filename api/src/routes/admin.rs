@@ -12,6 +12,7 @@ use shared::{
     messaging::dead_letters::{self, Requeued},
     tasks::{Queue, TaskState, kind_spec},
 };
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
     error::{ApiError, FieldErrors},
@@ -21,8 +22,8 @@ use crate::{
     validation,
 };
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(summary).service(letters).service(requeue).service(purge).service(cancel_kind);
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.map(|cfg| cfg.service(summary).service(letters).service(requeue).service(purge).service(cancel_kind));
 }
 
 /// 403 unless the caller is an owner or admin of a system account.

@@ -8,6 +8,7 @@ use shared::{
     auth::Role,
     db::{models::AuthorProfile, schema::author_profiles},
 };
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
     error::{ApiError, FieldErrors},
@@ -17,8 +18,8 @@ use crate::{
     validation,
 };
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(list).service(create).service(retrieve).service(update).service(remove);
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.map(|cfg| cfg.service(list).service(create).service(retrieve).service(update).service(remove));
 }
 
 named_settings_reads!(

@@ -19,6 +19,7 @@ use shared::{
         schema::{accounts, clusters, content_ideas, credit_transactions, credit_usage_logs, keywords},
     },
 };
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
     error::ApiError,
@@ -27,17 +28,19 @@ use crate::{
     state::AppState,
 };
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/billing/credits")
-            .service(balance)
-            .service(usage_summary)
-            .service(usage_limits)
-            .service(usage_list)
-            .service(usage_detail)
-            .service(transactions_list)
-            .service(transaction_detail),
-    );
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.map(|cfg| {
+        cfg.service(
+            web::scope("/billing/credits")
+                .service(balance)
+                .service(usage_summary)
+                .service(usage_limits)
+                .service(usage_list)
+                .service(usage_detail)
+                .service(transactions_list)
+                .service(transaction_detail),
+        )
+    });
 }
 
 /// From (inclusive) and until (exclusive), either open.

@@ -14,6 +14,7 @@ use shared::{
     integrations,
     net::OutboundGuard,
 };
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
     error::{ApiError, FieldErrors},
@@ -25,8 +26,8 @@ use crate::{
 
 const API_KEY: &str = "apiKey";
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(retrieve).service(save).service(update).service(test);
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.map(|cfg| cfg.service(retrieve).service(save).service(update).service(test));
 }
 
 fn integration_type(path: &str) -> Result<String, ApiError> {

@@ -131,48 +131,55 @@ mod users;
 mod webhooks;
 mod writer;
 
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, dev::HttpServiceFactory, web};
+use utoipa_actix_web::{OpenApiFactory, scope};
 
 use crate::error::ApiError;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(
-        web::scope("/api/v1")
-            .service(
-                web::scope("/auth")
-                    .configure(auth::configure)
-                    .configure(users::configure)
-                    .configure(site_wordpress::configure)
-                    .configure(sites::configure)
-                    .configure(sectors::configure)
-                    .configure(seed_library::configure),
-            )
-            .service(
-                web::scope("/system")
-                    // Before the others: registered after `integrations`, these were not
-                    // reached (404 from the default service).
-                    .configure(author_profiles::configure)
-                    .configure(strategies::configure)
-                    .configure(webhooks::configure_management)
-                    .service(web::scope("/admin").configure(admin::configure))
-                    .configure(system::configure)
-                    .configure(schedules::configure)
-                    .configure(prompts::configure)
-                    .configure(integrations::configure),
-            )
-            .service(web::scope("/planner").configure(planner_tasks::configure).configure(planner::configure))
-            .service(web::scope("/writer").configure(writer::configure))
-            .service(web::scope("/analytics").configure(seo::configure_analytics))
-            .service(web::scope("/odoo").configure(odoo::configure_odoo))
-            .service(web::scope("/portal").configure(odoo::configure_portal))
-            .service(web::scope("/social").configure(social::configure))
-            .service(web::scope("/marketing").configure(seo::configure_marketing))
-            .configure(webhooks::configure_receiver)
-            .configure(billing::configure)
-            .configure(tasks::configure),
-    )
-    .service(crate::metrics::metrics)
-    .default_service(web::to(not_found));
+    // The document first: the `/api/v1` scope answers 404 for any path under it it lacks.
+    cfg.service(crate::openapi::openapi_json)
+        .service(api())
+        .service(crate::metrics::metrics)
+        .service(crate::openapi::swagger_ui)
+        .default_service(web::to(not_found));
+}
+
+/// Everything under `/api/v1`, each handler with its OpenAPI entry (collected by the scopes).
+pub fn api() -> impl HttpServiceFactory + OpenApiFactory {
+    scope("/api/v1")
+        .service(
+            scope("/auth")
+                .configure(auth::configure)
+                .configure(users::configure)
+                .configure(site_wordpress::configure)
+                .configure(sites::configure)
+                .configure(sectors::configure)
+                .configure(seed_library::configure),
+        )
+        .service(
+            scope("/system")
+                // Before the others: registered after `integrations`, these were not
+                // reached (404 from the default service).
+                .configure(author_profiles::configure)
+                .configure(strategies::configure)
+                .configure(webhooks::configure_management)
+                .service(scope("/admin").configure(admin::configure))
+                .configure(system::configure)
+                .configure(schedules::configure)
+                .configure(prompts::configure)
+                .configure(integrations::configure),
+        )
+        .service(scope("/planner").configure(planner_tasks::configure).configure(planner::configure))
+        .service(scope("/writer").configure(writer::configure))
+        .service(scope("/analytics").configure(seo::configure_analytics))
+        .service(scope("/odoo").configure(odoo::configure_odoo))
+        .service(scope("/portal").configure(odoo::configure_portal))
+        .service(scope("/social").configure(social::configure))
+        .service(scope("/marketing").configure(seo::configure_marketing))
+        .configure(webhooks::configure_receiver)
+        .configure(billing::configure)
+        .configure(tasks::configure)
 }
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {

@@ -16,6 +16,7 @@ use shared::{
         odoo::{LeadPayload, MODELS, PUSH_LEAD, SYNC, SyncPayload},
     },
 };
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::common::search_term;
 use crate::{
@@ -26,13 +27,13 @@ use crate::{
     state::AppState,
 };
 
-pub fn configure_odoo(cfg: &mut web::ServiceConfig) {
+pub fn configure_odoo(cfg: &mut ServiceConfig) {
     // `/{collection}` last: `sync` is not a collection.
-    cfg.service(status).service(sync).service(leads).service(collection);
+    cfg.map(|cfg| cfg.service(status).service(sync).service(leads).service(collection));
 }
 
-pub fn configure_portal(cfg: &mut web::ServiceConfig) {
-    cfg.service(dashboard);
+pub fn configure_portal(cfg: &mut ServiceConfig) {
+    cfg.map(|cfg| cfg.service(dashboard));
 }
 
 type StateRow =

@@ -17,6 +17,7 @@ use shared::{
         },
     },
 };
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
     error::{ApiError, FieldErrors},
@@ -26,8 +27,8 @@ use crate::{
     validation,
 };
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(auto_cluster).service(auto_generate_ideas);
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.map(|cfg| cfg.service(auto_cluster).service(auto_generate_ideas));
 }
 
 #[derive(Debug, Deserialize)]

@@ -10,6 +10,7 @@ use shared::{
     auth::Role,
     db::{models::AiPrompt, schema::ai_prompts},
 };
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
     error::{ApiError, FieldErrors},
@@ -21,15 +22,17 @@ use crate::{
 
 const MAX_PROMPT_CHARS: usize = 20_000;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(by_type)
-        .service(save)
-        .service(reset)
-        .service(list)
-        .service(create)
-        .service(retrieve)
-        .service(update)
-        .service(remove);
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.map(|cfg| {
+        cfg.service(by_type)
+            .service(save)
+            .service(reset)
+            .service(list)
+            .service(create)
+            .service(retrieve)
+            .service(update)
+            .service(remove)
+    });
 }
 
 /// A prompt type's effective text: the account's, or the default.

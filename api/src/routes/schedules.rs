@@ -12,6 +12,7 @@ use shared::{
     db::{models::Schedule, schema::schedules},
     schedules::CronSchedule,
 };
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::common::search_term;
 use crate::{
@@ -24,8 +25,8 @@ use crate::{
 
 const UPCOMING: usize = 5;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(list).service(create).service(retrieve).service(update).service(remove);
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.map(|cfg| cfg.service(list).service(create).service(retrieve).service(update).service(remove));
 }
 
 /// A schedule with its next fire times.

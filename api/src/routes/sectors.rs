@@ -8,6 +8,7 @@ use shared::{
     auth::Role,
     db::{models::Sector, schema::sectors},
 };
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::common::search_term;
 use crate::{
@@ -18,8 +19,8 @@ use crate::{
     validation,
 };
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(list).service(create).service(retrieve).service(update).service(remove);
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.map(|cfg| cfg.service(list).service(create).service(retrieve).service(update).service(remove));
 }
 
 #[derive(Debug, Deserialize)]

@@ -10,6 +10,7 @@ use shared::db::{
     models::{Industry, SeedKeyword},
     schema::{industries, seed_keywords},
 };
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::common::search_term;
 use crate::{
@@ -20,11 +21,13 @@ use crate::{
     validation,
 };
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(list_industries)
-        .service(retrieve_industry)
-        .service(list_seed_keywords)
-        .service(retrieve_seed_keyword);
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.map(|cfg| {
+        cfg.service(list_industries)
+            .service(retrieve_industry)
+            .service(list_seed_keywords)
+            .service(retrieve_seed_keyword)
+    });
 }
 
 #[derive(Debug, Deserialize)]

@@ -4,6 +4,7 @@
 //! consecutive audits) and the latest score per site (`marketing/seo-score/`).
 
 use std::collections::{BTreeMap, BTreeSet};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -31,12 +32,12 @@ use crate::{
     state::AppState,
 };
 
-pub fn configure_analytics(cfg: &mut web::ServiceConfig) {
-    cfg.service(audit).service(list).service(retrieve).service(metrics);
+pub fn configure_analytics(cfg: &mut ServiceConfig) {
+    cfg.map(|cfg| cfg.service(audit).service(list).service(retrieve).service(metrics));
 }
 
-pub fn configure_marketing(cfg: &mut web::ServiceConfig) {
-    cfg.service(seo_score);
+pub fn configure_marketing(cfg: &mut ServiceConfig) {
+    cfg.map(|cfg| cfg.service(seo_score));
 }
 
 impl Validate for AuditPayload {}

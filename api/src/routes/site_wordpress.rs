@@ -3,6 +3,7 @@
 //! (bound to the site) and never returned; reads show a masked hint. `test/` logs in for real.
 
 use std::time::{Duration, Instant};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use actix_web::{HttpResponse, get, post, route, web};
 use diesel::prelude::*;
@@ -23,8 +24,8 @@ use crate::{
     validation,
 };
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(test).service(retrieve).service(update);
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.map(|cfg| cfg.service(test).service(retrieve).service(update));
 }
 
 #[derive(Debug, Queryable, Selectable, Serialize)]

@@ -11,6 +11,7 @@ use shared::{
         schema::{sectors, sites},
     },
 };
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::common::search_term;
 use crate::{
@@ -21,8 +22,15 @@ use crate::{
     validation,
 };
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(list).service(create).service(retrieve).service(update).service(remove).service(site_sectors);
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.map(|cfg| {
+        cfg.service(list)
+            .service(create)
+            .service(retrieve)
+            .service(update)
+            .service(remove)
+            .service(site_sectors)
+    });
 }
 
 #[derive(Debug, Deserialize, Clone, Copy)]

@@ -18,6 +18,7 @@ use shared::{
         social::{COMPOSE, ComposePayload, InsightsPayload, PULL_INSIGHTS},
     },
 };
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{billing::day_bounds, commands};
 use crate::{
@@ -28,24 +29,26 @@ use crate::{
     validation,
 };
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(accounts)
-        .service(connect)
-        .service(disconnect_platform)
-        .service(disconnect)
-        .service(reconnect)
-        .service(check)
-        .service(account_insights)
-        .service(compose)
-        .service(analytics)
-        .service(pull_insights)
-        .service(create_post)
-        .service(schedule)
-        .service(posts)
-        .service(calendar)
-        .service(retrieve_post)
-        .service(update_post)
-        .service(cancel_post);
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.map(|cfg| {
+        cfg.service(accounts)
+            .service(connect)
+            .service(disconnect_platform)
+            .service(disconnect)
+            .service(reconnect)
+            .service(check)
+            .service(account_insights)
+            .service(compose)
+            .service(analytics)
+            .service(pull_insights)
+            .service(create_post)
+            .service(schedule)
+            .service(posts)
+            .service(calendar)
+            .service(retrieve_post)
+            .service(update_post)
+            .service(cancel_post)
+    });
 }
 
 #[derive(Debug, Serialize, Queryable)]

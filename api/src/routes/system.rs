@@ -1,6 +1,7 @@
 //! `/api/v1/system/`: health, the diagnostic ping command and the seed's task-progress view.
 
 use std::{collections::BTreeMap, time::Duration};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use diesel::{
@@ -24,8 +25,8 @@ use crate::{
 
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(status).service(ping).service(task_progress);
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.map(|cfg| cfg.service(status).service(ping).service(task_progress));
 }
 
 #[derive(QueryableByName)]

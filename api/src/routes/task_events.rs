@@ -30,6 +30,13 @@ struct Stream {
     done: bool,
 }
 
+/// Server-Sent Events: a `progress` event (`{"state", "meta"}`) per change of the task, the
+/// last one named after its terminal state; comments keep the connection alive.
+#[utoipa::path(
+    tag = "tasks",
+    params(("id" = Uuid, Path, description = "The task id.")),
+    responses((status = 200, description = "An event stream until the task is terminal.", content_type = "text/event-stream", body = String)),
+)]
 #[get("/tasks/{id}/events")]
 pub async fn events(
     state: web::Data<AppState>,

@@ -13,25 +13,37 @@ use shared::{
     db::models::Task,
     tasks::{CancelOutcome, TaskFilter, TaskState},
 };
+use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use utoipa::IntoParams;
+
 use crate::{
-    error::ApiError,
+    error::{ApiError, ErrorBody},
     extract::{ApiQuery, AuthUser, PathId},
-    response::{self, PageParams},
+    response::{self, Data, DataWithMessage, Page, PageParams},
     state::AppState,
 };
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list).service(retrieve).service(cancel).service(super::task_events::events);
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only tasks in this state.
     state: Option<TaskState>,
+    /// Only tasks of this kind (`system.ping`, `planner.cluster_keywords`, …).
     kind: Option<String>,
 }
 
+/// The account's tasks, newest first.
+#[utoipa::path(
+    tag = "tasks",
+    params(PageParams, ListQuery),
+    responses((status = 200, body = Page<Task>)),
+)]
 #[get("/tasks")]
 async fn list(
     state: web::Data<AppState>,
@@ -73,6 +85,16 @@ pub fn conditional(req: &HttpRequest, task: &Task, render: impl FnOnce(&Task) ->
     if fresh { response.finish() } else { response.json(render(task)) }
 }
 
+/// One task: state, progress, payload, result or error. Send the `ETag` back as
+/// `If-None-Match` to get 304 while nothing changed.
+#[utoipa::path(
+    tag = "tasks",
+    params(("id" = Uuid, Path, description = "The task id.")),
+    responses(
+        (status = 200, body = Data<Task>, headers(("ETag" = String))),
+        (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
+    ),
+)]
 #[get("/tasks/{id}")]
 async fn retrieve(
     state: web::Data<AppState>,
@@ -85,6 +107,14 @@ async fn retrieve(
 }
 
 /// A waiting task is REVOKED at once; a running one stops at its next progress step.
+#[utoipa::path(
+    tag = "tasks",
+    params(("id" = Uuid, Path, description = "The task id.")),
+    responses(
+        (status = 200, body = DataWithMessage<Task>),
+        (status = 422, description = "The task already finished.", body = ErrorBody),
+    ),
+)]
 #[post("/tasks/{id}/cancel")]
 async fn cancel(
     state: web::Data<AppState>,

@@ -16,6 +16,7 @@ use shared::{
         schema::users,
     },
 };
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{auth::views::UserView, common::search_term};
 use crate::{
@@ -28,14 +29,16 @@ use crate::{
 
 const INVITE_TTL_DAYS: i64 = 7;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(list)
-        .service(create)
-        .service(invite)
-        .service(retrieve)
-        .service(update)
-        .service(remove)
-        .service(activate);
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.map(|cfg| {
+        cfg.service(list)
+            .service(create)
+            .service(invite)
+            .service(retrieve)
+            .service(update)
+            .service(remove)
+            .service(activate)
+    });
 }
 
 #[derive(Debug, Deserialize)]

@@ -36,6 +36,7 @@ use shared::{
     },
     webhooks::{self, SignatureError, Source},
 };
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
     error::{ApiError, FieldErrors},
@@ -47,13 +48,13 @@ use crate::{
 };
 
 /// `/system/webhooks/…`: managing endpoints.
-pub fn configure_management(cfg: &mut web::ServiceConfig) {
-    cfg.service(list).service(create).service(deliveries).service(remove);
+pub fn configure_management(cfg: &mut ServiceConfig) {
+    cfg.map(|cfg| cfg.service(list).service(create).service(deliveries).service(remove));
 }
 
 /// `/webhooks/{source}/{key}`: receiving.
-pub fn configure_receiver(cfg: &mut web::ServiceConfig) {
-    cfg.service(receive);
+pub fn configure_receiver(cfg: &mut ServiceConfig) {
+    cfg.map(|cfg| cfg.service(receive));
 }
 
 /// Events of a payment provider that mean money arrived.

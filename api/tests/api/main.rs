@@ -8,6 +8,7 @@ mod bad_input;
 mod commands;
 mod jwt;
 mod odoo;
+mod openapi;
 mod pipeline;
 mod planner;
 mod planner_ai;

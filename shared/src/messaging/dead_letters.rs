@@ -29,7 +29,7 @@ use crate::{
 pub const DRAIN_LIMIT: usize = 5_000;
 
 /// A dead letter as listed.
-#[derive(Clone, Debug, Queryable, Selectable, Serialize)]
+#[derive(Clone, Debug, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = dead_letters)]
 pub struct DeadLetter {
     pub id: i64,
@@ -140,7 +140,7 @@ pub fn counts(conn: &mut PgConnection) -> Result<Vec<(String, i64)>> {
 }
 
 /// What became of a dead letter sent back.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Requeued {
     /// The task is `PENDING` again; its command waits in the outbox.

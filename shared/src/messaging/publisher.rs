@@ -62,7 +62,7 @@ impl Outgoing {
 }
 
 /// What a queue holds now.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct QueueStats {
     pub messages: u32,
     pub consumers: u32,

@@ -33,7 +33,7 @@ pub fn token_owner(account_id: i64, platform: &str, handle: &str) -> String {
     format!("social:{account_id}:{platform}:{handle}")
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Platform {
     Sandbox,

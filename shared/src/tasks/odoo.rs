@@ -60,7 +60,7 @@ pub fn mirrored(model: &str) -> Option<&'static MirroredModel> {
 
 /// Pulls what changed in Odoo since the last run (or everything, `full`), for `models` (all
 /// when empty).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SyncPayload {
     #[serde(default)]
@@ -101,7 +101,7 @@ impl SyncPayload {
 /// Creates a lead in the account's Odoo CRM from a contact-form submission.
 pub const PUSH_LEAD: &str = "odoo.push_lead";
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LeadPayload {
     pub name: String,

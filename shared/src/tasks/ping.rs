@@ -10,7 +10,7 @@ pub const MAX_STEPS: u32 = 1_000;
 pub const MAX_SLEEP_MS: u64 = 60_000;
 pub const MAX_ATTEMPTS: i32 = 10;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PingPayload {
     #[serde(default = "default_steps")]

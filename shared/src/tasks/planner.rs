@@ -12,7 +12,7 @@ pub const MAX_IDEAS_PER_CLUSTER: u32 = 10;
 pub const MAX_IDEA_CLUSTERS: usize = 20;
 
 /// How keywords become vectors.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum ClusterMode {
     /// Sentence embeddings: the provider's when configured, else the bundled model.
@@ -22,7 +22,7 @@ pub enum ClusterMode {
     Lexical,
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AutoClusterPayload {
     pub site_id: i64,
@@ -54,7 +54,7 @@ impl AutoClusterPayload {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GenerateIdeasPayload {
     pub cluster_ids: Vec<i64>,

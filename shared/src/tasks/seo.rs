@@ -17,7 +17,7 @@ pub const MAX_CRAWL_DEPTH: usize = 10;
 
 /// Audits `url` for `keywords`, side by side with `competitors`; `crawl` also follows the
 /// site's internal links.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuditPayload {
     pub url: String,
@@ -32,7 +32,7 @@ pub struct AuditPayload {
     pub crawl: Option<CrawlOptions>,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CrawlOptions {
     #[serde(default = "default_pages")]

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 pub const PUBLISH: &str = "social.publish";
 
 /// Publishes one due post.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PublishPayload {
     pub post_id: i64,
@@ -14,7 +14,7 @@ pub struct PublishPayload {
 pub const COMPOSE: &str = "social.compose";
 
 /// Platform-fitted variants and hashtags of a text, or of a content item's article.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ComposePayload {
     #[serde(default)]
@@ -57,7 +57,7 @@ impl ComposePayload {
 pub const PULL_INSIGHTS: &str = "social.pull_insights";
 
 /// Refreshes the counts of the account's posts published in the last `days` (default 30).
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InsightsPayload {
     #[serde(default)]

@@ -4,7 +4,17 @@ use serde::{Deserialize, Serialize};
 
 /// Task states, with Celery's names so existing frontends keep working.
 #[derive(
-    Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, diesel::FromSqlRow, diesel::AsExpression,
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    diesel::FromSqlRow,
+    diesel::AsExpression,
+    utoipa::ToSchema,
 )]
 #[diesel(sql_type = diesel::sql_types::Text)]
 #[serde(rename_all = "UPPERCASE")]

@@ -19,7 +19,7 @@ fn batch_problems(field: &'static str, ids: &[i64]) -> Vec<(&'static str, String
 }
 
 /// Articles for writer tasks; each item succeeds or fails on its own.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GenerateContentPayload {
     pub writer_task_ids: Vec<i64>,
@@ -32,7 +32,7 @@ impl GenerateContentPayload {
 }
 
 /// Image prompts (featured + one per H2) for content items.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ImagePromptsPayload {
     pub content_ids: Vec<i64>,
@@ -45,7 +45,7 @@ impl ImagePromptsPayload {
 }
 
 /// Images for image rows that have a prompt.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GenerateImagesPayload {
     pub image_ids: Vec<i64>,
@@ -58,7 +58,7 @@ impl GenerateImagesPayload {
 }
 
 /// Publishes (or updates) one content item on its site's WordPress.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PublishWordpressPayload {
     pub content_id: i64,
@@ -67,7 +67,7 @@ pub struct PublishWordpressPayload {
     pub status: WordPressStatus,
 }
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum WordPressStatus {
     #[default]

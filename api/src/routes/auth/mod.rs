@@ -5,14 +5,16 @@ mod session;
 pub mod tokens;
 pub mod views;
 
-use actix_web::web;
+use utoipa_actix_web::service_config::ServiceConfig;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(account::register)
-        .service(session::login)
-        .service(session::rotate)
-        .service(session::logout)
-        .service(account::me)
-        .service(account::change_password)
-        .service(account::accept_invite);
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.map(|cfg| {
+        cfg.service(account::register)
+            .service(session::login)
+            .service(session::rotate)
+            .service(session::logout)
+            .service(account::me)
+            .service(account::change_password)
+            .service(account::accept_invite)
+    });
 }

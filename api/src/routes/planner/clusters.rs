@@ -13,6 +13,7 @@ use shared::{
         schema::clusters,
     },
 };
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{
     BulkIds, Intent, Refs, check_refs,
@@ -28,14 +29,16 @@ use crate::{
     validation,
 };
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(list)
-        .service(create)
-        .service(bulk_delete)
-        .service(retrieve)
-        .service(cluster_keywords)
-        .service(update)
-        .service(remove);
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.map(|cfg| {
+        cfg.service(list)
+            .service(create)
+            .service(bulk_delete)
+            .service(retrieve)
+            .service(cluster_keywords)
+            .service(update)
+            .service(remove)
+    });
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -11,6 +11,7 @@
 //! the good rows are inserted in one transaction.
 
 use std::collections::HashMap;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use actix_multipart::Multipart;
 use actix_web::{
@@ -42,8 +43,8 @@ use crate::{
     state::AppState,
 };
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(export).service(import_keywords);
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.map(|cfg| cfg.service(export).service(import_keywords));
 }
 
 /// Rows per export batch (one query and one body chunk each).

@@ -11,6 +11,7 @@ use shared::{
         schema::{content_ideas, writer_tasks},
     },
 };
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{BulkIds, Refs, check_moved_refs, check_refs, nullable};
 use crate::{
@@ -22,14 +23,16 @@ use crate::{
     validation,
 };
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(list)
-        .service(create)
-        .service(bulk_delete)
-        .service(bulk_queue_to_writer)
-        .service(retrieve)
-        .service(update)
-        .service(remove);
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.map(|cfg| {
+        cfg.service(list)
+            .service(create)
+            .service(bulk_delete)
+            .service(bulk_queue_to_writer)
+            .service(retrieve)
+            .service(update)
+            .service(remove)
+    });
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]

@@ -12,6 +12,7 @@ use shared::{
         schema::{keywords, seed_keywords},
     },
 };
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use shared::planner::refresh_cluster_totals;
 
@@ -29,15 +30,17 @@ use crate::{
     validation,
 };
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(list)
-        .service(create)
-        .service(bulk_delete)
-        .service(bulk_update_status)
-        .service(bulk_add_from_seed)
-        .service(retrieve)
-        .service(update)
-        .service(remove);
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.map(|cfg| {
+        cfg.service(list)
+            .service(create)
+            .service(bulk_delete)
+            .service(bulk_update_status)
+            .service(bulk_add_from_seed)
+            .service(retrieve)
+            .service(update)
+            .service(remove)
+    });
 }
 
 /// Longest keyword accepted, in characters.

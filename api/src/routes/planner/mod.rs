@@ -10,10 +10,10 @@ mod ideas;
 mod keyword_query;
 mod keywords;
 
-use actix_web::web;
 use diesel::prelude::*;
 use serde::{Deserialize, Deserializer};
 use shared::db::schema::{clusters as clusters_table, sectors, sites};
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
     error::{ApiError, FieldErrors},
@@ -22,7 +22,7 @@ use crate::{
     validation,
 };
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     // The CSV routes come first: `/keywords/export` must not be read as `/keywords/{id}`.
     cfg.configure(csv::configure)
         .configure(keywords::configure)

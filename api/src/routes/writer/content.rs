@@ -15,6 +15,7 @@ use shared::{
         },
     },
 };
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{BatchIds, check_list, ensure_found, string_list, text_enum};
 use crate::{
@@ -33,14 +34,16 @@ use crate::{
 /// Most characters of HTML one article may hold.
 const MAX_HTML_CHARS: usize = 500_000;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(list)
-        .service(create)
-        .service(generate_image_prompts)
-        .service(publish)
-        .service(retrieve)
-        .service(update)
-        .service(remove);
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.map(|cfg| {
+        cfg.service(list)
+            .service(create)
+            .service(generate_image_prompts)
+            .service(publish)
+            .service(retrieve)
+            .service(update)
+            .service(remove)
+    });
 }
 
 text_enum!(ContentStatus {

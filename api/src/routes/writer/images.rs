@@ -15,6 +15,7 @@ use shared::{
         writer::{GENERATE_IMAGES, GenerateImagesPayload},
     },
 };
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{BatchIds, content, ensure_found, text_enum};
 use crate::{
@@ -29,18 +30,20 @@ use crate::{
     validation,
 };
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     // The fixed paths first: `/images/content_images` must not be read as `/images/{id}`.
-    cfg.service(content_images)
-        .service(list)
-        .service(create)
-        .service(generate_images)
-        .service(bulk_update)
-        .service(file)
-        .service(download)
-        .service(retrieve)
-        .service(update)
-        .service(remove);
+    cfg.map(|cfg| {
+        cfg.service(content_images)
+            .service(list)
+            .service(create)
+            .service(generate_images)
+            .service(bulk_update)
+            .service(file)
+            .service(download)
+            .service(retrieve)
+            .service(update)
+            .service(remove)
+    });
 }
 
 text_enum!(ImageType {

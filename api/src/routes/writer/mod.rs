@@ -9,9 +9,9 @@ mod content;
 mod images;
 mod tasks;
 
-use actix_web::web;
 use serde::Deserialize;
 use shared::tasks::writer::MAX_BATCH;
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::planner::id_list;
 use crate::{
@@ -20,7 +20,7 @@ use crate::{
     validation,
 };
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut ServiceConfig) {
     cfg.configure(tasks::configure).configure(content::configure).configure(images::configure);
 }
 

@@ -19,6 +19,7 @@ use shared::{
         writer::{GENERATE_CONTENT, GenerateContentPayload},
     },
 };
+use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{BatchIds, check_list, ensure_found, string_list, text_enum};
 use crate::{
@@ -37,15 +38,17 @@ use crate::{
 /// Words assumed for a task that does not say how long it should be.
 const DEFAULT_WORDS: u64 = 1_500;
 
-pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(list)
-        .service(create)
-        .service(bulk_delete)
-        .service(bulk_update)
-        .service(auto_generate_content)
-        .service(retrieve)
-        .service(update)
-        .service(remove);
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.map(|cfg| {
+        cfg.service(list)
+            .service(create)
+            .service(bulk_delete)
+            .service(bulk_update)
+            .service(auto_generate_content)
+            .service(retrieve)
+            .service(update)
+            .service(remove)
+    });
 }
 
 text_enum!(TaskStatus {

@@ -8,7 +8,7 @@ use crate::{
     db::schema::{accounts, auth_sessions, refresh_tokens, users},
 };
 
-#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize)]
+#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = accounts, check_for_backend(diesel::pg::Pg))]
 pub struct Account {
     pub id: i64,

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::db::schema::{credit_transactions, credit_usage_logs};
 
-#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize)]
+#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = credit_transactions, check_for_backend(diesel::pg::Pg))]
 pub struct CreditTransaction {
     pub id: i64,
@@ -18,7 +18,7 @@ pub struct CreditTransaction {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize)]
+#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = credit_usage_logs, check_for_backend(diesel::pg::Pg))]
 pub struct CreditUsageLog {
     pub id: i64,

@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::db::schema::{clusters, content_ideas, industries, keywords, seed_keywords, writer_tasks};
 
-#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize)]
+#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = industries, check_for_backend(diesel::pg::Pg))]
 pub struct Industry {
     pub id: i64,
@@ -16,7 +16,7 @@ pub struct Industry {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize)]
+#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = seed_keywords, check_for_backend(diesel::pg::Pg))]
 pub struct SeedKeyword {
     pub id: i64,
@@ -29,7 +29,7 @@ pub struct SeedKeyword {
     pub created_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize)]
+#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = keywords, check_for_backend(diesel::pg::Pg))]
 pub struct Keyword {
     pub id: i64,
@@ -47,7 +47,7 @@ pub struct Keyword {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize)]
+#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = clusters, check_for_backend(diesel::pg::Pg))]
 pub struct Cluster {
     pub id: i64,
@@ -65,7 +65,7 @@ pub struct Cluster {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize)]
+#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = content_ideas, check_for_backend(diesel::pg::Pg))]
 pub struct ContentIdea {
     pub id: i64,
@@ -86,7 +86,7 @@ pub struct ContentIdea {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize)]
+#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = writer_tasks, check_for_backend(diesel::pg::Pg))]
 pub struct WriterTask {
     pub id: i64,

@@ -5,7 +5,7 @@ use serde_json::Value;
 
 use crate::db::schema::schedules;
 
-#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize)]
+#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = schedules, check_for_backend(diesel::pg::Pg))]
 pub struct Schedule {
     pub id: i64,

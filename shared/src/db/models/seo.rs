@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::db::schema::seo_audits;
 
 /// A finished audit without its report (lists, history).
-#[derive(Clone, Debug, Queryable, Selectable, Serialize)]
+#[derive(Clone, Debug, Queryable, Selectable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = seo_audits, check_for_backend(diesel::pg::Pg))]
 pub struct SeoAuditSummary {
     pub id: i64,

@@ -4,7 +4,7 @@ use serde::Serialize;
 
 use crate::db::schema::{sectors, sites};
 
-#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize)]
+#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = sites, check_for_backend(diesel::pg::Pg))]
 pub struct Site {
     pub id: i64,
@@ -19,7 +19,7 @@ pub struct Site {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize)]
+#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = sectors, check_for_backend(diesel::pg::Pg))]
 pub struct Sector {
     pub id: i64,

@@ -20,7 +20,7 @@ pub struct IntegrationSetting {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize)]
+#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = ai_prompts, check_for_backend(diesel::pg::Pg))]
 pub struct AiPrompt {
     pub id: i64,

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use crate::{db::schema::tasks, tasks::TaskState};
 
 /// One row of `tasks`: the full record returned by `GET /api/v1/tasks/{id}`.
-#[derive(Clone, Debug, Queryable, QueryableByName, Selectable, Identifiable, Serialize)]
+#[derive(Clone, Debug, Queryable, QueryableByName, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = tasks, check_for_backend(diesel::pg::Pg))]
 pub struct Task {
     #[serde(rename = "task_id")]

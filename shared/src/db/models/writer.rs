@@ -5,7 +5,7 @@ use uuid::Uuid;
 
 use crate::db::schema::{author_profiles, content, images, strategies};
 
-#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize)]
+#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = author_profiles, check_for_backend(diesel::pg::Pg))]
 pub struct AuthorProfile {
     pub id: i64,
@@ -20,7 +20,7 @@ pub struct AuthorProfile {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize)]
+#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = strategies, check_for_backend(diesel::pg::Pg))]
 pub struct Strategy {
     pub id: i64,
@@ -34,7 +34,7 @@ pub struct Strategy {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize)]
+#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = content, check_for_backend(diesel::pg::Pg))]
 pub struct Content {
     pub id: i64,
@@ -59,7 +59,7 @@ pub struct Content {
     pub updated_at: DateTime<Utc>,
 }
 
-#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize)]
+#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = images, check_for_backend(diesel::pg::Pg))]
 pub struct Image {
     pub id: i64,

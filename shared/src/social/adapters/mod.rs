@@ -29,7 +29,7 @@ pub struct Published {
 }
 
 /// What a platform reports about a post.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct Insights {
     pub likes: i32,
     pub shares: i32,
