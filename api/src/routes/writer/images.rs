@@ -17,14 +17,14 @@ use shared::{
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{BatchIds, UpdatedCount, content, ensure_found, text_enum};
+use super::{BatchIds, content, ensure_found, text_enum};
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
     response::{self, Accepted, Data, Page, PageParams},
     routes::{
         commands,
-        planner::{Refs, check_ids, check_refs, nullable},
+        planner::{Refs, UpdatedCount, check_ids, check_refs, nullable},
     },
     state::AppState,
     validation,

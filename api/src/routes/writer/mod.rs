@@ -9,7 +9,7 @@ mod content;
 mod images;
 mod tasks;
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use shared::tasks::writer::MAX_BATCH;
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -77,22 +77,6 @@ impl BatchIds {
         let mut seen = std::collections::HashSet::new();
         self.ids.iter().copied().filter(|id| seen.insert(*id)).collect()
     }
-}
-
-/// `{"deleted_count": n}`: the answer of a bulk delete.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = WriterDeletedCount)]
-pub struct DeletedCount {
-    /// Rows deleted (ids not found in the account are skipped).
-    pub deleted_count: usize,
-}
-
-/// `{"updated_count": n}`: the answer of a bulk update.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = WriterUpdatedCount)]
-pub struct UpdatedCount {
-    /// Rows changed (ids not found in the account are skipped).
-    pub updated_count: usize,
 }
 
 /// 400 naming `ids` and listing the ids that are not among `found` (the caller's rows).

@@ -21,7 +21,7 @@ use shared::{
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{BatchIds, DeletedCount, UpdatedCount, check_list, ensure_found, string_list, text_enum};
+use super::{BatchIds, check_list, ensure_found, string_list, text_enum};
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
@@ -29,7 +29,10 @@ use crate::{
     routes::{
         commands,
         common::{deleted, search_term},
-        planner::{BulkIds, Refs, check_ids, check_moved_refs, check_refs, id_list, nullable},
+        planner::{
+            BulkIds, DeletedCount, Refs, UpdatedCount, check_ids, check_moved_refs, check_refs, id_list,
+            nullable,
+        },
     },
     state::AppState,
     validation,
@@ -425,23 +428,10 @@ async fn remove(
     deleted(rows, "writer task")
 }
 
-/// The body of `bulk_delete`, read as the planner's `BulkIds` (which has no schema of its own).
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[allow(dead_code)]
-struct BulkIdsBody {
-    /// 1 to 1000 ids.
-    #[schema(min_items = 1, max_items = 1000)]
-    ids: Vec<i64>,
-}
-
-// The schemas' `max_items` are literals.
-const _: () = assert!(crate::routes::planner::MAX_BULK_IDS == 1_000);
-
 /// Deletes the named writer tasks of the account; ids not found are skipped.
 #[utoipa::path(
     tag = "writer",
-    request_body = inline(BulkIdsBody),
+    request_body = BulkIds,
     responses(
         (status = 200, body = Data<DeletedCount>),
         (status = 403, description = "Editors and above.", body = ErrorBody),
