@@ -242,18 +242,25 @@ async fn bad_ids_and_query_values_name_the_parameter() {
 async fn nul_characters_in_a_body_are_refused_naming_the_field() {
     let app = spawn_app().await;
     let user = app.signup().await;
-    for (body, field) in [
-        (r#"{"name": "a\u0000b"}"#, "name"),
-        (r#"{"name": "ok", "domain": "x\u0000.example"}"#, "domain"),
-    ] {
+    for (body, field) in
+        [(r#"{"name": "a\u0000b"}"#, "name"), (r#"{"name": "ok", "domain": "x\u0000.example"}"#, "domain")]
+    {
         let (status, answer) =
-            raw(&app, Some(&user), Method::POST, "/api/v1/auth/sites/", "application/json", body.into()).await;
+            raw(&app, Some(&user), Method::POST, "/api/v1/auth/sites/", "application/json", body.into())
+                .await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
         assert!(answer["errors"][field].is_array(), "{body} should name `{field}`: {answer}");
     }
     let schedule = r#"{"name": "n", "cron": "* * * * *", "kind": "system.ping", "payload": {"steps": 1, "note": "\u0000"}}"#;
-    let (status, answer) =
-        raw(&app, Some(&user), Method::POST, "/api/v1/system/schedules/", "application/json", schedule.into()).await;
+    let (status, answer) = raw(
+        &app,
+        Some(&user),
+        Method::POST,
+        "/api/v1/system/schedules/",
+        "application/json",
+        schedule.into(),
+    )
+    .await;
     assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
     assert!(answer["errors"]["payload.note"].is_array(), "{answer}");
 }
