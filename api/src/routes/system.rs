@@ -9,10 +9,9 @@ use diesel::{
     sql_types::{BigInt, Double, Text},
 };
 use serde::Serialize;
-use serde_json::Value;
 use shared::{
     auth::Role,
-    tasks::{NewTask, Queue, TaskState, ping::PingPayload},
+    tasks::{NewTask, Queue, ping::PingPayload},
 };
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -152,32 +151,6 @@ async fn ping(
     commands::enqueue(&state, &auth, &req, NewTask::ping(auth.account_id, &body)).await
 }
 
-/// The seed's progress view of a task (`{"state", "meta"}`), as built by
-/// `tasks::progress_shape`; documentation only.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-struct TaskProgress {
-    state: TaskState,
-    meta: ProgressMeta,
-}
-
-/// A task's progress, and its result or error once it has one.
-#[derive(ToSchema)]
-#[allow(dead_code)]
-struct ProgressMeta {
-    phase: String,
-    percentage: i32,
-    message: String,
-    attempts: i32,
-    kind: String,
-    /// The task's result, once it has one.
-    #[schema(required = false)]
-    result: Value,
-    /// The task's error, once it has one.
-    #[schema(required = false)]
-    error: Value,
-}
-
 /// A task's progress in the seed's shape: `{"state", "meta": {"phase", "percentage",
 /// "message", "attempts", "kind", "result"?, "error"?}}`. Send the `ETag` back as
 /// `If-None-Match` to get 304 while nothing changed.
@@ -185,7 +158,7 @@ struct ProgressMeta {
     tag = "system",
     params(("id" = Uuid, Path, description = "The task id.")),
     responses(
-        (status = 200, body = TaskProgress, headers(("ETag" = String))),
+        (status = 200, body = tasks::TaskProgress, headers(("ETag" = String))),
         (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
     ),
 )]
@@ -197,5 +170,5 @@ async fn task_progress(
     id: PathId<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let task = tasks::load(&state, auth.account_id, id.0).await?;
-    Ok(tasks::conditional(&req, &task, tasks::progress_shape))
+    Ok(tasks::conditional(&req, &task, tasks::TaskProgress::from(&task)))
 }

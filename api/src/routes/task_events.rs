@@ -10,7 +10,7 @@ use shared::db::models::Task;
 use tokio::{sync::broadcast, time::Instant};
 use uuid::Uuid;
 
-use super::tasks::{load, progress_shape};
+use super::tasks::{TaskProgress, load};
 use crate::{
     error::ApiError,
     extract::{AuthUser, PathId},
@@ -98,8 +98,8 @@ impl Stream {
         } else {
             "progress".to_owned()
         };
-        let mut data = progress_shape(task);
-        data["task_id"] = serde_json::json!(task.id);
+        let data = TaskProgress { task_id: Some(task.id), ..TaskProgress::from(task) };
+        let data = serde_json::to_string(&data).unwrap_or_default();
         format!("id: {}\nevent: {name}\ndata: {data}\n\n", task.revision)
     }
 

@@ -7,8 +7,8 @@ use actix_web::{
     post, web,
 };
 use chrono::{DateTime, Utc};
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use shared::{
     auth::Role,
     db::models::{Task, TaskAttempt},
@@ -17,7 +17,7 @@ use shared::{
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     error::{ApiError, ErrorBody},
@@ -132,8 +132,8 @@ pub async fn load(state: &AppState, account_id: i64, task_id: Uuid) -> Result<Ta
 }
 
 /// Answers 304 when the client's `If-None-Match` matches the task's revision; otherwise the
-/// body `render` builds, with the ETag.
-pub fn conditional(req: &HttpRequest, task: &Task, render: impl FnOnce(&Task) -> Value) -> HttpResponse {
+/// `body`, with the ETag.
+pub fn conditional(req: &HttpRequest, task: &Task, body: impl Serialize) -> HttpResponse {
     let etag = task.etag();
     let fresh = req.headers().get(header::IF_NONE_MATCH).and_then(|value| value.to_str().ok()).is_some_and(
         |values| values.split(',').any(|candidate| candidate.trim() == etag || candidate.trim() == "*"),
@@ -143,7 +143,7 @@ pub fn conditional(req: &HttpRequest, task: &Task, render: impl FnOnce(&Task) ->
         response.insert_header((header::ETAG, value));
     }
     response.insert_header((header::CACHE_CONTROL, "no-cache"));
-    if fresh { response.finish() } else { response.json(render(task)) }
+    if fresh { response.finish() } else { response.json(body) }
 }
 
 /// One task: state, progress, payload, result or error. Send the `ETag` back as
@@ -164,7 +164,7 @@ async fn retrieve(
     id: PathId<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     let task = load(&state, auth.account_id, id.0).await?;
-    Ok(conditional(&req, &task, |task| json!({ "success": true, "data": task })))
+    Ok(conditional(&req, &task, Data { success: true, data: &task }))
 }
 
 /// A waiting task is REVOKED at once; a running one stops at its next progress step.
@@ -204,20 +204,49 @@ async fn cancel(
     }
 }
 
-/// The seed's progress shape: `{"state", "meta": {"phase", "percentage", "message", …}}`.
-pub fn progress_shape(task: &Task) -> Value {
-    let mut meta = json!({
-        "phase": task.phase,
-        "percentage": task.percentage,
-        "message": task.message,
-        "attempts": task.attempts,
-        "kind": task.kind,
-    });
-    if let Some(result) = &task.result {
-        meta["result"] = result.clone();
+/// A task's progress in the seed's shape: `{"state", "meta"}` (and the task id in events).
+#[derive(Serialize, ToSchema)]
+pub struct TaskProgress {
+    /// Set in Server-Sent Events, which are not otherwise tied to their task.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub task_id: Option<Uuid>,
+    pub state: TaskState,
+    pub meta: ProgressMeta,
+}
+
+/// A task's progress, and its result or error once it has one.
+#[derive(Serialize, ToSchema)]
+pub struct ProgressMeta {
+    pub phase: String,
+    pub percentage: i16,
+    pub message: String,
+    pub attempts: i32,
+    pub kind: String,
+    /// The task's result, once it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub result: Option<Value>,
+    /// The task's error, once it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(required = false)]
+    pub error: Option<Value>,
+}
+
+impl From<&Task> for TaskProgress {
+    fn from(task: &Task) -> Self {
+        TaskProgress {
+            task_id: None,
+            state: task.state,
+            meta: ProgressMeta {
+                phase: task.phase.clone(),
+                percentage: task.percentage,
+                message: task.message.clone(),
+                attempts: task.attempts,
+                kind: task.kind.clone(),
+                result: task.result.clone(),
+                error: task.error.clone(),
+            },
+        }
     }
-    if let Some(error) = &task.error {
-        meta["error"] = error.clone();
-    }
-    json!({ "state": task.state, "meta": meta })
 }
