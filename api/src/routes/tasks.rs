@@ -6,12 +6,13 @@ use actix_web::{
     http::header::{self, HeaderValue},
     post, web,
 };
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::{
     auth::Role,
-    db::models::Task,
-    tasks::{CancelOutcome, TaskFilter, TaskState},
+    db::models::{Task, TaskAttempt},
+    tasks::{CancelOutcome, TaskFilter, TaskState, Throughput},
 };
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
@@ -26,7 +27,13 @@ use crate::{
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list).service(retrieve).service(cancel).service(super::task_events::events);
+    // `stats` before `{id}`: it is not a task id.
+    cfg.service(list)
+        .service(stats)
+        .service(retrieve)
+        .service(attempts)
+        .service(cancel)
+        .service(super::task_events::events);
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -60,6 +67,60 @@ async fn list(
         })
         .await?;
     Ok(response::paginated(&req, page, count, rows))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+struct StatsQuery {
+    /// The window, in minutes up to now (1–1440, default 60).
+    #[param(minimum = 1, maximum = 1440)]
+    minutes: Option<i64>,
+}
+
+/// Buckets per window: a minute each for the last hour, wider for longer windows.
+const STATS_BUCKETS: i64 = 60;
+
+/// Throughput of the account's tasks: finished (succeeded, failed) and retried attempts per
+/// bucket over the window, and what waits or runs now.
+#[utoipa::path(tag = "tasks", params(StatsQuery), responses((status = 200, body = Data<Throughput>)))]
+#[get("/tasks/stats")]
+async fn stats(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    query: ApiQuery<StatsQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let minutes = query.0.minutes.unwrap_or(60);
+    if !(1..=1440).contains(&minutes) {
+        return Err(ApiError::field("minutes", "Must be between 1 and 1440."));
+    }
+    let bucket_seconds = ((minutes * 60 + STATS_BUCKETS - 1) / STATS_BUCKETS).max(60);
+    // Aligned to whole buckets, so the same minute is the same bucket on every poll.
+    let now = Utc::now().timestamp();
+    let start = (now - minutes * 60).div_euclid(bucket_seconds) * bucket_seconds;
+    let since = DateTime::from_timestamp(start, 0).ok_or_else(|| ApiError::internal("clock out of range"))?;
+    let throughput =
+        state.db(move |conn| shared::tasks::throughput(conn, auth.account_id, since, bucket_seconds)).await?;
+    Ok(response::ok(throughput))
+}
+
+/// Every attempt of the task: its worker, start and end, outcome and error.
+#[utoipa::path(
+    tag = "tasks",
+    params(("id" = Uuid, Path, description = "The task id.")),
+    responses((status = 200, body = Data<Vec<TaskAttempt>>)),
+)]
+#[get("/tasks/{id}/attempts")]
+async fn attempts(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    let (account_id, task_id) = (auth.account_id, id.0);
+    let attempts = state
+        .db(move |conn| shared::tasks::attempts_for_account(conn, account_id, task_id))
+        .await?
+        .ok_or(ApiError::NotFound { what: "task" })?;
+    Ok(response::ok(attempts))
 }
 
 /// The caller's task, or 404.

@@ -19,6 +19,7 @@ mod resources;
 mod seo;
 mod social;
 mod status;
+mod task_history;
 mod tenancy;
 mod webhooks;
 mod writer;

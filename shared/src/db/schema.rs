@@ -444,6 +444,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    task_attempts (task_id, attempt) {
+        task_id -> Uuid,
+        attempt -> Int4,
+        worker_id -> Nullable<Uuid>,
+        started_at -> Timestamptz,
+        finished_at -> Nullable<Timestamptz>,
+        outcome -> Text,
+        error -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     tasks (id) {
         id -> Uuid,
         account_id -> Int8,
@@ -558,6 +570,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(task_attempts -> tasks (task_id));
 diesel::joinable!(social_accounts -> accounts (account_id));
 diesel::joinable!(odoo_records -> accounts (account_id));
 diesel::joinable!(odoo_sync_state -> accounts (account_id));
@@ -621,6 +634,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     social_accounts,
     social_posts,
     strategies,
+    task_attempts,
     tasks,
     users,
     webhook_deliveries,

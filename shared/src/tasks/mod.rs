@@ -16,5 +16,8 @@ pub mod writer;
 pub use command::{CommandProblems, command};
 pub use enqueue::{Enqueued, NewTask, enqueue, enqueue_many};
 pub use kinds::{KindSpec, PING, Queue, kind_spec};
-pub use queries::{CancelOutcome, TaskFilter, cancel, cancel_kind, find_for_account, list_for_account};
+pub use queries::{
+    CancelOutcome, TaskFilter, Throughput, ThroughputBucket, ThroughputTotals, attempts_for_account, cancel,
+    cancel_kind, find_for_account, list_for_account, throughput,
+};
 pub use state::TaskState;

@@ -1,11 +1,20 @@
 //! Tenant-scoped reads and the cancel transition. Every query filters by the caller's
 //! account: another tenant's task is indistinguishable from a missing one.
 
-use diesel::{PgConnection, prelude::*};
+use chrono::{DateTime, Utc};
+use diesel::{
+    PgConnection,
+    prelude::*,
+    sql_types::{BigInt, Double, Timestamptz},
+};
+use serde::Serialize;
 use uuid::Uuid;
 
 use crate::{
-    db::{models::Task, schema::tasks},
+    db::{
+        models::{Task, TaskAttempt},
+        schema::{task_attempts, tasks},
+    },
     error::Result,
 };
 
@@ -52,6 +61,131 @@ pub fn list_for_account(
         .select(Task::as_select())
         .load(conn)?;
     Ok((page, total))
+}
+
+/// The attempts of the caller's task, first to last; `None` when the account has no such task.
+pub fn attempts_for_account(
+    conn: &mut PgConnection,
+    account_id: i64,
+    task_id: Uuid,
+) -> Result<Option<Vec<TaskAttempt>>> {
+    let owned: i64 =
+        tasks::table.find(task_id).filter(tasks::account_id.eq(account_id)).count().get_result(conn)?;
+    if owned == 0 {
+        return Ok(None);
+    }
+    Ok(Some(
+        task_attempts::table
+            .filter(task_attempts::task_id.eq(task_id))
+            .order(task_attempts::attempt)
+            .select(TaskAttempt::as_select())
+            .load(conn)?,
+    ))
+}
+
+/// Tasks finished and attempts retried in one bucket of time.
+#[derive(Clone, Debug, Default, QueryableByName, Serialize, utoipa::ToSchema)]
+pub struct ThroughputBucket {
+    /// The start of the bucket.
+    #[diesel(sql_type = Timestamptz)]
+    pub at: DateTime<Utc>,
+    #[diesel(sql_type = BigInt)]
+    pub succeeded: i64,
+    #[diesel(sql_type = BigInt)]
+    pub failed: i64,
+    #[diesel(sql_type = BigInt)]
+    pub retried: i64,
+}
+
+/// An account's tasks over a window: what finished and retried per bucket, and what waits
+/// or runs now.
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
+pub struct Throughput {
+    pub since: DateTime<Utc>,
+    pub bucket_seconds: i64,
+    /// Every bucket of the window, oldest first (empty ones included).
+    pub buckets: Vec<ThroughputBucket>,
+    pub totals: ThroughputTotals,
+}
+
+#[derive(Clone, Debug, Default, QueryableByName, Serialize, utoipa::ToSchema)]
+pub struct ThroughputTotals {
+    #[diesel(sql_type = BigInt)]
+    pub succeeded: i64,
+    #[diesel(sql_type = BigInt)]
+    pub failed: i64,
+    #[diesel(sql_type = BigInt)]
+    pub retried: i64,
+    /// Running now (STARTED or PROGRESS).
+    #[diesel(sql_type = BigInt)]
+    pub running: i64,
+    /// Waiting now (PENDING or RETRY).
+    #[diesel(sql_type = BigInt)]
+    pub pending: i64,
+}
+
+/// Throughput of the account's tasks since `since`, in buckets of `bucket_seconds`.
+pub fn throughput(
+    conn: &mut PgConnection,
+    account_id: i64,
+    since: DateTime<Utc>,
+    bucket_seconds: i64,
+) -> Result<Throughput> {
+    let counted: Vec<ThroughputBucket> = diesel::sql_query(
+        "WITH finished AS ( \
+             SELECT date_bin(make_interval(secs => $3), finished_at, $2) AS at, \
+                    count(*) FILTER (WHERE state = 'SUCCESS') AS succeeded, \
+                    count(*) FILTER (WHERE state = 'FAILURE') AS failed \
+               FROM tasks WHERE account_id = $1 AND finished_at >= $2 GROUP BY 1), \
+         retried AS ( \
+             SELECT date_bin(make_interval(secs => $3), a.finished_at, $2) AS at, count(*) AS retried \
+               FROM task_attempts a JOIN tasks t ON t.id = a.task_id \
+              WHERE t.account_id = $1 AND a.outcome = 'retry' AND a.finished_at >= $2 GROUP BY 1) \
+         SELECT COALESCE(f.at, r.at) AS at, COALESCE(f.succeeded, 0) AS succeeded, \
+                COALESCE(f.failed, 0) AS failed, COALESCE(r.retried, 0) AS retried \
+           FROM finished f FULL JOIN retried r ON r.at = f.at ORDER BY 1",
+    )
+    .bind::<BigInt, _>(account_id)
+    .bind::<Timestamptz, _>(since)
+    .bind::<Double, _>(bucket_seconds as f64)
+    .load(conn)?;
+    let now: ThroughputTotals = diesel::sql_query(
+        "SELECT 0::bigint AS succeeded, 0::bigint AS failed, 0::bigint AS retried, \
+                count(*) FILTER (WHERE state IN ('STARTED', 'PROGRESS')) AS running, \
+                count(*) FILTER (WHERE state IN ('PENDING', 'RETRY')) AS pending \
+           FROM tasks WHERE account_id = $1 AND state IN ('PENDING', 'RETRY', 'STARTED', 'PROGRESS')",
+    )
+    .bind::<BigInt, _>(account_id)
+    .get_result(conn)?;
+    let buckets = every_bucket(since, bucket_seconds, Utc::now(), counted);
+    let totals = buckets.iter().fold(now, |mut totals, bucket| {
+        totals.succeeded += bucket.succeeded;
+        totals.failed += bucket.failed;
+        totals.retried += bucket.retried;
+        totals
+    });
+    Ok(Throughput { since, bucket_seconds, buckets, totals })
+}
+
+/// The counted buckets with the empty ones between them filled in, from `since` to `until`.
+fn every_bucket(
+    since: DateTime<Utc>,
+    bucket_seconds: i64,
+    until: DateTime<Utc>,
+    counted: Vec<ThroughputBucket>,
+) -> Vec<ThroughputBucket> {
+    let step = chrono::Duration::seconds(bucket_seconds.max(1));
+    let mut counted = counted.into_iter().peekable();
+    let mut buckets = Vec::new();
+    let mut at = since;
+    while at <= until {
+        match counted.next_if(|bucket| bucket.at == at) {
+            Some(bucket) => buckets.push(bucket),
+            None => buckets.push(ThroughputBucket { at, ..Default::default() }),
+        }
+        at += step;
+    }
+    buckets
 }
 
 #[derive(Debug)]

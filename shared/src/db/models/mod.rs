@@ -20,7 +20,7 @@ pub use schedule::Schedule;
 pub use seo::SeoAuditSummary;
 pub use site::{Sector, Site};
 pub use system::{AiPrompt, IntegrationSetting};
-pub use task::{NewTaskRow, Task};
+pub use task::{NewTaskRow, Task, TaskAttempt};
 pub use writer::{AuthorProfile, Content, Image, Strategy};
 
 /// Implements diesel's text conversions for an enum that has `as_str` and `FromStr`.

@@ -4,7 +4,10 @@ use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
-use crate::{db::schema::tasks, tasks::TaskState};
+use crate::{
+    db::schema::{task_attempts, tasks},
+    tasks::TaskState,
+};
 
 /// One row of `tasks`: the full record returned by `GET /api/v1/tasks/{id}`.
 #[derive(Clone, Debug, Queryable, QueryableByName, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
@@ -64,3 +67,19 @@ pub struct NewTaskRow {
 }
 
 super::text_enum!(TaskState);
+
+/// One attempt of a task (kept by the database on each claim and each end of an attempt).
+#[derive(Clone, Debug, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = task_attempts, check_for_backend(diesel::pg::Pg))]
+pub struct TaskAttempt {
+    #[serde(skip)]
+    pub task_id: Uuid,
+    pub attempt: i32,
+    pub worker_id: Option<Uuid>,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    /// `running`, `succeeded`, `failed`, `retry`, `cancelled` or `interrupted` (its worker
+    /// died or it was handed back).
+    pub outcome: String,
+    pub error: Option<String>,
+}
