@@ -162,6 +162,8 @@
       init.headers['Content-Type'] = 'application/json';
     }
     const response = await authorizedFetch(`${API}${path}`, init);
+    // Signed out while this was on its way: the answer belongs to nobody now.
+    if (!store.access) throw new SessionEnded();
     const text = await response.text();
     let data = null;
     if (text) {
@@ -441,7 +443,9 @@
 
   function drawThroughput(node, series) {
     const top = niceMax(Math.max(1, ...series.map((bucket) => bucket.succeeded + bucket.failed)));
-    const { root, plot, slot } = chartFrame(node, series, [[0, '0'], [0.5, top / 2], [1, top]]);
+    // Counts are whole: no half-way line when the top is odd.
+    const labels = Number.isInteger(top / 2) ? [[0, '0'], [0.5, top / 2], [1, top]] : [[0, '0'], [1, top]];
+    const { root, plot, slot } = chartFrame(node, series, labels);
     root.setAttribute('aria-label', 'Tasks finished per minute over the last hour');
     const barWidth = Math.max(1, slot * 0.75);
     series.forEach((bucket, index) => {
@@ -519,7 +523,7 @@
       attempts: el('td', { class: 'num' }), created: el('td'),
     };
     const tr = el('tr', { class: 'clickable', 'data-testid': 'task-row', 'data-task-id': id, onclick: () => openTask(id) },
-      el('td', { title: id }, el('code', { text: id.slice(0, 8) })), cells.kind, cells.state,
+      el('td', { title: id }, el('a', { href: `#task/${id}` }, el('code', { text: id.slice(0, 8) }))), cells.kind, cells.state,
       el('td', {}, progress.node), cells.message, cells.attempts, cells.created);
     row = { tr, progress, cells };
     tasks.rows.set(id, row);
@@ -803,7 +807,7 @@
       el('td', { title: attempt.worker_id || '' }, attempt.worker_id ? el('code', { text: attempt.worker_id.slice(0, 8) }) : '—'),
       el('td', { text: clock(attempt.started_at) }),
       el('td', { text: clock(attempt.finished_at) }),
-      el('td', {}, el('span', { class: `state ${outcomeClass(attempt.outcome)}`, text: attempt.outcome })),
+      el('td', {}, el('span', { class: `state ${outcomeClass(attempt.outcome)}`, 'data-testid': 'attempt-outcome', text: attempt.outcome })),
       el('td', { class: 'error-cell', title: attempt.error || '', text: attempt.error || '' }))));
   }
 

@@ -166,6 +166,22 @@ async fn dashboard_in_chromium_signs_in_runs_a_ping_to_100_percent_and_shows_the
     assert!(payload.contains("\"sleep_ms\": 400"), "{payload}");
     let detail_bar = browser.wait_for_element("[data-testid=detail-progress]", PAGE_LOAD).await;
     assert_eq!(browser.attribute(&detail_bar, "aria-valuenow").await.as_deref(), Some("100"));
+    wait_for(PAGE_LOAD, "the task's one attempt, succeeded", || async {
+        let outcome = text_of(&browser, "[data-testid=attempt-row] [data-testid=attempt-outcome]").await?;
+        (outcome == "succeeded").then_some(())
+    })
+    .await;
+
+    // The last hour counts it; both charts are drawn.
+    wait_for(PAGE_LOAD, "one succeeded task in the last hour", || async {
+        (text_of(&browser, "[data-testid=total-succeeded]").await? == "1").then_some(())
+    })
+    .await;
+    assert_eq!(text_of(&browser, "[data-testid=failure-rate]").await.as_deref(), Some("0.0%"));
+    browser
+        .wait_for_element("[data-testid=throughput-chart] svg rect.ok:not([height=\"0\"])", PAGE_LOAD)
+        .await;
+    browser.wait_for_element("[data-testid=failure-chart] svg circle", PAGE_LOAD).await;
 
     let screenshot = browser.screenshot().await;
     let path = screenshot_path();
