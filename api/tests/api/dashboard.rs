@@ -6,11 +6,11 @@ use std::{path::PathBuf, time::Duration};
 
 use diesel::prelude::*;
 use reqwest::StatusCode;
-use serde_json::Value;
+use serde_json::{Value, json};
 use shared::{db::schema::accounts, tasks::Queue};
 
 use crate::{
-    helpers::{PASSWORD, TestApp, TestUser, spawn_app},
+    helpers::{PASSWORD, TestApp, TestUser, spawn_app, spawn_app_with},
     webdriver::{ChromeDriver, Session, wait_for},
 };
 
@@ -77,6 +77,28 @@ async fn make_operator(app: &TestApp, user: &TestUser) {
     .await;
 }
 
+/// Signs in through the form of the page on screen.
+async fn sign_in(browser: &Session, user: &TestUser) {
+    let email = browser.wait_for_element("[data-testid=login-email]", PAGE_LOAD).await;
+    browser.type_into(&email, &user.email).await;
+    let password = browser.wait_for_element("[data-testid=login-password]", PAGE_LOAD).await;
+    browser.type_into(&password, PASSWORD).await;
+    let submit = browser.wait_for_element("[data-testid=login-submit]", PAGE_LOAD).await;
+    browser.click(&submit).await;
+    wait_for(PAGE_LOAD, "the signed-in user's email", || async {
+        (text_of(browser, "[data-testid=user-email]").await? == user.email).then_some(())
+    })
+    .await;
+}
+
+/// Whether the element matching `css` is on the page and not `hidden`.
+async fn shown(browser: &Session, css: &str) -> bool {
+    match browser.find(css).await {
+        Some(element) => browser.attribute(&element, "hidden").await.is_none(),
+        None => false,
+    }
+}
+
 /// The text of the element matching `css`, once it is on the page.
 async fn text_of(browser: &Session, css: &str) -> Option<String> {
     let element = browser.find(css).await?;
@@ -94,17 +116,7 @@ async fn dashboard_in_chromium_signs_in_runs_a_ping_to_100_percent_and_shows_the
     let page = format!("{}/dashboard/", app.address);
     browser.navigate(&page).await;
 
-    let email = browser.wait_for_element("[data-testid=login-email]", PAGE_LOAD).await;
-    browser.type_into(&email, &user.email).await;
-    let password = browser.wait_for_element("[data-testid=login-password]", PAGE_LOAD).await;
-    browser.type_into(&password, PASSWORD).await;
-    let submit = browser.wait_for_element("[data-testid=login-submit]", PAGE_LOAD).await;
-    browser.click(&submit).await;
-
-    wait_for(PAGE_LOAD, "the signed-in user's email", || async {
-        (text_of(&browser, "[data-testid=user-email]").await? == user.email).then_some(())
-    })
-    .await;
+    sign_in(&browser, &user).await;
     wait_for(PAGE_LOAD, "the clustering worker shown alive", || async {
         let count =
             text_of(&browser, "[data-testid=worker-row][data-queue=clustering] [data-testid=worker-count]")
@@ -114,8 +126,7 @@ async fn dashboard_in_chromium_signs_in_runs_a_ping_to_100_percent_and_shows_the
     .await;
     // An account's owner is no operator: no queues, a note instead.
     wait_for(PAGE_LOAD, "the note for non-operators", || async {
-        let note = browser.find("[data-testid=operator-note]").await?;
-        browser.attribute(&note, "hidden").await.is_none().then_some(())
+        shown(&browser, "[data-testid=operator-note]").await.then_some(())
     })
     .await;
     assert!(browser.find("[data-testid=queue-row]").await.is_none());
@@ -124,8 +135,7 @@ async fn dashboard_in_chromium_signs_in_runs_a_ping_to_100_percent_and_shows_the
     make_operator(&app, &user).await;
     browser.navigate(&page).await;
     browser.wait_for_element("[data-testid=queue-row][data-queue=clustering]", PAGE_LOAD).await;
-    let note = browser.wait_for_element("[data-testid=operator-note]", PAGE_LOAD).await;
-    assert!(browser.attribute(&note, "hidden").await.is_some(), "the note is hidden for operators");
+    assert!(!shown(&browser, "[data-testid=operator-note]").await, "no note for operators");
 
     let start_ping = browser.wait_for_element("[data-testid=start-ping]", PAGE_LOAD).await;
     browser.click(&start_ping).await;
@@ -198,6 +208,80 @@ async fn dashboard_in_chromium_signs_in_runs_a_ping_to_100_percent_and_shows_the
         .filter(|entry| entry["level"] == "SEVERE" && entry["source"] != "network")
         .collect();
     assert!(errors.is_empty(), "console errors: {errors:?}");
+    browser.quit().await;
+}
+
+#[tokio::test]
+async fn dashboard_in_chromium_requeues_a_dead_letter_renews_its_token_and_signs_out() {
+    // Access tokens that expire (past the verifier's 5 s leeway) while the page is open.
+    let mut app = spawn_app_with(|config| config.access_token_ttl = Duration::from_secs(1)).await;
+    app.start_worker(Queue::Seo);
+    let user = app.signup().await;
+    make_operator(&app, &user).await;
+    // Fails its one attempt; sent back, it has a fresh budget and succeeds.
+    let task_id =
+        app.ping(&user, json!({ "fail_times": 1, "max_attempts": 1, "queue": "seo", "steps": 1 })).await;
+    app.wait_for_state(&user, &task_id, "FAILURE").await;
+    wait_for(PAGE_LOAD, "the failed ping among seo's dead letters", || async {
+        let access = app.login(&user.email, PASSWORD).await.access;
+        let listed: Value =
+            app.get("/api/v1/system/admin/dead-letters/seo/", &access).await.json().await.ok()?;
+        (listed["count"] == 1).then_some(())
+    })
+    .await;
+
+    let driver = ChromeDriver::start().await;
+    let browser = driver.session().await;
+    browser.navigate(&format!("{}/dashboard/", app.address)).await;
+    sign_in(&browser, &user).await;
+    let first_token = browser.execute("return sessionStorage.getItem('switchyard.access');").await;
+    assert!(first_token.is_string(), "the access token is kept in the tab: {first_token}");
+
+    // The panel opens on the queue that has dead letters; requeue the one there.
+    let checkbox =
+        browser.wait_for_element("[data-testid=dead-letter-row] input[type=checkbox]", PAGE_LOAD).await;
+    let queue =
+        browser.execute("return document.querySelector('[data-testid=dead-letters-queue]').value;").await;
+    assert_eq!(queue, "seo");
+    browser.click(&checkbox).await;
+    browser.click(&browser.wait_for_element("[data-testid=requeue-selected]", PAGE_LOAD).await).await;
+    wait_for(PAGE_LOAD, "the requeue's outcome", || async {
+        let result = text_of(&browser, "[data-testid=requeue-result]").await?;
+        result.starts_with("Requeued 1 of 1").then_some(())
+    })
+    .await;
+
+    // Run again: its detail shows the failed attempt and the one that succeeded.
+    browser
+        .click(
+            &browser
+                .wait_for_element(&format!("[data-testid=task-row][data-task-id='{task_id}'] a"), PAGE_LOAD)
+                .await,
+        )
+        .await;
+    wait_for(PING_DONE, "the requeued task's two attempts", || async {
+        let state = text_of(&browser, "[data-testid=detail-state]").await?;
+        let outcomes = browser.execute(
+            "return [...document.querySelectorAll('[data-testid=attempt-outcome]')].map((node) => node.textContent);",
+        ).await;
+        (state == "SUCCESS" && outcomes == json!(["failed", "succeeded"])).then_some(())
+    })
+    .await;
+
+    // Past the first token's life the page renewed it and stayed signed in.
+    wait_for(Duration::from_secs(30), "the page to renew its access token", || async {
+        let token = browser.execute("return sessionStorage.getItem('switchyard.access');").await;
+        (token.is_string() && token != first_token).then_some(())
+    })
+    .await;
+    assert!(shown(&browser, "[data-testid=dashboard]").await, "still signed in after the renewal");
+
+    browser.click(&browser.wait_for_element("[data-testid=logout]", PAGE_LOAD).await).await;
+    wait_for(PAGE_LOAD, "the sign-in form after logging out", || async {
+        shown(&browser, "[data-testid=login-view]").await.then_some(())
+    })
+    .await;
+    assert_eq!(browser.execute("return sessionStorage.length;").await, json!(0), "tokens forgotten");
     browser.quit().await;
 }
 

@@ -1,5 +1,6 @@
 //! A small W3C WebDriver client over HTTP, for driving Debian's headless Chromium through
-//! `chromedriver`: sessions, navigation, elements (find, click, type, read) and screenshots.
+//! `chromedriver`: sessions, navigation, elements (find, click, type, read), scripts,
+//! screenshots and the console log.
 //! Both listen on loopback only, and Chromium is told to resolve no other host and use no
 //! proxy, so a test page can never reach outside the machine.
 
@@ -221,6 +222,11 @@ impl Session {
     pub async fn text(&self, element: &Element) -> Option<String> {
         let value = self.command(Method::GET, &format!("/element/{}/text", element.0), None).await.ok()?;
         value.as_str().map(str::to_owned)
+    }
+
+    /// Runs `script` (a function body) in the page and answers what it returns.
+    pub async fn execute(&self, script: &str) -> Value {
+        self.expect(Method::POST, "/execute/sync", Some(json!({ "script": script, "args": [] }))).await
     }
 
     /// The window as a PNG.
