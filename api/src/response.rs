@@ -113,6 +113,8 @@ impl PageParams {
         let mut errors = FieldErrors::new();
         if self.page() < 1 {
             errors.entry("page".into()).or_default().push("Must be 1 or more.".into());
+        } else if (self.page() - 1).checked_mul(self.size()).is_none() {
+            errors.entry("page".into()).or_default().push("Is past the last possible page.".into());
         }
         if !(1..=MAX_PAGE_SIZE).contains(&self.size()) {
             errors

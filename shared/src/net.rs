@@ -13,11 +13,23 @@ use std::{
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct OutboundGuard {
     allowed_hosts: Vec<String>,
+    /// Only loopback addresses, named literally (or `localhost`): nothing is resolved and
+    /// nothing outside the machine is reached. For fuzzing and benchmarks on a machine that
+    /// must never connect out (`OUTBOUND_LOOPBACK_ONLY`).
+    loopback_only: bool,
 }
 
 impl OutboundGuard {
     pub fn new(allowed_hosts: impl IntoIterator<Item = String>) -> Self {
-        Self { allowed_hosts: allowed_hosts.into_iter().map(|host| host.trim().to_lowercase()).collect() }
+        Self {
+            allowed_hosts: allowed_hosts.into_iter().map(|host| host.trim().to_lowercase()).collect(),
+            loopback_only: false,
+        }
+    }
+
+    /// A guard that lets requests reach only this machine.
+    pub fn loopback_only() -> Self {
+        Self { allowed_hosts: Vec::new(), loopback_only: true }
     }
 
     /// Reads a comma-separated list.
@@ -44,6 +56,12 @@ impl OutboundGuard {
         if host.is_empty() {
             return Err("the URL has no host".to_owned());
         }
+        if self.loopback_only {
+            return match is_loopback_name(host) {
+                true => Ok(()),
+                false => Err(format!("{host} is not a loopback address; only this machine may be reached")),
+            };
+        }
         match host.parse::<IpAddr>() {
             Ok(ip) if !is_public(ip) && !self.allows_host(host) => {
                 Err(format!("{host} is not a public address; outbound requests to it are refused"))
@@ -68,7 +86,13 @@ impl reqwest::dns::Resolve for GuardedResolver {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let host = name.as_str().to_owned();
         let allowed = self.guard.allows_host(&host);
+        let loopback_only = self.guard.loopback_only;
         Box::pin(async move {
+            if loopback_only && !is_loopback_name(&host) {
+                let refused: Box<dyn std::error::Error + Send + Sync> =
+                    format!("{host} is not a loopback address; only this machine may be reached").into();
+                return Err(refused);
+            }
             let found: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
             let usable: Vec<SocketAddr> =
                 found.into_iter().filter(|address| allowed || is_public(address.ip())).collect();
@@ -82,6 +106,12 @@ impl reqwest::dns::Resolve for GuardedResolver {
             Ok(Box::new(usable.into_iter()) as reqwest::dns::Addrs)
         })
     }
+}
+
+/// `localhost`, or a literal address in 127.0.0.0/8 or ::1.
+fn is_loopback_name(host: &str) -> bool {
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost") || host.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 /// True for addresses on the public internet.
@@ -158,5 +188,18 @@ mod tests {
         assert!(guard.check_url("http://127.0.0.1:9000/v1").is_ok());
         assert!(guard.check_url("https://api.openai.com/v1").is_ok());
         assert!(OutboundGuard::default().check_url("http://127.0.0.1/v1").is_err());
+    }
+
+    #[test]
+    fn loopback_only_refuses_every_other_host_without_resolving_it() {
+        let guard = OutboundGuard::loopback_only();
+        assert!(guard.check_url("http://127.0.0.1:9000/v1").is_ok());
+        assert!(guard.check_url("http://[::1]:9000/v1").is_ok());
+        assert!(guard.check_url("http://localhost/v1").is_ok());
+        for outside in
+            ["https://api.openai.com/v1", "http://10.0.0.5/", "http://169.254.169.254/", "http://example.com"]
+        {
+            assert!(guard.check_url(outside).is_err(), "{outside}");
+        }
     }
 }

@@ -86,6 +86,9 @@ pub fn parse<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, ApiError>
             ApiError::invalid(super::serde_field_errors(&path, &inner.to_string()))
         }
     })?;
+    if let Some(field) = field_with_nul(body) {
+        return Err(ApiError::field(&field, super::NUL_REFUSED));
+    }
     value.validate().map_err(ApiError::invalid)?;
     Ok(value)
 }
@@ -100,4 +103,33 @@ fn is_json(req: &HttpRequest) -> bool {
             mime == "application/json" || (mime.starts_with("application/") && mime.ends_with("+json"))
         })
         .unwrap_or(false)
+}
+
+/// The first field whose text (or name) holds an escaped NUL, which PostgreSQL text cannot
+/// store. Only bodies that contain `\u0000` at all are read a second time.
+fn field_with_nul(body: &[u8]) -> Option<String> {
+    const ESCAPED_NUL: &[u8] = b"\\u0000";
+    if !body.windows(ESCAPED_NUL.len()).any(|window| window == ESCAPED_NUL) {
+        return None;
+    }
+    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
+    find_nul(&value, "body")
+}
+
+fn find_nul(value: &serde_json::Value, at: &str) -> Option<String> {
+    match value {
+        serde_json::Value::String(text) => text.contains('\0').then(|| at.to_owned()),
+        serde_json::Value::Array(items) => {
+            items.iter().enumerate().find_map(|(index, item)| find_nul(item, &format!("{at}[{index}]")))
+        }
+        serde_json::Value::Object(fields) => fields.iter().find_map(|(name, field)| {
+            let path = if at == "body" {
+                name.replace('\0', "")
+            } else {
+                format!("{at}.{}", name.replace('\0', ""))
+            };
+            if name.contains('\0') { Some(path) } else { find_nul(field, &path) }
+        }),
+        _ => None,
+    }
 }

@@ -13,6 +13,9 @@ pub use query::{ApiQuery, parse as parse_query};
 
 use crate::error::FieldErrors;
 
+/// Why a value with a NUL character is refused.
+pub(crate) const NUL_REFUSED: &str = "Must not contain NUL characters.";
+
 /// Turns a serde error (with the path where it happened) into field errors.
 pub(crate) fn serde_field_errors(path: &str, message: &str) -> FieldErrors {
     // serde reports a missing field on the parent and names it in backticks; serde_path_to_error

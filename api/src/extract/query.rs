@@ -25,6 +25,12 @@ impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
 }
 
 pub fn parse<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    // PostgreSQL text cannot hold NUL: refused here, named, instead of failing a query.
+    if let Some((name, _)) = form_urlencoded::parse(query.as_bytes())
+        .find(|(name, value)| name.contains('\0') || value.contains('\0'))
+    {
+        return Err(ApiError::field(&name.replace('\0', ""), super::NUL_REFUSED));
+    }
     let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(deserializer).map_err(|error| {
         let path = error.path().to_string();

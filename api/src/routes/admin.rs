@@ -4,26 +4,26 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use diesel::prelude::*;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use shared::{
     auth::Role,
     db::schema::accounts,
-    messaging::dead_letters::{self, Requeued},
+    messaging::dead_letters::{self, DeadLetter, Requeued},
     tasks::{Queue, TaskState, kind_spec},
 };
+use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
-    error::{ApiError, FieldErrors},
+    error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, AuthUser, Validate},
-    response::{self, PageParams},
+    response::{self, Data, Page, PageParams},
     state::AppState,
     validation,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.map(|cfg| cfg.service(summary).service(letters).service(requeue).service(purge).service(cancel_kind));
+    cfg.service(summary).service(letters).service(requeue).service(purge).service(cancel_kind);
 }
 
 /// 403 unless the caller is an owner or admin of a system account.
@@ -56,7 +56,27 @@ async fn drain(state: &AppState, queues: &[Queue]) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Every queue: its dead letters, and its work queue's depth and consumers now.
+/// One queue's dead letters and its work queue now.
+#[derive(Serialize, ToSchema)]
+struct QueueSummary {
+    queue: Queue,
+    /// Dead letters held for the queue.
+    dead_letters: i64,
+    /// Messages waiting in the work queue (null when the broker did not say).
+    ready: Option<u32>,
+    /// Consumers of the work queue (null when the broker did not say).
+    consumers: Option<u32>,
+}
+
+/// Every queue: its dead letters, and its work queue's depth and consumers now (operators
+/// only).
+#[utoipa::path(
+    tag = "admin",
+    responses(
+        (status = 200, body = Data<Vec<QueueSummary>>),
+        (status = 403, description = "Owners and admins of a system account only.", body = ErrorBody),
+    ),
+)]
 #[get("/dead-letters")]
 async fn summary(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
     require_operator(&state, &auth).await?;
@@ -69,17 +89,26 @@ async fn summary(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpRespo
     for (index, queue) in Queue::ALL.into_iter().enumerate() {
         let dead = counts.iter().find(|(name, _)| name == queue.as_str()).map_or(0, |(_, count)| *count);
         let work = stats.get(index).copied().flatten();
-        rows.push(json!({
-            "queue": queue,
-            "dead_letters": dead,
-            "ready": work.map(|stats| stats.messages),
-            "consumers": work.map(|stats| stats.consumers),
-        }));
+        rows.push(QueueSummary {
+            queue,
+            dead_letters: dead,
+            ready: work.map(|stats| stats.messages),
+            consumers: work.map(|stats| stats.consumers),
+        });
     }
     Ok(response::ok(rows))
 }
 
-/// One queue's dead letters, newest first: task, kind, account, attempts and last error.
+/// One queue's dead letters, newest first: task, kind, account, attempts and last error
+/// (operators only).
+#[utoipa::path(
+    tag = "admin",
+    params(("queue" = Queue, Path, description = "The queue."), PageParams),
+    responses(
+        (status = 200, body = Page<DeadLetter>),
+        (status = 403, description = "Owners and admins of a system account only.", body = ErrorBody),
+    ),
+)]
 #[get("/dead-letters/{queue}")]
 async fn letters(
     state: web::Data<AppState>,
@@ -97,10 +126,12 @@ async fn letters(
 }
 
 /// `{"ids": [...]}` or `{"all": true}`: never all by accident.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct RequeueInput {
+    /// The dead letters to send back (1 to 1,000).
     ids: Option<Vec<i64>>,
+    /// Every dead letter of the queue (instead of `ids`).
     #[serde(default)]
     all: bool,
 }
@@ -120,7 +151,16 @@ impl Validate for RequeueInput {
 
 /// Sends dead letters back: each task is `PENDING` again with its attempts kept (and a fresh
 /// budget of its kind's attempts), its command through the outbox. Answers what became of
-/// each.
+/// each (operators only).
+#[utoipa::path(
+    tag = "admin",
+    params(("queue" = Queue, Path, description = "The queue.")),
+    request_body = RequeueInput,
+    responses(
+        (status = 200, body = Data<RequeueResult>),
+        (status = 403, description = "Owners and admins of a system account only.", body = ErrorBody),
+    ),
+)]
 #[post("/dead-letters/{queue}/requeue")]
 async fn requeue(
     state: web::Data<AppState>,
@@ -141,17 +181,64 @@ async fn requeue(
         if let Some(Requeued::Requeued { outbox_id, .. }) = &outcome {
             state.relay.notify([*outbox_id]);
         }
-        outcomes.push(match outcome {
-            Some(outcome) => json!({ "id": id, "result": outcome }),
-            None => json!({ "id": id, "result": { "outcome": "not_found" } }),
-        });
+        let result = match outcome {
+            Some(outcome) => LetterResult::Found(outcome),
+            None => LetterResult::Missing(Missing::NotFound),
+        };
+        outcomes.push(LetterOutcome { id, result });
     }
-    let requeued = outcomes.iter().filter(|o| o["result"]["outcome"] == "requeued").count();
+    let requeued = outcomes
+        .iter()
+        .filter(|o| matches!(o.result, LetterResult::Found(Requeued::Requeued { .. })))
+        .count();
     tracing::info!(queue = %queue, requeued, operator = auth.user_id, "dead letters requeued");
-    Ok(response::ok(json!({ "requeued": requeued, "letters": outcomes })))
+    Ok(response::ok(RequeueResult { requeued, letters: outcomes }))
 }
 
-/// Deletes a queue's dead letters, in the broker and in the table.
+/// What a requeue did: how many went back, and each letter's outcome.
+#[derive(Serialize, ToSchema)]
+struct RequeueResult {
+    requeued: usize,
+    letters: Vec<LetterOutcome>,
+}
+
+/// One letter's outcome (`result.outcome`: `requeued`, `stale`, `unreadable` or `not_found`).
+#[derive(Serialize, ToSchema)]
+struct LetterOutcome {
+    id: i64,
+    result: LetterResult,
+}
+
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+enum LetterResult {
+    Found(Requeued),
+    Missing(Missing),
+}
+
+/// No dead letter with this id in the queue.
+#[derive(Serialize, ToSchema)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+#[schema(as = DeadLetterMissing)]
+enum Missing {
+    NotFound,
+}
+
+/// `purged`: how many dead letters were deleted.
+#[derive(Serialize, ToSchema)]
+struct DeadLettersPurged {
+    purged: usize,
+}
+
+/// Deletes a queue's dead letters, in the broker and in the table (operators only).
+#[utoipa::path(
+    tag = "admin",
+    params(("queue" = Queue, Path, description = "The queue.")),
+    responses(
+        (status = 200, body = Data<DeadLettersPurged>),
+        (status = 403, description = "Owners and admins of a system account only.", body = ErrorBody),
+    ),
+)]
 #[post("/dead-letters/{queue}/purge")]
 async fn purge(
     state: web::Data<AppState>,
@@ -163,12 +250,13 @@ async fn purge(
     drain(&state, &[queue]).await?;
     let purged = state.db(move |conn| dead_letters::purge(conn, queue)).await?;
     tracing::info!(queue = %queue, purged, operator = auth.user_id, "dead letters purged");
-    Ok(response::ok(json!({ "purged": purged })))
+    Ok(response::ok(DeadLettersPurged { purged }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CancelKindInput {
+    /// A task kind (`system.ping`, `seo.audit`, …).
     kind: String,
     /// Only this account's tasks; every account's when absent.
     account_id: Option<i64>,
@@ -185,7 +273,15 @@ impl Validate for CancelKindInput {
 }
 
 /// Cancels every unfinished task of a kind: waiting ones are REVOKED at once, running ones
-/// stop at their next progress step.
+/// stop at their next progress step (operators only).
+#[utoipa::path(
+    tag = "admin",
+    request_body = CancelKindInput,
+    responses(
+        (status = 200, body = Data<CancelledKind>),
+        (status = 403, description = "Owners and admins of a system account only.", body = ErrorBody),
+    ),
+)]
 #[post("/tasks/cancel")]
 async fn cancel_kind(
     state: web::Data<AppState>,
@@ -207,5 +303,15 @@ async fn cancel_kind(
         operator = auth.user_id,
         "tasks cancelled by kind"
     );
-    Ok(response::ok(json!({ "kind": kind, "revoked": revoked.len(), "cancel_requested": flagged })))
+    Ok(response::ok(CancelledKind { revoked: revoked.len(), kind, cancel_requested: flagged }))
+}
+
+/// What cancelling a kind did.
+#[derive(Serialize, ToSchema)]
+struct CancelledKind {
+    kind: String,
+    /// Waiting tasks revoked at once.
+    revoked: usize,
+    /// Running tasks asked to stop.
+    cancel_requested: usize,
 }

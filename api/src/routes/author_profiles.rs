@@ -1,25 +1,26 @@
 //! `/api/v1/system/author-profiles/`: the voices content is written in (tone, persona,
 //! language). A site may name one; the writer reads it when it writes for that site.
 
-use actix_web::{HttpResponse, post, route, web};
+use actix_web::{HttpResponse, delete, get, post, route, web};
 use diesel::prelude::*;
 use serde::Deserialize;
 use shared::{
     auth::Role,
     db::{models::AuthorProfile, schema::author_profiles},
 };
+use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
-    error::{ApiError, FieldErrors},
+    error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, AuthUser, PathId, Validate},
-    response,
+    response::{self, Data, Page},
     state::AppState,
     validation,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.map(|cfg| cfg.service(list).service(create).service(retrieve).service(update).service(remove));
+    cfg.service(list).service(create).service(retrieve).service(update).service(remove);
 }
 
 named_settings_reads!(
@@ -27,12 +28,14 @@ named_settings_reads!(
     "/author-profiles/{id}",
     author_profiles,
     AuthorProfile,
-    "author profile"
+    "author profile",
+    "writer-settings"
 );
 
 /// Create and update share one body; on create `name` is required.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = AuthorProfileInput)]
 struct ProfileInput {
     name: Option<String>,
     description: Option<String>,
@@ -60,6 +63,16 @@ impl Validate for ProfileInput {
     }
 }
 
+/// Creates an author profile (editor or above); `name` is required, `tone` defaults to
+/// `professional` and `language` to `en`.
+#[utoipa::path(
+    tag = "writer-settings",
+    request_body = ProfileInput,
+    responses(
+        (status = 201, body = Data<AuthorProfile>),
+        (status = 403, description = "Editors and above only.", body = ErrorBody),
+    ),
+)]
 #[post("/author-profiles")]
 async fn create(
     state: web::Data<AppState>,
@@ -92,7 +105,17 @@ async fn create(
     Ok(response::created(row))
 }
 
-/// PUT and PATCH both apply the fields sent (partial update).
+/// Changes an author profile (editor or above); PUT and PATCH both apply the fields sent
+/// (partial update).
+#[utoipa::path(
+    tag = "writer-settings",
+    params(("id" = i64, Path, description = "The author profile id.")),
+    request_body = ProfileInput,
+    responses(
+        (status = 200, body = Data<AuthorProfile>),
+        (status = 403, description = "Editors and above only.", body = ErrorBody),
+    ),
+)]
 #[route("/author-profiles/{id}", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,

@@ -2,6 +2,8 @@
 //! plan's limits) and its credit transactions. Read-only: credits change through sign-up,
 //! purchases and the AI operations that charge them.
 
+use std::collections::BTreeMap;
+
 use actix_web::{HttpRequest, HttpResponse, get, web};
 use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeZone, Utc};
 use diesel::{
@@ -10,8 +12,7 @@ use diesel::{
     prelude::*,
     sql_types::{BigInt, Double, Nullable, Text, Timestamptz},
 };
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use shared::{
     billing::Operation,
     db::{
@@ -19,28 +20,27 @@ use shared::{
         schema::{accounts, clusters, content_ideas, credit_transactions, credit_usage_logs, keywords},
     },
 };
+use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
     error::ApiError,
     extract::{ApiQuery, AuthUser, PathId},
-    response::{self, PageParams},
+    response::{self, Data, Page, PageParams},
     state::AppState,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.map(|cfg| {
-        cfg.service(
-            web::scope("/billing/credits")
-                .service(balance)
-                .service(usage_summary)
-                .service(usage_limits)
-                .service(usage_list)
-                .service(usage_detail)
-                .service(transactions_list)
-                .service(transaction_detail),
-        )
-    });
+    cfg.service(
+        utoipa_actix_web::scope("/billing/credits")
+            .service(balance)
+            .service(usage_summary)
+            .service(usage_limits)
+            .service(usage_list)
+            .service(usage_detail)
+            .service(transactions_list)
+            .service(transaction_detail),
+    );
 }
 
 /// From (inclusive) and until (exclusive), either open.
@@ -68,6 +68,21 @@ fn credits_sum() -> diesel::expression::SqlLiteral<BigInt> {
     sql::<BigInt>("coalesce(sum(credits_used), 0)::bigint")
 }
 
+/// `GET /balance/balance`'s answer.
+#[derive(Debug, Serialize, ToSchema)]
+struct CreditBalance {
+    /// Credits the account has.
+    credits: i64,
+    /// What the plan grants each month.
+    plan_credits_per_month: i32,
+    /// Credits charged since the first of this month (UTC).
+    credits_used_this_month: i64,
+    /// The same as `credits`.
+    credits_remaining: i64,
+}
+
+/// The account's credits, its plan's monthly credits and what it used this month.
+#[utoipa::path(tag = "billing", responses((status = 200, body = Data<CreditBalance>)))]
 #[get("/balance/balance")]
 async fn balance(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
     let account_id = auth.account_id;
@@ -85,18 +100,23 @@ async fn balance(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpRespo
             Ok((credits, plan, used))
         })
         .await?;
-    Ok(response::ok(json!({
-        "credits": credits,
-        "plan_credits_per_month": plan,
-        "credits_used_this_month": used,
-        "credits_remaining": credits,
-    })))
+    Ok(response::ok(CreditBalance {
+        credits,
+        plan_credits_per_month: plan,
+        credits_used_this_month: used,
+        credits_remaining: credits,
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct UsageQuery {
+    /// Only usage of this operation.
+    #[param(inline, value_type = Option<Operation>)]
     operation_type: Option<String>,
+    /// Only usage on or after this day (UTC).
     start_date: Option<NaiveDate>,
+    /// Only usage on or before this day (UTC).
     end_date: Option<NaiveDate>,
 }
 
@@ -143,6 +163,12 @@ impl UsageFilter {
     }
 }
 
+/// The account's credit usage log, newest first.
+#[utoipa::path(
+    tag = "billing",
+    params(PageParams, UsageQuery),
+    responses((status = 200, body = Page<CreditUsageLog>)),
+)]
 #[get("/usage")]
 async fn usage_list(
     state: web::Data<AppState>,
@@ -180,6 +206,24 @@ struct OperationTotal {
     tokens: i64,
 }
 
+/// `GET /usage/summary`'s answer.
+#[derive(Debug, Serialize, ToSchema)]
+struct CreditUsageSummary {
+    total_credits_used: i64,
+    /// In US dollars, to four decimals.
+    total_cost_usd: f64,
+    /// Input and output tokens.
+    total_tokens: i64,
+    /// Credits by operation type (only the operations used).
+    by_operation: BTreeMap<String, i64>,
+}
+
+/// Credits, cost and tokens of the usage the filters cover, in all and by operation.
+#[utoipa::path(
+    tag = "billing",
+    params(UsageQuery),
+    responses((status = 200, body = Data<CreditUsageSummary>)),
+)]
 #[get("/usage/summary")]
 async fn usage_summary(
     state: web::Data<AppState>,
@@ -206,20 +250,53 @@ async fn usage_summary(
             .load(conn)?)
         })
         .await?;
-    let by_operation: serde_json::Map<String, serde_json::Value> =
-        rows.iter().map(|row| (row.operation_type.clone(), json!(row.credits))).collect();
-    Ok(response::ok(json!({
-        "total_credits_used": rows.iter().map(|row| row.credits).sum::<i64>(),
-        "total_cost_usd": (rows.iter().map(|row| row.cost_usd).sum::<f64>() * 10_000.0).round() / 10_000.0,
-        "total_tokens": rows.iter().map(|row| row.tokens).sum::<i64>(),
-        "by_operation": by_operation,
-    })))
+    let by_operation: BTreeMap<String, i64> =
+        rows.iter().map(|row| (row.operation_type.clone(), row.credits)).collect();
+    Ok(response::ok(CreditUsageSummary {
+        total_credits_used: rows.iter().map(|row| row.credits).sum::<i64>(),
+        total_cost_usd: (rows.iter().map(|row| row.cost_usd).sum::<f64>() * 10_000.0).round() / 10_000.0,
+        total_tokens: rows.iter().map(|row| row.tokens).sum::<i64>(),
+        by_operation,
+    }))
 }
 
-/// What one plan allows. One plan for now; the numbers are the seed's.
-const PLAN_LIMITS: [(&str, i64); 4] =
-    [("max_keywords", 10_000), ("max_clusters", 1_000), ("max_ideas", 5_000), ("max_ai_requests", 10_000)];
+/// What one plan allows.
+#[derive(Clone, Copy, Debug, Serialize, ToSchema)]
+#[schema(as = CreditPlanLimits)]
+struct PlanLimits {
+    max_keywords: i64,
+    max_clusters: i64,
+    max_ideas: i64,
+    /// AI requests a month.
+    max_ai_requests: i64,
+}
 
+/// One plan for now; the numbers are the seed's.
+const PLAN_LIMITS: PlanLimits =
+    PlanLimits { max_keywords: 10_000, max_clusters: 1_000, max_ideas: 5_000, max_ai_requests: 10_000 };
+
+/// What the account has, to compare with its plan's limits.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CreditCurrentUsage)]
+struct CurrentUsage {
+    keywords: i64,
+    clusters: i64,
+    ideas: i64,
+    /// Charged AI operations since the first of this month (UTC).
+    ai_requests: i64,
+}
+
+/// `GET /usage/limits`'s answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = CreditUsageLimits)]
+struct UsageLimits {
+    plan_limits: PlanLimits,
+    current_usage: CurrentUsage,
+}
+
+/// The plan's limits next to the account's keywords, clusters, ideas and this month's AI
+/// requests.
+#[utoipa::path(tag = "billing", responses((status = 200, body = Data<UsageLimits>)))]
 #[get("/usage/limits")]
 async fn usage_limits(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
     let account_id = auth.account_id;
@@ -241,14 +318,18 @@ async fn usage_limits(state: web::Data<AppState>, auth: AuthUser) -> Result<Http
             Ok((keywords, clusters, ideas, ai_requests))
         })
         .await?;
-    let plan_limits: serde_json::Map<String, serde_json::Value> =
-        PLAN_LIMITS.iter().map(|(name, limit)| ((*name).to_owned(), json!(limit))).collect();
-    Ok(response::ok(json!({
-        "plan_limits": plan_limits,
-        "current_usage": { "keywords": keywords, "clusters": clusters, "ideas": ideas, "ai_requests": ai_requests },
-    })))
+    Ok(response::ok(UsageLimits {
+        plan_limits: PLAN_LIMITS,
+        current_usage: CurrentUsage { keywords, clusters, ideas, ai_requests },
+    }))
 }
 
+/// One row of the usage log.
+#[utoipa::path(
+    tag = "billing",
+    params(("id" = i64, Path, description = "The usage log id.")),
+    responses((status = 200, body = Data<CreditUsageLog>)),
+)]
 #[get("/usage/{id}")]
 async fn usage_detail(
     state: web::Data<AppState>,
@@ -260,15 +341,26 @@ async fn usage_detail(
     Ok(response::ok(row))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct TransactionQuery {
+    /// Only transactions of this type (`purchase`, `subscription`, `refund`, `deduction`,
+    /// `adjustment`).
     transaction_type: Option<String>,
+    /// Only transactions on or after this day (UTC).
     start_date: Option<NaiveDate>,
+    /// Only transactions on or before this day (UTC).
     end_date: Option<NaiveDate>,
 }
 
 const TRANSACTION_TYPES: [&str; 5] = ["purchase", "subscription", "refund", "deduction", "adjustment"];
 
+/// The account's credit transactions, newest first.
+#[utoipa::path(
+    tag = "billing",
+    params(PageParams, TransactionQuery),
+    responses((status = 200, body = Page<CreditTransaction>)),
+)]
 #[get("/transactions")]
 async fn transactions_list(
     state: web::Data<AppState>,
@@ -318,6 +410,12 @@ async fn transactions_list(
     Ok(response::paginated(&req, page, count, rows))
 }
 
+/// One credit transaction.
+#[utoipa::path(
+    tag = "billing",
+    params(("id" = i64, Path, description = "The transaction id.")),
+    responses((status = 200, body = Data<CreditTransaction>)),
+)]
 #[get("/transactions/{id}")]
 async fn transaction_detail(
     state: web::Data<AppState>,

@@ -3,23 +3,25 @@
 //! the provider for real with the stored settings.
 
 use actix_web::{HttpResponse, get, post, route, web};
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use serde::Deserialize;
-use serde_json::{Map, Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use shared::{
-    ai::{OpenAiProvider, resolve},
+    ai::{ConnectionCheck, OpenAiProvider, resolve},
     auth::Role,
     crypto,
     db::{models::IntegrationSetting, schema::integration_settings},
     integrations,
     net::OutboundGuard,
 };
+use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
-    error::{ApiError, FieldErrors},
+    error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, AuthUser, Validate},
-    response,
+    response::{self, Data, DataWithMessage},
     state::AppState,
     validation,
 };
@@ -27,7 +29,7 @@ use crate::{
 const API_KEY: &str = "apiKey";
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.map(|cfg| cfg.service(retrieve).service(save).service(update).service(test));
+    cfg.service(retrieve).service(save).service(update).service(test);
 }
 
 fn integration_type(path: &str) -> Result<String, ApiError> {
@@ -42,23 +44,54 @@ fn integration_type(path: &str) -> Result<String, ApiError> {
     }
 }
 
+/// An integration's settings: the plain config with the API key masked (`apiKey`, null when
+/// none is stored).
+#[derive(Serialize, ToSchema)]
+struct IntegrationView {
+    integration_type: String,
+    /// The stored fields and `apiKey` (masked, or null).
+    #[schema(value_type = Object)]
+    config: Map<String, Value>,
+    has_api_key: bool,
+    /// False until saved (and when switched off).
+    is_active: bool,
+    /// When last saved; null until saved.
+    updated_at: Option<DateTime<Utc>>,
+}
+
 /// The answer for a stored (or not yet stored) integration: plain config plus the masked key.
-fn view(integration_type: &str, row: Option<&IntegrationSetting>) -> Value {
+fn view(integration_type: &str, row: Option<&IntegrationSetting>) -> IntegrationView {
     let mut config = match row.map(|row| &row.config) {
         Some(Value::Object(map)) => map.clone(),
         _ => Map::new(),
     };
     let hint = row.and_then(|row| row.secret_hint.clone());
     config.insert(API_KEY.to_owned(), hint.clone().map_or(Value::Null, Value::String));
-    json!({
-        "integration_type": integration_type,
-        "config": config,
-        "has_api_key": hint.is_some(),
-        "is_active": row.is_some_and(|row| row.is_active),
-        "updated_at": row.map(|row| row.updated_at),
-    })
+    IntegrationView {
+        integration_type: integration_type.to_owned(),
+        config,
+        has_api_key: hint.is_some(),
+        is_active: row.is_some_and(|row| row.is_active),
+        updated_at: row.map(|row| row.updated_at),
+    }
 }
 
+/// `{"success", "integration"}`: the answer of save and update.
+#[derive(Serialize, ToSchema)]
+struct SavedIntegration {
+    success: bool,
+    integration: IntegrationView,
+}
+
+/// An integration's settings (admin or owner); an integration never saved shows its defaults.
+#[utoipa::path(
+    tag = "integrations",
+    params(("integration_type" = String, Path, pattern = "^(openai|odoo)$", description = "`openai` or `odoo`.")),
+    responses(
+        (status = 200, body = Data<IntegrationView>),
+        (status = 403, description = "Admins and owners only.", body = ErrorBody),
+    ),
+)]
 #[get("/settings/integrations/{integration_type}")]
 async fn retrieve(
     state: web::Data<AppState>,
@@ -72,10 +105,17 @@ async fn retrieve(
     Ok(response::ok(view(&kind, row.as_ref())))
 }
 
-#[derive(Debug, Deserialize)]
+/// Fields of `config` not sent keep their stored value; `apiKey` is sealed (send the masked
+/// value back, or leave it out, to keep the stored key; null clears it).
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = IntegrationInput)]
 struct SaveInput {
+    /// `apiKey` and the integration's own fields (openai: `model`, `embedding_model`,
+    /// `image_model`, `base_url`, `max_tokens`, `temperature`, `timeout_secs`; odoo: `url`,
+    /// `database`, `login`, `timeout_secs`).
     #[serde(default)]
+    #[schema(value_type = Object)]
     config: Map<String, Value>,
     is_active: Option<bool>,
 }
@@ -203,9 +243,19 @@ async fn store(
             })
         })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "success": true, "integration": view(&kind, Some(&row)) })))
+    Ok(HttpResponse::Ok().json(SavedIntegration { success: true, integration: view(&kind, Some(&row)) }))
 }
 
+/// Saves an integration's settings (admin or owner), creating them on first save.
+#[utoipa::path(
+    tag = "integrations",
+    params(("integration_type" = String, Path, pattern = "^(openai|odoo)$", description = "`openai` or `odoo`.")),
+    request_body = SaveInput,
+    responses(
+        (status = 200, body = SavedIntegration),
+        (status = 403, description = "Admins and owners only.", body = ErrorBody),
+    ),
+)]
 #[post("/settings/integrations/{integration_type}/save")]
 async fn save(
     state: web::Data<AppState>,
@@ -216,6 +266,16 @@ async fn save(
     store(&state, &auth, integration_type(&path)?, body.0).await
 }
 
+/// Saves an integration's settings, as `save/` does.
+#[utoipa::path(
+    tag = "integrations",
+    params(("integration_type" = String, Path, pattern = "^(openai|odoo)$", description = "`openai` or `odoo`.")),
+    request_body = SaveInput,
+    responses(
+        (status = 200, body = SavedIntegration),
+        (status = 403, description = "Admins and owners only.", body = ErrorBody),
+    ),
+)]
 #[route("/settings/integrations/{integration_type}", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,
@@ -227,7 +287,17 @@ async fn update(
 }
 
 /// Calls the provider for real with the stored settings (saved but switched off counts too:
-/// testing comes before switching on).
+/// testing comes before switching on): the provider's model check, or for Odoo its version
+/// and the user id. A 400 names what to save first.
+#[utoipa::path(
+    tag = "integrations",
+    params(("integration_type" = String, Path, pattern = "^(openai|odoo)$", description = "`openai` or `odoo`.")),
+    responses(
+        (status = 200, body = DataWithMessage<ConnectionTest>),
+        (status = 403, description = "Admins and owners only.", body = ErrorBody),
+        (status = 502, description = "The provider or Odoo refused or could not be reached.", body = ErrorBody),
+    ),
+)]
 #[post("/settings/integrations/{integration_type}/test")]
 async fn test(
     state: web::Data<AppState>,
@@ -254,16 +324,30 @@ async fn test(
     let provider =
         OpenAiProvider::new(settings).map_err(|error| ApiError::field("config", error.to_string()))?;
     match provider.check().await {
-        Ok(check) => Ok(HttpResponse::Ok().json(json!({
-            "success": true,
-            "message": "Connection successful",
-            "data": check,
-        }))),
+        Ok(check) => Ok(response::ok_with_message(ConnectionTest::Ai(check), "Connection successful")),
         Err(error) => {
             tracing::info!(%error, "integration test failed");
             Err(ApiError::BadGateway { code: error.code(), message: error.to_string() })
         }
     }
+}
+
+/// A successful connection test: the AI provider's check, or Odoo's.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+enum ConnectionTest {
+    Ai(ConnectionCheck),
+    Odoo(OdooCheck),
+}
+
+/// Odoo answered: its version and the user id the credentials log in as.
+#[derive(Serialize, ToSchema)]
+struct OdooCheck {
+    /// Odoo's `server_version` (`17.0`, …).
+    #[schema(value_type = Option<String>)]
+    server_version: Value,
+    uid: i64,
+    latency_ms: u64,
 }
 
 /// Logs in to the account's Odoo for real: its version and the user id, or 502 with
@@ -290,18 +374,28 @@ async fn test_odoo(
     }
     .await;
     match checked {
-        Ok((version, uid)) => Ok(HttpResponse::Ok().json(json!({
-            "success": true,
-            "message": "Connection successful",
-            "data": {
-                "server_version": version["server_version"],
-                "uid": uid,
-                "latency_ms": u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-            },
-        }))),
+        Ok((version, uid)) => Ok(response::ok_with_message(
+            ConnectionTest::Odoo(OdooCheck {
+                server_version: version["server_version"].clone(),
+                uid,
+                latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+            }),
+            "Connection successful",
+        )),
         Err(error) => {
             tracing::info!(%error, "Odoo connection test failed");
             Err(ApiError::BadGateway { code: error.code(), message: error.to_string() })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_integration_types_are_the_known_ones() {
+        let names: Vec<&str> = integrations::KINDS.iter().map(|(name, _)| *name).collect();
+        assert_eq!(format!("^({})$", names.join("|")), "^(openai|odoo)$");
     }
 }

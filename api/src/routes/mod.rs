@@ -38,17 +38,29 @@ macro_rules! delete_owned {
 /// The reads and the delete of an account's named writing settings (a table with
 /// `account_id`, `name` and `is_active`, such as author profiles and strategies):
 /// `list` (`GET $list`, paginated, filters `is_active` and `search` on the name, by name),
-/// `retrieve` (`GET $item`) and `remove` (`DELETE $item`, editor or above). Create and update
-/// differ per table and are written out in the module.
+/// `retrieve` (`GET $item`) and `remove` (`DELETE $item`, editor or above), each documented
+/// under `$tag`. Create and update differ per table and are written out in the module, which
+/// imports `get` and `delete` of `actix_web` (utoipa reads the method and path of a route macro
+/// named by a bare identifier) and `Data` and `Page` of `crate::response` (it names generic
+/// bodies unqualified).
 macro_rules! named_settings_reads {
-    ($list:literal, $item:literal, $table:ident, $model:ty, $what:literal) => {
-        #[derive(Debug, serde::Deserialize)]
+    ($list:literal, $item:literal, $table:ident, $model:ty, $what:literal, $tag:literal) => {
+        #[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+        #[into_params(parameter_in = Query)]
         struct ListQuery {
+            /// Only active (or only inactive) ones.
             is_active: Option<bool>,
+            /// Part of the name.
             search: Option<String>,
         }
 
-        #[actix_web::get($list)]
+        #[utoipa::path(
+            tag = $tag,
+            summary = concat!("Lists the account's ", $what, " rows by name (filters `is_active` and `search`)."),
+            params($crate::response::PageParams, ListQuery),
+            responses((status = 200, body = Page<$model>)),
+        )]
+        #[get($list)]
         async fn list(
             state: actix_web::web::Data<$crate::state::AppState>,
             auth: $crate::extract::AuthUser,
@@ -83,7 +95,13 @@ macro_rules! named_settings_reads {
             Ok($crate::response::paginated(&req, page, count, rows))
         }
 
-        #[actix_web::get($item)]
+        #[utoipa::path(
+            tag = $tag,
+            summary = concat!("The ", $what, " with this id."),
+            params(("id" = i64, Path, description = concat!("The ", $what, " id."))),
+            responses((status = 200, body = Data<$model>)),
+        )]
+        #[get($item)]
         async fn retrieve(
             state: actix_web::web::Data<$crate::state::AppState>,
             auth: $crate::extract::AuthUser,
@@ -93,7 +111,16 @@ macro_rules! named_settings_reads {
             Ok($crate::response::ok(row))
         }
 
-        #[actix_web::delete($item)]
+        #[utoipa::path(
+            tag = $tag,
+            summary = concat!("Deletes the ", $what, " (editor or above)."),
+            params(("id" = i64, Path, description = concat!("The ", $what, " id."))),
+            responses(
+                (status = 204, description = "Deleted."),
+                (status = 403, description = "Editors and above only.", body = $crate::error::ErrorBody),
+            ),
+        )]
+        #[delete($item)]
         async fn remove(
             state: actix_web::web::Data<$crate::state::AppState>,
             auth: $crate::extract::AuthUser,

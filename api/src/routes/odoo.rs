@@ -5,8 +5,8 @@
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use serde::Deserialize;
-use serde_json::{Value, json};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value, json};
 use shared::{
     auth::Role,
     db::schema::{integration_settings, odoo_records, odoo_sync_state},
@@ -16,30 +16,59 @@ use shared::{
         odoo::{LeadPayload, MODELS, PUSH_LEAD, SYNC, SyncPayload},
     },
 };
+use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::common::search_term;
 use crate::{
-    error::ApiError,
+    error::{ApiError, ErrorBody},
     extract::{ApiJson, ApiQuery, AuthUser, Validate},
-    response::{self, PageParams},
+    response::{self, Accepted, Data, Page, PageParams},
     routes::commands,
     state::AppState,
 };
 
 pub fn configure_odoo(cfg: &mut ServiceConfig) {
     // `/{collection}` last: `sync` is not a collection.
-    cfg.map(|cfg| cfg.service(status).service(sync).service(leads).service(collection));
+    cfg.service(status).service(sync).service(leads).service(collection);
 }
 
 pub fn configure_portal(cfg: &mut ServiceConfig) {
-    cfg.map(|cfg| cfg.service(dashboard));
+    cfg.service(dashboard);
 }
 
 type StateRow =
     (String, Option<String>, Option<DateTime<Utc>>, Option<String>, Option<String>, Option<uuid::Uuid>, i32);
 
+/// One mirrored model's sync state.
+#[derive(Serialize, ToSchema)]
+struct OdooModelSync {
+    /// The Odoo model (`res.partner`, …).
+    model: &'static str,
+    /// Its collection here (`clients`, …).
+    name: &'static str,
+    /// The `write_date` the next incremental run starts from.
+    cursor: Option<String>,
+    last_run_at: Option<DateTime<Utc>>,
+    last_status: Option<String>,
+    last_error: Option<String>,
+    last_task_id: Option<uuid::Uuid>,
+    /// Records read by the last run.
+    last_synced: i32,
+    /// Records in the mirror.
+    mirrored: i64,
+    /// Records deleted in Odoo since mirrored.
+    deleted: i64,
+}
+
+/// `models`: the sync state of every mirrored model.
+#[derive(Serialize, ToSchema)]
+struct OdooSyncStatus {
+    models: Vec<OdooModelSync>,
+}
+
 /// Per mirrored model: the cursor, the last run (when, how, how many) and what the mirror holds.
+#[utoipa::path(tag = "odoo", responses((status = 200, body = Data<OdooSyncStatus>)))]
 #[get("/sync")]
 async fn status(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
     let account_id = auth.account_id;
@@ -65,33 +94,44 @@ async fn status(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpRespon
             Ok((rows, counts))
         })
         .await?;
-    let models: Vec<Value> = MODELS
+    let models: Vec<OdooModelSync> = MODELS
         .iter()
         .map(|model| {
             let row = rows.iter().find(|row| row.0 == model.model);
             let count = |deleted: bool| {
                 counts.iter().find(|c| c.0 == model.model && c.1 == deleted).map_or(0, |c| c.2)
             };
-            json!({
-                "model": model.model,
-                "name": model.name,
-                "cursor": row.and_then(|r| r.1.clone()),
-                "last_run_at": row.and_then(|r| r.2),
-                "last_status": row.and_then(|r| r.3.clone()),
-                "last_error": row.and_then(|r| r.4.clone()),
-                "last_task_id": row.and_then(|r| r.5),
-                "last_synced": row.map_or(0, |r| r.6),
-                "mirrored": count(false),
-                "deleted": count(true),
-            })
+            OdooModelSync {
+                model: model.model,
+                name: model.name,
+                cursor: row.and_then(|r| r.1.clone()),
+                last_run_at: row.and_then(|r| r.2),
+                last_status: row.and_then(|r| r.3.clone()),
+                last_error: row.and_then(|r| r.4.clone()),
+                last_task_id: row.and_then(|r| r.5),
+                last_synced: row.map_or(0, |r| r.6),
+                mirrored: count(false),
+                deleted: count(true),
+            }
         })
         .collect();
-    Ok(response::ok(json!({ "models": models })))
+    Ok(response::ok(OdooSyncStatus { models }))
 }
 
 impl Validate for SyncPayload {}
 
-/// Runs a sync now: `{"models": [...], "full": false}` (all models when none are named).
+/// Runs a sync now: `{"models": [...], "full": false}` (all models when none are named). A 400
+/// names `integration` while Odoo is not connected.
+#[utoipa::path(
+    tag = "odoo",
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 255, description = "1–255 visible ASCII characters; a repeat returns the first task.")),
+    request_body = SyncPayload,
+    responses(
+        (status = 202, body = Accepted),
+        (status = 403, description = "Admins and owners only.", body = ErrorBody),
+        (status = 422, description = "The `Idempotency-Key` was used for a different request.", body = ErrorBody),
+    ),
+)]
 #[post("/sync")]
 async fn sync(
     state: web::Data<AppState>,
@@ -136,7 +176,18 @@ async fn ensure_connected(state: &AppState, account_id: i64) -> Result<(), ApiEr
 impl Validate for LeadPayload {}
 
 /// A contact-form submission (`{name, email, phone, company, message}`) becomes a lead in the
-/// account's Odoo CRM: 202 with the `odoo.push_lead` task.
+/// account's Odoo CRM: 202 with the `odoo.push_lead` task. A 400 names `integration` while
+/// Odoo is not connected.
+#[utoipa::path(
+    tag = "odoo",
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 255, description = "1–255 visible ASCII characters; a repeat returns the first task.")),
+    request_body = LeadPayload,
+    responses(
+        (status = 202, body = Accepted),
+        (status = 403, description = "Editors and above only.", body = ErrorBody),
+        (status = 422, description = "The `Idempotency-Key` was used for a different request.", body = ErrorBody),
+    ),
+)]
 #[post("/leads")]
 async fn leads(
     state: web::Data<AppState>,
@@ -159,19 +210,33 @@ async fn leads(
     commands::enqueue(&state, &auth, &req, task).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct MirrorQuery {
+    /// Part of the record's name.
     search: Option<String>,
     /// Also list records archived in Odoo (`active = false`).
     #[serde(default)]
     include_archived: bool,
 }
 
+/// A mirrored Odoo record: its id, whether it is active, and the model's fields
+/// (many-to-one fields as `{"id", "name"}`, empty ones as null).
+#[derive(Serialize, ToSchema)]
+struct MirroredRecord {
+    odoo_id: i64,
+    /// The model's own `active` field where it has one (null when Odoo sent none), otherwise
+    /// whether the record is active in the mirror.
+    #[schema(value_type = Option<bool>)]
+    active: Value,
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    fields: Map<String, Value>,
+}
+
 /// A mirrored record as the API shows it.
-fn shown(odoo_id: i64, data: &Value, active: bool, fields: &[&str]) -> Value {
-    let mut out = serde_json::Map::new();
-    out.insert("odoo_id".into(), json!(odoo_id));
-    out.insert("active".into(), json!(active));
+fn shown(odoo_id: i64, data: &Value, active: bool, fields: &[&str]) -> MirroredRecord {
+    let mut out = MirroredRecord { odoo_id, active: json!(active), fields: Map::new() };
     for field in fields {
         let value = &data[*field];
         // Many-to-one fields come as [id, "Name"]; `false` means empty.
@@ -182,9 +247,13 @@ fn shown(odoo_id: i64, data: &Value, active: bool, fields: &[&str]) -> Value {
             Value::Bool(false) if *field != "active" && *field != "is_company" => Value::Null,
             other => other.clone(),
         };
-        out.insert((*field).to_owned(), value);
+        if *field == "active" {
+            out.active = value;
+        } else {
+            out.fields.insert((*field).to_owned(), value);
+        }
     }
-    Value::Object(out)
+    out
 }
 
 async fn mirror_list(
@@ -223,12 +292,22 @@ async fn mirror_list(
             Ok((rows, count))
         })
         .await?;
-    let results: Vec<Value> =
+    let results: Vec<MirroredRecord> =
         rows.iter().map(|(id, data, active)| shown(*id, data, *active, fields)).collect();
     Ok(response::paginated(req, page, count, results))
 }
 
-/// `clients/`, `projects/`, `tasks/` or `invoices/`: the mirrored records of that model.
+/// `clients/`, `projects/`, `tasks/` or `invoices/`: the mirrored records of that model, by
+/// name (archived ones only with `include_archived`).
+#[utoipa::path(
+    tag = "odoo",
+    params(
+        ("collection" = String, Path, pattern = "^(clients|projects|tasks|invoices)$", description = "`clients`, `projects`, `tasks` or `invoices`."),
+        PageParams,
+        MirrorQuery,
+    ),
+    responses((status = 200, body = Page<MirroredRecord>)),
+)]
 #[get("/{collection}")]
 async fn collection(
     state: web::Data<AppState>,
@@ -246,7 +325,21 @@ async fn collection(
     mirror_list(&state, auth.account_id, &req, page, query.0, model).await
 }
 
+/// A client's view of the mirror.
+#[derive(Serialize, ToSchema)]
+struct PortalDashboard {
+    /// Active projects.
+    projects: Vec<MirroredRecord>,
+    /// Posted invoices not yet paid, oldest due first.
+    open_invoices: Vec<MirroredRecord>,
+    /// What the open invoices still owe, rounded to cents.
+    open_invoices_total: f64,
+    /// The ten latest tasks.
+    recent_tasks: Vec<MirroredRecord>,
+}
+
 /// Active projects, posted invoices not yet paid (oldest due first), the ten latest tasks.
+#[utoipa::path(tag = "odoo", responses((status = 200, body = Data<PortalDashboard>)))]
 #[get("/dashboard")]
 async fn dashboard(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
     let account_id = auth.account_id;
@@ -268,7 +361,7 @@ async fn dashboard(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpRes
         .await?;
     let of = |model: &'static str| rows.iter().filter(move |row| row.0 == model);
     let fields = |model: &str| shared::tasks::odoo::mirrored(model).map_or(&[][..], |m| m.fields);
-    let active_projects: Vec<Value> =
+    let active_projects: Vec<MirroredRecord> =
         of("project.project").map(|r| shown(r.1, &r.2, true, fields("project.project"))).collect();
     let mut open: Vec<&(String, i64, Value, String)> = of("account.move")
         .filter(|r| {
@@ -281,16 +374,27 @@ async fn dashboard(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpRes
         a.2["invoice_date_due"].as_str().unwrap_or("").cmp(b.2["invoice_date_due"].as_str().unwrap_or(""))
     });
     let open_total: f64 = open.iter().filter_map(|r| r.2["amount_residual"].as_f64()).sum();
-    let open_invoices: Vec<Value> =
+    let open_invoices: Vec<MirroredRecord> =
         open.iter().map(|r| shown(r.1, &r.2, true, fields("account.move"))).collect();
     let mut tasks: Vec<&(String, i64, Value, String)> = of("project.task").collect();
     tasks.sort_by(|a, b| b.3.cmp(&a.3));
-    let recent_tasks: Vec<Value> =
+    let recent_tasks: Vec<MirroredRecord> =
         tasks.iter().take(10).map(|r| shown(r.1, &r.2, true, fields("project.task"))).collect();
-    Ok(response::ok(json!({
-        "projects": active_projects,
-        "open_invoices": open_invoices,
-        "open_invoices_total": (open_total * 100.0).round() / 100.0,
-        "recent_tasks": recent_tasks,
-    })))
+    Ok(response::ok(PortalDashboard {
+        projects: active_projects,
+        open_invoices,
+        open_invoices_total: (open_total * 100.0).round() / 100.0,
+        recent_tasks,
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_collections_are_the_mirrored_models() {
+        let names: Vec<&str> = MODELS.iter().map(|model| model.name).collect();
+        assert_eq!(format!("^({})$", names.join("|")), "^(clients|projects|tasks|invoices)$");
+    }
 }

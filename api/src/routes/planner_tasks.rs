@@ -20,26 +20,34 @@ use shared::{
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
-    error::{ApiError, FieldErrors},
+    error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, AuthUser, Validate},
+    response::Accepted,
     routes::commands,
     state::AppState,
     validation,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.map(|cfg| cfg.service(auto_cluster).service(auto_generate_ideas));
+    cfg.service(auto_cluster).service(auto_generate_ideas);
 }
 
-#[derive(Debug, Deserialize)]
+/// What to cluster: keyword ids, or a site (and sector) whose active keywords to cluster.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct AutoClusterInput {
-    /// The keywords to cluster; without them, every active keyword of `site_id` (and
-    /// `sector_id`).
+    /// The keywords to cluster (1 to 10,000 ids, all on one site); without them, every active
+    /// keyword of `site_id` (and `sector_id`).
+    #[schema(min_items = 1, max_items = 10000)]
     ids: Option<Vec<i64>>,
+    /// The site whose keywords to cluster; required without `ids`.
     site_id: Option<i64>,
+    /// Narrows the keywords to this sector.
     sector_id: Option<i64>,
+    /// How many clusters to make; the algorithm decides when absent.
+    #[schema(minimum = 1, maximum = 1000)]
     cluster_count: Option<u32>,
+    /// Default `semantic`.
     #[serde(default)]
     mode: ClusterMode,
 }
@@ -135,6 +143,29 @@ async fn ensure_affordable(state: &AppState, account_id: i64, credits: i64) -> R
     state.db(move |conn| billing::ensure_affordable(conn, account_id, credits)).await
 }
 
+/// Groups keywords into clusters with AI (a `planner.auto_cluster` task), after checking the
+/// keywords and that the account can pay for them. Send an `Idempotency-Key` to make retries
+/// safe.
+#[utoipa::path(
+    tag = "planner",
+    params((
+        "Idempotency-Key" = Option<String>,
+        Header,
+        nullable = false,
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[!-~]+$",
+        description = "1 to 255 visible ASCII characters: a repeat of the request with the same \
+                       key answers the first task instead of enqueueing another.",
+    )),
+    request_body = AutoClusterInput,
+    responses(
+        (status = 202, body = Accepted),
+        (status = 402, description = "The account has too few credits.", body = ErrorBody),
+        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
+        (status = 422, description = "The `Idempotency-Key` was used for a different request.", body = ErrorBody),
+    ),
+)]
 #[post("/keywords/auto_cluster")]
 async fn auto_cluster(
     state: web::Data<AppState>,
@@ -162,10 +193,15 @@ async fn auto_cluster(
     commands::enqueue(&state, &auth, &req, task).await
 }
 
-#[derive(Debug, Deserialize)]
+/// The clusters to write content ideas for.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct GenerateIdeasInput {
+    /// The clusters (1 to 20 distinct ids).
+    #[schema(min_items = 1)]
     ids: Vec<i64>,
+    /// Ideas per cluster (default 3).
+    #[schema(minimum = 1, maximum = 10)]
     ideas_per_cluster: Option<u32>,
 }
 
@@ -190,6 +226,29 @@ impl GenerateIdeasInput {
     }
 }
 
+/// Writes content ideas for clusters with AI (a `planner.generate_ideas` task), after
+/// checking the clusters and that the account can pay for them. Send an `Idempotency-Key` to
+/// make retries safe.
+#[utoipa::path(
+    tag = "planner",
+    params((
+        "Idempotency-Key" = Option<String>,
+        Header,
+        nullable = false,
+        min_length = 1,
+        max_length = 255,
+        pattern = "^[!-~]+$",
+        description = "1 to 255 visible ASCII characters: a repeat of the request with the same \
+                       key answers the first task instead of enqueueing another.",
+    )),
+    request_body = GenerateIdeasInput,
+    responses(
+        (status = 202, body = Accepted),
+        (status = 402, description = "The account has too few credits.", body = ErrorBody),
+        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
+        (status = 422, description = "The `Idempotency-Key` was used for a different request.", body = ErrorBody),
+    ),
+)]
 #[post("/clusters/auto_generate_ideas")]
 async fn auto_generate_ideas(
     state: web::Data<AppState>,

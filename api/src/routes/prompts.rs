@@ -4,7 +4,6 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use shared::{
     ai::{PromptType, default_prompt},
     auth::Role,
@@ -13,9 +12,9 @@ use shared::{
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
-    error::{ApiError, FieldErrors},
+    error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, AuthUser, PathId, Validate},
-    response::{self, PageParams},
+    response::{self, Data, Page, PageParams},
     state::AppState,
     validation,
 };
@@ -23,27 +22,36 @@ use crate::{
 const MAX_PROMPT_CHARS: usize = 20_000;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.map(|cfg| {
-        cfg.service(by_type)
-            .service(save)
-            .service(reset)
-            .service(list)
-            .service(create)
-            .service(retrieve)
-            .service(update)
-            .service(remove)
-    });
+    cfg.service(by_type)
+        .service(save)
+        .service(reset)
+        .service(list)
+        .service(create)
+        .service(retrieve)
+        .service(update)
+        .service(remove);
 }
 
 /// A prompt type's effective text: the account's, or the default.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct EffectivePrompt {
+    /// The account's prompt row, or null when the default applies.
     id: Option<i64>,
     prompt_type: PromptType,
+    /// The text in effect.
     prompt_value: String,
+    /// The built-in text.
     default_value: &'static str,
+    /// Whether the built-in text is in effect (the account has none of its own).
     is_default: bool,
     is_active: bool,
+}
+
+/// `{"success": true, "prompt": …}`: the answer of `save` and `reset`.
+#[derive(Serialize, utoipa::ToSchema)]
+struct PromptAnswer {
+    success: bool,
+    prompt: EffectivePrompt,
 }
 
 impl EffectivePrompt {
@@ -94,6 +102,12 @@ async fn saved_prompt(
         .await
 }
 
+/// The text in effect for a prompt type: the account's own, or the built-in default.
+#[utoipa::path(
+    tag = "prompts",
+    params(("prompt_type" = PromptType, Path, description = "The prompt type.")),
+    responses((status = 200, body = Data<EffectivePrompt>)),
+)]
 #[get("/prompts/by_type/{prompt_type}")]
 async fn by_type(
     state: web::Data<AppState>,
@@ -105,11 +119,15 @@ async fn by_type(
     Ok(response::ok(EffectivePrompt::new(prompt_type, saved)))
 }
 
-#[derive(Debug, Deserialize)]
+/// The account's text for a prompt type.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = PromptSaveInput)]
 #[serde(deny_unknown_fields)]
 struct SaveInput {
     prompt_type: PromptType,
+    /// The text (not blank, at most 20,000 characters); `{name}` placeholders are filled in.
     prompt_value: String,
+    /// Default true.
     is_active: Option<bool>,
 }
 
@@ -122,6 +140,14 @@ impl Validate for SaveInput {
 }
 
 /// Creates or replaces the account's text for a type.
+#[utoipa::path(
+    tag = "prompts",
+    request_body = SaveInput,
+    responses(
+        (status = 200, body = PromptAnswer),
+        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
+    ),
+)]
 #[post("/prompts/save")]
 async fn save(
     state: web::Data<AppState>,
@@ -152,10 +178,12 @@ async fn save(
         })
         .await?;
     Ok(HttpResponse::Ok()
-        .json(json!({ "success": true, "prompt": EffectivePrompt::new(prompt_type, Some(row)) })))
+        .json(PromptAnswer { success: true, prompt: EffectivePrompt::new(prompt_type, Some(row)) }))
 }
 
-#[derive(Debug, Deserialize)]
+/// The prompt type to reset.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = PromptResetInput)]
 #[serde(deny_unknown_fields)]
 struct ResetInput {
     prompt_type: PromptType,
@@ -164,6 +192,14 @@ struct ResetInput {
 impl Validate for ResetInput {}
 
 /// Drops the account's text so the default applies again.
+#[utoipa::path(
+    tag = "prompts",
+    request_body = ResetInput,
+    responses(
+        (status = 200, body = PromptAnswer),
+        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
+    ),
+)]
 #[post("/prompts/reset")]
 async fn reset(
     state: web::Data<AppState>,
@@ -183,9 +219,16 @@ async fn reset(
             Ok(())
         })
         .await?;
-    Ok(HttpResponse::Ok().json(json!({ "success": true, "prompt": EffectivePrompt::new(prompt_type, None) })))
+    Ok(HttpResponse::Ok()
+        .json(PromptAnswer { success: true, prompt: EffectivePrompt::new(prompt_type, None) }))
 }
 
+/// The account's own prompt texts, by type.
+#[utoipa::path(
+    tag = "prompts",
+    params(PageParams),
+    responses((status = 200, body = Page<AiPrompt>)),
+)]
 #[get("/prompts")]
 async fn list(
     state: web::Data<AppState>,
@@ -210,6 +253,16 @@ async fn list(
     Ok(response::paginated(&req, page, count, rows))
 }
 
+/// Saves the account's text for a type it has none for yet (`save` also replaces).
+#[utoipa::path(
+    tag = "prompts",
+    request_body = SaveInput,
+    responses(
+        (status = 201, body = Data<AiPrompt>),
+        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
+        (status = 409, description = "The account already has a prompt of this type.", body = ErrorBody),
+    ),
+)]
 #[post("/prompts")]
 async fn create(
     state: web::Data<AppState>,
@@ -248,6 +301,12 @@ async fn load(state: &AppState, account_id: i64, id: i64) -> Result<AiPrompt, Ap
     find_owned!(state, ai_prompts, AiPrompt, account_id, id, "prompt")
 }
 
+/// One of the account's prompt texts.
+#[utoipa::path(
+    tag = "prompts",
+    params(("id" = i64, Path, description = "The prompt id.")),
+    responses((status = 200, body = Data<AiPrompt>)),
+)]
 #[get("/prompts/{id}")]
 async fn retrieve(
     state: web::Data<AppState>,
@@ -257,9 +316,12 @@ async fn retrieve(
     Ok(response::ok(load(&state, auth.account_id, id.0).await?))
 }
 
-#[derive(Debug, Deserialize)]
+/// The fields of a prompt to change.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = PromptUpdateInput)]
 #[serde(deny_unknown_fields)]
 struct UpdateInput {
+    /// The text (not blank, at most 20,000 characters).
     prompt_value: Option<String>,
     is_active: Option<bool>,
 }
@@ -274,6 +336,16 @@ impl Validate for UpdateInput {
     }
 }
 
+/// Changes a prompt text; PUT and PATCH both apply the fields sent.
+#[utoipa::path(
+    tag = "prompts",
+    params(("id" = i64, Path, description = "The prompt id.")),
+    request_body = UpdateInput,
+    responses(
+        (status = 200, body = Data<AiPrompt>),
+        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
+    ),
+)]
 #[route("/prompts/{id}", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,
@@ -300,6 +372,15 @@ async fn update(
     Ok(response::ok(row))
 }
 
+/// Deletes a prompt text; the default applies again.
+#[utoipa::path(
+    tag = "prompts",
+    params(("id" = i64, Path, description = "The prompt id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
+    ),
+)]
 #[delete("/prompts/{id}")]
 async fn remove(
     state: web::Data<AppState>,

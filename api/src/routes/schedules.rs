@@ -12,13 +12,14 @@ use shared::{
     db::{models::Schedule, schema::schedules},
     schedules::CronSchedule,
 };
+use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::common::search_term;
 use crate::{
-    error::{ApiError, FieldErrors},
+    error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
-    response::{self, PageParams},
+    response::{self, Data, Page, PageParams},
     state::AppState,
     validation,
 };
@@ -26,14 +27,15 @@ use crate::{
 const UPCOMING: usize = 5;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.map(|cfg| cfg.service(list).service(create).service(retrieve).service(update).service(remove));
+    cfg.service(list).service(create).service(retrieve).service(update).service(remove);
 }
 
 /// A schedule with its next fire times.
-#[derive(Serialize)]
+#[derive(Serialize, ToSchema)]
 struct ScheduleView {
     #[serde(flatten)]
     schedule: Schedule,
+    /// The next five fire times (none while disabled).
     next_fire_times: Vec<chrono::DateTime<Utc>>,
 }
 
@@ -48,13 +50,23 @@ impl From<Schedule> for ScheduleView {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only enabled (or only disabled) schedules.
     enabled: Option<bool>,
+    /// Only schedules firing this task kind.
     kind: Option<String>,
+    /// Part of the name.
     search: Option<String>,
 }
 
+/// The account's schedules, by id.
+#[utoipa::path(
+    tag = "schedules",
+    params(PageParams, ListQuery),
+    responses((status = 200, body = Page<ScheduleView>)),
+)]
 #[get("/schedules")]
 async fn list(
     state: web::Data<AppState>,
@@ -95,13 +107,19 @@ async fn list(
 }
 
 /// Create and update share one body; on create `name`, `cron` and `kind` are required.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ScheduleInput {
     name: Option<String>,
+    /// A cron expression (`0 6 * * *`).
+    #[schema(example = "0 6 * * *")]
     cron: Option<String>,
+    /// An IANA time zone the expression is read in (default `UTC`).
     timezone: Option<String>,
+    /// The task kind to enqueue (`odoo.sync`, `seo.audit`, …).
     kind: Option<String>,
+    /// The kind's payload (default `{}`).
+    #[schema(value_type = Option<Object>)]
     payload: Option<Value>,
     enabled: Option<bool>,
 }
@@ -174,6 +192,16 @@ impl ScheduleInput {
     }
 }
 
+/// Creates a schedule; `name`, `cron` and `kind` are required, the cron and the payload are
+/// checked.
+#[utoipa::path(
+    tag = "schedules",
+    request_body = ScheduleInput,
+    responses(
+        (status = 201, body = Data<ScheduleView>),
+        (status = 403, description = "Editors and above only.", body = ErrorBody),
+    ),
+)]
 #[post("/schedules")]
 async fn create(
     state: web::Data<AppState>,
@@ -220,6 +248,12 @@ async fn load(state: &AppState, account_id: i64, schedule_id: i64) -> Result<Sch
     find_owned!(state, schedules, Schedule, account_id, schedule_id, "schedule")
 }
 
+/// One schedule with its next fire times.
+#[utoipa::path(
+    tag = "schedules",
+    params(("id" = i64, Path, description = "The schedule id.")),
+    responses((status = 200, body = Data<ScheduleView>)),
+)]
 #[get("/schedules/{id}")]
 async fn retrieve(
     state: web::Data<AppState>,
@@ -230,6 +264,15 @@ async fn retrieve(
 }
 
 /// PUT and PATCH both apply the fields sent; the result is validated as a whole.
+#[utoipa::path(
+    tag = "schedules",
+    params(("id" = i64, Path, description = "The schedule id.")),
+    request_body = ScheduleInput,
+    responses(
+        (status = 200, body = Data<ScheduleView>),
+        (status = 403, description = "Editors and above only.", body = ErrorBody),
+    ),
+)]
 #[route("/schedules/{id}", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,
@@ -256,6 +299,15 @@ async fn update(
     Ok(response::ok(ScheduleView::from(schedule)))
 }
 
+/// Deletes a schedule.
+#[utoipa::path(
+    tag = "schedules",
+    params(("id" = i64, Path, description = "The schedule id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 403, description = "Editors and above only.", body = ErrorBody),
+    ),
+)]
 #[delete("/schedules/{id}")]
 async fn remove(
     state: web::Data<AppState>,

@@ -12,24 +12,34 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::common::search_term;
 use crate::{
-    error::{ApiError, FieldErrors},
+    error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
-    response::{self, PageParams},
+    response::{self, Data, Page, PageParams},
     state::AppState,
     validation,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.map(|cfg| cfg.service(list).service(create).service(retrieve).service(update).service(remove));
+    cfg.service(list).service(create).service(retrieve).service(update).service(remove);
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only sectors of this site.
     site_id: Option<i64>,
+    /// Only active (or only inactive) sectors.
     is_active: Option<bool>,
+    /// Sectors whose name contains this text, case-insensitively.
     search: Option<String>,
 }
 
+/// The account's sectors, oldest first.
+#[utoipa::path(
+    tag = "sites",
+    params(PageParams, ListQuery),
+    responses((status = 200, body = Page<Sector>)),
+)]
 #[get("/sectors")]
 async fn list(
     state: web::Data<AppState>,
@@ -68,13 +78,19 @@ async fn list(
     Ok(response::paginated(&req, page, count, rows))
 }
 
-#[derive(Debug, Deserialize, Default)]
+/// Create and update share one body; on create `site_id` and `name` are required.
+#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SectorInput {
+    /// One of the account's sites; required on create.
     site_id: Option<i64>,
+    /// The name (trimmed, at most 200 characters); required on create.
     name: Option<String>,
+    /// Lower-case letters, digits and dashes, unique on the site (default: from the name).
     slug: Option<String>,
+    /// At most 5,000 characters.
     description: Option<String>,
+    /// Default true.
     is_active: Option<bool>,
 }
 
@@ -100,6 +116,16 @@ async fn check_site(state: &AppState, auth: &AuthUser, site_id: i64) -> Result<(
         .map_err(|_| ApiError::field("site_id", "Site not found."))
 }
 
+/// Adds a sector to one of the account's sites.
+#[utoipa::path(
+    tag = "sites",
+    request_body = SectorInput,
+    responses(
+        (status = 201, body = Data<Sector>),
+        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
+        (status = 409, description = "The site already has a sector with this slug.", body = ErrorBody),
+    ),
+)]
 #[post("/sectors")]
 async fn create(
     state: web::Data<AppState>,
@@ -141,6 +167,12 @@ async fn create(
     Ok(response::created(sector))
 }
 
+/// One sector.
+#[utoipa::path(
+    tag = "sites",
+    params(("id" = i64, Path, description = "The sector id.")),
+    responses((status = 200, body = Data<Sector>)),
+)]
 #[get("/sectors/{id}")]
 async fn retrieve(
     state: web::Data<AppState>,
@@ -153,6 +185,17 @@ async fn retrieve(
 }
 
 /// PUT and PATCH both apply the fields sent (partial update).
+#[utoipa::path(
+    tag = "sites",
+    params(("id" = i64, Path, description = "The sector id.")),
+    request_body = SectorInput,
+    responses(
+        (status = 200, body = Data<Sector>),
+        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
+        (status = 409, description = "The site already has a sector with this slug.", body = ErrorBody),
+        (status = 422, description = "Moving the sector to another site while planner or writer rows use it.", body = ErrorBody),
+    ),
+)]
 #[route("/sectors/{id}", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,
@@ -186,6 +229,15 @@ async fn update(
     Ok(response::ok(sector))
 }
 
+/// Deletes a sector and the planner and writer rows in it.
+#[utoipa::path(
+    tag = "sites",
+    params(("id" = i64, Path, description = "The sector id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
+    ),
+)]
 #[delete("/sectors/{id}")]
 async fn remove(
     state: web::Data<AppState>,

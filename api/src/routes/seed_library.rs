@@ -16,25 +16,32 @@ use super::common::search_term;
 use crate::{
     error::{ApiError, FieldErrors},
     extract::{ApiQuery, PathId},
-    response::{self, PageParams},
+    response::{self, Data, Page, PageParams},
     state::AppState,
     validation,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.map(|cfg| {
-        cfg.service(list_industries)
-            .service(retrieve_industry)
-            .service(list_seed_keywords)
-            .service(retrieve_seed_keyword)
-    });
+    cfg.service(list_industries)
+        .service(retrieve_industry)
+        .service(list_seed_keywords)
+        .service(retrieve_seed_keyword);
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct IndustryQuery {
+    /// Industries whose name contains this text, case-insensitively.
     search: Option<String>,
 }
 
+/// The active industries of the seed library, by name. No token needed.
+#[utoipa::path(
+    tag = "seed-library",
+    security(()),
+    params(PageParams, IndustryQuery),
+    responses((status = 200, body = Page<Industry>)),
+)]
 #[get("/industries")]
 async fn list_industries(
     state: web::Data<AppState>,
@@ -65,6 +72,13 @@ async fn list_industries(
     Ok(response::paginated(&req, page, count, rows))
 }
 
+/// One active industry. No token needed.
+#[utoipa::path(
+    tag = "seed-library",
+    security(()),
+    params(("id" = i64, Path, description = "The industry id.")),
+    responses((status = 200, body = Data<Industry>)),
+)]
 #[get("/industries/{id}")]
 async fn retrieve_industry(state: web::Data<AppState>, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.0;
@@ -82,7 +96,8 @@ async fn retrieve_industry(state: web::Data<AppState>, id: PathId<i64>) -> Resul
     Ok(response::ok(row))
 }
 
-#[derive(Debug, Deserialize, Clone, Copy)]
+/// Order of the seed keyword list: a sort key, `-` in front for descending.
+#[derive(Debug, Deserialize, Clone, Copy, utoipa::ToSchema)]
 enum SeedOrdering {
     #[serde(rename = "keyword")]
     Keyword,
@@ -98,18 +113,38 @@ enum SeedOrdering {
     DifficultyDesc,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SeedQuery {
+    /// Only keywords of this industry.
     industry_id: Option<i64>,
+    /// Only keywords with this search intent.
+    #[param(inline)]
     intent: Option<super::planner::Intent>,
+    /// Keywords containing this text, case-insensitively.
     search: Option<String>,
+    /// Only keywords with at least this search volume.
     volume_min: Option<i32>,
+    /// Only keywords with at most this search volume (not below `volume_min`).
     volume_max: Option<i32>,
+    /// Only keywords at least this difficult.
+    #[param(minimum = -32768, maximum = 32767)]
     difficulty_min: Option<i16>,
+    /// Only keywords at most this difficult (not below `difficulty_min`).
+    #[param(minimum = -32768, maximum = 32767)]
     difficulty_max: Option<i16>,
+    /// The order of the rows (default `keyword`).
+    #[param(inline)]
     ordering: Option<SeedOrdering>,
 }
 
+/// The active seed keywords of active industries, filtered and ordered. No token needed.
+#[utoipa::path(
+    tag = "seed-library",
+    security(()),
+    params(PageParams, SeedQuery),
+    responses((status = 200, body = Page<SeedKeyword>)),
+)]
 #[get("/seed-keywords")]
 async fn list_seed_keywords(
     state: web::Data<AppState>,
@@ -177,6 +212,13 @@ async fn list_seed_keywords(
     Ok(response::paginated(&req, page, count, rows))
 }
 
+/// One active seed keyword. No token needed.
+#[utoipa::path(
+    tag = "seed-library",
+    security(()),
+    params(("id" = i64, Path, description = "The seed keyword id.")),
+    responses((status = 200, body = Data<SeedKeyword>)),
+)]
 #[get("/seed-keywords/{id}")]
 async fn retrieve_seed_keyword(
     state: web::Data<AppState>,

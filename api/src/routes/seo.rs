@@ -10,7 +10,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{pg::Pg, prelude::*};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use shared::{
     auth::Role,
     db::{models::SeoAuditSummary, schema::seo_audits},
@@ -19,6 +19,7 @@ use shared::{
         seo::{AUDIT, AuditPayload},
     },
 };
+use utoipa::{IntoParams, ToSchema};
 
 use super::{
     billing::day_bounds,
@@ -26,23 +27,35 @@ use super::{
     planner::{Refs, check_refs},
 };
 use crate::{
-    error::{ApiError, FieldErrors},
+    error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
-    response::{self, PageParams},
+    response::{self, Accepted, Data, Page, PageParams},
     state::AppState,
 };
 
 pub fn configure_analytics(cfg: &mut ServiceConfig) {
-    cfg.map(|cfg| cfg.service(audit).service(list).service(retrieve).service(metrics));
+    cfg.service(audit).service(list).service(retrieve).service(metrics);
 }
 
 pub fn configure_marketing(cfg: &mut ServiceConfig) {
-    cfg.map(|cfg| cfg.service(seo_score));
+    cfg.service(seo_score);
 }
 
 impl Validate for AuditPayload {}
 
-/// Checks the request (URLs, the outbound guard, limits, the site) and enqueues `seo.audit`.
+/// Checks the request (URLs, the outbound guard, limits, the site) and enqueues `seo.audit`;
+/// poll the task for the report. An `Idempotency-Key` header makes a retry return the same
+/// task.
+#[utoipa::path(
+    tag = "seo",
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 255, description = "1–255 visible ASCII characters; a repeat returns the first task.")),
+    request_body = AuditPayload,
+    responses(
+        (status = 202, body = Accepted),
+        (status = 403, description = "Editors and above only.", body = ErrorBody),
+        (status = 422, description = "The `Idempotency-Key` was used for a different request.", body = ErrorBody),
+    ),
+)]
 #[post("/seo/audit")]
 async fn audit(
     state: web::Data<AppState>,
@@ -67,12 +80,21 @@ async fn audit(
     commands::enqueue(&state, &auth, &req, task).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only audits of this site.
     site_id: Option<i64>,
+    /// Only audits of this host (`example.com`).
     host: Option<String>,
 }
 
+/// The account's finished audits without their reports, newest first.
+#[utoipa::path(
+    tag = "seo",
+    params(PageParams, ListQuery),
+    responses((status = 200, body = Page<SeoAuditSummary>)),
+)]
 #[get("/seo/audits")]
 async fn list(
     state: web::Data<AppState>,
@@ -108,7 +130,21 @@ async fn list(
     Ok(response::paginated(&req, page, count, rows))
 }
 
+/// A finished audit with its report.
+#[derive(Serialize, ToSchema)]
+struct SeoAudit {
+    #[serde(flatten)]
+    summary: SeoAuditSummary,
+    /// The full report, as `worker-seo` wrote it.
+    report: Value,
+}
+
 /// The audit with its full report.
+#[utoipa::path(
+    tag = "seo",
+    params(("id" = i64, Path, description = "The audit id.")),
+    responses((status = 200, body = Data<SeoAudit>)),
+)]
 #[get("/seo/audits/{id}")]
 async fn retrieve(
     state: web::Data<AppState>,
@@ -127,22 +163,23 @@ async fn retrieve(
         })
         .await?
         .ok_or(ApiError::NotFound { what: "audit" })?;
-    let mut body = serde_json::to_value(&summary).map_err(ApiError::internal)?;
-    if let Some(fields) = body.as_object_mut() {
-        fields.insert("report".into(), report);
-    }
-    Ok(response::ok(body))
+    Ok(response::ok(SeoAudit { summary, report }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct MetricsQuery {
+    /// The first day (`YYYY-MM-DD`, UTC) of the range.
     start_date: Option<NaiveDate>,
+    /// The last day (`YYYY-MM-DD`, UTC) of the range; not before `start_date`.
     end_date: Option<NaiveDate>,
+    /// Only this site.
     site_id: Option<i64>,
 }
 
 /// One audit in a site's history.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SeoHistoryPoint)]
 struct Point {
     audit_id: i64,
     created_at: DateTime<Utc>,
@@ -156,7 +193,36 @@ struct Point {
     fixed: Option<Vec<String>>,
 }
 
+/// The score history of one site (or host, for audits without a site) within the dates.
+#[derive(Serialize, ToSchema)]
+struct SeoSiteHistory {
+    site_id: Option<i64>,
+    /// The host, for audits without a site (null otherwise).
+    host: Option<String>,
+    /// Audits in the range.
+    audits: usize,
+    latest_score: Option<i16>,
+    /// The latest score minus the first in the range.
+    score_change: Option<i16>,
+    issues_opened: usize,
+    issues_fixed: usize,
+    history: Vec<Point>,
+}
+
+/// `sites`: the score history of each site within the dates.
+#[derive(Serialize, ToSchema)]
+struct SeoHistory {
+    start_date: Option<NaiveDate>,
+    end_date: Option<NaiveDate>,
+    sites: Vec<SeoSiteHistory>,
+}
+
 /// Score history per site (or host, for audits without a site) within the dates.
+#[utoipa::path(
+    tag = "seo",
+    params(MetricsQuery),
+    responses((status = 200, body = Data<SeoHistory>)),
+)]
 #[get("/seo")]
 async fn metrics(
     state: web::Data<AppState>,
@@ -228,27 +294,49 @@ async fn metrics(
             fixed,
         });
     }
-    let sites: Vec<Value> = groups
+    let sites: Vec<SeoSiteHistory> = groups
         .into_iter()
         .map(|((site_id, host), points)| {
             let first = points.first().map(|p| p.score);
             let last = points.last().map(|p| p.score);
-            json!({
-                "site_id": site_id,
-                "host": if host.is_empty() { Value::Null } else { json!(host) },
-                "audits": points.len(),
-                "latest_score": last,
-                "score_change": first.zip(last).map(|(first, last)| last - first),
-                "issues_opened": points.iter().filter_map(|p| p.opened.as_ref()).map(Vec::len).sum::<usize>(),
-                "issues_fixed": points.iter().filter_map(|p| p.fixed.as_ref()).map(Vec::len).sum::<usize>(),
-                "history": points,
-            })
+            SeoSiteHistory {
+                site_id,
+                host: (!host.is_empty()).then_some(host),
+                audits: points.len(),
+                latest_score: last,
+                score_change: first.zip(last).map(|(first, last)| last - first),
+                issues_opened: points.iter().filter_map(|p| p.opened.as_ref()).map(Vec::len).sum(),
+                issues_fixed: points.iter().filter_map(|p| p.fixed.as_ref()).map(Vec::len).sum(),
+                history: points,
+            }
         })
         .collect();
-    Ok(response::ok(json!({ "start_date": start_date, "end_date": end_date, "sites": sites })))
+    Ok(response::ok(SeoHistory { start_date, end_date, sites }))
+}
+
+/// The latest score of one site (or host, for audits without a site).
+#[derive(Serialize, ToSchema)]
+struct SeoSiteScore {
+    site_id: Option<i64>,
+    host: String,
+    score: i16,
+    audited_at: DateTime<Utc>,
+    audit_id: i64,
+    /// The score of the audit before, if any.
+    previous_score: Option<i16>,
+    /// `score - previous_score`.
+    change: Option<i64>,
+}
+
+/// The latest score per site and their rounded mean (`score`, null without audits).
+#[derive(Serialize, ToSchema)]
+struct SeoScores {
+    score: Option<i64>,
+    sites: Vec<SeoSiteScore>,
 }
 
 /// The latest score of each site (or host), with the change since its audit before.
+#[utoipa::path(tag = "seo", responses((status = 200, body = Data<SeoScores>)))]
 #[get("/seo-score")]
 async fn seo_score(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
     let account_id = auth.account_id;
@@ -269,7 +357,7 @@ async fn seo_score(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpRes
                 .load(conn)?)
         })
         .await?;
-    let mut latest: BTreeMap<(Option<i64>, String), Value> = BTreeMap::new();
+    let mut latest: BTreeMap<(Option<i64>, String), SeoSiteScore> = BTreeMap::new();
     for (site_id, host, score, created_at, id) in rows {
         let key = match site_id {
             Some(site) => (Some(site), String::new()),
@@ -279,22 +367,28 @@ async fn seo_score(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpRes
             None => {
                 latest.insert(
                     key,
-                    json!({ "site_id": site_id, "host": host, "score": score, "audited_at": created_at,
-                            "audit_id": id, "previous_score": null, "change": null }),
+                    SeoSiteScore {
+                        site_id,
+                        host,
+                        score,
+                        audited_at: created_at,
+                        audit_id: id,
+                        previous_score: None,
+                        change: None,
+                    },
                 );
             }
-            Some(entry) if entry["previous_score"].is_null() => {
-                let current = entry["score"].as_i64().unwrap_or_default();
-                entry["previous_score"] = json!(score);
-                entry["change"] = json!(current - i64::from(score));
+            Some(entry) if entry.previous_score.is_none() => {
+                entry.previous_score = Some(score);
+                entry.change = Some(i64::from(entry.score) - i64::from(score));
             }
             Some(_) => {}
         }
     }
-    let sites: Vec<Value> = latest.into_values().collect();
+    let sites: Vec<SeoSiteScore> = latest.into_values().collect();
     let overall = (!sites.is_empty()).then(|| {
-        let sum: i64 = sites.iter().filter_map(|site| site["score"].as_i64()).sum();
+        let sum: i64 = sites.iter().map(|site| i64::from(site.score)).sum();
         (sum as f64 / sites.len() as f64).round() as i64
     });
-    Ok(response::ok(json!({ "score": overall, "sites": sites })))
+    Ok(response::ok(SeoScores { score: overall, sites }))
 }

@@ -8,27 +8,28 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use actix_web::{HttpResponse, get, post, route, web};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use shared::{
     auth::Role,
     db::schema::{author_profiles, sites, strategies},
-    wordpress::{ClientSettings, WordPressClient},
+    wordpress::{self, ClientSettings, WordPressClient},
 };
+use utoipa::ToSchema;
 
 use super::planner::nullable;
 use crate::{
-    error::{ApiError, FieldErrors},
+    error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, AuthUser, PathId, Validate},
-    response,
+    response::{self, Data},
     state::AppState,
     validation,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.map(|cfg| cfg.service(test).service(retrieve).service(update));
+    cfg.service(test).service(retrieve).service(update);
 }
 
-#[derive(Debug, Queryable, Selectable, Serialize)]
+/// A site's WordPress connection; the application password shows only as a masked hint.
+#[derive(Debug, Queryable, Selectable, Serialize, ToSchema)]
 #[diesel(table_name = sites, check_for_backend(diesel::pg::Pg))]
 struct WordpressView {
     #[serde(rename = "site_id")]
@@ -54,6 +55,13 @@ async fn view(state: &AppState, account_id: i64, site_id: i64) -> Result<Wordpre
         .ok_or(ApiError::NotFound { what: "site" })
 }
 
+/// The site's WordPress URL, username, masked application password, author profile and
+/// strategy.
+#[utoipa::path(
+    tag = "sites",
+    params(("id" = i64, Path, description = "The site id.")),
+    responses((status = 200, body = Data<WordpressView>)),
+)]
 #[get("/sites/{id}/wordpress")]
 async fn retrieve(
     state: web::Data<AppState>,
@@ -64,18 +72,27 @@ async fn retrieve(
 }
 
 /// Every field optional; `null` clears the URL, username, password, profile or strategy.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct WordpressInput {
+    /// The site's http(s) URL.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
     wp_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
     wp_username: Option<Option<String>>,
+    /// An application password of that user; stored sealed, never returned.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>)]
     wp_app_password: Option<Option<String>>,
+    /// One of the account's author profiles.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i64>)]
     author_profile_id: Option<Option<i64>>,
+    /// One of the account's strategies.
     #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<i64>)]
     strategy_id: Option<Option<i64>>,
 }
 
@@ -134,6 +151,15 @@ async fn check_links(state: &AppState, account_id: i64, input: &WordpressInput) 
 
 /// PUT and PATCH both apply the fields sent. The URL must pass the outbound guard: a tenant
 /// may not point the publisher at our own network.
+#[utoipa::path(
+    tag = "sites",
+    params(("id" = i64, Path, description = "The site id.")),
+    request_body = WordpressInput,
+    responses(
+        (status = 200, body = Data<WordpressView>),
+        (status = 403, description = "Editors and above only.", body = ErrorBody),
+    ),
+)]
 #[route("/sites/{id}/wordpress", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,
@@ -183,9 +209,26 @@ async fn update(
     Ok(response::ok(view(&state, account_id, site_id).await?))
 }
 
+/// A successful connection test: who the credentials belong to, and how long it took.
+#[derive(Serialize, ToSchema)]
+struct WordpressCheck {
+    ok: bool,
+    user: wordpress::User,
+    latency_ms: u64,
+}
+
 /// Asks the site who the saved credentials belong to: `{ok, user, latency_ms}`, or 502 with
 /// `wordpress_auth_failed`, `wordpress_unreachable`... Not retried: the person testing wants
 /// the answer now.
+#[utoipa::path(
+    tag = "sites",
+    params(("id" = i64, Path, description = "The site id.")),
+    responses(
+        (status = 200, body = Data<WordpressCheck>),
+        (status = 403, description = "Editors and above only.", body = ErrorBody),
+        (status = 502, description = "WordPress refused the credentials or could not be reached (`wordpress_auth_failed`, `wordpress_unreachable`, …).", body = ErrorBody),
+    ),
+)]
 #[post("/sites/{id}/wordpress/test")]
 async fn test(state: web::Data<AppState>, auth: AuthUser, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Editor)?;
@@ -210,11 +253,11 @@ async fn test(state: web::Data<AppState>, auth: AuthUser, id: PathId<i64>) -> Re
         Err(error) => Err(error),
     };
     match outcome {
-        Ok(user) => Ok(response::ok(json!({
-            "ok": true,
-            "user": user,
-            "latency_ms": u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-        }))),
+        Ok(user) => Ok(response::ok(WordpressCheck {
+            ok: true,
+            user,
+            latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        })),
         Err(error) => {
             tracing::info!(%error, site_id, "WordPress connection test failed");
             Err(ApiError::BadGateway { code: error.code(), message: error.to_string() })

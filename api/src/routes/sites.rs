@@ -15,25 +15,19 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::common::search_term;
 use crate::{
-    error::{ApiError, FieldErrors},
+    error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
-    response::{self, PageParams},
+    response::{self, Data, Page, PageParams},
     state::AppState,
     validation,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.map(|cfg| {
-        cfg.service(list)
-            .service(create)
-            .service(retrieve)
-            .service(update)
-            .service(remove)
-            .service(site_sectors)
-    });
+    cfg.service(list).service(create).service(retrieve).service(update).service(remove).service(site_sectors);
 }
 
-#[derive(Debug, Deserialize, Clone, Copy)]
+/// Order of the site list: a sort key, `-` in front for descending.
+#[derive(Debug, Deserialize, Clone, Copy, utoipa::ToSchema)]
 enum SiteOrdering {
     #[serde(rename = "name")]
     Name,
@@ -45,13 +39,24 @@ enum SiteOrdering {
     CreatedDesc,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only active (or only inactive) sites.
     is_active: Option<bool>,
+    /// Sites whose name or domain contains this text, case-insensitively.
     search: Option<String>,
+    /// The order of the rows (default `-created_at`).
+    #[param(inline)]
     ordering: Option<SiteOrdering>,
 }
 
+/// The account's sites (newest first by default).
+#[utoipa::path(
+    tag = "sites",
+    params(PageParams, ListQuery),
+    responses((status = 200, body = Page<Site>)),
+)]
 #[get("/sites")]
 async fn list(
     state: web::Data<AppState>,
@@ -90,14 +95,20 @@ async fn list(
 }
 
 /// Create and update share one body; on create `name` is required.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct SiteInput {
+    /// The name (trimmed, at most 200 characters); required on create.
     name: Option<String>,
+    /// Lower-case letters, digits and dashes, unique in the account (default: from the name).
     slug: Option<String>,
+    /// The site's domain (at most 253 characters).
     domain: Option<String>,
+    /// At most 5,000 characters.
     description: Option<String>,
+    /// At most 200 characters.
     industry: Option<String>,
+    /// Default true.
     is_active: Option<bool>,
 }
 
@@ -117,6 +128,16 @@ impl Validate for SiteInput {
     }
 }
 
+/// Adds a site to the account.
+#[utoipa::path(
+    tag = "sites",
+    request_body = SiteInput,
+    responses(
+        (status = 201, body = Data<Site>),
+        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
+        (status = 409, description = "The account already has a site with this slug.", body = ErrorBody),
+    ),
+)]
 #[post("/sites")]
 async fn create(
     state: web::Data<AppState>,
@@ -157,6 +178,12 @@ pub async fn load(state: &AppState, account_id: i64, site_id: i64) -> Result<Sit
     find_owned!(state, sites, Site, account_id, site_id, "site")
 }
 
+/// One site.
+#[utoipa::path(
+    tag = "sites",
+    params(("id" = i64, Path, description = "The site id.")),
+    responses((status = 200, body = Data<Site>)),
+)]
 #[get("/sites/{id}")]
 async fn retrieve(
     state: web::Data<AppState>,
@@ -167,6 +194,16 @@ async fn retrieve(
 }
 
 /// PUT and PATCH both apply the fields sent (partial update).
+#[utoipa::path(
+    tag = "sites",
+    params(("id" = i64, Path, description = "The site id.")),
+    request_body = SiteInput,
+    responses(
+        (status = 200, body = Data<Site>),
+        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
+        (status = 409, description = "The account already has a site with this slug.", body = ErrorBody),
+    ),
+)]
 #[route("/sites/{id}", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,
@@ -198,6 +235,15 @@ async fn update(
     Ok(response::ok(site))
 }
 
+/// Deletes a site with its sectors and its planner and writer rows.
+#[utoipa::path(
+    tag = "sites",
+    params(("id" = i64, Path, description = "The site id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
+    ),
+)]
 #[delete("/sites/{id}")]
 async fn remove(
     state: web::Data<AppState>,
@@ -208,6 +254,12 @@ async fn remove(
     delete_owned!(state, sites, auth.account_id, id.0, "site")
 }
 
+/// The site's sectors, oldest first.
+#[utoipa::path(
+    tag = "sites",
+    params(("id" = i64, Path, description = "The site id."), PageParams),
+    responses((status = 200, body = Page<Sector>)),
+)]
 #[get("/sites/{id}/sectors")]
 async fn site_sectors(
     state: web::Data<AppState>,

@@ -7,7 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, get, post, route, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::{pg::Pg, prelude::*};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::json;
 use shared::{
     auth::Role,
     billing::{self, Operation},
@@ -18,48 +18,55 @@ use shared::{
         social::{COMPOSE, ComposePayload, InsightsPayload, PULL_INSIGHTS},
     },
 };
+use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{billing::day_bounds, commands};
 use crate::{
-    error::{ApiError, FieldErrors},
+    error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
-    response::{self, PageParams},
+    response::{self, Accepted, Data, Page, PageParams},
     state::AppState,
     validation,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.map(|cfg| {
-        cfg.service(accounts)
-            .service(connect)
-            .service(disconnect_platform)
-            .service(disconnect)
-            .service(reconnect)
-            .service(check)
-            .service(account_insights)
-            .service(compose)
-            .service(analytics)
-            .service(pull_insights)
-            .service(create_post)
-            .service(schedule)
-            .service(posts)
-            .service(calendar)
-            .service(retrieve_post)
-            .service(update_post)
-            .service(cancel_post)
-    });
+    cfg.service(accounts)
+        .service(connect)
+        .service(disconnect_platform)
+        .service(disconnect)
+        .service(reconnect)
+        .service(check)
+        .service(account_insights)
+        .service(compose)
+        .service(analytics)
+        .service(pull_insights)
+        .service(create_post)
+        .service(schedule)
+        .service(posts)
+        .service(calendar)
+        .service(retrieve_post)
+        .service(update_post)
+        .service(cancel_post);
 }
 
-#[derive(Debug, Serialize, Queryable)]
+/// A connected platform account. The token itself is never shown, only its hint.
+#[derive(Debug, Serialize, Queryable, ToSchema)]
+#[schema(as = SocialAccount)]
 struct AccountView {
     id: i64,
+    #[schema(value_type = Platform)]
     platform: String,
     handle: String,
+    /// The platform API's base URL (a Mastodon instance); empty for the platform's default.
     base_url: String,
+    /// The first and last characters of the token.
     token_hint: String,
+    /// `active`, `needs_reauth` or `disconnected`.
     status: String,
     connected_at: DateTime<Utc>,
+    /// The platform's id of the account (a Facebook Page id, an Instagram user id, a LinkedIn
+    /// author URN); may be empty for X and the sandbox.
     platform_user_id: String,
 }
 
@@ -86,6 +93,8 @@ fn account_columns() -> (
     )
 }
 
+/// The account's connected platform accounts (not the disconnected ones).
+#[utoipa::path(tag = "social", responses((status = 200, body = Data<Vec<AccountView>>)))]
 #[get("/accounts")]
 async fn accounts(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
     let rows: Vec<AccountView> = state
@@ -101,13 +110,17 @@ async fn accounts(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResp
     Ok(response::ok(rows))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = SocialConnectInput)]
 struct ConnectInput {
+    #[schema(value_type = Platform)]
     platform: String,
+    /// The account's handle on the platform (also read as `platform_username`).
     #[serde(alias = "platform_username")]
     handle: String,
     access_token: String,
+    /// The platform API's base URL (a Mastodon instance); the platform's default when empty.
     #[serde(default)]
     base_url: String,
     /// The platform's id of the account: required where posting names it (a Facebook Page
@@ -155,6 +168,14 @@ impl Validate for ConnectInput {
 }
 
 /// Connects an account; the token is sealed and only its hint is ever shown.
+#[utoipa::path(
+    tag = "social",
+    request_body = ConnectInput,
+    responses(
+        (status = 201, body = Data<AccountView>),
+        (status = 403, description = "Admins only.", body = ErrorBody),
+    ),
+)]
 #[post("/accounts")]
 async fn connect(
     state: web::Data<AppState>,
@@ -217,8 +238,9 @@ async fn connected_account(state: &AppState, account_id: i64, id: i64) -> Result
         .ok_or(ApiError::NotFound { what: "social account" })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = SocialReconnectInput)]
 struct ReconnectInput {
     access_token: String,
 }
@@ -233,6 +255,15 @@ impl Validate for ReconnectInput {
 
 /// Gives an account a new token (after `needs_reauth`): sealed like the first, the account
 /// active again; its posts still scheduled keep their place.
+#[utoipa::path(
+    tag = "social",
+    params(("id" = i64, Path, description = "The social account id.")),
+    request_body = ReconnectInput,
+    responses(
+        (status = 200, body = Data<AccountView>),
+        (status = 403, description = "Admins only.", body = ErrorBody),
+    ),
+)]
 #[post("/accounts/{id}/reconnect")]
 async fn reconnect(
     state: web::Data<AppState>,
@@ -321,7 +352,25 @@ async fn disconnect_or_404(
     Ok((disconnected, cancelled))
 }
 
+/// `POST /accounts/{id}/disconnect`'s answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SocialAccountDisconnected)]
+struct Disconnected {
+    /// Always true.
+    disconnected: bool,
+    /// Scheduled posts of the account that were cancelled.
+    posts_cancelled: usize,
+}
+
 /// Disconnects an account: its token is dropped and its scheduled posts are cancelled.
+#[utoipa::path(
+    tag = "social",
+    params(("id" = i64, Path, description = "The social account id.")),
+    responses(
+        (status = 200, body = Data<Disconnected>),
+        (status = 403, description = "Admins only.", body = ErrorBody),
+    ),
+)]
 #[post("/accounts/{id}/disconnect")]
 async fn disconnect(
     state: web::Data<AppState>,
@@ -331,13 +380,25 @@ async fn disconnect(
     auth.require(Role::Admin)?;
     let (account_id, which) = (auth.account_id, Disconnecting::One(id.0));
     let (_, cancelled) = disconnect_or_404(&state, account_id, which).await?;
-    Ok(response::ok(json!({ "disconnected": true, "posts_cancelled": cancelled })))
+    Ok(response::ok(Disconnected { disconnected: true, posts_cancelled: cancelled }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = SocialDisconnectPlatformInput)]
 struct DisconnectPlatformInput {
+    #[schema(value_type = Platform)]
     platform: String,
+}
+
+/// `POST /accounts/disconnect`'s answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SocialPlatformDisconnected)]
+struct PlatformDisconnected {
+    /// How many accounts of the platform were disconnected.
+    disconnected: usize,
+    /// Scheduled posts of those accounts that were cancelled.
+    posts_cancelled: usize,
 }
 
 impl Validate for DisconnectPlatformInput {
@@ -350,7 +411,17 @@ impl Validate for DisconnectPlatformInput {
     }
 }
 
-/// The seed's form: disconnects every account of a platform (`{platform}`).
+/// The seed's form: disconnects every account of a platform (`{platform}`); 404 when it has
+/// none connected.
+#[utoipa::path(
+    tag = "social",
+    request_body = DisconnectPlatformInput,
+    responses(
+        (status = 200, body = Data<PlatformDisconnected>),
+        (status = 403, description = "Admins only.", body = ErrorBody),
+        (status = 404, description = "No connected account of that platform.", body = ErrorBody),
+    ),
+)]
 #[post("/accounts/disconnect")]
 async fn disconnect_platform(
     state: web::Data<AppState>,
@@ -360,17 +431,22 @@ async fn disconnect_platform(
     auth.require(Role::Admin)?;
     let (account_id, which) = (auth.account_id, Disconnecting::Platform(body.0.platform));
     let (disconnected, cancelled) = disconnect_or_404(&state, account_id, which).await?;
-    Ok(response::ok(json!({ "disconnected": disconnected, "posts_cancelled": cancelled })))
+    Ok(response::ok(PlatformDisconnected { disconnected, posts_cancelled: cancelled }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = SocialPostInput)]
 struct PostInput {
+    /// The connected account to post as.
     social_account_id: i64,
+    /// The text, checked against the platform's limits.
     content: String,
+    /// URLs of the pictures or video to attach.
     #[serde(default)]
     media: Vec<String>,
     /// ISO 8601 with an offset, in the future; now when absent.
+    #[schema(format = DateTime)]
     scheduled_time: Option<String>,
     #[serde(default)]
     target_audience: String,
@@ -384,15 +460,22 @@ impl Validate for PostInput {
     }
 }
 
-#[derive(Debug, Serialize, Queryable)]
+/// A post: `scheduled` until its time, then `queued`, `publishing` and `published` or
+/// `failed`; or `cancelled`.
+#[derive(Debug, Serialize, Queryable, ToSchema)]
+#[schema(as = SocialPost)]
 struct PostView {
     id: i64,
     social_account_id: i64,
+    #[schema(value_type = Platform)]
     platform: String,
     content: String,
-    media: Value,
+    /// The attachments' URLs.
+    #[schema(value_type = Vec<String>)]
+    media: serde_json::Value,
     target_audience: String,
     scheduled_at: DateTime<Utc>,
+    /// `scheduled`, `queued`, `publishing`, `published`, `failed` or `cancelled`.
     status: String,
     remote_id: Option<String>,
     remote_url: Option<String>,
@@ -507,6 +590,16 @@ async fn make_post(state: &AppState, auth: &AuthUser, input: PostInput) -> Resul
     Ok(response::created(view))
 }
 
+/// Schedules a post (now when `scheduled_time` is absent), checked against its platform's
+/// rules.
+#[utoipa::path(
+    tag = "social",
+    request_body = PostInput,
+    responses(
+        (status = 201, body = Data<PostView>),
+        (status = 403, description = "Editors and above.", body = ErrorBody),
+    ),
+)]
 #[post("/posts")]
 async fn create_post(
     state: web::Data<AppState>,
@@ -517,6 +610,14 @@ async fn create_post(
 }
 
 /// The seeds' `POST /social/schedule/`: the same as `POST /social/posts/`.
+#[utoipa::path(
+    tag = "social",
+    request_body = PostInput,
+    responses(
+        (status = 201, body = Data<PostView>),
+        (status = 403, description = "Editors and above.", body = ErrorBody),
+    ),
+)]
 #[post("/schedule")]
 async fn schedule(
     state: web::Data<AppState>,
@@ -526,11 +627,18 @@ async fn schedule(
     make_post(&state, &auth, body.0).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PostQuery {
+    /// Only posts on this platform.
+    #[param(inline, value_type = Option<Platform>)]
     platform: Option<String>,
+    /// Only posts in this status (`scheduled`, `queued`, `publishing`, `published`, `failed`,
+    /// `cancelled`).
     status: Option<String>,
+    /// Only posts scheduled on or after this day (UTC).
     start_date: Option<NaiveDate>,
+    /// Only posts scheduled on or before this day (UTC).
     end_date: Option<NaiveDate>,
 }
 
@@ -568,6 +676,12 @@ impl PostFilter {
     }
 }
 
+/// The account's posts, latest scheduled first.
+#[utoipa::path(
+    tag = "social",
+    params(PageParams, PostQuery),
+    responses((status = 200, body = Page<PostView>)),
+)]
 #[get("/posts")]
 async fn posts(
     state: web::Data<AppState>,
@@ -593,13 +707,38 @@ async fn posts(
     Ok(response::paginated(&req, page, count, rows))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct CalendarQuery {
+    /// The first day (UTC); today by default.
     from: Option<NaiveDate>,
+    /// The last day (UTC); 31 days after `from` by default.
     to: Option<NaiveDate>,
 }
 
+/// The posts of one day of the calendar.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SocialCalendarDay)]
+struct CalendarDay {
+    date: NaiveDate,
+    posts: Vec<PostView>,
+}
+
+/// `GET /calendar`'s answer: the days that have posts, in order.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SocialCalendar)]
+struct Calendar {
+    from: NaiveDate,
+    to: NaiveDate,
+    days: Vec<CalendarDay>,
+}
+
 /// Posts by day (UTC) between `from` and `to` (31 days from today by default).
+#[utoipa::path(
+    tag = "social",
+    params(CalendarQuery),
+    responses((status = 200, body = Data<Calendar>)),
+)]
 #[get("/calendar")]
 async fn calendar(
     state: web::Data<AppState>,
@@ -629,9 +768,9 @@ async fn calendar(
     for row in rows {
         days.entry(row.scheduled_at.date_naive()).or_default().push(row);
     }
-    let days: Vec<Value> =
-        days.into_iter().map(|(day, day_posts)| json!({ "date": day, "posts": day_posts })).collect();
-    Ok(response::ok(json!({ "from": from, "to": to, "days": days })))
+    let days: Vec<CalendarDay> =
+        days.into_iter().map(|(date, day_posts)| CalendarDay { date, posts: day_posts }).collect();
+    Ok(response::ok(Calendar { from, to, days }))
 }
 
 async fn load_post(state: &AppState, account_id: i64, id: i64) -> Result<PostView, ApiError> {
@@ -648,6 +787,12 @@ async fn load_post(state: &AppState, account_id: i64, id: i64) -> Result<PostVie
         .ok_or(ApiError::NotFound { what: "post" })
 }
 
+/// One post, with its platform's answer once published or failed.
+#[utoipa::path(
+    tag = "social",
+    params(("id" = i64, Path, description = "The post id.")),
+    responses((status = 200, body = Data<PostView>)),
+)]
 #[get("/posts/{id}")]
 async fn retrieve_post(
     state: web::Data<AppState>,
@@ -658,6 +803,15 @@ async fn retrieve_post(
 }
 
 /// Cancels a post that has not gone out yet; 409 once it is being published.
+#[utoipa::path(
+    tag = "social",
+    params(("id" = i64, Path, description = "The post id.")),
+    responses(
+        (status = 200, body = Data<PostView>),
+        (status = 403, description = "Editors and above.", body = ErrorBody),
+        (status = 409, description = "The post is no longer scheduled.", body = ErrorBody),
+    ),
+)]
 #[post("/posts/{id}/cancel")]
 async fn cancel_post(
     state: web::Data<AppState>,
@@ -691,6 +845,20 @@ impl Validate for ComposePayload {}
 
 /// Platform-fitted variants and hashtags for a text or a content item: 202 with the
 /// `social.compose` task (402 when the account cannot pay a credit per platform).
+#[utoipa::path(
+    tag = "social",
+    params((
+        "Idempotency-Key" = Option<String>, Header,
+        description = "1 to 255 visible ASCII characters; a repeat answers the same task."
+    )),
+    request_body = ComposePayload,
+    responses(
+        (status = 202, body = Accepted),
+        (status = 402, description = "Not enough credits.", body = ErrorBody),
+        (status = 403, description = "Editors and above.", body = ErrorBody),
+        (status = 422, description = "The Idempotency-Key was used for another request.", body = ErrorBody),
+    ),
+)]
 #[post("/compose")]
 async fn compose(
     state: web::Data<AppState>,
@@ -716,6 +884,18 @@ async fn compose(
 /// Asks the platform who the token belongs to: `{ok, handle}`, or 502 with `needs_reauth`
 /// (the account is marked so), `platform_unreachable`…; a working token clears
 /// `needs_reauth`.
+#[utoipa::path(
+    tag = "social",
+    params(("id" = i64, Path, description = "The social account id.")),
+    responses(
+        (status = 200, body = Data<CheckView>),
+        (status = 403, description = "Editors and above.", body = ErrorBody),
+        (
+            status = 502, body = ErrorBody,
+            description = "The platform refused the token (`needs_reauth`) or could not be reached.",
+        ),
+    ),
+)]
 #[post("/accounts/{id}/check")]
 async fn check(
     state: web::Data<AppState>,
@@ -749,20 +929,67 @@ async fn check(
             .await?;
     }
     match outcome {
-        Ok(remote_handle) => {
-            Ok(response::ok(json!({ "ok": true, "handle": remote_handle, "status": "active" })))
-        }
+        Ok(handle) => Ok(response::ok(CheckView { ok: true, handle, status: "active" })),
         Err(error) => Err(ApiError::BadGateway { code: error.code(), message: error.to_string() }),
     }
 }
 
-#[derive(Debug, Deserialize)]
+/// `POST /accounts/{id}/check`'s answer when the token works.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SocialAccountCheck)]
+struct CheckView {
+    /// Always true.
+    ok: bool,
+    /// Who the platform says the token belongs to.
+    handle: String,
+    /// The account's status now: `active`.
+    #[schema(value_type = String)]
+    status: &'static str,
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct InsightsQuery {
+    /// How many days back (1 to 365, default 7).
+    #[param(minimum = 1, maximum = 365)]
     days: Option<u32>,
+}
+
+/// A published post and the counts last pulled for it.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SocialPostInsights)]
+struct PostInsights {
+    id: i64,
+    content: String,
+    published_at: Option<DateTime<Utc>>,
+    remote_url: Option<String>,
+    likes: i32,
+    shares: i32,
+    replies: i32,
+    /// Null where the platform does not count them.
+    impressions: Option<i32>,
+    /// When the counts were pulled; null before the first pull.
+    insights_at: Option<DateTime<Utc>>,
+}
+
+/// `GET /accounts/{id}/insights`'s answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SocialAccountInsights)]
+struct AccountInsights {
+    account: AccountView,
+    days: u32,
+    totals: TotalsView,
+    /// Newest first.
+    posts: Vec<PostInsights>,
 }
 
 /// One account's posts published in the last `days` (7 by default, at most 365) with the
 /// counts last pulled from the platform, newest first, and their totals.
+#[utoipa::path(
+    tag = "social",
+    params(("id" = i64, Path, description = "The social account id."), InsightsQuery),
+    responses((status = 200, body = Data<AccountInsights>)),
+)]
 #[get("/accounts/{id}/insights")]
 async fn account_insights(
     state: web::Data<AppState>,
@@ -820,27 +1047,36 @@ async fn account_insights(
         .await?
         .ok_or(ApiError::NotFound { what: "social account" })?;
     let mut totals = Totals::default();
-    let recent: Vec<Value> = rows
+    let recent: Vec<PostInsights> = rows
         .into_iter()
         .map(|(id, content, published_at, remote_url, likes, shares, replies, impressions, insights_at)| {
             totals.add(likes, shares, replies, impressions);
-            json!({
-                "id": id, "content": content, "published_at": published_at, "remote_url": remote_url,
-                "likes": likes, "shares": shares, "replies": replies, "impressions": impressions,
-                "insights_at": insights_at,
-            })
+            PostInsights {
+                id,
+                content,
+                published_at,
+                remote_url,
+                likes,
+                shares,
+                replies,
+                impressions,
+                insights_at,
+            }
         })
         .collect();
-    Ok(response::ok(
-        json!({ "account": account, "days": days, "totals": totals.shown(json!({})), "posts": recent }),
-    ))
+    Ok(response::ok(AccountInsights { account, days, totals: totals.shown(), posts: recent }))
 }
 
-#[derive(Debug, Deserialize)]
+/// The fields to change; the others stay.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = SocialPostChange)]
 struct PostChange {
     content: Option<String>,
+    /// URLs of the pictures or video to attach.
     media: Option<Vec<String>>,
+    /// ISO 8601 with an offset, in the future.
+    #[schema(format = DateTime)]
     scheduled_time: Option<String>,
     target_audience: Option<String>,
 }
@@ -849,6 +1085,16 @@ impl Validate for PostChange {}
 
 /// PUT and PATCH change a post that is still scheduled (checked against its platform again);
 /// 409 once it has been queued.
+#[utoipa::path(
+    tag = "social",
+    params(("id" = i64, Path, description = "The post id.")),
+    request_body = PostChange,
+    responses(
+        (status = 200, body = Data<PostView>),
+        (status = 403, description = "Editors and above.", body = ErrorBody),
+        (status = 409, description = "The post is no longer scheduled.", body = ErrorBody),
+    ),
+)]
 #[route("/posts/{id}", method = "PUT", method = "PATCH")]
 async fn update_post(
     state: web::Data<AppState>,
@@ -905,7 +1151,20 @@ async fn update_post(
     Ok(response::ok(load_post(&state, account_id, post_id).await?))
 }
 
-/// Pulls the platforms' counts for recent posts now (also a built-in daily schedule).
+/// Pulls the platforms' counts for recent posts now (also a built-in daily schedule): 202
+/// with the `social.pull_insights` task.
+#[utoipa::path(
+    tag = "social",
+    params((
+        "Idempotency-Key" = Option<String>, Header,
+        description = "1 to 255 visible ASCII characters; a repeat answers the same task."
+    )),
+    responses(
+        (status = 202, body = Accepted),
+        (status = 403, description = "Editors and above.", body = ErrorBody),
+        (status = 422, description = "The Idempotency-Key was used for another request.", body = ErrorBody),
+    ),
+)]
 #[post("/insights/pull")]
 async fn pull_insights(
     state: web::Data<AppState>,
@@ -917,10 +1176,15 @@ async fn pull_insights(
     commands::enqueue(&state, &auth, &req, NewTask::new(auth.account_id, PULL_INSIGHTS, payload)).await
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AnalyticsQuery {
+    /// Only posts on this platform.
+    #[param(inline, value_type = Option<Platform>)]
     platform: Option<String>,
+    /// Only posts published on or after this day (UTC).
     start_date: Option<NaiveDate>,
+    /// Only posts published on or before this day (UTC).
     end_date: Option<NaiveDate>,
 }
 
@@ -938,25 +1202,70 @@ impl Totals {
         totals[4] += i64::from(impressions.unwrap_or(0));
     }
 
-    fn shown(self, extra: Value) -> Value {
+    fn shown(self) -> TotalsView {
         let [count, likes, shares, replies, impressions] = self.0;
-        let engagement = if count > 0 {
+        let engagement_per_post = if count > 0 {
             ((likes + shares + replies) as f64 / count as f64 * 100.0).round() / 100.0
         } else {
             0.0
         };
-        let mut value = json!({
-            "posts": count, "likes": likes, "shares": shares, "replies": replies,
-            "impressions": impressions, "engagement_per_post": engagement,
-        });
-        if let (Some(fields), Some(extra)) = (value.as_object_mut(), extra.as_object()) {
-            fields.extend(extra.clone());
-        }
-        value
+        TotalsView { posts: count, likes, shares, replies, impressions, engagement_per_post }
     }
 }
 
+/// Published posts and the sums of their pulled counts.
+#[derive(Clone, Copy, Debug, Serialize, ToSchema)]
+#[schema(as = SocialTotals)]
+struct TotalsView {
+    posts: i64,
+    likes: i64,
+    shares: i64,
+    replies: i64,
+    /// Impressions where the platform counts them.
+    impressions: i64,
+    /// (likes + shares + replies) per post, to two decimals.
+    engagement_per_post: f64,
+}
+
+/// One platform's totals.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SocialPlatformTotals)]
+struct PlatformTotals {
+    #[serde(flatten)]
+    totals: TotalsView,
+    #[schema(value_type = Platform)]
+    platform: String,
+}
+
+/// One connected account's totals.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SocialAccountTotals)]
+struct AccountTotals {
+    #[serde(flatten)]
+    totals: TotalsView,
+    social_account_id: i64,
+    #[schema(value_type = Platform)]
+    platform: String,
+}
+
+/// `GET /analytics`'s answer: the range asked for (null where open) and the totals.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = SocialAnalytics)]
+struct Analytics {
+    start_date: Option<NaiveDate>,
+    end_date: Option<NaiveDate>,
+    /// By platform name.
+    platforms: Vec<PlatformTotals>,
+    /// By social account id.
+    accounts: Vec<AccountTotals>,
+}
+
 /// Published posts and their pulled counts per platform and per account, by publication date.
+#[utoipa::path(
+    tag = "social",
+    params(AnalyticsQuery),
+    responses((status = 200, body = Data<Analytics>)),
+)]
 #[get("/analytics")]
 async fn analytics(
     state: web::Data<AppState>,
@@ -1007,15 +1316,17 @@ async fn analytics(
             impressions,
         );
     }
-    let by_platform: Vec<Value> =
-        platforms.iter().map(|(platform, totals)| totals.shown(json!({ "platform": platform }))).collect();
-    let by_account: Vec<Value> = per_account
-        .iter()
-        .map(|(id, (platform, totals))| {
-            totals.shown(json!({ "social_account_id": id, "platform": platform }))
+    let by_platform: Vec<PlatformTotals> = platforms
+        .into_iter()
+        .map(|(platform, totals)| PlatformTotals { totals: totals.shown(), platform })
+        .collect();
+    let by_account: Vec<AccountTotals> = per_account
+        .into_iter()
+        .map(|(social_account_id, (platform, totals))| AccountTotals {
+            totals: totals.shown(),
+            social_account_id,
+            platform,
         })
         .collect();
-    Ok(response::ok(
-        json!({ "start_date": start_date, "end_date": end_date, "platforms": by_platform, "accounts": by_account }),
-    ))
+    Ok(response::ok(Analytics { start_date, end_date, platforms: by_platform, accounts: by_account }))
 }

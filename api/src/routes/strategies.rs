@@ -1,31 +1,32 @@
 //! `/api/v1/system/strategies/`: content strategies (audience and guidelines). A site may name
 //! one; the writer reads it when it writes for that site.
 
-use actix_web::{HttpResponse, post, route, web};
+use actix_web::{HttpResponse, delete, get, post, route, web};
 use diesel::prelude::*;
 use serde::Deserialize;
 use shared::{
     auth::Role,
     db::{models::Strategy, schema::strategies},
 };
+use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
-    error::{ApiError, FieldErrors},
+    error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, AuthUser, PathId, Validate},
-    response,
+    response::{self, Data, Page},
     state::AppState,
     validation,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.map(|cfg| cfg.service(list).service(create).service(retrieve).service(update).service(remove));
+    cfg.service(list).service(create).service(retrieve).service(update).service(remove);
 }
 
-named_settings_reads!("/strategies", "/strategies/{id}", strategies, Strategy, "strategy");
+named_settings_reads!("/strategies", "/strategies/{id}", strategies, Strategy, "strategy", "writer-settings");
 
 /// Create and update share one body; on create `name` is required.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct StrategyInput {
     name: Option<String>,
@@ -48,6 +49,15 @@ impl Validate for StrategyInput {
     }
 }
 
+/// Creates a strategy (editor or above); `name` is required.
+#[utoipa::path(
+    tag = "writer-settings",
+    request_body = StrategyInput,
+    responses(
+        (status = 201, body = Data<Strategy>),
+        (status = 403, description = "Editors and above only.", body = ErrorBody),
+    ),
+)]
 #[post("/strategies")]
 async fn create(
     state: web::Data<AppState>,
@@ -79,7 +89,17 @@ async fn create(
     Ok(response::created(row))
 }
 
-/// PUT and PATCH both apply the fields sent (partial update).
+/// Changes a strategy (editor or above); PUT and PATCH both apply the fields sent (partial
+/// update).
+#[utoipa::path(
+    tag = "writer-settings",
+    params(("id" = i64, Path, description = "The strategy id.")),
+    request_body = StrategyInput,
+    responses(
+        (status = 200, body = Data<Strategy>),
+        (status = 403, description = "Editors and above only.", body = ErrorBody),
+    ),
+)]
 #[route("/strategies/{id}", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,

@@ -8,17 +8,20 @@ use diesel::{
     prelude::*,
     sql_types::{BigInt, Double, Text},
 };
-use serde_json::json;
+use serde::Serialize;
+use serde_json::Value;
 use shared::{
     auth::Role,
-    tasks::{NewTask, Queue, ping::PingPayload},
+    tasks::{NewTask, Queue, TaskState, ping::PingPayload},
 };
+use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{commands, tasks};
 use crate::{
-    error::{ApiError, FieldErrors},
+    error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, AuthUser, PathId, Validate},
+    response::Accepted,
     state::AppState,
     validation,
 };
@@ -26,7 +29,7 @@ use crate::{
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.map(|cfg| cfg.service(status).service(ping).service(task_progress));
+    cfg.service(status).service(ping).service(task_progress);
 }
 
 #[derive(QueryableByName)]
@@ -37,8 +40,45 @@ struct LiveWorkers {
     processes: i64,
 }
 
+/// `healthy` when the database and the broker are both reachable.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum SystemHealth {
+    Healthy,
+    Unhealthy,
+}
+
+/// Whether a dependency answered its probe.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+enum Reachability {
+    Connected,
+    Unreachable,
+}
+
+/// The service's health.
+#[derive(Serialize, ToSchema)]
+struct SystemStatus {
+    status: SystemHealth,
+    database: Reachability,
+    broker: Reachability,
+    /// Live worker processes per queue (from heartbeats).
+    workers: BTreeMap<String, i64>,
+    /// Live scheduler processes.
+    schedulers: i64,
+    version: &'static str,
+}
+
 /// No authentication: database, broker, live worker processes per kind (from heartbeats) and
 /// the version. 503 when Postgres or RabbitMQ is unreachable.
+#[utoipa::path(
+    tag = "system",
+    security(()),
+    responses(
+        (status = 200, description = "Healthy.", body = SystemStatus),
+        (status = 503, description = "The database or the broker is unreachable.", body = SystemStatus),
+    ),
+)]
 #[get("/status")]
 async fn status(state: web::Data<AppState>) -> HttpResponse {
     let stale_after = state.config.heartbeat_interval.as_secs_f64() * 3.0;
@@ -59,7 +99,8 @@ async fn status(state: web::Data<AppState>) -> HttpResponse {
         Ok(Ok(rows)) => (true, rows),
         _ => (false, Vec::new()),
     };
-    let mut workers: BTreeMap<&str, i64> = Queue::ALL.iter().map(|queue| (queue.as_str(), 0)).collect();
+    let mut workers: BTreeMap<String, i64> =
+        Queue::ALL.iter().map(|queue| (queue.as_str().to_owned(), 0)).collect();
     for row in &live {
         if let Some(count) = workers.get_mut(row.kind.as_str()) {
             *count = row.processes;
@@ -67,14 +108,15 @@ async fn status(state: web::Data<AppState>) -> HttpResponse {
     }
     let schedulers = live.iter().find(|row| row.kind == "scheduler").map_or(0, |row| row.processes);
     let healthy = database_up && broker_up;
-    let body = json!({
-        "status": if healthy { "healthy" } else { "unhealthy" },
-        "database": if database_up { "connected" } else { "unreachable" },
-        "broker": if broker_up { "connected" } else { "unreachable" },
-        "workers": workers,
-        "schedulers": schedulers,
-        "version": shared::VERSION,
-    });
+    let reachability = |up: bool| if up { Reachability::Connected } else { Reachability::Unreachable };
+    let body = SystemStatus {
+        status: if healthy { SystemHealth::Healthy } else { SystemHealth::Unhealthy },
+        database: reachability(database_up),
+        broker: reachability(broker_up),
+        workers,
+        schedulers,
+        version: shared::VERSION,
+    };
     if healthy { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
 }
 
@@ -89,6 +131,16 @@ impl Validate for PingPayload {
 }
 
 /// Enqueues a diagnostic `system.ping` on the chosen worker queue.
+#[utoipa::path(
+    tag = "system",
+    params(("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 255, description = "1–255 visible ASCII characters; a repeat returns the first task.")),
+    request_body = PingPayload,
+    responses(
+        (status = 202, body = Accepted),
+        (status = 403, description = "Editors and above only.", body = ErrorBody),
+        (status = 422, description = "The `Idempotency-Key` was used for a different request.", body = ErrorBody),
+    ),
+)]
 #[post("/ping")]
 async fn ping(
     state: web::Data<AppState>,
@@ -100,6 +152,43 @@ async fn ping(
     commands::enqueue(&state, &auth, &req, NewTask::ping(auth.account_id, &body)).await
 }
 
+/// The seed's progress view of a task (`{"state", "meta"}`), as built by
+/// `tasks::progress_shape`; documentation only.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct TaskProgress {
+    state: TaskState,
+    meta: ProgressMeta,
+}
+
+/// A task's progress, and its result or error once it has one.
+#[derive(ToSchema)]
+#[allow(dead_code)]
+struct ProgressMeta {
+    phase: String,
+    percentage: i32,
+    message: String,
+    attempts: i32,
+    kind: String,
+    /// The task's result, once it has one.
+    #[schema(required = false)]
+    result: Value,
+    /// The task's error, once it has one.
+    #[schema(required = false)]
+    error: Value,
+}
+
+/// A task's progress in the seed's shape: `{"state", "meta": {"phase", "percentage",
+/// "message", "attempts", "kind", "result"?, "error"?}}`. Send the `ETag` back as
+/// `If-None-Match` to get 304 while nothing changed.
+#[utoipa::path(
+    tag = "system",
+    params(("id" = Uuid, Path, description = "The task id.")),
+    responses(
+        (status = 200, body = TaskProgress, headers(("ETag" = String))),
+        (status = 304, description = "Unchanged since the `If-None-Match` ETag."),
+    ),
+)]
 #[get("/settings/task_progress/{id}")]
 async fn task_progress(
     state: web::Data<AppState>,

@@ -5,10 +5,9 @@
 //! at least one active owner.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use diesel::prelude::*;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use shared::{
     auth::{Role, hash_password, random_token, sha256_hex},
     db::{
@@ -16,13 +15,14 @@ use shared::{
         schema::users,
     },
 };
+use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{auth::views::UserView, common::search_term};
 use crate::{
-    error::{ApiError, FieldErrors},
+    error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
-    response::{self, PageParams},
+    response::{self, Data, DataWithMessage, Page, PageParams},
     state::AppState,
     validation,
 };
@@ -30,24 +30,35 @@ use crate::{
 const INVITE_TTL_DAYS: i64 = 7;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.map(|cfg| {
-        cfg.service(list)
-            .service(create)
-            .service(invite)
-            .service(retrieve)
-            .service(update)
-            .service(remove)
-            .service(activate)
-    });
+    cfg.service(list)
+        .service(create)
+        .service(invite)
+        .service(retrieve)
+        .service(update)
+        .service(remove)
+        .service(activate);
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only users with this role.
     role: Option<Role>,
+    /// Only active (or only inactive) users.
     is_active: Option<bool>,
+    /// Part of the email, first or last name.
     search: Option<String>,
 }
 
+/// The account's users, by id (admin or owner).
+#[utoipa::path(
+    tag = "users",
+    params(PageParams, ListQuery),
+    responses(
+        (status = 200, body = Page<UserView>),
+        (status = 403, description = "Admins and owners only.", body = ErrorBody),
+    ),
+)]
 #[get("/users")]
 async fn list(
     state: web::Data<AppState>,
@@ -92,7 +103,7 @@ async fn list(
     Ok(response::paginated(&req, page, count, views))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateUser {
     email: String,
@@ -124,6 +135,17 @@ fn may_grant(caller: Role, role: Role) -> Result<(), ApiError> {
     }
 }
 
+/// Creates an active user with a password in the caller's account (admin or owner; only
+/// owners grant owner and admin).
+#[utoipa::path(
+    tag = "users",
+    request_body = CreateUser,
+    responses(
+        (status = 201, body = Data<UserView>),
+        (status = 403, description = "Not an admin or owner, or an admin granting owner or admin.", body = ErrorBody),
+        (status = 409, description = "A user with this email already exists (`email_taken`).", body = ErrorBody),
+    ),
+)]
 #[post("/users")]
 async fn create(
     state: web::Data<AppState>,
@@ -149,7 +171,7 @@ async fn create(
     Ok(response::created(UserView::from(user)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct InviteUser {
     email: String,
@@ -172,6 +194,15 @@ impl Validate for InviteUser {
 
 /// Creates an inactive user in the caller's account with a one-time invitation token, which
 /// the invitee redeems at `POST /api/v1/auth/accept-invite/` with a password of their choice.
+#[utoipa::path(
+    tag = "users",
+    request_body = InviteUser,
+    responses(
+        (status = 201, body = DataWithMessage<Invitation>),
+        (status = 403, description = "Not an admin or owner, or an admin granting owner or admin.", body = ErrorBody),
+        (status = 409, description = "A user with this email already exists (`email_taken`).", body = ErrorBody),
+    ),
+)]
 #[post("/users/invite")]
 async fn invite(
     state: web::Data<AppState>,
@@ -195,11 +226,19 @@ async fn invite(
         invite_expires_at: Some(expires_at),
     };
     let user = insert(&state, new_user).await?;
-    Ok(HttpResponse::Created().json(json!({
-        "success": true,
-        "message": "Invitation created",
-        "data": { "user": UserView::from(user), "invite_token": token, "invite_expires_at": expires_at },
-    })))
+    Ok(HttpResponse::Created().json(DataWithMessage {
+        success: true,
+        data: Invitation { user: UserView::from(user), invite_token: token, invite_expires_at: expires_at },
+        message: "Invitation created".to_owned(),
+    }))
+}
+
+/// The invited user and the one-time token to hand to them (shown only here).
+#[derive(Serialize, ToSchema)]
+struct Invitation {
+    user: UserView,
+    invite_token: String,
+    invite_expires_at: DateTime<Utc>,
 }
 
 async fn insert(state: &AppState, new_user: NewUser) -> Result<User, ApiError> {
@@ -224,6 +263,15 @@ async fn load(state: &AppState, auth: &AuthUser, user_id: i64) -> Result<User, A
     find_owned!(state, users, User, account_id, user_id, "user")
 }
 
+/// One user of the account (admin or owner).
+#[utoipa::path(
+    tag = "users",
+    params(("id" = i64, Path, description = "The user id.")),
+    responses(
+        (status = 200, body = Data<UserView>),
+        (status = 403, description = "Admins and owners only.", body = ErrorBody),
+    ),
+)]
 #[get("/users/{id}")]
 async fn retrieve(
     state: web::Data<AppState>,
@@ -234,7 +282,7 @@ async fn retrieve(
     Ok(response::ok(UserView::from(load(&state, &auth, id.0).await?)))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct UpdateUser {
     role: Option<Role>,
@@ -258,7 +306,18 @@ fn may_manage(auth: &AuthUser, target: &User) -> Result<(), ApiError> {
     may_grant(auth.role, target.role)
 }
 
-/// PUT and PATCH both apply the fields sent (partial update).
+/// Changes a user's role, names or active flag; PUT and PATCH both apply the fields sent
+/// (partial update).
+#[utoipa::path(
+    tag = "users",
+    params(("id" = i64, Path, description = "The user id.")),
+    request_body = UpdateUser,
+    responses(
+        (status = 200, body = Data<UserView>),
+        (status = 403, description = "Not allowed to manage this user or grant this role, or a change of one's own role or a self-deactivation.", body = ErrorBody),
+        (status = 422, description = "The account would lose its last active owner (`last_owner`).", body = ErrorBody),
+    ),
+)]
 #[route("/users/{id}", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,
@@ -307,6 +366,16 @@ async fn update(
     Ok(response::ok(UserView::from(user)))
 }
 
+/// Deletes a user (not oneself, not the last active owner).
+#[utoipa::path(
+    tag = "users",
+    params(("id" = i64, Path, description = "The user id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 403, description = "Not allowed to manage this user, or deleting oneself.", body = ErrorBody),
+        (status = 422, description = "The account would lose its last active owner (`last_owner`).", body = ErrorBody),
+    ),
+)]
 #[delete("/users/{id}")]
 async fn remove(
     state: web::Data<AppState>,
@@ -335,6 +404,16 @@ async fn remove(
     Ok(HttpResponse::NoContent().finish())
 }
 
+/// Activates a user who has a password (a pending invitation cannot be activated).
+#[utoipa::path(
+    tag = "users",
+    params(("id" = i64, Path, description = "The user id.")),
+    responses(
+        (status = 200, body = DataWithMessage<UserView>),
+        (status = 403, description = "Not allowed to manage this user.", body = ErrorBody),
+        (status = 422, description = "The user has not accepted the invitation yet (`invitation_pending`).", body = ErrorBody),
+    ),
+)]
 #[post("/users/{id}/activate")]
 async fn activate(
     state: web::Data<AppState>,

@@ -36,12 +36,13 @@ use shared::{
     },
     webhooks::{self, SignatureError, Source},
 };
+use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
-    error::{ApiError, FieldErrors},
+    error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, AuthUser, PathId, Validate},
-    response::{self, PageParams},
+    response::{self, Data, Page, PageParams},
     routes::planner::{Refs, check_refs},
     state::AppState,
     validation,
@@ -49,12 +50,12 @@ use crate::{
 
 /// `/system/webhooks/…`: managing endpoints.
 pub fn configure_management(cfg: &mut ServiceConfig) {
-    cfg.map(|cfg| cfg.service(list).service(create).service(deliveries).service(remove));
+    cfg.service(list).service(create).service(deliveries).service(remove);
 }
 
 /// `/webhooks/{source}/{key}`: receiving.
 pub fn configure_receiver(cfg: &mut ServiceConfig) {
-    cfg.map(|cfg| cfg.service(receive));
+    cfg.service(receive);
 }
 
 /// Events of a payment provider that mean money arrived.
@@ -64,14 +65,18 @@ fn owner_of(key: &str) -> String {
     format!("webhook:{key}")
 }
 
-#[derive(Debug, Serialize, Queryable)]
+/// A webhook endpoint as stored (without its secret).
+#[derive(Debug, Serialize, Queryable, ToSchema)]
+#[schema(as = WebhookEndpointRow)]
 struct EndpointView {
     id: i64,
     source: String,
     key: String,
     site_id: Option<i64>,
+    /// The task kind the endpoint enqueues when the delivery has no effect of its own.
     command_kind: Option<String>,
     command_payload: Option<Value>,
+    /// Deliveries refused for their signature.
     rejected_count: i64,
     last_rejected_at: Option<DateTime<Utc>>,
     created_at: DateTime<Utc>,
@@ -102,14 +107,40 @@ fn view_columns() -> (
     )
 }
 
-fn with_url(view: &EndpointView) -> Value {
-    let mut value = serde_json::to_value(view).unwrap_or_default();
-    if let Some(fields) = value.as_object_mut() {
-        fields.insert("url".into(), json!(format!("/api/v1/webhooks/{}/{}/", view.source, view.key)));
-    }
-    value
+/// An endpoint with the URL to give the sender.
+#[derive(Debug, Serialize, ToSchema)]
+struct WebhookEndpoint {
+    #[serde(flatten)]
+    endpoint: EndpointView,
+    /// Where the sender posts deliveries.
+    #[schema(example = "/api/v1/webhooks/gitea/3kq9.../")]
+    url: String,
 }
 
+impl From<EndpointView> for WebhookEndpoint {
+    fn from(endpoint: EndpointView) -> Self {
+        let url = format!("/api/v1/webhooks/{}/{}/", endpoint.source, endpoint.key);
+        WebhookEndpoint { endpoint, url }
+    }
+}
+
+/// A new endpoint: the only answer that shows its signing secret.
+#[derive(Debug, Serialize, ToSchema)]
+struct NewWebhookEndpoint {
+    #[serde(flatten)]
+    endpoint: WebhookEndpoint,
+    /// The signing secret (`whsec_…`); not shown again.
+    secret: String,
+}
+
+/// The account's webhook endpoints, by id (admin or owner).
+#[utoipa::path(
+    tag = "webhooks",
+    responses(
+        (status = 200, body = Data<Vec<WebhookEndpoint>>),
+        (status = 403, description = "Admins and owners only.", body = ErrorBody),
+    ),
+)]
 #[get("/webhooks")]
 async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Admin)?;
@@ -122,21 +153,29 @@ async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse
                 .load(conn)?)
         })
         .await?;
-    Ok(response::ok(rows.iter().map(with_url).collect::<Vec<_>>()))
+    Ok(response::ok(rows.into_iter().map(WebhookEndpoint::from).collect::<Vec<_>>()))
 }
 
-#[derive(Debug, Deserialize)]
+/// A command (task kind and payload) to enqueue for deliveries without an effect of their own.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = WebhookCommandInput)]
 struct CommandInput {
+    /// A task kind (`seo.audit`, `odoo.sync`, …).
     kind: String,
+    /// The kind's payload.
     #[serde(default)]
     payload: Value,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = WebhookEndpointInput)]
 struct EndpointInput {
+    /// `odoo`, `gitea` or `payments`.
+    #[schema(example = "gitea")]
     source: String,
+    /// One of the account's sites (Gitea pushes re-audit its domain).
     site_id: Option<i64>,
     command: Option<CommandInput>,
 }
@@ -151,7 +190,15 @@ impl Validate for EndpointInput {
     }
 }
 
-/// Creates an endpoint; the answer is the only time the secret is shown.
+/// Creates an endpoint (admin or owner); the answer is the only time the secret is shown.
+#[utoipa::path(
+    tag = "webhooks",
+    request_body = EndpointInput,
+    responses(
+        (status = 201, body = Data<NewWebhookEndpoint>),
+        (status = 403, description = "Admins and owners only.", body = ErrorBody),
+    ),
+)]
 #[post("/webhooks")]
 async fn create(
     state: web::Data<AppState>,
@@ -194,13 +241,18 @@ async fn create(
                 .get_result(conn)?)
         })
         .await?;
-    let mut body = with_url(&view);
-    if let Some(fields) = body.as_object_mut() {
-        fields.insert("secret".into(), json!(secret));
-    }
-    Ok(response::created(body))
+    Ok(response::created(NewWebhookEndpoint { endpoint: view.into(), secret }))
 }
 
+/// Deletes an endpoint (admin or owner); its URL stops accepting deliveries.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = i64, Path, description = "The endpoint id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 403, description = "Admins and owners only.", body = ErrorBody),
+    ),
+)]
 #[delete("/webhooks/{id}")]
 async fn remove(
     state: web::Data<AppState>,
@@ -211,20 +263,36 @@ async fn remove(
     delete_owned!(state, webhook_endpoints, auth.account_id, id.0, "webhook endpoint")
 }
 
-#[derive(Debug, Serialize, Queryable)]
+/// A stored delivery: what arrived and what it did.
+#[derive(Debug, Serialize, Queryable, ToSchema)]
+#[schema(as = WebhookDelivery)]
 struct DeliveryView {
     id: i64,
+    /// The sender's delivery id (a replay of it is a duplicate).
     delivery_id: String,
     event: String,
+    /// `processed`, `enqueued`, `recorded` or `ignored`.
     status: String,
+    /// The task the delivery enqueued, if any.
     task_id: Option<uuid::Uuid>,
     detail: String,
+    /// The headers kept (content type, user agent, signature and the sender's own).
+    #[schema(value_type = std::collections::BTreeMap<String, String>)]
     headers: Value,
+    /// The raw body.
     body: String,
     received_at: DateTime<Utc>,
 }
 
-/// An endpoint's deliveries, newest first.
+/// An endpoint's deliveries, newest first (admin or owner).
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = i64, Path, description = "The endpoint id."), PageParams),
+    responses(
+        (status = 200, body = Page<DeliveryView>),
+        (status = 403, description = "Admins and owners only.", body = ErrorBody),
+    ),
+)]
 #[get("/webhooks/{id}/deliveries")]
 async fn deliveries(
     state: web::Data<AppState>,
@@ -300,6 +368,62 @@ impl Effect {
     }
 }
 
+/// What became of a delivery: its effect, or a replay that did nothing.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(untagged)]
+enum WebhookAnswer {
+    Stored(Stored),
+    Duplicate(Duplicate),
+}
+
+/// A delivery stored now.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = WebhookReceipt)]
+struct Stored {
+    /// `processed` (credits bought), `enqueued` (see `task_id`), `recorded` or `ignored`.
+    status: &'static str,
+    delivery_id: String,
+    /// The task enqueued, or null.
+    task_id: Option<uuid::Uuid>,
+}
+
+/// A delivery id seen before: nothing was done again.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = WebhookDuplicate)]
+struct Duplicate {
+    /// `duplicate`.
+    status: &'static str,
+}
+
+/// Receives a delivery from Odoo, Gitea or a payment provider, authenticated by its signature
+/// (no token): `X-Odoo-Signature` or `X-Gitea-Signature` carry the hex HMAC-SHA256 of the raw
+/// body with the endpoint's secret (optionally `sha256=`-prefixed); payments send
+/// `Stripe-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "{t}.{body}">`, within five
+/// minutes of now. The delivery id comes from `X-Gitea-Delivery`, `X-Odoo-Delivery` (or the
+/// body's `id`) or, for payments, the body's `id`; the event from `X-Gitea-Event`,
+/// `X-Odoo-Event` (or the body's `event`) or the body's `type`. A replayed delivery id answers
+/// `duplicate` and does nothing.
+#[utoipa::path(
+    tag = "webhooks",
+    security(()),
+    params(
+        ("source" = String, Path, pattern = "^(odoo|gitea|payments)$", description = "`odoo`, `gitea` or `payments`."),
+        ("key" = String, Path, description = "The endpoint's key, from its URL."),
+        ("X-Gitea-Signature" = Option<String>, Header, nullable = false, description = "Gitea: hex HMAC-SHA256 of the body."),
+        ("X-Gitea-Delivery" = Option<String>, Header, nullable = false, description = "Gitea: the delivery id."),
+        ("X-Gitea-Event" = Option<String>, Header, nullable = false, description = "Gitea: the event (`push` re-audits the linked site)."),
+        ("X-Odoo-Signature" = Option<String>, Header, nullable = false, description = "Odoo: hex HMAC-SHA256 of the body."),
+        ("X-Odoo-Delivery" = Option<String>, Header, nullable = false, description = "Odoo: the delivery id (else the body's `id`)."),
+        ("X-Odoo-Event" = Option<String>, Header, nullable = false, description = "Odoo: the event (else the body's `event`)."),
+        ("Stripe-Signature" = Option<String>, Header, nullable = false, description = "Payments: `t=<unix seconds>,v1=<hex>`."),
+    ),
+    request_body(content = Object, content_type = "application/json", description = "The sender's JSON event, signed as it is sent."),
+    responses(
+        (status = 200, body = Data<WebhookAnswer>),
+        (status = 401, description = "The signature is missing, wrong (`missing_signature`, `invalid_signature`) or stale (`stale_signature`).", body = ErrorBody),
+    ),
+)]
 #[post("/webhooks/{source}/{key}")]
 async fn receive(
     state: web::Data<AppState>,
@@ -369,13 +493,13 @@ async fn receive(
         })
         .await?;
     let Some((status, enqueued, delivery_id)) = stored else {
-        return Ok(response::ok(json!({ "status": "duplicate" })));
+        return Ok(response::ok(WebhookAnswer::Duplicate(Duplicate { status: "duplicate" })));
     };
     let task_id = enqueued.as_ref().map(|enqueued| enqueued.task.id);
     if let Some(outbox_id) = enqueued.and_then(|enqueued| enqueued.outbox_id) {
         state.relay.notify([outbox_id]);
     }
-    Ok(response::ok(json!({ "status": status, "delivery_id": delivery_id, "task_id": task_id })))
+    Ok(response::ok(WebhookAnswer::Stored(Stored { status, delivery_id, task_id })))
 }
 
 async fn find_endpoint(state: &AppState, source: Source, key: &str) -> Result<Endpoint, ApiError> {
@@ -597,4 +721,15 @@ async fn site_audit(state: &AppState, endpoint: &Endpoint) -> Result<Option<NewT
         return Ok(None);
     }
     Ok(Some(NewTask::new(account_id, AUDIT, serde_json::to_value(&payload).map_err(ApiError::internal)?)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_documented_sources_are_the_known_ones() {
+        let names: Vec<&str> = Source::ALL.iter().map(|source| source.as_str()).collect();
+        assert_eq!(format!("^({})$", names.join("|")), "^(odoo|gitea|payments)$");
+    }
 }

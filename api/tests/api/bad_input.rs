@@ -223,6 +223,9 @@ async fn bad_ids_and_query_values_name_the_parameter() {
         ("/api/v1/auth/users/?role=king", "role"),
         ("/api/v1/system/schedules/x/", "id"),
         ("/api/v1/system/schedules/?enabled=sometimes", "enabled"),
+        ("/api/v1/tasks/?page=4611686018427387903", "page"),
+        ("/api/v1/auth/sites/?search=a%00b", "search"),
+        ("/api/v1/tasks/?kind=system%00ping", "kind"),
     ] {
         let (status, body) = get(path).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");
@@ -233,4 +236,31 @@ async fn bad_ids_and_query_values_name_the_parameter() {
     assert_eq!(body["code"], "not_found");
     let (status, _) = get("/api/v1/no/such/route").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn nul_characters_in_a_body_are_refused_naming_the_field() {
+    let app = spawn_app().await;
+    let user = app.signup().await;
+    for (body, field) in
+        [(r#"{"name": "a\u0000b"}"#, "name"), (r#"{"name": "ok", "domain": "x\u0000.example"}"#, "domain")]
+    {
+        let (status, answer) =
+            raw(&app, Some(&user), Method::POST, "/api/v1/auth/sites/", "application/json", body.into())
+                .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{body}: {answer}");
+        assert!(answer["errors"][field].is_array(), "{body} should name `{field}`: {answer}");
+    }
+    let schedule = r#"{"name": "n", "cron": "* * * * *", "kind": "system.ping", "payload": {"steps": 1, "note": "\u0000"}}"#;
+    let (status, answer) = raw(
+        &app,
+        Some(&user),
+        Method::POST,
+        "/api/v1/system/schedules/",
+        "application/json",
+        schedule.into(),
+    )
+    .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{answer}");
+    assert!(answer["errors"]["payload.note"].is_array(), "{answer}");
 }

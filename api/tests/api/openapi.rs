@@ -35,3 +35,109 @@ async fn swagger_ui_is_served_and_reads_the_document() {
     assert_eq!(init.status(), StatusCode::OK);
     assert!(init.text().await.expect("js").contains("/api/v1/openapi.json"));
 }
+
+/// A route attribute found in the API's source.
+#[derive(Debug)]
+struct RouteInSource {
+    file: std::path::PathBuf,
+    method: String,
+    /// The path literal, or `None` inside a macro (where the path is a macro parameter).
+    path: Option<String>,
+    documented: bool,
+}
+
+/// Every `#[get("…")]`, `#[post("…")]`, … in `api/src`, and whether a `#[utoipa::path]`
+/// stands in the block of attributes and comments right above it.
+fn routes_in_source() -> Vec<RouteInSource> {
+    let mut pending = vec![std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src")];
+    let mut routes = Vec::new();
+    while let Some(file) = pending.pop() {
+        if file.is_dir() {
+            pending.extend(
+                std::fs::read_dir(&file).expect("read dir").map(|entry| entry.expect("entry").path()),
+            );
+            continue;
+        }
+        if file.extension().is_none_or(|extension| extension != "rs") {
+            continue;
+        }
+        let source = std::fs::read_to_string(&file).expect("read source");
+        let lines: Vec<&str> = source.lines().map(str::trim).collect();
+        for (index, line) in lines.iter().enumerate() {
+            let Some((method, argument)) = route_attribute(line) else { continue };
+            let documented = lines[..index]
+                .iter()
+                .rev()
+                .take_while(|line| !line.is_empty() && !line.ends_with(['}', ';']))
+                .any(|line| line.starts_with("#[utoipa::path"));
+            let path = argument.strip_prefix('"').and_then(|rest| rest.split('"').next()).map(str::to_owned);
+            routes.push(RouteInSource { file: file.clone(), method: method.to_owned(), path, documented });
+        }
+    }
+    routes
+}
+
+/// `#[get("/x")]` or `#[actix_web::post($item)]` → the method and what is in the parentheses.
+fn route_attribute(line: &str) -> Option<(&str, &str)> {
+    let inner = line.strip_prefix("#[")?.strip_suffix(")]")?;
+    let inner = inner.strip_prefix("actix_web::").unwrap_or(inner);
+    let (method, argument) = inner.split_once('(')?;
+    ["get", "post", "put", "patch", "delete"].contains(&method).then_some((method, argument))
+}
+
+/// Pages for people, not API operations.
+const NOT_API: [&str; 3] = ["/api/docs{tail:.*}", "/dashboard", "/dashboard/{file}"];
+
+#[tokio::test]
+async fn every_route_has_its_openapi_entry() {
+    let app = spawn_app().await;
+    let doc: Value = app
+        .client
+        .get(format!("{}/api/v1/openapi.json", app.address))
+        .send()
+        .await
+        .expect("doc")
+        .json()
+        .await
+        .expect("json");
+    let operations: Vec<(String, String)> = doc["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .flat_map(|(path, item)| {
+            item.as_object().expect("path item").keys().map(move |method| (method.clone(), path.clone()))
+        })
+        .collect();
+    let routes = routes_in_source();
+    assert!(routes.len() > 100, "found only {} routes: is the scan broken?", routes.len());
+    let mut missing = Vec::new();
+    for route in &routes {
+        if route.path.as_deref().is_some_and(|path| NOT_API.contains(&path)) {
+            continue;
+        }
+        let in_document = match &route.path {
+            Some(path) => operations
+                .iter()
+                .any(|(method, documented)| *method == route.method && documented.ends_with(path.as_str())),
+            None => true,
+        };
+        if !route.documented || !in_document {
+            missing.push(format!(
+                "{} {} in {}",
+                route.method,
+                route.path.as_deref().unwrap_or("(macro)"),
+                route.file.display()
+            ));
+        }
+    }
+    assert!(missing.is_empty(), "routes without an OpenAPI entry:\n{}", missing.join("\n"));
+    // Registered through `map`, a handler would be served but left out of the document.
+    for route in &routes {
+        let source = std::fs::read_to_string(&route.file).expect("read");
+        assert!(
+            !source.contains("cfg.map("),
+            "{} registers handlers outside the document",
+            route.file.display()
+        );
+    }
+}

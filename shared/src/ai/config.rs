@@ -28,7 +28,10 @@ impl AiConfig {
     /// `AI_TIMEOUT_SECS` and `AI_MAX_RETRIES` from any variable lookup (tests pass a map).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let lookup = |name: &str| lookup(name).map(|value| value.trim().to_owned()).filter(|v| !v.is_empty());
-        let outbound = OutboundGuard::from_list(&lookup("OUTBOUND_ALLOWED_HOSTS").unwrap_or_default());
+        let outbound = match lookup("OUTBOUND_LOOPBACK_ONLY").as_deref() {
+            Some("1" | "true") => OutboundGuard::loopback_only(),
+            _ => OutboundGuard::from_list(&lookup("OUTBOUND_ALLOWED_HOSTS").unwrap_or_default()),
+        };
         let Some(api_key) = lookup("OPENAI_API_KEY") else {
             return Ok(Self { openai: None, outbound });
         };

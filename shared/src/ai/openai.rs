@@ -83,7 +83,7 @@ impl OpenAiSettings {
 }
 
 /// What the "test connection" endpoint shows.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct ConnectionCheck {
     pub base_url: String,
     /// The configured chat model.

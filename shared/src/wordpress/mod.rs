@@ -115,7 +115,7 @@ impl WordPressError {
 }
 
 /// The user the credentials belong to.
-#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq)]
+#[derive(Clone, Debug, Deserialize, Serialize, PartialEq, Eq, utoipa::ToSchema)]
 pub struct User {
     pub id: i64,
     pub name: String,

@@ -3,7 +3,6 @@
 use actix_web::{HttpResponse, get, post, web};
 use diesel::prelude::*;
 use serde::Deserialize;
-use serde_json::json;
 use shared::{
     auth::{Role, hash_password, sha256_hex, verify_password},
     db::{
@@ -12,15 +11,15 @@ use shared::{
     },
 };
 
-use super::views::UserView;
+use super::views::{AccessibleSite, Me, MeAnswer, UserAnswer, UserData, UserView};
 use crate::{
-    error::{ApiError, FieldErrors},
+    error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, AuthUser, Validate},
     state::AppState,
     validation,
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RegisterRequest {
     email: String,
     password: String,
@@ -29,6 +28,7 @@ pub struct RegisterRequest {
     first_name: Option<String>,
     #[serde(default)]
     last_name: Option<String>,
+    /// The new account's name (default: "<email user>'s account").
     #[serde(default)]
     account_name: Option<String>,
 }
@@ -48,7 +48,16 @@ impl Validate for RegisterRequest {
     }
 }
 
-/// Creates an account and its owner.
+/// Creates an account and its owner (no token needed); log in afterwards.
+#[utoipa::path(
+    tag = "auth",
+    security(()),
+    request_body = RegisterRequest,
+    responses(
+        (status = 201, body = UserAnswer),
+        (status = 409, description = "A user with this email already exists (`email_taken`).", body = ErrorBody),
+    ),
+)]
 #[post("/register")]
 pub async fn register(
     state: web::Data<AppState>,
@@ -101,15 +110,11 @@ pub async fn register(
             }
             other => other,
         })?;
-    Ok(HttpResponse::Created().json(json!({
-        "success": true,
-        "message": "Registration successful",
-        "user": view,
-        "data": { "user": view },
-    })))
+    Ok(HttpResponse::Created().json(UserAnswer::new(view, "Registration successful")))
 }
 
 /// The caller, their account and the sites they can work on.
+#[utoipa::path(tag = "auth", responses((status = 200, body = MeAnswer)))]
 #[get("/me")]
 pub async fn me(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
     let (view, sites) = state
@@ -123,15 +128,20 @@ pub async fn me(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpRespon
             Ok((UserView::with_account(user, conn)?, sites))
         })
         .await?;
-    let mut user = serde_json::to_value(&view).map_err(ApiError::internal)?;
-    user["accessible_sites"] = json!(sites
-        .iter()
-        .map(|site| json!({ "id": site.id, "name": site.name, "slug": site.slug, "is_active": site.is_active }))
-        .collect::<Vec<_>>());
-    Ok(HttpResponse::Ok().json(json!({ "success": true, "user": user, "data": { "user": user } })))
+    let accessible_sites = sites
+        .into_iter()
+        .map(|site| AccessibleSite {
+            id: site.id,
+            name: site.name,
+            slug: site.slug,
+            is_active: site.is_active,
+        })
+        .collect();
+    let user = Me { user: view, accessible_sites };
+    Ok(HttpResponse::Ok().json(MeAnswer { success: true, user: user.clone(), data: UserData { user } }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ChangePasswordRequest {
     old_password: String,
     new_password: String,
@@ -155,7 +165,13 @@ impl Validate for ChangePasswordRequest {
     }
 }
 
-/// Changes the password and logs out every other session of the user.
+/// Changes the password and logs out every other session of the user. A wrong
+/// `old_password` is a 400 naming it.
+#[utoipa::path(
+    tag = "auth",
+    request_body = ChangePasswordRequest,
+    responses((status = 200, body = crate::response::Message)),
+)]
 #[post("/change-password")]
 pub async fn change_password(
     state: web::Data<AppState>,
@@ -199,8 +215,9 @@ pub async fn change_password(
     Ok(crate::response::message("Password changed successfully"))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AcceptInviteRequest {
+    /// The invitation token of `POST /api/v1/auth/users/invite`.
     token: String,
     password: String,
     password_confirm: String,
@@ -218,7 +235,14 @@ impl Validate for AcceptInviteRequest {
     }
 }
 
-/// An invited user chooses a password; the account becomes usable.
+/// An invited user chooses a password (no token needed); the user becomes active. An
+/// invalid or expired invitation is a 400 naming `token`.
+#[utoipa::path(
+    tag = "auth",
+    security(()),
+    request_body = AcceptInviteRequest,
+    responses((status = 200, body = UserAnswer)),
+)]
 #[post("/accept-invite")]
 pub async fn accept_invite(
     state: web::Data<AppState>,
@@ -247,11 +271,5 @@ pub async fn accept_invite(
         })
         .await?
         .ok_or_else(|| ApiError::field("token", "This invitation is invalid or has expired."))?;
-    let view = UserView::from(accepted);
-    Ok(HttpResponse::Ok().json(json!({
-        "success": true,
-        "message": "Invitation accepted",
-        "user": view,
-        "data": { "user": view },
-    })))
+    Ok(HttpResponse::Ok().json(UserAnswer::new(UserView::from(accepted), "Invitation accepted")))
 }

@@ -8,13 +8,11 @@ pub mod views;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.map(|cfg| {
-        cfg.service(account::register)
-            .service(session::login)
-            .service(session::rotate)
-            .service(session::logout)
-            .service(account::me)
-            .service(account::change_password)
-            .service(account::accept_invite)
-    });
+    cfg.service(account::register)
+        .service(session::login)
+        .service(session::rotate)
+        .service(session::logout)
+        .service(account::me)
+        .service(account::change_password)
+        .service(account::accept_invite);
 }

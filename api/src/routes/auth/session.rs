@@ -3,7 +3,6 @@
 use actix_web::{HttpResponse, post, web};
 use diesel::prelude::*;
 use serde::Deserialize;
-use serde_json::json;
 use shared::{
     auth::{TokenType, verify_password, verify_password_against_dummy},
     db::{
@@ -14,16 +13,16 @@ use shared::{
 
 use super::{
     tokens::{NewRefresh, open_session, revoke_session, sign},
-    views::UserView,
+    views::{LoginAnswer, LoginData, RefreshAnswer, TokensData, UserView},
 };
 use crate::{
-    error::{ApiError, FieldErrors},
+    error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, AuthUser, Validate, jwt_error},
     state::AppState,
     validation,
 };
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct LoginRequest {
     email: String,
     password: String,
@@ -46,7 +45,17 @@ fn invalid_credentials() -> ApiError {
     ApiError::unauthorized("invalid_credentials", "Invalid email or password.")
 }
 
-/// Same answer, and about the same time, whether the email is unknown or the password wrong.
+/// Opens a session: the user and a token pair (no token needed). Same answer, and about the
+/// same time, whether the email is unknown or the password wrong.
+#[utoipa::path(
+    tag = "auth",
+    security(()),
+    request_body = LoginRequest,
+    responses(
+        (status = 200, body = LoginAnswer),
+        (status = 401, description = "Wrong email or password, or an inactive user (`invalid_credentials`).", body = ErrorBody),
+    ),
+)]
 #[post("/login")]
 pub async fn login(
     state: web::Data<AppState>,
@@ -95,17 +104,18 @@ pub async fn login(
         })
         .await?;
     let tokens = sign(&state.jwt, &state, &user, &refresh)?;
-    Ok(HttpResponse::Ok().json(json!({
-        "success": true,
-        "message": "Login successful",
-        "user": view,
-        "tokens": tokens,
-        "data": { "user": view, "tokens": tokens },
-    })))
+    Ok(HttpResponse::Ok().json(LoginAnswer {
+        success: true,
+        message: "Login successful".to_owned(),
+        user: view.clone(),
+        tokens: tokens.clone(),
+        data: LoginData { user: view, tokens },
+    }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct RefreshRequest {
+    /// The `refresh` token of the current pair.
     refresh: String,
 }
 
@@ -119,7 +129,16 @@ enum Rotation {
 }
 
 /// Rotates the refresh token: the presented one is spent, a new pair comes back. Presenting a
-/// spent token again revokes its whole session.
+/// spent token again revokes its whole session. No access token needed.
+#[utoipa::path(
+    tag = "auth",
+    security(()),
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, body = RefreshAnswer),
+        (status = 401, description = "The refresh token is invalid, expired or not a refresh token (`token_invalid`, `token_expired`, `token_type_invalid`), already used (`refresh_token_reused`: its session is now revoked) or of a logged-out session (`session_revoked`).", body = ErrorBody),
+    ),
+)]
 #[post("/refresh")]
 pub async fn rotate(
     state: web::Data<AppState>,
@@ -169,8 +188,11 @@ pub async fn rotate(
     match rotation {
         Rotation::Rotated(user, next) => {
             let tokens = sign(&state.jwt, &state, &user, &next)?;
-            Ok(HttpResponse::Ok()
-                .json(json!({ "success": true, "tokens": tokens, "data": { "tokens": tokens } })))
+            Ok(HttpResponse::Ok().json(RefreshAnswer {
+                success: true,
+                tokens: tokens.clone(),
+                data: TokensData { tokens },
+            }))
         }
         Rotation::Reused => Err(ApiError::unauthorized(
             "refresh_token_reused",
@@ -184,6 +206,7 @@ pub async fn rotate(
 }
 
 /// Ends the caller's session: its refresh tokens and access tokens stop working at once.
+#[utoipa::path(tag = "auth", responses((status = 200, body = crate::response::Message)))]
 #[post("/logout")]
 pub async fn logout(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
     let session_id = auth.session_id;

@@ -15,7 +15,9 @@ use uuid::Uuid;
 
 use crate::{error::ApiError, state::AppState};
 
-#[derive(Debug, Serialize)]
+/// A token pair: send `access` as `Authorization: Bearer …`; trade `refresh` at
+/// `auth/refresh` for a new pair (once).
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Tokens {
     pub access: String,
     pub refresh: String,

@@ -10,8 +10,11 @@ use shared::{
         schema::accounts,
     },
 };
+use utoipa::ToSchema;
 
-#[derive(Debug, Serialize)]
+use super::tokens::Tokens;
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct AccountView {
     pub id: i64,
     pub name: String,
@@ -30,7 +33,8 @@ impl From<Account> for AccountView {
     }
 }
 
-#[derive(Debug, Serialize)]
+/// A user of the account.
+#[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct UserView {
     pub id: i64,
     pub email: String,
@@ -44,6 +48,7 @@ pub struct UserView {
     pub last_login_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The user's account (answers of register, login and `me`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account: Option<AccountView>,
 }
@@ -76,4 +81,81 @@ impl UserView {
         view.account = Some(account.into());
         Ok(view)
     }
+}
+
+/// A site the caller can work on, as `me` lists it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AccessibleSite {
+    pub id: i64,
+    pub name: String,
+    pub slug: String,
+    pub is_active: bool,
+}
+
+/// The caller as `me` shows them: the user with their account, and their sites.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Me {
+    #[serde(flatten)]
+    pub user: UserView,
+    pub accessible_sites: Vec<AccessibleSite>,
+}
+
+/// `{"user"}`, the `data` of the user answers.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserData<U> {
+    pub user: U,
+}
+
+/// The answer of register and accept-invite: the user at the top level and in `data`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserAnswer {
+    pub success: bool,
+    pub message: String,
+    pub user: UserView,
+    pub data: UserData<UserView>,
+}
+
+impl UserAnswer {
+    pub fn new(user: UserView, message: &str) -> Self {
+        UserAnswer { success: true, message: message.to_owned(), user: user.clone(), data: UserData { user } }
+    }
+}
+
+/// The answer of `me`: the caller at the top level and in `data`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MeAnswer {
+    pub success: bool,
+    pub user: Me,
+    pub data: UserData<Me>,
+}
+
+/// `{"user", "tokens"}`, the `data` of login.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginData {
+    pub user: UserView,
+    pub tokens: Tokens,
+}
+
+/// The answer of login: the user and a token pair, at the top level and in `data`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginAnswer {
+    pub success: bool,
+    pub message: String,
+    pub user: UserView,
+    pub tokens: Tokens,
+    pub data: LoginData,
+}
+
+/// `{"tokens"}`, the `data` of refresh.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokensData {
+    pub tokens: Tokens,
+}
+
+/// The answer of refresh: the new token pair, at the top level and in `data`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RefreshAnswer {
+    pub success: bool,
+    pub tokens: Tokens,
+    pub data: TokensData,
 }

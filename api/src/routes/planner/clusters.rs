@@ -5,7 +5,6 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
 use diesel::{pg::Pg, prelude::*};
 use serde::Deserialize;
-use serde_json::json;
 use shared::{
     auth::Role,
     db::{
@@ -16,32 +15,31 @@ use shared::{
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{
-    BulkIds, Intent, Refs, check_refs,
+    BulkIds, DeletedCount, Intent, Refs, check_refs,
     keyword_query::{KeywordFilter, ordered},
     nullable,
 };
 use crate::{
-    error::{ApiError, FieldErrors},
+    error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
-    response::{self, PageParams},
+    response::{self, Data, Page, PageParams},
     routes::common::{deleted, search_term},
     state::AppState,
     validation,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.map(|cfg| {
-        cfg.service(list)
-            .service(create)
-            .service(bulk_delete)
-            .service(retrieve)
-            .service(cluster_keywords)
-            .service(update)
-            .service(remove)
-    });
+    cfg.service(list)
+        .service(create)
+        .service(bulk_delete)
+        .service(retrieve)
+        .service(cluster_keywords)
+        .service(update)
+        .service(remove);
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+/// Status of a cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 enum ClusterStatus {
     Active,
@@ -57,7 +55,8 @@ impl ClusterStatus {
     }
 }
 
-#[derive(Debug, Deserialize, Clone, Copy)]
+/// Order of the cluster list: a sort key, `-` in front for descending.
+#[derive(Debug, Deserialize, Clone, Copy, utoipa::ToSchema)]
 enum ClusterOrdering {
     #[serde(rename = "keywords_count")]
     KeywordsCount,
@@ -77,16 +76,32 @@ enum ClusterOrdering {
     NameDesc,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only clusters with this status.
+    #[param(inline)]
     status: Option<ClusterStatus>,
+    /// Only clusters of this site.
     site_id: Option<i64>,
+    /// Only clusters of this sector.
     sector_id: Option<i64>,
+    /// Only clusters with this search intent.
+    #[param(inline)]
     intent: Option<Intent>,
+    /// Clusters whose name contains this text, case-insensitively.
     search: Option<String>,
+    /// The order of the rows (default `-created_at`).
+    #[param(inline)]
     ordering: Option<ClusterOrdering>,
 }
 
+/// The account's clusters, filtered and ordered (newest first by default).
+#[utoipa::path(
+    tag = "planner",
+    params(PageParams, ListQuery),
+    responses((status = 200, body = Page<Cluster>)),
+)]
 #[get("/clusters")]
 async fn list(
     state: web::Data<AppState>,
@@ -143,16 +158,23 @@ async fn list(
 
 /// Create and update share one body; on create `name` and `site_id` are required. A cluster
 /// stays on its site: its keywords are on it.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct ClusterInput {
+    /// The name (trimmed, at most 200 characters), unique on the site and sector; required
+    /// on create.
     name: Option<String>,
+    /// One of the account's sites; required on create, and on update only the cluster's own.
     site_id: Option<i64>,
+    /// A sector of that site, or null for none.
     #[serde(default, deserialize_with = "nullable")]
     sector_id: Option<Option<i64>>,
+    /// At most 5,000 characters.
     description: Option<String>,
+    /// The search intent, or null for none.
     #[serde(default, deserialize_with = "nullable")]
     intent: Option<Option<Intent>>,
+    /// Default `active`.
     status: Option<ClusterStatus>,
 }
 
@@ -167,6 +189,16 @@ impl Validate for ClusterInput {
     }
 }
 
+/// Adds a cluster to a site (and optionally a sector of it).
+#[utoipa::path(
+    tag = "planner",
+    request_body = ClusterInput,
+    responses(
+        (status = 201, body = Data<Cluster>),
+        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
+        (status = 409, description = "The site (and sector) already has a cluster of this name.", body = ErrorBody),
+    ),
+)]
 #[post("/clusters")]
 async fn create(
     state: web::Data<AppState>,
@@ -211,6 +243,12 @@ async fn load(state: &AppState, account_id: i64, id: i64) -> Result<Cluster, Api
     find_owned!(state, clusters, Cluster, account_id, id, "cluster")
 }
 
+/// One cluster.
+#[utoipa::path(
+    tag = "planner",
+    params(("id" = i64, Path, description = "The cluster id.")),
+    responses((status = 200, body = Data<Cluster>)),
+)]
 #[get("/clusters/{id}")]
 async fn retrieve(
     state: web::Data<AppState>,
@@ -220,7 +258,13 @@ async fn retrieve(
     Ok(response::ok(load(&state, auth.account_id, id.0).await?))
 }
 
-/// The cluster's keywords, with the keyword list's filters and ordering.
+/// The cluster's keywords, with the keyword list's filters and ordering (`cluster_id` is the
+/// path's).
+#[utoipa::path(
+    tag = "planner",
+    params(("id" = i64, Path, description = "The cluster id."), PageParams, KeywordFilter),
+    responses((status = 200, body = Page<Keyword>)),
+)]
 #[get("/clusters/{id}/keywords")]
 async fn cluster_keywords(
     state: web::Data<AppState>,
@@ -247,7 +291,17 @@ async fn cluster_keywords(
     Ok(response::paginated(&req, page, count, rows))
 }
 
-/// PUT and PATCH both apply the fields sent (partial update).
+/// PUT and PATCH both apply the fields sent (partial update). A cluster stays on its site.
+#[utoipa::path(
+    tag = "planner",
+    params(("id" = i64, Path, description = "The cluster id.")),
+    request_body = ClusterInput,
+    responses(
+        (status = 200, body = Data<Cluster>),
+        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
+        (status = 409, description = "The site (and sector) already has a cluster of this name.", body = ErrorBody),
+    ),
+)]
 #[route("/clusters/{id}", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,
@@ -289,6 +343,15 @@ async fn update(
     Ok(response::ok(row))
 }
 
+/// Deletes a cluster; its keywords stay, unclustered.
+#[utoipa::path(
+    tag = "planner",
+    params(("id" = i64, Path, description = "The cluster id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
+    ),
+)]
 #[delete("/clusters/{id}")]
 async fn remove(
     state: web::Data<AppState>,
@@ -311,6 +374,16 @@ async fn delete_clusters(state: &AppState, account_id: i64, ids: Vec<i64>) -> Re
         .await
 }
 
+/// Deletes the caller's clusters among `ids` (their keywords stay, unclustered); the others
+/// are ignored.
+#[utoipa::path(
+    tag = "planner",
+    request_body = BulkIds,
+    responses(
+        (status = 200, body = Data<DeletedCount>),
+        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
+    ),
+)]
 #[post("/clusters/bulk_delete")]
 async fn bulk_delete(
     state: web::Data<AppState>,
@@ -319,5 +392,5 @@ async fn bulk_delete(
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Editor)?;
     let deleted_count = delete_clusters(&state, auth.account_id, body.0.ids).await?;
-    Ok(response::ok(json!({ "deleted_count": deleted_count })))
+    Ok(response::ok(DeletedCount { deleted_count }))
 }

@@ -22,8 +22,7 @@ use actix_web::{
 };
 use diesel::prelude::*;
 use futures_util::{Stream, StreamExt, TryStreamExt};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use shared::{
     auth::Role,
     db::{
@@ -38,13 +37,14 @@ use super::{
     keyword_query::{KeywordFilter, KeywordOrdering, after, ordered},
 };
 use crate::{
-    error::ApiError,
+    error::{ApiError, ErrorBody},
     extract::{ApiQuery, AuthUser},
+    response::Data,
     state::AppState,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.map(|cfg| cfg.service(export).service(import_keywords));
+    cfg.service(export).service(import_keywords);
 }
 
 /// Rows per export batch (one query and one body chunk each).
@@ -57,6 +57,20 @@ const INSERT_CHUNK: usize = 2_000;
 const EXPORT_COLUMNS: [&str; 9] =
     ["keyword", "volume", "difficulty", "intent", "status", "cluster", "site_id", "sector_id", "created_at"];
 
+/// The keywords matching the list's filters, in its order, as a CSV download (columns
+/// `keyword`, `volume`, `difficulty`, `intent`, `status`, `cluster`, `site_id`, `sector_id`,
+/// `created_at`), streamed.
+#[utoipa::path(
+    tag = "planner",
+    params(KeywordFilter),
+    responses((
+        status = 200,
+        description = "The CSV file, with a header row.",
+        content_type = "text/csv",
+        body = String,
+        headers(("Content-Disposition" = String, description = "`attachment; filename=\"keywords.csv\"`")),
+    )),
+)]
 #[get("/keywords/export")]
 async fn export(
     state: web::Data<AppState>,
@@ -165,12 +179,56 @@ pub fn defuse(cell: &str) -> String {
 }
 
 /// `site_id` and `sector_id` of an import, from the query string or form fields.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ImportTarget {
+    /// The site to import into (or the form's `site_id`); required one way or the other.
     site_id: Option<i64>,
+    /// A sector of that site (or the form's `sector_id`).
     sector_id: Option<i64>,
 }
 
+/// The multipart form of an import.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct KeywordImportForm {
+    /// The CSV file (at most 5 MiB, 20,000 rows): a header row with `keyword` and optionally
+    /// `volume`, `difficulty`, `intent`, `status`, in any order.
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    /// The site to import into, unless given in the query string.
+    site_id: Option<i64>,
+    /// A sector of that site, unless given in the query string.
+    sector_id: Option<i64>,
+}
+
+/// The answer of an import: the rows added, and each row skipped with its line and reason.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct ImportResult {
+    imported_count: usize,
+    skipped_count: usize,
+    errors: Vec<RowError>,
+}
+
+/// Imports keywords from a CSV into a site (and sector): the good rows in one transaction,
+/// every bad or already present row reported by its line number.
+#[utoipa::path(
+    tag = "planner",
+    params(ImportTarget),
+    request_body(
+        description = "The CSV as the `file` field of a form, or as the raw body.",
+        content(
+            (KeywordImportForm = "multipart/form-data"),
+            (String = "text/csv"),
+        ),
+    ),
+    responses(
+        (status = 200, body = Data<ImportResult>),
+        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
+        (status = 413, description = "The upload is larger than 5 MiB.", body = ErrorBody),
+        (status = 415, description = "Neither a form nor a CSV body.", body = ErrorBody),
+    ),
+)]
 #[post("/keywords/import_keywords")]
 async fn import_keywords(
     state: web::Data<AppState>,
@@ -253,11 +311,7 @@ async fn import_keywords(
     errors
         .extend(existing.into_iter().map(|line| RowError { line, reason: "keyword already exists".into() }));
     errors.sort_by_key(|error| error.line);
-    Ok(crate::response::ok(json!({
-        "imported_count": imported,
-        "skipped_count": errors.len(),
-        "errors": errors,
-    })))
+    Ok(crate::response::ok(ImportResult { imported_count: imported, skipped_count: errors.len(), errors }))
 }
 
 /// Reads the form: the `file` field's bytes, and `site_id` / `sector_id` into `target`.

@@ -13,7 +13,8 @@ use crate::error::ApiError;
 pub const MAX_IMPORT_ROWS: usize = 20_000;
 
 /// A row that was not imported, by its line in the file (the header is line 1).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[schema(as = CsvRowError)]
 pub struct RowError {
     pub line: u64,
     pub reason: String,

@@ -2,7 +2,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
 use diesel::{pg::Pg, prelude::*};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 use shared::{
     auth::Role,
@@ -13,29 +13,28 @@ use shared::{
 };
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{BulkIds, Refs, check_moved_refs, check_refs, nullable};
+use super::{BulkIds, DeletedCount, Refs, check_moved_refs, check_refs, nullable};
 use crate::{
-    error::{ApiError, FieldErrors},
+    error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
-    response::{self, PageParams},
+    response::{self, Data, Page, PageParams},
     routes::common::{deleted, search_term},
     state::AppState,
     validation,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.map(|cfg| {
-        cfg.service(list)
-            .service(create)
-            .service(bulk_delete)
-            .service(bulk_queue_to_writer)
-            .service(retrieve)
-            .service(update)
-            .service(remove)
-    });
+    cfg.service(list)
+        .service(create)
+        .service(bulk_delete)
+        .service(bulk_queue_to_writer)
+        .service(retrieve)
+        .service(update)
+        .service(remove);
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+/// Status of a content idea.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 enum IdeaStatus {
     New,
@@ -53,7 +52,8 @@ impl IdeaStatus {
     }
 }
 
-#[derive(Debug, Deserialize, Clone, Copy)]
+/// Order of the idea list: a sort key, `-` in front for descending.
+#[derive(Debug, Deserialize, Clone, Copy, utoipa::ToSchema)]
 enum IdeaOrdering {
     #[serde(rename = "created_at")]
     Created,
@@ -69,17 +69,33 @@ enum IdeaOrdering {
     WordCountDesc,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only ideas with this status.
+    #[param(inline)]
     status: Option<IdeaStatus>,
+    /// Only ideas of this cluster.
     cluster_id: Option<i64>,
+    /// Only ideas of this content type (`post`, `page`, …).
     content_type: Option<String>,
+    /// Only ideas of this site.
     site_id: Option<i64>,
+    /// Only ideas of this sector.
     sector_id: Option<i64>,
+    /// Ideas whose title contains this text, case-insensitively.
     search: Option<String>,
+    /// The order of the rows (default `-created_at`).
+    #[param(inline)]
     ordering: Option<IdeaOrdering>,
 }
 
+/// The account's content ideas, filtered and ordered (newest first by default).
+#[utoipa::path(
+    tag = "planner",
+    params(PageParams, ListQuery),
+    responses((status = 200, body = Page<ContentIdea>)),
+)]
 #[get("/ideas")]
 async fn list(
     state: web::Data<AppState>,
@@ -138,20 +154,33 @@ async fn list(
 }
 
 /// Create and update share one body; on create `idea_title` and `site_id` are required.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct IdeaInput {
+    /// The title (trimmed, at most 500 characters); required on create.
     idea_title: Option<String>,
+    /// At most 10,000 characters.
     description: Option<String>,
+    /// At most 50 characters (default `post`).
     content_type: Option<String>,
+    /// At most 50 characters (default `article`).
     content_structure: Option<String>,
+    /// At most 200 items of 1 to 500 characters.
+    #[schema(max_items = 200)]
     target_keywords: Option<Vec<String>>,
+    /// The headings: at most 200 items of 1 to 500 characters.
+    #[schema(max_items = 200)]
     outline: Option<Vec<String>>,
+    #[schema(minimum = 0, maximum = 100000)]
     estimated_word_count: Option<i32>,
+    /// Default `new`.
     status: Option<IdeaStatus>,
+    /// One of the account's sites; required on create.
     site_id: Option<i64>,
+    /// A sector of that site, or null for none.
     #[serde(default, deserialize_with = "nullable")]
     sector_id: Option<Option<i64>>,
+    /// A cluster of that site, or null for none.
     #[serde(default, deserialize_with = "nullable")]
     cluster_id: Option<Option<i64>>,
 }
@@ -190,6 +219,15 @@ fn string_list(items: Vec<String>) -> serde_json::Value {
     json!(items.into_iter().map(|item| item.trim().to_owned()).collect::<Vec<_>>())
 }
 
+/// Adds a content idea to a site (and optionally a sector and cluster of it).
+#[utoipa::path(
+    tag = "planner",
+    request_body = IdeaInput,
+    responses(
+        (status = 201, body = Data<ContentIdea>),
+        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
+    ),
+)]
 #[post("/ideas")]
 async fn create(
     state: web::Data<AppState>,
@@ -244,6 +282,12 @@ async fn load(state: &AppState, account_id: i64, id: i64) -> Result<ContentIdea,
     find_owned!(state, content_ideas, ContentIdea, account_id, id, "idea")
 }
 
+/// One content idea.
+#[utoipa::path(
+    tag = "planner",
+    params(("id" = i64, Path, description = "The idea id.")),
+    responses((status = 200, body = Data<ContentIdea>)),
+)]
 #[get("/ideas/{id}")]
 async fn retrieve(
     state: web::Data<AppState>,
@@ -254,6 +298,15 @@ async fn retrieve(
 }
 
 /// PUT and PATCH both apply the fields sent (partial update).
+#[utoipa::path(
+    tag = "planner",
+    params(("id" = i64, Path, description = "The idea id.")),
+    request_body = IdeaInput,
+    responses(
+        (status = 200, body = Data<ContentIdea>),
+        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
+    ),
+)]
 #[route("/ideas/{id}", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,
@@ -298,6 +351,15 @@ async fn update(
     Ok(response::ok(row))
 }
 
+/// Deletes a content idea; a writer task made from it stays, without its idea.
+#[utoipa::path(
+    tag = "planner",
+    params(("id" = i64, Path, description = "The idea id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
+    ),
+)]
 #[delete("/ideas/{id}")]
 async fn remove(
     state: web::Data<AppState>,
@@ -322,6 +384,15 @@ async fn delete_ideas(state: &AppState, account_id: i64, ids: Vec<i64>) -> Resul
         .await
 }
 
+/// Deletes the caller's ideas among `ids`; the others are ignored.
+#[utoipa::path(
+    tag = "planner",
+    request_body = BulkIds,
+    responses(
+        (status = 200, body = Data<DeletedCount>),
+        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
+    ),
+)]
 #[post("/ideas/bulk_delete")]
 async fn bulk_delete(
     state: web::Data<AppState>,
@@ -330,11 +401,19 @@ async fn bulk_delete(
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Editor)?;
     let deleted_count = delete_ideas(&state, auth.account_id, body.0.ids).await?;
-    Ok(response::ok(json!({ "deleted_count": deleted_count })))
+    Ok(response::ok(DeletedCount { deleted_count }))
 }
 
 /// Creates one draft writer task per idea and marks the ideas `scheduled`, in one transaction.
 /// An idea already queued (the unique index on `writer_tasks.idea_id`) is skipped.
+#[utoipa::path(
+    tag = "planner",
+    request_body = BulkIds,
+    responses(
+        (status = 200, body = Data<QueuedToWriter>),
+        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
+    ),
+)]
 #[post("/ideas/bulk_queue_to_writer")]
 async fn bulk_queue_to_writer(
     state: web::Data<AppState>,
@@ -393,5 +472,13 @@ async fn bulk_queue_to_writer(
             })
         })
         .await?;
-    Ok(response::ok(json!({ "tasks_created": tasks.len(), "tasks": tasks })))
+    Ok(response::ok(QueuedToWriter { tasks_created: tasks.len(), tasks }))
+}
+
+/// The answer of `bulk_queue_to_writer`: the writer tasks created (none for ideas already
+/// queued).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct QueuedToWriter {
+    tasks_created: usize,
+    tasks: Vec<WriterTask>,
 }

@@ -5,6 +5,10 @@
 use diesel::{pg::Pg, prelude::*};
 use serde::Deserialize;
 use shared::db::{models::Keyword, schema::keywords};
+use utoipa::openapi::{
+    RefOr,
+    schema::{ObjectBuilder, Schema, Type},
+};
 
 use super::{Intent, KeywordStatus, check_range};
 use crate::{
@@ -36,6 +40,17 @@ impl Default for KeywordOrdering {
     }
 }
 
+/// The accepted sort keys, each also with `-` in front.
+const SORT_KEYS: [(&str, KeywordSort); 7] = [
+    ("created_at", KeywordSort::Created),
+    ("volume", KeywordSort::Volume),
+    ("seed_keyword__volume", KeywordSort::Volume),
+    ("difficulty", KeywordSort::Difficulty),
+    ("seed_keyword__difficulty", KeywordSort::Difficulty),
+    ("keyword", KeywordSort::Keyword),
+    ("seed_keyword__keyword", KeywordSort::Keyword),
+];
+
 impl TryFrom<String> for KeywordOrdering {
     type Error = String;
 
@@ -44,38 +59,69 @@ impl TryFrom<String> for KeywordOrdering {
             Some(name) => (true, name),
             None => (false, value.as_str()),
         };
-        let sort = match name {
-            "created_at" => KeywordSort::Created,
-            "volume" | "seed_keyword__volume" => KeywordSort::Volume,
-            "difficulty" | "seed_keyword__difficulty" => KeywordSort::Difficulty,
-            "keyword" | "seed_keyword__keyword" => KeywordSort::Keyword,
-            _ => {
-                return Err(format!(
-                    "Unknown ordering `{value}`; use created_at, volume, difficulty or keyword, \
-                     with `-` in front for descending."
-                ));
-            }
+        let Some(&(_, sort)) = SORT_KEYS.iter().find(|(key, _)| *key == name) else {
+            return Err(format!(
+                "Unknown ordering `{value}`; use created_at, volume, difficulty or keyword, \
+                 with `-` in front for descending."
+            ));
         };
         Ok(KeywordOrdering { sort, descending })
     }
 }
 
+/// Documented as the string enum it is read from: every sort key, ascending and descending.
+impl utoipa::PartialSchema for KeywordOrdering {
+    fn schema() -> RefOr<Schema> {
+        let names = SORT_KEYS.iter().flat_map(|(key, _)| [key.to_string(), format!("-{key}")]);
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(names))
+            .description(Some(
+                "A sort key, `-` in front for descending (default `-created_at`). The \
+                 `seed_keyword__` keys sort by the keyword's own copies of those figures.",
+            ))
+            .into()
+    }
+}
+
+impl utoipa::ToSchema for KeywordOrdering {}
+
 /// The list's query parameters, shared with the CSV export.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct KeywordFilter {
+    /// Only keywords with this status.
+    #[param(inline)]
     pub status: Option<KeywordStatus>,
+    /// Only keywords in this cluster.
     pub cluster_id: Option<i64>,
+    /// Only keywords with this search intent.
+    #[param(inline)]
     pub intent: Option<Intent>,
+    /// The same as `intent` (the seed's name for it).
     #[serde(rename = "seed_keyword__intent")]
+    #[param(inline)]
     pub seed_intent: Option<Intent>,
+    /// Only keywords copied from this seed keyword.
     pub seed_keyword_id: Option<i64>,
+    /// Only keywords at least this difficult.
+    #[param(minimum = -32768, maximum = 32767)]
     pub difficulty_min: Option<i16>,
+    /// Only keywords at most this difficult (not below `difficulty_min`).
+    #[param(minimum = -32768, maximum = 32767)]
     pub difficulty_max: Option<i16>,
+    /// Only keywords with at least this search volume.
     pub volume_min: Option<i32>,
+    /// Only keywords with at most this search volume (not below `volume_min`).
     pub volume_max: Option<i32>,
+    /// Only keywords of this site.
     pub site_id: Option<i64>,
+    /// Only keywords of this sector.
     pub sector_id: Option<i64>,
+    /// Keywords containing this text, case-insensitively.
     pub search: Option<String>,
+    /// The order of the rows.
+    #[param(inline)]
     pub ordering: Option<KeywordOrdering>,
 }
 

@@ -3,8 +3,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
 use diesel::prelude::*;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use shared::{
     auth::Role,
     db::{
@@ -17,35 +16,40 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use shared::planner::refresh_cluster_totals;
 
 use super::{
-    BulkIds, Intent, KeywordStatus, Refs, check_ids, check_moved_refs, check_refs, id_list,
+    BulkIds, DeletedCount, Intent, KeywordStatus, Refs, UpdatedCount, check_ids, check_moved_refs,
+    check_refs, id_list,
     keyword_query::{KeywordFilter, ordered},
     nullable,
 };
 use crate::{
-    error::{ApiError, FieldErrors},
+    error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
-    response::{self, PageParams},
+    response::{self, Data, Page, PageParams},
     routes::common::deleted,
     state::AppState,
     validation,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.map(|cfg| {
-        cfg.service(list)
-            .service(create)
-            .service(bulk_delete)
-            .service(bulk_update_status)
-            .service(bulk_add_from_seed)
-            .service(retrieve)
-            .service(update)
-            .service(remove)
-    });
+    cfg.service(list)
+        .service(create)
+        .service(bulk_delete)
+        .service(bulk_update_status)
+        .service(bulk_add_from_seed)
+        .service(retrieve)
+        .service(update)
+        .service(remove);
 }
 
 /// Longest keyword accepted, in characters.
 pub const MAX_KEYWORD_LEN: usize = 255;
 
+/// The account's keywords, filtered and ordered (newest first by default).
+#[utoipa::path(
+    tag = "planner",
+    params(PageParams, KeywordFilter),
+    responses((status = 200, body = Page<Keyword>)),
+)]
 #[get("/keywords")]
 async fn list(
     state: web::Data<AppState>,
@@ -71,18 +75,28 @@ async fn list(
 }
 
 /// Create and update share one body; on create `keyword` and `site_id` are required.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct KeywordInput {
+    /// The keyword (trimmed, at most 255 characters); required on create.
     keyword: Option<String>,
+    /// One of the account's sites; required on create.
     site_id: Option<i64>,
+    /// A sector of that site, or null for none.
     #[serde(default, deserialize_with = "nullable")]
     sector_id: Option<Option<i64>>,
+    /// A cluster of that site, or null for none.
     #[serde(default, deserialize_with = "nullable")]
     cluster_id: Option<Option<i64>>,
+    /// Monthly search volume (default 0).
+    #[schema(minimum = 0)]
     volume: Option<i32>,
+    /// Ranking difficulty (default 0).
+    #[schema(minimum = 0, maximum = 100)]
     difficulty: Option<i16>,
+    /// Default `informational`.
     intent: Option<Intent>,
+    /// Default `active`.
     status: Option<KeywordStatus>,
 }
 
@@ -102,6 +116,16 @@ impl Validate for KeywordInput {
     }
 }
 
+/// Adds a keyword to a site (and optionally a sector and cluster of it).
+#[utoipa::path(
+    tag = "planner",
+    request_body = KeywordInput,
+    responses(
+        (status = 201, body = Data<Keyword>),
+        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
+        (status = 409, description = "The site (and sector) already has this keyword.", body = ErrorBody),
+    ),
+)]
 #[post("/keywords")]
 async fn create(
     state: web::Data<AppState>,
@@ -155,6 +179,12 @@ async fn load(state: &AppState, account_id: i64, id: i64) -> Result<Keyword, Api
     find_owned!(state, keywords, Keyword, account_id, id, "keyword")
 }
 
+/// One keyword.
+#[utoipa::path(
+    tag = "planner",
+    params(("id" = i64, Path, description = "The keyword id.")),
+    responses((status = 200, body = Data<Keyword>)),
+)]
 #[get("/keywords/{id}")]
 async fn retrieve(
     state: web::Data<AppState>,
@@ -164,7 +194,17 @@ async fn retrieve(
     Ok(response::ok(load(&state, auth.account_id, id.0).await?))
 }
 
-/// PUT and PATCH both apply the fields sent (partial update).
+/// PUT and PATCH both apply the fields sent (partial update); the cluster totals follow.
+#[utoipa::path(
+    tag = "planner",
+    params(("id" = i64, Path, description = "The keyword id.")),
+    request_body = KeywordInput,
+    responses(
+        (status = 200, body = Data<Keyword>),
+        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
+        (status = 409, description = "The site (and sector) already has this keyword.", body = ErrorBody),
+    ),
+)]
 #[route("/keywords/{id}", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,
@@ -211,6 +251,15 @@ async fn update(
     Ok(response::ok(row))
 }
 
+/// Deletes a keyword; its cluster's totals follow.
+#[utoipa::path(
+    tag = "planner",
+    params(("id" = i64, Path, description = "The keyword id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
+    ),
+)]
 #[delete("/keywords/{id}")]
 async fn remove(
     state: web::Data<AppState>,
@@ -242,6 +291,15 @@ async fn delete_keywords(state: &AppState, account_id: i64, ids: Vec<i64>) -> Re
         .await
 }
 
+/// Deletes the caller's keywords among `ids`; the others are ignored.
+#[utoipa::path(
+    tag = "planner",
+    request_body = BulkIds,
+    responses(
+        (status = 200, body = Data<DeletedCount>),
+        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
+    ),
+)]
 #[post("/keywords/bulk_delete")]
 async fn bulk_delete(
     state: web::Data<AppState>,
@@ -250,13 +308,17 @@ async fn bulk_delete(
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Editor)?;
     let deleted_count = delete_keywords(&state, auth.account_id, body.0.ids).await?;
-    Ok(response::ok(json!({ "deleted_count": deleted_count })))
+    Ok(response::ok(DeletedCount { deleted_count }))
 }
 
-#[derive(Debug, Deserialize)]
+/// New status for the caller's keywords among `ids`.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(as = KeywordBulkStatus)]
 #[serde(deny_unknown_fields)]
 struct BulkStatus {
+    /// The keywords (1 to 1000 ids); ids the account does not have are ignored.
     #[serde(deserialize_with = "id_list")]
+    #[schema(min_items = 1, max_items = 1000)]
     ids: Vec<i64>,
     status: KeywordStatus,
 }
@@ -269,6 +331,15 @@ impl Validate for BulkStatus {
     }
 }
 
+/// Sets the status of the caller's keywords among `ids`; the others are ignored.
+#[utoipa::path(
+    tag = "planner",
+    request_body = BulkStatus,
+    responses(
+        (status = 200, body = Data<UpdatedCount>),
+        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
+    ),
+)]
 #[post("/keywords/bulk_update_status")]
 async fn bulk_update_status(
     state: web::Data<AppState>,
@@ -287,17 +358,28 @@ async fn bulk_update_status(
             .execute(conn)?)
         })
         .await?;
-    Ok(response::ok(json!({ "updated_count": updated_count })))
+    Ok(response::ok(UpdatedCount { updated_count }))
 }
 
-#[derive(Debug, Deserialize)]
+/// Seed keywords to copy into a site (and sector) of the caller's.
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 struct FromSeed {
+    /// Seed keywords (1 to 1000 ids); inactive or unknown ones are ignored.
     #[serde(deserialize_with = "id_list")]
+    #[schema(min_items = 1, max_items = 1000)]
     seed_keyword_ids: Vec<i64>,
     site_id: i64,
+    /// A sector of that site, or null for none.
     #[serde(default)]
     sector_id: Option<i64>,
+}
+
+/// The answer of `bulk_add_from_seed`: the keywords added (not those the site already had).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+struct AddedFromSeed {
+    added_count: usize,
+    keywords: Vec<Keyword>,
 }
 
 impl Validate for FromSeed {
@@ -310,6 +392,14 @@ impl Validate for FromSeed {
 
 /// Copies seed keywords (text, volume, difficulty, intent) into the planner. Seed keywords the
 /// site (and sector) already has, by text, are skipped: repeating the call adds nothing.
+#[utoipa::path(
+    tag = "planner",
+    request_body = FromSeed,
+    responses(
+        (status = 200, body = Data<AddedFromSeed>),
+        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
+    ),
+)]
 #[post("/keywords/bulk_add_from_seed")]
 async fn bulk_add_from_seed(
     state: web::Data<AppState>,
@@ -362,5 +452,5 @@ async fn bulk_add_from_seed(
                 .get_results::<Keyword>(conn)?)
         })
         .await?;
-    Ok(response::ok(json!({ "added_count": added.len(), "keywords": added })))
+    Ok(response::ok(AddedFromSeed { added_count: added.len(), keywords: added }))
 }

@@ -11,7 +11,7 @@ mod keyword_query;
 mod keywords;
 
 use diesel::prelude::*;
-use serde::{Deserialize, Deserializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use shared::db::schema::{clusters as clusters_table, sectors, sites};
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -31,7 +31,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 /// Search intent of a keyword or cluster.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Intent {
     Informational,
@@ -60,7 +60,7 @@ impl Intent {
 }
 
 /// Status of a keyword.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum KeywordStatus {
     Active,
@@ -97,11 +97,25 @@ pub fn nullable<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
 pub const MAX_BULK_IDS: usize = 1_000;
 
 /// `{"ids": [1, 2, 3]}`: 1 to [`MAX_BULK_IDS`] integers.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkIds {
+    /// The rows to act on (1 to 1000 ids); ids the account does not have are ignored.
     #[serde(deserialize_with = "id_list")]
+    #[schema(min_items = 1, max_items = 1000)]
     pub ids: Vec<i64>,
+}
+
+/// The answer of a bulk delete: how many of the ids were the caller's and are gone.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct DeletedCount {
+    pub deleted_count: usize,
+}
+
+/// The answer of a bulk status change: how many of the ids were the caller's and changed.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct UpdatedCount {
+    pub updated_count: usize,
 }
 
 /// A list of integer ids; a bad element is reported on the list's own field (`ids`), not as

@@ -15,13 +15,14 @@ use shared::{
         },
     },
 };
+use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{BatchIds, check_list, ensure_found, string_list, text_enum};
 use crate::{
-    error::{ApiError, FieldErrors},
+    error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
-    response::{self, PageParams},
+    response::{self, Accepted, Data, Page, PageParams},
     routes::{
         commands,
         common::search_term,
@@ -35,25 +36,28 @@ use crate::{
 const MAX_HTML_CHARS: usize = 500_000;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.map(|cfg| {
-        cfg.service(list)
-            .service(create)
-            .service(generate_image_prompts)
-            .service(publish)
-            .service(retrieve)
-            .service(update)
-            .service(remove)
-    });
+    cfg.service(list)
+        .service(create)
+        .service(generate_image_prompts)
+        .service(publish)
+        .service(retrieve)
+        .service(update)
+        .service(remove);
 }
 
-text_enum!(ContentStatus {
+text_enum!(
+    /// Where an article stands.
+    #[schema(as = WriterContentStatus)]
+    ContentStatus {
     Draft => "draft",
     Review => "review",
     Published => "published",
     Archived => "archived",
 });
 
-#[derive(Debug, Deserialize, Clone, Copy)]
+/// A sort key; `-` sorts descending.
+#[derive(Debug, Deserialize, Clone, Copy, ToSchema)]
+#[schema(as = WriterContentOrdering)]
 enum ContentOrdering {
     #[serde(rename = "created_at")]
     Created,
@@ -69,16 +73,31 @@ enum ContentOrdering {
     WordCountDesc,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only content in this status.
+    #[param(inline)]
     status: Option<ContentStatus>,
+    /// Only content of this type (`post`, `page`, …).
     content_type: Option<String>,
+    /// Only content of this site.
     site_id: Option<i64>,
+    /// Only content of this sector.
     sector_id: Option<i64>,
+    /// Content whose title or primary keyword contains this text.
     search: Option<String>,
+    /// The sort (`-created_at` by default).
+    #[param(inline)]
     ordering: Option<ContentOrdering>,
 }
 
+/// The account's content, newest first unless `ordering` says otherwise.
+#[utoipa::path(
+    tag = "writer",
+    params(PageParams, ListQuery),
+    responses((status = 200, body = Page<Content>)),
+)]
 #[get("/content")]
 async fn list(
     state: web::Data<AppState>,
@@ -135,18 +154,29 @@ async fn list(
 
 /// Create and update share one body; on create `title`, `site_id` and `html_content` are
 /// required.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = WriterContentInput)]
 struct ContentInput {
+    /// Required on create.
     title: Option<String>,
+    /// The article's HTML, without scripts (at most 500000 characters); required on create.
+    /// The word count follows it.
     html_content: Option<String>,
+    /// At most 60 characters.
     meta_title: Option<String>,
+    /// At most 160 characters.
     meta_description: Option<String>,
     primary_keyword: Option<String>,
+    /// At most 200 items of 1 to 500 characters.
     secondary_keywords: Option<Vec<String>>,
+    /// `post` by default.
     content_type: Option<String>,
+    /// `draft` by default.
     status: Option<ContentStatus>,
+    /// Required on create.
     site_id: Option<i64>,
+    /// A sector of the site; null clears it.
     #[serde(default, deserialize_with = "nullable")]
     sector_id: Option<Option<i64>>,
 }
@@ -199,6 +229,15 @@ fn word_count(html: &str) -> i32 {
     i32::try_from(text.split_whitespace().count()).unwrap_or(i32::MAX)
 }
 
+/// Creates an article by hand in one of the account's sites.
+#[utoipa::path(
+    tag = "writer",
+    request_body = ContentInput,
+    responses(
+        (status = 201, body = Data<Content>),
+        (status = 403, description = "Editors and above.", body = ErrorBody),
+    ),
+)]
 #[post("/content")]
 async fn create(
     state: web::Data<AppState>,
@@ -257,6 +296,12 @@ pub async fn load(state: &AppState, account_id: i64, id: i64) -> Result<Content,
     find_owned!(state, content, Content, account_id, id, "content")
 }
 
+/// One article, with its HTML.
+#[utoipa::path(
+    tag = "writer",
+    params(("id" = i64, Path, description = "The content id.")),
+    responses((status = 200, body = Data<Content>)),
+)]
 #[get("/content/{id}")]
 async fn retrieve(
     state: web::Data<AppState>,
@@ -267,6 +312,15 @@ async fn retrieve(
 }
 
 /// PUT and PATCH both apply the fields sent (partial update); the word count follows the HTML.
+#[utoipa::path(
+    tag = "writer",
+    params(("id" = i64, Path, description = "The content id.")),
+    request_body = ContentInput,
+    responses(
+        (status = 200, body = Data<Content>),
+        (status = 403, description = "Editors and above.", body = ErrorBody),
+    ),
+)]
 #[route("/content/{id}", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,
@@ -311,6 +365,15 @@ async fn update(
     Ok(response::ok(row))
 }
 
+/// Deletes an article and its images.
+#[utoipa::path(
+    tag = "writer",
+    params(("id" = i64, Path, description = "The content id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 403, description = "Editors and above.", body = ErrorBody),
+    ),
+)]
 #[delete("/content/{id}")]
 async fn remove(
     state: web::Data<AppState>,
@@ -321,7 +384,22 @@ async fn remove(
     delete_owned!(state, content, auth.account_id, id.0, "content")
 }
 
-/// Image prompts cost no credits; the images made from them do (`images/generate_images/`).
+/// Has `worker-content` plan the images of the named articles: 202 with the
+/// `writer.image_prompts` task. Image prompts cost no credits; the images made from
+/// them do (`images/generate_images/`).
+#[utoipa::path(
+    tag = "writer",
+    params((
+        "Idempotency-Key" = Option<String>, Header,
+        description = "1 to 255 visible ASCII characters; a repeat answers the same task."
+    )),
+    request_body = BatchIds,
+    responses(
+        (status = 202, body = Accepted),
+        (status = 403, description = "Editors and above.", body = ErrorBody),
+        (status = 422, description = "The Idempotency-Key was used for another request.", body = ErrorBody),
+    ),
+)]
 #[post("/content/generate_image_prompts")]
 async fn generate_image_prompts(
     state: web::Data<AppState>,
@@ -351,8 +429,9 @@ async fn generate_image_prompts(
     commands::enqueue(&state, &auth, &req, task).await
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = WriterPublishInput)]
 struct PublishInput {
     /// `publish` (the default) or `draft`.
     status: Option<WordPressStatus>,
@@ -362,6 +441,22 @@ impl Validate for PublishInput {}
 
 /// Publishes the article (with its drawn images) on its site's WordPress, or updates the post
 /// it was published as: 202 with the task. 400 when the site has no WordPress connection.
+#[utoipa::path(
+    tag = "writer",
+    params(
+        ("id" = i64, Path, description = "The content id."),
+        (
+            "Idempotency-Key" = Option<String>, Header,
+            description = "1 to 255 visible ASCII characters; a repeat answers the same task."
+        ),
+    ),
+    request_body = PublishInput,
+    responses(
+        (status = 202, body = Accepted),
+        (status = 403, description = "Editors and above.", body = ErrorBody),
+        (status = 422, description = "The Idempotency-Key was used for another request.", body = ErrorBody),
+    ),
+)]
 #[post("/content/{id}/publish")]
 async fn publish(
     state: web::Data<AppState>,

@@ -4,8 +4,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
 use diesel::{pg::Pg, prelude::*};
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
 use shared::{
     auth::Role,
     billing::{self, Operation},
@@ -15,16 +14,17 @@ use shared::{
         writer::{GENERATE_IMAGES, GenerateImagesPayload},
     },
 };
+use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{BatchIds, content, ensure_found, text_enum};
 use crate::{
-    error::{ApiError, FieldErrors},
+    error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
-    response::{self, PageParams},
+    response::{self, Accepted, Data, Page, PageParams},
     routes::{
         commands,
-        planner::{Refs, check_ids, check_refs, nullable},
+        planner::{Refs, UpdatedCount, check_ids, check_refs, nullable},
     },
     state::AppState,
     validation,
@@ -32,44 +32,63 @@ use crate::{
 
 pub fn configure(cfg: &mut ServiceConfig) {
     // The fixed paths first: `/images/content_images` must not be read as `/images/{id}`.
-    cfg.map(|cfg| {
-        cfg.service(content_images)
-            .service(list)
-            .service(create)
-            .service(generate_images)
-            .service(bulk_update)
-            .service(file)
-            .service(download)
-            .service(retrieve)
-            .service(update)
-            .service(remove)
-    });
+    cfg.service(content_images)
+        .service(list)
+        .service(create)
+        .service(generate_images)
+        .service(bulk_update)
+        .service(file)
+        .service(download)
+        .service(retrieve)
+        .service(update)
+        .service(remove);
 }
 
-text_enum!(ImageType {
+text_enum!(
+    /// What an image is for.
+    #[schema(as = WriterImageType)]
+    ImageType {
     Featured => "featured",
     InArticle => "in_article",
     Desktop => "desktop",
     Mobile => "mobile",
 });
 
-text_enum!(ImageStatus {
+text_enum!(
+    /// Where an image stands.
+    #[schema(as = WriterImageStatus)]
+    ImageStatus {
     Pending => "pending",
     Generated => "generated",
     Failed => "failed",
     Published => "published",
 });
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only images of this type.
+    #[param(inline)]
     image_type: Option<ImageType>,
+    /// Only images in this status.
+    #[param(inline)]
     status: Option<ImageStatus>,
+    /// Only images of this content.
     content_id: Option<i64>,
+    /// Only images of this writer task.
     task_id: Option<i64>,
+    /// Only images of this site.
     site_id: Option<i64>,
+    /// Only images of this sector.
     sector_id: Option<i64>,
 }
 
+/// The account's images, newest first.
+#[utoipa::path(
+    tag = "writer",
+    params(PageParams, ListQuery),
+    responses((status = 200, body = Page<Image>)),
+)]
 #[get("/images")]
 async fn list(
     state: web::Data<AppState>,
@@ -118,12 +137,31 @@ async fn list(
     Ok(response::paginated(&req, page, count, rows))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ContentImagesQuery {
+    /// The content whose images to list (required).
+    #[param(required = true)]
     content_id: Option<i64>,
 }
 
+/// `GET /images/content_images`'s answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = WriterContentImages)]
+struct ContentImages {
+    /// In reading order.
+    images: Vec<Image>,
+}
+
 /// A content item's images in reading order: `{"images": [...]}`.
+#[utoipa::path(
+    tag = "writer",
+    params(ContentImagesQuery),
+    responses(
+        (status = 200, body = Data<ContentImages>),
+        (status = 404, description = "No such content in the caller's account.", body = ErrorBody),
+    ),
+)]
 #[get("/images/content_images")]
 async fn content_images(
     state: web::Data<AppState>,
@@ -143,20 +181,29 @@ async fn content_images(
                 .load(conn)?)
         })
         .await?;
-    Ok(response::ok(json!({ "images": rows })))
+    Ok(response::ok(ContentImages { images: rows }))
 }
 
 /// Create and update share one body; on create either `content_id` or `site_id` is required.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = WriterImageInput)]
 struct ImageInput {
+    /// The content the image belongs to (its site and sector follow); fixed once set.
     content_id: Option<i64>,
+    /// The site of an image without content.
     site_id: Option<i64>,
+    /// A sector of the site; null clears it.
     #[serde(default, deserialize_with = "nullable")]
     sector_id: Option<Option<i64>>,
+    /// `featured` by default.
     image_type: Option<ImageType>,
+    /// What to draw (at most 4000 characters).
     prompt: Option<String>,
+    /// The place among the content's images (0 to 1000).
+    #[schema(minimum = 0, maximum = 1000)]
     position: Option<i32>,
+    /// `pending` by default.
     status: Option<ImageStatus>,
 }
 
@@ -171,6 +218,15 @@ impl Validate for ImageInput {
     }
 }
 
+/// Creates an image row (to be drawn by `generate_images`).
+#[utoipa::path(
+    tag = "writer",
+    request_body = ImageInput,
+    responses(
+        (status = 201, body = Data<Image>),
+        (status = 403, description = "Editors and above.", body = ErrorBody),
+    ),
+)]
 #[post("/images")]
 async fn create(
     state: web::Data<AppState>,
@@ -223,6 +279,12 @@ async fn load(state: &AppState, account_id: i64, id: i64) -> Result<Image, ApiEr
     find_owned!(state, images, Image, account_id, id, "image")
 }
 
+/// One image.
+#[utoipa::path(
+    tag = "writer",
+    params(("id" = i64, Path, description = "The image id.")),
+    responses((status = 200, body = Data<Image>)),
+)]
 #[get("/images/{id}")]
 async fn retrieve(
     state: web::Data<AppState>,
@@ -234,6 +296,15 @@ async fn retrieve(
 
 /// PUT and PATCH both apply the fields sent (partial update). An image stays with its content;
 /// only an image without content may move to another site or sector.
+#[utoipa::path(
+    tag = "writer",
+    params(("id" = i64, Path, description = "The image id.")),
+    request_body = ImageInput,
+    responses(
+        (status = 200, body = Data<Image>),
+        (status = 403, description = "Editors and above.", body = ErrorBody),
+    ),
+)]
 #[route("/images/{id}", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,
@@ -279,6 +350,15 @@ async fn update(
     Ok(response::ok(row))
 }
 
+/// Deletes an image.
+#[utoipa::path(
+    tag = "writer",
+    params(("id" = i64, Path, description = "The image id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 403, description = "Editors and above.", body = ErrorBody),
+    ),
+)]
 #[delete("/images/{id}")]
 async fn remove(
     state: web::Data<AppState>,
@@ -301,7 +381,26 @@ async fn image_file(state: &AppState, auth: &AuthUser, id: i64) -> Result<(Image
     Ok((image, bytes))
 }
 
+/// `GET /images/{id}/file`'s answer.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = WriterImageFile)]
+struct ImageFile {
+    /// Where to download the file: `/api/v1/writer/images/{id}/download/`.
+    image_url: String,
+    mime_type: Option<String>,
+    width: Option<i32>,
+    height: Option<i32>,
+}
+
 /// `{"image_url": "/api/v1/writer/images/{id}/download/"}` when the image has a file.
+#[utoipa::path(
+    tag = "writer",
+    params(("id" = i64, Path, description = "The image id.")),
+    responses(
+        (status = 200, body = Data<ImageFile>),
+        (status = 404, description = "No such image, or it has no file.", body = ErrorBody),
+    ),
+)]
 #[get("/images/{id}/file")]
 async fn file(state: web::Data<AppState>, auth: AuthUser, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
     let image = load(&state, auth.account_id, id.0).await?;
@@ -310,15 +409,25 @@ async fn file(state: web::Data<AppState>, auth: AuthUser, id: PathId<i64>) -> Re
     if !state.media.exists(key).await.unwrap_or(false) {
         return Err(ApiError::NotFound { what: "image file" });
     }
-    Ok(response::ok(json!({
-        "image_url": format!("/api/v1/writer/images/{}/download/", image.id),
-        "mime_type": image.mime_type,
-        "width": image.width,
-        "height": image.height,
-    })))
+    Ok(response::ok(ImageFile {
+        image_url: format!("/api/v1/writer/images/{}/download/", image.id),
+        mime_type: image.mime_type,
+        width: image.width,
+        height: image.height,
+    }))
 }
 
 /// The file itself, with the image type the worker read from its bytes.
+#[utoipa::path(
+    tag = "writer",
+    params(("id" = i64, Path, description = "The image id.")),
+    responses(
+        (status = 200, description = "The image file.", content(
+            ("image/png"), ("image/jpeg"), ("image/webp"), ("image/gif"), ("application/octet-stream"),
+        )),
+        (status = 404, description = "No such image, or it has no file.", body = ErrorBody),
+    ),
+)]
 #[get("/images/{id}/download")]
 async fn download(
     state: web::Data<AppState>,
@@ -338,7 +447,21 @@ async fn download(
 }
 
 /// Checks that every image is the caller's and that the account can pay for them, then
-/// enqueues `writer.generate_images`.
+/// enqueues `writer.generate_images`: 202 with the task.
+#[utoipa::path(
+    tag = "writer",
+    params((
+        "Idempotency-Key" = Option<String>, Header,
+        description = "1 to 255 visible ASCII characters; a repeat answers the same task."
+    )),
+    request_body = BatchIds,
+    responses(
+        (status = 202, body = Accepted),
+        (status = 402, description = "Not enough credits.", body = ErrorBody),
+        (status = 403, description = "Editors and above.", body = ErrorBody),
+        (status = 422, description = "The Idempotency-Key was used for another request.", body = ErrorBody),
+    ),
+)]
 #[post("/images/generate_images")]
 async fn generate_images(
     state: web::Data<AppState>,
@@ -372,10 +495,14 @@ async fn generate_images(
 
 /// `{ids, status}` or `{content_id, status}`: sets the status of the images named, or of all
 /// images of one content item.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = WriterImageBulkStatus)]
 struct BulkStatus {
+    /// 1 to 1000 image ids; or send `content_id`.
+    #[schema(min_items = 1, max_items = 1000)]
     ids: Option<Vec<i64>>,
+    /// All images of this content; or send `ids`.
     content_id: Option<i64>,
     status: ImageStatus,
 }
@@ -392,6 +519,17 @@ impl Validate for BulkStatus {
     }
 }
 
+/// Sets the status of the named images, or of all images of one content item; ids not found
+/// are skipped.
+#[utoipa::path(
+    tag = "writer",
+    request_body = BulkStatus,
+    responses(
+        (status = 200, body = Data<UpdatedCount>),
+        (status = 403, description = "Editors and above.", body = ErrorBody),
+        (status = 404, description = "No such content in the caller's account.", body = ErrorBody),
+    ),
+)]
 #[post("/images/bulk_update")]
 async fn bulk_update(
     state: web::Data<AppState>,
@@ -419,5 +557,5 @@ async fn bulk_update(
                 .execute(conn)?)
         })
         .await?;
-    Ok(response::ok(json!({ "updated_count": updated_count })))
+    Ok(response::ok(UpdatedCount { updated_count }))
 }

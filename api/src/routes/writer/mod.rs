@@ -11,6 +11,7 @@ mod tasks;
 
 use serde::Deserialize;
 use shared::tasks::writer::MAX_BATCH;
+use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::planner::id_list;
@@ -24,11 +25,13 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.configure(tasks::configure).configure(content::configure).configure(images::configure);
 }
 
-/// A closed set of lower-case words read from JSON or a query string, stored as text.
+/// A closed set of lower-case words read from JSON or a query string, stored as text. Its
+/// schema is a string enum; name it for the document with `#[schema(as = …)]`. (`$text` is a
+/// `tt`: utoipa reads a `rename` only from a bare literal, not from a `literal` fragment.)
 macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:tt),+ $(,)? }) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize)]
         pub enum $name {
             $(#[serde(rename = $text)] $variant),+
         }
@@ -44,14 +47,20 @@ macro_rules! text_enum {
 }
 pub(crate) use text_enum;
 
-/// `{"ids": [...]}` for an AI command: 1 to [`MAX_BATCH`] ids (the seed's cap on one run),
-/// deduplicated in request order.
-#[derive(Debug, Deserialize)]
+/// `{"ids": [...]}` for an AI command: 1 to 50 ids ([`MAX_BATCH`], the seed's cap on one
+/// run), deduplicated in request order.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = WriterBatchIds)]
 pub struct BatchIds {
+    /// The rows to work on.
     #[serde(deserialize_with = "id_list")]
+    #[schema(min_items = 1, max_items = 50)]
     pub ids: Vec<i64>,
 }
+
+// The schema's `max_items` is a literal.
+const _: () = assert!(MAX_BATCH == 50);
 
 impl Validate for BatchIds {
     fn validate(&self) -> Result<(), FieldErrors> {

@@ -9,7 +9,6 @@ use diesel::{
     sql_types::{Bool, Text},
 };
 use serde::Deserialize;
-use serde_json::json;
 use shared::{
     auth::Role,
     billing::{self, Operation},
@@ -19,17 +18,21 @@ use shared::{
         writer::{GENERATE_CONTENT, GenerateContentPayload},
     },
 };
+use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{BatchIds, check_list, ensure_found, string_list, text_enum};
 use crate::{
-    error::{ApiError, FieldErrors},
+    error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
-    response::{self, PageParams},
+    response::{self, Accepted, Data, Page, PageParams},
     routes::{
         commands,
         common::{deleted, search_term},
-        planner::{BulkIds, Refs, check_ids, check_moved_refs, check_refs, id_list, nullable},
+        planner::{
+            BulkIds, DeletedCount, Refs, UpdatedCount, check_ids, check_moved_refs, check_refs, id_list,
+            nullable,
+        },
     },
     state::AppState,
     validation,
@@ -39,19 +42,20 @@ use crate::{
 const DEFAULT_WORDS: u64 = 1_500;
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.map(|cfg| {
-        cfg.service(list)
-            .service(create)
-            .service(bulk_delete)
-            .service(bulk_update)
-            .service(auto_generate_content)
-            .service(retrieve)
-            .service(update)
-            .service(remove)
-    });
+    cfg.service(list)
+        .service(create)
+        .service(bulk_delete)
+        .service(bulk_update)
+        .service(auto_generate_content)
+        .service(retrieve)
+        .service(update)
+        .service(remove);
 }
 
-text_enum!(TaskStatus {
+text_enum!(
+    /// Where a writer task stands.
+    #[schema(as = WriterTaskStatus)]
+    TaskStatus {
     Draft => "draft",
     InProgress => "in_progress",
     Review => "review",
@@ -59,7 +63,9 @@ text_enum!(TaskStatus {
     Archived => "archived",
 });
 
-#[derive(Debug, Deserialize, Clone, Copy)]
+/// A sort key; `-` sorts descending.
+#[derive(Debug, Deserialize, Clone, Copy, ToSchema)]
+#[schema(as = WriterTaskOrdering)]
 enum TaskOrdering {
     #[serde(rename = "title")]
     Title,
@@ -79,18 +85,35 @@ enum TaskOrdering {
     StatusDesc,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
+    /// Only tasks in this status.
+    #[param(inline)]
     status: Option<TaskStatus>,
+    /// Only tasks of this cluster.
     cluster_id: Option<i64>,
+    /// Only tasks of this content type (`post`, `page`, …).
     content_type: Option<String>,
+    /// Only tasks of this structure (`article`, …).
     content_structure: Option<String>,
+    /// Only tasks of this site.
     site_id: Option<i64>,
+    /// Only tasks of this sector.
     sector_id: Option<i64>,
+    /// Tasks whose title or keywords contain this text.
     search: Option<String>,
+    /// The sort (`-created_at` by default).
+    #[param(inline)]
     ordering: Option<TaskOrdering>,
 }
 
+/// The account's writer tasks, newest first unless `ordering` says otherwise.
+#[utoipa::path(
+    tag = "writer",
+    params(PageParams, ListQuery),
+    responses((status = 200, body = Page<WriterTask>)),
+)]
 #[get("/tasks")]
 async fn list(
     state: web::Data<AppState>,
@@ -158,22 +181,35 @@ async fn list(
 }
 
 /// Create and update share one body; on create `title` and `site_id` are required.
-#[derive(Debug, Deserialize, Default)]
+#[derive(Debug, Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = WriterTaskInput)]
 struct TaskInput {
+    /// Required on create.
     title: Option<String>,
     description: Option<String>,
+    /// At most 200 items of 1 to 500 characters.
     keywords: Option<Vec<String>>,
+    /// `post` by default.
     content_type: Option<String>,
+    /// `article` by default.
     content_structure: Option<String>,
+    /// Section headings; at most 200 items of 1 to 500 characters.
     outline: Option<Vec<String>>,
+    /// Words to write (0 to 100000).
+    #[schema(minimum = 0, maximum = 100_000)]
     word_count: Option<i32>,
+    /// `draft` by default.
     status: Option<TaskStatus>,
+    /// Required on create.
     site_id: Option<i64>,
+    /// A sector of the site; null clears it.
     #[serde(default, deserialize_with = "nullable")]
     sector_id: Option<Option<i64>>,
+    /// A cluster of the site; null clears it.
     #[serde(default, deserialize_with = "nullable")]
     cluster_id: Option<Option<i64>>,
+    /// The content idea the task comes from (one task per idea); null clears it.
     #[serde(default, deserialize_with = "nullable")]
     idea_id: Option<Option<i64>>,
 }
@@ -218,6 +254,16 @@ async fn check_idea(state: &AppState, account_id: i64, idea_id: Option<i64>) -> 
     found.map(|_| ()).ok_or_else(|| ApiError::field("idea_id", "Idea not found."))
 }
 
+/// Creates a writer task in one of the account's sites.
+#[utoipa::path(
+    tag = "writer",
+    request_body = TaskInput,
+    responses(
+        (status = 201, body = Data<WriterTask>),
+        (status = 403, description = "Editors and above.", body = ErrorBody),
+        (status = 409, description = "The idea already has a writer task.", body = ErrorBody),
+    ),
+)]
 #[post("/tasks")]
 async fn create(
     state: web::Data<AppState>,
@@ -275,6 +321,12 @@ async fn load(state: &AppState, account_id: i64, id: i64) -> Result<WriterTask, 
     find_owned!(state, writer_tasks, WriterTask, account_id, id, "writer task")
 }
 
+/// One writer task.
+#[utoipa::path(
+    tag = "writer",
+    params(("id" = i64, Path, description = "The writer task id.")),
+    responses((status = 200, body = Data<WriterTask>)),
+)]
 #[get("/tasks/{id}")]
 async fn retrieve(
     state: web::Data<AppState>,
@@ -285,6 +337,16 @@ async fn retrieve(
 }
 
 /// PUT and PATCH both apply the fields sent (partial update).
+#[utoipa::path(
+    tag = "writer",
+    params(("id" = i64, Path, description = "The writer task id.")),
+    request_body = TaskInput,
+    responses(
+        (status = 200, body = Data<WriterTask>),
+        (status = 403, description = "Editors and above.", body = ErrorBody),
+        (status = 409, description = "The idea already has a writer task.", body = ErrorBody),
+    ),
+)]
 #[route("/tasks/{id}", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,
@@ -346,6 +408,15 @@ async fn delete_tasks(state: &AppState, account_id: i64, ids: Vec<i64>) -> Resul
         .await
 }
 
+/// Deletes a writer task; its content and images stay, without the link.
+#[utoipa::path(
+    tag = "writer",
+    params(("id" = i64, Path, description = "The writer task id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 403, description = "Editors and above.", body = ErrorBody),
+    ),
+)]
 #[delete("/tasks/{id}")]
 async fn remove(
     state: web::Data<AppState>,
@@ -357,6 +428,15 @@ async fn remove(
     deleted(rows, "writer task")
 }
 
+/// Deletes the named writer tasks of the account; ids not found are skipped.
+#[utoipa::path(
+    tag = "writer",
+    request_body = BulkIds,
+    responses(
+        (status = 200, body = Data<DeletedCount>),
+        (status = 403, description = "Editors and above.", body = ErrorBody),
+    ),
+)]
 #[post("/tasks/bulk_delete")]
 async fn bulk_delete(
     state: web::Data<AppState>,
@@ -365,13 +445,16 @@ async fn bulk_delete(
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Editor)?;
     let deleted_count = delete_tasks(&state, auth.account_id, body.0.ids).await?;
-    Ok(response::ok(json!({ "deleted_count": deleted_count })))
+    Ok(response::ok(DeletedCount { deleted_count }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(as = WriterTaskBulkStatus)]
 struct BulkStatus {
+    /// 1 to 1000 ids.
     #[serde(deserialize_with = "id_list")]
+    #[schema(min_items = 1, max_items = 1000)]
     ids: Vec<i64>,
     status: TaskStatus,
 }
@@ -384,6 +467,15 @@ impl Validate for BulkStatus {
     }
 }
 
+/// Sets the status of the named writer tasks of the account; ids not found are skipped.
+#[utoipa::path(
+    tag = "writer",
+    request_body = BulkStatus,
+    responses(
+        (status = 200, body = Data<UpdatedCount>),
+        (status = 403, description = "Editors and above.", body = ErrorBody),
+    ),
+)]
 #[post("/tasks/bulk_update")]
 async fn bulk_update(
     state: web::Data<AppState>,
@@ -400,12 +492,26 @@ async fn bulk_update(
                 .execute(conn)?)
         })
         .await?;
-    Ok(response::ok(json!({ "updated_count": updated_count })))
+    Ok(response::ok(UpdatedCount { updated_count }))
 }
 
 /// Checks that every task is the caller's and that the account can pay for the words they
 /// ask for (a task without a word count counts as [`DEFAULT_WORDS`]), then enqueues
-/// `writer.generate_content`.
+/// `writer.generate_content`: 202 with the task.
+#[utoipa::path(
+    tag = "writer",
+    params((
+        "Idempotency-Key" = Option<String>, Header,
+        description = "1 to 255 visible ASCII characters; a repeat answers the same task."
+    )),
+    request_body = BatchIds,
+    responses(
+        (status = 202, body = Accepted),
+        (status = 402, description = "Not enough credits.", body = ErrorBody),
+        (status = 403, description = "Editors and above.", body = ErrorBody),
+        (status = 422, description = "The Idempotency-Key was used for another request.", body = ErrorBody),
+    ),
+)]
 #[post("/tasks/auto_generate_content")]
 async fn auto_generate_content(
     state: web::Data<AppState>,
