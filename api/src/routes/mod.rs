@@ -169,6 +169,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(api())
         .service(crate::metrics::metrics)
         .service(crate::openapi::swagger_ui)
+        .service(crate::dashboard::service())
         .default_service(web::to(not_found));
 }
 

@@ -1,11 +1,13 @@
 //! API integration tests against the real Postgres and RabbitMQ.
 
 mod helpers;
+mod webdriver;
 
 mod admin;
 mod auth;
 mod bad_input;
 mod commands;
+mod dashboard;
 mod jwt;
 mod odoo;
 mod openapi;
