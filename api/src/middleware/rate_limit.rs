@@ -26,6 +26,9 @@ const WINDOW_SECS: u64 = 60;
 const SWEEP_ABOVE: usize = 10_000;
 /// Health probes are not counted.
 const EXEMPT: &[&str] = &["/api/v1/system/status", "/api/v1/system/status/"];
+/// Embedded pages and their files (the dashboard, Swagger UI): static, cheap, and a page load
+/// is several anonymous requests that must not eat the API budget of everyone behind one IP.
+const EXEMPT_PREFIXES: &[&str] = &["/dashboard", "/api/docs"];
 
 #[derive(Debug)]
 pub struct Decision {
@@ -76,7 +79,8 @@ pub async fn rate_limit(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    if EXEMPT.contains(&req.path()) {
+    let path = req.path();
+    if EXEMPT.contains(&path) || EXEMPT_PREFIXES.iter().any(|prefix| path.starts_with(prefix)) {
         return Ok(next.call(req).await?.map_into_boxed_body());
     }
     let Some(state) = req.app_data::<web::Data<AppState>>().cloned() else {

@@ -47,8 +47,9 @@ async fn anonymous_and_authenticated_callers_are_limited_separately() {
     }
     assert_eq!(app.get("/api/v1/auth/me/", &user.access).await.status(), StatusCode::TOO_MANY_REQUESTS);
 
-    // Health probes are never limited.
-    let status =
-        app.client.get(format!("{}/api/v1/system/status/", app.address)).send().await.expect("status");
-    assert_eq!(status.status(), StatusCode::OK);
+    // Health probes and the embedded pages' files are never limited.
+    for path in ["/api/v1/system/status/", "/dashboard/", "/dashboard/app.js", "/api/docs/"] {
+        let answer = app.client.get(format!("{}{path}", app.address)).send().await.expect("page");
+        assert_eq!(answer.status(), StatusCode::OK, "{path}");
+    }
 }
