@@ -8,7 +8,7 @@ mod query;
 
 pub use auth::{AuthUser, bearer_token, jwt_error};
 pub use json::{ApiJson, JSON_LIMIT, Validate};
-pub use path::{PathId, idempotency_key};
+pub use path::{IdempotencyKey, PathId, idempotency_key};
 pub use query::{ApiQuery, parse as parse_query};
 
 use crate::error::FieldErrors;

@@ -36,6 +36,18 @@ impl<T: IdKind + 'static> FromRequest for PathId<T> {
     }
 }
 
+/// The `Idempotency-Key` header of a command, as the OpenAPI document shows it (read by
+/// [`idempotency_key`]).
+#[derive(serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Header)]
+pub struct IdempotencyKey {
+    /// 1 to 255 visible ASCII characters: a repeat of the request with the same key answers
+    /// the first task instead of enqueueing another.
+    #[serde(rename = "Idempotency-Key")]
+    #[param(min_length = 1, max_length = 255, pattern = "^[!-~]+$", nullable = false)]
+    pub key: Option<String>,
+}
+
 /// The `Idempotency-Key` header, if sent: 1–255 visible ASCII characters.
 pub fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, ApiError> {
     let Some(value) = req.headers().get("Idempotency-Key") else {

@@ -15,7 +15,7 @@ use shared::{
     integrations,
     net::OutboundGuard,
 };
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
@@ -30,6 +30,16 @@ const API_KEY: &str = "apiKey";
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(retrieve).service(save).service(update).service(test);
+}
+
+/// The `{integration_type}` of every route here, as the OpenAPI document shows it.
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)] // read by `integration_type`; this type only describes it
+struct IntegrationTypePath {
+    /// `openai` or `odoo`.
+    #[param(pattern = "^(openai|odoo)$")]
+    integration_type: String,
 }
 
 fn integration_type(path: &str) -> Result<String, ApiError> {
@@ -86,7 +96,7 @@ struct SavedIntegration {
 /// An integration's settings (admin or owner); an integration never saved shows its defaults.
 #[utoipa::path(
     tag = "integrations",
-    params(("integration_type" = String, Path, pattern = "^(openai|odoo)$", description = "`openai` or `odoo`.")),
+    params(IntegrationTypePath),
     responses(
         (status = 200, body = Data<IntegrationView>),
         (status = 403, description = "Admins and owners only.", body = ErrorBody),
@@ -249,7 +259,7 @@ async fn store(
 /// Saves an integration's settings (admin or owner), creating them on first save.
 #[utoipa::path(
     tag = "integrations",
-    params(("integration_type" = String, Path, pattern = "^(openai|odoo)$", description = "`openai` or `odoo`.")),
+    params(IntegrationTypePath),
     request_body = SaveInput,
     responses(
         (status = 200, body = SavedIntegration),
@@ -269,7 +279,7 @@ async fn save(
 /// Saves an integration's settings, as `save/` does.
 #[utoipa::path(
     tag = "integrations",
-    params(("integration_type" = String, Path, pattern = "^(openai|odoo)$", description = "`openai` or `odoo`.")),
+    params(IntegrationTypePath),
     request_body = SaveInput,
     responses(
         (status = 200, body = SavedIntegration),
@@ -291,7 +301,7 @@ async fn update(
 /// and the user id. A 400 names what to save first.
 #[utoipa::path(
     tag = "integrations",
-    params(("integration_type" = String, Path, pattern = "^(openai|odoo)$", description = "`openai` or `odoo`.")),
+    params(IntegrationTypePath),
     responses(
         (status = 200, body = DataWithMessage<ConnectionTest>),
         (status = 403, description = "Admins and owners only.", body = ErrorBody),

@@ -22,7 +22,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::common::search_term;
 use crate::{
     error::{ApiError, ErrorBody},
-    extract::{ApiJson, ApiQuery, AuthUser, Validate},
+    extract::{ApiJson, ApiQuery, AuthUser, IdempotencyKey, Validate},
     response::{self, Accepted, Data, Page, PageParams},
     routes::commands,
     state::AppState,
@@ -124,7 +124,7 @@ impl Validate for SyncPayload {}
 /// names `integration` while Odoo is not connected.
 #[utoipa::path(
     tag = "odoo",
-    params(("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 255, description = "1–255 visible ASCII characters; a repeat returns the first task.")),
+    params(IdempotencyKey),
     request_body = SyncPayload,
     responses(
         (status = 202, body = Accepted),
@@ -180,7 +180,7 @@ impl Validate for LeadPayload {}
 /// Odoo is not connected.
 #[utoipa::path(
     tag = "odoo",
-    params(("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 255, description = "1–255 visible ASCII characters; a repeat returns the first task.")),
+    params(IdempotencyKey),
     request_body = LeadPayload,
     responses(
         (status = 202, body = Accepted),

@@ -21,7 +21,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, AuthUser, Validate},
+    extract::{ApiJson, AuthUser, IdempotencyKey, Validate},
     response::Accepted,
     routes::commands,
     state::AppState,
@@ -148,16 +148,7 @@ async fn ensure_affordable(state: &AppState, account_id: i64, credits: i64) -> R
 /// safe.
 #[utoipa::path(
     tag = "planner",
-    params((
-        "Idempotency-Key" = Option<String>,
-        Header,
-        nullable = false,
-        min_length = 1,
-        max_length = 255,
-        pattern = "^[!-~]+$",
-        description = "1 to 255 visible ASCII characters: a repeat of the request with the same \
-                       key answers the first task instead of enqueueing another.",
-    )),
+    params(IdempotencyKey),
     request_body = AutoClusterInput,
     responses(
         (status = 202, body = Accepted),
@@ -231,16 +222,7 @@ impl GenerateIdeasInput {
 /// make retries safe.
 #[utoipa::path(
     tag = "planner",
-    params((
-        "Idempotency-Key" = Option<String>,
-        Header,
-        nullable = false,
-        min_length = 1,
-        max_length = 255,
-        pattern = "^[!-~]+$",
-        description = "1 to 255 visible ASCII characters: a repeat of the request with the same \
-                       key answers the first task instead of enqueueing another.",
-    )),
+    params(IdempotencyKey),
     request_body = GenerateIdeasInput,
     responses(
         (status = 202, body = Accepted),

@@ -28,7 +28,7 @@ use super::{
 };
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
+    extract::{ApiJson, ApiQuery, AuthUser, IdempotencyKey, PathId, Validate},
     response::{self, Accepted, Data, Page, PageParams},
     state::AppState,
 };
@@ -48,7 +48,7 @@ impl Validate for AuditPayload {}
 /// task.
 #[utoipa::path(
     tag = "seo",
-    params(("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 255, description = "1–255 visible ASCII characters; a repeat returns the first task.")),
+    params(IdempotencyKey),
     request_body = AuditPayload,
     responses(
         (status = 202, body = Accepted),

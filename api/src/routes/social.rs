@@ -24,7 +24,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{billing::day_bounds, commands};
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
+    extract::{ApiJson, ApiQuery, AuthUser, IdempotencyKey, PathId, Validate},
     response::{self, Accepted, Data, Page, PageParams},
     state::AppState,
     validation,
@@ -847,10 +847,7 @@ impl Validate for ComposePayload {}
 /// `social.compose` task (402 when the account cannot pay a credit per platform).
 #[utoipa::path(
     tag = "social",
-    params((
-        "Idempotency-Key" = Option<String>, Header,
-        description = "1 to 255 visible ASCII characters; a repeat answers the same task."
-    )),
+    params(IdempotencyKey),
     request_body = ComposePayload,
     responses(
         (status = 202, body = Accepted),
@@ -1155,10 +1152,7 @@ async fn update_post(
 /// with the `social.pull_insights` task.
 #[utoipa::path(
     tag = "social",
-    params((
-        "Idempotency-Key" = Option<String>, Header,
-        description = "1 to 255 visible ASCII characters; a repeat answers the same task."
-    )),
+    params(IdempotencyKey),
     responses(
         (status = 202, body = Accepted),
         (status = 403, description = "Editors and above.", body = ErrorBody),

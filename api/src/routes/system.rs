@@ -19,7 +19,7 @@ use uuid::Uuid;
 use super::{commands, tasks};
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, AuthUser, PathId, Validate},
+    extract::{ApiJson, AuthUser, IdempotencyKey, PathId, Validate},
     response::Accepted,
     state::AppState,
     validation,
@@ -132,7 +132,7 @@ impl Validate for PingPayload {
 /// Enqueues a diagnostic `system.ping` on the chosen worker queue.
 #[utoipa::path(
     tag = "system",
-    params(("Idempotency-Key" = Option<String>, Header, nullable = false, min_length = 1, max_length = 255, description = "1–255 visible ASCII characters; a repeat returns the first task.")),
+    params(IdempotencyKey),
     request_body = PingPayload,
     responses(
         (status = 202, body = Accepted),

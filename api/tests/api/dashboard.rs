@@ -7,11 +7,11 @@ use std::{path::PathBuf, time::Duration};
 use diesel::prelude::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shared::{db::schema::accounts, tasks::Queue};
+use shared::{db::schema::accounts, tasks::Queue, testing::eventually};
 
 use crate::{
     helpers::{PASSWORD, TestApp, TestUser, spawn_app, spawn_app_with},
-    webdriver::{ChromeDriver, Session, wait_for},
+    webdriver::{ChromeDriver, Session},
 };
 
 const PAGE_LOAD: Duration = Duration::from_secs(15);
@@ -85,7 +85,7 @@ async fn sign_in(browser: &Session, user: &TestUser) {
     browser.type_into(&password, PASSWORD).await;
     let submit = browser.wait_for_element("[data-testid=login-submit]", PAGE_LOAD).await;
     browser.click(&submit).await;
-    wait_for(PAGE_LOAD, "the signed-in user's email", || async {
+    eventually(PAGE_LOAD, "the signed-in user's email", || async {
         (text_of(browser, "[data-testid=user-email]").await? == user.email).then_some(())
     })
     .await;
@@ -117,7 +117,7 @@ async fn dashboard_in_chromium_signs_in_runs_a_ping_to_100_percent_and_shows_the
     browser.navigate(&page).await;
 
     sign_in(&browser, &user).await;
-    wait_for(PAGE_LOAD, "the clustering worker shown alive", || async {
+    eventually(PAGE_LOAD, "the clustering worker shown alive", || async {
         let count =
             text_of(&browser, "[data-testid=worker-row][data-queue=clustering] [data-testid=worker-count]")
                 .await?;
@@ -125,7 +125,7 @@ async fn dashboard_in_chromium_signs_in_runs_a_ping_to_100_percent_and_shows_the
     })
     .await;
     // An account's owner is no operator: no queues, a note instead.
-    wait_for(PAGE_LOAD, "the note for non-operators", || async {
+    eventually(PAGE_LOAD, "the note for non-operators", || async {
         shown(&browser, "[data-testid=operator-note]").await.then_some(())
     })
     .await;
@@ -145,7 +145,7 @@ async fn dashboard_in_chromium_signs_in_runs_a_ping_to_100_percent_and_shows_the
 
     // Watch the bar: the stream moves it through the steps, then the task is SUCCESS at 100.
     let seen = std::cell::RefCell::new(Vec::new());
-    wait_for(PING_DONE, "the ping's progress bar at 100 and SUCCESS", || async {
+    eventually(PING_DONE, "the ping's progress bar at 100 and SUCCESS", || async {
         let bar = browser.find(&format!("{row} [data-testid=task-progress]")).await?;
         let value = browser.attribute(&bar, "aria-valuenow").await?;
         let state = text_of(&browser, &format!("{row} [data-testid=task-state]")).await?;
@@ -165,7 +165,7 @@ async fn dashboard_in_chromium_signs_in_runs_a_ping_to_100_percent_and_shows_the
     // The task's detail: its payload and result.
     let task_row = browser.wait_for_element(&row, PAGE_LOAD).await;
     browser.click(&task_row).await;
-    let result = wait_for(PAGE_LOAD, "the task's result in its detail", || async {
+    let result = eventually(PAGE_LOAD, "the task's result in its detail", || async {
         let result = text_of(&browser, "[data-testid=detail-result]").await?;
         result.contains("pong").then_some(result)
     })
@@ -176,14 +176,14 @@ async fn dashboard_in_chromium_signs_in_runs_a_ping_to_100_percent_and_shows_the
     assert!(payload.contains("\"sleep_ms\": 400"), "{payload}");
     let detail_bar = browser.wait_for_element("[data-testid=detail-progress]", PAGE_LOAD).await;
     assert_eq!(browser.attribute(&detail_bar, "aria-valuenow").await.as_deref(), Some("100"));
-    wait_for(PAGE_LOAD, "the task's one attempt, succeeded", || async {
+    eventually(PAGE_LOAD, "the task's one attempt, succeeded", || async {
         let outcome = text_of(&browser, "[data-testid=attempt-row] [data-testid=attempt-outcome]").await?;
         (outcome == "succeeded").then_some(())
     })
     .await;
 
     // The last hour counts it; both charts are drawn.
-    wait_for(PAGE_LOAD, "one succeeded task in the last hour", || async {
+    eventually(PAGE_LOAD, "one succeeded task in the last hour", || async {
         (text_of(&browser, "[data-testid=total-succeeded]").await? == "1").then_some(())
     })
     .await;
@@ -222,7 +222,7 @@ async fn dashboard_in_chromium_requeues_a_dead_letter_renews_its_token_and_signs
     let task_id =
         app.ping(&user, json!({ "fail_times": 1, "max_attempts": 1, "queue": "seo", "steps": 1 })).await;
     app.wait_for_state(&user, &task_id, "FAILURE").await;
-    wait_for(PAGE_LOAD, "the failed ping among seo's dead letters", || async {
+    eventually(PAGE_LOAD, "the failed ping among seo's dead letters", || async {
         let access = app.login(&user.email, PASSWORD).await.access;
         let listed: Value =
             app.get("/api/v1/system/admin/dead-letters/seo/", &access).await.json().await.ok()?;
@@ -245,7 +245,7 @@ async fn dashboard_in_chromium_requeues_a_dead_letter_renews_its_token_and_signs
     assert_eq!(queue, "seo");
     browser.click(&checkbox).await;
     browser.click(&browser.wait_for_element("[data-testid=requeue-selected]", PAGE_LOAD).await).await;
-    wait_for(PAGE_LOAD, "the requeue's outcome", || async {
+    eventually(PAGE_LOAD, "the requeue's outcome", || async {
         let result = text_of(&browser, "[data-testid=requeue-result]").await?;
         result.starts_with("Requeued 1 of 1").then_some(())
     })
@@ -259,7 +259,7 @@ async fn dashboard_in_chromium_requeues_a_dead_letter_renews_its_token_and_signs
                 .await,
         )
         .await;
-    wait_for(PING_DONE, "the requeued task's two attempts", || async {
+    eventually(PING_DONE, "the requeued task's two attempts", || async {
         let state = text_of(&browser, "[data-testid=detail-state]").await?;
         let outcomes = browser.execute(
             "return [...document.querySelectorAll('[data-testid=attempt-outcome]')].map((node) => node.textContent);",
@@ -269,7 +269,7 @@ async fn dashboard_in_chromium_requeues_a_dead_letter_renews_its_token_and_signs
     .await;
 
     // Past the first token's life the page renewed it and stayed signed in.
-    wait_for(Duration::from_secs(30), "the page to renew its access token", || async {
+    eventually(Duration::from_secs(30), "the page to renew its access token", || async {
         let token = browser.execute("return sessionStorage.getItem('switchyard.access');").await;
         (token.is_string() && token != first_token).then_some(())
     })
@@ -277,7 +277,7 @@ async fn dashboard_in_chromium_requeues_a_dead_letter_renews_its_token_and_signs
     assert!(shown(&browser, "[data-testid=dashboard]").await, "still signed in after the renewal");
 
     browser.click(&browser.wait_for_element("[data-testid=logout]", PAGE_LOAD).await).await;
-    wait_for(PAGE_LOAD, "the sign-in form after logging out", || async {
+    eventually(PAGE_LOAD, "the sign-in form after logging out", || async {
         shown(&browser, "[data-testid=login-view]").await.then_some(())
     })
     .await;

@@ -137,6 +137,14 @@ impl TestApp {
         self.workers.push((shutdown, handle));
     }
 
+    /// The served OpenAPI document.
+    pub async fn openapi_document(&self) -> Value {
+        let response =
+            self.client.get(format!("{}/api/v1/openapi.json", self.address)).send().await.expect("document");
+        assert_eq!(response.status(), StatusCode::OK);
+        response.json().await.expect("json")
+    }
+
     /// Runs a query against the test database.
     pub async fn sql<T: Send + 'static>(
         &self,

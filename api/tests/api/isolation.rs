@@ -197,15 +197,7 @@ async fn rows_written_by_workers(app: &TestApp, user_id: i64) -> (i64, i64) {
 
 /// Every operation of the document whose path has a parameter: (method, path template).
 async fn operations_with_ids(app: &TestApp) -> Vec<(Method, String)> {
-    let doc: Value = app
-        .client
-        .get(format!("{}/api/v1/openapi.json", app.address))
-        .send()
-        .await
-        .expect("doc")
-        .json()
-        .await
-        .expect("json");
+    let doc = app.openapi_document().await;
     let mut operations = Vec::new();
     for (path, item) in doc["paths"].as_object().expect("paths") {
         if !path.contains('{') {

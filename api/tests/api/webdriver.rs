@@ -15,13 +15,13 @@ use std::{
 use base64::Engine;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
+use shared::testing::eventually;
 
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub const CHROMIUM: &str = "/usr/bin/chromium";
 
 /// The key under which W3C WebDriver returns an element reference.
 const ELEMENT_KEY: &str = "element-6066-11e4-a52e-4f735466cecf";
-const POLL_EVERY: Duration = Duration::from_millis(100);
 
 /// A `chromedriver` child process on a free loopback port, killed (with every browser it
 /// started) when dropped, its scratch directory (browser profile and temporary files)
@@ -65,7 +65,7 @@ impl ChromeDriver {
             .build()
             .expect("webdriver client");
         let driver = Self { child, url: format!("http://127.0.0.1:{port}"), scratch, client };
-        wait_for(Duration::from_secs(20), "chromedriver to be ready", || async {
+        eventually(Duration::from_secs(20), "chromedriver to be ready", || async {
             let response = driver.client.get(format!("{}/status", driver.url)).send().await.ok()?;
             let body: Value = response.json().await.ok()?;
             (body["value"]["ready"] == true).then_some(())
@@ -197,7 +197,7 @@ impl Session {
 
     /// Waits up to `timeout` for an element matching the CSS selector.
     pub async fn wait_for_element(&self, css: &str, timeout: Duration) -> Element {
-        wait_for(timeout, &format!("an element matching {css}"), || self.find(css)).await
+        eventually(timeout, &format!("an element matching {css}"), || self.find(css)).await
     }
 
     pub async fn click(&self, element: &Element) {
@@ -246,21 +246,5 @@ impl Session {
     /// Ends the session (the browser closes).
     pub async fn quit(self) {
         let _ = self.client.delete(&self.url).send().await;
-    }
-}
-
-/// Polls `check` every 100 ms until it gives a value, failing the test after `timeout`.
-pub async fn wait_for<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
-        if let Some(value) = check().await {
-            return value;
-        }
-        assert!(tokio::time::Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
-        tokio::time::sleep(POLL_EVERY).await;
     }
 }

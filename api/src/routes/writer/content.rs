@@ -21,7 +21,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{BatchIds, check_list, ensure_found, string_list, text_enum};
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
+    extract::{ApiJson, ApiQuery, AuthUser, IdempotencyKey, PathId, Validate},
     response::{self, Accepted, Data, Page, PageParams},
     routes::{
         commands,
@@ -389,10 +389,7 @@ async fn remove(
 /// them do (`images/generate_images/`).
 #[utoipa::path(
     tag = "writer",
-    params((
-        "Idempotency-Key" = Option<String>, Header,
-        description = "1 to 255 visible ASCII characters; a repeat answers the same task."
-    )),
+    params(IdempotencyKey),
     request_body = BatchIds,
     responses(
         (status = 202, body = Accepted),
@@ -445,10 +442,7 @@ impl Validate for PublishInput {}
     tag = "writer",
     params(
         ("id" = i64, Path, description = "The content id."),
-        (
-            "Idempotency-Key" = Option<String>, Header,
-            description = "1 to 255 visible ASCII characters; a repeat answers the same task."
-        ),
+        IdempotencyKey,
     ),
     request_body = PublishInput,
     responses(

@@ -20,7 +20,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{BatchIds, content, ensure_found, text_enum};
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
+    extract::{ApiJson, ApiQuery, AuthUser, IdempotencyKey, PathId, Validate},
     response::{self, Accepted, Data, Page, PageParams},
     routes::{
         commands,
@@ -450,10 +450,7 @@ async fn download(
 /// enqueues `writer.generate_images`: 202 with the task.
 #[utoipa::path(
     tag = "writer",
-    params((
-        "Idempotency-Key" = Option<String>, Header,
-        description = "1 to 255 visible ASCII characters; a repeat answers the same task."
-    )),
+    params(IdempotencyKey),
     request_body = BatchIds,
     responses(
         (status = 202, body = Accepted),

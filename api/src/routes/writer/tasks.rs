@@ -24,7 +24,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{BatchIds, check_list, ensure_found, string_list, text_enum};
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
+    extract::{ApiJson, ApiQuery, AuthUser, IdempotencyKey, PathId, Validate},
     response::{self, Accepted, Data, Page, PageParams},
     routes::{
         commands,
@@ -500,10 +500,7 @@ async fn bulk_update(
 /// `writer.generate_content`: 202 with the task.
 #[utoipa::path(
     tag = "writer",
-    params((
-        "Idempotency-Key" = Option<String>, Header,
-        description = "1 to 255 visible ASCII characters; a repeat answers the same task."
-    )),
+    params(IdempotencyKey),
     request_body = BatchIds,
     responses(
         (status = 202, body = Accepted),
