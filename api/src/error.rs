@@ -215,6 +215,7 @@ fn constraint_field(constraint: &str) -> &'static str {
         "keywords_site_keyword_key" | "seed_keywords_industry_keyword_key" => "keyword",
         "clusters_name_key" => "name",
         "ai_prompts_account_id_prompt_type_key" => "prompt_type",
+        "writer_tasks_idea_key" => "idea_id",
         _ => "id",
     }
 }

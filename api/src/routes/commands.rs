@@ -20,11 +20,43 @@ pub async fn enqueue(
     req: &HttpRequest,
     mut task: NewTask,
 ) -> Result<HttpResponse, ApiError> {
+    stamp(&mut task, auth, req)?;
+    let enqueued = state.db(move |conn| shared::tasks::enqueue(conn, task)).await?;
+    Ok(answer(state, enqueued))
+}
+
+/// `enqueue` for a command the account pays for: 402 when it cannot pay `credits` now —
+/// unless the request repeats an accepted one (its `Idempotency-Key`), which answers that
+/// task again whatever the balance is since.
+pub async fn enqueue_paid(
+    state: &AppState,
+    auth: &AuthUser,
+    req: &HttpRequest,
+    mut task: NewTask,
+    credits: i64,
+) -> Result<HttpResponse, ApiError> {
+    stamp(&mut task, auth, req)?;
+    let enqueued = state
+        .db(move |conn| {
+            let repeat = match &task.idempotency_key {
+                Some(key) => shared::tasks::find_by_idempotency_key(conn, task.account_id, key)?.is_some(),
+                None => false,
+            };
+            if !repeat {
+                shared::billing::ensure_affordable(conn, task.account_id, credits)?;
+            }
+            shared::tasks::enqueue(conn, task)
+        })
+        .await?;
+    Ok(answer(state, enqueued))
+}
+
+/// The caller's account, user and `Idempotency-Key` on the task.
+fn stamp(task: &mut NewTask, auth: &AuthUser, req: &HttpRequest) -> Result<(), ApiError> {
     task.account_id = auth.account_id;
     task.created_by = Some(auth.user_id);
     task.idempotency_key = idempotency_key(req)?;
-    let enqueued = state.db(move |conn| shared::tasks::enqueue(conn, task)).await?;
-    Ok(answer(state, enqueued))
+    Ok(())
 }
 
 /// Hands the committed outbox row to the relay and answers 202.

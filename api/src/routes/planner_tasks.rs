@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use serde::Deserialize;
 use shared::{
     auth::Role,
-    billing::{self, Operation},
+    billing::Operation,
     db::schema::{clusters, keywords},
     tasks::{
         NewTask,
@@ -138,11 +138,6 @@ async fn select_keywords(
     Ok(Selection { site_id, sector_id, keyword_ids: rows.into_iter().map(|row| row.0).collect() })
 }
 
-/// 402 before anything is enqueued when the account cannot pay `credits`.
-async fn ensure_affordable(state: &AppState, account_id: i64, credits: i64) -> Result<(), ApiError> {
-    state.db(move |conn| billing::ensure_affordable(conn, account_id, credits)).await
-}
-
 /// Groups keywords into clusters with AI (a `planner.auto_cluster` task), after checking the
 /// keywords and that the account can pay for them. Send an `Idempotency-Key` to make retries
 /// safe.
@@ -168,7 +163,6 @@ async fn auto_cluster(
     let input = body.0;
     let selection = select_keywords(&state, auth.account_id, &input).await?;
     let credits = Operation::Clustering.cost(selection.keyword_ids.len() as u64);
-    ensure_affordable(&state, auth.account_id, credits).await?;
     let payload = AutoClusterPayload {
         site_id: selection.site_id,
         sector_id: selection.sector_id,
@@ -181,7 +175,7 @@ async fn auto_cluster(
         AUTO_CLUSTER,
         serde_json::to_value(&payload).map_err(ApiError::internal)?,
     );
-    commands::enqueue(&state, &auth, &req, task).await
+    commands::enqueue_paid(&state, &auth, &req, task, credits).await
 }
 
 /// The clusters to write content ideas for.
@@ -256,11 +250,10 @@ async fn auto_generate_ideas(
         return Err(ApiError::field("ids", format!("No such clusters: {}.", missing.join(", "))));
     }
     let ideas = u64::from(payload.ideas_per_cluster) * payload.cluster_ids.len() as u64;
-    ensure_affordable(&state, auth.account_id, Operation::Ideas.cost(ideas)).await?;
     let task = NewTask::new(
         auth.account_id,
         GENERATE_IDEAS,
         serde_json::to_value(&payload).map_err(ApiError::internal)?,
     );
-    commands::enqueue(&state, &auth, &req, task).await
+    commands::enqueue_paid(&state, &auth, &req, task, Operation::Ideas.cost(ideas)).await
 }

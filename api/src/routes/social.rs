@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use shared::{
     auth::Role,
-    billing::{self, Operation},
+    billing::Operation,
     db::schema::{social_accounts, social_posts},
     social::{Platform, SocialError, StoredAccount, token_owner},
     tasks::{
@@ -873,9 +873,8 @@ async fn compose(
         return Err(ApiError::invalid(errors));
     }
     let (account_id, credits) = (auth.account_id, Operation::Social.cost(payload.platforms.len() as u64));
-    state.db(move |conn| billing::ensure_affordable(conn, account_id, credits)).await?;
     let task = NewTask::new(account_id, COMPOSE, serde_json::to_value(&payload).map_err(ApiError::internal)?);
-    commands::enqueue(&state, &auth, &req, task).await
+    commands::enqueue_paid(&state, &auth, &req, task, credits).await
 }
 
 /// Asks the platform who the token belongs to: `{ok, handle}`, or 502 with `needs_reauth`

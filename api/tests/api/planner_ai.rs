@@ -597,3 +597,35 @@ async fn a_tenant_base_url_cannot_reach_inside_addresses() {
     assert!(body["error"].as_str().is_some_and(|error| error.contains("refused")), "{body}");
     assert!(fake.requests().is_empty(), "no request may reach the inside address");
 }
+
+#[tokio::test]
+async fn a_repeated_command_answers_its_task_even_when_credits_ran_out_since() {
+    let app = spawn_app().await;
+    let user = app.signup().await;
+    let site_id = site(&app, &user).await;
+    import(&app, &user, site_id).await;
+    let send = || {
+        app.request(reqwest::Method::POST, "/api/v1/planner/keywords/auto_cluster/", Some(&user.access))
+            .header("Idempotency-Key", "cluster-once")
+            .json(&json!({ "site_id": site_id }))
+            .send()
+    };
+    let first = send().await.expect("request");
+    assert_eq!(first.status(), StatusCode::ACCEPTED);
+    let first: serde_json::Value = first.json().await.expect("json");
+    let account_id = user.account_id;
+    app.sql(move |conn| {
+        diesel::update(accounts::table.find(account_id)).set(accounts::credits.eq(0)).execute(conn)?;
+        Ok(())
+    })
+    .await;
+
+    let repeat = send().await.expect("request");
+    assert_eq!(repeat.status(), StatusCode::ACCEPTED, "a retry is not a new purchase");
+    let repeat: serde_json::Value = repeat.json().await.expect("json");
+    assert_eq!(repeat["task_id"], first["task_id"]);
+    let fresh = app
+        .post("/api/v1/planner/keywords/auto_cluster/", Some(&user.access), json!({ "site_id": site_id }))
+        .await;
+    assert_eq!(error_of(fresh, StatusCode::PAYMENT_REQUIRED).await.0, "insufficient_credits");
+}

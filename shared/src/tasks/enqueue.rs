@@ -209,7 +209,8 @@ fn insert_task_and_outbox(
     Ok(statement.get_result(conn).optional()?)
 }
 
-fn find_by_idempotency_key(conn: &mut PgConnection, account_id: i64, key: &str) -> Result<Option<Task>> {
+/// The account's task made under `key`, if any.
+pub fn find_by_idempotency_key(conn: &mut PgConnection, account_id: i64, key: &str) -> Result<Option<Task>> {
     Ok(tasks::table
         .filter(tasks::account_id.eq(account_id))
         .filter(tasks::idempotency_key.eq(key))

@@ -14,7 +14,7 @@ mod state;
 pub mod writer;
 
 pub use command::{CommandProblems, command};
-pub use enqueue::{Enqueued, NewTask, enqueue, enqueue_many};
+pub use enqueue::{Enqueued, NewTask, enqueue, enqueue_many, find_by_idempotency_key};
 pub use kinds::{KindSpec, PING, Queue, kind_spec};
 pub use queries::{
     CancelOutcome, TaskFilter, Throughput, ThroughputBucket, ThroughputTotals, attempts_for_account, cancel,

@@ -7,7 +7,7 @@ use diesel::{pg::Pg, prelude::*};
 use serde::{Deserialize, Serialize};
 use shared::{
     auth::Role,
-    billing::{self, Operation},
+    billing::Operation,
     db::{models::Image, schema::images},
     tasks::{
         NewTask,
@@ -480,14 +480,13 @@ async fn generate_images(
         .await?;
     ensure_found(&ids, &found, "images")?;
     let credits = Operation::Images.cost(ids.len() as u64);
-    state.db(move |conn| billing::ensure_affordable(conn, account_id, credits)).await?;
     let payload = GenerateImagesPayload { image_ids: ids };
     let task = NewTask::new(
         auth.account_id,
         GENERATE_IMAGES,
         serde_json::to_value(&payload).map_err(ApiError::internal)?,
     );
-    commands::enqueue(&state, &auth, &req, task).await
+    commands::enqueue_paid(&state, &auth, &req, task, credits).await
 }
 
 /// `{ids, status}` or `{content_id, status}`: sets the status of the images named, or of all

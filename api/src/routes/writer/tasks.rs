@@ -11,7 +11,7 @@ use diesel::{
 use serde::Deserialize;
 use shared::{
     auth::Role,
-    billing::{self, Operation},
+    billing::Operation,
     db::{models::WriterTask, schema::writer_tasks},
     tasks::{
         NewTask,
@@ -535,12 +535,11 @@ async fn auto_generate_content(
         .map(|&(_, count)| u64::try_from(count).ok().filter(|&count| count > 0).unwrap_or(DEFAULT_WORDS))
         .sum();
     let credits = Operation::Content.cost(words);
-    state.db(move |conn| billing::ensure_affordable(conn, account_id, credits)).await?;
     let payload = GenerateContentPayload { writer_task_ids: ids };
     let task = NewTask::new(
         auth.account_id,
         GENERATE_CONTENT,
         serde_json::to_value(&payload).map_err(ApiError::internal)?,
     );
-    commands::enqueue(&state, &auth, &req, task).await
+    commands::enqueue_paid(&state, &auth, &req, task, credits).await
 }
