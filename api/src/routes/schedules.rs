@@ -109,6 +109,14 @@ async fn list(
 /// Create and update share one body; on create `name`, `cron` and `kind` are required.
 #[derive(Debug, Deserialize, Default, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "name": "Nightly SEO audit",
+    "cron": "0 3 * * *",
+    "timezone": "Europe/Amsterdam",
+    "kind": "seo.audit",
+    "payload": {"url": "https://example.com/"},
+    "enabled": true
+}))]
 struct ScheduleInput {
     name: Option<String>,
     /// A cron expression (`0 6 * * *`).

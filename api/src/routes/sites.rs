@@ -97,6 +97,7 @@ async fn list(
 /// Create and update share one body; on create `name` is required.
 #[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"name": "Example shop", "domain": "shop.example.com", "industry": "retail"}))]
 struct SiteInput {
     /// The name (trimmed, at most 200 characters); required on create.
     name: Option<String>,

@@ -12,6 +12,7 @@ pub const MAX_ATTEMPTS: i32 = 10;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({"steps": 5, "sleep_ms": 400, "queue": "clustering"}))]
 pub struct PingPayload {
     #[serde(default = "default_steps")]
     pub steps: u32,

@@ -20,6 +20,14 @@ use crate::{
 };
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({
+    "email": "ada@example.com",
+    "password": "correct horse battery",
+    "password_confirm": "correct horse battery",
+    "first_name": "Ada",
+    "last_name": "Lovelace",
+    "account_name": "Analytical Engines Ltd"
+}))]
 pub struct RegisterRequest {
     email: String,
     password: String,

@@ -23,6 +23,7 @@ use crate::{
 };
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[schema(example = json!({"email": "ada@example.com", "password": "correct horse battery"}))]
 pub struct LoginRequest {
     email: String,
     password: String,
