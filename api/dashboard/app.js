@@ -268,8 +268,11 @@
   // ---------------------------------------------------------------- queues and dead letters
 
   const letters = { queue: '', selected: new Set() };
+  // Operators may open any account's task (a dead letter's) through the admin API.
+  let isOperator = false;
 
   function setOperator(operator) {
+    isOperator = operator;
     $('operator-note').hidden = operator;
     $('queues-table-wrap').hidden = !operator;
     $('dead-letters-panel').hidden = !operator;
@@ -702,7 +705,9 @@
 
   // ---------------------------------------------------------------- task detail
 
-  const detail = { id: null, task: null, progress: null };
+  // `base` is where the open task is read: the account's own API, or the admin API for an
+  // operator looking at another account's task (read-only then).
+  const detail = { id: null, task: null, progress: null, base: null };
 
   function openTask(id) {
     location.hash = `task/${id}`;
@@ -740,8 +745,14 @@
     const id = detail.id;
     if (!id) return;
     const readAt = performance.now();
-    const response = await api(`/tasks/${id}/`);
+    let base = `/tasks/${id}`;
+    let response = await api(`${base}/`);
+    if (response.status === 404 && isOperator) {
+      base = `/system/admin/tasks/${id}`;
+      response = await api(`${base}/`);
+    }
     if (id !== detail.id) return;
+    detail.base = base;
     if (response.status === 404) {
       detail.task = null;
       notice('detail-error-note', 'No such task in your account.', true);
@@ -756,7 +767,7 @@
     detail.task = task;
     renderDetail(task);
     follow();
-    await loadAttempts(id);
+    await loadAttempts(id, base);
   }
 
   function renderDetail(task) {
@@ -790,11 +801,11 @@
     setProgress(detail.progress, task.percentage, task.state);
     detail.stateCell.replaceChildren(stateBadge(task.state, 'detail-state'));
     detail.messageCell.textContent = [task.phase, task.message].filter(Boolean).join(' · ') || '—';
-    $('detail-cancel').hidden = TERMINAL.has(task.state);
+    $('detail-cancel').hidden = TERMINAL.has(task.state) || detail.base !== `/tasks/${task.task_id}`;
   }
 
-  async function loadAttempts(id) {
-    const response = await api(`/tasks/${id}/attempts/`);
+  async function loadAttempts(id, base) {
+    const response = await api(`${base}/attempts/`);
     if (id !== detail.id) return;
     if (!response.ok) {
       notice('attempts-unavailable', `Attempt history is unavailable here (${errorText(response)}).`);

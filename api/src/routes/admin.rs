@@ -7,23 +7,33 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use shared::{
     auth::Role,
-    db::schema::accounts,
+    db::{
+        models::{Task, TaskAttempt},
+        schema::accounts,
+    },
     messaging::dead_letters::{self, DeadLetter, Requeued},
     tasks::{Queue, TaskState, kind_spec},
 };
 use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
 
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, AuthUser, Validate},
+    extract::{ApiJson, AuthUser, PathId, Validate},
     response::{self, Data, Page, PageParams},
     state::AppState,
     validation,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(summary).service(letters).service(requeue).service(purge).service(cancel_kind);
+    cfg.service(summary)
+        .service(letters)
+        .service(requeue)
+        .service(purge)
+        .service(cancel_kind)
+        .service(any_task)
+        .service(any_task_attempts);
 }
 
 /// 403 unless the caller is an owner or admin of a system account.
@@ -314,4 +324,56 @@ struct CancelledKind {
     revoked: usize,
     /// Running tasks asked to stop.
     cancel_requested: usize,
+}
+
+/// Any account's task (a dead letter's, say): the same view its owner gets.
+#[utoipa::path(
+    tag = "admin",
+    params(("id" = Uuid, Path, description = "The task id.")),
+    responses(
+        (status = 200, body = Data<Task>),
+        (status = 403, description = "Operators only.", body = ErrorBody),
+    ),
+)]
+#[get("/tasks/{id}")]
+async fn any_task(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    require_operator(&state, &auth).await?;
+    let task_id = id.0;
+    let task = state
+        .db(move |conn| shared::tasks::find_any(conn, task_id))
+        .await?
+        .ok_or(ApiError::NotFound { what: "task" })?;
+    Ok(response::ok(task))
+}
+
+/// Any account's task's attempts, first to last.
+#[utoipa::path(
+    tag = "admin",
+    params(("id" = Uuid, Path, description = "The task id.")),
+    responses(
+        (status = 200, body = Data<Vec<TaskAttempt>>),
+        (status = 403, description = "Operators only.", body = ErrorBody),
+    ),
+)]
+#[get("/tasks/{id}/attempts")]
+async fn any_task_attempts(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<Uuid>,
+) -> Result<HttpResponse, ApiError> {
+    require_operator(&state, &auth).await?;
+    let task_id = id.0;
+    let attempts = state
+        .db(move |conn| {
+            Ok(shared::tasks::find_any(conn, task_id)?
+                .map(|_| shared::tasks::attempts(conn, task_id))
+                .transpose()?)
+        })
+        .await?
+        .ok_or(ApiError::NotFound { what: "task" })?;
+    Ok(response::ok(attempts))
 }

@@ -221,3 +221,38 @@ async fn a_requests_trace_follows_its_command_into_the_message() {
     };
     assert_eq!(shared::telemetry::trace_id_of(&traceparent).as_deref(), Some(trace_id), "{traceparent}");
 }
+
+#[tokio::test]
+async fn operators_read_any_accounts_task_and_its_attempts_and_nobody_else_does() {
+    let mut app = spawn_app().await;
+    app.start_worker(Queue::Seo);
+    let operator = app.signup().await;
+    make_operator(&app, &operator).await;
+    let customer = app.signup().await;
+    let task_id = app.ping(&customer, json!({ "fail_times": 1, "queue": "seo", "steps": 1 })).await;
+    app.wait_for_state(&customer, &task_id, "SUCCESS").await;
+
+    let task = body(app.get(&format!("/api/v1/system/admin/tasks/{task_id}/"), &operator.access).await).await;
+    assert_eq!(task["data"]["task_id"], task_id.as_str());
+    assert_eq!(task["data"]["state"], "SUCCESS");
+    let attempts =
+        body(app.get(&format!("/api/v1/system/admin/tasks/{task_id}/attempts/"), &operator.access).await)
+            .await;
+    let outcomes: Vec<&str> =
+        attempts["data"].as_array().expect("list").iter().filter_map(|row| row["outcome"].as_str()).collect();
+    assert_eq!(outcomes, ["retry", "succeeded"]);
+
+    let unknown = "00000000-0000-0000-0000-000000000000";
+    error_of(
+        app.get(&format!("/api/v1/system/admin/tasks/{unknown}/"), &operator.access).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
+    for path in [
+        format!("/api/v1/system/admin/tasks/{task_id}/"),
+        format!("/api/v1/system/admin/tasks/{task_id}/attempts/"),
+    ] {
+        let (code, _) = error_of(app.get(&path, &customer.access).await, StatusCode::FORBIDDEN).await;
+        assert_eq!(code, "not_operator", "{path}");
+    }
+}

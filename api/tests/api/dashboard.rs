@@ -222,11 +222,16 @@ async fn dashboard_in_chromium_requeues_a_dead_letter_renews_its_token_and_signs
     let task_id =
         app.ping(&user, json!({ "fail_times": 1, "max_attempts": 1, "queue": "seo", "steps": 1 })).await;
     app.wait_for_state(&user, &task_id, "FAILURE").await;
-    eventually(PAGE_LOAD, "the failed ping among seo's dead letters", || async {
+    // Another account's task dies too: the operator can open it, read-only.
+    let customer = app.signup().await;
+    let customers_task =
+        app.ping(&customer, json!({ "fail_times": 1, "max_attempts": 1, "queue": "seo", "steps": 1 })).await;
+    app.wait_for_state(&customer, &customers_task, "FAILURE").await;
+    eventually(PAGE_LOAD, "both failed pings among seo's dead letters", || async {
         let access = app.login(&user.email, PASSWORD).await.access;
         let listed: Value =
             app.get("/api/v1/system/admin/dead-letters/seo/", &access).await.json().await.ok()?;
-        (listed["count"] == 1).then_some(())
+        (listed["count"] == 2).then_some(())
     })
     .await;
 
@@ -237,9 +242,34 @@ async fn dashboard_in_chromium_requeues_a_dead_letter_renews_its_token_and_signs
     let first_token = browser.execute("return sessionStorage.getItem('switchyard.access');").await;
     assert!(first_token.is_string(), "the access token is kept in the tab: {first_token}");
 
-    // The panel opens on the queue that has dead letters; requeue the one there.
-    let checkbox =
-        browser.wait_for_element("[data-testid=dead-letter-row] input[type=checkbox]", PAGE_LOAD).await;
+    // The customer's letter opens its task through the admin API: its failed attempt, no cancel.
+    browser
+        .click(
+            &browser
+                .wait_for_element(
+                    &format!("[data-testid=dead-letter-row] a[title='{customers_task}']"),
+                    PAGE_LOAD,
+                )
+                .await,
+        )
+        .await;
+    eventually(PAGE_LOAD, "another account's task opened by the operator", || async {
+        let state = text_of(&browser, "[data-testid=detail-state]").await?;
+        let outcomes = browser.execute(
+            "return [...document.querySelectorAll('[data-testid=attempt-outcome]')].map((node) => node.textContent);",
+        ).await;
+        (state == "FAILURE" && outcomes == json!(["failed"])).then_some(())
+    })
+    .await;
+    assert!(!shown(&browser, "[data-testid=detail-cancel]").await, "another account's task is read-only");
+
+    // The panel opens on the queue that has dead letters; requeue the operator's own.
+    let checkbox = browser
+        .wait_for_element(
+            &format!("[data-testid=dead-letter-row]:has(a[title='{task_id}']) input[type=checkbox]"),
+            PAGE_LOAD,
+        )
+        .await;
     let queue =
         browser.execute("return document.querySelector('[data-testid=dead-letters-queue]').value;").await;
     assert_eq!(queue, "seo");

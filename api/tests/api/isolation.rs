@@ -23,7 +23,10 @@ const NOT_TENANT_IDS: [(&str, &str); 7] = [
         "an integration type: the caller's own settings",
     ),
     ("/api/v1/odoo/{collection}", "a collection name: the caller's own mirror"),
-    ("/api/v1/system/admin/dead-letters/{queue}", "operators only; tests/api/admin.rs"),
+    (
+        "/api/v1/system/admin/",
+        "operators only (any account's by design, 403 for the rest); tests/api/admin.rs",
+    ),
     (
         "/api/v1/webhooks/{source}/{key}",
         "authenticated by the endpoint's secret and signature; tests/api/webhooks.rs",

@@ -74,13 +74,21 @@ pub fn attempts_for_account(
     if owned == 0 {
         return Ok(None);
     }
-    Ok(Some(
-        task_attempts::table
-            .filter(task_attempts::task_id.eq(task_id))
-            .order(task_attempts::attempt)
-            .select(TaskAttempt::as_select())
-            .load(conn)?,
-    ))
+    attempts(conn, task_id).map(Some)
+}
+
+/// Any account's task: for operators.
+pub fn find_any(conn: &mut PgConnection, task_id: Uuid) -> Result<Option<Task>> {
+    Ok(tasks::table.find(task_id).select(Task::as_select()).first(conn).optional()?)
+}
+
+/// A task's attempts, first to last, whoever's task it is.
+pub fn attempts(conn: &mut PgConnection, task_id: Uuid) -> Result<Vec<TaskAttempt>> {
+    Ok(task_attempts::table
+        .filter(task_attempts::task_id.eq(task_id))
+        .order(task_attempts::attempt)
+        .select(TaskAttempt::as_select())
+        .load(conn)?)
 }
 
 /// Tasks finished and attempts retried in one bucket of time.
