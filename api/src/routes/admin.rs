@@ -369,9 +369,9 @@ async fn any_task_attempts(
     let task_id = id.0;
     let attempts = state
         .db(move |conn| {
-            Ok(shared::tasks::find_any(conn, task_id)?
+            shared::tasks::find_any(conn, task_id)?
                 .map(|_| shared::tasks::attempts(conn, task_id))
-                .transpose()?)
+                .transpose()
         })
         .await?
         .ok_or(ApiError::NotFound { what: "task" })?;
