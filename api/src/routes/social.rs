@@ -627,6 +627,9 @@ async fn schedule(
     make_post(&state, &auth, body.0).await
 }
 
+/// Every status a post can be in (the table's check constraint).
+const POST_STATUSES: [&str; 6] = ["scheduled", "queued", "publishing", "published", "failed", "cancelled"];
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct PostQuery {
@@ -635,6 +638,7 @@ struct PostQuery {
     platform: Option<String>,
     /// Only posts in this status (`scheduled`, `queued`, `publishing`, `published`, `failed`,
     /// `cancelled`).
+    #[param(pattern = "^(scheduled|queued|publishing|published|failed|cancelled)$")]
     status: Option<String>,
     /// Only posts scheduled on or after this day (UTC).
     start_date: Option<NaiveDate>,
@@ -655,6 +659,15 @@ struct PostFilter {
 impl PostFilter {
     fn new(account_id: i64, query: PostQuery) -> Result<Self, ApiError> {
         let (from, until) = day_bounds(query.start_date, query.end_date)?;
+        let mut errors = FieldErrors::new();
+        if query.platform.as_deref().is_some_and(|platform| Platform::parse(platform).is_none()) {
+            let known: Vec<&str> = Platform::ALL.iter().map(|platform| platform.as_str()).collect();
+            validation::push(&mut errors, "platform", format!("Must be one of {}.", known.join(", ")));
+        }
+        if query.status.as_deref().is_some_and(|status| !POST_STATUSES.contains(&status)) {
+            validation::push(&mut errors, "status", format!("Must be one of {}.", POST_STATUSES.join(", ")));
+        }
+        validation::finish(errors).map_err(ApiError::invalid)?;
         Ok(Self { account_id, platform: query.platform, status: query.status, from, until })
     }
 

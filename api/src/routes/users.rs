@@ -325,6 +325,8 @@ async fn update(
     id: PathId<i64>,
     body: ApiJson<UpdateUser>,
 ) -> Result<HttpResponse, ApiError> {
+    // The role first: whether an id exists is not a non-admin's to learn.
+    auth.require(Role::Admin)?;
     let (user_id, change) = (id.0, body.0);
     let target = load(&state, &auth, user_id).await?;
     may_manage(&auth, &target)?;
@@ -382,6 +384,7 @@ async fn remove(
     auth: AuthUser,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Admin)?;
     let target = load(&state, &auth, id.0).await?;
     may_manage(&auth, &target)?;
     if target.id == auth.user_id {
@@ -420,6 +423,7 @@ async fn activate(
     auth: AuthUser,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
+    auth.require(Role::Admin)?;
     let target = load(&state, &auth, id.0).await?;
     may_manage(&auth, &target)?;
     if target.password_hash.is_none() {

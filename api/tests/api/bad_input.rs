@@ -226,6 +226,8 @@ async fn bad_ids_and_query_values_name_the_parameter() {
         ("/api/v1/tasks/?page=4611686018427387903", "page"),
         ("/api/v1/auth/sites/?search=a%00b", "search"),
         ("/api/v1/tasks/?kind=system%00ping", "kind"),
+        ("/api/v1/social/posts/?platform=myspace", "platform"),
+        ("/api/v1/social/posts/?status=lost", "status"),
     ] {
         let (status, body) = get(path).await;
         assert_eq!(status, StatusCode::BAD_REQUEST, "{path}: {body}");

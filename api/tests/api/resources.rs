@@ -69,6 +69,17 @@ async fn role_rules_for_managing_users() {
     let listing =
         app.request(Method::GET, "/api/v1/auth/users/", Some(&editor.access)).send().await.expect("request");
     assert_eq!(listing.status(), StatusCode::FORBIDDEN);
+    // The same answer whether the user exists or not: a non-admin learns nothing of ids.
+    for id in [admin_id, 999_999] {
+        for (method, path) in [
+            (Method::PATCH, format!("/api/v1/auth/users/{id}/")),
+            (Method::DELETE, format!("/api/v1/auth/users/{id}/")),
+            (Method::POST, format!("/api/v1/auth/users/{id}/activate/")),
+        ] {
+            let response = send(&app, &editor, method.clone(), &path, json!({ "first_name": "x" })).await;
+            assert_eq!(response.status(), StatusCode::FORBIDDEN, "{method} {path}");
+        }
+    }
 
     // Nobody changes their own role or deletes themselves; the last owner stays.
     let own_role = send(
