@@ -73,11 +73,7 @@ fn serve(req: &HttpRequest, name: &str) -> HttpResponse {
             .insert_header((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))
             .body("Not found");
     };
-    let fresh = req
-        .headers()
-        .get(header::IF_NONE_MATCH)
-        .and_then(|value| value.to_str().ok())
-        .is_some_and(|values| values.split(',').any(|candidate| candidate.trim() == etag));
+    let fresh = crate::response::client_has(req, etag);
     let mut response = if fresh { HttpResponse::NotModified() } else { HttpResponse::Ok() };
     response
         .insert_header((header::CONTENT_SECURITY_POLICY, CONTENT_SECURITY_POLICY))

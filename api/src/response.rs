@@ -137,6 +137,17 @@ impl FromRequest for PageParams {
     }
 }
 
+/// True when the request's `If-None-Match` names `etag` (or `*`): the client's copy is
+/// current and a 304 answers it.
+pub fn client_has(req: &HttpRequest, etag: &str) -> bool {
+    req.headers()
+        .get(actix_web::http::header::IF_NONE_MATCH)
+        .and_then(|value| value.to_str().ok())
+        .is_some_and(|values| {
+            values.split(',').map(str::trim).any(|candidate| candidate == etag || candidate == "*")
+        })
+}
+
 /// `{"success": true, "count", "next", "previous", "results"}`; `next` and `previous` keep
 /// every other query parameter of the request.
 pub fn paginated(

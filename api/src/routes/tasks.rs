@@ -135,9 +135,7 @@ pub async fn load(state: &AppState, account_id: i64, task_id: Uuid) -> Result<Ta
 /// `body`, with the ETag.
 pub fn conditional(req: &HttpRequest, task: &Task, body: impl Serialize) -> HttpResponse {
     let etag = task.etag();
-    let fresh = req.headers().get(header::IF_NONE_MATCH).and_then(|value| value.to_str().ok()).is_some_and(
-        |values| values.split(',').any(|candidate| candidate.trim() == etag || candidate.trim() == "*"),
-    );
+    let fresh = response::client_has(req, &etag);
     let mut response = if fresh { HttpResponse::NotModified() } else { HttpResponse::Ok() };
     if let Ok(value) = HeaderValue::from_str(&etag) {
         response.insert_header((header::ETAG, value));
