@@ -50,6 +50,9 @@ pub enum ApiError {
     NotFound { what: &'static str },
     #[error("{message}")]
     Conflict { code: &'static str, message: String, errors: FieldErrors },
+    /// The request body stalled (see `crate::body`).
+    #[error("the request body was not received in time")]
+    RequestTimeout,
     #[error("request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("{message}")]
@@ -115,6 +118,7 @@ impl ApiError {
             | ApiError::Unavailable { code, .. } => code,
             ApiError::NotFound { .. } => "not_found",
             ApiError::InsufficientCredits { .. } => "insufficient_credits",
+            ApiError::RequestTimeout => "request_timeout",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
             ApiError::RateLimited { .. } => "rate_limited",
@@ -132,6 +136,7 @@ impl ResponseError for ApiError {
             ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
             ApiError::InsufficientCredits { .. } => StatusCode::PAYMENT_REQUIRED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,

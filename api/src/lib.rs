@@ -1,6 +1,7 @@
 //! The HTTP API: validates, authorizes, writes, enqueues and reads. Anything slow or that
 //! calls an outside service runs in a worker.
 
+pub mod body;
 pub mod dashboard;
 pub mod error;
 pub mod events;

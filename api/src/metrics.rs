@@ -8,7 +8,7 @@
 
 use std::fmt::Write as _;
 
-use actix_web::{HttpRequest, HttpResponse, get, web};
+use actix_web::{HttpRequest, HttpResponse, get, http::Method, web};
 use diesel::{
     QueryableByName,
     sql_types::{BigInt, Double, Nullable, Text},
@@ -48,9 +48,12 @@ impl Metrics {
         Self { registry, requests, latency }
     }
 
-    /// Counts one answered request; `route` is the matched pattern (`/api/v1/tasks/{id}`),
-    /// never the raw path, so ids do not explode the label set.
-    pub fn observe(&self, route: &str, method: &str, status: u16, seconds: f64) {
+    /// Counts one answered request. Every label comes from a closed set, whatever the client
+    /// sends: `route` is the matched pattern (`/api/v1/tasks/{id}`, or `unmatched`), never the
+    /// raw path; the method is one of HTTP's own or `other`; the status is the answer's own.
+    pub fn observe(&self, route: Option<&str>, method: &Method, status: u16, seconds: f64) {
+        let route = route.unwrap_or("unmatched");
+        let method = method_label(method);
         self.requests.with_label_values(&[route, method, &status.to_string()]).inc();
         self.latency.with_label_values(&[route, method]).observe(seconds);
     }
@@ -61,6 +64,22 @@ impl Metrics {
             out.push_str(&String::from_utf8_lossy(&buffer));
         }
     }
+}
+
+/// The request method as a label: a client may send any token as a method.
+fn method_label(method: &Method) -> &'static str {
+    const KNOWN: [(Method, &str); 9] = [
+        (Method::GET, "GET"),
+        (Method::HEAD, "HEAD"),
+        (Method::POST, "POST"),
+        (Method::PUT, "PUT"),
+        (Method::PATCH, "PATCH"),
+        (Method::DELETE, "DELETE"),
+        (Method::OPTIONS, "OPTIONS"),
+        (Method::TRACE, "TRACE"),
+        (Method::CONNECT, "CONNECT"),
+    ];
+    KNOWN.iter().find(|(known, _)| known == method).map_or("other", |(_, label)| label)
 }
 
 impl Default for Metrics {
@@ -198,13 +217,24 @@ fn write_tasks(out: &mut Exposition, stored: &Stored) {
     for row in &stored.kinds {
         out.sample("tasks", &[("kind", &row.kind), ("state", &row.state)], row.tasks as f64);
     }
-    out.family("task_attempts_total", "counter", "Attempts made (started), by kind.");
     let mut kinds: Vec<&str> = stored.kinds.iter().map(|row| row.kind.as_str()).collect();
+    kinds.sort_unstable();
     kinds.dedup();
-    for kind in kinds {
-        let rows = stored.kinds.iter().filter(|row| row.kind == kind);
-        let (attempts, tasks) = rows.fold((0, 0), |(a, t), row| (a + row.attempts, t + row.tasks));
-        out.sample("task_attempts_total", &[("kind", kind)], attempts as f64);
+    let per_kind: Vec<(&str, i64, i64)> = kinds
+        .into_iter()
+        .map(|kind| {
+            let rows = stored.kinds.iter().filter(|row| row.kind == kind);
+            let (attempts, tasks) = rows.fold((0, 0), |(a, t), row| (a + row.attempts, t + row.tasks));
+            (kind, attempts, tasks)
+        })
+        .collect();
+    // A family's samples stand together under its HELP and TYPE lines.
+    out.family("task_attempts_total", "counter", "Attempts made (started), by kind.");
+    for (kind, attempts, _) in &per_kind {
+        out.sample("task_attempts_total", &[("kind", kind)], *attempts as f64);
+    }
+    out.family("task_retries_total", "counter", "Attempts beyond each task's first, by kind.");
+    for (kind, attempts, tasks) in &per_kind {
         out.sample("task_retries_total", &[("kind", kind)], (attempts - tasks).max(0) as f64);
     }
     out.family("task_duration_seconds", "histogram", "Run time of succeeded tasks (last attempt), by kind.");
@@ -308,12 +338,7 @@ pub async fn metrics(state: web::Data<AppState>, req: HttpRequest) -> Result<Htt
     let Some(expected) = state.config.metrics_token.as_deref() else {
         return Err(ApiError::NotFound { what: "page" });
     };
-    let presented = req
-        .headers()
-        .get(actix_web::http::header::AUTHORIZATION)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|value| value.strip_prefix("Bearer "))
-        .unwrap_or_default();
+    let presented = crate::extract::bearer_token(&req).unwrap_or_default();
     if !shared::crypto::constant_time_eq(presented.as_bytes(), expected.as_bytes()) {
         return Err(ApiError::unauthorized("invalid_metrics_token", "A valid metrics token is required."));
     }

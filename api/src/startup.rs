@@ -22,6 +22,7 @@ use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
 
 use crate::{
+    body::body_deadline,
     events::EventHub,
     extract::JSON_LIMIT,
     middleware::{RateLimiter, rate_limit, security_headers},
@@ -71,6 +72,7 @@ impl Application {
             App::new()
                 .app_data(web::Data::new(state.clone()))
                 .app_data(web::PayloadConfig::new(JSON_LIMIT))
+                .wrap(from_fn(body_deadline))
                 .wrap(from_fn(rate_limit))
                 .wrap(from_fn(security_headers))
                 .wrap(cors(&origins))
@@ -78,6 +80,8 @@ impl Application {
                 .wrap(NormalizePath::trim())
                 .configure(routes::configure)
         })
+        // Every body read ends within its deadline, so a graceful stop need not wait long.
+        .shutdown_timeout(10)
         .listen(listener)?
         .run();
         tracing::info!(port, "API listening");
@@ -124,7 +128,7 @@ async fn request_log(
         .unwrap_or_else(shared::telemetry::new_trace_id);
     let span = tracing::info_span!("http", method = %req.method(), path = %req.path(), trace_id = %trace_id);
     let started = Instant::now();
-    let method = req.method().as_str().to_owned();
+    let method = req.method().clone();
     let mut response =
         shared::telemetry::with_trace_id(trace_id.clone(), next.call(req).instrument(span.clone())).await?;
     if let Ok(value) = header::HeaderValue::from_str(&trace_id) {
@@ -134,8 +138,8 @@ async fn request_log(
     let elapsed = started.elapsed().as_secs_f64();
     let elapsed_ms = elapsed * 1_000.0;
     if let Some(state) = response.request().app_data::<web::Data<AppState>>() {
-        let route = response.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
-        state.metrics.observe(&route, &method, status, elapsed);
+        let route = response.request().match_pattern();
+        state.metrics.observe(route.as_deref(), &method, status, elapsed);
     }
     span.in_scope(|| {
         if status >= 500 {

@@ -51,6 +51,10 @@ pub struct Config {
     pub outbound_proxy: Option<String>,
     /// Bearer token for `GET /metrics`; without one the endpoint does not exist.
     pub metrics_token: Option<String>,
+    /// Longest wait for the next piece of a request body before it is answered 408.
+    pub body_idle_timeout: Duration,
+    /// Longest time to receive a whole request body.
+    pub body_total_timeout: Duration,
     pub environment: Environment,
 }
 
@@ -137,6 +141,8 @@ impl Config {
             metrics_token: lookup("METRICS_TOKEN")
                 .map(|token| token.trim().to_owned())
                 .filter(|t| !t.is_empty()),
+            body_idle_timeout: Duration::from_secs(parse(&lookup, "HTTP_BODY_IDLE_TIMEOUT_SECS", 15)?),
+            body_total_timeout: Duration::from_secs(parse(&lookup, "HTTP_BODY_TIMEOUT_SECS", 120)?),
             environment,
         })
     }

@@ -1,7 +1,6 @@
 use std::{future::Future, pin::Pin};
 
-use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web::BytesMut};
-use futures_util::StreamExt;
+use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header};
 use serde::de::DeserializeOwned;
 
 use crate::error::{ApiError, FieldErrors};
@@ -49,14 +48,7 @@ impl<T: DeserializeOwned + Validate + 'static> FromRequest for ApiJson<T> {
             if declared_length.is_some_and(|length| length > JSON_LIMIT) {
                 return Err(ApiError::PayloadTooLarge { limit: JSON_LIMIT });
             }
-            let mut body = BytesMut::new();
-            while let Some(chunk) = payload.next().await {
-                let chunk = chunk.map_err(|_| ApiError::field("body", "The body could not be read."))?;
-                if body.len() + chunk.len() > JSON_LIMIT {
-                    return Err(ApiError::PayloadTooLarge { limit: JSON_LIMIT });
-                }
-                body.extend_from_slice(&chunk);
-            }
+            let body = crate::body::read_limited(&mut payload, JSON_LIMIT, "body").await?;
             parse(&body).map(ApiJson)
         })
     }

@@ -25,6 +25,10 @@ impl<T: DeserializeOwned> FromRequest for ApiQuery<T> {
 }
 
 pub fn parse<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    // form_urlencoded decodes lossily: `search=%ff` would quietly become a search for U+FFFD.
+    if let Some(name) = not_utf8(query) {
+        return Err(ApiError::field(&name, "Must be UTF-8 text (percent-encoded UTF-8 bytes)."));
+    }
     // PostgreSQL text cannot hold NUL: refused here, named, instead of failing a query.
     if let Some((name, _)) = form_urlencoded::parse(query.as_bytes())
         .find(|(name, value)| name.contains('\0') || value.contains('\0'))
@@ -36,4 +40,29 @@ pub fn parse<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
         let path = error.path().to_string();
         ApiError::invalid(super::serde_field_errors(&path, &error.into_inner().to_string()))
     })
+}
+
+/// The first parameter whose name or value does not decode to UTF-8.
+fn not_utf8(query: &str) -> Option<String> {
+    let bytes =
+        |part: &str| -> Vec<u8> { percent_encoding::percent_decode_str(&part.replace('+', " ")).collect() };
+    query.split('&').find_map(|pair| {
+        let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let (name, value) = (bytes(name), bytes(value));
+        let valid = std::str::from_utf8(&name).is_ok() && std::str::from_utf8(&value).is_ok();
+        (!valid).then(|| String::from_utf8_lossy(&name).into_owned())
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_the_parameter_that_is_not_utf8() {
+        assert_eq!(not_utf8("page=2&search=%ff%fe"), Some("search".to_owned()));
+        assert_eq!(not_utf8("search=caf%C3%A9&x=a+b"), None);
+        assert_eq!(not_utf8("%ff=1"), Some("\u{fffd}".to_owned()));
+        assert_eq!(not_utf8(""), None);
+    }
 }

@@ -8,6 +8,7 @@ mod auth;
 mod bad_input;
 mod commands;
 mod dashboard;
+mod hardening;
 mod isolation;
 mod jwt;
 mod odoo;

@@ -15,13 +15,13 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use actix_multipart::Multipart;
 use actix_web::{
-    HttpRequest, HttpResponse, get,
+    HttpMessage, HttpRequest, HttpResponse, get,
     http::header::{self, ContentDisposition, DispositionParam, DispositionType},
     post,
-    web::{self, Bytes, BytesMut},
+    web::{self, Bytes},
 };
 use diesel::prelude::*;
-use futures_util::{Stream, StreamExt, TryStreamExt};
+use futures_util::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use shared::{
     auth::Role,
@@ -37,6 +37,7 @@ use super::{
     keyword_query::{KeywordFilter, KeywordOrdering, after, ordered},
 };
 use crate::{
+    body::{BodyEnded, read_limited, unreadable, until_stuck},
     error::{ApiError, ErrorBody},
     extract::{ApiQuery, AuthUser},
     response::Data,
@@ -257,9 +258,16 @@ async fn import_keywords(
         .unwrap_or_default();
     let file = match mime.as_str() {
         "multipart/form-data" => {
-            read_form(Multipart::new(req.headers(), payload.into_inner()), &mut target).await?
+            let ended = req.extensions().get::<BodyEnded>().cloned().unwrap_or_default();
+            let form = read_form(Multipart::new(req.headers(), payload.into_inner()), &mut target);
+            until_stuck(form, ended, || {
+                ApiError::field("file", "The multipart body ends before its closing boundary.")
+            })
+            .await?
         }
-        "text/csv" | "application/csv" | "text/plain" => Some(read_limited(payload, MAX_IMPORT_BYTES).await?),
+        "text/csv" | "application/csv" | "text/plain" => {
+            Some(read_limited(payload, MAX_IMPORT_BYTES, "file").await?)
+        }
         _ => {
             return Err(ApiError::UnsupportedMediaType {
                 message: "Send the CSV as the `file` field of multipart/form-data, or as a text/csv body."
@@ -318,12 +326,12 @@ async fn import_keywords(
 async fn read_form(mut form: Multipart, target: &mut ImportTarget) -> Result<Option<Bytes>, ApiError> {
     let mut file = None;
     while let Some(field) = form.next().await {
-        let field = field.map_err(unreadable)?;
+        let field = field.map_err(|error| unreadable("file", &error))?;
         let name = field.name().unwrap_or_default().to_owned();
         match name.as_str() {
-            "file" => file = Some(read_limited(field, MAX_IMPORT_BYTES).await?),
+            "file" => file = Some(read_limited(field, MAX_IMPORT_BYTES, "file").await?),
             "site_id" | "sector_id" => {
-                let bytes = read_limited(field, 64).await?;
+                let bytes = read_limited(field, 64, &name).await?;
                 let id = std::str::from_utf8(&bytes)
                     .ok()
                     .and_then(|text| text.trim().parse::<i64>().ok())
@@ -335,34 +343,11 @@ async fn read_form(mut form: Multipart, target: &mut ImportTarget) -> Result<Opt
                 }
             }
             _ => {
-                read_limited(field, 64 * 1024).await?;
+                read_limited(field, 64 * 1024, &name).await?;
             }
         }
     }
     Ok(file)
-}
-
-/// Collects a body stream, answering 413 past `limit` bytes.
-async fn read_limited<S, E>(stream: S, limit: usize) -> Result<Bytes, ApiError>
-where
-    S: Stream<Item = Result<Bytes, E>>,
-    E: std::fmt::Display,
-{
-    let mut stream = std::pin::pin!(stream);
-    let mut body = BytesMut::new();
-    while let Some(chunk) = stream.next().await {
-        let chunk = chunk.map_err(unreadable)?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::PayloadTooLarge { limit });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body.freeze())
-}
-
-fn unreadable(error: impl std::fmt::Display) -> ApiError {
-    tracing::debug!(%error, "upload could not be read");
-    ApiError::field("file", "The upload could not be read.")
 }
 
 #[cfg(test)]

@@ -50,6 +50,7 @@ struct Columns {
 /// `keyword` column, too many rows); otherwise the good rows and a reason for each bad one.
 pub fn parse_csv(file: &[u8]) -> Result<ParsedCsv, ApiError> {
     let file = file.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(file);
+    check_text(file)?;
     let mut reader = ::csv::ReaderBuilder::new().has_headers(true).flexible(true).from_reader(file);
     let header = reader
         .byte_headers()
@@ -84,6 +85,53 @@ pub fn parse_csv(file: &[u8]) -> Result<ParsedCsv, ApiError> {
     Ok(parsed)
 }
 
+/// Refuses what the csv reader would take quietly: NUL bytes (PostgreSQL text cannot hold
+/// them, and a UTF-16 export is full of them) and a quote that is never closed (the reader
+/// would run the rest of the file into one cell).
+fn check_text(file: &[u8]) -> Result<(), ApiError> {
+    let line_of = |index: usize| line_at(file, index);
+    if let Some(index) = file.iter().position(|byte| *byte == 0) {
+        return Err(ApiError::field(
+            "file",
+            format!("Line {} contains a NUL byte; send the CSV as UTF-8 text (not UTF-16).", line_of(index)),
+        ));
+    }
+    if let Some(index) = unclosed_quote(file) {
+        return Err(ApiError::field(
+            "file",
+            format!("The quote opened on line {} is never closed.", line_of(index)),
+        ));
+    }
+    Ok(())
+}
+
+/// Where the quoted field that is still open at the end of the file starts, reading as the
+/// csv crate does: a quote opens a field only at its start, `""` inside is a quote.
+fn unclosed_quote(file: &[u8]) -> Option<usize> {
+    let mut opened: Option<usize> = None;
+    let mut at_field_start = true;
+    let mut index = 0;
+    while index < file.len() {
+        let byte = file[index];
+        match opened {
+            Some(_) if byte == b'"' && file.get(index + 1) == Some(&b'"') => index += 1,
+            Some(_) if byte == b'"' => opened = None,
+            Some(_) => {}
+            None if byte == b'"' && at_field_start => opened = Some(index),
+            None => {}
+        }
+        at_field_start = opened.is_none() && matches!(byte, b',' | b'\n' | b'\r');
+        index += 1;
+    }
+    opened
+}
+
+/// The line (from 1) of byte `index`: `\r\n`, `\n` and a lone `\r` each end a line.
+fn line_at(file: &[u8], index: usize) -> u64 {
+    let mut counter = LineCounter { file, offset: 0, line: 1 };
+    counter.count_to(index.min(file.len()))
+}
+
 /// Line numbers of record starts. The csv crate's own line count is one short after CRLF
 /// endings (it ends a record at `\r` and counts the `\n` later), so count here: `\r\n`, `\n`
 /// and a lone `\r` each end a line. Records come in order, so each byte is looked at once.
@@ -100,7 +148,12 @@ impl LineCounter<'_> {
         while start < self.file.len() && matches!(self.file[start], b'\r' | b'\n') {
             start += 1;
         }
-        for index in self.offset..start {
+        self.count_to(start)
+    }
+
+    /// Counts the line ends before byte `end` that have not been counted yet.
+    fn count_to(&mut self, end: usize) -> u64 {
+        for index in self.offset..end {
             let ends_line = match self.file[index] {
                 b'\n' => true,
                 b'\r' => self.file.get(index + 1) != Some(&b'\n'),
@@ -110,7 +163,7 @@ impl LineCounter<'_> {
                 self.line += 1;
             }
         }
-        self.offset = self.offset.max(start);
+        self.offset = self.offset.max(end);
         self.line
     }
 }
@@ -245,6 +298,17 @@ mod tests {
                 RowError { line: 5, reason: "duplicate of line 2".into() },
             ]
         );
+    }
+
+    #[test]
+    fn nul_bytes_and_unclosed_quotes_are_refused_with_their_line() {
+        let nul = parse_csv(b"keyword\r\nfine\r\nbad\0cell\r\n").expect_err("refused");
+        assert!(format!("{nul:?}").contains("Line 3 contains a NUL byte"), "{nul:?}");
+        let open = parse_csv(b"keyword,volume\nfine,1\n\"never closed,2\nmore,3\n").expect_err("refused");
+        assert!(format!("{open:?}").contains("opened on line 3"), "{open:?}");
+        let closed =
+            parse_csv(b"keyword\n\"say \"\"hi\"\"\"\nsize 5\"\n").expect("a quote inside a field is text");
+        assert_eq!(closed.rows.len(), 2);
     }
 
     #[test]

@@ -133,6 +133,16 @@ async fn csv_import_refuses_unusable_uploads() {
     assert!(errors.get("file").is_some());
     assert_eq!(get(&app, &owner, "/api/v1/planner/keywords/").await["count"], 0);
 
+    for (file, line) in
+        [(&b"keyword\nfine\nbad\0cell\n"[..], "Line 3"), (b"keyword\nok\n\"open\nnever closed\n", "line 3")]
+    {
+        let (_, errors) =
+            error_of(import_raw(&app, &owner, &query, file).await, StatusCode::BAD_REQUEST).await;
+        let problem = errors["file"][0].as_str().unwrap_or_default();
+        assert!(problem.contains(line), "{problem}");
+    }
+    assert_eq!(get(&app, &owner, "/api/v1/planner/keywords/").await["count"], 0);
+
     let viewer = member(&app, &owner, "viewer@example.com", "viewer").await;
     error_of(import_raw(&app, &viewer, &query, b"keyword\nx\n").await, StatusCode::FORBIDDEN).await;
 }
