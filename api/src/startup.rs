@@ -55,6 +55,7 @@ impl Application {
             limiter: Arc::new(RateLimiter::new(
                 config.rate_limit_user_per_minute,
                 config.rate_limit_anon_per_minute,
+                config.rate_limit_auth_per_minute,
             )),
             media: shared::media::store_for(&config),
             metrics: crate::metrics::Metrics::new(),

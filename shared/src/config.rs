@@ -33,6 +33,8 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     pub rate_limit_user_per_minute: u32,
     pub rate_limit_anon_per_minute: u32,
+    /// Tries of credentials (login, register, refresh, password) per client IP and per email.
+    pub rate_limit_auth_per_minute: u32,
     /// Messages a worker may hold unacknowledged; also how many tasks it runs at once.
     /// `None` uses the per-kind default.
     pub worker_prefetch: Option<u16>,
@@ -124,6 +126,7 @@ impl Config {
                 .collect(),
             rate_limit_user_per_minute: parse(&lookup, "RATE_LIMIT_USER_PER_MINUTE", 100)?,
             rate_limit_anon_per_minute: parse(&lookup, "RATE_LIMIT_ANON_PER_MINUTE", 20)?,
+            rate_limit_auth_per_minute: parse(&lookup, "RATE_LIMIT_AUTH_PER_MINUTE", 10)?,
             worker_prefetch: lookup("WORKER_PREFETCH")
                 .map(|v| parse_value::<u16>("WORKER_PREFETCH", &v))
                 .transpose()?

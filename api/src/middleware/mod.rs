@@ -3,5 +3,5 @@
 mod rate_limit;
 mod security_headers;
 
-pub use rate_limit::{RateLimiter, rate_limit};
+pub use rate_limit::{Budget, RateLimiter, now, rate_limit};
 pub use security_headers::security_headers;

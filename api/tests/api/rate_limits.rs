@@ -5,7 +5,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{error_of, spawn_app_with};
+use crate::helpers::{PASSWORD, TestApp, error_of, spawn_app_with};
 
 /// Limits count per clock minute; start a test early in one so it does not straddle two.
 async fn at_start_of_a_window() {
@@ -19,6 +19,7 @@ async fn at_start_of_a_window() {
 async fn anonymous_and_authenticated_callers_are_limited_separately() {
     let app = spawn_app_with(|config| {
         config.rate_limit_anon_per_minute = 4;
+        config.rate_limit_auth_per_minute = 4;
         config.rate_limit_user_per_minute = 5;
     })
     .await;
@@ -52,4 +53,151 @@ async fn anonymous_and_authenticated_callers_are_limited_separately() {
         let answer = app.client.get(format!("{}{path}", app.address)).send().await.expect("page");
         assert_eq!(answer.status(), StatusCode::OK, "{path}");
     }
+}
+
+async fn login_as(app: &TestApp, email: &str, password: &str, token: Option<&str>) -> reqwest::Response {
+    app.post("/api/v1/auth/login/", token, json!({ "email": email, "password": password })).await
+}
+
+#[tokio::test]
+async fn a_token_of_ones_own_does_not_buy_more_password_guesses() {
+    let app = spawn_app_with(|config| {
+        config.rate_limit_auth_per_minute = 10;
+        config.rate_limit_anon_per_minute = 1_000;
+        config.rate_limit_user_per_minute = 1_000;
+    })
+    .await;
+    at_start_of_a_window().await;
+    let attacker = app.signup().await; // a register and a login: two tries of this IP
+    let mut statuses = Vec::new();
+    for i in 0..60 {
+        // A new target each time, so only the per-IP budget can stop this.
+        let email = format!("victim-{i}@example.com");
+        statuses.push(login_as(&app, &email, "guess", Some(&attacker.access)).await.status());
+    }
+    let unauthorized = statuses.iter().filter(|&&status| status == StatusCode::UNAUTHORIZED).count();
+    assert_eq!(unauthorized, 8, "{statuses:?}");
+    assert!(statuses[8..].iter().all(|&status| status == StatusCode::TOO_MANY_REQUESTS), "{statuses:?}");
+    let refresh = app.post("/api/v1/auth/refresh/", Some(&attacker.access), json!({ "refresh": "x" })).await;
+    assert_eq!(refresh.status(), StatusCode::TOO_MANY_REQUESTS, "refresh shares the credential budget");
+    // Other calls of the user keep their own budget.
+    assert_eq!(app.get("/api/v1/auth/me/", &attacker.access).await.status(), StatusCode::OK);
+}
+
+/// The run of failures of `email`: its length and how long its lock was set for, in seconds.
+async fn run_of(app: &TestApp, email: &str) -> (i32, Option<f64>) {
+    #[derive(diesel::QueryableByName)]
+    struct Run {
+        #[diesel(sql_type = diesel::sql_types::Integer)]
+        failures: i32,
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Double>)]
+        lock: Option<f64>,
+    }
+    let email = email.to_owned();
+    let run: Run = app
+        .sql(move |conn| {
+            use diesel::prelude::*;
+            Ok(diesel::sql_query(
+                "SELECT failures, extract(epoch FROM locked_until - last_failed_at)::float8 AS lock \
+                 FROM login_throttles WHERE email = $1",
+            )
+            .bind::<diesel::sql_types::Text, _>(email)
+            .get_result(conn)?)
+        })
+        .await;
+    (run.failures, run.lock)
+}
+
+/// Rewrites the run of `email` as if it had `failures` and a lock ending in `lock_secs`.
+async fn set_run(app: &TestApp, email: &str, failures: i32, lock_secs: i32) {
+    let email = email.to_owned();
+    app.sql(move |conn| {
+        use diesel::prelude::*;
+        diesel::sql_query(
+            "INSERT INTO login_throttles (email, failures, locked_until) \
+             VALUES ($1, $2, now() + make_interval(secs => $3)) \
+             ON CONFLICT (email) DO UPDATE SET failures = EXCLUDED.failures, locked_until = EXCLUDED.locked_until",
+        )
+        .bind::<diesel::sql_types::Text, _>(email)
+        .bind::<diesel::sql_types::Integer, _>(failures)
+        .bind::<diesel::sql_types::Integer, _>(lock_secs)
+        .execute(conn)?;
+        Ok(())
+    })
+    .await;
+}
+
+fn near(lock: Option<f64>, secs: f64) -> bool {
+    lock.is_some_and(|lock| (lock - secs).abs() < 0.5)
+}
+
+#[tokio::test]
+async fn failures_on_one_email_lock_it_for_a_doubling_time_and_its_user_is_told() {
+    let app = spawn_app_with(|_| {}).await;
+    let victim = app.signup().await;
+    for _ in 0..4 {
+        let wrong = login_as(&app, &victim.email, "guess", None).await;
+        assert_eq!(error_of(wrong, StatusCode::UNAUTHORIZED).await.0, "invalid_credentials");
+    }
+    assert_eq!(run_of(&app, &victim.email).await, (4, None), "four failures are free");
+    login_as(&app, &victim.email, "guess", None).await;
+    let (failures, lock) = run_of(&app, &victim.email).await;
+    assert!(failures == 5 && near(lock, 1.0), "{failures} {lock:?}");
+
+    set_run(&app, &victim.email, 7, 0).await;
+    let wrong = login_as(&app, &victim.email, "guess", None).await;
+    assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    let (failures, lock) = run_of(&app, &victim.email).await;
+    assert!(failures == 8 && near(lock, 8.0), "the lock doubles: {failures} {lock:?}");
+    // While locked, the right password is refused like a wrong one.
+    let locked = login_as(&app, &victim.email, PASSWORD, None).await;
+    let retry_after: u64 = locked.headers()["retry-after"].to_str().expect("header").parse().expect("secs");
+    assert!((1..=8).contains(&retry_after), "{retry_after}");
+    error_of(locked, StatusCode::TOO_MANY_REQUESTS).await;
+
+    set_run(&app, &victim.email, 8, -1).await;
+    let signed_in = login_as(&app, &victim.email, PASSWORD, None).await;
+    assert_eq!(signed_in.status(), StatusCode::OK);
+    let body: serde_json::Value = signed_in.json().await.expect("json");
+    assert_eq!(body["failed_sign_ins"]["count"], 8, "{body}");
+    assert!(body["failed_sign_ins"]["last_failed_at"].is_string());
+    let again: serde_json::Value =
+        login_as(&app, &victim.email, PASSWORD, None).await.json().await.expect("json");
+    assert_eq!(again["failed_sign_ins"]["count"], 0, "a sign-in ends the run");
+
+    // After 90 failures the lock is the longest one, whatever password comes.
+    set_run(&app, &victim.email, 89, -1).await;
+    login_as(&app, &victim.email, "guess", None).await;
+    assert!(near(run_of(&app, &victim.email).await.1, 900.0));
+    let locked = login_as(&app, &victim.email, PASSWORD, None).await;
+    let retry_after: u64 = locked.headers()["retry-after"].to_str().expect("header").parse().expect("secs");
+    assert!((880..=900).contains(&retry_after), "{retry_after}");
+    error_of(locked, StatusCode::TOO_MANY_REQUESTS).await;
+}
+
+#[tokio::test]
+async fn unknown_emails_and_password_changes_are_throttled_alike() {
+    let app = spawn_app_with(|_| {}).await;
+    let user = app.signup().await;
+    for _ in 0..5 {
+        login_as(&app, "Nobody@Example.com", "guess", None).await;
+    }
+    let (failures, lock) = run_of(&app, "nobody@example.com").await;
+    assert!(failures == 5 && near(lock, 1.0), "an unknown email locks like a known one");
+
+    let change = |old: &'static str| {
+        app.post(
+            "/api/v1/auth/change-password/",
+            Some(&user.access),
+            json!({ "old_password": old, "new_password": "another-long-pass", "new_password_confirm": "another-long-pass" }),
+        )
+    };
+    for _ in 0..5 {
+        let (_, errors) = error_of(change("guess").await, StatusCode::BAD_REQUEST).await;
+        assert!(errors.get("old_password").is_some(), "{errors}");
+    }
+    assert_eq!(run_of(&app, &user.email).await.0, 5, "a wrong current password is a failure");
+    set_run(&app, &user.email, 10, 60).await;
+    error_of(change(PASSWORD).await, StatusCode::TOO_MANY_REQUESTS).await;
+    error_of(login_as(&app, &user.email, PASSWORD, None).await, StatusCode::TOO_MANY_REQUESTS).await;
 }

@@ -240,6 +240,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    login_throttles (email) {
+        email -> Text,
+        failures -> Int4,
+        first_failed_at -> Timestamptz,
+        last_failed_at -> Timestamptz,
+        locked_until -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
     odoo_records (account_id, model, odoo_id) {
         account_id -> Int8,
         model -> Text,
@@ -621,6 +631,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     industries,
     integration_settings,
     keywords,
+    login_throttles,
     odoo_records,
     odoo_sync_state,
     outbox,

@@ -120,6 +120,7 @@ pub fn config(db: &TestDb) -> Config {
         "WORKER_SHUTDOWN_GRACE_SECS" => Some("5".into()),
         "RATE_LIMIT_USER_PER_MINUTE" => Some("1000".into()),
         "RATE_LIMIT_ANON_PER_MINUTE" => Some("1000".into()),
+        "RATE_LIMIT_AUTH_PER_MINUTE" => Some("1000".into()),
         // Fake outside services listen on loopback.
         "OUTBOUND_ALLOWED_HOSTS" => Some("127.0.0.1".into()),
         _ => None,

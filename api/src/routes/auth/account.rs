@@ -11,7 +11,10 @@ use shared::{
     },
 };
 
-use super::views::{AccessibleSite, Me, MeAnswer, UserAnswer, UserData, UserView};
+use super::{
+    throttle,
+    views::{AccessibleSite, Me, MeAnswer, UserAnswer, UserData, UserView},
+};
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, AuthUser, Validate},
@@ -73,6 +76,7 @@ pub async fn register(
 ) -> Result<HttpResponse, ApiError> {
     let request = body.0;
     let email = request.email.trim().to_lowercase();
+    throttle::spend(&state, &email)?;
     let password = request.password;
     let hash = web::block(move || hash_password(&password)).await.map_err(ApiError::internal)??;
     let account_name = request
@@ -188,16 +192,30 @@ pub async fn change_password(
 ) -> Result<HttpResponse, ApiError> {
     let ChangePasswordRequest { old_password, new_password, .. } = body.0;
     let user_id = auth.user_id;
-    let current: Option<String> = state
-        .db(move |conn| Ok(users::table.find(user_id).select(users::password_hash).first(conn)?))
+    let (email, current, locked) = state
+        .db(move |conn| {
+            let (email, hash): (String, Option<String>) =
+                users::table.find(user_id).select((users::email, users::password_hash)).first(conn)?;
+            let email = email.to_lowercase();
+            let locked = throttle::locked_for(conn, &email)?;
+            Ok((email, hash, locked))
+        })
         .await?;
+    throttle::spend(&state, &email)?;
+    if let Some(retry_after) = locked {
+        return Err(throttle::locked(retry_after));
+    }
     let new_hash = web::block(move || {
         let matches = current.as_deref().is_some_and(|hash| verify_password(&old_password, hash));
         matches.then(|| hash_password(&new_password))
     })
     .await
-    .map_err(ApiError::internal)?
-    .ok_or_else(|| ApiError::field("old_password", "The current password is incorrect."))??;
+    .map_err(ApiError::internal)?;
+    let Some(new_hash) = new_hash.transpose()? else {
+        // A stolen access token must not become a way to guess the password.
+        state.db(move |conn| throttle::record_failure(conn, &email)).await?;
+        return Err(ApiError::field("old_password", "The current password is incorrect."));
+    };
     let session_id = auth.session_id;
     state
         .db(move |conn| {

@@ -2,6 +2,7 @@
 
 mod account;
 mod session;
+mod throttle;
 pub mod tokens;
 pub mod views;
 

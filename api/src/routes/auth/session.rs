@@ -12,6 +12,7 @@ use shared::{
 };
 
 use super::{
+    throttle,
     tokens::{NewRefresh, open_session, revoke_session, sign},
     views::{LoginAnswer, LoginData, RefreshAnswer, TokensData, UserView},
 };
@@ -55,6 +56,7 @@ fn invalid_credentials() -> ApiError {
     responses(
         (status = 200, body = LoginAnswer),
         (status = 401, description = "Wrong email or password, or an inactive user (`invalid_credentials`).", body = ErrorBody),
+        (status = 429, description = "Too many tries from this client or on this email (`rate_limited`, with `Retry-After`); after 4 failures in a row an email is locked for 1 s, then 2 s, 4 s… up to 15 minutes, whatever password comes.", body = ErrorBody),
     ),
 )]
 #[post("/login")]
@@ -64,18 +66,24 @@ pub async fn login(
 ) -> Result<HttpResponse, ApiError> {
     let LoginRequest { email, password } = body.0;
     let email = email.trim().to_lowercase();
-    let user: Option<User> = state
+    throttle::spend(&state, &email)?;
+    let lookup = email.clone();
+    let user: Result<Option<User>, u64> = state
         .db(move |conn| {
-            Ok(users::table
+            if let Some(retry_after) = throttle::locked_for(conn, &lookup)? {
+                return Ok(Err(retry_after));
+            }
+            Ok(Ok(users::table
                 .filter(
                     diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = ")
-                        .bind::<diesel::sql_types::Text, _>(email),
+                        .bind::<diesel::sql_types::Text, _>(lookup),
                 )
                 .select(User::as_select())
                 .first(conn)
-                .optional()?)
+                .optional()?))
         })
         .await?;
+    let user = user.map_err(throttle::locked)?;
     let verified = web::block(move || match user {
         Some(user) => {
             let ok = user.password_hash.as_deref().is_some_and(|hash| verify_password(&password, hash));
@@ -88,10 +96,13 @@ pub async fn login(
     })
     .await
     .map_err(ApiError::internal)?;
-    let user = verified.ok_or_else(invalid_credentials)?;
+    let Some(user) = verified else {
+        state.db(move |conn| throttle::record_failure(conn, &email)).await?;
+        return Err(invalid_credentials());
+    };
 
     let session_state = state.clone();
-    let (user, view, refresh) = state
+    let (user, view, refresh, failed_sign_ins) = state
         .db(move |conn| {
             conn.transaction(|conn| {
                 let refresh = open_session(&session_state, conn, user.id)?;
@@ -99,8 +110,9 @@ pub async fn login(
                     .set(users::last_login_at.eq(diesel::dsl::now))
                     .returning(User::as_returning())
                     .get_result(conn)?;
+                let failed_sign_ins = throttle::clear(conn, &email)?;
                 let view = UserView::with_account(user.clone(), conn)?;
-                Ok((user, view, refresh))
+                Ok((user, view, refresh, failed_sign_ins))
             })
         })
         .await?;
@@ -111,6 +123,7 @@ pub async fn login(
         user: view.clone(),
         tokens: tokens.clone(),
         data: LoginData { user: view, tokens },
+        failed_sign_ins,
     }))
 }
 

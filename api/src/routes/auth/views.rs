@@ -144,6 +144,9 @@ pub struct LoginAnswer {
     pub user: UserView,
     pub tokens: Tokens,
     pub data: LoginData,
+    /// Failed attempts on this email since the last sign-in: a count the user did not make
+    /// means someone is guessing their password.
+    pub failed_sign_ins: super::throttle::FailedSignIns,
 }
 
 /// `{"tokens"}`, the `data` of refresh.
