@@ -151,8 +151,8 @@ impl SaveInput {
                 },
                 "base_url" | "url" => match value.as_str() {
                     Some(url) if url.starts_with("https://") || url.starts_with("http://") => {
-                        if let Err(refused) = outbound.check_url(url) {
-                            validation::push(&mut errors, &name, refused);
+                        if let Err(refused) = outbound.check_str(url) {
+                            validation::push(&mut errors, &name, refused.to_string());
                         }
                     }
                     _ => validation::push(&mut errors, &name, "Must be an http(s) URL."),

@@ -172,7 +172,12 @@ async fn update(
     view(&state, account_id, site_id).await?;
     let wp_url = input.wp_url.clone().map(|url| url.map(|url| url.trim().trim_end_matches('/').to_owned()));
     if let Some(Some(url)) = &wp_url {
-        state.config.ai.outbound.check_url(url).map_err(|reason| ApiError::field("wp_url", reason))?;
+        state
+            .config
+            .ai
+            .outbound
+            .check_str(url)
+            .map_err(|refused| ApiError::field("wp_url", refused.to_string()))?;
     }
     check_links(&state, account_id, &input).await?;
     let (sealed, hint) = match input.wp_app_password {

@@ -193,8 +193,8 @@ async fn connect(
             .config
             .ai
             .outbound
-            .check_url(&base_url)
-            .map_err(|reason| ApiError::field("base_url", reason))?;
+            .check_str(&base_url)
+            .map_err(|refused| ApiError::field("base_url", refused.to_string()))?;
     }
     let account_id = auth.account_id;
     let handle = input.handle.trim().to_owned();

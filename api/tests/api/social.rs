@@ -529,3 +529,48 @@ async fn the_seeds_disconnect_by_platform_cancels_every_accounts_scheduled_posts
     let (_, errors) = error_of(bad, StatusCode::BAD_REQUEST).await;
     assert!(errors.get("platform").is_some(), "{errors}");
 }
+
+#[tokio::test]
+async fn a_post_whose_media_or_platform_address_is_refused_fails_at_once() {
+    let (app, user, mastodon, account, _scheduler) = with_mastodon().await;
+    // Media in spellings the guard refuses even with 127.0.0.1 allowed (the tests' setting):
+    // 0.0.0.0 and an IPv4-mapped loopback. A listener at the port proves nothing is dialled.
+    let witness = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    witness.set_nonblocking(true).expect("nonblocking");
+    let port = witness.local_addr().expect("address").port();
+    for media in [format!("http://0:{port}/photo.png"), format!("http://[::ffff:127.0.0.1]:{port}/photo.png")]
+    {
+        let made =
+            post(&app, &user, json!({ "social_account_id": account, "content": "Inside", "media": [media] }))
+                .await;
+        let failed = wait_for_status(&app, &user, made["id"].as_i64().expect("id"), "failed").await;
+        assert_eq!(failed["error_code"], "address_refused", "{failed}");
+        assert!(failed["error_message"].as_str().is_some_and(|m| m.contains("media item 0")), "{failed}");
+        let task = app.task(&user, failed["task_id"].as_str().expect("task")).await;
+        assert_eq!(task["attempts"], 1, "a refusal is not retried: {task}");
+    }
+    assert_eq!(std::iter::from_fn(|| witness.accept().ok()).count(), 0, "a refused address was dialled");
+    assert!(mastodon.statuses().is_empty() && mastodon.media().is_empty());
+
+    // A platform address that no longer passes (saved before the guard read it right): the
+    // IPv4-mapped form of the allowed 127.0.0.1 is another address, and refused.
+    shared::db::run(&app.pool, move |conn| {
+        use shared::db::schema::social_accounts;
+        diesel::update(social_accounts::table.find(account))
+            .set(social_accounts::base_url.eq(format!("http://[::ffff:7f00:1]:{port}/")))
+            .execute(conn)?;
+        Ok(())
+    })
+    .await
+    .expect("base URL");
+    let made = post(&app, &user, json!({ "social_account_id": account, "content": "Nowhere" })).await;
+    let failed = wait_for_status(&app, &user, made["id"].as_i64().expect("id"), "failed").await;
+    assert_eq!(failed["error_code"], "address_refused", "{failed}");
+    let publishing: i64 = shared::db::run(&app.pool, |conn| {
+        Ok(social_posts::table.filter(social_posts::status.eq("publishing")).count().get_result(conn)?)
+    })
+    .await
+    .expect("count");
+    assert_eq!(publishing, 0, "no post is left publishing");
+    assert_eq!(std::iter::from_fn(|| witness.accept().ok()).count(), 0, "a refused address was dialled");
+}

@@ -31,7 +31,7 @@ use super::{
     AiError, ChatRequest, ChatResponse, Embedder, Embeddings, TextGenerator, TokenUsage,
     images::{GeneratedImage, ImageGenerator, ImageRequest, ImageShape, MAX_IMAGE_BYTES},
 };
-use crate::net::OutboundGuard;
+use crate::net::{GuardedClient, OutboundGuard, SendError};
 
 /// OpenAI's limit on inputs per embeddings request.
 pub const MAX_EMBEDDING_BATCH: usize = 2048;
@@ -99,7 +99,7 @@ pub struct ConnectionCheck {
 pub struct OpenAiProvider {
     client: Client<OpenAIConfig>,
     /// The client under `client`, for image URLs some compatible servers answer with.
-    http: reqwest::Client,
+    http: GuardedClient,
     base_url: String,
     chat_model: String,
     embedding_model: String,
@@ -123,19 +123,24 @@ impl OpenAiProvider {
         if settings.timeout.is_zero() {
             return Err(AiError::Config("the timeout must be positive".into()));
         }
-        let mut http = reqwest::Client::builder()
-            // An API answers where it is asked; a redirect could lead anywhere.
-            .redirect(reqwest::redirect::Policy::none());
-        if let Some(guard) = &settings.outbound_guard {
-            guard.check_url(&base_url).map_err(AiError::Config)?;
-            http = http.dns_resolver(guard.resolver());
+        let url = url::Url::parse(&base_url).map_err(|error| {
+            AiError::Config(format!("base URL `{base_url}` is not a valid URL ({error})"))
+        })?;
+        let configure = |builder: reqwest::ClientBuilder| {
+            builder
+                .timeout(settings.timeout)
+                .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
+                .user_agent(concat!("switchyard/", env!("CARGO_PKG_VERSION")))
+        };
+        // An API answers where it is asked: the client follows no redirect.
+        let http = match &settings.outbound_guard {
+            Some(guard) => {
+                guard.check_url(&url).map_err(|refused| AiError::Config(refused.to_string()))?;
+                GuardedClient::new(guard, configure)
+            }
+            None => GuardedClient::trusted(configure),
         }
-        let http = http
-            .timeout(settings.timeout)
-            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("switchyard/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|error| AiError::Config(format!("cannot build the HTTP client: {error}")))?;
+        .map_err(|error| AiError::Config(format!("cannot build the HTTP client: {error}")))?;
         // Explicit organisation and project: `OpenAIConfig::new` would read them from the
         // process environment, and configuration here is passed in, not picked up.
         let config = OpenAIConfig::new()
@@ -333,7 +338,13 @@ impl OpenAiProvider {
                 AiError::Unreachable(format!("the image URL could not be fetched: {error}"))
             }
         };
-        let mut response = self.http.get(url).send().await.map_err(unreachable)?;
+        let mut response = match self.http.send(self.http.get(url)).await {
+            Ok(response) => response,
+            Err(SendError::Refused(refused)) => {
+                return Err(AiError::Malformed(format!("the image URL is refused: {refused}")));
+            }
+            Err(SendError::Http(error)) => return Err(unreachable(error)),
+        };
         if !response.status().is_success() {
             return Err(AiError::Malformed(format!("the image URL answered {}", response.status())));
         }

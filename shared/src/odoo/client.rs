@@ -8,7 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
 use super::{OdooError, fault};
-use crate::net::OutboundGuard;
+use crate::net::{GuardedClient, OutboundGuard, SendError};
 
 /// Where and as whom to reach an Odoo.
 #[derive(Clone, Debug)]
@@ -35,7 +35,7 @@ pub struct PageQuery<'a> {
 /// One account's Odoo, logged in lazily.
 #[derive(Debug)]
 pub struct OdooClient {
-    http: reqwest::Client,
+    http: GuardedClient,
     endpoint: String,
     connection: Connection,
     uid: tokio::sync::OnceCell<i64>,
@@ -56,15 +56,14 @@ impl OdooClient {
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(OdooError::Config(format!("`{base}` is not an http(s) URL")));
         }
-        guard.check_url(&base).map_err(OdooError::Config)?;
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .dns_resolver(guard.resolver())
-            .timeout(timeout)
-            .connect_timeout(timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("switchyard/", env!("CARGO_PKG_VERSION"), " (Odoo sync)"))
-            .build()
-            .map_err(|error| OdooError::Config(format!("cannot build the HTTP client: {error}")))?;
+        guard.check_str(&base).map_err(|refused| OdooError::Config(refused.to_string()))?;
+        let http = GuardedClient::new(guard, |builder| {
+            builder
+                .timeout(timeout)
+                .connect_timeout(timeout.min(Duration::from_secs(10)))
+                .user_agent(concat!("switchyard/", env!("CARGO_PKG_VERSION"), " (Odoo sync)"))
+        })
+        .map_err(|error| OdooError::Config(format!("cannot build the HTTP client: {error}")))?;
         Ok(Self {
             http,
             endpoint: format!("{base}/jsonrpc"),
@@ -187,23 +186,20 @@ impl OdooClient {
     }
 
     async fn send(&self, body: &Value) -> Result<Value, OdooError> {
-        let response = self.http.post(&self.endpoint).json(body).send().await.map_err(|error| {
-            if error.is_timeout() {
-                OdooError::Timeout(self.timeout)
-            } else {
-                let mut message = error.to_string();
-                let mut source = std::error::Error::source(&error);
-                while let Some(cause) = source {
-                    message = format!("{message}: {cause}");
-                    source = cause.source();
-                }
-                if message.contains("non-public") {
-                    OdooError::Config(message)
-                } else {
+        let response =
+            self.http.send(self.http.post(&self.endpoint).json(body)).await.map_err(|error| match error {
+                SendError::Refused(refused) => OdooError::Config(refused.to_string()),
+                SendError::Http(error) if error.is_timeout() => OdooError::Timeout(self.timeout),
+                SendError::Http(error) => {
+                    let mut message = error.to_string();
+                    let mut source = std::error::Error::source(&error);
+                    while let Some(cause) = source {
+                        message = format!("{message}: {cause}");
+                        source = cause.source();
+                    }
                     OdooError::Unreachable(message)
                 }
-            }
-        })?;
+            })?;
         let status = response.status();
         let text = response.text().await.map_err(|error| OdooError::Unreachable(error.to_string()))?;
         if status.is_server_error() {

@@ -224,6 +224,10 @@ pub enum SocialError {
     Unreachable(String),
     #[error("the platform's answer could not be used: {0}")]
     Malformed(String),
+    /// The outbound guard refused an address (the platform's base URL, a media URL, an upload
+    /// URL it answered with); nothing was sent there, and trying again cannot help.
+    #[error("the address is refused: {0}")]
+    Refused(String),
 }
 
 impl SocialError {
@@ -246,6 +250,7 @@ impl SocialError {
             SocialError::Timeout(_) => "platform_timeout",
             SocialError::Unreachable(_) => "platform_unreachable",
             SocialError::Malformed(_) => "platform_malformed_response",
+            SocialError::Refused(_) => "address_refused",
         }
     }
 

@@ -61,7 +61,7 @@ pub fn audit_url(raw: &str, guard: &OutboundGuard) -> Result<Url, String> {
     if !url.username().is_empty() || url.password().is_some() {
         return Err("the URL must not carry credentials".to_owned());
     }
-    guard.check_url(url.as_str())?;
+    guard.check_url(&url).map_err(|refused| refused.to_string())?;
     Ok(url)
 }
 

@@ -8,7 +8,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::{Credentials, Media, Post, PostInput, User, WordPressError};
-use crate::net::OutboundGuard;
+use crate::net::{GuardedClient, OutboundGuard, SendError};
 
 /// Answers larger than this are not read (a post echoes its content; 8 MiB is generous).
 const MAX_ANSWER_BYTES: usize = 8 * 1024 * 1024;
@@ -42,7 +42,7 @@ impl Default for ClientSettings {
 /// One site's REST API.
 #[derive(Clone, Debug)]
 pub struct WordPressClient {
-    http: reqwest::Client,
+    http: GuardedClient,
     api: String,
     authorization: String,
     settings: ClientSettings,
@@ -55,7 +55,7 @@ impl WordPressClient {
         if !(base.starts_with("http://") || base.starts_with("https://")) {
             return Err(WordPressError::Config(format!("`{base}` is not an http(s) URL")));
         }
-        settings.guard.check_url(base).map_err(WordPressError::Config)?;
+        settings.guard.check_str(base).map_err(|refused| WordPressError::Config(refused.to_string()))?;
         if credentials.username.trim().is_empty() {
             return Err(WordPressError::Config("the username is empty".into()));
         }
@@ -64,14 +64,13 @@ impl WordPressClient {
             credentials.app_password.expose_secret().chars().filter(|c| !c.is_whitespace()).collect();
         let token = base64::engine::general_purpose::STANDARD
             .encode(format!("{}:{password}", credentials.username.trim()));
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .dns_resolver(settings.guard.resolver())
-            .timeout(settings.timeout)
-            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
-            .user_agent(concat!("switchyard/", env!("CARGO_PKG_VERSION"), " (WordPress publisher)"))
-            .build()
-            .map_err(|error| WordPressError::Config(format!("cannot build the HTTP client: {error}")))?;
+        let http = GuardedClient::new(&settings.guard, |builder| {
+            builder
+                .timeout(settings.timeout)
+                .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
+                .user_agent(concat!("switchyard/", env!("CARGO_PKG_VERSION"), " (WordPress publisher)"))
+        })
+        .map_err(|error| WordPressError::Config(format!("cannot build the HTTP client: {error}")))?;
         Ok(Self {
             http,
             api: format!("{base}/wp-json/wp/v2"),
@@ -147,9 +146,10 @@ impl WordPressClient {
             let request = build(
                 self.http.request(method.clone(), &url).header(header::AUTHORIZATION, &self.authorization),
             );
-            let outcome = match request.send().await {
+            let outcome = match self.http.send(request).await {
                 Ok(response) => self.answer(response).await,
-                Err(error) => Err(self.transport_error(&error)),
+                Err(SendError::Refused(refused)) => Err(WordPressError::Config(refused.to_string())),
+                Err(SendError::Http(error)) => Err(self.transport_error(&error)),
             };
             let error = match outcome {
                 Ok(value) => return Ok(value),
@@ -211,15 +211,11 @@ impl WordPressClient {
         if error.is_timeout() {
             return WordPressError::Timeout(self.settings.timeout);
         }
-        // The guard's refusal arrives as a connect error whose source says why.
         let mut message = error.to_string();
         let mut source = std::error::Error::source(error);
         while let Some(cause) = source {
             message = format!("{message}: {cause}");
             source = cause.source();
-        }
-        if message.contains("refused") && message.contains("non-public") {
-            return WordPressError::Config(message);
         }
         WordPressError::Unreachable(message)
     }

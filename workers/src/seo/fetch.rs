@@ -1,15 +1,17 @@
 //! Fetching pages as a careful crawler does: a clear user agent, a timeout per request, a cap
 //! on the body, compressed transfer, and redirects followed by hand (at most five, each
 //! recorded) so that every hop is checked against the outbound guard before it is requested:
-//! literal addresses at once, names by resolving them first (any non-public address refuses
-//! the hop). The client's own resolver is the guard's too, so a name that changes its answer
-//! between the check and the connection is still refused before connecting.
+//! the parsed URL's literal address at once, names by resolving them first (any non-public
+//! address refuses the hop, judged by `OutboundGuard::check_resolved` as the guard's resolver
+//! judges it). Each hop is sent through the `GuardedClient`, which checks its URL again and
+//! resolves through the guard, so a name that changes its answer between the check and the
+//! connection is still refused before connecting.
 
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode, header};
 use serde::Serialize;
-use shared::net::{OutboundGuard, is_public};
+use shared::net::{GuardedClient, OutboundGuard, SendError};
 use url::Url;
 
 /// The product token robots.txt groups are matched against.
@@ -105,29 +107,33 @@ impl FetchError {
 
 #[derive(Clone, Debug)]
 pub struct Fetcher {
-    client: reqwest::Client,
+    client: GuardedClient,
     settings: FetchSettings,
 }
 
 impl Fetcher {
     pub fn new(settings: FetchSettings) -> Result<Self, FetchError> {
-        let mut builder = reqwest::Client::builder();
-        if let Some(proxy) = &settings.proxy {
-            let proxy = reqwest::Proxy::all(proxy.as_str())
-                .map_err(|error| FetchError::Unreachable(format!("bad proxy `{proxy}`: {error}")))?;
-            builder = builder.proxy(proxy);
-        }
-        let client = builder
-            .redirect(reqwest::redirect::Policy::none())
-            .dns_resolver(settings.guard.resolver())
-            .timeout(settings.timeout)
-            .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
-            .user_agent(USER_AGENT)
-            .gzip(true)
-            .brotli(true)
-            .deflate(true)
-            .build()
-            .map_err(|error| FetchError::Unreachable(format!("cannot build the HTTP client: {error}")))?;
+        let proxy = match &settings.proxy {
+            Some(proxy) => Some(
+                reqwest::Proxy::all(proxy.as_str())
+                    .map_err(|error| FetchError::Unreachable(format!("bad proxy `{proxy}`: {error}")))?,
+            ),
+            None => None,
+        };
+        let client = GuardedClient::new(&settings.guard, |builder| {
+            let builder = match proxy {
+                Some(proxy) => builder.proxy(proxy),
+                None => builder,
+            };
+            builder
+                .timeout(settings.timeout)
+                .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
+                .user_agent(USER_AGENT)
+                .gzip(true)
+                .brotli(true)
+                .deflate(true)
+        })
+        .map_err(|error| FetchError::Unreachable(format!("cannot build the HTTP client: {error}")))?;
         Ok(Self { client, settings })
     }
 
@@ -156,13 +162,14 @@ impl Fetcher {
         let mut redirects = Vec::new();
         loop {
             self.vet(&current).await?;
-            let response = self
+            let request = self
                 .client
                 .request(method.clone(), current.clone())
-                .header(header::ACCEPT, "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8")
-                .send()
-                .await
-                .map_err(|error| self.transport_error(&error))?;
+                .header(header::ACCEPT, "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8");
+            let response = self.client.send(request).await.map_err(|error| match error {
+                SendError::Refused(refused) => FetchError::Refused(refused.to_string()),
+                SendError::Http(error) => self.transport_error(&error),
+            })?;
             let status = response.status();
             if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
                 let location = response
@@ -218,25 +225,16 @@ impl Fetcher {
             return Err(FetchError::BadRedirect(url.to_string()));
         }
         let guard = &self.settings.guard;
-        guard.check_url(url.as_str()).map_err(FetchError::Refused)?;
+        guard.check_url(url).map_err(|refused| FetchError::Refused(refused.to_string()))?;
         let Some(url::Host::Domain(name)) = url.host() else { return Ok(()) };
-        if guard.allows_host(name) {
-            return Ok(());
-        }
         let port = url.port_or_known_default().unwrap_or(80);
         let addresses = tokio::time::timeout(self.settings.timeout, tokio::net::lookup_host((name, port)))
             .await
             .map_err(|_| FetchError::Timeout(self.settings.timeout))?
             .map_err(|error| FetchError::Unreachable(format!("{name} does not resolve: {error}")))?;
-        for address in addresses {
-            if !is_public(address.ip()) {
-                return Err(FetchError::Refused(format!(
-                    "{name} resolves to {}, which is not a public address",
-                    address.ip()
-                )));
-            }
-        }
-        Ok(())
+        guard
+            .check_resolved(name, addresses.map(|address| address.ip()))
+            .map_err(|refused| FetchError::Refused(refused.to_string()))
     }
 
     async fn read(&self, mut response: reqwest::Response) -> Result<(Vec<u8>, bool), FetchError> {
@@ -262,10 +260,6 @@ impl Fetcher {
             message = format!("{message}: {cause}");
             source = cause.source();
         }
-        if message.contains("non-public") {
-            FetchError::Refused(message)
-        } else {
-            FetchError::Unreachable(message)
-        }
+        FetchError::Unreachable(message)
     }
 }

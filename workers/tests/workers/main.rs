@@ -4,5 +4,6 @@
 mod handlers;
 mod helpers;
 mod lifecycle;
+mod outbound;
 mod scheduler;
 mod seo;

@@ -7,7 +7,8 @@
 //! fixes both: the service sends the request once, and turns any non-2xx answer into an
 //! `HttpFailure` that carries the status, the provider's message and the parsed
 //! `Retry-After`, boxed into `OpenAIError::Boxed` for us to downcast. Retrying is ours
-//! (`super::retry`).
+//! (`super::retry`). The service sends through the `GuardedClient`, so each request async-openai
+//! builds passes the outbound guard; a refusal is boxed the same way and is never retried.
 
 use std::{
     future::Future,
@@ -20,7 +21,10 @@ use async_openai::{error::OpenAIError, middleware::HttpRequestFactory};
 use reqwest::header::HeaderMap;
 use serde::Deserialize;
 
-use crate::ai::AiError;
+use crate::{
+    ai::AiError,
+    net::{GuardedClient, Refused, SendError},
+};
 
 /// Longest provider message we keep in an error (they end up in task rows and logs).
 const MAX_MESSAGE_CHARS: usize = 300;
@@ -28,11 +32,11 @@ const MAX_MESSAGE_CHARS: usize = 300;
 /// Sends each request exactly once; a non-2xx answer becomes an `HttpFailure`.
 #[derive(Clone, Debug)]
 pub(super) struct Transport {
-    http: reqwest::Client,
+    http: GuardedClient,
 }
 
 impl Transport {
-    pub(super) fn new(http: reqwest::Client) -> Self {
+    pub(super) fn new(http: GuardedClient) -> Self {
         Self { http }
     }
 }
@@ -52,7 +56,10 @@ impl tower::Service<HttpRequestFactory> for Transport {
         let http = self.http.clone();
         Box::pin(async move {
             let request = factory.build().await?;
-            let response = http.execute(request).await.map_err(OpenAIError::Reqwest)?;
+            let response = http.execute(request).await.map_err(|error| match error {
+                SendError::Refused(refused) => OpenAIError::Boxed(Box::new(refused)),
+                SendError::Http(error) => OpenAIError::Reqwest(error),
+            })?;
             if response.status().is_success() {
                 return Ok(response);
             }
@@ -144,7 +151,10 @@ pub(super) fn classify(error: OpenAIError, timeout: Duration) -> AiError {
     match error {
         OpenAIError::Boxed(boxed) => match boxed.downcast::<HttpFailure>() {
             Ok(failure) => failure.into_ai_error(timeout),
-            Err(other) => AiError::Unreachable(truncate(&other.to_string())),
+            Err(other) => match other.downcast::<Refused>() {
+                Ok(refused) => AiError::Config(refused.to_string()),
+                Err(other) => AiError::Unreachable(truncate(&other.to_string())),
+            },
         },
         OpenAIError::Reqwest(error) => classify_reqwest(&error, timeout),
         // Our transport answers error statuses itself; this arm only covers a future

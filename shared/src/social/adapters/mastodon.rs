@@ -37,12 +37,7 @@ impl Mastodon {
                 break;
             }
             tokio::time::sleep(PROCESSING_POLL).await;
-            let response = self
-                .api
-                .get(&format!("/api/v1/media/{id}"))
-                .send()
-                .await
-                .map_err(|error| super::transport(&error, self.api.timeout))?;
+            let response = self.api.send(self.api.get(&format!("/api/v1/media/{id}"))).await?;
             processed = response.status() == reqwest::StatusCode::OK;
             if !processed && response.status() != reqwest::StatusCode::PARTIAL_CONTENT {
                 super::read(response, self.api.dialect).await?;

@@ -1,7 +1,9 @@
 //! One adapter per platform, behind [`Adapter`]; the HTTP plumbing they share is [`Api`].
 //!
-//! Every call has the account's timeout, goes through the outbound guard (no redirects, the
-//! guard's resolver), and reads the platform's error answers in its own dialect: a refused
+//! Every call has the account's timeout, goes through the outbound guard (`GuardedClient`: each
+//! request's URL checked as it is sent, the platform's base, an upload URL it answered with or
+//! a media URL alike; no redirects; the guard's resolver) — a refusal is
+//! [`SocialError::Refused`], never retried — and reads the platform's error answers in its own dialect: a refused
 //! token is [`SocialError::Auth`] (never retried), a rate limit carries the wait the platform
 //! asked for, a 5xx or timeout is retryable, anything else is a rejection with the platform's
 //! message.
@@ -19,7 +21,7 @@ use reqwest::{RequestBuilder, StatusCode, header::HeaderMap};
 use serde_json::Value;
 
 use super::{MediaKind, Platform, SocialError};
-use crate::net::OutboundGuard;
+use crate::net::{GuardedClient, OutboundGuard, SendError};
 
 /// A post the platform accepted.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -161,8 +163,7 @@ const MAX_MEDIA_BYTES: usize = 40 * 1024 * 1024;
 
 /// One account's connection to its platform's API.
 struct Api {
-    http: reqwest::Client,
-    guard: OutboundGuard,
+    http: GuardedClient,
     base: String,
     token: String,
     timeout: Duration,
@@ -177,28 +178,18 @@ impl Api {
         guard: &OutboundGuard,
         timeout: Duration,
     ) -> Result<Self, SocialError> {
-        guard.check_url(base).map_err(SocialError::Unreachable)?;
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .dns_resolver(guard.resolver())
-            .timeout(timeout)
-            .user_agent(concat!("switchyard/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|error| SocialError::Unreachable(error.to_string()))?;
+        guard.check_str(base).map_err(|refused| SocialError::Refused(refused.to_string()))?;
+        let http = GuardedClient::new(guard, |builder| {
+            builder.timeout(timeout).user_agent(concat!("switchyard/", env!("CARGO_PKG_VERSION")))
+        })
+        .map_err(|error| SocialError::Unreachable(error.to_string()))?;
         let dialect = match platform {
             Platform::X => Dialect::X,
             Platform::Facebook | Platform::Instagram => Dialect::Graph,
             Platform::Linkedin => Dialect::LinkedIn,
             Platform::Mastodon | Platform::Sandbox => Dialect::Mastodon,
         };
-        Ok(Self {
-            http,
-            guard: guard.clone(),
-            base: base.to_owned(),
-            token: token.to_owned(),
-            timeout,
-            dialect,
-        })
+        Ok(Self { http, base: base.to_owned(), token: token.to_owned(), timeout, dialect })
     }
 
     fn get(&self, path: &str) -> RequestBuilder {
@@ -209,8 +200,16 @@ impl Api {
         self.http.post(format!("{}{path}", self.base)).bearer_auth(&self.token)
     }
 
+    /// Sends `request` through the guard.
+    async fn send(&self, request: RequestBuilder) -> Result<reqwest::Response, SocialError> {
+        self.http.send(request).await.map_err(|error| match error {
+            SendError::Refused(refused) => SocialError::Refused(refused.to_string()),
+            SendError::Http(error) => transport(&error, self.timeout),
+        })
+    }
+
     async fn call(&self, request: RequestBuilder) -> Result<Reply, SocialError> {
-        let response = request.send().await.map_err(|error| transport(&error, self.timeout))?;
+        let response = self.send(request).await?;
         read(response, self.dialect).await
     }
 
@@ -222,9 +221,10 @@ impl Api {
     /// bytes (images) or the server's content type (videos).
     async fn fetch_media(&self, index: usize, url: &str) -> Result<MediaFile, SocialError> {
         let refused = |why: String| SocialError::Rejected(format!("media item {index}: {why}"));
-        self.guard.check_url(url).map_err(refused)?;
-        let mut response =
-            self.http.get(url).send().await.map_err(|error| transport(&error, self.timeout))?;
+        let mut response = self.send(self.http.get(url)).await.map_err(|error| match error {
+            SocialError::Refused(why) => SocialError::Refused(format!("media item {index}: {why}")),
+            other => other,
+        })?;
         if !response.status().is_success() {
             return Err(refused(format!("fetching it answered {}", response.status())));
         }
