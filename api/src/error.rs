@@ -53,6 +53,8 @@ pub enum ApiError {
     /// The request body stalled (see `crate::body`).
     #[error("the request body was not received in time")]
     RequestTimeout,
+    #[error("This method is not allowed here; allowed: {allow}.")]
+    MethodNotAllowed { allow: String },
     #[error("request body is larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
     #[error("{message}")]
@@ -119,6 +121,7 @@ impl ApiError {
             ApiError::NotFound { .. } => "not_found",
             ApiError::InsufficientCredits { .. } => "insufficient_credits",
             ApiError::RequestTimeout => "request_timeout",
+            ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
             ApiError::UnsupportedMediaType { .. } => "unsupported_media_type",
             ApiError::RateLimited { .. } => "rate_limited",
@@ -137,6 +140,7 @@ impl ResponseError for ApiError {
             ApiError::InsufficientCredits { .. } => StatusCode::PAYMENT_REQUIRED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
+            ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
@@ -164,6 +168,9 @@ impl ResponseError for ApiError {
         let mut response = HttpResponse::build(status);
         if let ApiError::RateLimited { retry_after } = self {
             response.insert_header((header::RETRY_AFTER, retry_after.to_string()));
+        }
+        if let ApiError::MethodNotAllowed { allow } = self {
+            response.insert_header((header::ALLOW, allow.as_str()));
         }
         if let ApiError::Unauthorized { .. } = self {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));

@@ -164,6 +164,25 @@ fn error_body_ref() -> openapi::Ref {
     openapi::Ref::from_schema_name("ErrorBody")
 }
 
+/// The methods the document declares for `path` (`GET, POST`), when it has the path at all:
+/// a request with another method is answered 405 with these in `Allow`.
+pub fn allowed_methods(path: &str) -> Option<&'static str> {
+    static ROUTES: OnceLock<Vec<(actix_web::dev::ResourceDef, String)>> = OnceLock::new();
+    let routes = ROUTES.get_or_init(|| {
+        let mut doc = document();
+        doc.paths
+            .paths
+            .iter_mut()
+            .map(|(path, item)| {
+                let methods: Vec<String> =
+                    operations(item).map(|(method, _)| method.to_uppercase()).collect();
+                (actix_web::dev::ResourceDef::new(path.as_str()), methods.join(", "))
+            })
+            .collect()
+    });
+    routes.iter().find(|(route, _)| route.is_match(path)).map(|(_, methods)| methods.as_str())
+}
+
 /// The document as served, built once.
 fn document_json() -> &'static [u8] {
     static JSON: OnceLock<Vec<u8>> = OnceLock::new();

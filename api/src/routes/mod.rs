@@ -211,6 +211,9 @@ pub fn api() -> impl HttpServiceFactory + OpenApiFactory {
 }
 
 async fn not_found(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    if let Some(allow) = crate::openapi::allowed_methods(req.path()) {
+        return Err(ApiError::MethodNotAllowed { allow: allow.to_owned() });
+    }
     tracing::debug!(path = req.path(), "no route");
     Err(ApiError::NotFound { what: "resource" })
 }

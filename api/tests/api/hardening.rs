@@ -203,3 +203,17 @@ async fn a_query_parameter_that_is_not_utf8_is_400_naming_it() {
     let fine = app.get("/api/v1/planner/keywords/?search=caf%C3%A9", &owner.access).await;
     assert_eq!(fine.status(), StatusCode::OK);
 }
+
+#[tokio::test]
+async fn a_method_the_document_does_not_declare_is_405_with_allow() {
+    let app = spawn_app().await;
+    let owner = app.signup().await;
+    let trace =
+        app.request(Method::TRACE, "/api/v1/auth/sites/", Some(&owner.access)).send().await.expect("sent");
+    assert_eq!(trace.headers()["allow"], "GET, POST");
+    assert_eq!(error_of(trace, StatusCode::METHOD_NOT_ALLOWED).await.0, "method_not_allowed");
+    let put = app.request(Method::PUT, "/api/v1/auth/login/", None).send().await.expect("sent");
+    assert_eq!(put.status(), StatusCode::METHOD_NOT_ALLOWED);
+    let nowhere = app.get("/api/v1/nowhere/", &owner.access).await;
+    assert_eq!(nowhere.status(), StatusCode::NOT_FOUND);
+}
