@@ -112,10 +112,10 @@ pub async fn body_deadline(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
-    let (idle, total) = match req.app_data::<web::Data<AppState>>() {
-        Some(state) => (state.config.body_idle_timeout, state.config.body_total_timeout),
-        None => (Duration::from_secs(15), Duration::from_secs(120)),
+    let Some(config) = req.app_data::<web::Data<AppState>>().map(|state| state.config.clone()) else {
+        return next.call(req).await;
     };
+    let (idle, total) = (config.body_idle_timeout, config.body_total_timeout);
     let ended = BodyEnded::default();
     let payload = req.take_payload();
     let stream: Pin<Box<dyn Stream<Item = Result<Bytes, PayloadError>>>> =
