@@ -136,7 +136,7 @@ pub fn charge(conn: &mut PgConnection, charge: &Charge) -> Result<bool> {
 }
 
 /// Adds (or, negative, removes) credits outside an AI operation: sign-up grants, purchases,
-/// refunds, adjustments.
+/// adjustments. A removal the balance cannot cover fails with `Error::InsufficientCredits`.
 pub fn grant(
     conn: &mut PgConnection,
     account_id: i64,
@@ -147,6 +147,17 @@ pub fn grant(
     apply(conn, account_id, amount, transaction_type, description, None)
 }
 
+/// Takes back credits that were paid for and then refunded or disputed: the money is gone, so
+/// the balance may go below zero (and commands are refused until it is positive again).
+pub fn reverse(conn: &mut PgConnection, account_id: i64, credits: i64, description: &str) -> Result<i64> {
+    let balance_after: i64 = diesel::update(accounts::table.find(account_id))
+        .set(accounts::credits.eq(accounts::credits - credits))
+        .returning(accounts::credits)
+        .get_result(conn)?;
+    record(conn, account_id, -credits, balance_after, "refund", description, None)?;
+    Ok(balance_after)
+}
+
 fn apply(
     conn: &mut PgConnection,
     account_id: i64,
@@ -155,9 +166,11 @@ fn apply(
     description: &str,
     task_id: Option<Uuid>,
 ) -> Result<i64> {
-    // The guard in the WHERE clause keeps concurrent charges from overdrawing.
+    // The guard in the WHERE clause keeps concurrent charges from overdrawing; an addition
+    // always lands, even on a balance below zero.
+    let floor = if amount >= 0 { i64::MIN } else { -amount };
     let balance_after: Option<i64> = diesel::update(accounts::table.find(account_id))
-        .filter(accounts::credits.ge(-amount))
+        .filter(accounts::credits.ge(floor))
         .set(accounts::credits.eq(accounts::credits + amount))
         .returning(accounts::credits)
         .get_result(conn)
@@ -166,6 +179,20 @@ fn apply(
         let available = balance(conn, account_id)?;
         return Err(Error::InsufficientCredits { needed: -amount, available });
     };
+    record(conn, account_id, amount, balance_after, transaction_type, description, task_id)?;
+    Ok(balance_after)
+}
+
+/// The ledger row of one balance change.
+fn record(
+    conn: &mut PgConnection,
+    account_id: i64,
+    amount: i64,
+    balance_after: i64,
+    transaction_type: &str,
+    description: &str,
+    task_id: Option<Uuid>,
+) -> Result<()> {
     diesel::insert_into(credit_transactions::table)
         .values((
             credit_transactions::account_id.eq(account_id),
@@ -176,7 +203,7 @@ fn apply(
             credit_transactions::task_id.eq(task_id),
         ))
         .execute(conn)?;
-    Ok(balance_after)
+    Ok(())
 }
 
 fn to_i32(value: u32) -> i32 {

@@ -53,6 +53,12 @@ pub struct Config {
     pub outbound_proxy: Option<String>,
     /// Bearer token for `GET /metrics`; without one the endpoint does not exist.
     pub metrics_token: Option<String>,
+    /// The signing secret of the platform's own payment account's webhook
+    /// (`PAYMENTS_WEBHOOK_SECRET`, Stripe's `whsec_…`): only operators hold it, and only events
+    /// it signs buy credits. Unset, the payments webhook answers 503.
+    pub payments_webhook_secret: Option<SecretString>,
+    /// Least time between two re-audits of one site that Gitea pushes start.
+    pub push_audit_interval: Duration,
     /// Longest wait for the next piece of a request body before it is answered 408.
     pub body_idle_timeout: Duration,
     /// Longest time to receive a whole request body.
@@ -144,10 +150,20 @@ impl Config {
             metrics_token: lookup("METRICS_TOKEN")
                 .map(|token| token.trim().to_owned())
                 .filter(|t| !t.is_empty()),
+            payments_webhook_secret: lookup("PAYMENTS_WEBHOOK_SECRET")
+                .map(|secret| secret.trim().to_owned())
+                .filter(|secret| !secret.is_empty())
+                .map(SecretString::from),
+            push_audit_interval: Duration::from_secs(parse(&lookup, "PUSH_AUDIT_INTERVAL_SECS", 600)?),
             body_idle_timeout: Duration::from_secs(parse(&lookup, "HTTP_BODY_IDLE_TIMEOUT_SECS", 15)?),
             body_total_timeout: Duration::from_secs(parse(&lookup, "HTTP_BODY_TIMEOUT_SECS", 120)?),
             environment,
         })
+    }
+
+    /// The payments webhook's signing secret as bytes, when payments are configured.
+    pub fn payments_webhook_secret_bytes(&self) -> Option<&[u8]> {
+        self.payments_webhook_secret.as_ref().map(|secret| secret.expose_secret().as_bytes())
     }
 
     /// The JWT signing secret as bytes (kept wrapped everywhere else so it never prints).

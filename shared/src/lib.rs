@@ -14,6 +14,7 @@ pub mod media;
 pub mod messaging;
 pub mod net;
 pub mod odoo;
+pub mod payments;
 pub mod planner;
 pub mod schedules;
 pub mod social;

@@ -108,6 +108,15 @@ fn field_with_nul(body: &[u8]) -> Option<String> {
     find_nul(&value, "body")
 }
 
+/// 400 naming the first field of a JSON document read as a whole whose text (or name) holds
+/// NUL.
+pub fn refuse_nul(value: &serde_json::Value) -> Result<(), ApiError> {
+    match find_nul(value, "body") {
+        Some(field) => Err(ApiError::field(&field, super::NUL_REFUSED)),
+        None => Ok(()),
+    }
+}
+
 fn find_nul(value: &serde_json::Value, at: &str) -> Option<String> {
     match value {
         serde_json::Value::String(text) => text.contains('\0').then(|| at.to_owned()),

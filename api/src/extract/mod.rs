@@ -7,7 +7,7 @@ mod path;
 mod query;
 
 pub use auth::{AuthUser, bearer_token, jwt_error};
-pub use json::{ApiJson, JSON_LIMIT, Validate};
+pub use json::{ApiJson, JSON_LIMIT, Validate, refuse_nul};
 pub use path::{IdempotencyKey, PathId, idempotency_key};
 pub use query::{ApiQuery, parse as parse_query};
 

@@ -140,6 +140,7 @@ mod commands;
 mod common;
 mod integrations;
 mod odoo;
+mod payments;
 mod planner;
 mod planner_tasks;
 mod prompts;
@@ -207,6 +208,7 @@ pub fn api() -> impl HttpServiceFactory + OpenApiFactory {
         .service(scope("/marketing").configure(seo::configure_marketing))
         .configure(webhooks::configure_receiver)
         .configure(billing::configure)
+        .configure(payments::configure)
         .configure(tasks::configure)
 }
 

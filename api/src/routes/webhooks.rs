@@ -5,30 +5,34 @@
 //! (`/api/v1/webhooks/{source}/{key}/`) and signing secret, the secret only this once; it is
 //! sealed at rest. A delivery to the URL is checked before anything is stored: an unknown key
 //! is 404; a missing, wrong or (payments) stale signature is 401 and only moves the endpoint's
-//! `rejected_count`. An accepted delivery is stored raw with its headers, once per delivery id
+//! `rejected_count`.
+//! An accepted delivery is stored raw with its headers, once per delivery id
 //! — a replay answers 200 `duplicate` and does nothing — and its effect is decided in the same
 //! transaction:
 //!
-//! - payments: `payment_intent.succeeded`, `checkout.session.completed` or `charge.succeeded`
-//!   with `data.object.metadata.credits` buys those credits (one `purchase` transaction, so
-//!   exactly once); other events are `ignored`;
 //! - Gitea: a `push` to an endpoint linked to a site with a domain enqueues `seo.audit` of
-//!   `https://{domain}/` for that site; otherwise the endpoint's command, if it has one;
+//!   `https://{domain}/` for that site — once per pushed commit range (the delivery id is not
+//!   signed, so a replay under a new one is still a duplicate), and at most once per site in
+//!   `PUSH_AUDIT_INTERVAL_SECS`; otherwise the endpoint's command, if it has one;
 //! - Odoo: an event naming a mirrored `model` and its `record_id` (or `ids`) enqueues
-//!   `odoo.sync` of just those records; otherwise the endpoint's command, if it has one.
+//!   `odoo.sync` of just those records; otherwise the endpoint's command, if it has one;
+//! - payments: the endpoint's command, if it has one. A tenant's own payment events never
+//!   touch credits: only the platform's payment account buys them (`crate::routes::payments`).
+//!
+//! Text holding NUL anywhere in the body is refused (400 naming the field) and not stored.
 //!
 //! Without an effect the delivery is `recorded`. The work itself is always a task, so the
 //! answer comes back in milliseconds.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
+use chrono::Duration as Span;
 use chrono::{DateTime, Utc};
 use diesel::{pg::Pg, prelude::*};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use shared::{
     auth::{Role, random_token},
-    billing,
-    db::schema::{sites, webhook_deliveries, webhook_endpoints},
+    db::schema::{sites, tasks as task_rows, webhook_deliveries, webhook_endpoints},
     tasks::{
         self, NewTask,
         odoo::{SYNC, SyncPayload, mirrored},
@@ -41,7 +45,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, AuthUser, PathId, Validate},
+    extract::{ApiJson, AuthUser, JSON_LIMIT, PathId, Validate, refuse_nul},
     response::{self, Data, Page, PageParams},
     routes::planner::{Refs, check_refs},
     state::AppState,
@@ -57,9 +61,6 @@ pub fn configure_management(cfg: &mut ServiceConfig) {
 pub fn configure_receiver(cfg: &mut ServiceConfig) {
     cfg.service(receive);
 }
-
-/// Events of a payment provider that mean money arrived.
-const PAID_EVENTS: [&str; 3] = ["payment_intent.succeeded", "checkout.session.completed", "charge.succeeded"];
 
 fn owner_of(key: &str) -> String {
     format!("webhook:{key}")
@@ -359,12 +360,17 @@ struct Effect {
     status: &'static str,
     task: Option<NewTask>,
     detail: String,
-    credits: Option<(i64, String)>,
+    /// A re-audit of this site, which waits `PUSH_AUDIT_INTERVAL_SECS` after the last one.
+    audited_site: Option<i64>,
 }
 
 impl Effect {
     fn recorded(detail: impl Into<String>) -> Self {
-        Effect { status: "recorded", task: None, detail: detail.into(), credits: None }
+        Effect { status: "recorded", task: None, detail: detail.into(), audited_site: None }
+    }
+
+    fn enqueued(task: NewTask, detail: impl Into<String>) -> Self {
+        Effect { status: "enqueued", task: Some(task), detail: detail.into(), audited_site: None }
     }
 }
 
@@ -380,7 +386,7 @@ enum WebhookAnswer {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = WebhookReceipt)]
 struct Stored {
-    /// `processed` (credits bought), `enqueued` (see `task_id`), `recorded` or `ignored`.
+    /// `enqueued` (see `task_id`) or `recorded`.
     status: &'static str,
     delivery_id: String,
     /// The task enqueued, or null.
@@ -402,8 +408,10 @@ struct Duplicate {
 /// `Stripe-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "{t}.{body}">`, within five
 /// minutes of now. The delivery id comes from `X-Gitea-Delivery`, `X-Odoo-Delivery` (or the
 /// body's `id`) or, for payments, the body's `id`; the event from `X-Gitea-Event`,
-/// `X-Odoo-Event` (or the body's `event`) or the body's `type`. A replayed delivery id answers
-/// `duplicate` and does nothing.
+/// `X-Odoo-Event` (or the body's `event`) or the body's `type`. A replayed delivery id (or
+/// Gitea push of the same commit range) answers `duplicate` and does nothing. Payment events
+/// here only run the endpoint's command: credits are bought through
+/// `/api/v1/billing/payments/webhook/`.
 #[utoipa::path(
     tag = "webhooks",
     security(()),
@@ -421,6 +429,7 @@ struct Duplicate {
     request_body(content = Object, content_type = "application/json", description = "The sender's JSON event, signed as it is sent."),
     responses(
         (status = 200, body = Data<WebhookAnswer>),
+        (status = 400, description = "The body is not JSON, has no delivery id, or holds NUL in a text (named).", body = ErrorBody),
         (status = 401, description = "The signature is missing, wrong (`missing_signature`, `invalid_signature`) or stale (`stale_signature`).", body = ErrorBody),
     ),
 )]
@@ -429,11 +438,12 @@ async fn receive(
     state: web::Data<AppState>,
     path: web::Path<(String, String)>,
     req: HttpRequest,
-    body: web::Bytes,
+    body: web::Payload,
 ) -> Result<HttpResponse, ApiError> {
     let (source, key) = path.into_inner();
     let source = Source::parse(&source).ok_or(ApiError::NotFound { what: "webhook endpoint" })?;
     let endpoint = find_endpoint(&state, source, &key).await?;
+    let body = crate::body::read_limited(body, JSON_LIMIT, "body").await?;
     let secret =
         state.config.secret_box.open(&endpoint.secret, &owner_of(&key)).map_err(ApiError::internal)?;
     if let Err(error) = verify(source, secret.as_bytes(), &body, &req) {
@@ -448,15 +458,26 @@ async fn receive(
     }
     let payload: Value =
         serde_json::from_slice(&body).map_err(|_| ApiError::field("body", "The body is not JSON."))?;
+    refuse_nul(&payload)?;
     let (delivery_id, event) = identify(source, &req, &payload)?;
+    let content_key = (source == Source::Gitea && event == "push").then(|| push_range(&payload)).flatten();
     let effect = effect(&state, source, &endpoint, &event, &payload).await?;
     let headers = kept_headers(&req);
     let body_text = String::from_utf8_lossy(&body).into_owned();
     let account_id = endpoint.account_id;
+    let audit_interval = state.config.push_audit_interval;
     let stored = state
         .db(move |conn| {
             conn.transaction(|conn| {
                 use webhook_deliveries as d;
+                let mut effect = effect;
+                if let Some(site_id) = effect.audited_site
+                    && let Some(last) = recent_site_audit(conn, account_id, site_id, audit_interval)?
+                {
+                    effect =
+                        Effect::recorded(format!("re-audit skipped: site {site_id} was audited at {last}"));
+                }
+                // Either a known delivery id or a known commit range makes it a duplicate.
                 let inserted: Option<i64> = diesel::insert_into(d::table)
                     .values((
                         d::endpoint_id.eq(endpoint.id),
@@ -468,16 +489,13 @@ async fn receive(
                         d::body.eq(body_text),
                         d::status.eq(effect.status),
                         d::detail.eq(&effect.detail),
+                        d::content_key.eq(content_key),
                     ))
-                    .on_conflict((d::endpoint_id, d::delivery_id))
-                    .do_nothing()
+                    .on_conflict_do_nothing()
                     .returning(d::id)
                     .get_result(conn)
                     .optional()?;
                 let Some(row) = inserted else { return Ok(None) };
-                if let Some((credits, description)) = &effect.credits {
-                    billing::grant(conn, account_id, *credits, "purchase", description)?;
-                }
                 let enqueued = match effect.task {
                     Some(task) => {
                         let enqueued = tasks::enqueue(conn, task)?;
@@ -606,69 +624,55 @@ async fn effect(
             .as_ref()
             .and_then(|(kind, payload)| tasks::command(account_id, kind, payload.clone()).ok())
     };
+    let command = |or: Effect| match configured() {
+        Some(task) => Effect::enqueued(task, "endpoint command"),
+        None => or,
+    };
     Ok(match source {
-        Source::Payments => {
-            if !PAID_EVENTS.contains(&event) {
-                return Ok(Effect {
-                    status: "ignored",
-                    task: None,
-                    detail: format!("event `{event}`"),
-                    credits: None,
-                });
-            }
-            let object = &payload["data"]["object"];
-            let credits = object["metadata"]["credits"]
-                .as_i64()
-                .or_else(|| object["metadata"]["credits"].as_str().and_then(|c| c.parse().ok()))
-                .filter(|credits| (1..=10_000_000).contains(credits));
-            match credits {
-                Some(credits) => Effect {
-                    status: "processed",
-                    task: None,
-                    detail: format!("{credits} credits bought"),
-                    credits: Some((
-                        credits,
-                        format!("purchase ({})", object["id"].as_str().unwrap_or("payment")),
-                    )),
-                },
-                None => Effect {
-                    status: "ignored",
-                    task: None,
-                    detail: "no metadata.credits on the paid object".into(),
-                    credits: None,
-                },
-            }
-        }
         Source::Gitea if event == "push" => match site_audit(state, endpoint).await? {
-            Some(task) => {
-                Effect { status: "enqueued", task: Some(task), detail: "SEO re-audit".into(), credits: None }
+            Some((site_id, task)) => {
+                Effect { audited_site: Some(site_id), ..Effect::enqueued(task, "SEO re-audit") }
             }
-            None => match configured() {
-                Some(task) => Effect {
-                    status: "enqueued",
-                    task: Some(task),
-                    detail: "endpoint command".into(),
-                    credits: None,
-                },
-                None => Effect::recorded("no site domain or command for this endpoint"),
-            },
+            None => command(Effect::recorded("no site domain or command for this endpoint")),
         },
-        Source::Odoo if odoo_sync(account_id, payload).is_some() => Effect {
-            status: "enqueued",
-            task: odoo_sync(account_id, payload),
-            detail: "targeted Odoo sync".into(),
-            credits: None,
-        },
-        Source::Gitea | Source::Odoo => match configured() {
-            Some(task) => Effect {
-                status: "enqueued",
-                task: Some(task),
-                detail: "endpoint command".into(),
-                credits: None,
-            },
-            None => Effect::recorded(format!("event `{event}` recorded")),
-        },
+        Source::Odoo if let Some(task) = odoo_sync(account_id, payload) => {
+            Effect::enqueued(task, "targeted Odoo sync")
+        }
+        Source::Payments => command(Effect::recorded(format!(
+            "event `{event}` recorded; a tenant's payment events do not move credits"
+        ))),
+        Source::Gitea | Source::Odoo => command(Effect::recorded(format!("event `{event}` recorded"))),
     })
+}
+
+/// What identifies a Gitea push in its signed body: the repository, the ref and the commit
+/// range.
+fn push_range(payload: &Value) -> Option<String> {
+    let repository = payload["repository"]["full_name"].as_str().unwrap_or_default();
+    let (before, after) = (payload["before"].as_str()?, payload["after"].as_str()?);
+    let reference = payload["ref"].as_str().unwrap_or_default();
+    Some(format!("push:{repository}:{reference}:{before}..{after}"))
+}
+
+/// When the site was last audited, if within `interval` (its row locked, so two pushes at
+/// once do not both pass).
+fn recent_site_audit(
+    conn: &mut PgConnection,
+    account_id: i64,
+    site_id: i64,
+    interval: std::time::Duration,
+) -> shared::Result<Option<DateTime<Utc>>> {
+    sites::table.find(site_id).select(sites::id).for_update().first::<i64>(conn).optional()?;
+    let since = Utc::now() - Span::from_std(interval).unwrap_or(Span::MAX);
+    Ok(task_rows::table
+        .filter(task_rows::account_id.eq(account_id))
+        .filter(task_rows::kind.eq(AUDIT))
+        .filter(task_rows::payload.contains(json!({ "site_id": site_id })))
+        .filter(task_rows::created_at.gt(since))
+        .select(task_rows::created_at)
+        .order(task_rows::created_at.desc())
+        .first(conn)
+        .optional()?)
 }
 
 /// A sync of just the record an Odoo event names (`model` and `record_id` or `ids`), when
@@ -688,7 +692,7 @@ fn odoo_sync(account_id: i64, payload: &Value) -> Option<NewTask> {
 }
 
 /// `seo.audit` of the endpoint's site's home page, when it has a site with a domain.
-async fn site_audit(state: &AppState, endpoint: &Endpoint) -> Result<Option<NewTask>, ApiError> {
+async fn site_audit(state: &AppState, endpoint: &Endpoint) -> Result<Option<(i64, NewTask)>, ApiError> {
     let (Some(site_id), account_id) = (endpoint.site_id, endpoint.account_id) else { return Ok(None) };
     let domain: Option<String> = state
         .db(move |conn| {
@@ -720,7 +724,8 @@ async fn site_audit(state: &AppState, endpoint: &Endpoint) -> Result<Option<NewT
     if !payload.problems(&state.config.ai.outbound).is_empty() {
         return Ok(None);
     }
-    Ok(Some(NewTask::new(account_id, AUDIT, serde_json::to_value(&payload).map_err(ApiError::internal)?)))
+    let task = NewTask::new(account_id, AUDIT, serde_json::to_value(&payload).map_err(ApiError::internal)?);
+    Ok(Some((site_id, task)))
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ mod isolation;
 mod jwt;
 mod odoo;
 mod openapi;
+mod payments;
 mod pipeline;
 mod planner;
 mod planner_ai;

@@ -40,7 +40,7 @@ async fn site(app: &TestApp, user: &TestUser) -> i64 {
     body["data"]["id"].as_i64().expect("site id")
 }
 
-async fn import(app: &TestApp, user: &TestUser, site_id: i64) {
+pub(crate) async fn import(app: &TestApp, user: &TestUser, site_id: i64) {
     let response = app
         .request(
             Method::POST,

@@ -10,7 +10,7 @@ use shared::{
 };
 
 use crate::{
-    helpers::{TestApp, TestUser, error_of, spawn_app},
+    helpers::{TestApp, TestUser, error_of, spawn_app, spawn_app_with},
     writer_worker::{balance, site},
 };
 
@@ -80,18 +80,25 @@ async fn refusals(app: &TestApp, url: &str, body: &str, header: &str, forged: St
     assert_eq!(rejected(app).await, before + 3);
 }
 
+/// The hole a hostile tenant found: its own endpoint's secret signed a session that paid
+/// nothing and claimed ten million credits in metadata.
 #[tokio::test]
-async fn a_paid_event_buys_credits_exactly_once() {
+async fn a_tenants_own_payment_events_never_move_credits() {
     let app = spawn_app().await;
     let user = app.signup().await;
     let (url, secret) = endpoint(&app, &user, json!({ "source": "payments" })).await;
     let body = json!({
         "id": "evt_1001",
-        "type": "payment_intent.succeeded",
-        "data": { "object": { "id": "pi_77", "amount": 4900, "metadata": { "credits": "500" } } },
+        "type": "checkout.session.completed",
+        "data": { "object": {
+            "id": "cs_77", "payment_status": "paid", "amount_total": 0, "currency": "usd",
+            "client_reference_id": user.account_id.to_string(),
+            "metadata": { "credits": "10000000" },
+        } },
     })
     .to_string();
     let before = balance(&app, user.account_id).await;
+    let ledger_before = ledger_rows(&app, user.account_id).await;
     let now = chrono::Utc::now().timestamp();
     let signed = webhooks::payment_header(secret.as_bytes(), body.as_bytes(), now);
 
@@ -109,23 +116,47 @@ async fn a_paid_event_buys_credits_exactly_once() {
             .await;
     assert_eq!(code, "stale_signature");
     assert!(deliveries(&app).await.is_empty(), "nothing stored for refused deliveries");
-    assert_eq!(balance(&app, user.account_id).await, before);
 
     let answer = status_of(deliver(&app, &url, &body, &[("Stripe-Signature", signed.clone())]).await).await;
-    assert_eq!(answer["status"], "processed");
-    assert_eq!(balance(&app, user.account_id).await, before + 500);
-    // The provider retries the same event: no second purchase.
+    assert_eq!(answer["status"], "recorded");
     let replay = status_of(deliver(&app, &url, &body, &[("Stripe-Signature", signed)]).await).await;
     assert_eq!(replay["status"], "duplicate");
-    assert_eq!(balance(&app, user.account_id).await, before + 500);
-    assert_eq!(deliveries(&app).await, vec![("evt_1001".to_owned(), "processed".to_owned())]);
+    assert_eq!(balance(&app, user.account_id).await, before, "no credits from a tenant's signature");
+    assert_eq!(ledger_rows(&app, user.account_id).await, ledger_before, "no ledger rows either");
+    assert_eq!(deliveries(&app).await, vec![("evt_1001".to_owned(), "recorded".to_owned())]);
+}
 
-    // Another event type is recorded and ignored.
-    let other = json!({ "id": "evt_1002", "type": "customer.created", "data": { "object": {} } }).to_string();
-    let header = webhooks::payment_header(secret.as_bytes(), other.as_bytes(), now);
-    let answer = status_of(deliver(&app, &url, &other, &[("Stripe-Signature", header)]).await).await;
-    assert_eq!(answer["status"], "ignored");
-    assert_eq!(balance(&app, user.account_id).await, before + 500);
+async fn ledger_rows(app: &TestApp, account_id: i64) -> i64 {
+    use shared::db::schema::credit_transactions as t;
+    app.sql(move |conn| Ok(t::table.filter(t::account_id.eq(account_id)).count().get_result(conn)?)).await
+}
+
+/// NUL in a signed body's id, type or any other text: 400 naming it, nothing stored.
+#[tokio::test]
+async fn a_signed_delivery_holding_nul_is_400_naming_the_field_and_not_stored() {
+    let app = spawn_app().await;
+    let user = app.signup().await;
+    let (url, secret) = endpoint(&app, &user, json!({ "source": "payments" })).await;
+    let now = chrono::Utc::now().timestamp();
+    for (body, field) in [
+        (json!({ "id": "evt_\u{0}1", "type": "charge.succeeded" }), "id"),
+        (json!({ "id": "evt_2", "type": "charge.\u{0}succeeded" }), "type"),
+        (
+            json!({ "id": "evt_3", "type": "x", "data": { "object": { "name": "a\u{0}b" } } }),
+            "data.object.name",
+        ),
+    ] {
+        let body = body.to_string();
+        assert!(body.contains("\\u0000"), "serde escapes NUL: {body}");
+        let header = webhooks::payment_header(secret.as_bytes(), body.as_bytes(), now);
+        let (_, errors) = error_of(
+            deliver(&app, &url, &body, &[("Stripe-Signature", header)]).await,
+            StatusCode::BAD_REQUEST,
+        )
+        .await;
+        assert!(errors.get(field).is_some(), "{field}: {errors}");
+    }
+    assert!(deliveries(&app).await.is_empty());
 }
 
 #[tokio::test]
@@ -176,6 +207,57 @@ async fn a_gitea_push_re_audits_the_sites_home_page_once_per_delivery() {
     let without_id = headers("d-3").into_iter().take(2).collect::<Vec<_>>();
     let (_, errors) = error_of(deliver(&app, &url, &body, &without_id).await, StatusCode::BAD_REQUEST).await;
     assert!(errors.get("delivery_id").is_some(), "{errors}");
+}
+
+/// A captured push replayed under a new delivery id is still the same commit range; pushes
+/// of new ranges re-audit a site at most once per interval, even when they arrive together.
+#[tokio::test]
+async fn a_replayed_push_is_a_duplicate_and_re_audits_wait_their_interval() {
+    for interval in [std::time::Duration::from_secs(600), std::time::Duration::ZERO] {
+        let app = spawn_app_with(|config| config.push_audit_interval = interval).await;
+        let user = app.signup().await;
+        let site_id = site(&app, &user).await;
+        app.sql(move |conn| {
+            diesel::update(sites::table.find(site_id))
+                .set(sites::domain.eq(Some("shop.example.com")))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await;
+        let (url, secret) = endpoint(&app, &user, json!({ "source": "gitea", "site_id": site_id })).await;
+        let push = |before: &str, after: &str| {
+            json!({ "ref": "refs/heads/main", "before": before, "after": after, "repository": { "full_name": "team/shop" } })
+                .to_string()
+        };
+        let headers = |body: &str, delivery: &str| {
+            vec![
+                ("X-Gitea-Signature", webhooks::sign(secret.as_bytes(), body.as_bytes())),
+                ("X-Gitea-Event", "push".to_owned()),
+                ("X-Gitea-Delivery", delivery.to_owned()),
+            ]
+        };
+        let first = push("a1", "b1");
+        assert_eq!(
+            status_of(deliver(&app, &url, &first, &headers(&first, "d-1")).await).await["status"],
+            "enqueued"
+        );
+        let replay = status_of(deliver(&app, &url, &first, &headers(&first, "d-forged")).await).await;
+        assert_eq!(replay["status"], "duplicate", "a new delivery id does not make a new push");
+
+        let later: Vec<String> = (0..4).map(|n| push("b1", &format!("c{n}"))).collect();
+        let answers = futures_util::future::join_all(later.iter().enumerate().map(|(n, body)| {
+            let (app, url, headers) = (&app, &url, headers(body, &format!("d-{}", n + 2)));
+            async move { status_of(deliver(app, url, body, &headers).await).await }
+        }))
+        .await;
+        let audits = task_kinds(&app).await.into_iter().filter(|(kind, _)| kind == "seo.audit").count();
+        if interval.is_zero() {
+            assert_eq!(audits, 5, "{answers:?}");
+        } else {
+            assert_eq!(audits, 1, "{answers:?}");
+            assert!(answers.iter().all(|a| a["status"] == "recorded"), "{answers:?}");
+        }
+    }
 }
 
 #[tokio::test]

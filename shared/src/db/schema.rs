@@ -132,6 +132,54 @@ diesel::table! {
 }
 
 diesel::table! {
+    credit_packages (id) {
+        id -> Int8,
+        code -> Text,
+        name -> Text,
+        credits -> Int8,
+        amount_minor -> Int8,
+        currency -> Text,
+        active -> Bool,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    payments (id) {
+        id -> Int8,
+        account_id -> Int8,
+        provider -> Text,
+        reference -> Text,
+        checkout_session -> Nullable<Text>,
+        paid -> Bool,
+        amount_minor -> Int8,
+        currency -> Text,
+        package_id -> Nullable<Int8>,
+        credits_bought -> Int8,
+        refunded_minor -> Int8,
+        disputed_minor -> Int8,
+        dispute_won -> Bool,
+        credits_net -> Int8,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    payment_events (id) {
+        id -> Int8,
+        event_id -> Text,
+        event_type -> Text,
+        payment_id -> Nullable<Int8>,
+        outcome -> Text,
+        credits -> Int8,
+        detail -> Text,
+        body -> Text,
+        received_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     credit_transactions (id) {
         id -> Int8,
         account_id -> Int8,
@@ -540,6 +588,7 @@ diesel::table! {
         task_id -> Nullable<Uuid>,
         detail -> Text,
         received_at -> Timestamptz,
+        content_key -> Nullable<Text>,
     }
 }
 
@@ -582,6 +631,9 @@ diesel::table! {
 
 diesel::joinable!(task_attempts -> tasks (task_id));
 diesel::joinable!(social_accounts -> accounts (account_id));
+diesel::joinable!(payments -> accounts (account_id));
+diesel::joinable!(payments -> credit_packages (package_id));
+diesel::joinable!(payment_events -> payments (payment_id));
 diesel::joinable!(odoo_records -> accounts (account_id));
 diesel::joinable!(odoo_sync_state -> accounts (account_id));
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
@@ -624,6 +676,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     clusters,
     content,
     content_ideas,
+    credit_packages,
     credit_transactions,
     credit_usage_logs,
     diagnostic_pings,
@@ -635,6 +688,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     odoo_records,
     odoo_sync_state,
     outbox,
+    payment_events,
+    payments,
     refresh_tokens,
     schedule_fires,
     schedules,

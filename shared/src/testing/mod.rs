@@ -99,6 +99,9 @@ pub fn delete_namespace(config: &Config) {
     .join();
 }
 
+/// The platform payment account's webhook secret in tests (an operator's, never a tenant's).
+pub const PAYMENTS_WEBHOOK_SECRET: &str = "whsec_platform_test_secret";
+
 /// A configuration pointing at `db`, a fresh namespace and a media directory of its own under
 /// the system's temporary directory, with quick retries.
 pub fn config(db: &TestDb) -> Config {
@@ -121,6 +124,7 @@ pub fn config(db: &TestDb) -> Config {
         "RATE_LIMIT_USER_PER_MINUTE" => Some("1000".into()),
         "RATE_LIMIT_ANON_PER_MINUTE" => Some("1000".into()),
         "RATE_LIMIT_AUTH_PER_MINUTE" => Some("1000".into()),
+        "PAYMENTS_WEBHOOK_SECRET" => Some(PAYMENTS_WEBHOOK_SECRET.into()),
         // Fake outside services listen on loopback.
         "OUTBOUND_ALLOWED_HOSTS" => Some("127.0.0.1".into()),
         _ => None,
