@@ -42,12 +42,14 @@ pub struct GuardedClient {
 
 impl GuardedClient {
     /// `configure` sets timeouts, the user agent, a proxy and the like; redirects are off and
-    /// the resolver is the guard's whatever it sets.
+    /// the resolver is the guard's whatever it sets. The environment's `HTTP_PROXY` and the like
+    /// are not read: a proxy resolves names itself, out of the guard's sight, so only a proxy
+    /// `configure` names explicitly (the operator's egress proxy) is used.
     pub fn new(
         guard: &OutboundGuard,
         configure: impl FnOnce(ClientBuilder) -> ClientBuilder,
     ) -> Result<Self, reqwest::Error> {
-        let http = configure(reqwest::Client::builder())
+        let http = configure(reqwest::Client::builder().no_proxy())
             .redirect(reqwest::redirect::Policy::none())
             .dns_resolver(guard.resolver())
             .build()?;

@@ -183,3 +183,38 @@ fn loopback_only_refuses_every_other_host_without_resolving_it() {
     assert!(guard.check_resolved("localhost", [ip("10.0.0.1")]).is_err());
     assert!(guard.check_resolved("example.com", [ip("127.0.0.1")]).is_err());
 }
+
+/// A proxy from the environment would resolve tenant-chosen names itself, past the guard:
+/// guarded clients never use one. The "proxy" here is a loopback listener that counts
+/// connections; [`proxy_probe`], run as a child process with `HTTP_PROXY` pointing at it,
+/// sends to a closed loopback port the guard allows.
+#[tokio::test]
+async fn guarded_clients_ignore_proxies_from_the_environment() {
+    let proxy = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("listener");
+    let proxy_url = format!("http://{}", proxy.local_addr().expect("address"));
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("port");
+    let target = format!("http://{}/", closed.local_addr().expect("address"));
+    drop(closed);
+    let probe = tokio::process::Command::new(std::env::current_exe().expect("test binary"))
+        .args(["--exact", "net::tests::proxy_probe", "--nocapture"])
+        .env("HTTP_PROXY", &proxy_url)
+        .env("http_proxy", &proxy_url)
+        .env("PROXY_PROBE_TARGET", &target)
+        .output()
+        .await
+        .expect("probe runs");
+    assert!(probe.status.success(), "{}", String::from_utf8_lossy(&probe.stdout));
+    assert!(String::from_utf8_lossy(&probe.stdout).contains("1 passed"), "the probe ran");
+    let accepted = tokio::time::timeout(std::time::Duration::from_millis(200), proxy.accept()).await;
+    assert!(accepted.is_err(), "the environment's proxy was dialled");
+}
+
+/// The child half of the test above; a no-op unless it sets `PROXY_PROBE_TARGET`.
+#[tokio::test]
+async fn proxy_probe() {
+    let Ok(target) = std::env::var("PROXY_PROBE_TARGET") else { return };
+    let guard = OutboundGuard::new(["127.0.0.1".to_owned()]);
+    let client = GuardedClient::new(&guard, |builder| builder.timeout(std::time::Duration::from_secs(2)))
+        .expect("client");
+    assert!(client.send(client.get(&target)).await.is_err(), "nothing listens at {target}");
+}
