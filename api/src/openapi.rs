@@ -164,11 +164,19 @@ fn error_body_ref() -> openapi::Ref {
     openapi::Ref::from_schema_name("ErrorBody")
 }
 
-/// The methods the document declares for `path` (`GET, POST`), when it has the path at all:
-/// a request with another method is answered 405 with these in `Allow`.
-pub fn allowed_methods(path: &str) -> Option<&'static str> {
-    static ROUTES: OnceLock<Vec<(actix_web::dev::ResourceDef, String)>> = OnceLock::new();
-    let routes = ROUTES.get_or_init(|| {
+/// A documented path and the methods declared for it.
+struct DocumentedPath {
+    pattern: actix_web::dev::ResourceDef,
+    /// No `{parameter}` in it: a request to exactly this path belongs to it, even when a
+    /// sibling `{id}` route would also match (`PUT /planner/ideas/bulk_delete`).
+    literal: bool,
+    methods: Vec<String>,
+    allow: String,
+}
+
+fn documented_paths() -> &'static [DocumentedPath] {
+    static PATHS: OnceLock<Vec<DocumentedPath>> = OnceLock::new();
+    PATHS.get_or_init(|| {
         let mut doc = document();
         doc.paths
             .paths
@@ -176,11 +184,37 @@ pub fn allowed_methods(path: &str) -> Option<&'static str> {
             .map(|(path, item)| {
                 let methods: Vec<String> =
                     operations(item).map(|(method, _)| method.to_uppercase()).collect();
-                (actix_web::dev::ResourceDef::new(path.as_str()), methods.join(", "))
+                DocumentedPath {
+                    pattern: actix_web::dev::ResourceDef::new(path.as_str()),
+                    literal: !path.contains('{'),
+                    allow: methods.join(", "),
+                    methods,
+                }
             })
             .collect()
-    });
-    routes.iter().find(|(route, _)| route.is_match(path)).map(|(_, methods)| methods.as_str())
+    })
+}
+
+/// The methods the document declares for `path` (`GET, POST`), when it has the path at all:
+/// a request with another method is answered 405 with these in `Allow`. A literal path wins
+/// over a pattern that also matches it, as it does in routing.
+pub fn allowed_methods(path: &str) -> Option<&'static str> {
+    let paths = documented_paths();
+    paths
+        .iter()
+        .find(|documented| documented.literal && documented.pattern.is_match(path))
+        .or_else(|| paths.iter().find(|documented| documented.pattern.is_match(path)))
+        .map(|documented| documented.allow.as_str())
+}
+
+/// `Some(allow)` when `path` is a literal documented path that does not declare `method`.
+/// Routing alone would hand such a request to a sibling `{id}` route, which refuses the
+/// literal segment as a bad id (400) instead of saying the method is wrong (405).
+pub fn undeclared_method_on_literal_path(method: &str, path: &str) -> Option<&'static str> {
+    let documented = documented_paths()
+        .iter()
+        .find(|documented| documented.literal && documented.pattern.is_match(path))?;
+    (!documented.methods.iter().any(|declared| declared == method)).then_some(documented.allow.as_str())
 }
 
 /// The document as served, built once.

@@ -25,7 +25,7 @@ use crate::{
     body::body_deadline,
     events::EventHub,
     extract::JSON_LIMIT,
-    middleware::{RateLimiter, rate_limit, security_headers},
+    middleware::{RateLimiter, rate_limit, security_headers, undeclared_method},
     routes,
     state::AppState,
 };
@@ -73,6 +73,7 @@ impl Application {
             App::new()
                 .app_data(web::Data::new(state.clone()))
                 .app_data(web::PayloadConfig::new(JSON_LIMIT))
+                .wrap(from_fn(undeclared_method))
                 .wrap(from_fn(body_deadline))
                 .wrap(from_fn(rate_limit))
                 .wrap(from_fn(security_headers))

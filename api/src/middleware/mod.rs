@@ -1,7 +1,9 @@
-//! Cross-cutting HTTP behaviour: rate limits and security headers.
+//! Cross-cutting HTTP behaviour: rate limits, security headers, undeclared methods.
 
 mod rate_limit;
 mod security_headers;
+mod undeclared_method;
 
 pub use rate_limit::{Budget, RateLimiter, now, rate_limit};
 pub use security_headers::security_headers;
+pub use undeclared_method::undeclared_method;

@@ -217,3 +217,23 @@ async fn a_method_the_document_does_not_declare_is_405_with_allow() {
     let nowhere = app.get("/api/v1/nowhere/", &owner.access).await;
     assert_eq!(nowhere.status(), StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn an_undeclared_method_on_a_literal_path_is_405_not_a_bad_id_for_its_sibling() {
+    let app = spawn_app().await;
+    let owner = app.signup().await;
+    for (method, path, allow) in [
+        (Method::PUT, "/api/v1/planner/ideas/bulk_delete/", "POST"),
+        (Method::GET, "/api/v1/planner/clusters/bulk_delete/", "POST"),
+        (Method::DELETE, "/api/v1/auth/users/invite/", "POST"),
+    ] {
+        let response = app.request(method.clone(), path, Some(&owner.access)).send().await.expect("sent");
+        assert_eq!(response.headers()["allow"], allow, "{method} {path}");
+        assert_eq!(error_of(response, StatusCode::METHOD_NOT_ALLOWED).await.0, "method_not_allowed");
+    }
+    let sibling = app.request(Method::PUT, "/api/v1/planner/ideas/999999/", Some(&owner.access));
+    assert_eq!(
+        sibling.json(&serde_json::json!({})).send().await.expect("sent").status(),
+        StatusCode::NOT_FOUND
+    );
+}
