@@ -48,6 +48,9 @@ pub enum ApiError {
     InsufficientCredits { needed: i64, available: i64 },
     #[error("{what} not found")]
     NotFound { what: &'static str },
+    /// A body field names a row the caller's account does not have: 404 naming the field.
+    #[error("{message}")]
+    MissingReference { message: String, errors: FieldErrors },
     #[error("{message}")]
     Conflict { code: &'static str, message: String, errors: FieldErrors },
     /// The request body stalled (see `crate::body`).
@@ -89,6 +92,19 @@ impl ApiError {
         ApiError::Validation { message, errors }
     }
 
+    /// A 404 naming a body field whose row is not in the caller's account.
+    pub fn missing(field: &str, problem: impl Into<String>) -> Self {
+        let mut errors = FieldErrors::new();
+        errors.insert(field.to_owned(), vec![problem.into()]);
+        Self::missing_all(errors)
+    }
+
+    /// A 404 from collected missing references.
+    pub fn missing_all(errors: FieldErrors) -> Self {
+        let message = errors.values().flatten().next().cloned().unwrap_or_else(|| "Not found.".into());
+        ApiError::MissingReference { message, errors }
+    }
+
     pub fn unauthorized(code: &'static str, message: impl Into<String>) -> Self {
         ApiError::Unauthorized { code, message: message.into() }
     }
@@ -118,7 +134,7 @@ impl ApiError {
             | ApiError::Unprocessable { code, .. }
             | ApiError::BadGateway { code, .. }
             | ApiError::Unavailable { code, .. } => code,
-            ApiError::NotFound { .. } => "not_found",
+            ApiError::NotFound { .. } | ApiError::MissingReference { .. } => "not_found",
             ApiError::InsufficientCredits { .. } => "insufficient_credits",
             ApiError::RequestTimeout => "request_timeout",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
@@ -136,7 +152,7 @@ impl ResponseError for ApiError {
             ApiError::Validation { .. } | ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
-            ApiError::NotFound { .. } => StatusCode::NOT_FOUND,
+            ApiError::NotFound { .. } | ApiError::MissingReference { .. } => StatusCode::NOT_FOUND,
             ApiError::InsufficientCredits { .. } => StatusCode::PAYMENT_REQUIRED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
@@ -162,7 +178,9 @@ impl ResponseError for ApiError {
             other => other.to_string(),
         };
         let errors = match self {
-            ApiError::Validation { errors, .. } | ApiError::Conflict { errors, .. } => errors.clone(),
+            ApiError::Validation { errors, .. }
+            | ApiError::Conflict { errors, .. }
+            | ApiError::MissingReference { errors, .. } => errors.clone(),
             _ => FieldErrors::new(),
         };
         let mut response = HttpResponse::build(status);

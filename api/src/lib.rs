@@ -6,6 +6,7 @@ pub mod dashboard;
 pub mod error;
 pub mod events;
 pub mod extract;
+mod forms;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;

@@ -147,6 +147,9 @@ fn add_error_answers(path: &str, operation: &mut Operation, secured_by_default: 
     }
     if path.contains('{') {
         errors.push(("404", "No such resource in the caller's account."));
+    } else if operation.request_body.is_some() {
+        errors
+            .push(("404", "A row the body names is not in the caller's account; `errors` names the field."));
     }
     for (status, description) in errors {
         operation.responses.responses.entry(status.to_owned()).or_insert_with(|| {
@@ -162,6 +165,14 @@ fn add_error_answers(path: &str, operation: &mut Operation, secured_by_default: 
 
 fn error_body_ref() -> openapi::Ref {
     openapi::Ref::from_schema_name("ErrorBody")
+}
+
+/// A task kind's name, as an enum of the registry's kinds.
+pub fn task_kind() -> openapi::Object {
+    openapi::ObjectBuilder::new()
+        .schema_type(openapi::Type::String)
+        .enum_values(Some(shared::tasks::kind_names()))
+        .build()
 }
 
 /// A documented path and the methods declared for it.

@@ -82,14 +82,16 @@ pub fn accepted(task: &Task) -> HttpResponse {
 
 pub const DEFAULT_PAGE_SIZE: i64 = 10;
 pub const MAX_PAGE_SIZE: i64 = 100;
+/// The last page a request may ask for; keeps the offset (page × size) far from overflow.
+pub const MAX_PAGE: i64 = 1_000_000_000;
 
 /// `page` (from 1) and `page_size` (1–100, default 10), read from the query string by its own
 /// extractor (serde's `flatten` would lose the string-to-number parsing of query values).
 #[derive(Clone, Copy, Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
-    /// The page to return, from 1.
-    #[param(minimum = 1)]
+    /// The page to return, from 1 (a page past the rows is empty).
+    #[param(minimum = 1, maximum = 1_000_000_000)]
     pub page: Option<i64>,
     /// Rows per page (default 10).
     #[param(minimum = 1, maximum = 100)]
@@ -111,10 +113,8 @@ impl PageParams {
 
     fn check(self) -> Result<Self, ApiError> {
         let mut errors = FieldErrors::new();
-        if self.page() < 1 {
-            errors.entry("page".into()).or_default().push("Must be 1 or more.".into());
-        } else if (self.page() - 1).checked_mul(self.size()).is_none() {
-            errors.entry("page".into()).or_default().push("Is past the last possible page.".into());
+        if !(1..=MAX_PAGE).contains(&self.page()) {
+            errors.entry("page".into()).or_default().push(format!("Must be between 1 and {MAX_PAGE}."));
         }
         if !(1..=MAX_PAGE_SIZE).contains(&self.size()) {
             errors

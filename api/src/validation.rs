@@ -42,29 +42,31 @@ pub fn confirmation(errors: &mut FieldErrors, field: &str, value: &str, original
     }
 }
 
-/// A required, trimmed text of at most `max` characters.
+/// A required text of at most `max` characters (as sent), not blank; stored trimmed. Its
+/// schema says `min_length = 1, max_length = max, pattern = r"\S"`.
 pub fn text(errors: &mut FieldErrors, field: &str, value: &str, max: usize) -> String {
     let trimmed = value.trim();
     if trimmed.is_empty() {
         push(errors, field, "This field may not be blank.");
-    } else if trimmed.chars().count() > max {
+    } else if value.chars().count() > max {
         push(errors, field, format!("Must be at most {max} characters."));
     }
     trimmed.to_owned()
 }
 
-/// An optional text of at most `max` characters.
+/// An optional text of at most `max` characters (as sent); stored trimmed. Its schema says
+/// `max_length = max`.
 pub fn optional_text(
     errors: &mut FieldErrors,
     field: &str,
     value: Option<&str>,
     max: usize,
 ) -> Option<String> {
-    let value = value.map(str::trim)?;
+    let value = value?;
     if value.chars().count() > max {
         push(errors, field, format!("Must be at most {max} characters."));
     }
-    Some(value.to_owned())
+    Some(value.trim().to_owned())
 }
 
 /// A URL-friendly slug: lower-case letters, digits and dashes.
@@ -78,6 +80,17 @@ pub fn slugify(text: &str) -> String {
         }
     }
     slug.trim_end_matches('-').chars().take(100).collect()
+}
+
+/// [`slugify`], or `fallback` and a random suffix when the text has no letters or digits
+/// to make one of (`"日本"`, `"!!!"`).
+pub fn slugify_or(text: &str, fallback: &str) -> String {
+    let slug = slugify(text);
+    if !slug.is_empty() {
+        return slug;
+    }
+    let suffix = uuid::Uuid::new_v4().simple().to_string();
+    format!("{fallback}-{}", &suffix[..8])
 }
 
 pub fn slug(errors: &mut FieldErrors, field: &str, value: &str) -> String {

@@ -65,22 +65,19 @@ pub fn parse<T: DeserializeOwned + Validate>(body: &[u8]) -> Result<T, ApiError>
         }
         Some(_) => {}
     }
-    let deserializer = &mut serde_json::Deserializer::from_slice(body);
-    let value: T = serde_path_to_error::deserialize(deserializer).map_err(|error| {
-        let path = error.path().to_string();
-        let inner = error.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            ApiError::BadRequest {
-                code: "malformed_json",
-                message: format!("The body is not valid JSON: {inner}."),
-            }
-        } else {
-            ApiError::invalid(super::serde_field_errors(&path, &inner.to_string()))
-        }
-    })?;
-    if let Some(field) = field_with_nul(body) {
+    let mut document: serde_json::Value =
+        serde_json::from_slice(body).map_err(|error| ApiError::BadRequest {
+            code: "malformed_json",
+            message: format!("The body is not valid JSON: {error}."),
+        })?;
+    if let Some(field) = find_nul(&document, "body") {
         return Err(ApiError::field(&field, super::NUL_REFUSED));
     }
+    whole_numbers_as_integers(&mut document);
+    let value: T = serde_path_to_error::deserialize(document).map_err(|error| {
+        let path = error.path().to_string();
+        ApiError::invalid(super::serde_field_errors(&path, &error.into_inner().to_string()))
+    })?;
     value.validate().map_err(ApiError::invalid)?;
     Ok(value)
 }
@@ -97,15 +94,24 @@ fn is_json(req: &HttpRequest) -> bool {
         .unwrap_or(false)
 }
 
-/// The first field whose text (or name) holds an escaped NUL, which PostgreSQL text cannot
-/// store. Only bodies that contain `\u0000` at all are read a second time.
-fn field_with_nul(body: &[u8]) -> Option<String> {
-    const ESCAPED_NUL: &[u8] = b"\\u0000";
-    if !body.windows(ESCAPED_NUL.len()).any(|window| window == ESCAPED_NUL) {
-        return None;
+/// JSON Schema counts `3.0` as an integer, so an integer field takes it; serde would not.
+/// Only floats that hold their integer exactly (below 2^53) are read so.
+const EXACT_INTEGERS: f64 = 9_007_199_254_740_992.0;
+
+fn whole_numbers_as_integers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(number) => {
+            if let Some(float) = number.as_f64().filter(|_| number.is_f64())
+                && float.fract() == 0.0
+                && float.abs() < EXACT_INTEGERS
+            {
+                *number = serde_json::Number::from(float as i64);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        serde_json::Value::Object(fields) => fields.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
     }
-    let value: serde_json::Value = serde_json::from_slice(body).ok()?;
-    find_nul(&value, "body")
 }
 
 /// 400 naming the first field of a JSON document read as a whole whose text (or name) holds

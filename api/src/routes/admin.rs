@@ -140,6 +140,7 @@ async fn letters(
 #[serde(deny_unknown_fields)]
 struct RequeueInput {
     /// The dead letters to send back (1 to 1,000).
+    #[schema(min_items = 1, max_items = 1000)]
     ids: Option<Vec<i64>>,
     /// Every dead letter of the queue (instead of `ids`).
     #[serde(default)]
@@ -267,6 +268,7 @@ async fn purge(
 #[serde(deny_unknown_fields)]
 struct CancelKindInput {
     /// A task kind (`system.ping`, `seo.audit`, …).
+    #[schema(schema_with = crate::openapi::task_kind)]
     kind: String,
     /// Only this account's tasks; every account's when absent.
     account_id: Option<i64>,

@@ -3,14 +3,13 @@
 
 use actix_web::{HttpResponse, delete, get, post, route, web};
 use diesel::prelude::*;
-use serde::Deserialize;
 use shared::{
     auth::Role,
     db::{models::AuthorProfile, schema::author_profiles},
 };
-use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::forms::input_forms;
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, AuthUser, PathId, Validate},
@@ -32,20 +31,25 @@ named_settings_reads!(
     "writer-settings"
 );
 
-/// Create and update share one body; on create `name` is required.
-#[derive(Debug, Deserialize, Default, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(as = AuthorProfileInput)]
-struct ProfileInput {
-    name: Option<String>,
-    description: Option<String>,
-    tone: Option<String>,
-    persona: Option<String>,
-    language: Option<String>,
-    is_active: Option<bool>,
+input_forms! {
+    /// Create and update share one body; on create `name` is required.
+    #[serde(deny_unknown_fields)]
+    AuthorProfileInput, NewAuthorProfile {
+        #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+        @required name: String,
+        #[schema(max_length = 5000)]
+        description: Option<String>,
+        #[schema(min_length = 1, max_length = 100, pattern = r"\S")]
+        tone: Option<String>,
+        #[schema(max_length = 5000)]
+        persona: Option<String>,
+        #[schema(min_length = 1, max_length = 20, pattern = r"\S")]
+        language: Option<String>,
+        is_active: Option<bool>,
+    }
 }
 
-impl Validate for ProfileInput {
+impl Validate for AuthorProfileInput {
     fn validate(&self) -> Result<(), FieldErrors> {
         let mut errors = FieldErrors::new();
         if let Some(name) = &self.name {
@@ -67,7 +71,7 @@ impl Validate for ProfileInput {
 /// `professional` and `language` to `en`.
 #[utoipa::path(
     tag = "writer-settings",
-    request_body = ProfileInput,
+    request_body = NewAuthorProfile,
     responses(
         (status = 201, body = Data<AuthorProfile>),
         (status = 403, description = "Editors and above only.", body = ErrorBody),
@@ -77,14 +81,11 @@ impl Validate for ProfileInput {
 async fn create(
     state: web::Data<AppState>,
     auth: AuthUser,
-    body: ApiJson<ProfileInput>,
+    body: ApiJson<NewAuthorProfile>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Editor)?;
-    let input = body.0;
+    let input = AuthorProfileInput::from(body.0);
     let name = input.name.as_deref().map(str::trim).unwrap_or_default().to_owned();
-    if name.is_empty() {
-        return Err(ApiError::field("name", "This field is required."));
-    }
     let row = state
         .db(move |conn| {
             use author_profiles as a;
@@ -110,7 +111,7 @@ async fn create(
 #[utoipa::path(
     tag = "writer-settings",
     params(("id" = i64, Path, description = "The author profile id.")),
-    request_body = ProfileInput,
+    request_body = AuthorProfileInput,
     responses(
         (status = 200, body = Data<AuthorProfile>),
         (status = 403, description = "Editors and above only.", body = ErrorBody),
@@ -121,7 +122,7 @@ async fn update(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: PathId<i64>,
-    body: ApiJson<ProfileInput>,
+    body: ApiJson<AuthorProfileInput>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Editor)?;
     let (account_id, profile_id, input) = (auth.account_id, id.0, body.0);

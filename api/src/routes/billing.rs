@@ -46,15 +46,11 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// From (inclusive) and until (exclusive), either open.
 pub type TimeRange = (Option<DateTime<Utc>>, Option<DateTime<Utc>>);
 
-/// `start_date`..=`end_date` (calendar days, UTC) as a half-open timestamp range.
-pub fn day_bounds(start: Option<NaiveDate>, end: Option<NaiveDate>) -> Result<TimeRange, ApiError> {
-    if let (Some(start), Some(end)) = (start, end)
-        && start > end
-    {
-        return Err(ApiError::field("end_date", "Must not be before start_date."));
-    }
+/// `start_date`..=`end_date` (calendar days, UTC) as a half-open timestamp range. An end
+/// before the start is an empty range, as contradictory filters are in the seeds (Django).
+pub fn day_bounds(start: Option<NaiveDate>, end: Option<NaiveDate>) -> TimeRange {
     let midnight = |date: NaiveDate| Utc.from_utc_datetime(&date.and_time(NaiveTime::MIN));
-    Ok((start.map(midnight), end.and_then(|day| day.succ_opt()).map(midnight)))
+    (start.map(midnight), end.and_then(|day| day.succ_opt()).map(midnight))
 }
 
 fn month_start() -> DateTime<Utc> {
@@ -143,7 +139,7 @@ impl UsageFilter {
                 })
             })
             .transpose()?;
-        let (from, until) = day_bounds(query.start_date, query.end_date)?;
+        let (from, until) = day_bounds(query.start_date, query.end_date);
         Ok(Self { account_id, operation, from, until })
     }
 
@@ -346,6 +342,7 @@ async fn usage_detail(
 struct TransactionQuery {
     /// Only transactions of this type (`purchase`, `subscription`, `refund`, `deduction`,
     /// `adjustment`).
+    #[param(pattern = "^(purchase|subscription|refund|deduction|adjustment)$")]
     transaction_type: Option<String>,
     /// Only transactions on or after this day (UTC).
     start_date: Option<NaiveDate>,
@@ -378,7 +375,7 @@ async fn transactions_list(
             "Must be one of purchase, subscription, refund, deduction, adjustment.",
         ));
     }
-    let (from, until) = day_bounds(start_date, end_date)?;
+    let (from, until) = day_bounds(start_date, end_date);
     let account_id = auth.account_id;
     let (rows, count) = state
         .db(move |conn| {

@@ -330,7 +330,13 @@ async fn test(
     let settings = stored
         .as_ref()
         .and_then(|integration| resolve::settings_from(integration, &state.config.ai))
-        .ok_or_else(|| ApiError::field("config.apiKey", "Save an API key before testing the connection."))?;
+        .ok_or_else(|| {
+            ApiError::conflict(
+                "integration_not_connected",
+                "config.apiKey",
+                "Save an API key before testing the connection.",
+            )
+        })?;
     let provider =
         OpenAiProvider::new(settings).map_err(|error| ApiError::field("config", error.to_string()))?;
     match provider.check().await {
@@ -367,7 +373,11 @@ async fn test_odoo(
     stored: Option<&integrations::Integration>,
 ) -> Result<HttpResponse, ApiError> {
     let (connection, timeout) = stored.and_then(shared::odoo::connection_from).ok_or_else(|| {
-        ApiError::field("config", "Save url, database, login and apiKey before testing the connection.")
+        ApiError::conflict(
+            "integration_not_connected",
+            "config",
+            "Save url, database, login and apiKey before testing the connection.",
+        )
     })?;
     let started = std::time::Instant::now();
     let client = shared::odoo::OdooClient::new(

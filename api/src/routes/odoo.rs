@@ -166,7 +166,8 @@ async fn ensure_connected(state: &AppState, account_id: i64) -> Result<(), ApiEr
     if connected {
         Ok(())
     } else {
-        Err(ApiError::field(
+        Err(ApiError::conflict(
+            "integration_not_connected",
             "integration",
             "Connect Odoo first: POST /api/v1/system/settings/integrations/odoo/save/.",
         ))

@@ -115,11 +115,15 @@ async fn select_keywords(
         let found: std::collections::HashSet<i64> = rows.iter().map(|row| row.0).collect();
         let missing: Vec<String> = ids.iter().filter(|id| !found.contains(id)).map(i64::to_string).collect();
         if !missing.is_empty() {
-            return Err(ApiError::field("ids", format!("No such keywords: {}.", missing.join(", "))));
+            return Err(ApiError::missing("ids", format!("No such keywords: {}.", missing.join(", "))));
         }
     }
     if rows.is_empty() {
-        return Err(ApiError::field("site_id", "This site (or sector) has no active keywords to cluster."));
+        return Err(ApiError::conflict(
+            "nothing_to_cluster",
+            "site_id",
+            "This site (or sector) has no active keywords to cluster.",
+        ));
     }
     if rows.len() > MAX_CLUSTER_KEYWORDS {
         return Err(ApiError::field(
@@ -247,7 +251,7 @@ async fn auto_generate_ideas(
     let missing: Vec<String> =
         payload.cluster_ids.iter().filter(|id| !found.contains(id)).map(i64::to_string).collect();
     if !missing.is_empty() {
-        return Err(ApiError::field("ids", format!("No such clusters: {}.", missing.join(", "))));
+        return Err(ApiError::missing("ids", format!("No such clusters: {}.", missing.join(", "))));
     }
     let ideas = u64::from(payload.ideas_per_cluster) * payload.cluster_ids.len() as u64;
     let task = NewTask::new(

@@ -126,6 +126,7 @@ async fn by_type(
 struct SaveInput {
     prompt_type: PromptType,
     /// The text (not blank, at most 20,000 characters); `{name}` placeholders are filled in.
+    #[schema(min_length = 1, max_length = 20000, pattern = r"\S")]
     prompt_value: String,
     /// Default true.
     is_active: Option<bool>,
@@ -322,6 +323,7 @@ async fn retrieve(
 #[serde(deny_unknown_fields)]
 struct UpdateInput {
     /// The text (not blank, at most 20,000 characters).
+    #[schema(min_length = 1, max_length = 20000, pattern = r"\S")]
     prompt_value: Option<String>,
     is_active: Option<bool>,
 }

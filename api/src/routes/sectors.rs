@@ -11,6 +11,7 @@ use shared::{
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::common::search_term;
+use crate::forms::input_forms;
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
@@ -78,20 +79,24 @@ async fn list(
     Ok(response::paginated(&req, page, count, rows))
 }
 
-/// Create and update share one body; on create `site_id` and `name` are required.
-#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-struct SectorInput {
-    /// One of the account's sites; required on create.
-    site_id: Option<i64>,
-    /// The name (trimmed, at most 200 characters); required on create.
-    name: Option<String>,
-    /// Lower-case letters, digits and dashes, unique on the site (default: from the name).
-    slug: Option<String>,
-    /// At most 5,000 characters.
-    description: Option<String>,
-    /// Default true.
-    is_active: Option<bool>,
+input_forms! {
+    /// Create and update share one body; on create `site_id` and `name` are required.
+    #[serde(deny_unknown_fields)]
+    SectorInput, NewSector {
+        /// One of the account's sites; required on create.
+        @required site_id: i64,
+        /// The name (trimmed, at most 200 characters); required on create.
+        #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+        @required name: String,
+        /// Lower-case letters, digits and dashes, unique on the site (default: from the name).
+        #[schema(pattern = "^[a-z0-9-]{1,100}$")]
+        slug: Option<String>,
+        /// At most 5,000 characters.
+        #[schema(max_length = 5000)]
+        description: Option<String>,
+        /// Default true.
+        is_active: Option<bool>,
+    }
 }
 
 impl Validate for SectorInput {
@@ -113,13 +118,13 @@ async fn check_site(state: &AppState, auth: &AuthUser, site_id: i64) -> Result<(
     super::sites::load(state, auth.account_id, site_id)
         .await
         .map(|_| ())
-        .map_err(|_| ApiError::field("site_id", "Site not found."))
+        .map_err(|_| ApiError::missing("site_id", "Site not found."))
 }
 
 /// Adds a sector to one of the account's sites.
 #[utoipa::path(
     tag = "sites",
-    request_body = SectorInput,
+    request_body = NewSector,
     responses(
         (status = 201, body = Data<Sector>),
         (status = 403, description = "The caller is not an editor.", body = ErrorBody),
@@ -130,25 +135,14 @@ async fn check_site(state: &AppState, auth: &AuthUser, site_id: i64) -> Result<(
 async fn create(
     state: web::Data<AppState>,
     auth: AuthUser,
-    body: ApiJson<SectorInput>,
+    body: ApiJson<NewSector>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Editor)?;
-    let input = body.0;
-    let mut errors = FieldErrors::new();
-    if input.site_id.is_none() {
-        validation::push(&mut errors, "site_id", "This field is required.");
-    }
+    let input = SectorInput::from(body.0);
     let name = input.name.as_deref().map(str::trim).unwrap_or_default().to_owned();
-    if name.is_empty() {
-        validation::push(&mut errors, "name", "This field is required.");
-    }
-    validation::finish(errors).map_err(ApiError::invalid)?;
     let site_id = input.site_id.unwrap_or_default();
     check_site(&state, &auth, site_id).await?;
-    let slug = input.slug.unwrap_or_else(|| validation::slugify(&name));
-    if slug.is_empty() {
-        return Err(ApiError::field("slug", "Could not derive a slug from the name; send one."));
-    }
+    let slug = input.slug.unwrap_or_else(|| validation::slugify_or(&name, "sector"));
     let sector = state
         .db(move |conn| {
             Ok(diesel::insert_into(sectors::table)

@@ -14,11 +14,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::common::search_term;
 use crate::{
-    error::{ApiError, FieldErrors},
+    error::ApiError,
     extract::{ApiQuery, PathId},
     response::{self, Data, Page, PageParams},
     state::AppState,
-    validation,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -153,14 +152,6 @@ async fn list_seed_keywords(
     query: ApiQuery<SeedQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.0;
-    let mut errors = FieldErrors::new();
-    super::planner::check_range(&mut errors, ("volume_min", q.volume_min), ("volume_max", q.volume_max));
-    super::planner::check_range(
-        &mut errors,
-        ("difficulty_min", q.difficulty_min),
-        ("difficulty_max", q.difficulty_max),
-    );
-    validation::finish(errors).map_err(ApiError::invalid)?;
     let pattern = search_term(&q.search);
     let (rows, count) = state
         .db(move |conn| {

@@ -171,7 +171,7 @@ async fn retrieve(
 struct MetricsQuery {
     /// The first day (`YYYY-MM-DD`, UTC) of the range.
     start_date: Option<NaiveDate>,
-    /// The last day (`YYYY-MM-DD`, UTC) of the range; not before `start_date`.
+    /// The last day (`YYYY-MM-DD`, UTC) of the range (before `start_date`: an empty range).
     end_date: Option<NaiveDate>,
     /// Only this site.
     site_id: Option<i64>,
@@ -230,7 +230,7 @@ async fn metrics(
     query: ApiQuery<MetricsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let MetricsQuery { start_date, end_date, site_id } = query.0;
-    let (from, until) = day_bounds(start_date, end_date)?;
+    let (from, until) = day_bounds(start_date, end_date);
     type Row = (i64, Option<i64>, String, DateTime<Utc>, String, i16, Value, i32, Value);
     let account_id = auth.account_id;
     let rows: Vec<Row> = state

@@ -77,14 +77,14 @@ async fn retrieve(
 struct WordpressInput {
     /// The site's http(s) URL.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, pattern = "^https?://", max_length = 2000)]
     wp_url: Option<Option<String>>,
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200, pattern = r"\S")]
     wp_username: Option<Option<String>>,
     /// An application password of that user; stored sealed, never returned.
     #[serde(default, deserialize_with = "nullable")]
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, min_length = 1, max_length = 200, pattern = r"\S")]
     wp_app_password: Option<Option<String>>,
     /// One of the account's author profiles.
     #[serde(default, deserialize_with = "nullable")]
@@ -115,7 +115,7 @@ impl Validate for WordpressInput {
     }
 }
 
-/// 400 naming the field when the profile or strategy is not the caller's.
+/// 404 naming the field when the profile or strategy is not the caller's.
 async fn check_links(state: &AppState, account_id: i64, input: &WordpressInput) -> Result<(), ApiError> {
     let (profile, strategy) = (input.author_profile_id.flatten(), input.strategy_id.flatten());
     let errors = state
@@ -146,7 +146,7 @@ async fn check_links(state: &AppState, account_id: i64, input: &WordpressInput) 
             Ok(errors)
         })
         .await?;
-    validation::finish(errors).map_err(ApiError::invalid)
+    validation::finish(errors).map_err(ApiError::missing_all)
 }
 
 /// PUT and PATCH both apply the fields sent. The URL must pass the outbound guard: a tenant

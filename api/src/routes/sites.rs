@@ -14,6 +14,7 @@ use shared::{
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::common::search_term;
+use crate::forms::input_forms;
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
@@ -94,23 +95,29 @@ async fn list(
     Ok(response::paginated(&req, page, count, rows))
 }
 
-/// Create and update share one body; on create `name` is required.
-#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(example = json!({"name": "Example shop", "domain": "shop.example.com", "industry": "retail"}))]
-struct SiteInput {
-    /// The name (trimmed, at most 200 characters); required on create.
-    name: Option<String>,
-    /// Lower-case letters, digits and dashes, unique in the account (default: from the name).
-    slug: Option<String>,
-    /// The site's domain (at most 253 characters).
-    domain: Option<String>,
-    /// At most 5,000 characters.
-    description: Option<String>,
-    /// At most 200 characters.
-    industry: Option<String>,
-    /// Default true.
-    is_active: Option<bool>,
+input_forms! {
+    /// Create and update share one body; on create `name` is required.
+    #[serde(deny_unknown_fields)]
+    #[schema(example = json!({"name": "Example shop", "domain": "shop.example.com", "industry": "retail"}))]
+    SiteInput, NewSite {
+        /// The name (trimmed, at most 200 characters); required on create.
+        #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+        @required name: String,
+        /// Lower-case letters, digits and dashes, unique in the account (default: from the name).
+        #[schema(pattern = "^[a-z0-9-]{1,100}$")]
+        slug: Option<String>,
+        /// The site's domain (at most 253 characters).
+        #[schema(max_length = 253)]
+        domain: Option<String>,
+        /// At most 5,000 characters.
+        #[schema(max_length = 5000)]
+        description: Option<String>,
+        /// At most 200 characters.
+        #[schema(max_length = 200)]
+        industry: Option<String>,
+        /// Default true.
+        is_active: Option<bool>,
+    }
 }
 
 impl Validate for SiteInput {
@@ -132,7 +139,7 @@ impl Validate for SiteInput {
 /// Adds a site to the account.
 #[utoipa::path(
     tag = "sites",
-    request_body = SiteInput,
+    request_body = NewSite,
     responses(
         (status = 201, body = Data<Site>),
         (status = 403, description = "The caller is not an editor.", body = ErrorBody),
@@ -143,18 +150,12 @@ impl Validate for SiteInput {
 async fn create(
     state: web::Data<AppState>,
     auth: AuthUser,
-    body: ApiJson<SiteInput>,
+    body: ApiJson<NewSite>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Editor)?;
-    let input = body.0;
+    let input = SiteInput::from(body.0);
     let name = input.name.as_deref().map(str::trim).unwrap_or_default().to_owned();
-    if name.is_empty() {
-        return Err(ApiError::field("name", "This field is required."));
-    }
-    let slug = input.slug.clone().unwrap_or_else(|| validation::slugify(&name));
-    if slug.is_empty() {
-        return Err(ApiError::field("slug", "Could not derive a slug from the name; send one."));
-    }
+    let slug = input.slug.clone().unwrap_or_else(|| validation::slugify_or(&name, "site"));
     let site = state
         .db(move |conn| {
             Ok(diesel::insert_into(sites::table)

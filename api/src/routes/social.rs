@@ -118,10 +118,13 @@ struct ConnectInput {
     platform: String,
     /// The account's handle on the platform (also read as `platform_username`).
     #[serde(alias = "platform_username")]
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     handle: String,
+    #[schema(min_length = 1, max_length = 4000, pattern = r"\S")]
     access_token: String,
     /// The platform API's base URL (a Mastodon instance); the platform's default when empty.
     #[serde(default)]
+    #[schema(max_length = 500)]
     base_url: String,
     /// The platform's id of the account: required where posting names it (a Facebook Page
     /// id, an Instagram user id, a LinkedIn author URN); optional for X.
@@ -242,6 +245,7 @@ async fn connected_account(state: &AppState, account_id: i64, id: i64) -> Result
 #[serde(deny_unknown_fields)]
 #[schema(as = SocialReconnectInput)]
 struct ReconnectInput {
+    #[schema(min_length = 1, max_length = 4000, pattern = r"\S")]
     access_token: String,
 }
 
@@ -449,6 +453,7 @@ struct PostInput {
     #[schema(format = DateTime)]
     scheduled_time: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 500)]
     target_audience: String,
 }
 
@@ -557,7 +562,7 @@ async fn make_post(state: &AppState, auth: &AuthUser, input: PostInput) -> Resul
         })
         .await?;
     let (platform_name, status) =
-        found.ok_or_else(|| ApiError::field("social_account_id", "Social account not found."))?;
+        found.ok_or_else(|| ApiError::missing("social_account_id", "Social account not found."))?;
     if status == "disconnected" {
         return Err(ApiError::field("social_account_id", "The account is disconnected."));
     }
@@ -658,7 +663,7 @@ struct PostFilter {
 
 impl PostFilter {
     fn new(account_id: i64, query: PostQuery) -> Result<Self, ApiError> {
-        let (from, until) = day_bounds(query.start_date, query.end_date)?;
+        let (from, until) = day_bounds(query.start_date, query.end_date);
         let mut errors = FieldErrors::new();
         if query.platform.as_deref().is_some_and(|platform| Platform::parse(platform).is_none()) {
             let known: Vec<&str> = Platform::ALL.iter().map(|platform| platform.as_str()).collect();
@@ -761,7 +766,7 @@ async fn calendar(
     let today = Utc::now().date_naive();
     let from = query.0.from.unwrap_or(today);
     let to = query.0.to.unwrap_or(from + chrono::Days::new(31));
-    let (Some(start), Some(end)) = day_bounds(Some(from), Some(to))? else {
+    let (Some(start), Some(end)) = day_bounds(Some(from), Some(to)) else {
         return Err(ApiError::field("to", "Give both from and to."));
     };
     let account_id = auth.account_id;
@@ -903,6 +908,7 @@ async fn compose(
             status = 502, body = ErrorBody,
             description = "The platform refused the token (`needs_reauth`) or could not be reached.",
         ),
+        (status = 409, description = "This deployment may not connect to the account's address (`address_refused`).", body = ErrorBody),
     ),
 )]
 #[post("/accounts/{id}/check")]
@@ -939,6 +945,10 @@ async fn check(
     }
     match outcome {
         Ok(handle) => Ok(response::ok(CheckView { ok: true, handle, status: "active" })),
+        // Our outbound policy, not the platform, stands in the way: nothing to retry.
+        Err(error @ SocialError::Refused(_)) => {
+            Err(ApiError::conflict(error.code(), "base_url", error.to_string()))
+        }
         Err(error) => Err(ApiError::BadGateway { code: error.code(), message: error.to_string() }),
     }
 }
@@ -1282,7 +1292,7 @@ async fn analytics(
     if platform.as_deref().is_some_and(|platform| Platform::parse(platform).is_none()) {
         return Err(ApiError::field("platform", "Not a platform."));
     }
-    let (from, until) = day_bounds(start_date, end_date)?;
+    let (from, until) = day_bounds(start_date, end_date);
     let account_id = auth.account_id;
     type Row = (String, i64, i32, i32, i32, Option<i32>);
     let rows: Vec<Row> = state

@@ -3,14 +3,13 @@
 
 use actix_web::{HttpResponse, delete, get, post, route, web};
 use diesel::prelude::*;
-use serde::Deserialize;
 use shared::{
     auth::Role,
     db::{models::Strategy, schema::strategies},
 };
-use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use crate::forms::input_forms;
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, AuthUser, PathId, Validate},
@@ -25,15 +24,20 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 named_settings_reads!("/strategies", "/strategies/{id}", strategies, Strategy, "strategy", "writer-settings");
 
-/// Create and update share one body; on create `name` is required.
-#[derive(Debug, Deserialize, Default, ToSchema)]
-#[serde(deny_unknown_fields)]
-struct StrategyInput {
-    name: Option<String>,
-    description: Option<String>,
-    target_audience: Option<String>,
-    guidelines: Option<String>,
-    is_active: Option<bool>,
+input_forms! {
+    /// Create and update share one body; on create `name` is required.
+    #[serde(deny_unknown_fields)]
+    StrategyInput, NewStrategy {
+        #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+        @required name: String,
+        #[schema(max_length = 5000)]
+        description: Option<String>,
+        #[schema(max_length = 5000)]
+        target_audience: Option<String>,
+        #[schema(max_length = 20000)]
+        guidelines: Option<String>,
+        is_active: Option<bool>,
+    }
 }
 
 impl Validate for StrategyInput {
@@ -52,7 +56,7 @@ impl Validate for StrategyInput {
 /// Creates a strategy (editor or above); `name` is required.
 #[utoipa::path(
     tag = "writer-settings",
-    request_body = StrategyInput,
+    request_body = NewStrategy,
     responses(
         (status = 201, body = Data<Strategy>),
         (status = 403, description = "Editors and above only.", body = ErrorBody),
@@ -62,14 +66,11 @@ impl Validate for StrategyInput {
 async fn create(
     state: web::Data<AppState>,
     auth: AuthUser,
-    body: ApiJson<StrategyInput>,
+    body: ApiJson<NewStrategy>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Editor)?;
-    let input = body.0;
+    let input = StrategyInput::from(body.0);
     let name = input.name.as_deref().map(str::trim).unwrap_or_default().to_owned();
-    if name.is_empty() {
-        return Err(ApiError::field("name", "This field is required."));
-    }
     let row = state
         .db(move |conn| {
             use strategies as s;

@@ -8,6 +8,10 @@ use actix_web::{HttpResponse, get, web};
 use futures_util::stream;
 use shared::db::models::Task;
 use tokio::{sync::broadcast, time::Instant};
+use utoipa::{
+    ToSchema,
+    openapi::{Object, ObjectBuilder, OneOfBuilder, Ref, Schema, Type},
+};
 use uuid::Uuid;
 
 use super::tasks::{TaskProgress, load};
@@ -35,7 +39,7 @@ struct Stream {
 #[utoipa::path(
     tag = "tasks",
     params(("id" = Uuid, Path, description = "The task id.")),
-    responses((status = 200, description = "An event stream until the task is terminal.", content_type = "text/event-stream", body = String)),
+    responses((status = 200, description = "An event stream until the task is terminal.", content_type = "text/event-stream", body = TaskEvent)),
 )]
 #[get("/tasks/{id}/events")]
 pub async fn events(
@@ -64,6 +68,36 @@ pub async fn events(
         .insert_header(("Cache-Control", "no-cache"))
         .insert_header(("X-Accel-Buffering", "no"))
         .streaming(body))
+}
+
+/// One event of the stream, as a client's event source reads it.
+#[derive(ToSchema)]
+#[allow(dead_code)] // Documents the wire format; the stream writes it by hand.
+struct TaskEvent {
+    /// The task's revision; absent on `error`.
+    #[schema(required = false)]
+    id: String,
+    /// `progress` while the task runs; then the terminal state (`success`, `failure`,
+    /// `revoked`), or `error` when the task is gone.
+    #[schema(pattern = "^(progress|success|failure|revoked|error)$")]
+    event: String,
+    /// The task's progress as JSON (`{"code": "not_found"}` on `error`).
+    #[schema(schema_with = event_data)]
+    data: String,
+}
+
+fn event_data() -> Object {
+    let gone = ObjectBuilder::new()
+        .property("code", ObjectBuilder::new().schema_type(Type::String))
+        .required("code")
+        .build();
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .content_media_type("application/json")
+        .content_schema(Some(Schema::OneOf(
+            OneOfBuilder::new().item(Ref::from_schema_name("TaskProgress")).item(gone).build(),
+        )))
+        .build()
 }
 
 impl Stream {

@@ -171,7 +171,7 @@ async fn retrieve(
     params(("id" = Uuid, Path, description = "The task id.")),
     responses(
         (status = 200, body = DataWithMessage<Task>),
-        (status = 422, description = "The task already finished.", body = ErrorBody),
+        (status = 409, description = "The task already finished (`task_finished`).", body = ErrorBody),
     ),
 )]
 #[post("/tasks/{id}/cancel")]
@@ -195,9 +195,10 @@ async fn cancel(
         CancelOutcome::AlreadyFinished(task) if task.state == TaskState::Revoked => {
             Ok(response::ok_with_message(task, "Task already cancelled"))
         }
-        CancelOutcome::AlreadyFinished(task) => Err(ApiError::Unprocessable {
+        CancelOutcome::AlreadyFinished(task) => Err(ApiError::Conflict {
             code: "task_finished",
             message: format!("The task already finished with {}.", task.state),
+            errors: Default::default(),
         }),
     }
 }

@@ -106,12 +106,16 @@ async fn list(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct CreateUser {
+    #[schema(format = Email, max_length = 254)]
     email: String,
+    #[schema(min_length = 8, max_length = 128)]
     password: String,
     role: Role,
     #[serde(default)]
+    #[schema(max_length = 150)]
     first_name: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 150)]
     last_name: Option<String>,
 }
 
@@ -174,11 +178,14 @@ async fn create(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 struct InviteUser {
+    #[schema(format = Email, max_length = 254)]
     email: String,
     role: Role,
     #[serde(default)]
+    #[schema(max_length = 150)]
     first_name: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 150)]
     last_name: Option<String>,
 }
 
@@ -286,7 +293,9 @@ async fn retrieve(
 #[serde(deny_unknown_fields)]
 struct UpdateUser {
     role: Option<Role>,
+    #[schema(max_length = 150)]
     first_name: Option<String>,
+    #[schema(max_length = 150)]
     last_name: Option<String>,
     is_active: Option<bool>,
 }
@@ -414,7 +423,7 @@ async fn remove(
     responses(
         (status = 200, body = DataWithMessage<UserView>),
         (status = 403, description = "Not allowed to manage this user.", body = ErrorBody),
-        (status = 422, description = "The user has not accepted the invitation yet (`invitation_pending`).", body = ErrorBody),
+        (status = 409, description = "The user has not accepted the invitation yet (`invitation_pending`).", body = ErrorBody),
     ),
 )]
 #[post("/users/{id}/activate")]
@@ -427,9 +436,10 @@ async fn activate(
     let target = load(&state, &auth, id.0).await?;
     may_manage(&auth, &target)?;
     if target.password_hash.is_none() {
-        return Err(ApiError::Unprocessable {
+        return Err(ApiError::Conflict {
             code: "invitation_pending",
             message: "This user has not accepted the invitation yet.".into(),
+            errors: Default::default(),
         });
     }
     let (account_id, user_id) = (auth.account_id, target.id);

@@ -163,6 +163,7 @@ async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse
 #[schema(as = WebhookCommandInput)]
 struct CommandInput {
     /// A task kind (`seo.audit`, `odoo.sync`, …).
+    #[schema(schema_with = crate::openapi::task_kind)]
     kind: String,
     /// The kind's payload.
     #[serde(default)]
@@ -174,7 +175,7 @@ struct CommandInput {
 #[schema(as = WebhookEndpointInput)]
 struct EndpointInput {
     /// `odoo`, `gitea` or `payments`.
-    #[schema(example = "gitea")]
+    #[schema(example = "gitea", pattern = "^(odoo|gitea|payments)$")]
     source: String,
     /// One of the account's sites (Gitea pushes re-audit its domain).
     site_id: Option<i64>,

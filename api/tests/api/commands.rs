@@ -67,7 +67,7 @@ async fn a_pending_task_is_revoked_at_once_and_never_runs() {
     let again = cancel(&app, &user, &task_id).await;
     assert_eq!(again.status(), StatusCode::OK, "cancelling twice is harmless");
     let finished = cancel(&app, &user, &marker).await;
-    assert_eq!(error_of(finished, StatusCode::UNPROCESSABLE_ENTITY).await.0, "task_finished");
+    assert_eq!(error_of(finished, StatusCode::CONFLICT).await.0, "task_finished");
 }
 
 #[tokio::test]

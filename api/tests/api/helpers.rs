@@ -164,6 +164,11 @@ impl Drop for TestApp {
     }
 }
 
+/// A body that breaks a field's own rules.
+pub const INVALID: StatusCode = StatusCode::BAD_REQUEST;
+/// A body that names a row the caller cannot see.
+pub const MISSING: StatusCode = StatusCode::NOT_FOUND;
+
 /// The `code` and `errors` of an error response, checking its status.
 pub async fn error_of(response: Response, status: StatusCode) -> (String, Value) {
     assert_eq!(response.status(), status);

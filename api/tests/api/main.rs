@@ -7,6 +7,7 @@ mod admin;
 mod auth;
 mod bad_input;
 mod commands;
+mod contract;
 mod dashboard;
 mod hardening;
 mod isolation;

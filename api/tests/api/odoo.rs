@@ -150,7 +150,7 @@ async fn refused_credentials_and_an_odoo_down_mid_sync_write_nothing_and_keep_th
     seed(&odoo);
 
     let response = app.post("/api/v1/odoo/sync/", Some(&user.access), json!({})).await;
-    let (_, errors) = error_of(response, StatusCode::BAD_REQUEST).await;
+    let (_, errors) = error_of(response, StatusCode::CONFLICT).await;
     assert!(errors.get("integration").is_some(), "{errors}");
     let response =
         app.post("/api/v1/odoo/sync/", Some(&user.access), json!({ "models": ["sale.order"] })).await;

@@ -543,8 +543,8 @@ async fn credits_endpoints_show_balance_usage_and_transactions() {
     let response = app
         .get("/api/v1/billing/credits/transactions/?start_date=2026-03-02&end_date=2026-03-01", &user.access)
         .await;
-    let (_, errors) = error_of(response, StatusCode::BAD_REQUEST).await;
-    assert!(errors["end_date"].is_array());
+    let empty: Value = response.json().await.expect("json");
+    assert_eq!(empty["count"], 0, "an end before the start is an empty range");
     let other = app.signup().await;
     let body: Value =
         app.get("/api/v1/billing/credits/usage/", &other.access).await.json().await.expect("json");

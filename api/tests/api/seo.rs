@@ -128,8 +128,7 @@ async fn history_shows_scores_and_the_issues_opened_and_fixed_between_audits() {
 
     let response =
         app.get("/api/v1/analytics/seo/?start_date=2026-12-02&end_date=2026-12-01", &user.access).await;
-    let (_, errors) = error_of(response, StatusCode::BAD_REQUEST).await;
-    assert!(errors.get("end_date").is_some(), "{errors}");
+    assert_eq!(response.status(), StatusCode::OK, "an end before the start is an empty range");
 }
 
 #[tokio::test]

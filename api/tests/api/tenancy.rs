@@ -90,7 +90,7 @@ async fn another_tenants_ids_are_not_found_everywhere() {
     let attach = app
         .post("/api/v1/auth/sectors/", Some(&mallory.access), json!({ "site_id": site, "name": "x" }))
         .await;
-    assert_eq!(attach.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(attach.status(), StatusCode::NOT_FOUND);
     let own_site = create(&app, &mallory, "/api/v1/auth/sites/", json!({ "name": "Mine" })).await;
     let own_sector =
         create(&app, &mallory, "/api/v1/auth/sectors/", json!({ "site_id": own_site, "name": "Hats" })).await;
@@ -102,7 +102,7 @@ async fn another_tenants_ids_are_not_found_everywhere() {
         Some(json!({ "site_id": site })),
     )
     .await;
-    assert_eq!(moved, StatusCode::BAD_REQUEST);
+    assert_eq!(moved, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]

@@ -7,7 +7,7 @@ use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 use shared::db::schema::{accounts, images, tasks};
 
-use crate::helpers::{TestApp, TestUser, error_of, spawn_app, spawn_app_with};
+use crate::helpers::{INVALID, MISSING, TestApp, TestUser, error_of, spawn_app, spawn_app_with};
 
 async fn send(app: &TestApp, user: &TestUser, method: Method, path: &str, body: Value) -> Response {
     app.request(method, path, Some(&user.access)).json(&body).send().await.expect("request")
@@ -108,17 +108,17 @@ async fn writer_tasks_crud_filters_ordering_and_bulk_ops() {
         json!({ "title": "Archive me", "site_id": site_id, "word_count": 900, "status": "completed" }),
     )
     .await);
-    for (body, field) in [
-        (json!({ "site_id": site_id }), "title"),
-        (json!({ "title": "x" }), "site_id"),
-        (json!({ "title": "x", "site_id": site_id, "status": "published" }), "status"),
-        (json!({ "title": "x", "site_id": site_id, "cluster_id": 999_999 }), "cluster_id"),
-        (json!({ "title": "x", "site_id": site_id, "sector_id": 999_999 }), "sector_id"),
-        (json!({ "title": "x", "site_id": site_id, "idea_id": 999_999 }), "idea_id"),
-        (json!({ "title": "x", "site_id": site_id, "word_count": -1 }), "word_count"),
+    for (body, field, status) in [
+        (json!({ "site_id": site_id }), "title", INVALID),
+        (json!({ "title": "x" }), "site_id", INVALID),
+        (json!({ "title": "x", "site_id": site_id, "status": "published" }), "status", INVALID),
+        (json!({ "title": "x", "site_id": site_id, "cluster_id": 999_999 }), "cluster_id", MISSING),
+        (json!({ "title": "x", "site_id": site_id, "sector_id": 999_999 }), "sector_id", MISSING),
+        (json!({ "title": "x", "site_id": site_id, "idea_id": 999_999 }), "idea_id", MISSING),
+        (json!({ "title": "x", "site_id": site_id, "word_count": -1 }), "word_count", INVALID),
     ] {
         let response = app.post("/api/v1/writer/tasks/", Some(&owner.access), body).await;
-        let (_, errors) = error_of(response, StatusCode::BAD_REQUEST).await;
+        let (_, errors) = error_of(response, status).await;
         assert!(errors.get(field).is_some(), "{field}: {errors}");
     }
 
@@ -231,7 +231,7 @@ async fn auto_generate_content_checks_ids_and_credits_then_enqueues() {
     assert_eq!(payload, json!({ "writer_task_ids": [long, unsized_task] }));
 
     let response = app.post(path, Some(&owner.access), json!({ "ids": [long, 999_999] })).await;
-    let (_, errors) = error_of(response, StatusCode::BAD_REQUEST).await;
+    let (_, errors) = error_of(response, StatusCode::NOT_FOUND).await;
     assert!(errors["ids"][0].as_str().expect("message").contains("999999"), "{errors}");
     let too_many: Vec<i64> = (1..=51).collect();
     for ids in [json!([]), json!(too_many)] {
@@ -243,7 +243,7 @@ async fn auto_generate_content_checks_ids_and_credits_then_enqueues() {
     // Another account cannot generate for these tasks.
     let stranger = app.signup().await;
     let response = app.post(path, Some(&stranger.access), json!({ "ids": [long] })).await;
-    error_of(response, StatusCode::BAD_REQUEST).await;
+    error_of(response, MISSING).await;
 }
 
 #[tokio::test]
@@ -330,7 +330,7 @@ async fn content_crud_filters_script_check_and_image_prompts() {
     assert_eq!(kind, "writer.image_prompts");
     assert_eq!(payload, json!({ "content_ids": [first, second] }));
     let response = app.post(path, Some(&owner.access), json!({ "ids": [first, 424_242] })).await;
-    let (_, errors) = error_of(response, StatusCode::BAD_REQUEST).await;
+    let (_, errors) = error_of(response, MISSING).await;
     assert!(errors["ids"][0].as_str().expect("message").contains("424242"), "{errors}");
 
     let response =
@@ -394,13 +394,13 @@ async fn images_crud_filters_files_bulk_update_and_generation() {
         json!({ "site_id": site_id, "image_type": "mobile", "prompt": "Loose" }),
     )
     .await);
-    for (body, field) in [
-        (json!({ "prompt": "x" }), "site_id"),
-        (json!({ "content_id": 999_999 }), "content_id"),
-        (json!({ "site_id": site_id, "image_type": "banner" }), "image_type"),
+    for (body, field, status) in [
+        (json!({ "prompt": "x" }), "site_id", INVALID),
+        (json!({ "content_id": 999_999 }), "content_id", MISSING),
+        (json!({ "site_id": site_id, "image_type": "banner" }), "image_type", INVALID),
     ] {
         let response = app.post("/api/v1/writer/images/", Some(&owner.access), body).await;
-        let (_, errors) = error_of(response, StatusCode::BAD_REQUEST).await;
+        let (_, errors) = error_of(response, status).await;
         assert!(errors.get(field).is_some(), "{field}: {errors}");
     }
 
@@ -579,7 +579,7 @@ async fn writer_rows_stay_within_their_account() {
         ("images", json!({ "content_id": content }), "content_id"),
     ] {
         let response = app.post(&format!("/api/v1/writer/{path}/"), Some(&stranger.access), body).await;
-        let (_, errors) = error_of(response, StatusCode::BAD_REQUEST).await;
+        let (_, errors) = error_of(response, MISSING).await;
         assert!(errors.get(field).is_some(), "{path}: {errors}");
     }
     let bulk = ok(app
@@ -601,7 +601,7 @@ async fn writer_rows_stay_within_their_account() {
     {
         let response =
             app.post(&format!("/api/v1/writer/{path}/"), Some(&stranger.access), json!({ "ids": ids })).await;
-        error_of(response, StatusCode::BAD_REQUEST).await;
+        error_of(response, MISSING).await;
     }
     // The rows are untouched.
     let row = get(&app, &owner, &format!("/api/v1/writer/images/{image}/")).await;
@@ -721,14 +721,14 @@ async fn wordpress_settings_are_sealed_masked_and_guarded() {
     assert_eq!(app.config.secret_box.open(&sealed, &owner_tag).expect("opens"), password);
     assert!(app.config.secret_box.open(&sealed, "site:0:wordpress").is_err(), "bound to the site");
 
-    for (body, field) in [
-        (json!({ "wp_url": "ftp://blog.example.com" }), "wp_url"),
-        (json!({ "wp_url": "http://169.254.169.254/latest" }), "wp_url"),
-        (json!({ "wp_url": "http://10.0.0.5" }), "wp_url"),
-        (json!({ "strategy_id": 999_999 }), "strategy_id"),
+    for (body, field, status) in [
+        (json!({ "wp_url": "ftp://blog.example.com" }), "wp_url", INVALID),
+        (json!({ "wp_url": "http://169.254.169.254/latest" }), "wp_url", INVALID),
+        (json!({ "wp_url": "http://10.0.0.5" }), "wp_url", INVALID),
+        (json!({ "strategy_id": 999_999 }), "strategy_id", MISSING),
     ] {
         let response = send(&app, &owner, Method::PATCH, &path, body).await;
-        let (_, errors) = error_of(response, StatusCode::BAD_REQUEST).await;
+        let (_, errors) = error_of(response, status).await;
         assert!(errors.get(field).is_some(), "{field}: {errors}");
     }
     let cleared = ok(send(
@@ -751,6 +751,6 @@ async fn wordpress_settings_are_sealed_masked_and_guarded() {
     let foreign =
         id(&create(&app, &stranger, "/api/v1/system/author-profiles/", json!({ "name": "Theirs" })).await);
     let response = send(&app, &owner, Method::PATCH, &path, json!({ "author_profile_id": foreign })).await;
-    let (_, errors) = error_of(response, StatusCode::BAD_REQUEST).await;
+    let (_, errors) = error_of(response, StatusCode::NOT_FOUND).await;
     assert!(errors.get("author_profile_id").is_some(), "{errors}");
 }

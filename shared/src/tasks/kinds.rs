@@ -147,6 +147,11 @@ static KINDS: &[KindSpec] = &[
     },
 ];
 
+/// Every kind's name, in registry order.
+pub fn kind_names() -> impl Iterator<Item = &'static str> {
+    KINDS.iter().map(|spec| spec.name)
+}
+
 /// Looks a kind up by name.
 pub fn kind_spec(name: &str) -> Option<&'static KindSpec> {
     KINDS.iter().find(|spec| spec.name == name)

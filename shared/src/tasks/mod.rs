@@ -15,7 +15,7 @@ pub mod writer;
 
 pub use command::{CommandProblems, command};
 pub use enqueue::{Enqueued, NewTask, enqueue, enqueue_many, find_by_idempotency_key};
-pub use kinds::{KindSpec, PING, Queue, kind_spec};
+pub use kinds::{KindSpec, PING, Queue, kind_names, kind_spec};
 pub use queries::{
     CancelOutcome, TaskFilter, Throughput, ThroughputBucket, ThroughputTotals, attempts,
     attempts_for_account, cancel, cancel_kind, find_any, find_for_account, list_for_account, throughput,

@@ -104,13 +104,18 @@ pub const PUSH_LEAD: &str = "odoo.push_lead";
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LeadPayload {
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     pub name: String,
+    #[schema(format = Email, max_length = 254)]
     pub email: String,
     #[serde(default)]
+    #[schema(max_length = 50)]
     pub phone: String,
     #[serde(default)]
+    #[schema(max_length = 200)]
     pub company: String,
     #[serde(default)]
+    #[schema(max_length = 5000)]
     pub message: String,
 }
 

@@ -15,8 +15,10 @@ pub const MAX_ATTEMPTS: i32 = 10;
 #[schema(example = json!({"steps": 5, "sleep_ms": 400, "queue": "clustering"}))]
 pub struct PingPayload {
     #[serde(default = "default_steps")]
+    #[schema(minimum = 1, maximum = 1000)]
     pub steps: u32,
     #[serde(default)]
+    #[schema(maximum = 60000)]
     pub sleep_ms: u64,
     #[serde(default)]
     pub fail_times: u32,
@@ -25,6 +27,7 @@ pub struct PingPayload {
     pub queue: Queue,
     /// Attempt limit for this ping (the kind's default otherwise).
     #[serde(default)]
+    #[schema(minimum = 1, maximum = 10)]
     pub max_attempts: Option<i32>,
 }
 

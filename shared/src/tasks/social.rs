@@ -18,11 +18,14 @@ pub const COMPOSE: &str = "social.compose";
 #[serde(deny_unknown_fields)]
 pub struct ComposePayload {
     #[serde(default)]
+    #[schema(max_length = 20000)]
     pub text: String,
     #[serde(default)]
     pub content_id: Option<i64>,
+    #[schema(min_items = 1, max_items = 6, value_type = Vec<crate::social::Platform>)]
     pub platforms: Vec<String>,
     #[serde(default = "default_hashtags")]
+    #[schema(maximum = 30)]
     pub max_hashtags: usize,
 }
 

@@ -32,15 +32,22 @@ use crate::{
     "account_name": "Analytical Engines Ltd"
 }))]
 pub struct RegisterRequest {
+    #[schema(format = Email, max_length = 254)]
     email: String,
+    #[schema(min_length = 8, max_length = 128)]
     password: String,
+    /// The same as `password`.
+    #[schema(min_length = 8, max_length = 128)]
     password_confirm: String,
     #[serde(default)]
+    #[schema(max_length = 150)]
     first_name: Option<String>,
     #[serde(default)]
+    #[schema(max_length = 150)]
     last_name: Option<String>,
     /// The new account's name (default: "<email user>'s account").
     #[serde(default)]
+    #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
     account_name: Option<String>,
 }
 
@@ -155,8 +162,12 @@ pub async fn me(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpRespon
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct ChangePasswordRequest {
+    #[schema(min_length = 1)]
     old_password: String,
+    #[schema(min_length = 8, max_length = 128)]
     new_password: String,
+    /// The same as `new_password`.
+    #[schema(min_length = 8, max_length = 128)]
     new_password_confirm: String,
 }
 
@@ -244,8 +255,12 @@ pub async fn change_password(
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AcceptInviteRequest {
     /// The invitation token of `POST /api/v1/auth/users/invite`.
+    #[schema(min_length = 1, pattern = r"\S")]
     token: String,
+    #[schema(min_length = 8, max_length = 128)]
     password: String,
+    /// The same as `password`.
+    #[schema(min_length = 8, max_length = 128)]
     password_confirm: String,
 }
 

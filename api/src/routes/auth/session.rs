@@ -26,7 +26,9 @@ use crate::{
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[schema(example = json!({"email": "ada@example.com", "password": "correct horse battery"}))]
 pub struct LoginRequest {
+    #[schema(min_length = 1, pattern = r"\S")]
     email: String,
+    #[schema(min_length = 1)]
     password: String,
 }
 

@@ -19,6 +19,7 @@ use super::{
     keyword_query::{KeywordFilter, ordered},
     nullable,
 };
+use crate::forms::input_forms;
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
@@ -156,26 +157,29 @@ async fn list(
     Ok(response::paginated(&req, page, count, rows))
 }
 
-/// Create and update share one body; on create `name` and `site_id` are required. A cluster
-/// stays on its site: its keywords are on it.
-#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-struct ClusterInput {
-    /// The name (trimmed, at most 200 characters), unique on the site and sector; required
-    /// on create.
-    name: Option<String>,
-    /// One of the account's sites; required on create, and on update only the cluster's own.
-    site_id: Option<i64>,
-    /// A sector of that site, or null for none.
-    #[serde(default, deserialize_with = "nullable")]
-    sector_id: Option<Option<i64>>,
-    /// At most 5,000 characters.
-    description: Option<String>,
-    /// The search intent, or null for none.
-    #[serde(default, deserialize_with = "nullable")]
-    intent: Option<Option<Intent>>,
-    /// Default `active`.
-    status: Option<ClusterStatus>,
+input_forms! {
+    /// Create and update share one body; on create `name` and `site_id` are required. A cluster
+    /// stays on its site: its keywords are on it.
+    #[serde(deny_unknown_fields)]
+    ClusterInput, NewCluster {
+        /// The name (trimmed, at most 200 characters), unique on the site and sector; required
+        /// on create.
+        #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
+        @required name: String,
+        /// One of the account's sites; required on create, and on update only the cluster's own.
+        @required site_id: i64,
+        /// A sector of that site, or null for none.
+        #[serde(default, deserialize_with = "nullable")]
+        sector_id: Option<Option<i64>>,
+        /// At most 5,000 characters.
+        #[schema(max_length = 5000)]
+        description: Option<String>,
+        /// The search intent, or null for none.
+        #[serde(default, deserialize_with = "nullable")]
+        intent: Option<Option<Intent>>,
+        /// Default `active`.
+        status: Option<ClusterStatus>,
+    }
 }
 
 impl Validate for ClusterInput {
@@ -192,7 +196,7 @@ impl Validate for ClusterInput {
 /// Adds a cluster to a site (and optionally a sector of it).
 #[utoipa::path(
     tag = "planner",
-    request_body = ClusterInput,
+    request_body = NewCluster,
     responses(
         (status = 201, body = Data<Cluster>),
         (status = 403, description = "The caller is not an editor.", body = ErrorBody),
@@ -203,19 +207,11 @@ impl Validate for ClusterInput {
 async fn create(
     state: web::Data<AppState>,
     auth: AuthUser,
-    body: ApiJson<ClusterInput>,
+    body: ApiJson<NewCluster>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Editor)?;
-    let input = body.0;
+    let input = ClusterInput::from(body.0);
     let name = input.name.as_deref().map(str::trim).unwrap_or_default().to_owned();
-    let mut errors = FieldErrors::new();
-    if name.is_empty() {
-        validation::push(&mut errors, "name", "This field is required.");
-    }
-    if input.site_id.is_none() {
-        validation::push(&mut errors, "site_id", "This field is required.");
-    }
-    validation::finish(errors).map_err(ApiError::invalid)?;
     let site_id = input.site_id.unwrap_or_default();
     let sector_id = input.sector_id.flatten();
     check_refs(&state, auth.account_id, Refs { site_id, sector_id, cluster_id: None }).await?;
@@ -276,7 +272,6 @@ async fn cluster_keywords(
 ) -> Result<HttpResponse, ApiError> {
     let cluster = load(&state, auth.account_id, id.0).await?;
     let filter = KeywordFilter { cluster_id: Some(cluster.id), ..query.0 };
-    filter.check()?;
     let (rows, count) = state
         .db(move |conn| {
             let count: i64 = filter.query(cluster.account_id).count().get_result(conn)?;

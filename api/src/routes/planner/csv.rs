@@ -79,7 +79,6 @@ async fn export(
     query: ApiQuery<KeywordFilter>,
 ) -> Result<HttpResponse, ApiError> {
     let filter = query.0;
-    filter.check()?;
     // The first batch is read before answering, so a database failure is still a proper error.
     let mut cursor =
         ExportCursor { state: state.into_inner(), account_id: auth.account_id, filter, last: None };
@@ -198,9 +197,11 @@ struct KeywordImportForm {
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
     /// The site to import into, unless given in the query string.
-    site_id: Option<i64>,
+    #[schema(required = false)]
+    site_id: i64,
     /// A sector of that site, unless given in the query string.
-    sector_id: Option<i64>,
+    #[schema(required = false)]
+    sector_id: i64,
 }
 
 /// The answer of an import: the rows added, and each row skipped with its line and reason.

@@ -14,6 +14,7 @@ use shared::{
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{BulkIds, DeletedCount, Refs, check_moved_refs, check_refs, nullable};
+use crate::forms::input_forms;
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
@@ -153,36 +154,43 @@ async fn list(
     Ok(response::paginated(&req, page, count, rows))
 }
 
-/// Create and update share one body; on create `idea_title` and `site_id` are required.
-#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-struct IdeaInput {
-    /// The title (trimmed, at most 500 characters); required on create.
-    idea_title: Option<String>,
-    /// At most 10,000 characters.
-    description: Option<String>,
-    /// At most 50 characters (default `post`).
-    content_type: Option<String>,
-    /// At most 50 characters (default `article`).
-    content_structure: Option<String>,
-    /// At most 200 items of 1 to 500 characters.
-    #[schema(max_items = 200)]
-    target_keywords: Option<Vec<String>>,
-    /// The headings: at most 200 items of 1 to 500 characters.
-    #[schema(max_items = 200)]
-    outline: Option<Vec<String>>,
-    #[schema(minimum = 0, maximum = 100000)]
-    estimated_word_count: Option<i32>,
-    /// Default `new`.
-    status: Option<IdeaStatus>,
-    /// One of the account's sites; required on create.
-    site_id: Option<i64>,
-    /// A sector of that site, or null for none.
-    #[serde(default, deserialize_with = "nullable")]
-    sector_id: Option<Option<i64>>,
-    /// A cluster of that site, or null for none.
-    #[serde(default, deserialize_with = "nullable")]
-    cluster_id: Option<Option<i64>>,
+input_forms! {
+    /// Create and update share one body; on create `idea_title` and `site_id` are required.
+    #[serde(deny_unknown_fields)]
+    IdeaInput, NewIdea {
+        /// The title (trimmed, at most 500 characters); required on create.
+        #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
+        @required idea_title: String,
+        /// At most 10,000 characters.
+        #[schema(max_length = 10000)]
+        description: Option<String>,
+        /// At most 50 characters (default `post`).
+        #[schema(min_length = 1, max_length = 50, pattern = r"\S")]
+        content_type: Option<String>,
+        /// At most 50 characters (default `article`).
+        #[schema(min_length = 1, max_length = 50, pattern = r"\S")]
+        content_structure: Option<String>,
+        /// At most 200 items of 1 to 500 characters.
+        #[schema(max_items = 200)]
+        #[schema(schema_with = crate::routes::writer::text_list)]
+        target_keywords: Option<Vec<String>>,
+        /// The headings: at most 200 items of 1 to 500 characters.
+        #[schema(max_items = 200)]
+        #[schema(schema_with = crate::routes::writer::text_list)]
+        outline: Option<Vec<String>>,
+        #[schema(minimum = 0, maximum = 100000)]
+        estimated_word_count: Option<i32>,
+        /// Default `new`.
+        status: Option<IdeaStatus>,
+        /// One of the account's sites; required on create.
+        @required site_id: i64,
+        /// A sector of that site, or null for none.
+        #[serde(default, deserialize_with = "nullable")]
+        sector_id: Option<Option<i64>>,
+        /// A cluster of that site, or null for none.
+        #[serde(default, deserialize_with = "nullable")]
+        cluster_id: Option<Option<i64>>,
+    }
 }
 
 impl Validate for IdeaInput {
@@ -222,7 +230,7 @@ fn string_list(items: Vec<String>) -> serde_json::Value {
 /// Adds a content idea to a site (and optionally a sector and cluster of it).
 #[utoipa::path(
     tag = "planner",
-    request_body = IdeaInput,
+    request_body = NewIdea,
     responses(
         (status = 201, body = Data<ContentIdea>),
         (status = 403, description = "The caller is not an editor.", body = ErrorBody),
@@ -232,19 +240,11 @@ fn string_list(items: Vec<String>) -> serde_json::Value {
 async fn create(
     state: web::Data<AppState>,
     auth: AuthUser,
-    body: ApiJson<IdeaInput>,
+    body: ApiJson<NewIdea>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Editor)?;
-    let input = body.0;
+    let input = IdeaInput::from(body.0);
     let title = input.idea_title.as_deref().map(str::trim).unwrap_or_default().to_owned();
-    let mut errors = FieldErrors::new();
-    if title.is_empty() {
-        validation::push(&mut errors, "idea_title", "This field is required.");
-    }
-    if input.site_id.is_none() {
-        validation::push(&mut errors, "site_id", "This field is required.");
-    }
-    validation::finish(errors).map_err(ApiError::invalid)?;
     let refs = Refs {
         site_id: input.site_id.unwrap_or_default(),
         sector_id: input.sector_id.flatten(),

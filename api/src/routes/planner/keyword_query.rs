@@ -10,12 +10,8 @@ use utoipa::openapi::{
     schema::{ObjectBuilder, Schema, Type},
 };
 
-use super::{Intent, KeywordStatus, check_range};
-use crate::{
-    error::{ApiError, FieldErrors},
-    routes::common::search_term,
-    validation,
-};
+use super::{Intent, KeywordStatus};
+use crate::routes::common::search_term;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum KeywordSort {
@@ -128,18 +124,6 @@ pub struct KeywordFilter {
 pub type BoxedKeywords = keywords::BoxedQuery<'static, Pg>;
 
 impl KeywordFilter {
-    /// 400 naming the `_min` field when a range is upside down.
-    pub fn check(&self) -> Result<(), ApiError> {
-        let mut errors = FieldErrors::new();
-        check_range(
-            &mut errors,
-            ("difficulty_min", self.difficulty_min),
-            ("difficulty_max", self.difficulty_max),
-        );
-        check_range(&mut errors, ("volume_min", self.volume_min), ("volume_max", self.volume_max));
-        validation::finish(errors).map_err(ApiError::invalid)
-    }
-
     pub fn ordering(&self) -> KeywordOrdering {
         self.ordering.unwrap_or_default()
     }

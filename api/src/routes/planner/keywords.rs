@@ -21,6 +21,7 @@ use super::{
     keyword_query::{KeywordFilter, ordered},
     nullable,
 };
+use crate::forms::input_forms;
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
@@ -59,7 +60,6 @@ async fn list(
     query: ApiQuery<KeywordFilter>,
 ) -> Result<HttpResponse, ApiError> {
     let filter = query.0;
-    filter.check()?;
     let (rows, count) = state
         .db(move |conn| {
             let count: i64 = filter.query(auth.account_id).count().get_result(conn)?;
@@ -74,30 +74,32 @@ async fn list(
     Ok(response::paginated(&req, page, count, rows))
 }
 
-/// Create and update share one body; on create `keyword` and `site_id` are required.
-#[derive(Debug, Deserialize, Default, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-struct KeywordInput {
-    /// The keyword (trimmed, at most 255 characters); required on create.
-    keyword: Option<String>,
-    /// One of the account's sites; required on create.
-    site_id: Option<i64>,
-    /// A sector of that site, or null for none.
-    #[serde(default, deserialize_with = "nullable")]
-    sector_id: Option<Option<i64>>,
-    /// A cluster of that site, or null for none.
-    #[serde(default, deserialize_with = "nullable")]
-    cluster_id: Option<Option<i64>>,
-    /// Monthly search volume (default 0).
-    #[schema(minimum = 0)]
-    volume: Option<i32>,
-    /// Ranking difficulty (default 0).
-    #[schema(minimum = 0, maximum = 100)]
-    difficulty: Option<i16>,
-    /// Default `informational`.
-    intent: Option<Intent>,
-    /// Default `active`.
-    status: Option<KeywordStatus>,
+input_forms! {
+    /// Create and update share one body; on create `keyword` and `site_id` are required.
+    #[serde(deny_unknown_fields)]
+    KeywordInput, NewKeyword {
+        /// The keyword (trimmed, at most 255 characters); required on create.
+        #[schema(min_length = 1, max_length = 255, pattern = r"\S")]
+        @required keyword: String,
+        /// One of the account's sites; required on create.
+        @required site_id: i64,
+        /// A sector of that site, or null for none.
+        #[serde(default, deserialize_with = "nullable")]
+        sector_id: Option<Option<i64>>,
+        /// A cluster of that site, or null for none.
+        #[serde(default, deserialize_with = "nullable")]
+        cluster_id: Option<Option<i64>>,
+        /// Monthly search volume (default 0).
+        #[schema(minimum = 0)]
+        volume: Option<i32>,
+        /// Ranking difficulty (default 0).
+        #[schema(minimum = 0, maximum = 100)]
+        difficulty: Option<i16>,
+        /// Default `informational`.
+        intent: Option<Intent>,
+        /// Default `active`.
+        status: Option<KeywordStatus>,
+    }
 }
 
 impl Validate for KeywordInput {
@@ -119,7 +121,7 @@ impl Validate for KeywordInput {
 /// Adds a keyword to a site (and optionally a sector and cluster of it).
 #[utoipa::path(
     tag = "planner",
-    request_body = KeywordInput,
+    request_body = NewKeyword,
     responses(
         (status = 201, body = Data<Keyword>),
         (status = 403, description = "The caller is not an editor.", body = ErrorBody),
@@ -130,19 +132,11 @@ impl Validate for KeywordInput {
 async fn create(
     state: web::Data<AppState>,
     auth: AuthUser,
-    body: ApiJson<KeywordInput>,
+    body: ApiJson<NewKeyword>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Editor)?;
-    let input = body.0;
+    let input = KeywordInput::from(body.0);
     let keyword = input.keyword.as_deref().map(str::trim).unwrap_or_default().to_owned();
-    let mut errors = FieldErrors::new();
-    if keyword.is_empty() {
-        validation::push(&mut errors, "keyword", "This field is required.");
-    }
-    if input.site_id.is_none() {
-        validation::push(&mut errors, "site_id", "This field is required.");
-    }
-    validation::finish(errors).map_err(ApiError::invalid)?;
     let refs = Refs {
         site_id: input.site_id.unwrap_or_default(),
         sector_id: input.sector_id.flatten(),

@@ -230,18 +230,5 @@ pub async fn check_refs(state: &AppState, account_id: i64, refs: Refs) -> Result
             Ok(errors)
         })
         .await?;
-    validation::finish(errors).map_err(ApiError::invalid)
-}
-
-/// `min` must not exceed `max`; the error names `min_field`.
-pub fn check_range<T: PartialOrd + std::fmt::Display>(
-    errors: &mut FieldErrors,
-    (min_field, min): (&str, Option<T>),
-    (max_field, max): (&str, Option<T>),
-) {
-    if let (Some(min), Some(max)) = (min, max)
-        && min > max
-    {
-        validation::push(errors, min_field, format!("Must not be greater than {max_field} ({max})."));
-    }
+    validation::finish(errors).map_err(ApiError::missing_all)
 }

@@ -19,6 +19,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{BatchIds, check_list, ensure_found, string_list, text_enum};
+use crate::forms::input_forms;
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, IdempotencyKey, PathId, Validate},
@@ -152,36 +153,43 @@ async fn list(
     Ok(response::paginated(&req, page, count, rows))
 }
 
-/// Create and update share one body; on create `title`, `site_id` and `html_content` are
-/// required.
-#[derive(Debug, Deserialize, Default, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(as = WriterContentInput)]
-struct ContentInput {
-    /// Required on create.
-    title: Option<String>,
-    /// The article's HTML, without scripts (at most 500000 characters); required on create.
-    /// The word count follows it.
-    html_content: Option<String>,
-    /// At most 60 characters.
-    meta_title: Option<String>,
-    /// At most 160 characters.
-    meta_description: Option<String>,
-    primary_keyword: Option<String>,
-    /// At most 200 items of 1 to 500 characters.
-    secondary_keywords: Option<Vec<String>>,
-    /// `post` by default.
-    content_type: Option<String>,
-    /// `draft` by default.
-    status: Option<ContentStatus>,
-    /// Required on create.
-    site_id: Option<i64>,
-    /// A sector of the site; null clears it.
-    #[serde(default, deserialize_with = "nullable")]
-    sector_id: Option<Option<i64>>,
+input_forms! {
+    /// Create and update share one body; on create `title`, `site_id` and `html_content` are
+    /// required.
+    #[serde(deny_unknown_fields)]
+    WriterContentInput, NewWriterContent {
+        /// Required on create.
+        #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
+        @required title: String,
+        /// The article's HTML, without scripts (at most 500000 characters); required on create.
+        /// The word count follows it.
+        #[schema(max_length = 500000)]
+        @required html_content: String,
+        /// At most 60 characters.
+        #[schema(max_length = 60)]
+        meta_title: Option<String>,
+        /// At most 160 characters.
+        #[schema(max_length = 160)]
+        meta_description: Option<String>,
+        #[schema(max_length = 500)]
+        primary_keyword: Option<String>,
+        /// At most 200 items of 1 to 500 characters.
+        #[schema(schema_with = crate::routes::writer::text_list)]
+        secondary_keywords: Option<Vec<String>>,
+        /// `post` by default.
+        #[schema(min_length = 1, max_length = 50, pattern = r"\S")]
+        content_type: Option<String>,
+        /// `draft` by default.
+        status: Option<ContentStatus>,
+        /// Required on create.
+        @required site_id: i64,
+        /// A sector of the site; null clears it.
+        #[serde(default, deserialize_with = "nullable")]
+        sector_id: Option<Option<i64>>,
+    }
 }
 
-impl Validate for ContentInput {
+impl Validate for WriterContentInput {
     fn validate(&self) -> Result<(), FieldErrors> {
         let mut errors = FieldErrors::new();
         if let Some(title) = &self.title {
@@ -232,7 +240,7 @@ fn word_count(html: &str) -> i32 {
 /// Creates an article by hand in one of the account's sites.
 #[utoipa::path(
     tag = "writer",
-    request_body = ContentInput,
+    request_body = NewWriterContent,
     responses(
         (status = 201, body = Data<Content>),
         (status = 403, description = "Editors and above.", body = ErrorBody),
@@ -242,23 +250,11 @@ fn word_count(html: &str) -> i32 {
 async fn create(
     state: web::Data<AppState>,
     auth: AuthUser,
-    body: ApiJson<ContentInput>,
+    body: ApiJson<NewWriterContent>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Editor)?;
-    let input = body.0;
+    let input = WriterContentInput::from(body.0);
     let title = input.title.as_deref().map(str::trim).unwrap_or_default().to_owned();
-    let mut errors = FieldErrors::new();
-    if title.is_empty() {
-        validation::push(&mut errors, "title", "This field is required.");
-    }
-    for (field, missing) in
-        [("site_id", input.site_id.is_none()), ("html_content", input.html_content.is_none())]
-    {
-        if missing {
-            validation::push(&mut errors, field, "This field is required.");
-        }
-    }
-    validation::finish(errors).map_err(ApiError::invalid)?;
     let refs = Refs {
         site_id: input.site_id.unwrap_or_default(),
         sector_id: input.sector_id.flatten(),
@@ -315,7 +311,7 @@ async fn retrieve(
 #[utoipa::path(
     tag = "writer",
     params(("id" = i64, Path, description = "The content id.")),
-    request_body = ContentInput,
+    request_body = WriterContentInput,
     responses(
         (status = 200, body = Data<Content>),
         (status = 403, description = "Editors and above.", body = ErrorBody),
@@ -326,7 +322,7 @@ async fn update(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: PathId<i64>,
-    body: ApiJson<ContentInput>,
+    body: ApiJson<WriterContentInput>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Editor)?;
     let (account_id, input) = (auth.account_id, body.0);

@@ -240,7 +240,7 @@ async fn create(
         Some(content_id) => {
             let content = content::load(&state, auth.account_id, content_id)
                 .await
-                .map_err(|_| ApiError::field("content_id", "Content not found."))?;
+                .map_err(|_| ApiError::missing("content_id", "Content not found."))?;
             let refs = Refs { site_id: content.site_id, sector_id: content.sector_id, cluster_id: None };
             (refs, Some(content.id), content.writer_task_id)
         }

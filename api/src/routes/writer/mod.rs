@@ -79,13 +79,13 @@ impl BatchIds {
     }
 }
 
-/// 400 naming `ids` and listing the ids that are not among `found` (the caller's rows).
+/// 404 naming `ids` and listing the ids that are not among `found` (the caller's rows).
 pub fn ensure_found(ids: &[i64], found: &[i64], what: &str) -> Result<(), ApiError> {
     let missing: Vec<String> = ids.iter().filter(|id| !found.contains(id)).map(i64::to_string).collect();
     if missing.is_empty() {
         Ok(())
     } else {
-        Err(ApiError::field("ids", format!("No such {what}: {}.", missing.join(", "))))
+        Err(ApiError::missing("ids", format!("No such {what}: {}.", missing.join(", "))))
     }
 }
 
@@ -98,6 +98,22 @@ pub fn check_list(errors: &mut FieldErrors, field: &str, items: Option<&Vec<Stri
             validation::push(errors, field, "Each item must be 1 to 500 characters.");
         }
     }
+}
+
+/// The schema [`check_list`] enforces: null, or at most 200 non-blank items of at most 500
+/// characters.
+pub fn text_list() -> utoipa::openapi::Array {
+    use utoipa::openapi::{ArrayBuilder, ObjectBuilder, Type, schema::SchemaType};
+    let item = ObjectBuilder::new()
+        .schema_type(Type::String)
+        .min_length(Some(1))
+        .max_length(Some(500))
+        .pattern(Some(r"\S"));
+    ArrayBuilder::new()
+        .schema_type(SchemaType::from_iter([Type::Array, Type::Null]))
+        .items(item)
+        .max_items(Some(200))
+        .build()
 }
 
 /// A JSON array of the trimmed items.

@@ -22,6 +22,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{BatchIds, check_list, ensure_found, string_list, text_enum};
+use crate::forms::input_forms;
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, IdempotencyKey, PathId, Validate},
@@ -180,41 +181,47 @@ async fn list(
     Ok(response::paginated(&req, page, count, rows))
 }
 
-/// Create and update share one body; on create `title` and `site_id` are required.
-#[derive(Debug, Deserialize, Default, ToSchema)]
-#[serde(deny_unknown_fields)]
-#[schema(as = WriterTaskInput)]
-struct TaskInput {
-    /// Required on create.
-    title: Option<String>,
-    description: Option<String>,
-    /// At most 200 items of 1 to 500 characters.
-    keywords: Option<Vec<String>>,
-    /// `post` by default.
-    content_type: Option<String>,
-    /// `article` by default.
-    content_structure: Option<String>,
-    /// Section headings; at most 200 items of 1 to 500 characters.
-    outline: Option<Vec<String>>,
-    /// Words to write (0 to 100000).
-    #[schema(minimum = 0, maximum = 100_000)]
-    word_count: Option<i32>,
-    /// `draft` by default.
-    status: Option<TaskStatus>,
-    /// Required on create.
-    site_id: Option<i64>,
-    /// A sector of the site; null clears it.
-    #[serde(default, deserialize_with = "nullable")]
-    sector_id: Option<Option<i64>>,
-    /// A cluster of the site; null clears it.
-    #[serde(default, deserialize_with = "nullable")]
-    cluster_id: Option<Option<i64>>,
-    /// The content idea the task comes from (one task per idea); null clears it.
-    #[serde(default, deserialize_with = "nullable")]
-    idea_id: Option<Option<i64>>,
+input_forms! {
+    /// Create and update share one body; on create `title` and `site_id` are required.
+    #[serde(deny_unknown_fields)]
+    WriterTaskInput, NewWriterTask {
+        /// Required on create.
+        #[schema(min_length = 1, max_length = 500, pattern = r"\S")]
+        @required title: String,
+        #[schema(max_length = 10000)]
+        description: Option<String>,
+        /// At most 200 items of 1 to 500 characters.
+        #[schema(schema_with = crate::routes::writer::text_list)]
+        keywords: Option<Vec<String>>,
+        /// `post` by default.
+        #[schema(min_length = 1, max_length = 50, pattern = r"\S")]
+        content_type: Option<String>,
+        /// `article` by default.
+        #[schema(min_length = 1, max_length = 50, pattern = r"\S")]
+        content_structure: Option<String>,
+        /// Section headings; at most 200 items of 1 to 500 characters.
+        #[schema(schema_with = crate::routes::writer::text_list)]
+        outline: Option<Vec<String>>,
+        /// Words to write (0 to 100000).
+        #[schema(minimum = 0, maximum = 100_000)]
+        word_count: Option<i32>,
+        /// `draft` by default.
+        status: Option<TaskStatus>,
+        /// Required on create.
+        @required site_id: i64,
+        /// A sector of the site; null clears it.
+        #[serde(default, deserialize_with = "nullable")]
+        sector_id: Option<Option<i64>>,
+        /// A cluster of the site; null clears it.
+        #[serde(default, deserialize_with = "nullable")]
+        cluster_id: Option<Option<i64>>,
+        /// The content idea the task comes from (one task per idea); null clears it.
+        #[serde(default, deserialize_with = "nullable")]
+        idea_id: Option<Option<i64>>,
+    }
 }
 
-impl Validate for TaskInput {
+impl Validate for WriterTaskInput {
     fn validate(&self) -> Result<(), FieldErrors> {
         let mut errors = FieldErrors::new();
         if let Some(title) = &self.title {
@@ -251,13 +258,13 @@ async fn check_idea(state: &AppState, account_id: i64, idea_id: Option<i64>) -> 
                 .optional()?)
         })
         .await?;
-    found.map(|_| ()).ok_or_else(|| ApiError::field("idea_id", "Idea not found."))
+    found.map(|_| ()).ok_or_else(|| ApiError::missing("idea_id", "Idea not found."))
 }
 
 /// Creates a writer task in one of the account's sites.
 #[utoipa::path(
     tag = "writer",
-    request_body = TaskInput,
+    request_body = NewWriterTask,
     responses(
         (status = 201, body = Data<WriterTask>),
         (status = 403, description = "Editors and above.", body = ErrorBody),
@@ -268,19 +275,11 @@ async fn check_idea(state: &AppState, account_id: i64, idea_id: Option<i64>) -> 
 async fn create(
     state: web::Data<AppState>,
     auth: AuthUser,
-    body: ApiJson<TaskInput>,
+    body: ApiJson<NewWriterTask>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Editor)?;
-    let input = body.0;
+    let input = WriterTaskInput::from(body.0);
     let title = input.title.as_deref().map(str::trim).unwrap_or_default().to_owned();
-    let mut errors = FieldErrors::new();
-    if title.is_empty() {
-        validation::push(&mut errors, "title", "This field is required.");
-    }
-    if input.site_id.is_none() {
-        validation::push(&mut errors, "site_id", "This field is required.");
-    }
-    validation::finish(errors).map_err(ApiError::invalid)?;
     let refs = Refs {
         site_id: input.site_id.unwrap_or_default(),
         sector_id: input.sector_id.flatten(),
@@ -340,7 +339,7 @@ async fn retrieve(
 #[utoipa::path(
     tag = "writer",
     params(("id" = i64, Path, description = "The writer task id.")),
-    request_body = TaskInput,
+    request_body = WriterTaskInput,
     responses(
         (status = 200, body = Data<WriterTask>),
         (status = 403, description = "Editors and above.", body = ErrorBody),
@@ -352,7 +351,7 @@ async fn update(
     state: web::Data<AppState>,
     auth: AuthUser,
     id: PathId<i64>,
-    body: ApiJson<TaskInput>,
+    body: ApiJson<WriterTaskInput>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Editor)?;
     let (account_id, input) = (auth.account_id, body.0);

@@ -121,7 +121,7 @@ async fn clusters_crud_and_totals_stay_true() {
             json!({ "keyword": "x", "site_id": other_site, "cluster_id": shoes }),
         )
         .await,
-        StatusCode::BAD_REQUEST,
+        StatusCode::NOT_FOUND,
     )
     .await;
     assert!(errors.get("cluster_id").is_some());

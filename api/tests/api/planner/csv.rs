@@ -110,7 +110,7 @@ async fn csv_import_refuses_unusable_uploads() {
         error_of(import_raw(&app, &owner, "", b"keyword\nx\n").await, StatusCode::BAD_REQUEST).await;
     assert!(errors.get("site_id").is_some());
     let (_, errors) =
-        error_of(import_raw(&app, &owner, "site_id=999999", b"keyword\nx\n").await, StatusCode::BAD_REQUEST)
+        error_of(import_raw(&app, &owner, "site_id=999999", b"keyword\nx\n").await, StatusCode::NOT_FOUND)
             .await;
     assert!(errors.get("site_id").is_some());
     let (_, errors) = error_of(
@@ -190,12 +190,8 @@ async fn export_streams_the_filtered_list_and_defuses_formulas() {
     );
     let csv = export(&app, &owner, "search=elsewhere").await;
     assert_eq!(csv.lines().count(), 2);
-    let (_, errors) = error_of(
-        app.get("/api/v1/planner/keywords/export/?volume_min=9&volume_max=1", &owner.access).await,
-        StatusCode::BAD_REQUEST,
-    )
-    .await;
-    assert!(errors.get("volume_min").is_some());
+    // An upside-down range matches nothing, as in the seed: just the header.
+    assert_eq!(export(&app, &owner, "volume_min=9&volume_max=1").await.lines().count(), 1);
 
     // More rows than one batch: every row once, in order, across the keyset batches.
     let file: String = std::iter::once("keyword,volume\n".to_owned())

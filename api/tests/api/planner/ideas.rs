@@ -48,18 +48,23 @@ async fn ideas_crud_filters_and_queue_to_writer_once() {
     .await["id"]
         .as_i64()
         .expect("id");
-    for (body, field) in [
-        (json!({ "site_id": site_id }), "idea_title"),
-        (json!({ "idea_title": "x", "site_id": site_id, "status": "draft" }), "status"),
-        (json!({ "idea_title": "x", "site_id": site_id, "target_keywords": "a,b" }), "target_keywords"),
+    for (body, field, status) in [
+        (json!({ "site_id": site_id }), "idea_title", INVALID),
+        (json!({ "idea_title": "x", "site_id": site_id, "status": "draft" }), "status", INVALID),
+        (
+            json!({ "idea_title": "x", "site_id": site_id, "target_keywords": "a,b" }),
+            "target_keywords",
+            INVALID,
+        ),
         (
             json!({ "idea_title": "x", "site_id": site_id, "estimated_word_count": -5 }),
             "estimated_word_count",
+            INVALID,
         ),
-        (json!({ "idea_title": "x", "site_id": site_id, "cluster_id": 999_999 }), "cluster_id"),
+        (json!({ "idea_title": "x", "site_id": site_id, "cluster_id": 999_999 }), "cluster_id", MISSING),
     ] {
         let response = app.post("/api/v1/planner/ideas/", Some(&owner.access), body).await;
-        let (_, errors) = error_of(response, StatusCode::BAD_REQUEST).await;
+        let (_, errors) = error_of(response, status).await;
         assert!(errors.get(field).is_some(), "{errors}");
     }
 

@@ -11,7 +11,7 @@ mod tenancy;
 use reqwest::{Method, Response, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{TestApp, TestUser, error_of, spawn_app};
+use crate::helpers::{INVALID, MISSING, TestApp, TestUser, error_of, spawn_app};
 
 async fn send(app: &TestApp, user: &TestUser, method: Method, path: &str, body: Value) -> Response {
     app.request(method, path, Some(&user.access)).json(&body).send().await.expect("request")

@@ -86,19 +86,19 @@ async fn planner_is_tenant_isolated() {
         ("ideas", json!({ "idea_title": "x", "site_id": own_site, "cluster_id": cluster }), "cluster_id"),
     ] {
         let response = app.post(&format!("/api/v1/planner/{path}/"), Some(&mallory.access), body).await;
-        let (_, errors) = error_of(response, StatusCode::BAD_REQUEST).await;
+        let (_, errors) = error_of(response, StatusCode::NOT_FOUND).await;
         assert!(errors.get(field).is_some(), "{path}: {errors}");
     }
     let body = json!({ "seed_keyword_ids": [1], "site_id": site_id });
     let (_, errors) = error_of(
         app.post("/api/v1/planner/keywords/bulk_add_from_seed/", Some(&mallory.access), body).await,
-        StatusCode::BAD_REQUEST,
+        StatusCode::NOT_FOUND,
     )
     .await;
     assert!(errors.get("site_id").is_some());
     let (_, errors) = error_of(
         import_raw(&app, &mallory, &format!("site_id={site_id}"), b"keyword\nx\n").await,
-        StatusCode::BAD_REQUEST,
+        StatusCode::NOT_FOUND,
     )
     .await;
     assert!(errors.get("site_id").is_some());
