@@ -77,6 +77,14 @@ async fn whole_numbers_written_as_floats_fill_integer_fields() {
         .await;
     let (_, errors) = error_of(fraction, StatusCode::BAD_REQUEST).await;
     assert!(errors.get("site_id").is_some(), "{errors}");
+    let listed = app
+        .request(Method::POST, "/api/v1/planner/keywords/bulk_delete/", Some(&owner.access))
+        .header("Content-Type", "application/json")
+        .body(r#"{"ids": [544016738534.0, -3463.0, -2177174662582261.0, 1775.0]}"#)
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(listed.status(), StatusCode::OK, "{}", listed.text().await.unwrap_or_default());
 }
 
 #[tokio::test]
