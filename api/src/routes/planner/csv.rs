@@ -196,8 +196,7 @@ struct KeywordImportForm {
     /// `volume`, `difficulty`, `intent`, `status`, in any order.
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
-    /// The site to import into, unless given in the query string.
-    #[schema(required = false)]
+    /// The site to import into (the query string's `site_id` may stand in for it).
     site_id: i64,
     /// A sector of that site, unless given in the query string.
     #[schema(required = false)]
@@ -217,12 +216,12 @@ struct ImportResult {
 #[utoipa::path(
     tag = "planner",
     params(ImportTarget),
+    // A raw `text/csv` body with `?site_id=` is accepted too; it is left out of the document
+    // because OpenAPI cannot make a query parameter required for one content type only.
     request_body(
-        description = "The CSV as the `file` field of a form, or as the raw body.",
-        content(
-            (KeywordImportForm = "multipart/form-data"),
-            (String = "text/csv"),
-        ),
+        description = "The CSV as the `file` field of a form (or as a raw `text/csv` body, with \
+                       `site_id` in the query string).",
+        content((KeywordImportForm = "multipart/form-data")),
     ),
     responses(
         (status = 200, body = Data<ImportResult>),
