@@ -75,6 +75,17 @@ pub enum ApiError {
     Internal(String),
 }
 
+impl From<shared::problems::Problems> for ApiError {
+    /// A 400 naming each field with its problems.
+    fn from(problems: shared::problems::Problems) -> Self {
+        let mut errors = FieldErrors::new();
+        for (field, problem) in problems {
+            errors.entry(field).or_default().push(problem);
+        }
+        Self::invalid(errors)
+    }
+}
+
 impl ApiError {
     /// A 400 naming one field.
     pub fn field(field: &str, problem: impl Into<String>) -> Self {

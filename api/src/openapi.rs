@@ -70,7 +70,10 @@ pub fn document() -> openapi::OpenApi {
     doc.paths.merge(api.paths());
     let mut schemas = Vec::new();
     api.schemas(&mut schemas);
-    doc.components.get_or_insert_with(Components::new).schemas.extend(schemas);
+    let components = doc.components.get_or_insert_with(Components::new);
+    components.schemas.extend(schemas);
+    add_task_payloads(components);
+    require_one_of_each(components);
     let secured_by_default = doc.security.as_ref().is_some_and(|security| !security.is_empty());
     for (path, item) in doc.paths.paths.iter_mut() {
         for (method, operation) in operations(item) {
@@ -81,6 +84,29 @@ pub fn document() -> openapi::OpenApi {
         }
     }
     doc
+}
+
+/// Bodies that need at least one of some optional fields, which a derived schema cannot say:
+/// the schema's name, and the fields of which one must be present, with their non-null type.
+const AT_LEAST_ONE_OF: &[(&str, &[(&str, openapi::Type)])] =
+    &[("AutoClusterInput", &[("ids", openapi::Type::Array), ("site_id", openapi::Type::Integer)])];
+
+/// Wraps each schema of `AT_LEAST_ONE_OF` in `allOf: [schema, anyOf: [{required: [field]}…]]`,
+/// so clients and fuzzers see the rule the validation answers with 400. Each alternative also
+/// gives the field its non-null type: a `null` stands for an absent field in these bodies.
+fn require_one_of_each(components: &mut Components) {
+    for (name, fields) in AT_LEAST_ONE_OF {
+        let Some(schema) = components.schemas.remove(*name) else {
+            panic!("AT_LEAST_ONE_OF names {name}, which is not a documented schema");
+        };
+        let alternatives =
+            fields.iter().fold(openapi::schema::AnyOfBuilder::new(), |any_of, (field, kind)| {
+                let present = openapi::ObjectBuilder::new().schema_type(kind.clone());
+                any_of.item(openapi::ObjectBuilder::new().required(*field).property(*field, present))
+            });
+        let combined = openapi::schema::AllOfBuilder::new().item(schema).item(alternatives);
+        components.schemas.insert((*name).to_owned(), RefOr::T(combined.into()));
+    }
 }
 
 fn operations(item: &mut openapi::PathItem) -> impl Iterator<Item = (&'static str, &mut Operation)> {
@@ -167,11 +193,27 @@ fn error_body_ref() -> openapi::Ref {
     openapi::Ref::from_schema_name("ErrorBody")
 }
 
-/// A task kind's name, as an enum of the registry's kinds.
+/// Every task kind's payload schema, so a command's `payload` can be read against its kind's.
+fn add_task_payloads(components: &mut Components) {
+    for spec in shared::tasks::kinds() {
+        let (name, schema) = spec.payload_schema();
+        components.schemas.entry(name.into_owned()).or_insert(schema);
+    }
+}
+
+/// A task kind's name, as an enum of the catalogue's kinds, each with its payload's schema.
 pub fn task_kind() -> openapi::Object {
+    let payloads: Vec<String> = shared::tasks::kinds()
+        .iter()
+        .map(|spec| format!("`{}`: `{}`", spec.name, spec.payload_schema().0))
+        .collect();
     openapi::ObjectBuilder::new()
         .schema_type(openapi::Type::String)
         .enum_values(Some(shared::tasks::kind_names()))
+        .description(Some(format!(
+            "A task kind; the command's `payload` is read as that kind's payload schema ({}).",
+            payloads.join(", ")
+        )))
         .build()
 }
 

@@ -16,6 +16,7 @@ pub mod net;
 pub mod odoo;
 pub mod payments;
 pub mod planner;
+pub mod problems;
 pub mod schedules;
 pub mod social;
 pub mod tasks;

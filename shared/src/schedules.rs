@@ -111,7 +111,14 @@ pub mod builtin {
     /// Creates the account's built-in Odoo sync schedule, or switches it on or off with the
     /// connection. Call it in the transaction that saves the connection.
     pub fn keep_odoo_sync(conn: &mut PgConnection, account_id: i64, connected: bool) -> Result<()> {
-        keep(conn, account_id, ODOO_SYNC_NAME, ODOO_SYNC_CRON, crate::tasks::odoo::SYNC, connected)
+        keep(
+            conn,
+            account_id,
+            ODOO_SYNC_NAME,
+            ODOO_SYNC_CRON,
+            <crate::tasks::OdooSync as crate::tasks::TaskKind>::NAME,
+            connected,
+        )
     }
 
     /// The daily insights pull, on while the account has a connected social account.
@@ -121,7 +128,7 @@ pub mod builtin {
             account_id,
             SOCIAL_INSIGHTS_NAME,
             SOCIAL_INSIGHTS_CRON,
-            crate::tasks::social::PULL_INSIGHTS,
+            <crate::tasks::PullInsights as crate::tasks::TaskKind>::NAME,
             connected,
         )
     }

@@ -23,11 +23,9 @@ use shared::{
         schema::{schedule_fires, schedules, social_posts},
     },
     messaging::{Publisher, Relay, Topology},
+    net::OutboundGuard,
     schedules::CronSchedule,
-    tasks::{
-        command,
-        social::{PUBLISH, PublishPayload},
-    },
+    tasks::{NewTask, PublishPost, command, social::PublishPayload},
 };
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -59,8 +57,9 @@ pub async fn run(config: Config, pool: PgPool, shutdown: CancellationToken) -> a
     ));
     tracing::info!(scheduler_id = %id, "scheduler starting");
     while !shutdown.is_cancelled() {
-        let fired = shared::db::run(&pool, |conn| {
-            let mut outbox_ids = fire_due(conn)?;
+        let outbound = config.ai.outbound.clone();
+        let fired = shared::db::run(&pool, move |conn| {
+            let mut outbox_ids = fire_due(conn, &outbound)?;
             outbox_ids.extend(dispatch_due_posts(conn)?);
             Ok(outbox_ids)
         });
@@ -84,7 +83,8 @@ pub async fn run(config: Config, pool: PgPool, shutdown: CancellationToken) -> a
 }
 
 /// Fires every due schedule in one transaction; returns the outbox rows to publish.
-pub fn fire_due(conn: &mut PgConnection) -> shared::Result<Vec<i64>> {
+/// `outbound` judges the addresses a command names, as the API did when it was saved.
+pub fn fire_due(conn: &mut PgConnection, outbound: &OutboundGuard) -> shared::Result<Vec<i64>> {
     conn.transaction(|conn| {
         let due: Vec<Schedule> = schedules::table
             .filter(schedules::enabled.eq(true))
@@ -98,7 +98,7 @@ pub fn fire_due(conn: &mut PgConnection) -> shared::Result<Vec<i64>> {
         let now = Utc::now();
         let mut outbox_ids = Vec::new();
         for schedule in due {
-            outbox_ids.extend(fire(conn, &schedule, now)?);
+            outbox_ids.extend(fire(conn, &schedule, now, outbound)?);
         }
         Ok(outbox_ids)
     })
@@ -118,9 +118,8 @@ pub fn dispatch_due_posts(conn: &mut PgConnection) -> shared::Result<Vec<i64>> {
             .load(conn)?;
         let mut outbox_ids = Vec::new();
         for (post_id, account_id) in due {
-            let payload = serde_json::to_value(PublishPayload { post_id })?;
-            let enqueued =
-                shared::tasks::enqueue(conn, shared::tasks::NewTask::new(account_id, PUBLISH, payload))?;
+            let task = NewTask::of::<PublishPost>(account_id, &PublishPayload { post_id });
+            let enqueued = shared::tasks::enqueue(conn, task)?;
             diesel::update(social_posts::table.find(post_id))
                 .set((
                     social_posts::status.eq("queued"),
@@ -135,7 +134,12 @@ pub fn dispatch_due_posts(conn: &mut PgConnection) -> shared::Result<Vec<i64>> {
     })
 }
 
-fn fire(conn: &mut PgConnection, schedule: &Schedule, now: DateTime<Utc>) -> shared::Result<Option<i64>> {
+fn fire(
+    conn: &mut PgConnection,
+    schedule: &Schedule,
+    now: DateTime<Utc>,
+    outbound: &OutboundGuard,
+) -> shared::Result<Option<i64>> {
     let Some(fire_at) = schedule.next_fire_at else { return Ok(None) };
     let span = tracing::info_span!("schedule", schedule_id = schedule.id, kind = %schedule.kind);
     let _entered = span.enter();
@@ -146,7 +150,7 @@ fn fire(conn: &mut PgConnection, schedule: &Schedule, now: DateTime<Utc>) -> sha
         == 1;
     let mut outbox_id = None;
     if claimed {
-        match command(schedule.account_id, &schedule.kind, schedule.payload.clone()) {
+        match command(schedule.account_id, &schedule.kind, schedule.payload.clone(), outbound) {
             Ok(task) => {
                 let enqueued = shared::tasks::enqueue(conn, task)?;
                 diesel::update(schedule_fires::table.find((schedule.id, fire_at)))

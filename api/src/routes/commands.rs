@@ -3,7 +3,7 @@
 //! transaction), the relay publishes after commit, and the caller gets 202.
 
 use actix_web::{HttpRequest, HttpResponse};
-use shared::tasks::{Enqueued, NewTask};
+use shared::tasks::{Enqueued, NewTask, Payload, TaskKind};
 
 use crate::{
     error::ApiError,
@@ -11,6 +11,17 @@ use crate::{
     response,
     state::AppState,
 };
+
+/// The task of kind `K` for a payload the caller sent: 400 naming each field that breaks the
+/// kind's rules (the ones its worker checks again).
+pub fn task_of<K: TaskKind>(
+    state: &AppState,
+    account_id: i64,
+    payload: &K::Payload,
+) -> Result<NewTask, ApiError> {
+    payload.problems(&state.config.ai.outbound).or_ok(())?;
+    Ok(NewTask::of::<K>(account_id, payload))
+}
 
 /// Enqueues `task` on behalf of the caller, honouring `Idempotency-Key`. The enqueue is a
 /// single atomic statement, so no explicit transaction is needed.

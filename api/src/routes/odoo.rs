@@ -12,8 +12,8 @@ use shared::{
     db::schema::{integration_settings, odoo_records, odoo_sync_state},
     odoo::INTEGRATION,
     tasks::{
-        NewTask,
-        odoo::{LeadPayload, MODELS, PUSH_LEAD, SYNC, SyncPayload},
+        OdooSync, PushLead,
+        odoo::{LeadPayload, MODELS, SyncPayload},
     },
 };
 use utoipa::{IntoParams, ToSchema};
@@ -140,13 +140,8 @@ async fn sync(
     body: ApiJson<SyncPayload>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Admin)?;
-    let payload = body.0;
-    if let Some((field, problem)) = payload.problems().into_iter().next() {
-        return Err(ApiError::field(field, problem));
-    }
+    let task = commands::task_of::<OdooSync>(&state, auth.account_id, &body.0)?;
     ensure_connected(&state, auth.account_id).await?;
-    let task =
-        NewTask::new(auth.account_id, SYNC, serde_json::to_value(&payload).map_err(ApiError::internal)?);
     commands::enqueue(&state, &auth, &req, task).await
 }
 
@@ -197,17 +192,8 @@ async fn leads(
     body: ApiJson<LeadPayload>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Editor)?;
-    let lead = body.0;
-    let mut errors = crate::error::FieldErrors::new();
-    for (field, problem) in lead.problems() {
-        errors.entry(field.to_owned()).or_default().push(problem);
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::invalid(errors));
-    }
+    let task = commands::task_of::<PushLead>(&state, auth.account_id, &body.0)?;
     ensure_connected(&state, auth.account_id).await?;
-    let task =
-        NewTask::new(auth.account_id, PUSH_LEAD, serde_json::to_value(&lead).map_err(ApiError::internal)?);
     commands::enqueue(&state, &auth, &req, task).await
 }
 

@@ -9,12 +9,10 @@ use shared::{
     auth::Role,
     billing::Operation,
     db::schema::{clusters, keywords},
+    net::OutboundGuard,
     tasks::{
-        NewTask,
-        planner::{
-            AUTO_CLUSTER, AutoClusterPayload, ClusterMode, GENERATE_IDEAS, GenerateIdeasPayload,
-            MAX_CLUSTER_KEYWORDS,
-        },
+        AutoCluster, GenerateIdeas, NewTask, Payload,
+        planner::{AutoClusterPayload, ClusterMode, GenerateIdeasPayload, MAX_CLUSTER_KEYWORDS},
     },
 };
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -174,11 +172,7 @@ async fn auto_cluster(
         cluster_count: input.cluster_count,
         mode: input.mode,
     };
-    let task = NewTask::new(
-        auth.account_id,
-        AUTO_CLUSTER,
-        serde_json::to_value(&payload).map_err(ApiError::internal)?,
-    );
+    let task = NewTask::of::<AutoCluster>(auth.account_id, &payload);
     commands::enqueue_paid(&state, &auth, &req, task, credits).await
 }
 
@@ -187,7 +181,7 @@ async fn auto_cluster(
 #[serde(deny_unknown_fields)]
 struct GenerateIdeasInput {
     /// The clusters (1 to 20 distinct ids).
-    #[schema(min_items = 1)]
+    #[schema(min_items = 1, max_items = 20)]
     ids: Vec<i64>,
     /// Ideas per cluster (default 3).
     #[schema(minimum = 1, maximum = 10)]
@@ -198,8 +192,9 @@ impl Validate for GenerateIdeasInput {
     fn validate(&self) -> Result<(), FieldErrors> {
         let payload = self.payload();
         let mut errors = FieldErrors::new();
-        for (field, problem) in payload.problems() {
-            let field = if field == "cluster_ids" { "ids" } else { field };
+        // Ideas name no address: any guard judges them alike.
+        for (field, problem) in payload.problems(&OutboundGuard::default()) {
+            let field = if field == "cluster_ids" { "ids" } else { field.as_str() };
             validation::push(&mut errors, field, problem);
         }
         validation::finish(errors)
@@ -254,10 +249,6 @@ async fn auto_generate_ideas(
         return Err(ApiError::missing("ids", format!("No such clusters: {}.", missing.join(", "))));
     }
     let ideas = u64::from(payload.ideas_per_cluster) * payload.cluster_ids.len() as u64;
-    let task = NewTask::new(
-        auth.account_id,
-        GENERATE_IDEAS,
-        serde_json::to_value(&payload).map_err(ApiError::internal)?,
-    );
+    let task = NewTask::of::<GenerateIdeas>(auth.account_id, &payload);
     commands::enqueue_paid(&state, &auth, &req, task, Operation::Ideas.cost(ideas)).await
 }

@@ -10,6 +10,7 @@ use serde_json::Value;
 use shared::{
     auth::Role,
     db::{models::Schedule, schema::schedules},
+    net::OutboundGuard,
     schedules::CronSchedule,
 };
 use utoipa::{IntoParams, ToSchema};
@@ -175,7 +176,12 @@ impl From<Schedule> for ScheduleFields {
 impl ScheduleInput {
     /// `base` with the fields sent applied, checked as a whole (the cron in its time zone,
     /// the command's payload for its kind), and the next fire time when enabled.
-    fn apply(self, base: ScheduleFields, account_id: i64) -> Result<ScheduleFields, ApiError> {
+    fn apply(
+        self,
+        base: ScheduleFields,
+        account_id: i64,
+        outbound: &OutboundGuard,
+    ) -> Result<ScheduleFields, ApiError> {
         let mut fields = ScheduleFields {
             name: self.name.map(|name| name.trim().to_owned()).unwrap_or(base.name),
             cron: self.cron.unwrap_or(base.cron),
@@ -189,7 +195,9 @@ impl ScheduleInput {
         let parsed = CronSchedule::parse(&fields.cron, &fields.timezone)
             .map_err(|error| validation::push(&mut errors, error.field, error.reason))
             .ok();
-        if let Err(problems) = shared::tasks::command(account_id, &fields.kind, fields.payload.clone()) {
+        if let Err(problems) =
+            shared::tasks::command(account_id, &fields.kind, fields.payload.clone(), outbound)
+        {
             for (field, problem) in problems {
                 validation::push(&mut errors, &field, problem);
             }
@@ -236,7 +244,7 @@ async fn create(
         enabled: true,
         next_fire_at: None,
     };
-    let fields = input.apply(defaults, auth.account_id)?;
+    let fields = input.apply(defaults, auth.account_id, &state.config.ai.outbound)?;
     let schedule = state
         .db(move |conn| {
             Ok(diesel::insert_into(schedules::table)
@@ -291,7 +299,7 @@ async fn update(
     auth.require(Role::Editor)?;
     let current = load(&state, auth.account_id, id.0).await?;
     let (account_id, schedule_id) = (auth.account_id, current.id);
-    let fields = body.0.apply(current.into(), account_id)?;
+    let fields = body.0.apply(current.into(), account_id, &state.config.ai.outbound)?;
     let schedule = state
         .db(move |conn| {
             Ok(diesel::update(

@@ -14,10 +14,7 @@ use serde_json::Value;
 use shared::{
     auth::Role,
     db::{models::SeoAuditSummary, schema::seo_audits},
-    tasks::{
-        NewTask,
-        seo::{AUDIT, AuditPayload},
-    },
+    tasks::{self, seo::AuditPayload},
 };
 use utoipa::{IntoParams, ToSchema};
 
@@ -27,7 +24,7 @@ use super::{
     planner::{Refs, check_refs},
 };
 use crate::{
-    error::{ApiError, ErrorBody, FieldErrors},
+    error::{ApiError, ErrorBody},
     extract::{ApiJson, ApiQuery, AuthUser, IdempotencyKey, PathId, Validate},
     response::{self, Accepted, Data, Page, PageParams},
     state::AppState,
@@ -64,19 +61,10 @@ async fn audit(
     body: ApiJson<AuditPayload>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Editor)?;
-    let payload = body.0;
-    let mut errors = FieldErrors::new();
-    for (field, problem) in payload.problems(&state.config.ai.outbound) {
-        errors.entry(field).or_default().push(problem);
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::invalid(errors));
-    }
-    if let Some(site_id) = payload.site_id {
+    let task = commands::task_of::<tasks::SeoAudit>(&state, auth.account_id, &body.0)?;
+    if let Some(site_id) = body.0.site_id {
         check_refs(&state, auth.account_id, Refs { site_id, sector_id: None, cluster_id: None }).await?;
     }
-    let task =
-        NewTask::new(auth.account_id, AUDIT, serde_json::to_value(&payload).map_err(ApiError::internal)?);
     commands::enqueue(&state, &auth, &req, task).await
 }
 

@@ -14,8 +14,8 @@ use shared::{
     db::schema::{social_accounts, social_posts},
     social::{Platform, SocialError, StoredAccount, token_owner},
     tasks::{
-        NewTask,
-        social::{COMPOSE, ComposePayload, InsightsPayload, PULL_INSIGHTS},
+        Compose, NewTask, PullInsights,
+        social::{ComposePayload, InsightsPayload},
     },
 };
 use utoipa::{IntoParams, ToSchema};
@@ -882,16 +882,8 @@ async fn compose(
     body: ApiJson<ComposePayload>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Editor)?;
-    let payload = body.0;
-    let mut errors = FieldErrors::new();
-    for (field, problem) in payload.problems() {
-        errors.entry(field.to_owned()).or_default().push(problem);
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::invalid(errors));
-    }
-    let (account_id, credits) = (auth.account_id, Operation::Social.cost(payload.platforms.len() as u64));
-    let task = NewTask::new(account_id, COMPOSE, serde_json::to_value(&payload).map_err(ApiError::internal)?);
+    let task = commands::task_of::<Compose>(&state, auth.account_id, &body.0)?;
+    let credits = Operation::Social.cost(body.0.platforms.len() as u64);
     commands::enqueue_paid(&state, &auth, &req, task, credits).await
 }
 
@@ -1188,8 +1180,8 @@ async fn pull_insights(
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Editor)?;
-    let payload = serde_json::to_value(InsightsPayload::default()).map_err(ApiError::internal)?;
-    commands::enqueue(&state, &auth, &req, NewTask::new(auth.account_id, PULL_INSIGHTS, payload)).await
+    let task = NewTask::of::<PullInsights>(auth.account_id, &InsightsPayload::default());
+    commands::enqueue(&state, &auth, &req, task).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -11,18 +11,17 @@ use diesel::{
 use serde::Serialize;
 use shared::{
     auth::Role,
-    tasks::{NewTask, Queue, ping::PingPayload},
+    tasks::{Ping, Queue, ping::PingPayload},
 };
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{commands, tasks};
 use crate::{
-    error::{ApiError, ErrorBody, FieldErrors},
+    error::{ApiError, ErrorBody},
     extract::{ApiJson, AuthUser, IdempotencyKey, PathId, Validate},
     response::Accepted,
     state::AppState,
-    validation,
 };
 
 const PROBE_TIMEOUT: Duration = Duration::from_secs(2);
@@ -119,15 +118,8 @@ async fn status(state: web::Data<AppState>) -> HttpResponse {
     if healthy { HttpResponse::Ok().json(body) } else { HttpResponse::ServiceUnavailable().json(body) }
 }
 
-impl Validate for PingPayload {
-    fn validate(&self) -> Result<(), FieldErrors> {
-        let mut errors = FieldErrors::new();
-        for (field, problem) in self.problems() {
-            validation::push(&mut errors, field, problem);
-        }
-        validation::finish(errors)
-    }
-}
+/// Checked by the kind's own rules when the task is made.
+impl Validate for PingPayload {}
 
 /// Enqueues a diagnostic `system.ping` on the chosen worker queue.
 #[utoipa::path(
@@ -148,7 +140,8 @@ async fn ping(
     body: ApiJson<PingPayload>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Role::Editor)?;
-    commands::enqueue(&state, &auth, &req, NewTask::ping(auth.account_id, &body)).await
+    let task = commands::task_of::<Ping>(&state, auth.account_id, &body.0)?;
+    commands::enqueue(&state, &auth, &req, task).await
 }
 
 /// A task's progress in the seed's shape: `{"state", "meta": {"phase", "percentage",

@@ -33,10 +33,11 @@ use serde_json::{Map, Value, json};
 use shared::{
     auth::{Role, random_token},
     db::schema::{sites, tasks as task_rows, webhook_deliveries, webhook_endpoints},
+    net::OutboundGuard,
     tasks::{
-        self, NewTask,
-        odoo::{SYNC, SyncPayload, mirrored},
-        seo::{AUDIT, AuditPayload},
+        self, NewTask, OdooSync, Payload, SeoAudit, TaskKind,
+        odoo::{SyncPayload, mirrored},
+        seo::AuditPayload,
     },
     webhooks::{self, SignatureError, Source},
 };
@@ -215,13 +216,14 @@ async fn create(
     }
     if let Some(command) = &input.command {
         // Checked the way the handler will read it.
-        tasks::command(account_id, &command.kind, command.payload.clone()).map_err(|problems| {
-            let mut errors = FieldErrors::new();
-            for (field, problem) in problems {
-                errors.entry(format!("command.{field}")).or_default().push(problem);
-            }
-            ApiError::invalid(errors)
-        })?;
+        tasks::command(account_id, &command.kind, command.payload.clone(), &state.config.ai.outbound)
+            .map_err(|problems| {
+                let mut errors = FieldErrors::new();
+                for (field, problem) in problems {
+                    errors.entry(format!("command.{field}")).or_default().push(problem);
+                }
+                ApiError::invalid(errors)
+            })?;
     }
     let key = random_token(32);
     let secret = format!("whsec_{}", random_token(40));
@@ -620,10 +622,9 @@ async fn effect(
 ) -> Result<Effect, ApiError> {
     let account_id = endpoint.account_id;
     let configured = || {
-        endpoint
-            .command
-            .as_ref()
-            .and_then(|(kind, payload)| tasks::command(account_id, kind, payload.clone()).ok())
+        endpoint.command.as_ref().and_then(|(kind, payload)| {
+            tasks::command(account_id, kind, payload.clone(), &state.config.ai.outbound).ok()
+        })
     };
     let command = |or: Effect| match configured() {
         Some(task) => Effect::enqueued(task, "endpoint command"),
@@ -636,7 +637,7 @@ async fn effect(
             }
             None => command(Effect::recorded("no site domain or command for this endpoint")),
         },
-        Source::Odoo if let Some(task) = odoo_sync(account_id, payload) => {
+        Source::Odoo if let Some(task) = odoo_sync(account_id, payload, &state.config.ai.outbound) => {
             Effect::enqueued(task, "targeted Odoo sync")
         }
         Source::Payments => command(Effect::recorded(format!(
@@ -667,7 +668,7 @@ fn recent_site_audit(
     let since = Utc::now() - Span::from_std(interval).unwrap_or(Span::MAX);
     Ok(task_rows::table
         .filter(task_rows::account_id.eq(account_id))
-        .filter(task_rows::kind.eq(AUDIT))
+        .filter(task_rows::kind.eq(SeoAudit::NAME))
         .filter(task_rows::payload.contains(json!({ "site_id": site_id })))
         .filter(task_rows::created_at.gt(since))
         .select(task_rows::created_at)
@@ -678,7 +679,7 @@ fn recent_site_audit(
 
 /// A sync of just the record an Odoo event names (`model` and `record_id` or `ids`), when
 /// the model is mirrored.
-fn odoo_sync(account_id: i64, payload: &Value) -> Option<NewTask> {
+fn odoo_sync(account_id: i64, payload: &Value, outbound: &OutboundGuard) -> Option<NewTask> {
     let model = payload["model"].as_str()?;
     mirrored(model)?;
     let ids: Vec<i64> = match payload["ids"].as_array() {
@@ -686,10 +687,10 @@ fn odoo_sync(account_id: i64, payload: &Value) -> Option<NewTask> {
         None => payload["record_id"].as_i64().into_iter().collect(),
     };
     let sync = SyncPayload { models: vec![model.to_owned()], full: false, ids };
-    if sync.ids.is_empty() || !sync.problems().is_empty() {
+    if sync.ids.is_empty() || !sync.problems(outbound).is_empty() {
         return None;
     }
-    Some(NewTask::new(account_id, SYNC, serde_json::to_value(&sync).ok()?))
+    Some(NewTask::of::<OdooSync>(account_id, &sync))
 }
 
 /// `seo.audit` of the endpoint's site's home page, when it has a site with a domain.
@@ -725,8 +726,7 @@ async fn site_audit(state: &AppState, endpoint: &Endpoint) -> Result<Option<(i64
     if !payload.problems(&state.config.ai.outbound).is_empty() {
         return Ok(None);
     }
-    let task = NewTask::new(account_id, AUDIT, serde_json::to_value(&payload).map_err(ApiError::internal)?);
-    Ok(Some((site_id, task)))
+    Ok(Some((site_id, NewTask::of::<SeoAudit>(account_id, &payload))))
 }
 
 #[cfg(test)]

@@ -221,7 +221,11 @@ async fn a_redelivered_task_is_charged_once() {
     let id: uuid::Uuid = task_id.parse().expect("uuid");
     let account_id = user.account_id;
     app.sql(move |conn| {
-        let message = CommandMessage::new(id, shared::tasks::planner::AUTO_CLUSTER, account_id);
+        let message = CommandMessage::new(
+            id,
+            <shared::tasks::AutoCluster as shared::tasks::TaskKind>::NAME,
+            account_id,
+        );
         diesel::insert_into(outbox::table)
             .values((
                 outbox::task_id.eq(id),

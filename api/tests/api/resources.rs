@@ -280,6 +280,10 @@ async fn schedules_are_validated_and_show_their_next_fire_times() {
         (json!({ "kind": "no.such.kind" }), "kind"),
         (json!({ "payload": { "steps": 0 } }), "payload.steps"),
         (json!({ "payload": [1] }), "payload"),
+        // Every kind's payload is read by its own type, not just the ones the API enqueues.
+        (json!({ "kind": "social.publish", "payload": { "post_id": "seven" } }), "payload.post_id"),
+        (json!({ "kind": "seo.audit", "payload": { "url": "http://169.254.169.254/" } }), "payload.url"),
+        (json!({ "kind": "writer.generate_images", "payload": { "image_ids": [] } }), "payload.image_ids"),
     ] {
         let response =
             send(&app, &owner, Method::PATCH, &format!("/api/v1/system/schedules/{id}/"), change.clone())

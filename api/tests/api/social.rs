@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 use shared::{
     db::schema::social_posts,
     social::fake_server::{Failure, FakeGraph, FakeLinkedIn, FakeMastodon, FakeX, graph, linkedin},
-    tasks::{Queue, social::PUBLISH},
+    tasks::{PublishPost, Queue, TaskKind},
 };
 use tokio_util::sync::CancellationToken;
 
@@ -116,7 +116,7 @@ async fn a_post_scheduled_ahead_is_published_once_at_its_time() {
 
     // The broker delivers the publish again: nothing more is posted.
     let task_id = published["task_id"].as_str().expect("task").to_owned();
-    redeliver_to(&app, &user, &task_id, PUBLISH, Queue::Social).await;
+    redeliver_to(&app, &user, &task_id, PublishPost::NAME, Queue::Social).await;
     assert_eq!(mastodon.statuses().len(), 1);
 
     // A crash after the platform accepted: the post is left `publishing` with its marker; the
@@ -132,7 +132,7 @@ async fn a_post_scheduled_ahead_is_published_once_at_its_time() {
         Ok(())
     })
     .await;
-    let again = enqueue(&app, &user, PUBLISH, json!({ "post_id": second_id })).await;
+    let again = enqueue(&app, &user, PublishPost::NAME, json!({ "post_id": second_id })).await;
     app.wait_for_state(&user, &again, "SUCCESS").await;
     wait_for_status(&app, &user, second_id, "published").await;
     assert_eq!(mastodon.statuses().len(), 2, "the same key, no second status");
@@ -428,7 +428,7 @@ async fn x_instagram_and_linkedin_publish_once_and_settle_a_crash_by_lookup() {
     let published = wait_for_status(&app, &user, tweet_id, "published").await;
     assert_eq!(x.tweets().len(), 1);
     crash_after_publishing(&app, tweet_id).await;
-    let again = enqueue(&app, &user, PUBLISH, json!({ "post_id": tweet_id })).await;
+    let again = enqueue(&app, &user, PublishPost::NAME, json!({ "post_id": tweet_id })).await;
     app.wait_for_state(&user, &again, "SUCCESS").await;
     let settled = wait_for_status(&app, &user, tweet_id, "published").await;
     assert_eq!(settled["remote_id"], published["remote_id"]);
@@ -452,7 +452,7 @@ async fn x_instagram_and_linkedin_publish_once_and_settle_a_crash_by_lookup() {
         published["remote_url"].as_str().is_some_and(|url| url.starts_with("https://www.instagram.com/p/"))
     );
     crash_after_publishing(&app, made_id).await;
-    let again = enqueue(&app, &user, PUBLISH, json!({ "post_id": made_id })).await;
+    let again = enqueue(&app, &user, PublishPost::NAME, json!({ "post_id": made_id })).await;
     app.wait_for_state(&user, &again, "SUCCESS").await;
     assert_eq!(wait_for_status(&app, &user, made_id, "published").await["remote_id"], published["remote_id"]);
     assert_eq!(meta.instagram_media().len(), 1);

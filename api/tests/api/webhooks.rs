@@ -282,16 +282,34 @@ async fn odoo_deliveries_run_the_endpoints_command_and_other_accounts_cannot_see
     assert_eq!(status_of(deliver(&app, &url, &body, &header).await).await["status"], "duplicate");
     assert_eq!(task_kinds(&app).await.len(), 1);
 
-    // A bad command is refused when the endpoint is made, by field.
-    let response = app
-        .post(
-            "/api/v1/system/webhooks/",
-            Some(&user.access),
-            json!({ "source": "odoo", "command": { "kind": "no.such.kind", "payload": {} } }),
-        )
-        .await;
-    let (_, errors) = error_of(response, StatusCode::BAD_REQUEST).await;
-    assert!(errors.get("command.kind").is_some(), "{errors}");
+    // A bad command is refused when the endpoint is made, by field: every kind's payload is
+    // read by its own type, including kinds no endpoint of the seeds names.
+    for (command, field) in [
+        (json!({ "kind": "no.such.kind", "payload": {} }), "command.kind"),
+        (json!({ "kind": "social.publish", "payload": { "post_id": "seven" } }), "command.payload.post_id"),
+        (
+            json!({ "kind": "seo.audit", "payload": { "url": "http://169.254.169.254/" } }),
+            "command.payload.url",
+        ),
+        (
+            json!({ "kind": "writer.generate_content", "payload": { "writer_task_ids": [] } }),
+            "command.payload.writer_task_ids",
+        ),
+        (
+            json!({ "kind": "odoo.push_lead", "payload": { "name": "A", "email": "x", "extra": 1 } }),
+            "command.payload.extra",
+        ),
+    ] {
+        let response = app
+            .post(
+                "/api/v1/system/webhooks/",
+                Some(&user.access),
+                json!({ "source": "odoo", "command": command }),
+            )
+            .await;
+        let (_, errors) = error_of(response, StatusCode::BAD_REQUEST).await;
+        assert!(errors.get(field).is_some(), "{command} should name {field}: {errors}");
+    }
     let response =
         app.post("/api/v1/system/webhooks/", Some(&user.access), json!({ "source": "github" })).await;
     let (_, errors) = error_of(response, StatusCode::BAD_REQUEST).await;

@@ -8,10 +8,7 @@ use serde_json::{Value, json};
 use shared::{
     ai::fake_server::FakeOpenAi,
     db::schema::{content, images, writer_tasks},
-    tasks::{
-        Queue,
-        writer::{GENERATE_IMAGES, IMAGE_PROMPTS},
-    },
+    tasks::{GenerateImages, ImagePrompts, Queue, TaskKind},
     wordpress::fake_server::{Failure, FakeWordPress},
 };
 
@@ -49,7 +46,7 @@ async fn article(app: &TestApp, user: &TestUser, site_id: i64, title: &str) -> (
 
 /// Image rows for `content_id` from `writer.image_prompts` (offline): featured + one per H2.
 async fn image_rows(app: &TestApp, user: &TestUser, content_id: i64) -> Vec<i64> {
-    let task = enqueue(app, user, IMAGE_PROMPTS, json!({ "content_ids": [content_id] })).await;
+    let task = enqueue(app, user, ImagePrompts::NAME, json!({ "content_ids": [content_id] })).await;
     app.wait_for_state(user, &task, "SUCCESS").await;
     app.sql(move |conn| {
         Ok(images::table
@@ -127,7 +124,7 @@ async fn offline_images_are_written_served_and_charged_once() {
     }
 
     let task_id = task["task_id"].as_str().expect("task id").to_owned();
-    redeliver(&app, &user, &task_id, GENERATE_IMAGES).await;
+    redeliver(&app, &user, &task_id, GenerateImages::NAME).await;
     assert_eq!(balance(&app, user.account_id).await, before - 15);
     let images_charges =
         usage_rows(&app, user.account_id).await.into_iter().filter(|row| row.0 == "images").count();

@@ -17,10 +17,7 @@ use shared::{
         writer_tasks,
     },
     messaging::CommandMessage,
-    tasks::{
-        NewTask, Queue,
-        writer::{GENERATE_CONTENT, IMAGE_PROMPTS},
-    },
+    tasks::{GenerateContent, ImagePrompts, NewTask, Queue, TaskKind},
 };
 
 use crate::helpers::{TestApp, TestUser, spawn_app};
@@ -240,7 +237,8 @@ async fn offline_articles_are_stored_tasks_move_to_review_and_words_are_charged(
     let second = writer_task(&app, &user, site_id, "Trail Running for Beginners", 400).await;
     let before = balance(&app, user.account_id).await;
 
-    let task_id = enqueue(&app, &user, GENERATE_CONTENT, json!({ "writer_task_ids": [first, second] })).await;
+    let task_id =
+        enqueue(&app, &user, GenerateContent::NAME, json!({ "writer_task_ids": [first, second] })).await;
     let task = app.wait_for_state(&user, &task_id, "SUCCESS").await;
     let result = &task["result"];
     assert_eq!(result["succeeded"], 2, "{task}");
@@ -265,7 +263,7 @@ async fn offline_articles_are_stored_tasks_move_to_review_and_words_are_charged(
     assert_eq!(usage_rows(&app, user.account_id).await, vec![("content".to_owned(), charged)]);
 
     // Generating again replaces the article in place.
-    let again = enqueue(&app, &user, GENERATE_CONTENT, json!({ "writer_task_ids": [first] })).await;
+    let again = enqueue(&app, &user, GenerateContent::NAME, json!({ "writer_task_ids": [first] })).await;
     let task = app.wait_for_state(&user, &again, "SUCCESS").await;
     assert_eq!(task["result"]["items"][0]["content_id"], rows[0].1, "{task}");
     assert_eq!(content_of(&app, user.account_id).await.len(), 2);
@@ -289,7 +287,8 @@ async fn a_malformed_answer_fails_only_its_item_and_that_item_can_be_sent_again(
     let other_good = writer_task(&app, &user, site_id, "Another Good Topic", 300).await;
 
     let task_id =
-        enqueue(&app, &user, GENERATE_CONTENT, json!({ "writer_task_ids": [good, bad, other_good] })).await;
+        enqueue(&app, &user, GenerateContent::NAME, json!({ "writer_task_ids": [good, bad, other_good] }))
+            .await;
     let task = app.wait_for_state(&user, &task_id, "SUCCESS").await;
     let result = &task["result"];
     assert_eq!(result["succeeded"], 2, "{task}");
@@ -309,7 +308,7 @@ async fn a_malformed_answer_fails_only_its_item_and_that_item_can_be_sent_again(
     // The failed id alone, once the model behaves.
     broken.store(false, Ordering::SeqCst);
     let retry =
-        enqueue(&app, &user, GENERATE_CONTENT, json!({ "writer_task_ids": result["failed_ids"] })).await;
+        enqueue(&app, &user, GenerateContent::NAME, json!({ "writer_task_ids": result["failed_ids"] })).await;
     let task = app.wait_for_state(&user, &retry, "SUCCESS").await;
     assert_eq!(task["result"]["succeeded"], 1, "{task}");
     assert_eq!(content_of(&app, user.account_id).await.len(), 3);
@@ -324,7 +323,7 @@ async fn when_every_item_fails_the_task_fails_with_all_items_failed() {
     let id = writer_task(&app, &user, site_id, "Topic", 300).await;
     let before = balance(&app, user.account_id).await;
 
-    let task_id = enqueue(&app, &user, GENERATE_CONTENT, json!({ "writer_task_ids": [id] })).await;
+    let task_id = enqueue(&app, &user, GenerateContent::NAME, json!({ "writer_task_ids": [id] })).await;
     let task = app.wait_for_state(&user, &task_id, "FAILURE").await;
     assert_eq!(task["error"]["code"], "all_items_failed", "{task}");
     assert!(content_of(&app, user.account_id).await.is_empty());
@@ -343,7 +342,8 @@ async fn a_provider_outage_after_an_article_was_written_fails_only_its_item() {
     let first = writer_task(&app, &user, site_id, "First", 300).await;
     let second = writer_task(&app, &user, site_id, "Second", 300).await;
 
-    let task_id = enqueue(&app, &user, GENERATE_CONTENT, json!({ "writer_task_ids": [first, second] })).await;
+    let task_id =
+        enqueue(&app, &user, GenerateContent::NAME, json!({ "writer_task_ids": [first, second] })).await;
     let task = app.wait_for_state(&user, &task_id, "SUCCESS").await;
     assert_eq!(task["attempts"], 1, "{task}");
     assert_eq!(task["result"]["failed_ids"], json!([second]));
@@ -353,7 +353,7 @@ async fn a_provider_outage_after_an_article_was_written_fails_only_its_item() {
 
     // Sent again alone once the provider is back, the failed one is written.
     fake.fail_when(|_| None);
-    let retry = enqueue(&app, &user, GENERATE_CONTENT, json!({ "writer_task_ids": [second] })).await;
+    let retry = enqueue(&app, &user, GenerateContent::NAME, json!({ "writer_task_ids": [second] })).await;
     let task = app.wait_for_state(&user, &retry, "SUCCESS").await;
     assert_eq!(task["result"]["succeeded"], 1, "{task}");
     assert_eq!(content_of(&app, user.account_id).await.len(), 2);
@@ -367,7 +367,7 @@ async fn writer_tasks_are_in_progress_while_their_articles_are_written() {
     let site_id = site(&app, &user).await;
     let id = writer_task(&app, &user, site_id, "Slowly", 300).await;
 
-    let task_id = enqueue(&app, &user, GENERATE_CONTENT, json!({ "writer_task_ids": [id] })).await;
+    let task_id = enqueue(&app, &user, GenerateContent::NAME, json!({ "writer_task_ids": [id] })).await;
     shared::testing::eventually(
         std::time::Duration::from_secs(10),
         "the writer task in progress",
@@ -389,7 +389,8 @@ async fn a_provider_outage_before_any_article_retries_the_whole_task() {
     let first = writer_task(&app, &user, site_id, "First", 300).await;
     let second = writer_task(&app, &user, site_id, "Second", 300).await;
 
-    let task_id = enqueue(&app, &user, GENERATE_CONTENT, json!({ "writer_task_ids": [first, second] })).await;
+    let task_id =
+        enqueue(&app, &user, GenerateContent::NAME, json!({ "writer_task_ids": [first, second] })).await;
     let task = app.wait_for_state(&user, &task_id, "SUCCESS").await;
     assert_eq!(task["attempts"], 2, "{task}");
     assert_eq!(task["result"]["succeeded"], 2);
@@ -415,7 +416,7 @@ async fn scripts_event_handlers_and_javascript_urls_never_reach_stored_html() {
     let site_id = site(&app, &user).await;
     let id = writer_task(&app, &user, site_id, "Topic", 300).await;
 
-    let task_id = enqueue(&app, &user, GENERATE_CONTENT, json!({ "writer_task_ids": [id] })).await;
+    let task_id = enqueue(&app, &user, GenerateContent::NAME, json!({ "writer_task_ids": [id] })).await;
     app.wait_for_state(&user, &task_id, "SUCCESS").await;
     let rows = content_of(&app, user.account_id).await;
     let html = &rows[0].2;
@@ -436,7 +437,7 @@ async fn image_prompts_replace_pending_rows_with_a_featured_one_and_one_per_h2()
     let user = app.signup().await;
     let site_id = site(&app, &user).await;
     let id = writer_task(&app, &user, site_id, "Choosing Running Shoes", 500).await;
-    let task_id = enqueue(&app, &user, GENERATE_CONTENT, json!({ "writer_task_ids": [id] })).await;
+    let task_id = enqueue(&app, &user, GenerateContent::NAME, json!({ "writer_task_ids": [id] })).await;
     app.wait_for_state(&user, &task_id, "SUCCESS").await;
     let rows = content_of(&app, user.account_id).await;
     let (content_id, h2s) = (rows[0].1, rows[0].2.matches("<h2>").count());
@@ -460,7 +461,7 @@ async fn image_prompts_replace_pending_rows_with_a_featured_one_and_one_per_h2()
     .await;
     let before = balance(&app, user.account_id).await;
 
-    let task_id = enqueue(&app, &user, IMAGE_PROMPTS, json!({ "content_ids": [content_id] })).await;
+    let task_id = enqueue(&app, &user, ImagePrompts::NAME, json!({ "content_ids": [content_id] })).await;
     let task = app.wait_for_state(&user, &task_id, "SUCCESS").await;
     assert_eq!(task["result"]["succeeded"], 1, "{task}");
     assert_eq!(task["result"]["items"][0]["images"], 1 + h2s);
@@ -491,11 +492,11 @@ async fn a_redelivered_generate_content_is_charged_once() {
     let user = app.signup().await;
     let site_id = site(&app, &user).await;
     let id = writer_task(&app, &user, site_id, "Choosing Running Shoes", 300).await;
-    let task_id = enqueue(&app, &user, GENERATE_CONTENT, json!({ "writer_task_ids": [id] })).await;
+    let task_id = enqueue(&app, &user, GenerateContent::NAME, json!({ "writer_task_ids": [id] })).await;
     app.wait_for_state(&user, &task_id, "SUCCESS").await;
     let balance_after_first = balance(&app, user.account_id).await;
 
-    redeliver(&app, &user, &task_id, GENERATE_CONTENT).await;
+    redeliver(&app, &user, &task_id, GenerateContent::NAME).await;
 
     assert_eq!(balance(&app, user.account_id).await, balance_after_first);
     assert_eq!(usage_rows(&app, user.account_id).await.len(), 1);
@@ -514,7 +515,8 @@ async fn another_accounts_writer_tasks_are_ignored() {
     let mine = writer_task(&app, &owner, owner_site, "Mine", 300).await;
     let theirs = writer_task(&app, &other, other_site, "Theirs", 300).await;
 
-    let task_id = enqueue(&app, &owner, GENERATE_CONTENT, json!({ "writer_task_ids": [mine, theirs] })).await;
+    let task_id =
+        enqueue(&app, &owner, GenerateContent::NAME, json!({ "writer_task_ids": [mine, theirs] })).await;
     let task = app.wait_for_state(&owner, &task_id, "SUCCESS").await;
     assert_eq!(task["result"]["succeeded"], 1, "{task}");
     assert_eq!(task["result"]["items"].as_array().map(Vec::len), Some(1));
@@ -523,14 +525,16 @@ async fn another_accounts_writer_tasks_are_ignored() {
     assert!(usage_rows(&app, other.account_id).await.is_empty());
 
     // Only someone else's ids: nothing to do.
-    let task_id = enqueue(&app, &owner, GENERATE_CONTENT, json!({ "writer_task_ids": [theirs] })).await;
+    let task_id = enqueue(&app, &owner, GenerateContent::NAME, json!({ "writer_task_ids": [theirs] })).await;
     let task = app.wait_for_state(&owner, &task_id, "FAILURE").await;
     assert_eq!(task["error"]["code"], "no_writer_tasks", "{task}");
     // Nor can one account write image prompts for another's content.
-    let their_content = enqueue(&app, &other, GENERATE_CONTENT, json!({ "writer_task_ids": [theirs] })).await;
+    let their_content =
+        enqueue(&app, &other, GenerateContent::NAME, json!({ "writer_task_ids": [theirs] })).await;
     app.wait_for_state(&other, &their_content, "SUCCESS").await;
     let their_content_id = content_of(&app, other.account_id).await[0].1;
-    let task_id = enqueue(&app, &owner, IMAGE_PROMPTS, json!({ "content_ids": [their_content_id] })).await;
+    let task_id =
+        enqueue(&app, &owner, ImagePrompts::NAME, json!({ "content_ids": [their_content_id] })).await;
     let task = app.wait_for_state(&owner, &task_id, "FAILURE").await;
     assert_eq!(task["error"]["code"], "no_content", "{task}");
 }

@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-pub const SYNC: &str = "odoo.sync";
+use super::Payload;
+use crate::{net::OutboundGuard, problems::Problems};
 
 /// What is mirrored: the Odoo model, what the API calls it, the fields read, and the domain
 /// every read is limited to.
@@ -73,23 +74,21 @@ pub struct SyncPayload {
     pub ids: Vec<i64>,
 }
 
-impl SyncPayload {
-    pub fn problems(&self) -> Vec<(&'static str, String)> {
-        let mut problems: Vec<(&'static str, String)> = self
-            .models
-            .iter()
-            .filter(|model| mirrored(model).is_none())
-            .map(|model| {
-                let known: Vec<&str> = MODELS.iter().map(|m| m.model).collect();
-                ("models", format!("`{model}` is not mirrored (one of {})", known.join(", ")))
-            })
-            .collect();
+impl Payload for SyncPayload {
+    fn problems(&self, _outbound: &OutboundGuard) -> Problems {
+        let mut problems = Problems::new();
+        for model in self.models.iter().filter(|model| mirrored(model).is_none()) {
+            let known: Vec<&str> = MODELS.iter().map(|m| m.model).collect();
+            problems.push("models", format!("`{model}` is not mirrored (one of {})", known.join(", ")));
+        }
         if !self.ids.is_empty() && (self.models.len() != 1 || self.full || self.ids.len() > 1_000) {
-            problems.push(("ids", "name exactly one model, not full, and at most 1,000 ids".to_owned()));
+            problems.push("ids", "name exactly one model, not full, and at most 1,000 ids".to_owned());
         }
         problems
     }
+}
 
+impl SyncPayload {
     pub fn selected(&self) -> Vec<&'static MirroredModel> {
         MODELS
             .iter()
@@ -98,9 +97,7 @@ impl SyncPayload {
     }
 }
 
-/// Creates a lead in the account's Odoo CRM from a contact-form submission.
-pub const PUSH_LEAD: &str = "odoo.push_lead";
-
+/// A lead for the account's Odoo CRM, from a contact-form submission.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LeadPayload {
@@ -119,24 +116,24 @@ pub struct LeadPayload {
     pub message: String,
 }
 
-impl LeadPayload {
-    pub fn problems(&self) -> Vec<(&'static str, String)> {
-        let mut problems = Vec::new();
+impl Payload for LeadPayload {
+    fn problems(&self, _outbound: &OutboundGuard) -> Problems {
+        let mut problems = Problems::new();
         let name = self.name.trim().chars().count();
         if name == 0 || name > 200 {
-            problems.push(("name", "must be 1 to 200 characters".to_owned()));
+            problems.push("name", "must be 1 to 200 characters".to_owned());
         }
         let email = self.email.trim();
         let plausible = email.len() <= 254
             && email.split_once('@').is_some_and(|(user, domain)| !user.is_empty() && domain.contains('.'));
         if !plausible {
-            problems.push(("email", "must be an email address".to_owned()));
+            problems.push("email", "must be an email address".to_owned());
         }
         for (field, value, max) in
             [("phone", &self.phone, 50), ("company", &self.company, 200), ("message", &self.message, 5_000)]
         {
             if value.chars().count() > max {
-                problems.push((field, format!("must be at most {max} characters")));
+                problems.push(field, format!("must be at most {max} characters"));
             }
         }
         problems

@@ -4,7 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::Queue;
+use super::{NewTask, Payload, Queue};
+use crate::{net::OutboundGuard, problems::Problems};
 
 pub const MAX_STEPS: u32 = 1_000;
 pub const MAX_SLEEP_MS: u64 = 60_000;
@@ -39,21 +40,26 @@ fn default_queue() -> Queue {
     Queue::Clustering
 }
 
-impl PingPayload {
-    /// Field-level problems, empty when the payload is acceptable.
-    pub fn problems(&self) -> Vec<(&'static str, String)> {
-        let mut problems = Vec::new();
+impl Payload for PingPayload {
+    fn problems(&self, _outbound: &OutboundGuard) -> Problems {
+        let mut problems = Problems::new();
         if !(1..=MAX_STEPS).contains(&self.steps) {
-            problems.push(("steps", format!("must be between 1 and {MAX_STEPS}")));
+            problems.push("steps", format!("must be between 1 and {MAX_STEPS}"));
         }
         if self.sleep_ms > MAX_SLEEP_MS {
-            problems.push(("sleep_ms", format!("must be at most {MAX_SLEEP_MS}")));
+            problems.push("sleep_ms", format!("must be at most {MAX_SLEEP_MS}"));
         }
         if let Some(max) = self.max_attempts
             && !(1..=MAX_ATTEMPTS).contains(&max)
         {
-            problems.push(("max_attempts", format!("must be between 1 and {MAX_ATTEMPTS}")));
+            problems.push("max_attempts", format!("must be between 1 and {MAX_ATTEMPTS}"));
         }
         problems
+    }
+
+    /// A ping runs on the queue it names, with its own attempt limit.
+    fn shape(&self, task: &mut NewTask) {
+        task.queue = Some(self.queue);
+        task.max_attempts = self.max_attempts;
     }
 }

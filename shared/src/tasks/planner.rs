@@ -2,8 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-pub const AUTO_CLUSTER: &str = "planner.auto_cluster";
-pub const GENERATE_IDEAS: &str = "planner.generate_ideas";
+use super::Payload;
+use crate::{net::OutboundGuard, problems::Problems};
 
 /// The most keywords one clustering task takes.
 pub const MAX_CLUSTER_KEYWORDS: usize = 10_000;
@@ -37,18 +37,18 @@ pub struct AutoClusterPayload {
     pub mode: ClusterMode,
 }
 
-impl AutoClusterPayload {
-    pub fn problems(&self) -> Vec<(&'static str, String)> {
-        let mut problems = Vec::new();
+impl Payload for AutoClusterPayload {
+    fn problems(&self, _outbound: &OutboundGuard) -> Problems {
+        let mut problems = Problems::new();
         if self.keyword_ids.is_empty() {
-            problems.push(("keyword_ids", "must name at least one keyword".to_owned()));
+            problems.push("keyword_ids", "must name at least one keyword".to_owned());
         } else if self.keyword_ids.len() > MAX_CLUSTER_KEYWORDS {
-            problems.push(("keyword_ids", format!("must name at most {MAX_CLUSTER_KEYWORDS} keywords")));
+            problems.push("keyword_ids", format!("must name at most {MAX_CLUSTER_KEYWORDS} keywords"));
         }
         if let Some(count) = self.cluster_count
             && !(1..=MAX_CLUSTER_COUNT).contains(&count)
         {
-            problems.push(("cluster_count", format!("must be between 1 and {MAX_CLUSTER_COUNT}")));
+            problems.push("cluster_count", format!("must be between 1 and {MAX_CLUSTER_COUNT}"));
         }
         problems
     }
@@ -66,14 +66,14 @@ fn default_ideas_per_cluster() -> u32 {
     3
 }
 
-impl GenerateIdeasPayload {
-    pub fn problems(&self) -> Vec<(&'static str, String)> {
-        let mut problems = Vec::new();
+impl Payload for GenerateIdeasPayload {
+    fn problems(&self, _outbound: &OutboundGuard) -> Problems {
+        let mut problems = Problems::new();
         if self.cluster_ids.is_empty() || self.cluster_ids.len() > MAX_IDEA_CLUSTERS {
-            problems.push(("cluster_ids", format!("must name 1 to {MAX_IDEA_CLUSTERS} clusters")));
+            problems.push("cluster_ids", format!("must name 1 to {MAX_IDEA_CLUSTERS} clusters"));
         }
         if !(1..=MAX_IDEAS_PER_CLUSTER).contains(&self.ideas_per_cluster) {
-            problems.push(("ideas_per_cluster", format!("must be between 1 and {MAX_IDEAS_PER_CLUSTER}")));
+            problems.push("ideas_per_cluster", format!("must be between 1 and {MAX_IDEAS_PER_CLUSTER}"));
         }
         problems
     }

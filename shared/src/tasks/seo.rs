@@ -3,9 +3,8 @@
 use serde::{Deserialize, Serialize};
 use url::Url;
 
-use crate::net::OutboundGuard;
-
-pub const AUDIT: &str = "seo.audit";
+use super::Payload;
+use crate::{net::OutboundGuard, problems::Problems};
 
 pub const MAX_COMPETITORS: usize = 5;
 pub const MAX_KEYWORDS: usize = 50;
@@ -65,39 +64,38 @@ pub fn audit_url(raw: &str, guard: &OutboundGuard) -> Result<Url, String> {
     Ok(url)
 }
 
-impl AuditPayload {
-    /// Every problem, by field; checked by the API before enqueueing and again by the worker.
-    pub fn problems(&self, guard: &OutboundGuard) -> Vec<(String, String)> {
-        let mut problems = Vec::new();
+impl Payload for AuditPayload {
+    fn problems(&self, guard: &OutboundGuard) -> Problems {
+        let mut problems = Problems::new();
         if let Err(problem) = audit_url(&self.url, guard) {
-            problems.push(("url".to_owned(), problem));
+            problems.push("url", problem);
         }
         if self.competitors.len() > MAX_COMPETITORS {
-            problems.push(("competitors".to_owned(), format!("at most {MAX_COMPETITORS} competitors")));
+            problems.push("competitors", format!("at most {MAX_COMPETITORS} competitors"));
         }
         for (index, competitor) in self.competitors.iter().enumerate() {
             if let Err(problem) = audit_url(competitor, guard) {
-                problems.push((format!("competitors[{index}]"), problem));
+                problems.push(format!("competitors[{index}]"), problem);
             }
         }
         if self.keywords.len() > MAX_KEYWORDS {
-            problems.push(("keywords".to_owned(), format!("at most {MAX_KEYWORDS} keywords")));
+            problems.push("keywords", format!("at most {MAX_KEYWORDS} keywords"));
         }
         for (index, keyword) in self.keywords.iter().enumerate() {
             let length = keyword.trim().chars().count();
             if length == 0 || length > MAX_KEYWORD_CHARS {
-                problems.push((
+                problems.push(
                     format!("keywords[{index}]"),
                     format!("must be 1 to {MAX_KEYWORD_CHARS} characters"),
-                ));
+                );
             }
         }
         if let Some(crawl) = self.crawl {
             if !(1..=MAX_CRAWL_PAGES).contains(&crawl.max_pages) {
-                problems.push(("crawl.max_pages".to_owned(), format!("must be 1 to {MAX_CRAWL_PAGES}")));
+                problems.push("crawl.max_pages", format!("must be 1 to {MAX_CRAWL_PAGES}"));
             }
             if crawl.max_depth > MAX_CRAWL_DEPTH {
-                problems.push(("crawl.max_depth".to_owned(), format!("must be at most {MAX_CRAWL_DEPTH}")));
+                problems.push("crawl.max_depth", format!("must be at most {MAX_CRAWL_DEPTH}"));
             }
         }
         problems
@@ -127,7 +125,7 @@ mod tests {
             "http://user:pw@example.com/",
         ] {
             let problems = payload(bad).problems(&guard);
-            assert_eq!(problems.first().map(|p| p.0.as_str()), Some("url"), "{bad}: {problems:?}");
+            assert_eq!(problems.first().map(|(field, _)| field), Some("url"), "{bad}: {problems:?}");
         }
         assert!(
             payload("http://127.0.0.1:8080/").problems(&OutboundGuard::from_list("127.0.0.1")).is_empty()

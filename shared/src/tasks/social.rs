@@ -2,7 +2,8 @@
 
 use serde::{Deserialize, Serialize};
 
-pub const PUBLISH: &str = "social.publish";
+use super::Payload;
+use crate::{net::OutboundGuard, problems::Problems};
 
 /// Publishes one due post.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -11,7 +12,7 @@ pub struct PublishPayload {
     pub post_id: i64,
 }
 
-pub const COMPOSE: &str = "social.compose";
+impl Payload for PublishPayload {}
 
 /// Platform-fitted variants and hashtags of a text, or of a content item's article.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -33,31 +34,29 @@ fn default_hashtags() -> usize {
     5
 }
 
-impl ComposePayload {
-    pub fn problems(&self) -> Vec<(&'static str, String)> {
-        let mut problems = Vec::new();
+impl Payload for ComposePayload {
+    fn problems(&self, _outbound: &OutboundGuard) -> Problems {
+        let mut problems = Problems::new();
         if self.text.trim().is_empty() == self.content_id.is_none() {
-            problems.push(("text", "send either text or content_id".to_owned()));
+            problems.push("text", "send either text or content_id".to_owned());
         }
         if self.text.chars().count() > 20_000 {
-            problems.push(("text", "must be at most 20,000 characters".to_owned()));
+            problems.push("text", "must be at most 20,000 characters".to_owned());
         }
         if self.platforms.is_empty() || self.platforms.len() > 6 {
-            problems.push(("platforms", "name 1 to 6 platforms".to_owned()));
+            problems.push("platforms", "name 1 to 6 platforms".to_owned());
         }
         for platform in &self.platforms {
             if crate::social::Platform::parse(platform).is_none() {
-                problems.push(("platforms", format!("`{platform}` is not a platform")));
+                problems.push("platforms", format!("`{platform}` is not a platform"));
             }
         }
         if self.max_hashtags > 30 {
-            problems.push(("max_hashtags", "must be at most 30".to_owned()));
+            problems.push("max_hashtags", "must be at most 30".to_owned());
         }
         problems
     }
 }
-
-pub const PULL_INSIGHTS: &str = "social.pull_insights";
 
 /// Refreshes the counts of the account's posts published in the last `days` (default 30).
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
@@ -66,3 +65,5 @@ pub struct InsightsPayload {
     #[serde(default)]
     pub days: Option<u32>,
 }
+
+impl Payload for InsightsPayload {}

@@ -2,20 +2,18 @@
 
 use serde::{Deserialize, Serialize};
 
-pub const GENERATE_CONTENT: &str = "writer.generate_content";
-pub const IMAGE_PROMPTS: &str = "writer.image_prompts";
-pub const GENERATE_IMAGES: &str = "writer.generate_images";
-pub const PUBLISH_WORDPRESS: &str = "writer.publish_wordpress";
+use super::Payload;
+use crate::{net::OutboundGuard, problems::Problems};
 
 /// The seed's cap on one batch.
 pub const MAX_BATCH: usize = 50;
 
-fn batch_problems(field: &'static str, ids: &[i64]) -> Vec<(&'static str, String)> {
+fn batch_problems(field: &'static str, ids: &[i64]) -> Problems {
+    let mut problems = Problems::new();
     if ids.is_empty() || ids.len() > MAX_BATCH {
-        vec![(field, format!("must name 1 to {MAX_BATCH} items"))]
-    } else {
-        Vec::new()
+        problems.push(field, format!("must name 1 to {MAX_BATCH} items"));
     }
+    problems
 }
 
 /// Articles for writer tasks; each item succeeds or fails on its own.
@@ -25,8 +23,8 @@ pub struct GenerateContentPayload {
     pub writer_task_ids: Vec<i64>,
 }
 
-impl GenerateContentPayload {
-    pub fn problems(&self) -> Vec<(&'static str, String)> {
+impl Payload for GenerateContentPayload {
+    fn problems(&self, _outbound: &OutboundGuard) -> Problems {
         batch_problems("writer_task_ids", &self.writer_task_ids)
     }
 }
@@ -38,8 +36,8 @@ pub struct ImagePromptsPayload {
     pub content_ids: Vec<i64>,
 }
 
-impl ImagePromptsPayload {
-    pub fn problems(&self) -> Vec<(&'static str, String)> {
+impl Payload for ImagePromptsPayload {
+    fn problems(&self, _outbound: &OutboundGuard) -> Problems {
         batch_problems("content_ids", &self.content_ids)
     }
 }
@@ -51,8 +49,8 @@ pub struct GenerateImagesPayload {
     pub image_ids: Vec<i64>,
 }
 
-impl GenerateImagesPayload {
-    pub fn problems(&self) -> Vec<(&'static str, String)> {
+impl Payload for GenerateImagesPayload {
+    fn problems(&self, _outbound: &OutboundGuard) -> Problems {
         batch_problems("image_ids", &self.image_ids)
     }
 }
@@ -66,6 +64,8 @@ pub struct PublishWordpressPayload {
     #[serde(default)]
     pub status: WordPressStatus,
 }
+
+impl Payload for PublishWordpressPayload {}
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]

@@ -21,11 +21,12 @@ use shared::{
     integrations,
     net::OutboundGuard,
     odoo::{self, OdooClient, OdooError, PageQuery},
-    tasks::odoo::{LeadPayload, MirroredModel, PUSH_LEAD, SYNC, SyncPayload},
+    tasks::odoo::{LeadPayload, MirroredModel, SyncPayload},
+    tasks::{OdooSync, PushLead},
 };
 use uuid::Uuid;
 
-use crate::runtime::{Completion, TaskContext, TaskError, TaskHandler};
+use crate::runtime::{Completion, KindHandler, TaskContext, TaskError};
 
 const PAGE: usize = 200;
 const MAX_PER_RUN: usize = 5_000;
@@ -69,17 +70,10 @@ struct Pulled {
 }
 
 #[async_trait::async_trait]
-impl TaskHandler for OdooSyncHandler {
-    fn kind(&self) -> &'static str {
-        SYNC
-    }
+impl KindHandler for OdooSyncHandler {
+    type Kind = OdooSync;
 
-    #[tracing::instrument(skip_all, fields(task_id = %ctx.task().id, kind = SYNC))]
-    async fn run(&self, ctx: &TaskContext) -> Result<Completion, TaskError> {
-        let payload: SyncPayload = ctx.payload()?;
-        if let Some((field, problem)) = payload.problems().into_iter().next() {
-            return Err(TaskError::fatal("invalid_payload", format!("{field}: {problem}")));
-        }
+    async fn run(&self, ctx: &TaskContext, payload: SyncPayload) -> Result<Completion, TaskError> {
         let account_id = ctx.task().account_id;
         let models = payload.selected();
         let outcome = self.pull(ctx, account_id, &models, &payload).await;
@@ -364,17 +358,10 @@ impl PushLeadHandler {
 }
 
 #[async_trait::async_trait]
-impl TaskHandler for PushLeadHandler {
-    fn kind(&self) -> &'static str {
-        PUSH_LEAD
-    }
+impl KindHandler for PushLeadHandler {
+    type Kind = PushLead;
 
-    #[tracing::instrument(skip_all, fields(task_id = %ctx.task().id, kind = PUSH_LEAD))]
-    async fn run(&self, ctx: &TaskContext) -> Result<Completion, TaskError> {
-        let lead: LeadPayload = ctx.payload()?;
-        if let Some((field, problem)) = lead.problems().into_iter().next() {
-            return Err(TaskError::fatal("invalid_payload", format!("{field}: {problem}")));
-        }
+    async fn run(&self, ctx: &TaskContext, lead: LeadPayload) -> Result<Completion, TaskError> {
         let (account_id, secret_box) = (ctx.task().account_id, self.secret_box.clone());
         let integration = shared::db::run(ctx.pool(), move |conn| {
             integrations::load_active(conn, &secret_box, account_id, odoo::INTEGRATION)

@@ -5,25 +5,19 @@ use diesel::{
     sql_types::{Integer, Uuid as SqlUuid},
 };
 use serde_json::json;
-use shared::tasks::{PING, ping::PingPayload};
+use shared::tasks::{Ping, ping::PingPayload};
 use uuid::Uuid;
 
-use crate::runtime::{Completion, TaskContext, TaskError, TaskHandler};
+use crate::runtime::{Completion, KindHandler, TaskContext, TaskError};
 
 /// `system.ping`: see [`shared::tasks::ping`].
 pub struct PingHandler;
 
 #[async_trait::async_trait]
-impl TaskHandler for PingHandler {
-    fn kind(&self) -> &'static str {
-        PING
-    }
+impl KindHandler for PingHandler {
+    type Kind = Ping;
 
-    async fn run(&self, ctx: &TaskContext) -> Result<Completion, TaskError> {
-        let payload: PingPayload = ctx.payload()?;
-        if let Some((field, problem)) = payload.problems().into_iter().next() {
-            return Err(TaskError::fatal("invalid_payload", format!("{field} {problem}")));
-        }
+    async fn run(&self, ctx: &TaskContext, payload: PingPayload) -> Result<Completion, TaskError> {
         let attempt = ctx.attempt();
         if u32::try_from(attempt).unwrap_or(u32::MAX) <= payload.fail_times {
             return Err(TaskError::retryable(

@@ -19,13 +19,14 @@ use shared::{
     billing::{self, Charge, Operation},
     db::schema::seo_audits,
     net::OutboundGuard,
-    tasks::seo::{AUDIT, AuditPayload, audit_url},
+    tasks::SeoAudit,
+    tasks::seo::{AuditPayload, audit_url},
 };
 use url::Url;
 
 use super::planner::{AiAccess, ensure_affordable};
 use crate::{
-    runtime::{Completion, TaskContext, TaskError, TaskHandler},
+    runtime::{Completion, KindHandler, TaskContext, TaskError},
     seo::{
         Auditor, PageAudit,
         crawl::{self, CrawlSettings},
@@ -126,17 +127,14 @@ fn fetch_error(error: FetchError) -> TaskError {
 }
 
 #[async_trait::async_trait]
-impl TaskHandler for SeoAuditHandler {
-    fn kind(&self) -> &'static str {
-        AUDIT
+impl KindHandler for SeoAuditHandler {
+    type Kind = SeoAudit;
+
+    fn outbound(&self) -> &OutboundGuard {
+        self.guard()
     }
 
-    #[tracing::instrument(skip_all, fields(task_id = %ctx.task().id, kind = AUDIT))]
-    async fn run(&self, ctx: &TaskContext) -> Result<Completion, TaskError> {
-        let payload: AuditPayload = ctx.payload()?;
-        if let Some((field, problem)) = payload.problems(self.guard()).into_iter().next() {
-            return Err(TaskError::fatal("invalid_payload", format!("{field}: {problem}")));
-        }
+    async fn run(&self, ctx: &TaskContext, payload: AuditPayload) -> Result<Completion, TaskError> {
         let url =
             audit_url(&payload.url, self.guard()).map_err(|p| TaskError::fatal("invalid_payload", p))?;
         let keywords = clean_keywords(&payload.keywords);

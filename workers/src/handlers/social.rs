@@ -25,11 +25,12 @@ use shared::{
     db::schema::{content, social_accounts, social_posts},
     net::OutboundGuard,
     social::{Outgoing, Platform, Published, SocialError, StoredAccount},
-    tasks::social::{COMPOSE, ComposePayload, InsightsPayload, PUBLISH, PULL_INSIGHTS, PublishPayload},
+    tasks::social::{ComposePayload, InsightsPayload, PublishPayload},
+    tasks::{Compose, PublishPost, PullInsights},
 };
 use uuid::Uuid;
 
-use crate::runtime::{Completion, TaskContext, TaskError, TaskHandler};
+use crate::runtime::{Completion, KindHandler, TaskContext, TaskError};
 
 const PLATFORM_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -56,14 +57,14 @@ struct Claimed {
 }
 
 #[async_trait::async_trait]
-impl TaskHandler for PublishPostHandler {
-    fn kind(&self) -> &'static str {
-        PUBLISH
-    }
+impl KindHandler for PublishPostHandler {
+    type Kind = PublishPost;
 
-    #[tracing::instrument(skip_all, fields(task_id = %ctx.task().id, kind = PUBLISH))]
-    async fn run(&self, ctx: &TaskContext) -> Result<Completion, TaskError> {
-        let PublishPayload { post_id } = ctx.payload()?;
+    async fn run(
+        &self,
+        ctx: &TaskContext,
+        PublishPayload { post_id }: PublishPayload,
+    ) -> Result<Completion, TaskError> {
         let account_id = ctx.task().account_id;
         let Some(claimed) = claim(ctx, account_id, post_id).await? else {
             return Ok(Completion::new(json!({ "post_id": post_id, "skipped": "not due for publishing" })));
@@ -236,17 +237,10 @@ struct Variant {
 }
 
 #[async_trait::async_trait]
-impl TaskHandler for ComposeHandler {
-    fn kind(&self) -> &'static str {
-        COMPOSE
-    }
+impl KindHandler for ComposeHandler {
+    type Kind = Compose;
 
-    #[tracing::instrument(skip_all, fields(task_id = %ctx.task().id, kind = COMPOSE))]
-    async fn run(&self, ctx: &TaskContext) -> Result<Completion, TaskError> {
-        let payload: ComposePayload = ctx.payload()?;
-        if let Some((field, problem)) = payload.problems().into_iter().next() {
-            return Err(TaskError::fatal("invalid_payload", format!("{field}: {problem}")));
-        }
+    async fn run(&self, ctx: &TaskContext, payload: ComposePayload) -> Result<Completion, TaskError> {
         let account_id = ctx.task().account_id;
         let platforms: Vec<Platform> = payload.platforms.iter().filter_map(|p| Platform::parse(p)).collect();
         crate::handlers::planner::ensure_affordable(
@@ -366,15 +360,11 @@ impl PullInsightsHandler {
 }
 
 #[async_trait::async_trait]
-impl TaskHandler for PullInsightsHandler {
-    fn kind(&self) -> &'static str {
-        PULL_INSIGHTS
-    }
+impl KindHandler for PullInsightsHandler {
+    type Kind = PullInsights;
 
-    #[tracing::instrument(skip_all, fields(task_id = %ctx.task().id, kind = PULL_INSIGHTS))]
-    async fn run(&self, ctx: &TaskContext) -> Result<Completion, TaskError> {
+    async fn run(&self, ctx: &TaskContext, payload: InsightsPayload) -> Result<Completion, TaskError> {
         use futures_util::{StreamExt, stream};
-        let payload: InsightsPayload = ctx.payload()?;
         let account_id = ctx.task().account_id;
         let since =
             chrono::Utc::now() - chrono::Duration::days(i64::from(payload.days.unwrap_or(30).clamp(1, 365)));

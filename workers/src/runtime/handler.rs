@@ -1,13 +1,18 @@
 //! What a task kind implements, and what it gets to work with.
 
-use std::{fmt, sync::Arc, time::Duration};
+use std::{
+    fmt,
+    sync::{Arc, LazyLock},
+    time::Duration,
+};
 
 use diesel::PgConnection;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use shared::{
     db::{PgPool, models::Task},
-    tasks::kind_spec,
+    net::OutboundGuard,
+    tasks::{TaskKind, kind_spec, parse_payload},
 };
 
 use super::progress::ProgressHub;
@@ -26,6 +31,47 @@ pub trait TaskHandler: Send + Sync + 'static {
     }
 
     async fn run(&self, ctx: &TaskContext) -> Result<Completion, TaskError>;
+}
+
+/// A handler of one kind of the catalogue: it gets its payload parsed by the kind's type and
+/// checked by its rules (a payload that fails either fails the task for good, naming the
+/// field), and runs with the kind's time limit.
+#[async_trait::async_trait]
+pub trait KindHandler: Send + Sync + 'static {
+    type Kind: TaskKind;
+
+    /// The guard the payload's addresses are judged by (the kind's own rules decide whether
+    /// it has any).
+    fn outbound(&self) -> &OutboundGuard {
+        static PUBLIC_ONLY: LazyLock<OutboundGuard> = LazyLock::new(OutboundGuard::default);
+        &PUBLIC_ONLY
+    }
+
+    async fn run(
+        &self,
+        ctx: &TaskContext,
+        payload: <Self::Kind as TaskKind>::Payload,
+    ) -> Result<Completion, TaskError>;
+}
+
+#[async_trait::async_trait]
+impl<H: KindHandler> TaskHandler for H {
+    fn kind(&self) -> &'static str {
+        H::Kind::NAME
+    }
+
+    fn time_limit(&self) -> Duration {
+        H::Kind::TIME_LIMIT
+    }
+
+    async fn run(&self, ctx: &TaskContext) -> Result<Completion, TaskError> {
+        let payload =
+            parse_payload::<H::Kind>(ctx.task().payload.clone(), self.outbound()).map_err(|problems| {
+                let (field, problem) = problems.first().unwrap_or(("payload", "is invalid"));
+                TaskError::fatal("invalid_payload", format!("{field}: {problem}"))
+            })?;
+        KindHandler::run(self, ctx, payload).await
+    }
 }
 
 /// The limit of a kind missing from the catalogue.

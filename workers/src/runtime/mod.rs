@@ -32,7 +32,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
-pub use handler::{Completion, Effects, TaskContext, TaskError, TaskHandler};
+pub use handler::{Completion, Effects, KindHandler, TaskContext, TaskError, TaskHandler};
 
 use batch::Batcher;
 use heartbeat::Counters;

@@ -9,10 +9,8 @@ use shared::{
     auth::Role,
     db::{models::Content, schema::content},
     tasks::{
-        NewTask,
-        writer::{
-            IMAGE_PROMPTS, ImagePromptsPayload, PUBLISH_WORDPRESS, PublishWordpressPayload, WordPressStatus,
-        },
+        ImagePrompts, NewTask, PublishWordpress,
+        writer::{ImagePromptsPayload, PublishWordpressPayload, WordPressStatus},
     },
 };
 use utoipa::{IntoParams, ToSchema};
@@ -414,11 +412,7 @@ async fn generate_image_prompts(
         .await?;
     ensure_found(&ids, &found, "content")?;
     let payload = ImagePromptsPayload { content_ids: ids };
-    let task = NewTask::new(
-        auth.account_id,
-        IMAGE_PROMPTS,
-        serde_json::to_value(&payload).map_err(ApiError::internal)?,
-    );
+    let task = NewTask::of::<ImagePrompts>(auth.account_id, &payload);
     commands::enqueue(&state, &auth, &req, task).await
 }
 
@@ -483,10 +477,6 @@ async fn publish(
     }
     let payload =
         PublishWordpressPayload { content_id: article.id, status: body.0.status.unwrap_or_default() };
-    let task = NewTask::new(
-        auth.account_id,
-        PUBLISH_WORDPRESS,
-        serde_json::to_value(&payload).map_err(ApiError::internal)?,
-    );
+    let task = NewTask::of::<PublishWordpress>(auth.account_id, &payload);
     commands::enqueue(&state, &auth, &req, task).await
 }

@@ -9,10 +9,7 @@ use shared::{
     auth::Role,
     billing::Operation,
     db::{models::Image, schema::images},
-    tasks::{
-        NewTask,
-        writer::{GENERATE_IMAGES, GenerateImagesPayload},
-    },
+    tasks::{GenerateImages, NewTask, writer::GenerateImagesPayload},
 };
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -481,11 +478,7 @@ async fn generate_images(
     ensure_found(&ids, &found, "images")?;
     let credits = Operation::Images.cost(ids.len() as u64);
     let payload = GenerateImagesPayload { image_ids: ids };
-    let task = NewTask::new(
-        auth.account_id,
-        GENERATE_IMAGES,
-        serde_json::to_value(&payload).map_err(ApiError::internal)?,
-    );
+    let task = NewTask::of::<GenerateImages>(auth.account_id, &payload);
     commands::enqueue_paid(&state, &auth, &req, task, credits).await
 }
 

@@ -13,10 +13,7 @@ use shared::{
     auth::Role,
     billing::Operation,
     db::{models::WriterTask, schema::writer_tasks},
-    tasks::{
-        NewTask,
-        writer::{GENERATE_CONTENT, GenerateContentPayload},
-    },
+    tasks::{GenerateContent, NewTask, writer::GenerateContentPayload},
 };
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -535,10 +532,6 @@ async fn auto_generate_content(
         .sum();
     let credits = Operation::Content.cost(words);
     let payload = GenerateContentPayload { writer_task_ids: ids };
-    let task = NewTask::new(
-        auth.account_id,
-        GENERATE_CONTENT,
-        serde_json::to_value(&payload).map_err(ApiError::internal)?,
-    );
+    let task = NewTask::of::<GenerateContent>(auth.account_id, &payload);
     commands::enqueue_paid(&state, &auth, &req, task, credits).await
 }

@@ -13,14 +13,15 @@ use shared::{
     billing::{self, Charge, Operation},
     db::schema::keywords,
     planner::{FoundCluster, save_clusters},
-    tasks::planner::{AUTO_CLUSTER, AutoClusterPayload, ClusterMode},
+    tasks::AutoCluster,
+    tasks::planner::{AutoClusterPayload, ClusterMode},
 };
 use tokio::sync::OnceCell;
 
 use super::{AiAccess, ai_error, ensure_affordable};
 use crate::{
     clustering::{self, SemanticEmbedder},
-    runtime::{Completion, TaskContext, TaskError, TaskHandler},
+    runtime::{Completion, KindHandler, TaskContext, TaskError},
 };
 
 /// Keywords per embeddings request (provider or bundled model), one progress step each.
@@ -63,16 +64,10 @@ struct LoadedKeyword {
 }
 
 #[async_trait::async_trait]
-impl TaskHandler for AutoClusterHandler {
-    fn kind(&self) -> &'static str {
-        AUTO_CLUSTER
-    }
+impl KindHandler for AutoClusterHandler {
+    type Kind = AutoCluster;
 
-    async fn run(&self, ctx: &TaskContext) -> Result<Completion, TaskError> {
-        let payload: AutoClusterPayload = ctx.payload()?;
-        if let Some((field, problem)) = payload.problems().into_iter().next() {
-            return Err(TaskError::fatal("invalid_payload", format!("{field} {problem}")));
-        }
+    async fn run(&self, ctx: &TaskContext, payload: AutoClusterPayload) -> Result<Completion, TaskError> {
         let account_id = ctx.task().account_id;
         ctx.progress("LOAD", 2, "Loading keywords")?;
         let loaded = load_keywords(ctx, account_id, &payload).await?;

@@ -10,11 +10,12 @@ use shared::{
     ai::{self, ChatRequest, PromptType, TokenUsage, prompts::render},
     billing::{self, Charge, Operation},
     db::schema::{clusters, content_ideas, keywords},
-    tasks::planner::{GENERATE_IDEAS, GenerateIdeasPayload},
+    tasks::GenerateIdeas,
+    tasks::planner::GenerateIdeasPayload,
 };
 
 use super::{AiAccess, ai_error, ensure_affordable};
-use crate::runtime::{Completion, TaskContext, TaskError, TaskHandler};
+use crate::runtime::{Completion, KindHandler, TaskContext, TaskError};
 
 /// Keywords of a cluster shown to the model, by volume.
 const PROMPT_KEYWORDS: i64 = 25;
@@ -75,16 +76,10 @@ struct NewIdea {
 }
 
 #[async_trait::async_trait]
-impl TaskHandler for GenerateIdeasHandler {
-    fn kind(&self) -> &'static str {
-        GENERATE_IDEAS
-    }
+impl KindHandler for GenerateIdeasHandler {
+    type Kind = GenerateIdeas;
 
-    async fn run(&self, ctx: &TaskContext) -> Result<Completion, TaskError> {
-        let payload: GenerateIdeasPayload = ctx.payload()?;
-        if let Some((field, problem)) = payload.problems().into_iter().next() {
-            return Err(TaskError::fatal("invalid_payload", format!("{field} {problem}")));
-        }
+    async fn run(&self, ctx: &TaskContext, payload: GenerateIdeasPayload) -> Result<Completion, TaskError> {
         let account_id = ctx.task().account_id;
         ctx.progress("LOAD", 5, "Loading clusters")?;
         let briefs = load_clusters(ctx, account_id, &payload.cluster_ids).await?;

@@ -12,7 +12,8 @@ use shared::{
     ai::{self, ChatRequest, PromptType, TokenUsage, prompts::render},
     billing::{self, Charge, Operation},
     db::schema::{author_profiles, content, keywords, sites, strategies, writer_tasks},
-    tasks::writer::{GENERATE_CONTENT, GenerateContentPayload},
+    tasks::GenerateContent,
+    tasks::writer::GenerateContentPayload,
 };
 
 use super::{
@@ -22,7 +23,7 @@ use super::{
 };
 use crate::{
     handlers::planner::{AiAccess, ensure_affordable},
-    runtime::{Completion, TaskContext, TaskError, TaskHandler},
+    runtime::{Completion, KindHandler, TaskContext, TaskError},
 };
 
 /// Words assumed for a writer task that does not say how long it should be.
@@ -85,17 +86,10 @@ struct Article {
 }
 
 #[async_trait::async_trait]
-impl TaskHandler for GenerateContentHandler {
-    fn kind(&self) -> &'static str {
-        GENERATE_CONTENT
-    }
+impl KindHandler for GenerateContentHandler {
+    type Kind = GenerateContent;
 
-    #[tracing::instrument(skip_all, fields(task_id = %ctx.task().id, kind = GENERATE_CONTENT))]
-    async fn run(&self, ctx: &TaskContext) -> Result<Completion, TaskError> {
-        let payload: GenerateContentPayload = ctx.payload()?;
-        if let Some((field, problem)) = payload.problems().into_iter().next() {
-            return Err(TaskError::fatal("invalid_payload", format!("{field} {problem}")));
-        }
+    async fn run(&self, ctx: &TaskContext, payload: GenerateContentPayload) -> Result<Completion, TaskError> {
         let account_id = ctx.task().account_id;
         ctx.progress("LOAD", 5, "Loading writer tasks")?;
         let briefs = load_briefs(ctx, account_id, payload.writer_task_ids).await?;

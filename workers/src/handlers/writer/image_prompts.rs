@@ -11,7 +11,8 @@ use serde_json::json;
 use shared::{
     ai::{self, ChatRequest, PromptType, TokenUsage, prompts::render},
     db::schema::{content, images},
-    tasks::writer::{IMAGE_PROMPTS, ImagePromptsPayload},
+    tasks::ImagePrompts,
+    tasks::writer::ImagePromptsPayload,
 };
 
 use super::{
@@ -21,7 +22,7 @@ use super::{
 };
 use crate::{
     handlers::planner::AiAccess,
-    runtime::{Completion, TaskContext, TaskError, TaskHandler},
+    runtime::{Completion, KindHandler, TaskContext, TaskError},
 };
 
 /// How much of the article's text the prompt shows the model.
@@ -64,17 +65,10 @@ struct Prompts {
 }
 
 #[async_trait::async_trait]
-impl TaskHandler for ImagePromptsHandler {
-    fn kind(&self) -> &'static str {
-        IMAGE_PROMPTS
-    }
+impl KindHandler for ImagePromptsHandler {
+    type Kind = ImagePrompts;
 
-    #[tracing::instrument(skip_all, fields(task_id = %ctx.task().id, kind = IMAGE_PROMPTS))]
-    async fn run(&self, ctx: &TaskContext) -> Result<Completion, TaskError> {
-        let payload: ImagePromptsPayload = ctx.payload()?;
-        if let Some((field, problem)) = payload.problems().into_iter().next() {
-            return Err(TaskError::fatal("invalid_payload", format!("{field} {problem}")));
-        }
+    async fn run(&self, ctx: &TaskContext, payload: ImagePromptsPayload) -> Result<Completion, TaskError> {
         let account_id = ctx.task().account_id;
         ctx.progress("LOAD", 5, "Loading content")?;
         let items = load_items(ctx, account_id, payload.content_ids).await?;

@@ -14,13 +14,14 @@ use shared::{
     billing::{self, Charge, Operation},
     db::schema::images,
     media::MediaStore,
-    tasks::writer::{GENERATE_IMAGES, GenerateImagesPayload},
+    tasks::GenerateImages,
+    tasks::writer::GenerateImagesPayload,
 };
 
 use super::{Outcome, all_failed, batch_result, item_error};
 use crate::{
     handlers::planner::{AiAccess, ensure_affordable},
-    runtime::{Completion, TaskContext, TaskError, TaskHandler},
+    runtime::{Completion, KindHandler, TaskContext, TaskError},
 };
 
 /// Pictures drawn at once: image models take seconds each, providers limit concurrency.
@@ -63,17 +64,10 @@ fn shape_of(image_type: &str) -> ImageShape {
 }
 
 #[async_trait::async_trait]
-impl TaskHandler for GenerateImagesHandler {
-    fn kind(&self) -> &'static str {
-        GENERATE_IMAGES
-    }
+impl KindHandler for GenerateImagesHandler {
+    type Kind = GenerateImages;
 
-    #[tracing::instrument(skip_all, fields(task_id = %ctx.task().id, kind = GENERATE_IMAGES))]
-    async fn run(&self, ctx: &TaskContext) -> Result<Completion, TaskError> {
-        let payload: GenerateImagesPayload = ctx.payload()?;
-        if let Some((field, problem)) = payload.problems().into_iter().next() {
-            return Err(TaskError::fatal("invalid_payload", format!("{field} {problem}")));
-        }
+    async fn run(&self, ctx: &TaskContext, payload: GenerateImagesPayload) -> Result<Completion, TaskError> {
         let account_id = ctx.task().account_id;
         ctx.progress("LOAD", 5, "Loading images")?;
         let items = load_items(ctx, account_id, payload.image_ids).await?;

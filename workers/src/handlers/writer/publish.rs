@@ -19,12 +19,13 @@ use shared::{
     db::schema::{content, images, writer_tasks},
     media::MediaStore,
     net::OutboundGuard,
-    tasks::writer::{PUBLISH_WORDPRESS, PublishWordpressPayload, WordPressStatus},
+    tasks::PublishWordpress,
+    tasks::writer::{PublishWordpressPayload, WordPressStatus},
     wordpress::{self, ClientSettings, Credentials, Post, PostInput, WordPressClient, WordPressError},
 };
 
 use super::html::{Figure, h2_headings, with_figures};
-use crate::runtime::{Completion, TaskContext, TaskError, TaskHandler};
+use crate::runtime::{Completion, KindHandler, TaskContext, TaskError};
 
 pub struct PublishWordpressHandler {
     secret_box: SecretBox,
@@ -74,14 +75,14 @@ fn wordpress_error(error: WordPressError) -> TaskError {
 }
 
 #[async_trait::async_trait]
-impl TaskHandler for PublishWordpressHandler {
-    fn kind(&self) -> &'static str {
-        PUBLISH_WORDPRESS
-    }
+impl KindHandler for PublishWordpressHandler {
+    type Kind = PublishWordpress;
 
-    #[tracing::instrument(skip_all, fields(task_id = %ctx.task().id, kind = PUBLISH_WORDPRESS))]
-    async fn run(&self, ctx: &TaskContext) -> Result<Completion, TaskError> {
-        let payload: PublishWordpressPayload = ctx.payload()?;
+    async fn run(
+        &self,
+        ctx: &TaskContext,
+        payload: PublishWordpressPayload,
+    ) -> Result<Completion, TaskError> {
         let account_id = ctx.task().account_id;
         ctx.progress("LOAD", 5, "Loading the content")?;
         let (article, credentials, pictures) = self.load(ctx, account_id, payload.content_id).await?;
