@@ -10,6 +10,7 @@ use crate::{net::OutboundGuard, problems::Problems};
 pub const MAX_STEPS: u32 = 1_000;
 pub const MAX_SLEEP_MS: u64 = 60_000;
 pub const MAX_ATTEMPTS: i32 = 10;
+pub const MAX_FAIL_TIMES: u32 = 1_000;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -22,6 +23,7 @@ pub struct PingPayload {
     #[schema(maximum = 60000)]
     pub sleep_ms: u64,
     #[serde(default)]
+    #[schema(maximum = 1000)]
     pub fail_times: u32,
     /// Which worker queue answers the ping (every worker binary handles it).
     #[serde(default = "default_queue")]
@@ -48,6 +50,9 @@ impl Payload for PingPayload {
         }
         if self.sleep_ms > MAX_SLEEP_MS {
             problems.push("sleep_ms", format!("must be at most {MAX_SLEEP_MS}"));
+        }
+        if self.fail_times > MAX_FAIL_TIMES {
+            problems.push("fail_times", format!("must be at most {MAX_FAIL_TIMES}"));
         }
         if let Some(max) = self.max_attempts
             && !(1..=MAX_ATTEMPTS).contains(&max)

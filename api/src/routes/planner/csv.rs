@@ -188,8 +188,9 @@ struct ImportTarget {
     sector_id: Option<i64>,
 }
 
-/// The multipart form of an import.
+/// The multipart form of an import; another field is refused, as in JSON bodies.
 #[derive(utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)]
 struct KeywordImportForm {
     /// The CSV file (at most 5 MiB, 20,000 rows): a header row with `keyword` and optionally
@@ -343,7 +344,10 @@ async fn read_form(mut form: Multipart, target: &mut ImportTarget) -> Result<Opt
                 }
             }
             _ => {
-                read_limited(field, 64 * 1024, &name).await?;
+                return Err(ApiError::field(
+                    &name,
+                    "Unknown field; the form takes file, site_id and sector_id.",
+                ));
             }
         }
     }

@@ -119,6 +119,22 @@ async fn csv_import_refuses_unusable_uploads() {
     )
     .await;
     assert!(errors.get("site_id").is_some());
+    // A form field the import does not take is refused by name, as in JSON bodies.
+    let fields = [("site_id", site_id.to_string()), ("sector", "1".into())];
+    let (_, errors) = error_of(
+        import_multipart(
+            &app,
+            &owner,
+            &fields,
+            b"keyword
+x
+",
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+    )
+    .await;
+    assert!(errors.get("sector").is_some(), "{errors}");
     let json_body = app
         .post(&format!("/api/v1/planner/keywords/import_keywords/?{query}"), Some(&owner.access), json!({}))
         .await;
