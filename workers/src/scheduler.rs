@@ -25,6 +25,7 @@ use shared::{
     messaging::{Publisher, Relay, Topology},
     net::OutboundGuard,
     schedules::CronSchedule,
+    social::PostStatus,
     tasks::{NewTask, PublishPost, command, social::PublishPayload},
 };
 use tokio_util::sync::CancellationToken;
@@ -108,7 +109,7 @@ pub fn fire_due(conn: &mut PgConnection, outbound: &OutboundGuard) -> shared::Re
 pub fn dispatch_due_posts(conn: &mut PgConnection) -> shared::Result<Vec<i64>> {
     conn.transaction(|conn| {
         let due: Vec<(i64, i64)> = social_posts::table
-            .filter(social_posts::status.eq("scheduled"))
+            .filter(social_posts::status.eq(PostStatus::Scheduled))
             .filter(social_posts::scheduled_at.le(diesel::dsl::now))
             .order(social_posts::scheduled_at)
             .limit(MAX_PER_TICK)
@@ -122,7 +123,7 @@ pub fn dispatch_due_posts(conn: &mut PgConnection) -> shared::Result<Vec<i64>> {
             let enqueued = shared::tasks::enqueue(conn, task)?;
             diesel::update(social_posts::table.find(post_id))
                 .set((
-                    social_posts::status.eq("queued"),
+                    social_posts::status.eq(PostStatus::Queued),
                     social_posts::task_id.eq(enqueued.task.id),
                     social_posts::updated_at.eq(diesel::dsl::now),
                 ))

@@ -12,7 +12,7 @@ use shared::{
     auth::Role,
     billing::Operation,
     db::schema::{social_accounts, social_posts},
-    social::{Platform, SocialError, StoredAccount, token_owner},
+    social::{AccountStatus, Platform, PostStatus, SocialError, StoredAccount, token_owner},
     tasks::{
         Compose, NewTask, PullInsights,
         social::{ComposePayload, InsightsPayload},
@@ -62,8 +62,7 @@ struct AccountView {
     base_url: String,
     /// The first and last characters of the token.
     token_hint: String,
-    /// `active`, `needs_reauth` or `disconnected`.
-    status: String,
+    status: AccountStatus,
     connected_at: DateTime<Utc>,
     /// The platform's id of the account (a Facebook Page id, an Instagram user id, a LinkedIn
     /// author URN); may be empty for X and the sandbox.
@@ -101,7 +100,7 @@ async fn accounts(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResp
         .db(move |conn| {
             Ok(social_accounts::table
                 .filter(social_accounts::account_id.eq(auth.account_id))
-                .filter(social_accounts::status.ne("disconnected"))
+                .filter(social_accounts::status.ne(AccountStatus::Disconnected))
                 .order(social_accounts::id)
                 .select(account_columns())
                 .load(conn)?)
@@ -237,7 +236,7 @@ async fn connected_account(state: &AppState, account_id: i64, id: i64) -> Result
     state
         .db(move |conn| Ok(StoredAccount::find(conn, account_id, id)?))
         .await?
-        .filter(|stored| stored.status != "disconnected")
+        .filter(|stored| stored.status != AccountStatus::Disconnected)
         .ok_or(ApiError::NotFound { what: "social account" })
 }
 
@@ -291,7 +290,7 @@ async fn reconnect(
                 .set((
                     social_accounts::token.eq(sealed),
                     social_accounts::token_hint.eq(hint),
-                    social_accounts::status.eq("active"),
+                    social_accounts::status.eq(AccountStatus::Active),
                 ))
                 .returning(account_columns())
                 .get_result(conn)?)
@@ -316,7 +315,7 @@ fn disconnect_accounts(
     conn.transaction(|conn| {
         let mut targets = social_accounts::table
             .filter(social_accounts::account_id.eq(account_id))
-            .filter(social_accounts::status.ne("disconnected"))
+            .filter(social_accounts::status.ne(AccountStatus::Disconnected))
             .select(social_accounts::id)
             .into_boxed();
         targets = match which {
@@ -325,16 +324,22 @@ fn disconnect_accounts(
         };
         let ids: Vec<i64> = targets.load(conn)?;
         diesel::update(social_accounts::table.filter(social_accounts::id.eq_any(&ids)))
-            .set((social_accounts::status.eq("disconnected"), social_accounts::token.eq(Vec::<u8>::new())))
+            .set((
+                social_accounts::status.eq(AccountStatus::Disconnected),
+                social_accounts::token.eq(Vec::<u8>::new()),
+            ))
             .execute(conn)?;
         let cancelled = diesel::update(social_posts::table)
             .filter(social_posts::social_account_id.eq_any(&ids))
-            .filter(social_posts::status.eq("scheduled"))
-            .set((social_posts::status.eq("cancelled"), social_posts::updated_at.eq(diesel::dsl::now)))
+            .filter(social_posts::status.eq(PostStatus::Scheduled))
+            .set((
+                social_posts::status.eq(PostStatus::Cancelled),
+                social_posts::updated_at.eq(diesel::dsl::now),
+            ))
             .execute(conn)?;
         let remaining: i64 = social_accounts::table
             .filter(social_accounts::account_id.eq(account_id))
-            .filter(social_accounts::status.ne("disconnected"))
+            .filter(social_accounts::status.ne(AccountStatus::Disconnected))
             .count()
             .get_result(conn)?;
         shared::schedules::builtin::keep_social_insights(conn, account_id, remaining > 0)?;
@@ -480,8 +485,7 @@ struct PostView {
     media: serde_json::Value,
     target_audience: String,
     scheduled_at: DateTime<Utc>,
-    /// `scheduled`, `queued`, `publishing`, `published`, `failed` or `cancelled`.
-    status: String,
+    status: PostStatus,
     remote_id: Option<String>,
     remote_url: Option<String>,
     error_code: Option<String>,
@@ -551,7 +555,7 @@ async fn make_post(state: &AppState, auth: &AuthUser, input: PostInput) -> Resul
     auth.require(Role::Editor)?;
     let at = scheduled_at(input.scheduled_time.as_deref())?;
     let (account_id, social_account_id) = (auth.account_id, input.social_account_id);
-    let found: Option<(String, String)> = state
+    let found: Option<(String, AccountStatus)> = state
         .db(move |conn| {
             Ok(social_accounts::table
                 .find(social_account_id)
@@ -563,7 +567,7 @@ async fn make_post(state: &AppState, auth: &AuthUser, input: PostInput) -> Resul
         .await?;
     let (platform_name, status) =
         found.ok_or_else(|| ApiError::missing("social_account_id", "Social account not found."))?;
-    if status == "disconnected" {
+    if status == AccountStatus::Disconnected {
         return Err(ApiError::field("social_account_id", "The account is disconnected."));
     }
     let platform = Platform::parse(&platform_name)
@@ -632,18 +636,14 @@ async fn schedule(
     make_post(&state, &auth, body.0).await
 }
 
-/// Every status a post can be in (the table's check constraint).
-const POST_STATUSES: [&str; 6] = ["scheduled", "queued", "publishing", "published", "failed", "cancelled"];
-
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct PostQuery {
     /// Only posts on this platform.
     #[param(inline, value_type = Option<Platform>)]
     platform: Option<String>,
-    /// Only posts in this status (`scheduled`, `queued`, `publishing`, `published`, `failed`,
-    /// `cancelled`).
-    #[param(pattern = "^(scheduled|queued|publishing|published|failed|cancelled)$")]
+    /// Only posts in this status.
+    #[param(inline, value_type = Option<PostStatus>)]
     status: Option<String>,
     /// Only posts scheduled on or after this day (UTC).
     start_date: Option<NaiveDate>,
@@ -656,7 +656,7 @@ struct PostQuery {
 struct PostFilter {
     account_id: i64,
     platform: Option<String>,
-    status: Option<String>,
+    status: Option<PostStatus>,
     from: Option<DateTime<Utc>>,
     until: Option<DateTime<Utc>>,
 }
@@ -669,11 +669,12 @@ impl PostFilter {
             let known: Vec<&str> = Platform::ALL.iter().map(|platform| platform.as_str()).collect();
             validation::push(&mut errors, "platform", format!("Must be one of {}.", known.join(", ")));
         }
-        if query.status.as_deref().is_some_and(|status| !POST_STATUSES.contains(&status)) {
-            validation::push(&mut errors, "status", format!("Must be one of {}.", POST_STATUSES.join(", ")));
+        let status = query.status.as_deref().map(PostStatus::parse);
+        if status.is_some_and(|parsed| parsed.is_none()) {
+            validation::push(&mut errors, "status", format!("Must be one of {}.", PostStatus::words()));
         }
         validation::finish(errors).map_err(ApiError::invalid)?;
-        Ok(Self { account_id, platform: query.platform, status: query.status, from, until })
+        Ok(Self { account_id, platform: query.platform, status: status.flatten(), from, until })
     }
 
     fn query(&self) -> social_posts::BoxedQuery<'static, Pg> {
@@ -681,8 +682,8 @@ impl PostFilter {
         if let Some(platform) = &self.platform {
             q = q.filter(social_posts::platform.eq(platform.clone()));
         }
-        if let Some(status) = &self.status {
-            q = q.filter(social_posts::status.eq(status.clone()));
+        if let Some(status) = self.status {
+            q = q.filter(social_posts::status.eq(status));
         }
         if let Some(from) = self.from {
             q = q.filter(social_posts::scheduled_at.ge(from));
@@ -839,22 +840,28 @@ async fn cancel_post(
     auth.require(Role::Editor)?;
     let (account_id, post_id) = (auth.account_id, id.0);
     let current = load_post(&state, account_id, post_id).await?;
+    let not_cancellable = |status: PostStatus| ApiError::Conflict {
+        code: "not_cancellable",
+        message: format!("The post is {status}; only scheduled posts can be cancelled."),
+        errors: FieldErrors::new(),
+    };
+    current.status.become_(PostStatus::Cancelled).map_err(|illegal| not_cancellable(illegal.from))?;
     let cancelled = state
         .db(move |conn| {
             Ok(diesel::update(
                 social_posts::table.find(post_id).filter(social_posts::account_id.eq(account_id)),
             )
-            .filter(social_posts::status.eq("scheduled"))
-            .set((social_posts::status.eq("cancelled"), social_posts::updated_at.eq(diesel::dsl::now)))
+            .filter(social_posts::status.eq_any(PostStatus::cancellable()))
+            .set((
+                social_posts::status.eq(PostStatus::Cancelled),
+                social_posts::updated_at.eq(diesel::dsl::now),
+            ))
             .execute(conn)?)
         })
         .await?;
     if cancelled == 0 {
-        return Err(ApiError::Conflict {
-            code: "not_cancellable",
-            message: format!("The post is {}; only scheduled posts can be cancelled.", current.status),
-            errors: FieldErrors::new(),
-        });
+        // Queued by the scheduler between the read and the write.
+        return Err(not_cancellable(PostStatus::Queued));
     }
     Ok(response::ok(load_post(&state, account_id, post_id).await?))
 }
@@ -921,8 +928,8 @@ async fn check(
         Err(error) => Err(error),
     };
     let status = match &outcome {
-        Ok(_) => Some("active"),
-        Err(SocialError::Auth(_)) => Some("needs_reauth"),
+        Ok(_) => Some(AccountStatus::Active),
+        Err(SocialError::Auth(_)) => Some(AccountStatus::NeedsReauth),
         Err(_) => None,
     };
     if let Some(status) = status {
@@ -936,7 +943,7 @@ async fn check(
             .await?;
     }
     match outcome {
-        Ok(handle) => Ok(response::ok(CheckView { ok: true, handle, status: "active" })),
+        Ok(handle) => Ok(response::ok(CheckView { ok: true, handle, status: AccountStatus::Active })),
         // Our outbound policy, not the platform, stands in the way: nothing to retry.
         Err(error @ SocialError::Refused(_)) => {
             Err(ApiError::conflict(error.code(), "base_url", error.to_string()))
@@ -954,8 +961,7 @@ struct CheckView {
     /// Who the platform says the token belongs to.
     handle: String,
     /// The account's status now: `active`.
-    #[schema(value_type = String)]
-    status: &'static str,
+    status: AccountStatus,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -1038,7 +1044,7 @@ async fn account_insights(
             let rows = p::table
                 .filter(p::account_id.eq(account_id))
                 .filter(p::social_account_id.eq(social_account_id))
-                .filter(p::status.eq("published"))
+                .filter(p::status.eq(PostStatus::Published))
                 .filter(p::published_at.ge(since))
                 .order(p::published_at.desc())
                 .select((
@@ -1116,11 +1122,11 @@ async fn update_post(
     auth.require(Role::Editor)?;
     let (account_id, post_id, change) = (auth.account_id, id.0, body.0);
     let current = load_post(&state, account_id, post_id).await?;
-    if current.status != "scheduled" {
+    if let Err(illegal) = current.status.become_(PostStatus::Scheduled) {
         return Err(ApiError::conflict(
             "not_editable",
             "status",
-            format!("The post is {}; only scheduled posts change.", current.status),
+            format!("The post is {}; only scheduled posts change.", illegal.from),
         ));
     }
     let at = match change.scheduled_time.as_deref() {
@@ -1145,7 +1151,7 @@ async fn update_post(
         .db(move |conn| {
             use social_posts as p;
             Ok(diesel::update(p::table.find(post_id).filter(p::account_id.eq(account_id)))
-                .filter(p::status.eq("scheduled"))
+                .filter(p::status.eq(PostStatus::Scheduled))
                 .set((
                     p::content.eq(content),
                     p::media.eq(json!(media)),
@@ -1291,7 +1297,7 @@ async fn analytics(
         .db(move |conn| {
             let mut q = social_posts::table
                 .filter(social_posts::account_id.eq(account_id))
-                .filter(social_posts::status.eq("published"))
+                .filter(social_posts::status.eq(PostStatus::Published))
                 .into_boxed();
             if let Some(platform) = platform {
                 q = q.filter(social_posts::platform.eq(platform));

@@ -7,6 +7,7 @@
 pub mod models;
 mod prepared;
 pub mod schema;
+pub mod text_enum;
 
 use diesel::{
     PgConnection,

@@ -17,7 +17,7 @@ pub struct StoredAccount {
     pub handle: String,
     pub base_url: String,
     pub token: Vec<u8>,
-    pub status: String,
+    pub status: super::AccountStatus,
     pub platform_user_id: String,
 }
 

@@ -21,11 +21,13 @@ mod account;
 mod adapters;
 #[cfg(feature = "testing")]
 pub mod fake_server;
+mod post;
 
 use std::time::Duration;
 
 pub use account::StoredAccount;
 pub use adapters::{Adapter, Connection, Insights, Outgoing, Published, adapter_for};
+pub use post::{AccountStatus, IllegalTransition, PostStatus};
 use serde::Serialize;
 
 /// The associated data a social account's token is sealed with.

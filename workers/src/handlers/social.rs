@@ -24,7 +24,7 @@ use shared::{
     crypto::SecretBox,
     db::schema::{content, social_accounts, social_posts},
     net::OutboundGuard,
-    social::{Outgoing, Platform, Published, SocialError, StoredAccount},
+    social::{AccountStatus, Outgoing, Platform, PostStatus, Published, SocialError, StoredAccount},
     tasks::social::{ComposePayload, InsightsPayload, PublishPayload},
     tasks::{Compose, PublishPost, PullInsights},
 };
@@ -70,7 +70,7 @@ impl KindHandler for PublishPostHandler {
             return Ok(Completion::new(json!({ "post_id": post_id, "skipped": "not due for publishing" })));
         };
         let social_account_id = claimed.account.id;
-        let outcome = if claimed.account.status == "active" {
+        let outcome = if claimed.account.status == AccountStatus::Active {
             self.publish(&claimed).await
         } else {
             Err(SocialError::Auth(format!(
@@ -88,7 +88,7 @@ impl KindHandler for PublishPostHandler {
                         social_posts::table.find(post_id).filter(social_posts::account_id.eq(account_id)),
                     )
                     .set((
-                        social_posts::status.eq("published"),
+                        social_posts::status.eq(PostStatus::Published),
                         social_posts::remote_id.eq(Some(published.remote_id)),
                         social_posts::remote_url.eq(Some(published.url)),
                         social_posts::published_at.eq(Some(chrono::Utc::now())),
@@ -103,7 +103,7 @@ impl KindHandler for PublishPostHandler {
             Err(error @ SocialError::Auth(_)) => {
                 shared::db::run(ctx.pool(), move |conn| {
                     diesel::update(social_accounts::table.find(social_account_id))
-                        .set(social_accounts::status.eq("needs_reauth"))
+                        .set(social_accounts::status.eq(AccountStatus::NeedsReauth))
                         .execute(conn)?;
                     Ok(())
                 })
@@ -146,8 +146,14 @@ impl PublishPostHandler {
 async fn claim(ctx: &TaskContext, account_id: i64, post_id: i64) -> Result<Option<Claimed>, TaskError> {
     Ok(shared::db::run(ctx.pool(), move |conn| {
         conn.transaction(|conn| {
-            type Row =
-                (String, Option<Uuid>, Option<chrono::DateTime<chrono::Utc>>, String, serde_json::Value, i64);
+            type Row = (
+                PostStatus,
+                Option<Uuid>,
+                Option<chrono::DateTime<chrono::Utc>>,
+                String,
+                serde_json::Value,
+                i64,
+            );
             let row: Option<Row> = social_posts::table
                 .find(post_id)
                 .filter(social_posts::account_id.eq(account_id))
@@ -165,15 +171,15 @@ async fn claim(ctx: &TaskContext, account_id: i64, post_id: i64) -> Result<Optio
             let Some((status, marker, started_at, content, media, social_account_id)) = row else {
                 return Ok(None);
             };
-            if !matches!(status.as_str(), "queued" | "publishing") {
+            if !status.can_become(PostStatus::Publishing) {
                 return Ok(None);
             }
-            let resumed = status == "publishing" && marker.is_some();
+            let resumed = status == PostStatus::Publishing && marker.is_some();
             let marker = marker.unwrap_or_else(Uuid::new_v4);
             let started_at = started_at.unwrap_or_else(chrono::Utc::now);
             diesel::update(social_posts::table.find(post_id))
                 .set((
-                    social_posts::status.eq("publishing"),
+                    social_posts::status.eq(PostStatus::Publishing),
                     social_posts::publish_marker.eq(Some(marker)),
                     social_posts::publish_started_at.eq(Some(started_at)),
                     social_posts::updated_at.eq(diesel::dsl::now),
@@ -196,7 +202,7 @@ async fn fail(ctx: &TaskContext, account_id: i64, post_id: i64, error: &SocialEr
     let noted = shared::db::run(ctx.pool(), move |conn| {
         diesel::update(social_posts::table.find(post_id).filter(social_posts::account_id.eq(account_id)))
             .set((
-                social_posts::status.eq("failed"),
+                social_posts::status.eq(PostStatus::Failed),
                 social_posts::error_code.eq(Some(stored_code)),
                 social_posts::error_message.eq(Some(stored_message)),
                 social_posts::updated_at.eq(diesel::dsl::now),
@@ -375,10 +381,10 @@ impl KindHandler for PullInsightsHandler {
                     social_accounts::table.on(social_accounts::id.eq(social_posts::social_account_id)),
                 )
                 .filter(social_posts::account_id.eq(account_id))
-                .filter(social_posts::status.eq("published"))
+                .filter(social_posts::status.eq(PostStatus::Published))
                 .filter(social_posts::published_at.ge(since))
                 .filter(social_posts::remote_id.is_not_null())
-                .filter(social_accounts::status.eq("active"))
+                .filter(social_accounts::status.eq(AccountStatus::Active))
                 .select((
                     (social_posts::id, social_posts::remote_id.assume_not_null()),
                     StoredAccount::as_select(),
@@ -438,7 +444,7 @@ impl KindHandler for PullInsightsHandler {
                     .execute(conn)?;
             }
             diesel::update(social_accounts::table.filter(social_accounts::id.eq_any(reauth)))
-                .set(social_accounts::status.eq("needs_reauth"))
+                .set(social_accounts::status.eq(AccountStatus::NeedsReauth))
                 .execute(conn)?;
             Ok(())
         }))
