@@ -1,9 +1,37 @@
-//! State machines stored as text: one enum, one mapping between its variants and the column's
-//! words, used by serde, diesel and the OpenAPI document alike.
+//! States stored as text: one mapping between an enum's variants and the column's words, used
+//! by serde, diesel and the OpenAPI document alike. A bad word in the database is an error,
+//! not a panic.
 
-/// Declares an enum stored in a `TEXT` column: `as_str`, `parse`, `ALL`, serde, diesel
-/// (`ToSql`/`FromSql` as `Text`) and its OpenAPI schema, from one list of `Variant = "word"`.
-#[macro_export]
+/// Implements diesel's text conversions for an enum that has `as_str` and `FromStr`.
+macro_rules! text_sql {
+    ($ty:ty) => {
+        impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg> for $ty {
+            fn from_sql(bytes: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
+                let text = <String as diesel::deserialize::FromSql<
+                    diesel::sql_types::Text,
+                    diesel::pg::Pg,
+                >>::from_sql(bytes)?;
+                text.parse::<$ty>().map_err(Into::into)
+            }
+        }
+
+        impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for $ty {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
+            ) -> diesel::serialize::Result {
+                <str as diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg>>::to_sql(
+                    self.as_str(),
+                    out,
+                )
+            }
+        }
+    };
+}
+pub(crate) use text_sql;
+
+/// Declares an enum stored in a `TEXT` column from one list of `Variant = "word"`: `as_str`,
+/// `parse`, `ALL`, `FromStr`, `Display`, serde, diesel and its OpenAPI schema.
 macro_rules! text_enum {
     (
         $(#[$meta:meta])*
@@ -37,30 +65,21 @@ macro_rules! text_enum {
             }
         }
 
+        impl std::str::FromStr for $name {
+            type Err = String;
+
+            fn from_str(word: &str) -> Result<Self, Self::Err> {
+                $name::parse(word).ok_or_else(|| format!("`{word}` is not a {}", stringify!($name)))
+            }
+        }
+
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str(self.as_str())
             }
         }
 
-        impl diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
-            fn to_sql<'b>(
-                &'b self,
-                out: &mut diesel::serialize::Output<'b, '_, diesel::pg::Pg>,
-            ) -> diesel::serialize::Result {
-                <str as diesel::serialize::ToSql<diesel::sql_types::Text, diesel::pg::Pg>>::to_sql(
-                    self.as_str(),
-                    out,
-                )
-            }
-        }
-
-        impl diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg> for $name {
-            fn from_sql(bytes: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
-                let word = <String as diesel::deserialize::FromSql<diesel::sql_types::Text, diesel::pg::Pg>>::from_sql(bytes)?;
-                $name::parse(&word)
-                    .ok_or_else(|| format!("`{word}` is not a {}", stringify!($name)).into())
-            }
-        }
+        $crate::db::text_enum::text_sql!($name);
     };
 }
+pub(crate) use text_enum;

@@ -7,7 +7,7 @@
 //! cancelled
 //! ```
 
-crate::text_enum! {
+crate::db::text_enum::text_enum! {
     /// Where a post is in its life.
     pub enum PostStatus {
         /// Waiting for its time; the only state in which it may be edited.
@@ -54,7 +54,7 @@ impl PostStatus {
     }
 }
 
-crate::text_enum! {
+crate::db::text_enum::text_enum! {
     /// A connected platform account's standing.
     pub enum AccountStatus {
         Active = "active",

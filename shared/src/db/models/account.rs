@@ -50,7 +50,7 @@ pub struct NewUser {
     pub invite_expires_at: Option<DateTime<Utc>>,
 }
 
-super::text_enum!(Role);
+crate::db::text_enum::text_sql!(Role);
 
 #[derive(Clone, Debug, Queryable, Selectable, Identifiable)]
 #[diesel(table_name = auth_sessions, check_for_backend(diesel::pg::Pg))]

@@ -66,7 +66,7 @@ pub struct NewTaskRow {
     pub created_by: Option<i64>,
 }
 
-super::text_enum!(TaskState);
+crate::db::text_enum::text_sql!(TaskState);
 
 /// One attempt of a task (kept by the database on each claim and each end of an attempt).
 #[derive(Clone, Debug, Queryable, Selectable, Serialize, utoipa::ToSchema)]
