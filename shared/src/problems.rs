@@ -10,6 +10,11 @@ impl Problems {
         Self::default()
     }
 
+    /// Just one problem.
+    pub fn one(field: impl Into<String>, problem: impl Into<String>) -> Self {
+        Self(vec![(field.into(), problem.into())])
+    }
+
     pub fn push(&mut self, field: impl Into<String>, problem: impl Into<String>) {
         self.0.push((field.into(), problem.into()));
     }

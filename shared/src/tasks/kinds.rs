@@ -103,9 +103,7 @@ pub fn parse_payload<K: TaskKind>(payload: Value, outbound: &OutboundGuard) -> R
     let parsed: K::Payload = serde_path_to_error::deserialize(payload).map_err(|error| {
         let path = error.path().to_string();
         let field = if path == "." { "payload".to_owned() } else { format!("payload.{path}") };
-        let mut problems = Problems::new();
-        problems.push(field, error.into_inner().to_string());
-        problems
+        Problems::one(field, error.into_inner().to_string())
     })?;
     parsed.problems(outbound).under("payload").or_ok(parsed)
 }
@@ -172,9 +170,7 @@ pub fn command(
     outbound: &OutboundGuard,
 ) -> Result<NewTask, Problems> {
     let Some(spec) = kind_spec(kind) else {
-        let mut problems = Problems::new();
-        problems.push("kind", format!("`{kind}` is not a known task kind"));
-        return Err(problems);
+        return Err(Problems::one("kind", format!("`{kind}` is not a known task kind")));
     };
     (spec.command)(account_id, payload, outbound)
 }

@@ -174,13 +174,7 @@ pub(super) async fn create(
     if let Some(command) = &input.command {
         // Checked the way the handler will read it.
         tasks::command(account_id, &command.kind, command.payload.clone(), &state.config.ai.outbound)
-            .map_err(|problems| {
-                let mut errors = FieldErrors::new();
-                for (field, problem) in problems {
-                    errors.entry(format!("command.{field}")).or_default().push(problem);
-                }
-                ApiError::invalid(errors)
-            })?;
+            .map_err(|problems| ApiError::from(problems.under("command")))?;
     }
     let key = random_token(32);
     let secret = format!("whsec_{}", random_token(40));
