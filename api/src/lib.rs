@@ -2,6 +2,7 @@
 //! calls an outside service runs in a worker.
 
 pub mod body;
+mod crud;
 pub mod dashboard;
 pub mod error;
 pub mod events;

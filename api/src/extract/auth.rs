@@ -23,6 +23,11 @@ pub struct AuthUser {
 }
 
 impl AuthUser {
+    /// The caller's account: the scope of every tenant-owned query.
+    pub fn account(&self) -> shared::ids::AccountId {
+        shared::ids::AccountId(self.account_id)
+    }
+
     /// 403 unless the caller's role is at least `role`.
     pub fn require(&self, role: Role) -> Result<(), ApiError> {
         if self.role.at_least(role) {
@@ -32,6 +37,50 @@ impl AuthUser {
         }
     }
 }
+
+/// Declares an extractor for callers with at least one role: it is an [`AuthUser`] (through
+/// `Deref`) whose role was checked before the handler runs, so a handler that takes one cannot
+/// forget the check, and a caller below the role gets 403 before the body is read.
+macro_rules! role_extractor {
+    ($(#[$meta:meta])* $name:ident, $role:expr) => {
+        $(#[$meta])*
+        #[derive(Clone, Debug)]
+        pub struct $name(pub AuthUser);
+
+        impl std::ops::Deref for $name {
+            type Target = AuthUser;
+
+            fn deref(&self) -> &AuthUser {
+                &self.0
+            }
+        }
+
+        impl FromRequest for $name {
+            type Error = ApiError;
+            type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+            fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+                let user = AuthUser::from_request(req, payload);
+                Box::pin(async move {
+                    let user = user.await?;
+                    user.require($role)?;
+                    Ok($name(user))
+                })
+            }
+        }
+    };
+}
+
+role_extractor!(
+    /// A caller who may change the account's content: editor, admin or owner.
+    Editor,
+    Role::Editor
+);
+role_extractor!(
+    /// A caller who may manage the account: admin or owner.
+    Admin,
+    Role::Admin
+);
 
 /// The token of an `Authorization: Bearer …` header.
 pub fn bearer_token(req: &HttpRequest) -> Option<&str> {

@@ -6,7 +6,6 @@ use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use shared::{
-    auth::Role,
     db::{
         models::{Task, TaskAttempt},
         schema::accounts,
@@ -20,7 +19,7 @@ use uuid::Uuid;
 
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, AuthUser, PathId, Validate},
+    extract::{Admin, ApiJson, PathId, Validate},
     response::{self, Data, Page, PageParams},
     state::AppState,
     validation,
@@ -37,8 +36,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 /// 403 unless the caller is an owner or admin of a system account.
-pub async fn require_operator(state: &AppState, auth: &AuthUser) -> Result<(), ApiError> {
-    auth.require(Role::Admin)?;
+pub async fn require_operator(state: &AppState, auth: &Admin) -> Result<(), ApiError> {
     let account_id = auth.account_id;
     let is_system: bool = state
         .db(move |conn| Ok(accounts::table.find(account_id).select(accounts::is_system).first(conn)?))
@@ -88,7 +86,7 @@ struct QueueSummary {
     ),
 )]
 #[get("/dead-letters")]
-async fn summary(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+async fn summary(state: web::Data<AppState>, auth: Admin) -> Result<HttpResponse, ApiError> {
     require_operator(&state, &auth).await?;
     drain(&state, &Queue::ALL).await?;
     let counts = state.db(dead_letters::counts).await?;
@@ -122,7 +120,7 @@ async fn summary(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpRespo
 #[get("/dead-letters/{queue}")]
 async fn letters(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Admin,
     req: HttpRequest,
     path: web::Path<String>,
     page: PageParams,
@@ -175,7 +173,7 @@ impl Validate for RequeueInput {
 #[post("/dead-letters/{queue}/requeue")]
 async fn requeue(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Admin,
     path: web::Path<String>,
     body: ApiJson<RequeueInput>,
 ) -> Result<HttpResponse, ApiError> {
@@ -253,7 +251,7 @@ struct DeadLettersPurged {
 #[post("/dead-letters/{queue}/purge")]
 async fn purge(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Admin,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     require_operator(&state, &auth).await?;
@@ -297,7 +295,7 @@ impl Validate for CancelKindInput {
 #[post("/tasks/cancel")]
 async fn cancel_kind(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Admin,
     body: ApiJson<CancelKindInput>,
 ) -> Result<HttpResponse, ApiError> {
     require_operator(&state, &auth).await?;
@@ -340,7 +338,7 @@ struct CancelledKind {
 #[get("/tasks/{id}")]
 async fn any_task(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Admin,
     id: PathId<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     require_operator(&state, &auth).await?;
@@ -364,7 +362,7 @@ async fn any_task(
 #[get("/tasks/{id}/attempts")]
 async fn any_task_attempts(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Admin,
     id: PathId<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
     require_operator(&state, &auth).await?;

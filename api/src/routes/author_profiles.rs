@@ -3,16 +3,13 @@
 
 use actix_web::{HttpResponse, delete, get, post, route, web};
 use diesel::prelude::*;
-use shared::{
-    auth::Role,
-    db::{models::AuthorProfile, schema::author_profiles},
-};
+use shared::db::{models::AuthorProfile, schema::author_profiles};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::forms::input_forms;
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, AuthUser, PathId, Validate},
+    extract::{ApiJson, Editor, PathId, Validate},
     response::{self, Data, Page},
     state::AppState,
     validation,
@@ -80,10 +77,9 @@ impl Validate for AuthorProfileInput {
 #[post("/author-profiles")]
 async fn create(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     body: ApiJson<NewAuthorProfile>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let input = AuthorProfileInput::from(body.0);
     let name = input.name.as_deref().map(str::trim).unwrap_or_default().to_owned();
     let row = state
@@ -120,11 +116,10 @@ async fn create(
 #[route("/author-profiles/{id}", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     id: PathId<i64>,
     body: ApiJson<AuthorProfileInput>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let (account_id, profile_id, input) = (auth.account_id, id.0, body.0);
     let row = state
         .db(move |conn| {

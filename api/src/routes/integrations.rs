@@ -9,7 +9,6 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use shared::{
     ai::{ConnectionCheck, OpenAiProvider, resolve},
-    auth::Role,
     crypto,
     db::{models::IntegrationSetting, schema::integration_settings},
     integrations,
@@ -20,7 +19,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, AuthUser, Validate},
+    extract::{Admin, ApiJson, Validate},
     response::{self, Data, DataWithMessage},
     state::AppState,
     validation,
@@ -105,10 +104,9 @@ struct SavedIntegration {
 #[get("/settings/integrations/{integration_type}")]
 async fn retrieve(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Admin,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Admin)?;
     let kind = integration_type(&path)?;
     let (account_id, lookup) = (auth.account_id, kind.clone());
     let row = state.db(move |conn| integrations::find(conn, account_id, &lookup)).await?;
@@ -191,11 +189,10 @@ impl Validate for SaveInput {}
 
 async fn store(
     state: &AppState,
-    auth: &AuthUser,
+    auth: &Admin,
     kind: String,
     input: SaveInput,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Admin)?;
     input.check(&kind, &state.config.ai.outbound)?;
     let account_id = auth.account_id;
     let sealed = match input.new_api_key() {
@@ -269,7 +266,7 @@ async fn store(
 #[post("/settings/integrations/{integration_type}/save")]
 async fn save(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Admin,
     path: web::Path<String>,
     body: ApiJson<SaveInput>,
 ) -> Result<HttpResponse, ApiError> {
@@ -289,7 +286,7 @@ async fn save(
 #[route("/settings/integrations/{integration_type}", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Admin,
     path: web::Path<String>,
     body: ApiJson<SaveInput>,
 ) -> Result<HttpResponse, ApiError> {
@@ -311,10 +308,9 @@ async fn update(
 #[post("/settings/integrations/{integration_type}/test")]
 async fn test(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Admin,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Admin)?;
     let kind = integration_type(&path)?;
     let (account_id, secret_box, lookup) = (auth.account_id, state.config.secret_box.clone(), kind.clone());
     let stored = state

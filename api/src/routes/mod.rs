@@ -123,10 +123,9 @@ macro_rules! named_settings_reads {
         #[delete($item)]
         async fn remove(
             state: actix_web::web::Data<$crate::state::AppState>,
-            auth: $crate::extract::AuthUser,
+            auth: $crate::extract::Editor,
             id: $crate::extract::PathId<i64>,
         ) -> Result<actix_web::HttpResponse, $crate::error::ApiError> {
-            auth.require(shared::auth::Role::Editor)?;
             delete_owned!(state, $table, auth.account_id, id.0, $what)
         }
     };

@@ -8,7 +8,6 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use shared::{
-    auth::Role,
     db::schema::{integration_settings, odoo_records, odoo_sync_state},
     odoo::INTEGRATION,
     tasks::{
@@ -22,7 +21,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::common::search_term;
 use crate::{
     error::{ApiError, ErrorBody},
-    extract::{ApiJson, ApiQuery, AuthUser, IdempotencyKey, Validate},
+    extract::{Admin, ApiJson, ApiQuery, AuthUser, Editor, IdempotencyKey, Validate},
     response::{self, Accepted, Data, Page, PageParams},
     routes::commands,
     state::AppState,
@@ -135,11 +134,10 @@ impl Validate for SyncPayload {}
 #[post("/sync")]
 async fn sync(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Admin,
     req: HttpRequest,
     body: ApiJson<SyncPayload>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Admin)?;
     let task = commands::task_of::<OdooSync>(&state, auth.account_id, &body.0)?;
     ensure_connected(&state, auth.account_id).await?;
     commands::enqueue(&state, &auth, &req, task).await
@@ -187,11 +185,10 @@ impl Validate for LeadPayload {}
 #[post("/leads")]
 async fn leads(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     req: HttpRequest,
     body: ApiJson<LeadPayload>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let task = commands::task_of::<PushLead>(&state, auth.account_id, &body.0)?;
     ensure_connected(&state, auth.account_id).await?;
     commands::enqueue(&state, &auth, &req, task).await

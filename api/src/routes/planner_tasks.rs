@@ -6,7 +6,6 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use diesel::prelude::*;
 use serde::Deserialize;
 use shared::{
-    auth::Role,
     billing::Operation,
     db::schema::{clusters, keywords},
     net::OutboundGuard,
@@ -19,7 +18,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, AuthUser, IdempotencyKey, Validate},
+    extract::{ApiJson, Editor, IdempotencyKey, Validate},
     response::Accepted,
     routes::commands,
     state::AppState,
@@ -157,11 +156,10 @@ async fn select_keywords(
 #[post("/keywords/auto_cluster")]
 async fn auto_cluster(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     req: HttpRequest,
     body: ApiJson<AutoClusterInput>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let input = body.0;
     let selection = select_keywords(&state, auth.account_id, &input).await?;
     let credits = Operation::Clustering.cost(selection.keyword_ids.len() as u64);
@@ -227,11 +225,10 @@ impl GenerateIdeasInput {
 #[post("/clusters/auto_generate_ideas")]
 async fn auto_generate_ideas(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     req: HttpRequest,
     body: ApiJson<GenerateIdeasInput>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let payload = body.payload();
     let (account_id, ids) = (auth.account_id, payload.cluster_ids.clone());
     let found: Vec<i64> = state

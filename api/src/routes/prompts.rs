@@ -6,14 +6,13 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use shared::{
     ai::{PromptType, default_prompt},
-    auth::Role,
     db::{models::AiPrompt, schema::ai_prompts},
 };
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, AuthUser, PathId, Validate},
+    extract::{ApiJson, AuthUser, Editor, PathId, Validate},
     response::{self, Data, Page, PageParams},
     state::AppState,
     validation,
@@ -152,10 +151,9 @@ impl Validate for SaveInput {
 #[post("/prompts/save")]
 async fn save(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     body: ApiJson<SaveInput>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let SaveInput { prompt_type, prompt_value, is_active } = body.0;
     let account_id = auth.account_id;
     let row = state
@@ -204,10 +202,9 @@ impl Validate for ResetInput {}
 #[post("/prompts/reset")]
 async fn reset(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     body: ApiJson<ResetInput>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let (account_id, prompt_type) = (auth.account_id, body.0.prompt_type);
     state
         .db(move |conn| {
@@ -267,10 +264,9 @@ async fn list(
 #[post("/prompts")]
 async fn create(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     body: ApiJson<SaveInput>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let SaveInput { prompt_type, prompt_value, is_active } = body.0;
     let account_id = auth.account_id;
     let row = state
@@ -351,11 +347,10 @@ impl Validate for UpdateInput {
 #[route("/prompts/{id}", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     id: PathId<i64>,
     body: ApiJson<UpdateInput>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let (account_id, id, input) = (auth.account_id, id.0, body.0);
     let row = state
         .db(move |conn| {
@@ -384,11 +379,6 @@ async fn update(
     ),
 )]
 #[delete("/prompts/{id}")]
-async fn remove(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: PathId<i64>,
-) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
+async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
     delete_owned!(state, ai_prompts, auth.account_id, id.0, "prompt")
 }

@@ -8,7 +8,6 @@ use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use shared::{
-    auth::Role,
     db::{models::Schedule, schema::schedules},
     net::OutboundGuard,
     schedules::CronSchedule,
@@ -19,7 +18,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::common::search_term;
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
+    extract::{ApiJson, ApiQuery, AuthUser, Editor, PathId, Validate},
     response::{self, Data, Page, PageParams},
     state::AppState,
     validation,
@@ -221,10 +220,9 @@ impl ScheduleInput {
 #[post("/schedules")]
 async fn create(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     body: ApiJson<ScheduleInput>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let input = body.0;
     let mut errors = FieldErrors::new();
     for (field, present) in
@@ -292,11 +290,10 @@ async fn retrieve(
 #[route("/schedules/{id}", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     id: PathId<i64>,
     body: ApiJson<ScheduleInput>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let current = load(&state, auth.account_id, id.0).await?;
     let (account_id, schedule_id) = (auth.account_id, current.id);
     let fields = body.0.apply(current.into(), account_id, &state.config.ai.outbound)?;
@@ -325,11 +322,6 @@ async fn update(
     ),
 )]
 #[delete("/schedules/{id}")]
-async fn remove(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: PathId<i64>,
-) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
+async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
     delete_owned!(state, schedules, auth.account_id, id.0, "schedule")
 }

@@ -2,20 +2,20 @@
 //! the same account; the database enforces it with a composite foreign key.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
-use diesel::prelude::*;
 use serde::Deserialize;
 use shared::{
-    auth::Role,
-    db::{models::Sector, schema::sectors},
+    db::models::{Sector, Site},
+    sites::{SectorFilter, SectorInsertForm, SectorUpdateForm},
+    tenant,
 };
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::common::search_term;
 use crate::forms::input_forms;
 use crate::{
+    crud,
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
-    response::{self, Data, Page, PageParams},
+    extract::{ApiJson, ApiQuery, AuthUser, Editor, PathId, Validate},
+    response::{Data, Page, PageParams},
     state::AppState,
     validation,
 };
@@ -50,33 +50,8 @@ async fn list(
     query: ApiQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ListQuery { site_id, is_active, search } = query.0;
-    let pattern = search_term(&search);
-    let (rows, count) = state
-        .db(move |conn| {
-            let filtered = || {
-                let mut q = sectors::table.filter(sectors::account_id.eq(auth.account_id)).into_boxed();
-                if let Some(site_id) = site_id {
-                    q = q.filter(sectors::site_id.eq(site_id));
-                }
-                if let Some(active) = is_active {
-                    q = q.filter(sectors::is_active.eq(active));
-                }
-                if let Some(pattern) = &pattern {
-                    q = q.filter(sectors::name.ilike(pattern.clone()));
-                }
-                q
-            };
-            let count: i64 = filtered().count().get_result(conn)?;
-            let rows: Vec<Sector> = filtered()
-                .order(sectors::id)
-                .offset(page.offset())
-                .limit(page.size())
-                .select(Sector::as_select())
-                .load(conn)?;
-            Ok((rows, count))
-        })
-        .await?;
-    Ok(response::paginated(&req, page, count, rows))
+    let filter = SectorFilter { site_id, is_active, name: tenant::contains(search.as_deref()) };
+    crud::list::<Sector>(&state, auth.account(), filter, &req, page).await
 }
 
 input_forms! {
@@ -115,7 +90,7 @@ impl Validate for SectorInput {
 
 /// The site must be one of the caller's: another tenant's site is "not found" in `site_id`.
 async fn check_site(state: &AppState, auth: &AuthUser, site_id: i64) -> Result<(), ApiError> {
-    super::sites::load(state, auth.account_id, site_id)
+    crud::find::<Site>(state, auth.account(), site_id)
         .await
         .map(|_| ())
         .map_err(|_| ApiError::missing("site_id", "Site not found."))
@@ -134,31 +109,20 @@ async fn check_site(state: &AppState, auth: &AuthUser, site_id: i64) -> Result<(
 #[post("/sectors")]
 async fn create(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     body: ApiJson<NewSector>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
-    let input = SectorInput::from(body.0);
-    let name = input.name.as_deref().map(str::trim).unwrap_or_default().to_owned();
-    let site_id = input.site_id.unwrap_or_default();
+    let NewSector { site_id, name, slug, description, is_active } = body.0;
     check_site(&state, &auth, site_id).await?;
-    let slug = input.slug.unwrap_or_else(|| validation::slugify_or(&name, "sector"));
-    let sector = state
-        .db(move |conn| {
-            Ok(diesel::insert_into(sectors::table)
-                .values((
-                    sectors::account_id.eq(auth.account_id),
-                    sectors::site_id.eq(site_id),
-                    sectors::name.eq(name),
-                    sectors::slug.eq(slug),
-                    sectors::description.eq(input.description.unwrap_or_default()),
-                    sectors::is_active.eq(input.is_active.unwrap_or(true)),
-                ))
-                .returning(Sector::as_returning())
-                .get_result(conn)?)
-        })
-        .await?;
-    Ok(response::created(sector))
+    let name = name.trim().to_owned();
+    let form = SectorInsertForm {
+        site_id,
+        slug: slug.unwrap_or_else(|| validation::slugify_or(&name, "sector")),
+        name,
+        description: description.unwrap_or_default(),
+        is_active: is_active.unwrap_or(true),
+    };
+    crud::create::<Sector>(&state, auth.account(), form).await
 }
 
 /// One sector.
@@ -173,9 +137,7 @@ async fn retrieve(
     auth: AuthUser,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account_id, sector_id) = (auth.account_id, id.0);
-    let sector = find_owned!(state, sectors, Sector, account_id, sector_id, "sector")?;
-    Ok(response::ok(sector))
+    crud::retrieve::<Sector>(&state, auth.account(), id.0).await
 }
 
 /// PUT and PATCH both apply the fields sent (partial update).
@@ -193,34 +155,22 @@ async fn retrieve(
 #[route("/sectors/{id}", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     id: PathId<i64>,
     body: ApiJson<SectorInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let (sector_id, input) = (id.0, body.0);
-    auth.require(Role::Editor)?;
+    let input = body.0;
     if let Some(site_id) = input.site_id {
         check_site(&state, &auth, site_id).await?;
     }
-    let account_id = auth.account_id;
-    let sector = state
-        .db(move |conn| {
-            Ok(diesel::update(sectors::table.find(sector_id).filter(sectors::account_id.eq(account_id)))
-                .set((
-                    input.site_id.map(|site_id| sectors::site_id.eq(site_id)),
-                    input.name.map(|name| sectors::name.eq(name.trim().to_owned())),
-                    input.slug.map(|slug| sectors::slug.eq(slug)),
-                    input.description.map(|description| sectors::description.eq(description)),
-                    input.is_active.map(|active| sectors::is_active.eq(active)),
-                    sectors::updated_at.eq(diesel::dsl::now),
-                ))
-                .returning(Sector::as_returning())
-                .get_result(conn)
-                .optional()?)
-        })
-        .await?
-        .ok_or(ApiError::NotFound { what: "sector" })?;
-    Ok(response::ok(sector))
+    let form = SectorUpdateForm {
+        site_id: input.site_id,
+        name: input.name.map(|name| name.trim().to_owned()),
+        slug: input.slug,
+        description: input.description,
+        is_active: input.is_active,
+    };
+    crud::update::<Sector>(&state, auth.account(), id.0, form).await
 }
 
 /// Deletes a sector and the planner and writer rows in it.
@@ -233,11 +183,6 @@ async fn update(
     ),
 )]
 #[delete("/sectors/{id}")]
-async fn remove(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: PathId<i64>,
-) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
-    delete_owned!(state, sectors, auth.account_id, id.0, "sector")
+async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
+    crud::delete::<Sector>(&state, auth.account(), id.0).await
 }

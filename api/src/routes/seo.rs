@@ -12,7 +12,6 @@ use diesel::{pg::Pg, prelude::*};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use shared::{
-    auth::Role,
     db::{models::SeoAuditSummary, schema::seo_audits},
     tasks::{self, seo::AuditPayload},
 };
@@ -25,7 +24,7 @@ use super::{
 };
 use crate::{
     error::{ApiError, ErrorBody},
-    extract::{ApiJson, ApiQuery, AuthUser, IdempotencyKey, PathId, Validate},
+    extract::{ApiJson, ApiQuery, AuthUser, Editor, IdempotencyKey, PathId, Validate},
     response::{self, Accepted, Data, Page, PageParams},
     state::AppState,
 };
@@ -56,11 +55,10 @@ impl Validate for AuditPayload {}
 #[post("/seo/audit")]
 async fn audit(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     req: HttpRequest,
     body: ApiJson<AuditPayload>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let task = commands::task_of::<tasks::SeoAudit>(&state, auth.account_id, &body.0)?;
     if let Some(site_id) = body.0.site_id {
         check_refs(&state, auth.account_id, Refs { site_id, sector_id: None, cluster_id: None }).await?;

@@ -9,7 +9,6 @@ use actix_web::{HttpResponse, get, post, route, web};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use shared::{
-    auth::Role,
     db::schema::{author_profiles, sites, strategies},
     wordpress::{self, ClientSettings, WordPressClient},
 };
@@ -18,7 +17,7 @@ use utoipa::ToSchema;
 use super::planner::nullable;
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, AuthUser, PathId, Validate},
+    extract::{ApiJson, AuthUser, Editor, PathId, Validate},
     response::{self, Data},
     state::AppState,
     validation,
@@ -163,11 +162,10 @@ async fn check_links(state: &AppState, account_id: i64, input: &WordpressInput) 
 #[route("/sites/{id}/wordpress", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     id: PathId<i64>,
     body: ApiJson<WordpressInput>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let (account_id, site_id, input) = (auth.account_id, id.0, body.0);
     view(&state, account_id, site_id).await?;
     let wp_url = input.wp_url.clone().map(|url| url.map(|url| url.trim().trim_end_matches('/').to_owned()));
@@ -235,8 +233,7 @@ struct WordpressCheck {
     ),
 )]
 #[post("/sites/{id}/wordpress/test")]
-async fn test(state: web::Data<AppState>, auth: AuthUser, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
+async fn test(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
     let (account_id, site_id) = (auth.account_id, id.0);
     view(&state, account_id, site_id).await?;
     let secret_box = state.config.secret_box.clone();

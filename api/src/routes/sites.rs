@@ -2,42 +2,26 @@
 //! them; editors and above change them.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
-use diesel::prelude::*;
 use serde::Deserialize;
 use shared::{
-    auth::Role,
-    db::{
-        models::{Sector, Site},
-        schema::{sectors, sites},
-    },
+    db::models::{Sector, Site},
+    sites::{SectorFilter, SiteFilter, SiteInsertForm, SiteOrdering, SiteUpdateForm},
+    tenant,
 };
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::common::search_term;
 use crate::forms::input_forms;
 use crate::{
+    crud,
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
-    response::{self, Data, Page, PageParams},
+    extract::{ApiJson, ApiQuery, AuthUser, Editor, PathId, Validate},
+    response::{Data, Page, PageParams},
     state::AppState,
     validation,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list).service(create).service(retrieve).service(update).service(remove).service(site_sectors);
-}
-
-/// Order of the site list: a sort key, `-` in front for descending.
-#[derive(Debug, Deserialize, Clone, Copy, utoipa::ToSchema)]
-enum SiteOrdering {
-    #[serde(rename = "name")]
-    Name,
-    #[serde(rename = "-name")]
-    NameDesc,
-    #[serde(rename = "created_at")]
-    Created,
-    #[serde(rename = "-created_at")]
-    CreatedDesc,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -67,32 +51,12 @@ async fn list(
     query: ApiQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ListQuery { is_active, search, ordering } = query.0;
-    let pattern = search_term(&search);
-    let (rows, count) = state
-        .db(move |conn| {
-            let filtered = || {
-                let mut q = sites::table.filter(sites::account_id.eq(auth.account_id)).into_boxed();
-                if let Some(active) = is_active {
-                    q = q.filter(sites::is_active.eq(active));
-                }
-                if let Some(pattern) = &pattern {
-                    q = q.filter(sites::name.ilike(pattern.clone()).or(sites::domain.ilike(pattern.clone())));
-                }
-                q
-            };
-            let count: i64 = filtered().count().get_result(conn)?;
-            let ordered = match ordering.unwrap_or(SiteOrdering::CreatedDesc) {
-                SiteOrdering::Name => filtered().order((sites::name.asc(), sites::id)),
-                SiteOrdering::NameDesc => filtered().order((sites::name.desc(), sites::id)),
-                SiteOrdering::Created => filtered().order((sites::created_at.asc(), sites::id)),
-                SiteOrdering::CreatedDesc => filtered().order((sites::created_at.desc(), sites::id.desc())),
-            };
-            let rows: Vec<Site> =
-                ordered.offset(page.offset()).limit(page.size()).select(Site::as_select()).load(conn)?;
-            Ok((rows, count))
-        })
-        .await?;
-    Ok(response::paginated(&req, page, count, rows))
+    let filter = SiteFilter {
+        is_active,
+        name_or_domain: tenant::contains(search.as_deref()),
+        ordering: ordering.unwrap_or_default(),
+    };
+    crud::list::<Site>(&state, auth.account(), filter, &req, page).await
 }
 
 input_forms! {
@@ -136,6 +100,19 @@ impl Validate for SiteInput {
     }
 }
 
+impl SiteInput {
+    fn update_form(self) -> SiteUpdateForm {
+        SiteUpdateForm {
+            name: self.name.map(|name| name.trim().to_owned()),
+            slug: self.slug,
+            domain: self.domain.map(|domain| Some(domain.trim().to_owned())),
+            description: self.description,
+            industry: self.industry.map(Some),
+            is_active: self.is_active,
+        }
+    }
+}
+
 /// Adds a site to the account.
 #[utoipa::path(
     tag = "sites",
@@ -149,35 +126,20 @@ impl Validate for SiteInput {
 #[post("/sites")]
 async fn create(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     body: ApiJson<NewSite>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
-    let input = SiteInput::from(body.0);
-    let name = input.name.as_deref().map(str::trim).unwrap_or_default().to_owned();
-    let slug = input.slug.clone().unwrap_or_else(|| validation::slugify_or(&name, "site"));
-    let site = state
-        .db(move |conn| {
-            Ok(diesel::insert_into(sites::table)
-                .values((
-                    sites::account_id.eq(auth.account_id),
-                    sites::name.eq(name),
-                    sites::slug.eq(slug),
-                    sites::domain.eq(input.domain.map(|d| d.trim().to_owned())),
-                    sites::description.eq(input.description.unwrap_or_default()),
-                    sites::industry.eq(input.industry),
-                    sites::is_active.eq(input.is_active.unwrap_or(true)),
-                ))
-                .returning(Site::as_returning())
-                .get_result(conn)?)
-        })
-        .await?;
-    Ok(response::created(site))
-}
-
-/// The caller's site `site_id`, or 404 (also for another tenant's site).
-pub async fn load(state: &AppState, account_id: i64, site_id: i64) -> Result<Site, ApiError> {
-    find_owned!(state, sites, Site, account_id, site_id, "site")
+    let NewSite { name, slug, domain, description, industry, is_active } = body.0;
+    let name = name.trim().to_owned();
+    let form = SiteInsertForm {
+        slug: slug.unwrap_or_else(|| validation::slugify_or(&name, "site")),
+        name,
+        domain: domain.map(|domain| domain.trim().to_owned()),
+        description: description.unwrap_or_default(),
+        industry,
+        is_active: is_active.unwrap_or(true),
+    };
+    crud::create::<Site>(&state, auth.account(), form).await
 }
 
 /// One site.
@@ -192,7 +154,7 @@ async fn retrieve(
     auth: AuthUser,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(response::ok(load(&state, auth.account_id, id.0).await?))
+    crud::retrieve::<Site>(&state, auth.account(), id.0).await
 }
 
 /// PUT and PATCH both apply the fields sent (partial update).
@@ -209,32 +171,11 @@ async fn retrieve(
 #[route("/sites/{id}", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     id: PathId<i64>,
     body: ApiJson<SiteInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let (site_id, input) = (id.0, body.0);
-    auth.require(Role::Editor)?;
-    let account_id = auth.account_id;
-    let site = state
-        .db(move |conn| {
-            Ok(diesel::update(sites::table.find(site_id).filter(sites::account_id.eq(account_id)))
-                .set((
-                    input.name.map(|name| sites::name.eq(name.trim().to_owned())),
-                    input.slug.map(|slug| sites::slug.eq(slug)),
-                    input.domain.map(|domain| sites::domain.eq(Some(domain.trim().to_owned()))),
-                    input.description.map(|description| sites::description.eq(description)),
-                    input.industry.map(|industry| sites::industry.eq(Some(industry))),
-                    input.is_active.map(|active| sites::is_active.eq(active)),
-                    sites::updated_at.eq(diesel::dsl::now),
-                ))
-                .returning(Site::as_returning())
-                .get_result(conn)
-                .optional()?)
-        })
-        .await?
-        .ok_or(ApiError::NotFound { what: "site" })?;
-    Ok(response::ok(site))
+    crud::update::<Site>(&state, auth.account(), id.0, body.0.update_form()).await
 }
 
 /// Deletes a site with its sectors and its planner and writer rows.
@@ -247,13 +188,8 @@ async fn update(
     ),
 )]
 #[delete("/sites/{id}")]
-async fn remove(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: PathId<i64>,
-) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
-    delete_owned!(state, sites, auth.account_id, id.0, "site")
+async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
+    crud::delete::<Site>(&state, auth.account(), id.0).await
 }
 
 /// The site's sectors, oldest first.
@@ -270,23 +206,7 @@ async fn site_sectors(
     req: HttpRequest,
     page: PageParams,
 ) -> Result<HttpResponse, ApiError> {
-    let site = load(&state, auth.account_id, id.0).await?;
-    let (rows, count) = state
-        .db(move |conn| {
-            let scoped = || {
-                sectors::table
-                    .filter(sectors::account_id.eq(site.account_id))
-                    .filter(sectors::site_id.eq(site.id))
-            };
-            let count: i64 = scoped().count().get_result(conn)?;
-            let rows: Vec<Sector> = scoped()
-                .order(sectors::id)
-                .offset(page.offset())
-                .limit(page.size())
-                .select(Sector::as_select())
-                .load(conn)?;
-            Ok((rows, count))
-        })
-        .await?;
-    Ok(response::paginated(&req, page, count, rows))
+    let site = crud::find::<Site>(&state, auth.account(), id.0).await?;
+    let filter = SectorFilter { site_id: Some(site.id), ..SectorFilter::default() };
+    crud::list::<Sector>(&state, auth.account(), filter, &req, page).await
 }

@@ -3,16 +3,13 @@
 
 use actix_web::{HttpResponse, delete, get, post, route, web};
 use diesel::prelude::*;
-use shared::{
-    auth::Role,
-    db::{models::Strategy, schema::strategies},
-};
+use shared::db::{models::Strategy, schema::strategies};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::forms::input_forms;
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, AuthUser, PathId, Validate},
+    extract::{ApiJson, Editor, PathId, Validate},
     response::{self, Data, Page},
     state::AppState,
     validation,
@@ -65,10 +62,9 @@ impl Validate for StrategyInput {
 #[post("/strategies")]
 async fn create(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     body: ApiJson<NewStrategy>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let input = StrategyInput::from(body.0);
     let name = input.name.as_deref().map(str::trim).unwrap_or_default().to_owned();
     let row = state
@@ -104,11 +100,10 @@ async fn create(
 #[route("/strategies/{id}", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     id: PathId<i64>,
     body: ApiJson<StrategyInput>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let (account_id, strategy_id, input) = (auth.account_id, id.0, body.0);
     let row = state
         .db(move |conn| {

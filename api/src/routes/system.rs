@@ -9,17 +9,14 @@ use diesel::{
     sql_types::{BigInt, Double, Text},
 };
 use serde::Serialize;
-use shared::{
-    auth::Role,
-    tasks::{Ping, Queue, ping::PingPayload},
-};
+use shared::tasks::{Ping, Queue, ping::PingPayload};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
 use super::{commands, tasks};
 use crate::{
     error::{ApiError, ErrorBody},
-    extract::{ApiJson, AuthUser, IdempotencyKey, PathId, Validate},
+    extract::{ApiJson, AuthUser, Editor, IdempotencyKey, PathId, Validate},
     response::Accepted,
     state::AppState,
 };
@@ -135,11 +132,10 @@ impl Validate for PingPayload {}
 #[post("/ping")]
 async fn ping(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     req: HttpRequest,
     body: ApiJson<PingPayload>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let task = commands::task_of::<Ping>(&state, auth.account_id, &body.0)?;
     commands::enqueue(&state, &auth, &req, task).await
 }

@@ -10,7 +10,6 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use shared::{
-    auth::Role,
     db::models::{Task, TaskAttempt},
     tasks::{CancelOutcome, TaskFilter, TaskState, Throughput},
 };
@@ -21,7 +20,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::{
     error::{ApiError, ErrorBody},
-    extract::{ApiQuery, AuthUser, PathId},
+    extract::{ApiQuery, AuthUser, Editor, PathId},
     response::{self, Data, DataWithMessage, Page, PageParams},
     state::AppState,
 };
@@ -177,10 +176,9 @@ async fn retrieve(
 #[post("/tasks/{id}/cancel")]
 async fn cancel(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     id: PathId<Uuid>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let (account_id, task_id) = (auth.account_id, id.0);
     let outcome = state
         .db(move |conn| shared::tasks::cancel(conn, account_id, task_id))

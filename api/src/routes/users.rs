@@ -21,7 +21,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{auth::views::UserView, common::search_term};
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
+    extract::{Admin, ApiJson, ApiQuery, AuthUser, PathId, Validate},
     response::{self, Data, DataWithMessage, Page, PageParams},
     state::AppState,
     validation,
@@ -62,12 +62,11 @@ struct ListQuery {
 #[get("/users")]
 async fn list(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Admin,
     req: HttpRequest,
     page: PageParams,
     query: ApiQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Admin)?;
     let ListQuery { role, is_active, search } = query.0;
     let (rows, count) = state
         .db(move |conn| {
@@ -153,10 +152,9 @@ fn may_grant(caller: Role, role: Role) -> Result<(), ApiError> {
 #[post("/users")]
 async fn create(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Admin,
     body: ApiJson<CreateUser>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Admin)?;
     may_grant(auth.role, body.role)?;
     let CreateUser { email, password, role, first_name, last_name } = body.0;
     let hash = web::block(move || hash_password(&password)).await.map_err(ApiError::internal)??;
@@ -213,10 +211,9 @@ impl Validate for InviteUser {
 #[post("/users/invite")]
 async fn invite(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Admin,
     body: ApiJson<InviteUser>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Admin)?;
     may_grant(auth.role, body.role)?;
     let InviteUser { email, role, first_name, last_name } = body.0;
     let token = random_token(40);
@@ -282,10 +279,9 @@ async fn load(state: &AppState, auth: &AuthUser, user_id: i64) -> Result<User, A
 #[get("/users/{id}")]
 async fn retrieve(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Admin,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Admin)?;
     Ok(response::ok(UserView::from(load(&state, &auth, id.0).await?)))
 }
 
@@ -310,8 +306,7 @@ impl Validate for UpdateUser {
 }
 
 /// Checks that the caller may manage `target` at all (admins only manage editors and viewers).
-fn may_manage(auth: &AuthUser, target: &User) -> Result<(), ApiError> {
-    auth.require(Role::Admin)?;
+fn may_manage(auth: &Admin, target: &User) -> Result<(), ApiError> {
     may_grant(auth.role, target.role)
 }
 
@@ -330,12 +325,11 @@ fn may_manage(auth: &AuthUser, target: &User) -> Result<(), ApiError> {
 #[route("/users/{id}", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Admin,
     id: PathId<i64>,
     body: ApiJson<UpdateUser>,
 ) -> Result<HttpResponse, ApiError> {
     // The role first: whether an id exists is not a non-admin's to learn.
-    auth.require(Role::Admin)?;
     let (user_id, change) = (id.0, body.0);
     let target = load(&state, &auth, user_id).await?;
     may_manage(&auth, &target)?;
@@ -388,12 +382,7 @@ async fn update(
     ),
 )]
 #[delete("/users/{id}")]
-async fn remove(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: PathId<i64>,
-) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Admin)?;
+async fn remove(state: web::Data<AppState>, auth: Admin, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
     let target = load(&state, &auth, id.0).await?;
     may_manage(&auth, &target)?;
     if target.id == auth.user_id {
@@ -429,10 +418,9 @@ async fn remove(
 #[post("/users/{id}/activate")]
 async fn activate(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Admin,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Admin)?;
     let target = load(&state, &auth, id.0).await?;
     may_manage(&auth, &target)?;
     if target.password_hash.is_none() {

@@ -5,12 +5,9 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
 use diesel::{pg::Pg, prelude::*};
 use serde::Deserialize;
-use shared::{
-    auth::Role,
-    db::{
-        models::{Cluster, Keyword},
-        schema::clusters,
-    },
+use shared::db::{
+    models::{Cluster, Keyword},
+    schema::clusters,
 };
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -22,7 +19,7 @@ use super::{
 use crate::forms::input_forms;
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
+    extract::{ApiJson, ApiQuery, AuthUser, Editor, PathId, Validate},
     response::{self, Data, Page, PageParams},
     routes::common::{deleted, search_term},
     state::AppState,
@@ -206,10 +203,9 @@ impl Validate for ClusterInput {
 #[post("/clusters")]
 async fn create(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     body: ApiJson<NewCluster>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let input = ClusterInput::from(body.0);
     let name = input.name.as_deref().map(str::trim).unwrap_or_default().to_owned();
     let site_id = input.site_id.unwrap_or_default();
@@ -300,11 +296,10 @@ async fn cluster_keywords(
 #[route("/clusters/{id}", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     id: PathId<i64>,
     body: ApiJson<ClusterInput>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let (account_id, input) = (auth.account_id, body.0);
     let current = load(&state, account_id, id.0).await?;
     if input.site_id.is_some_and(|site_id| site_id != current.site_id) {
@@ -348,12 +343,7 @@ async fn update(
     ),
 )]
 #[delete("/clusters/{id}")]
-async fn remove(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: PathId<i64>,
-) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
+async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
     let rows = delete_clusters(&state, auth.account_id, vec![id.0]).await?;
     deleted(rows, "cluster")
 }
@@ -382,10 +372,9 @@ async fn delete_clusters(state: &AppState, account_id: i64, ids: Vec<i64>) -> Re
 #[post("/clusters/bulk_delete")]
 async fn bulk_delete(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     body: ApiJson<BulkIds>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let deleted_count = delete_clusters(&state, auth.account_id, body.0.ids).await?;
     Ok(response::ok(DeletedCount { deleted_count }))
 }

@@ -23,12 +23,9 @@ use actix_web::{
 use diesel::prelude::*;
 use futures_util::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
-use shared::{
-    auth::Role,
-    db::{
-        models::Keyword,
-        schema::{clusters, keywords},
-    },
+use shared::db::{
+    models::Keyword,
+    schema::{clusters, keywords},
 };
 
 use super::{
@@ -39,7 +36,7 @@ use super::{
 use crate::{
     body::{BodyEnded, read_limited, unreadable, until_stuck},
     error::{ApiError, ErrorBody},
-    extract::{ApiQuery, AuthUser},
+    extract::{ApiQuery, AuthUser, Editor},
     response::Data,
     state::AppState,
 };
@@ -234,12 +231,11 @@ struct ImportResult {
 #[post("/keywords/import_keywords")]
 async fn import_keywords(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     req: HttpRequest,
     payload: web::Payload,
     query: ApiQuery<ImportTarget>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)

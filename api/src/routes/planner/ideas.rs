@@ -4,12 +4,9 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
 use diesel::{pg::Pg, prelude::*};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use shared::{
-    auth::Role,
-    db::{
-        models::{ContentIdea, WriterTask},
-        schema::{content_ideas, writer_tasks},
-    },
+use shared::db::{
+    models::{ContentIdea, WriterTask},
+    schema::{content_ideas, writer_tasks},
 };
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -17,7 +14,7 @@ use super::{BulkIds, DeletedCount, Refs, check_moved_refs, check_refs, nullable}
 use crate::forms::input_forms;
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
+    extract::{ApiJson, ApiQuery, AuthUser, Editor, PathId, Validate},
     response::{self, Data, Page, PageParams},
     routes::common::{deleted, search_term},
     state::AppState,
@@ -239,10 +236,9 @@ fn string_list(items: Vec<String>) -> serde_json::Value {
 #[post("/ideas")]
 async fn create(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     body: ApiJson<NewIdea>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let input = IdeaInput::from(body.0);
     let title = input.idea_title.as_deref().map(str::trim).unwrap_or_default().to_owned();
     let refs = Refs {
@@ -310,11 +306,10 @@ async fn retrieve(
 #[route("/ideas/{id}", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     id: PathId<i64>,
     body: ApiJson<IdeaInput>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let (account_id, input) = (auth.account_id, body.0);
     let current = load(&state, account_id, id.0).await?;
     let was = Refs { site_id: current.site_id, sector_id: current.sector_id, cluster_id: current.cluster_id };
@@ -361,12 +356,7 @@ async fn update(
     ),
 )]
 #[delete("/ideas/{id}")]
-async fn remove(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: PathId<i64>,
-) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
+async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
     let rows = delete_ideas(&state, auth.account_id, vec![id.0]).await?;
     deleted(rows, "idea")
 }
@@ -396,10 +386,9 @@ async fn delete_ideas(state: &AppState, account_id: i64, ids: Vec<i64>) -> Resul
 #[post("/ideas/bulk_delete")]
 async fn bulk_delete(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     body: ApiJson<BulkIds>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let deleted_count = delete_ideas(&state, auth.account_id, body.0.ids).await?;
     Ok(response::ok(DeletedCount { deleted_count }))
 }
@@ -417,10 +406,9 @@ async fn bulk_delete(
 #[post("/ideas/bulk_queue_to_writer")]
 async fn bulk_queue_to_writer(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     body: ApiJson<BulkIds>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let (account_id, ids) = (auth.account_id, body.0.ids);
     let tasks = state
         .db(move |conn| {

@@ -4,12 +4,9 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
-use shared::{
-    auth::Role,
-    db::{
-        models::Keyword,
-        schema::{keywords, seed_keywords},
-    },
+use shared::db::{
+    models::Keyword,
+    schema::{keywords, seed_keywords},
 };
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -24,7 +21,7 @@ use super::{
 use crate::forms::input_forms;
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
+    extract::{ApiJson, ApiQuery, AuthUser, Editor, PathId, Validate},
     response::{self, Data, Page, PageParams},
     routes::common::deleted,
     state::AppState,
@@ -131,10 +128,9 @@ impl Validate for KeywordInput {
 #[post("/keywords")]
 async fn create(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     body: ApiJson<NewKeyword>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let input = KeywordInput::from(body.0);
     let keyword = input.keyword.as_deref().map(str::trim).unwrap_or_default().to_owned();
     let refs = Refs {
@@ -202,11 +198,10 @@ async fn retrieve(
 #[route("/keywords/{id}", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     id: PathId<i64>,
     body: ApiJson<KeywordInput>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let (account_id, input) = (auth.account_id, body.0);
     let current = load(&state, account_id, id.0).await?;
     let was = Refs { site_id: current.site_id, sector_id: current.sector_id, cluster_id: current.cluster_id };
@@ -255,12 +250,7 @@ async fn update(
     ),
 )]
 #[delete("/keywords/{id}")]
-async fn remove(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: PathId<i64>,
-) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
+async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
     let rows = delete_keywords(&state, auth.account_id, vec![id.0]).await?;
     deleted(rows, "keyword")
 }
@@ -297,10 +287,9 @@ async fn delete_keywords(state: &AppState, account_id: i64, ids: Vec<i64>) -> Re
 #[post("/keywords/bulk_delete")]
 async fn bulk_delete(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     body: ApiJson<BulkIds>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let deleted_count = delete_keywords(&state, auth.account_id, body.0.ids).await?;
     Ok(response::ok(DeletedCount { deleted_count }))
 }
@@ -337,10 +326,9 @@ impl Validate for BulkStatus {
 #[post("/keywords/bulk_update_status")]
 async fn bulk_update_status(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     body: ApiJson<BulkStatus>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let BulkStatus { ids, status } = body.0;
     let account_id = auth.account_id;
     let updated_count = state
@@ -397,10 +385,9 @@ impl Validate for FromSeed {
 #[post("/keywords/bulk_add_from_seed")]
 async fn bulk_add_from_seed(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     body: ApiJson<FromSeed>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let FromSeed { seed_keyword_ids, site_id, sector_id } = body.0;
     check_refs(&state, auth.account_id, Refs { site_id, sector_id, cluster_id: None }).await?;
     let account_id = auth.account_id;

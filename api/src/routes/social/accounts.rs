@@ -6,7 +6,6 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use shared::{
-    auth::Role,
     db::schema::{social_accounts, social_posts},
     social::{AccountStatus, Platform, PostStatus, SocialError, StoredAccount, token_owner},
 };
@@ -14,7 +13,7 @@ use utoipa::ToSchema;
 
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, AuthUser, PathId, Validate},
+    extract::{Admin, ApiJson, AuthUser, Editor, PathId, Validate},
     response::{self, Data},
     state::AppState,
     validation,
@@ -151,10 +150,9 @@ impl Validate for ConnectInput {
 #[post("/accounts")]
 pub(super) async fn connect(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Admin,
     body: ApiJson<ConnectInput>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Admin)?;
     let input = body.0;
     let base_url = input.base_url.trim().trim_end_matches('/').to_owned();
     if !base_url.is_empty() {
@@ -240,11 +238,10 @@ impl Validate for ReconnectInput {
 #[post("/accounts/{id}/reconnect")]
 pub(super) async fn reconnect(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Admin,
     id: PathId<i64>,
     body: ApiJson<ReconnectInput>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Admin)?;
     let (account_id, social_account_id) = (auth.account_id, id.0);
     let stored = connected_account(&state, account_id, social_account_id).await?;
     let token = body.0.access_token.trim().to_owned();
@@ -353,10 +350,9 @@ struct Disconnected {
 #[post("/accounts/{id}/disconnect")]
 pub(super) async fn disconnect(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Admin,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Admin)?;
     let (account_id, which) = (auth.account_id, Disconnecting::One(id.0));
     let (_, cancelled) = disconnect_or_404(&state, account_id, which).await?;
     Ok(response::ok(Disconnected { disconnected: true, posts_cancelled: cancelled }))
@@ -404,10 +400,9 @@ impl Validate for DisconnectPlatformInput {
 #[post("/accounts/disconnect")]
 pub(super) async fn disconnect_platform(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Admin,
     body: ApiJson<DisconnectPlatformInput>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Admin)?;
     let (account_id, which) = (auth.account_id, Disconnecting::Platform(body.0.platform));
     let (disconnected, cancelled) = disconnect_or_404(&state, account_id, which).await?;
     Ok(response::ok(PlatformDisconnected { disconnected, posts_cancelled: cancelled }))
@@ -432,10 +427,9 @@ pub(super) async fn disconnect_platform(
 #[post("/accounts/{id}/check")]
 pub(super) async fn check(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let (account_id, social_account_id) = (auth.account_id, id.0);
     let stored = connected_account(&state, account_id, social_account_id).await?;
     let outcome = match stored.adapter(

@@ -6,7 +6,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use shared::{
-    auth::Role,
     billing::Operation,
     db::schema::{social_accounts, social_posts},
     social::{Platform, PostStatus},
@@ -21,7 +20,7 @@ use super::super::{billing::day_bounds, commands};
 use super::accounts::{AccountView, account_columns};
 use crate::{
     error::{ApiError, ErrorBody},
-    extract::{ApiJson, ApiQuery, AuthUser, IdempotencyKey, PathId, Validate},
+    extract::{ApiJson, ApiQuery, AuthUser, Editor, IdempotencyKey, PathId, Validate},
     response::{self, Accepted, Data},
     state::AppState,
 };
@@ -44,11 +43,10 @@ impl Validate for ComposePayload {}
 #[post("/compose")]
 pub(super) async fn compose(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     req: HttpRequest,
     body: ApiJson<ComposePayload>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let task = commands::task_of::<Compose>(&state, auth.account_id, &body.0)?;
     let credits = Operation::Social.cost(body.0.platforms.len() as u64);
     commands::enqueue_paid(&state, &auth, &req, task, credits).await
@@ -188,10 +186,9 @@ pub(super) async fn account_insights(
 #[post("/insights/pull")]
 pub(super) async fn pull_insights(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     req: HttpRequest,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let task = NewTask::of::<PullInsights>(auth.account_id, &InsightsPayload::default());
     commands::enqueue(&state, &auth, &req, task).await
 }

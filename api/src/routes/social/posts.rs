@@ -7,7 +7,6 @@ use diesel::{pg::Pg, prelude::*};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use shared::{
-    auth::Role,
     db::schema::{social_accounts, social_posts},
     social::{AccountStatus, Platform, PostStatus},
 };
@@ -16,7 +15,7 @@ use utoipa::{IntoParams, ToSchema};
 use super::super::billing::day_bounds;
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, ApiQuery, AuthUser, PathId, Validate},
+    extract::{ApiJson, ApiQuery, AuthUser, Editor, PathId, Validate},
     response::{self, Data, Page, PageParams},
     state::AppState,
     validation,
@@ -130,8 +129,7 @@ fn scheduled_at(raw: Option<&str>) -> Result<DateTime<Utc>, ApiError> {
     Ok(at)
 }
 
-async fn make_post(state: &AppState, auth: &AuthUser, input: PostInput) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
+async fn make_post(state: &AppState, auth: &Editor, input: PostInput) -> Result<HttpResponse, ApiError> {
     let at = scheduled_at(input.scheduled_time.as_deref())?;
     let (account_id, social_account_id) = (auth.account_id, input.social_account_id);
     let found: Option<(String, AccountStatus)> = state
@@ -191,7 +189,7 @@ async fn make_post(state: &AppState, auth: &AuthUser, input: PostInput) -> Resul
 #[post("/posts")]
 pub(super) async fn create_post(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     body: ApiJson<PostInput>,
 ) -> Result<HttpResponse, ApiError> {
     make_post(&state, &auth, body.0).await
@@ -209,7 +207,7 @@ pub(super) async fn create_post(
 #[post("/schedule")]
 pub(super) async fn schedule(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     body: ApiJson<PostInput>,
 ) -> Result<HttpResponse, ApiError> {
     make_post(&state, &auth, body.0).await
@@ -413,10 +411,9 @@ pub(super) async fn retrieve_post(
 #[post("/posts/{id}/cancel")]
 pub(super) async fn cancel_post(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let (account_id, post_id) = (auth.account_id, id.0);
     let current = load_post(&state, account_id, post_id).await?;
     let not_cancellable = |status: PostStatus| ApiError::Conflict {
@@ -476,11 +473,10 @@ impl Validate for PostChange {}
 #[route("/posts/{id}", method = "PUT", method = "PATCH")]
 pub(super) async fn update_post(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     id: PathId<i64>,
     body: ApiJson<PostChange>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let (account_id, post_id, change) = (auth.account_id, id.0, body.0);
     let current = load_post(&state, account_id, post_id).await?;
     if let Err(illegal) = current.status.become_(PostStatus::Scheduled) {

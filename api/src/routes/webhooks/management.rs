@@ -7,7 +7,7 @@ use diesel::{pg::Pg, prelude::*};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use shared::{
-    auth::{Role, random_token},
+    auth::random_token,
     db::schema::{webhook_deliveries, webhook_endpoints},
     tasks::{self},
     webhooks::Source,
@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use super::owner_of;
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, AuthUser, PathId, Validate},
+    extract::{Admin, ApiJson, PathId, Validate},
     response::{self, Data, Page, PageParams},
     routes::planner::{Refs, check_refs},
     state::AppState,
@@ -101,8 +101,7 @@ struct NewWebhookEndpoint {
     ),
 )]
 #[get("/webhooks")]
-pub(super) async fn list(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Admin)?;
+pub(super) async fn list(state: web::Data<AppState>, auth: Admin) -> Result<HttpResponse, ApiError> {
     let rows: Vec<EndpointView> = state
         .db(move |conn| {
             Ok(webhook_endpoints::table
@@ -162,10 +161,9 @@ impl Validate for EndpointInput {
 #[post("/webhooks")]
 pub(super) async fn create(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Admin,
     body: ApiJson<EndpointInput>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Admin)?;
     let input = body.0;
     let account_id = auth.account_id;
     if let Some(site_id) = input.site_id {
@@ -211,10 +209,9 @@ pub(super) async fn create(
 #[delete("/webhooks/{id}")]
 pub(super) async fn remove(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Admin,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Admin)?;
     delete_owned!(state, webhook_endpoints, auth.account_id, id.0, "webhook endpoint")
 }
 
@@ -251,12 +248,11 @@ struct DeliveryView {
 #[get("/webhooks/{id}/deliveries")]
 pub(super) async fn deliveries(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Admin,
     req: HttpRequest,
     page: PageParams,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Admin)?;
     let (account_id, endpoint_id) = (auth.account_id, id.0);
     let (rows, count) = state
         .db(move |conn| {

@@ -6,7 +6,6 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
 use diesel::{pg::Pg, prelude::*};
 use serde::Deserialize;
 use shared::{
-    auth::Role,
     db::{models::Content, schema::content},
     tasks::{
         ImagePrompts, NewTask, PublishWordpress,
@@ -20,7 +19,7 @@ use super::{BatchIds, check_list, ensure_found, string_list, text_enum};
 use crate::forms::input_forms;
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, ApiQuery, AuthUser, IdempotencyKey, PathId, Validate},
+    extract::{ApiJson, ApiQuery, AuthUser, Editor, IdempotencyKey, PathId, Validate},
     response::{self, Accepted, Data, Page, PageParams},
     routes::{
         commands,
@@ -247,10 +246,9 @@ fn word_count(html: &str) -> i32 {
 #[post("/content")]
 async fn create(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     body: ApiJson<NewWriterContent>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let input = WriterContentInput::from(body.0);
     let title = input.title.as_deref().map(str::trim).unwrap_or_default().to_owned();
     let refs = Refs {
@@ -318,11 +316,10 @@ async fn retrieve(
 #[route("/content/{id}", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     id: PathId<i64>,
     body: ApiJson<WriterContentInput>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let (account_id, input) = (auth.account_id, body.0);
     let current = load(&state, account_id, id.0).await?;
     let was = Refs { site_id: current.site_id, sector_id: current.sector_id, cluster_id: None };
@@ -369,12 +366,7 @@ async fn update(
     ),
 )]
 #[delete("/content/{id}")]
-async fn remove(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: PathId<i64>,
-) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
+async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
     delete_owned!(state, content, auth.account_id, id.0, "content")
 }
 
@@ -394,11 +386,10 @@ async fn remove(
 #[post("/content/generate_image_prompts")]
 async fn generate_image_prompts(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     req: HttpRequest,
     body: ApiJson<BatchIds>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let ids = body.unique();
     let (account_id, wanted) = (auth.account_id, ids.clone());
     let found: Vec<i64> = state
@@ -444,12 +435,11 @@ impl Validate for PublishInput {}
 #[post("/content/{id}/publish")]
 async fn publish(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     req: HttpRequest,
     id: PathId<i64>,
     body: ApiJson<PublishInput>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let article = load(&state, auth.account_id, id.0).await?;
     let (account_id, site_id) = (auth.account_id, article.site_id);
     let connected: bool = state

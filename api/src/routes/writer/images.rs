@@ -6,7 +6,6 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
 use diesel::{pg::Pg, prelude::*};
 use serde::{Deserialize, Serialize};
 use shared::{
-    auth::Role,
     billing::Operation,
     db::{models::Image, schema::images},
     tasks::{GenerateImages, NewTask, writer::GenerateImagesPayload},
@@ -17,7 +16,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{BatchIds, content, ensure_found, text_enum};
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, ApiQuery, AuthUser, IdempotencyKey, PathId, Validate},
+    extract::{ApiJson, ApiQuery, AuthUser, Editor, IdempotencyKey, PathId, Validate},
     response::{self, Accepted, Data, Page, PageParams},
     routes::{
         commands,
@@ -227,10 +226,9 @@ impl Validate for ImageInput {
 #[post("/images")]
 async fn create(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     body: ApiJson<ImageInput>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let input = body.0;
     // An image of a content item lives where the content does.
     let (refs, content_id, writer_task_id) = match input.content_id {
@@ -305,11 +303,10 @@ async fn retrieve(
 #[route("/images/{id}", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     id: PathId<i64>,
     body: ApiJson<ImageInput>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let (account_id, input) = (auth.account_id, body.0);
     let current = load(&state, account_id, id.0).await?;
     if input.content_id.is_some_and(|content_id| Some(content_id) != current.content_id) {
@@ -357,12 +354,7 @@ async fn update(
     ),
 )]
 #[delete("/images/{id}")]
-async fn remove(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: PathId<i64>,
-) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
+async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
     delete_owned!(state, images, auth.account_id, id.0, "image")
 }
 
@@ -459,11 +451,10 @@ async fn download(
 #[post("/images/generate_images")]
 async fn generate_images(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     req: HttpRequest,
     body: ApiJson<BatchIds>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let ids = body.unique();
     let (account_id, wanted) = (auth.account_id, ids.clone());
     let found: Vec<i64> = state
@@ -522,10 +513,9 @@ impl Validate for BulkStatus {
 #[post("/images/bulk_update")]
 async fn bulk_update(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     body: ApiJson<BulkStatus>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let (account_id, BulkStatus { ids, content_id, status }) = (auth.account_id, body.0);
     if let Some(content_id) = content_id {
         content::load(&state, account_id, content_id).await?;

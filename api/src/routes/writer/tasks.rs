@@ -10,7 +10,6 @@ use diesel::{
 };
 use serde::Deserialize;
 use shared::{
-    auth::Role,
     billing::Operation,
     db::{models::WriterTask, schema::writer_tasks},
     tasks::{GenerateContent, NewTask, writer::GenerateContentPayload},
@@ -22,7 +21,7 @@ use super::{BatchIds, check_list, ensure_found, string_list, text_enum};
 use crate::forms::input_forms;
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, ApiQuery, AuthUser, IdempotencyKey, PathId, Validate},
+    extract::{ApiJson, ApiQuery, AuthUser, Editor, IdempotencyKey, PathId, Validate},
     response::{self, Accepted, Data, Page, PageParams},
     routes::{
         commands,
@@ -271,10 +270,9 @@ async fn check_idea(state: &AppState, account_id: i64, idea_id: Option<i64>) -> 
 #[post("/tasks")]
 async fn create(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     body: ApiJson<NewWriterTask>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let input = WriterTaskInput::from(body.0);
     let title = input.title.as_deref().map(str::trim).unwrap_or_default().to_owned();
     let refs = Refs {
@@ -346,11 +344,10 @@ async fn retrieve(
 #[route("/tasks/{id}", method = "PUT", method = "PATCH")]
 async fn update(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     id: PathId<i64>,
     body: ApiJson<WriterTaskInput>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let (account_id, input) = (auth.account_id, body.0);
     let current = load(&state, account_id, id.0).await?;
     let was = Refs { site_id: current.site_id, sector_id: current.sector_id, cluster_id: current.cluster_id };
@@ -414,12 +411,7 @@ async fn delete_tasks(state: &AppState, account_id: i64, ids: Vec<i64>) -> Resul
     ),
 )]
 #[delete("/tasks/{id}")]
-async fn remove(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: PathId<i64>,
-) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
+async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
     let rows = delete_tasks(&state, auth.account_id, vec![id.0]).await?;
     deleted(rows, "writer task")
 }
@@ -436,10 +428,9 @@ async fn remove(
 #[post("/tasks/bulk_delete")]
 async fn bulk_delete(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     body: ApiJson<BulkIds>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let deleted_count = delete_tasks(&state, auth.account_id, body.0.ids).await?;
     Ok(response::ok(DeletedCount { deleted_count }))
 }
@@ -475,10 +466,9 @@ impl Validate for BulkStatus {
 #[post("/tasks/bulk_update")]
 async fn bulk_update(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     body: ApiJson<BulkStatus>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let (account_id, BulkStatus { ids, status }) = (auth.account_id, body.0);
     let updated_count = state
         .db(move |conn| {
@@ -508,11 +498,10 @@ async fn bulk_update(
 #[post("/tasks/auto_generate_content")]
 async fn auto_generate_content(
     state: web::Data<AppState>,
-    auth: AuthUser,
+    auth: Editor,
     req: HttpRequest,
     body: ApiJson<BatchIds>,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Role::Editor)?;
     let ids = body.unique();
     let (account_id, wanted) = (auth.account_id, ids.clone());
     let found: Vec<(i64, i32)> = state

@@ -1,0 +1,104 @@
+//! The HTTP side of the tenant-scoped CRUD kit ([`shared::tenant`]): each function runs one
+//! [`Owned`] query for the caller's account and shapes the answer the seeds expect, so a
+//! resource's handlers only parse, authorize and build the domain's forms.
+
+use actix_web::{HttpRequest, HttpResponse};
+use serde::Serialize;
+use shared::{
+    ids::AccountId,
+    tenant::{Owned, Window},
+};
+
+use crate::{
+    error::ApiError,
+    response::{self, PageParams},
+    state::AppState,
+};
+
+impl PageParams {
+    /// The rows of this page.
+    pub fn window(&self) -> Window {
+        Window { offset: self.offset(), limit: self.size() }
+    }
+}
+
+/// The account's row `id`, or 404 naming the resource (also for another tenant's row).
+pub async fn find<T: Owned>(state: &AppState, account: AccountId, id: i64) -> Result<T, ApiError> {
+    state.db(move |conn| T::find(conn, account, id)).await?.ok_or(ApiError::NotFound { what: T::WHAT })
+}
+
+/// 200 with the account's row `id`, or 404.
+pub async fn retrieve<T: Owned + Serialize>(
+    state: &AppState,
+    account: AccountId,
+    id: i64,
+) -> Result<HttpResponse, ApiError> {
+    Ok(response::ok(find::<T>(state, account, id).await?))
+}
+
+/// One page of the account's rows matching `filter`, in the paginated envelope.
+pub async fn list<T: Owned + Serialize>(
+    state: &AppState,
+    account: AccountId,
+    filter: T::Filter,
+    req: &HttpRequest,
+    page: PageParams,
+) -> Result<HttpResponse, ApiError> {
+    let window = page.window();
+    let (rows, count) = state.db(move |conn| T::list(conn, account, &filter, window)).await?;
+    Ok(response::paginated(req, page, count, rows))
+}
+
+/// 201 with the new row.
+pub async fn create<T: Owned + Serialize>(
+    state: &AppState,
+    account: AccountId,
+    form: T::Insert,
+) -> Result<HttpResponse, ApiError> {
+    let row = state.db(move |conn| T::create(conn, account, form)).await?;
+    Ok(response::created(row))
+}
+
+/// The account's row `id` after `form`, or 404.
+pub async fn apply<T: Owned>(
+    state: &AppState,
+    account: AccountId,
+    id: i64,
+    form: T::Update,
+) -> Result<T, ApiError> {
+    state
+        .db(move |conn| T::update(conn, account, id, form))
+        .await?
+        .ok_or(ApiError::NotFound { what: T::WHAT })
+}
+
+/// 200 with the account's row `id` after `form`, or 404.
+pub async fn update<T: Owned + Serialize>(
+    state: &AppState,
+    account: AccountId,
+    id: i64,
+    form: T::Update,
+) -> Result<HttpResponse, ApiError> {
+    Ok(response::ok(apply::<T>(state, account, id, form).await?))
+}
+
+/// Deletes the account's rows among `ids`; how many went.
+pub async fn delete_many<T: Owned>(
+    state: &AppState,
+    account: AccountId,
+    ids: Vec<i64>,
+) -> Result<usize, ApiError> {
+    state.db(move |conn| T::delete(conn, account, &ids)).await
+}
+
+/// 204 when the account's row `id` was deleted, 404 when it has none.
+pub async fn delete<T: Owned>(
+    state: &AppState,
+    account: AccountId,
+    id: i64,
+) -> Result<HttpResponse, ApiError> {
+    match delete_many::<T>(state, account, vec![id]).await? {
+        0 => Err(ApiError::NotFound { what: T::WHAT }),
+        _ => Ok(HttpResponse::NoContent().finish()),
+    }
+}

@@ -1,0 +1,141 @@
+//! Sites and their sectors: the websites an account works on and the topics of each. A sector
+//! always belongs to a site of the same account (a composite foreign key enforces it).
+
+use diesel::{pg::Pg, prelude::*};
+use serde::Deserialize;
+
+use crate::{
+    db::{
+        models::{Sector, Site},
+        schema::{sectors, sites},
+    },
+    owned_table,
+    tenant::ListFilter,
+};
+
+/// The order of a site list: a sort key, `-` in front for descending.
+#[derive(Debug, Default, Deserialize, Clone, Copy, utoipa::ToSchema)]
+pub enum SiteOrdering {
+    #[serde(rename = "name")]
+    Name,
+    #[serde(rename = "-name")]
+    NameDesc,
+    #[serde(rename = "created_at")]
+    Created,
+    #[serde(rename = "-created_at")]
+    #[default]
+    CreatedDesc,
+}
+
+/// The columns of a new site.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = sites)]
+pub struct SiteInsertForm {
+    pub name: String,
+    pub slug: String,
+    pub domain: Option<String>,
+    pub description: String,
+    pub industry: Option<String>,
+    pub is_active: bool,
+}
+
+/// The columns an update of a site may change.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = sites)]
+pub struct SiteUpdateForm {
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub domain: Option<Option<String>>,
+    pub description: Option<String>,
+    pub industry: Option<Option<String>>,
+    pub is_active: Option<bool>,
+}
+
+/// A site list: by activity and by a pattern on the name or the domain.
+#[derive(Debug, Default)]
+pub struct SiteFilter {
+    pub is_active: Option<bool>,
+    /// An ILIKE pattern ([`crate::tenant::contains`]).
+    pub name_or_domain: Option<String>,
+    pub ordering: SiteOrdering,
+}
+
+impl ListFilter<sites::BoxedQuery<'static, Pg>> for SiteFilter {
+    fn narrow(&self, mut query: sites::BoxedQuery<'static, Pg>) -> sites::BoxedQuery<'static, Pg> {
+        if let Some(active) = self.is_active {
+            query = query.filter(sites::is_active.eq(active));
+        }
+        if let Some(pattern) = &self.name_or_domain {
+            query = query.filter(sites::name.ilike(pattern.clone()).or(sites::domain.ilike(pattern.clone())));
+        }
+        query
+    }
+
+    fn order(&self, query: sites::BoxedQuery<'static, Pg>) -> sites::BoxedQuery<'static, Pg> {
+        use sites::{created_at, id, name};
+        match self.ordering {
+            SiteOrdering::Name => query.order((name.asc(), id)),
+            SiteOrdering::NameDesc => query.order((name.desc(), id)),
+            SiteOrdering::Created => query.order((created_at.asc(), id)),
+            SiteOrdering::CreatedDesc => query.order((created_at.desc(), id.desc())),
+        }
+    }
+}
+
+owned_table! {
+    Site { table: sites, what: "site", insert: SiteInsertForm, update: SiteUpdateForm, filter: SiteFilter }
+}
+
+/// The columns of a new sector.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = sectors)]
+pub struct SectorInsertForm {
+    pub site_id: i64,
+    pub name: String,
+    pub slug: String,
+    pub description: String,
+    pub is_active: bool,
+}
+
+/// The columns an update of a sector may change.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = sectors)]
+pub struct SectorUpdateForm {
+    pub site_id: Option<i64>,
+    pub name: Option<String>,
+    pub slug: Option<String>,
+    pub description: Option<String>,
+    pub is_active: Option<bool>,
+}
+
+/// A sector list, oldest first: by site, activity and a pattern on the name.
+#[derive(Debug, Default)]
+pub struct SectorFilter {
+    pub site_id: Option<i64>,
+    pub is_active: Option<bool>,
+    /// An ILIKE pattern ([`crate::tenant::contains`]).
+    pub name: Option<String>,
+}
+
+impl ListFilter<sectors::BoxedQuery<'static, Pg>> for SectorFilter {
+    fn narrow(&self, mut query: sectors::BoxedQuery<'static, Pg>) -> sectors::BoxedQuery<'static, Pg> {
+        if let Some(site_id) = self.site_id {
+            query = query.filter(sectors::site_id.eq(site_id));
+        }
+        if let Some(active) = self.is_active {
+            query = query.filter(sectors::is_active.eq(active));
+        }
+        if let Some(pattern) = &self.name {
+            query = query.filter(sectors::name.ilike(pattern.clone()));
+        }
+        query
+    }
+
+    fn order(&self, query: sectors::BoxedQuery<'static, Pg>) -> sectors::BoxedQuery<'static, Pg> {
+        query.order(sectors::id)
+    }
+}
+
+owned_table! {
+    Sector { table: sectors, what: "sector", insert: SectorInsertForm, update: SectorUpdateForm, filter: SectorFilter }
+}
