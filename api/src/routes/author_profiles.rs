@@ -1,16 +1,20 @@
 //! `/api/v1/system/author-profiles/`: the voices content is written in (tone, persona,
 //! language). A site may name one; the writer reads it when it writes for that site.
 
-use actix_web::{HttpResponse, delete, get, post, route, web};
-use diesel::prelude::*;
-use shared::db::{models::AuthorProfile, schema::author_profiles};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
+use shared::{
+    db::models::AuthorProfile,
+    writer_settings::{AuthorProfileInsertForm, AuthorProfileUpdateForm, DEFAULT_LANGUAGE, DEFAULT_TONE},
+};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::common::{NamedListQuery, trimmed};
 use crate::forms::input_forms;
 use crate::{
+    crud,
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, Editor, PathId, Validate},
-    response::{self, Data, Page},
+    extract::{ApiJson, ApiQuery, AuthUser, Editor, PathId, Validate},
+    response::{Data, Page, PageParams},
     state::AppState,
     validation,
 };
@@ -19,14 +23,51 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list).service(create).service(retrieve).service(update).service(remove);
 }
 
-named_settings_reads!(
-    "/author-profiles",
-    "/author-profiles/{id}",
-    author_profiles,
-    AuthorProfile,
-    "author profile",
-    "writer-settings"
-);
+/// Lists the account's author profile rows by name (filters `is_active` and `search`).
+#[utoipa::path(
+    tag = "writer-settings",
+    params(PageParams, NamedListQuery),
+    responses((status = 200, body = Page<AuthorProfile>)),
+)]
+#[get("/author-profiles")]
+async fn list(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    page: PageParams,
+    query: ApiQuery<NamedListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    crud::list::<AuthorProfile>(&state, auth.account(), query.0.into(), &req, page).await
+}
+
+/// The author profile with this id.
+#[utoipa::path(
+    tag = "writer-settings",
+    params(("id" = i64, Path, description = "The author profile id.")),
+    responses((status = 200, body = Data<AuthorProfile>)),
+)]
+#[get("/author-profiles/{id}")]
+async fn retrieve(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    crud::retrieve::<AuthorProfile>(&state, auth.account(), id.0).await
+}
+
+/// Deletes the author profile (editor or above).
+#[utoipa::path(
+    tag = "writer-settings",
+    params(("id" = i64, Path, description = "The author profile id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 403, description = "Editors and above only.", body = ErrorBody),
+    ),
+)]
+#[delete("/author-profiles/{id}")]
+async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
+    crud::delete::<AuthorProfile>(&state, auth.account(), id.0).await
+}
 
 input_forms! {
     /// Create and update share one body; on create `name` is required.
@@ -80,26 +121,16 @@ async fn create(
     auth: Editor,
     body: ApiJson<NewAuthorProfile>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = AuthorProfileInput::from(body.0);
-    let name = input.name.as_deref().map(str::trim).unwrap_or_default().to_owned();
-    let row = state
-        .db(move |conn| {
-            use author_profiles as a;
-            Ok(diesel::insert_into(a::table)
-                .values((
-                    a::account_id.eq(auth.account_id),
-                    a::name.eq(name),
-                    a::description.eq(input.description.unwrap_or_default().trim().to_owned()),
-                    a::tone.eq(input.tone.map_or("professional".into(), |t| t.trim().to_owned())),
-                    a::persona.eq(input.persona.unwrap_or_default().trim().to_owned()),
-                    a::language.eq(input.language.map_or("en".into(), |l| l.trim().to_owned())),
-                    a::is_active.eq(input.is_active.unwrap_or(true)),
-                ))
-                .returning(AuthorProfile::as_returning())
-                .get_result(conn)?)
-        })
-        .await?;
-    Ok(response::created(row))
+    let NewAuthorProfile { name, description, tone, persona, language, is_active } = body.0;
+    let form = AuthorProfileInsertForm {
+        name: trimmed(name),
+        description: description.map(trimmed).unwrap_or_default(),
+        tone: tone.map_or_else(|| DEFAULT_TONE.to_owned(), trimmed),
+        persona: persona.map(trimmed).unwrap_or_default(),
+        language: language.map_or_else(|| DEFAULT_LANGUAGE.to_owned(), trimmed),
+        is_active: is_active.unwrap_or(true),
+    };
+    crud::create::<AuthorProfile>(&state, auth.account(), form).await
 }
 
 /// Changes an author profile (editor or above); PUT and PATCH both apply the fields sent
@@ -120,25 +151,14 @@ async fn update(
     id: PathId<i64>,
     body: ApiJson<AuthorProfileInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account_id, profile_id, input) = (auth.account_id, id.0, body.0);
-    let row = state
-        .db(move |conn| {
-            use author_profiles as a;
-            Ok(diesel::update(a::table.find(profile_id).filter(a::account_id.eq(account_id)))
-                .set((
-                    input.name.map(|text| a::name.eq(text.trim().to_owned())),
-                    input.description.map(|text| a::description.eq(text.trim().to_owned())),
-                    input.tone.map(|text| a::tone.eq(text.trim().to_owned())),
-                    input.persona.map(|text| a::persona.eq(text.trim().to_owned())),
-                    input.language.map(|text| a::language.eq(text.trim().to_owned())),
-                    input.is_active.map(|active| a::is_active.eq(active)),
-                    a::updated_at.eq(diesel::dsl::now),
-                ))
-                .returning(AuthorProfile::as_returning())
-                .get_result(conn)
-                .optional()?)
-        })
-        .await?
-        .ok_or(ApiError::NotFound { what: "author profile" })?;
-    Ok(response::ok(row))
+    let AuthorProfileInput { name, description, tone, persona, language, is_active } = body.0;
+    let form = AuthorProfileUpdateForm {
+        name: name.map(trimmed),
+        description: description.map(trimmed),
+        tone: tone.map(trimmed),
+        persona: persona.map(trimmed),
+        language: language.map(trimmed),
+        is_active,
+    };
+    crud::update::<AuthorProfile>(&state, auth.account(), id.0, form).await
 }

@@ -19,3 +19,24 @@ pub fn deleted(rows: usize, what: &'static str) -> Result<actix_web::HttpRespons
         Ok(actix_web::HttpResponse::NoContent().finish())
     }
 }
+
+/// The filters of a list of named settings (author profiles, strategies).
+#[derive(Debug, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct NamedListQuery {
+    /// Only active (or only inactive) ones.
+    is_active: Option<bool>,
+    /// Part of the name.
+    search: Option<String>,
+}
+
+impl From<NamedListQuery> for shared::writer_settings::NamedFilter {
+    fn from(query: NamedListQuery) -> Self {
+        Self { is_active: query.is_active, name: shared::tenant::contains(query.search.as_deref()) }
+    }
+}
+
+/// `text` without the blanks around it.
+pub fn trimmed(text: String) -> String {
+    text.trim().to_owned()
+}

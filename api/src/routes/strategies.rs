@@ -1,16 +1,20 @@
 //! `/api/v1/system/strategies/`: content strategies (audience and guidelines). A site may name
 //! one; the writer reads it when it writes for that site.
 
-use actix_web::{HttpResponse, delete, get, post, route, web};
-use diesel::prelude::*;
-use shared::db::{models::Strategy, schema::strategies};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
+use shared::{
+    db::models::Strategy,
+    writer_settings::{StrategyInsertForm, StrategyUpdateForm},
+};
 use utoipa_actix_web::service_config::ServiceConfig;
 
+use super::common::{NamedListQuery, trimmed};
 use crate::forms::input_forms;
 use crate::{
+    crud,
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, Editor, PathId, Validate},
-    response::{self, Data, Page},
+    extract::{ApiJson, ApiQuery, AuthUser, Editor, PathId, Validate},
+    response::{Data, Page, PageParams},
     state::AppState,
     validation,
 };
@@ -19,7 +23,51 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list).service(create).service(retrieve).service(update).service(remove);
 }
 
-named_settings_reads!("/strategies", "/strategies/{id}", strategies, Strategy, "strategy", "writer-settings");
+/// Lists the account's strategy rows by name (filters `is_active` and `search`).
+#[utoipa::path(
+    tag = "writer-settings",
+    params(PageParams, NamedListQuery),
+    responses((status = 200, body = Page<Strategy>)),
+)]
+#[get("/strategies")]
+async fn list(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    req: HttpRequest,
+    page: PageParams,
+    query: ApiQuery<NamedListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    crud::list::<Strategy>(&state, auth.account(), query.0.into(), &req, page).await
+}
+
+/// The strategy with this id.
+#[utoipa::path(
+    tag = "writer-settings",
+    params(("id" = i64, Path, description = "The strategy id.")),
+    responses((status = 200, body = Data<Strategy>)),
+)]
+#[get("/strategies/{id}")]
+async fn retrieve(
+    state: web::Data<AppState>,
+    auth: AuthUser,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    crud::retrieve::<Strategy>(&state, auth.account(), id.0).await
+}
+
+/// Deletes the strategy (editor or above).
+#[utoipa::path(
+    tag = "writer-settings",
+    params(("id" = i64, Path, description = "The strategy id.")),
+    responses(
+        (status = 204, description = "Deleted."),
+        (status = 403, description = "Editors and above only.", body = ErrorBody),
+    ),
+)]
+#[delete("/strategies/{id}")]
+async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
+    crud::delete::<Strategy>(&state, auth.account(), id.0).await
+}
 
 input_forms! {
     /// Create and update share one body; on create `name` is required.
@@ -65,25 +113,15 @@ async fn create(
     auth: Editor,
     body: ApiJson<NewStrategy>,
 ) -> Result<HttpResponse, ApiError> {
-    let input = StrategyInput::from(body.0);
-    let name = input.name.as_deref().map(str::trim).unwrap_or_default().to_owned();
-    let row = state
-        .db(move |conn| {
-            use strategies as s;
-            Ok(diesel::insert_into(s::table)
-                .values((
-                    s::account_id.eq(auth.account_id),
-                    s::name.eq(name),
-                    s::description.eq(input.description.unwrap_or_default().trim().to_owned()),
-                    s::target_audience.eq(input.target_audience.unwrap_or_default().trim().to_owned()),
-                    s::guidelines.eq(input.guidelines.unwrap_or_default().trim().to_owned()),
-                    s::is_active.eq(input.is_active.unwrap_or(true)),
-                ))
-                .returning(Strategy::as_returning())
-                .get_result(conn)?)
-        })
-        .await?;
-    Ok(response::created(row))
+    let NewStrategy { name, description, target_audience, guidelines, is_active } = body.0;
+    let form = StrategyInsertForm {
+        name: trimmed(name),
+        description: description.map(trimmed).unwrap_or_default(),
+        target_audience: target_audience.map(trimmed).unwrap_or_default(),
+        guidelines: guidelines.map(trimmed).unwrap_or_default(),
+        is_active: is_active.unwrap_or(true),
+    };
+    crud::create::<Strategy>(&state, auth.account(), form).await
 }
 
 /// Changes a strategy (editor or above); PUT and PATCH both apply the fields sent (partial
@@ -104,24 +142,13 @@ async fn update(
     id: PathId<i64>,
     body: ApiJson<StrategyInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account_id, strategy_id, input) = (auth.account_id, id.0, body.0);
-    let row = state
-        .db(move |conn| {
-            use strategies as s;
-            Ok(diesel::update(s::table.find(strategy_id).filter(s::account_id.eq(account_id)))
-                .set((
-                    input.name.map(|text| s::name.eq(text.trim().to_owned())),
-                    input.description.map(|text| s::description.eq(text.trim().to_owned())),
-                    input.target_audience.map(|text| s::target_audience.eq(text.trim().to_owned())),
-                    input.guidelines.map(|text| s::guidelines.eq(text.trim().to_owned())),
-                    input.is_active.map(|active| s::is_active.eq(active)),
-                    s::updated_at.eq(diesel::dsl::now),
-                ))
-                .returning(Strategy::as_returning())
-                .get_result(conn)
-                .optional()?)
-        })
-        .await?
-        .ok_or(ApiError::NotFound { what: "strategy" })?;
-    Ok(response::ok(row))
+    let StrategyInput { name, description, target_audience, guidelines, is_active } = body.0;
+    let form = StrategyUpdateForm {
+        name: name.map(trimmed),
+        description: description.map(trimmed),
+        target_audience: target_audience.map(trimmed),
+        guidelines: guidelines.map(trimmed),
+        is_active,
+    };
+    crud::update::<Strategy>(&state, auth.account(), id.0, form).await
 }
