@@ -5,12 +5,13 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
 use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use shared::{
-    ai::{PromptType, default_prompt},
+    ai::{PromptType, default_prompt, prompts::owned::PromptUpdateForm},
     db::{models::AiPrompt, schema::ai_prompts},
 };
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
+    crud,
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, AuthUser, Editor, PathId, Validate},
     response::{self, Data, Page, PageParams},
@@ -294,10 +295,6 @@ async fn create(
     Ok(response::created(row))
 }
 
-async fn load(state: &AppState, account_id: i64, id: i64) -> Result<AiPrompt, ApiError> {
-    find_owned!(state, ai_prompts, AiPrompt, account_id, id, "prompt")
-}
-
 /// One of the account's prompt texts.
 #[utoipa::path(
     tag = "prompts",
@@ -310,7 +307,7 @@ async fn retrieve(
     auth: AuthUser,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(response::ok(load(&state, auth.account_id, id.0).await?))
+    crud::retrieve::<AiPrompt>(&state, auth.account(), id.0).await
 }
 
 /// The fields of a prompt to change.
@@ -351,22 +348,8 @@ async fn update(
     id: PathId<i64>,
     body: ApiJson<UpdateInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account_id, id, input) = (auth.account_id, id.0, body.0);
-    let row = state
-        .db(move |conn| {
-            Ok(diesel::update(ai_prompts::table.find(id).filter(ai_prompts::account_id.eq(account_id)))
-                .set((
-                    input.prompt_value.map(|value| ai_prompts::prompt_value.eq(value)),
-                    input.is_active.map(|active| ai_prompts::is_active.eq(active)),
-                    ai_prompts::updated_at.eq(diesel::dsl::now),
-                ))
-                .returning(AiPrompt::as_returning())
-                .get_result(conn)
-                .optional()?)
-        })
-        .await?
-        .ok_or(ApiError::NotFound { what: "prompt" })?;
-    Ok(response::ok(row))
+    let UpdateInput { prompt_value, is_active } = body.0;
+    crud::update::<AiPrompt>(&state, auth.account(), id.0, PromptUpdateForm { prompt_value, is_active }).await
 }
 
 /// Deletes a prompt text; the default applies again.
@@ -380,5 +363,5 @@ async fn update(
 )]
 #[delete("/prompts/{id}")]
 async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
-    delete_owned!(state, ai_prompts, auth.account_id, id.0, "prompt")
+    crud::delete::<AiPrompt>(&state, auth.account(), id.0).await
 }

@@ -133,3 +133,45 @@ mod tests {
         assert_eq!(text, "Name Shoes: {\"a\": 1} {missing}");
     }
 }
+
+/// An account's own prompt texts on the tenant CRUD kit: one row per prompt type.
+pub mod owned {
+    use diesel::{pg::Pg, prelude::*};
+
+    use crate::{db::models::AiPrompt, db::schema::ai_prompts, owned_table, tenant::ListFilter};
+
+    /// The columns of a new prompt text.
+    #[derive(Debug, Insertable)]
+    #[diesel(table_name = ai_prompts)]
+    pub struct PromptInsertForm {
+        pub prompt_type: String,
+        pub prompt_value: String,
+        pub is_active: bool,
+    }
+
+    /// The columns an update of a prompt text may change.
+    #[derive(Debug, Default, AsChangeset)]
+    #[diesel(table_name = ai_prompts)]
+    pub struct PromptUpdateForm {
+        pub prompt_value: Option<String>,
+        pub is_active: Option<bool>,
+    }
+
+    /// A list of the account's prompt texts, by type.
+    #[derive(Debug, Default)]
+    pub struct PromptFilter;
+
+    impl ListFilter<ai_prompts::BoxedQuery<'static, Pg>> for PromptFilter {
+        fn narrow(&self, query: ai_prompts::BoxedQuery<'static, Pg>) -> ai_prompts::BoxedQuery<'static, Pg> {
+            query
+        }
+
+        fn order(&self, query: ai_prompts::BoxedQuery<'static, Pg>) -> ai_prompts::BoxedQuery<'static, Pg> {
+            query.order((ai_prompts::prompt_type, ai_prompts::id))
+        }
+    }
+
+    owned_table! {
+        AiPrompt { table: ai_prompts, what: "prompt", insert: PromptInsertForm, update: PromptUpdateForm, filter: PromptFilter }
+    }
+}
