@@ -1,14 +1,8 @@
 //! Pieces every resource's handlers share.
 
-/// An ILIKE pattern matching `term` anywhere, with the wildcards in `term` escaped.
-pub fn contains_pattern(term: &str) -> String {
-    let escaped = term.trim().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
-    format!("%{escaped}%")
-}
-
-/// A search term worth filtering on.
+/// A search term worth filtering on, as an escaped ILIKE pattern ([`shared::tenant::contains`]).
 pub fn search_term(search: &Option<String>) -> Option<String> {
-    search.as_deref().map(str::trim).filter(|term| !term.is_empty()).map(contains_pattern)
+    shared::tenant::contains(search.as_deref())
 }
 
 /// 204 when a scoped delete removed the row, 404 when there was none for this account.
