@@ -1,12 +1,12 @@
 //! The HTTP side of the tenant-scoped CRUD kit ([`shared::tenant`]): each function runs one
-//! [`Owned`] query for the caller's account and shapes the answer the seeds expect, so a
+//! [`Scoped`], [`Listed`] or [`Owned`] query for the caller's account and shapes the answer the seeds expect, so a
 //! resource's handlers only parse, authorize and build the domain's forms.
 
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use shared::{
     ids::AccountId,
-    tenant::{Owned, Window},
+    tenant::{Listed, Owned, Scoped, Window},
 };
 
 use crate::{
@@ -23,12 +23,12 @@ impl PageParams {
 }
 
 /// The account's row `id`, or 404 naming the resource (also for another tenant's row).
-pub async fn find<T: Owned>(state: &AppState, account: AccountId, id: i64) -> Result<T, ApiError> {
+pub async fn find<T: Scoped>(state: &AppState, account: AccountId, id: i64) -> Result<T, ApiError> {
     state.db(move |conn| T::find(conn, account, id)).await?.ok_or(ApiError::NotFound { what: T::WHAT })
 }
 
 /// 200 with the account's row `id`, or 404.
-pub async fn retrieve<T: Owned + Serialize>(
+pub async fn retrieve<T: Scoped + Serialize>(
     state: &AppState,
     account: AccountId,
     id: i64,
@@ -37,7 +37,7 @@ pub async fn retrieve<T: Owned + Serialize>(
 }
 
 /// One page of the account's rows matching `filter`, in the paginated envelope.
-pub async fn list<T: Owned + Serialize>(
+pub async fn list<T: Listed + Serialize>(
     state: &AppState,
     account: AccountId,
     filter: T::Filter,
@@ -83,7 +83,7 @@ pub async fn update<T: Owned + Serialize>(
 }
 
 /// Deletes the account's rows among `ids`; how many went.
-pub async fn delete_many<T: Owned>(
+pub async fn delete_many<T: Scoped>(
     state: &AppState,
     account: AccountId,
     ids: Vec<i64>,
@@ -92,7 +92,7 @@ pub async fn delete_many<T: Owned>(
 }
 
 /// 204 when the account's row `id` was deleted, 404 when it has none.
-pub async fn delete<T: Owned>(
+pub async fn delete<T: Scoped>(
     state: &AppState,
     account: AccountId,
     id: i64,

@@ -4,7 +4,9 @@
 //! A domain module declares what its table looks like — the row, a derived insert form (the
 //! columns a caller sets, without `account_id`), a derived update form (every field optional:
 //! `None` leaves the column alone) and a list filter — and [`owned_table!`] implements
-//! [`Owned`] for the row. Every query the kit builds starts from the account's rows, so the
+//! [`Owned`] for the row. A table whose writes carry rules of their own (a state machine, a
+//! charge) declares only its row and name and gets [`Scoped`] (find and delete by id), or also
+//! its filter and gets [`Listed`]. Every query the kit builds starts from the account's rows, so the
 //! tenant filter cannot be forgotten: another tenant's row is indistinguishable from a missing
 //! one, and an insert always writes the caller's account.
 //!
@@ -12,6 +14,8 @@
 //! owned_table! {
 //!     Sector { table: sectors, what: "sector", insert: SectorInsertForm, update: SectorUpdateForm, filter: SectorFilter }
 //! }
+//! owned_table! { Post { table: social_posts, what: "post", filter: PostFilter } }
+//! owned_table! { Schedule { table: schedules, what: "schedule" } }
 //! ```
 
 use diesel::PgConnection;
@@ -42,21 +46,26 @@ pub trait ListFilter<Q> {
     fn order(&self, query: Q) -> Q;
 }
 
-/// An account-owned row and the queries of its table, each scoped to one account.
-pub trait Owned: Sized + Send + 'static {
+/// An account-owned row: lookups and deletes by id, each scoped to one account. Every owned
+/// table has this much; [`Owned`] adds list, create and update for the tables whose writes are
+/// plain forms.
+pub trait Scoped: Sized + Send + 'static {
     /// What the row is called in a 404 ("sector").
     const WHAT: &'static str;
-    /// The columns a new row gets besides its account.
-    type Insert: Send + 'static;
-    /// The columns an update may change; `None` fields are left alone.
-    type Update: Send + 'static;
-    /// What a list may be narrowed and ordered by.
-    type Filter: Send + 'static;
 
     /// The account's row `id`, if it has one.
     fn find(conn: &mut PgConnection, account: AccountId, id: i64) -> Result<Option<Self>>;
     /// The account's rows among `ids`, by id; the others are left out.
     fn find_many(conn: &mut PgConnection, account: AccountId, ids: &[i64]) -> Result<Vec<Self>>;
+    /// Deletes the account's rows among `ids`; returns how many went.
+    fn delete(conn: &mut PgConnection, account: AccountId, ids: &[i64]) -> Result<usize>;
+}
+
+/// An account-owned row listed a page at a time, narrowed and ordered by a filter.
+pub trait Listed: Scoped {
+    /// What a list may be narrowed and ordered by.
+    type Filter: Send + 'static;
+
     /// One page of the account's rows matching `filter`, and how many match in all.
     fn list(
         conn: &mut PgConnection,
@@ -64,6 +73,14 @@ pub trait Owned: Sized + Send + 'static {
         filter: &Self::Filter,
         window: Window,
     ) -> Result<(Vec<Self>, i64)>;
+}
+
+/// An account-owned row whose create and update are plain forms, written once.
+pub trait Owned: Listed {
+    /// The columns a new row gets besides its account.
+    type Insert: Send + 'static;
+    /// The columns an update may change; `None` fields are left alone.
+    type Update: Send + 'static;
     /// Inserts a row owned by the account.
     fn create(conn: &mut PgConnection, account: AccountId, form: Self::Insert) -> Result<Self>;
     /// Applies `form` to the account's row `id` (and stamps `updated_at`); `None` if it has no
@@ -74,12 +91,11 @@ pub trait Owned: Sized + Send + 'static {
         id: i64,
         form: Self::Update,
     ) -> Result<Option<Self>>;
-    /// Deletes the account's rows among `ids`; returns how many went.
-    fn delete(conn: &mut PgConnection, account: AccountId, ids: &[i64]) -> Result<usize>;
 }
 
-/// Implements [`Owned`] for a row of an account-owned table (one with `id`, `account_id` and
-/// `updated_at` columns). See the module docs.
+/// Implements [`Scoped`] (and, given the forms and filter, [`Owned`]) for a row of an
+/// account-owned table (one with `id`, `account_id` and, for [`Owned`], `updated_at`
+/// columns). See the module docs.
 #[macro_export]
 macro_rules! owned_table {
     ($model:ty {
@@ -89,11 +105,69 @@ macro_rules! owned_table {
         update: $update:ty,
         filter: $filter:ty $(,)?
     }) => {
+        $crate::owned_table!($model { table: $table, what: $what, filter: $filter });
+
         impl $crate::tenant::Owned for $model {
-            const WHAT: &'static str = $what;
             type Insert = $insert;
             type Update = $update;
+
+            fn create(
+                conn: &mut diesel::PgConnection,
+                account: $crate::ids::AccountId,
+                form: $insert,
+            ) -> $crate::Result<Self> {
+                use diesel::prelude::*;
+                Ok(diesel::insert_into($table::table)
+                    .values(($table::account_id.eq(account), form))
+                    .returning(<$model>::as_returning())
+                    .get_result(conn)?)
+            }
+
+            fn update(
+                conn: &mut diesel::PgConnection,
+                account: $crate::ids::AccountId,
+                id: i64,
+                form: $update,
+            ) -> $crate::Result<Option<Self>> {
+                use diesel::prelude::*;
+                Ok(diesel::update($table::table.find(id).filter($table::account_id.eq(account)))
+                    .set((form, $table::updated_at.eq(diesel::dsl::now)))
+                    .returning(<$model>::as_returning())
+                    .get_result(conn)
+                    .optional()?)
+            }
+        }
+    };
+    ($model:ty { table: $table:ident, what: $what:literal, filter: $filter:ty $(,)? }) => {
+        $crate::owned_table!($model { table: $table, what: $what });
+
+        impl $crate::tenant::Listed for $model {
             type Filter = $filter;
+
+            fn list(
+                conn: &mut diesel::PgConnection,
+                account: $crate::ids::AccountId,
+                filter: &$filter,
+                window: $crate::tenant::Window,
+            ) -> $crate::Result<(Vec<Self>, i64)> {
+                use diesel::prelude::*;
+                use $crate::tenant::ListFilter;
+                let scoped =
+                    || filter.narrow($table::table.filter($table::account_id.eq(account)).into_boxed());
+                let count: i64 = scoped().count().get_result(conn)?;
+                let rows = filter
+                    .order(scoped())
+                    .offset(window.offset)
+                    .limit(window.limit)
+                    .select(<$model>::as_select())
+                    .load(conn)?;
+                Ok((rows, count))
+            }
+        }
+    };
+    ($model:ty { table: $table:ident, what: $what:literal $(,)? }) => {
+        impl $crate::tenant::Scoped for $model {
+            const WHAT: &'static str = $what;
 
             fn find(
                 conn: &mut diesel::PgConnection,
@@ -121,52 +195,6 @@ macro_rules! owned_table {
                     .order($table::id)
                     .select(<$model>::as_select())
                     .load(conn)?)
-            }
-
-            fn list(
-                conn: &mut diesel::PgConnection,
-                account: $crate::ids::AccountId,
-                filter: &$filter,
-                window: $crate::tenant::Window,
-            ) -> $crate::Result<(Vec<Self>, i64)> {
-                use diesel::prelude::*;
-                use $crate::tenant::ListFilter;
-                let scoped =
-                    || filter.narrow($table::table.filter($table::account_id.eq(account)).into_boxed());
-                let count: i64 = scoped().count().get_result(conn)?;
-                let rows = filter
-                    .order(scoped())
-                    .offset(window.offset)
-                    .limit(window.limit)
-                    .select(<$model>::as_select())
-                    .load(conn)?;
-                Ok((rows, count))
-            }
-
-            fn create(
-                conn: &mut diesel::PgConnection,
-                account: $crate::ids::AccountId,
-                form: $insert,
-            ) -> $crate::Result<Self> {
-                use diesel::prelude::*;
-                Ok(diesel::insert_into($table::table)
-                    .values(($table::account_id.eq(account), form))
-                    .returning(<$model>::as_returning())
-                    .get_result(conn)?)
-            }
-
-            fn update(
-                conn: &mut diesel::PgConnection,
-                account: $crate::ids::AccountId,
-                id: i64,
-                form: $update,
-            ) -> $crate::Result<Option<Self>> {
-                use diesel::prelude::*;
-                Ok(diesel::update($table::table.find(id).filter($table::account_id.eq(account)))
-                    .set((form, $table::updated_at.eq(diesel::dsl::now)))
-                    .returning(<$model>::as_returning())
-                    .get_result(conn)
-                    .optional()?)
             }
 
             fn delete(

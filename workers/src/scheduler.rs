@@ -20,13 +20,12 @@ use shared::{
     db::{
         PgPool,
         models::Schedule,
-        schema::{schedule_fires, schedules, social_posts},
+        schema::{schedule_fires, schedules},
     },
     messaging::{Publisher, Relay, Topology},
     net::OutboundGuard,
     schedules::CronSchedule,
-    social::PostStatus,
-    tasks::{NewTask, PublishPost, command, social::PublishPayload},
+    tasks::command,
 };
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
@@ -107,32 +106,7 @@ pub fn fire_due(conn: &mut PgConnection, outbound: &OutboundGuard) -> shared::Re
 
 /// Queues `social.publish` for every due scheduled post; returns the outbox rows to publish.
 pub fn dispatch_due_posts(conn: &mut PgConnection) -> shared::Result<Vec<i64>> {
-    conn.transaction(|conn| {
-        let due: Vec<(i64, i64)> = social_posts::table
-            .filter(social_posts::status.eq(PostStatus::Scheduled))
-            .filter(social_posts::scheduled_at.le(diesel::dsl::now))
-            .order(social_posts::scheduled_at)
-            .limit(MAX_PER_TICK)
-            .for_update()
-            .skip_locked()
-            .select((social_posts::id, social_posts::account_id))
-            .load(conn)?;
-        let mut outbox_ids = Vec::new();
-        for (post_id, account_id) in due {
-            let task = NewTask::of::<PublishPost>(account_id, &PublishPayload { post_id });
-            let enqueued = shared::tasks::enqueue(conn, task)?;
-            diesel::update(social_posts::table.find(post_id))
-                .set((
-                    social_posts::status.eq(PostStatus::Queued),
-                    social_posts::task_id.eq(enqueued.task.id),
-                    social_posts::updated_at.eq(diesel::dsl::now),
-                ))
-                .execute(conn)?;
-            tracing::info!(post_id, task_id = %enqueued.task.id, "social post due; queued");
-            outbox_ids.extend(enqueued.outbox_id);
-        }
-        Ok(outbox_ids)
-    })
+    shared::social::posts::queue_due(conn, MAX_PER_TICK)
 }
 
 fn fire(

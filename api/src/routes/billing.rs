@@ -24,6 +24,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
+    crud,
     error::ApiError,
     extract::{ApiQuery, AuthUser, PathId},
     response::{self, Data, Page, PageParams},
@@ -332,9 +333,7 @@ async fn usage_detail(
     auth: AuthUser,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account_id, id) = (auth.account_id, id.0);
-    let row = find_owned!(state, credit_usage_logs, CreditUsageLog, account_id, id, "usage log")?;
-    Ok(response::ok(row))
+    crud::retrieve::<CreditUsageLog>(&state, auth.account(), id.0).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -419,7 +418,5 @@ async fn transaction_detail(
     auth: AuthUser,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account_id, id) = (auth.account_id, id.0);
-    let row = find_owned!(state, credit_transactions, CreditTransaction, account_id, id, "transaction")?;
-    Ok(response::ok(row))
+    crud::retrieve::<CreditTransaction>(&state, auth.account(), id.0).await
 }

@@ -36,16 +36,26 @@ pub async fn enqueue(
     Ok(answer(state, enqueued))
 }
 
-/// `enqueue` for a command the account pays for: 402 when it cannot pay `credits` now —
-/// unless the request repeats an accepted one (its `Idempotency-Key`), which answers that
-/// task again whatever the balance is since.
-pub async fn enqueue_paid(
+/// Enqueues kind `K` for `payload` on behalf of the caller, charging `units` of the kind's
+/// credit operation: 400 naming the fields the kind refuses, 402 when the account cannot pay
+/// now — unless the request repeats an accepted one (its `Idempotency-Key`), which answers
+/// that task again whatever the balance is since.
+pub async fn enqueue_paid<K: TaskKind>(
     state: &AppState,
     auth: &AuthUser,
     req: &HttpRequest,
-    mut task: NewTask,
-    credits: i64,
+    payload: &K::Payload,
+    units: u64,
 ) -> Result<HttpResponse, ApiError> {
+    // A kind without a credit operation does not compile into a paid command.
+    let operation = const {
+        match K::OPERATION {
+            Some(operation) => operation,
+            None => panic!("enqueue_paid needs a task kind with a credit operation"),
+        }
+    };
+    let credits = operation.cost(units);
+    let mut task = task_of::<K>(state, auth.account_id, payload)?;
     stamp(&mut task, auth, req)?;
     let enqueued = state
         .db(move |conn| {

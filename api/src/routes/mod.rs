@@ -1,40 +1,5 @@
 //! Routes by module, mounted under `/api/v1`.
 
-/// The caller's row `$id` of `$table` as `$model`, or 404 naming `$what` — also when the row
-/// belongs to another account, so ids of other tenants are indistinguishable from missing
-/// ones. Evaluates to `Result<$model, ApiError>` (inside an async handler).
-macro_rules! find_owned {
-    ($state:expr, $table:ident, $model:ty, $account_id:expr, $id:expr, $what:literal) => {{
-        let (account_id, id) = ($account_id, $id);
-        $state
-            .db(move |conn| {
-                Ok($table::table
-                    .find(id)
-                    .filter($table::account_id.eq(account_id))
-                    .select(<$model>::as_select())
-                    .first(conn)
-                    .optional()?)
-            })
-            .await?
-            .ok_or($crate::error::ApiError::NotFound { what: $what })
-    }};
-}
-
-/// Deletes the caller's row `$id` of `$table`: 204, or 404 naming `$what` when the account
-/// has no such row. Evaluates to `Result<HttpResponse, ApiError>`.
-macro_rules! delete_owned {
-    ($state:expr, $table:ident, $account_id:expr, $id:expr, $what:literal) => {{
-        let (account_id, id) = ($account_id, $id);
-        let rows = $state
-            .db(move |conn| {
-                Ok(diesel::delete($table::table.find(id).filter($table::account_id.eq(account_id)))
-                    .execute(conn)?)
-            })
-            .await?;
-        $crate::routes::common::deleted(rows, $what)
-    }};
-}
-
 mod admin;
 mod auth;
 mod author_profiles;

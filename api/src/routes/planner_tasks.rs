@@ -6,11 +6,10 @@ use actix_web::{HttpRequest, HttpResponse, post, web};
 use diesel::prelude::*;
 use serde::Deserialize;
 use shared::{
-    billing::Operation,
     db::schema::{clusters, keywords},
     net::OutboundGuard,
     tasks::{
-        AutoCluster, GenerateIdeas, NewTask, Payload,
+        AutoCluster, GenerateIdeas, Payload,
         planner::{AutoClusterPayload, ClusterMode, GenerateIdeasPayload, MAX_CLUSTER_KEYWORDS},
     },
 };
@@ -162,7 +161,7 @@ async fn auto_cluster(
 ) -> Result<HttpResponse, ApiError> {
     let input = body.0;
     let selection = select_keywords(&state, auth.account_id, &input).await?;
-    let credits = Operation::Clustering.cost(selection.keyword_ids.len() as u64);
+    let keywords = selection.keyword_ids.len() as u64;
     let payload = AutoClusterPayload {
         site_id: selection.site_id,
         sector_id: selection.sector_id,
@@ -170,8 +169,7 @@ async fn auto_cluster(
         cluster_count: input.cluster_count,
         mode: input.mode,
     };
-    let task = NewTask::of::<AutoCluster>(auth.account_id, &payload);
-    commands::enqueue_paid(&state, &auth, &req, task, credits).await
+    commands::enqueue_paid::<AutoCluster>(&state, &auth, &req, &payload, keywords).await
 }
 
 /// The clusters to write content ideas for.
@@ -246,6 +244,5 @@ async fn auto_generate_ideas(
         return Err(ApiError::missing("ids", format!("No such clusters: {}.", missing.join(", "))));
     }
     let ideas = u64::from(payload.ideas_per_cluster) * payload.cluster_ids.len() as u64;
-    let task = NewTask::of::<GenerateIdeas>(auth.account_id, &payload);
-    commands::enqueue_paid(&state, &auth, &req, task, Operation::Ideas.cost(ideas)).await
+    commands::enqueue_paid::<GenerateIdeas>(&state, &auth, &req, &payload, ideas).await
 }

@@ -17,6 +17,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::common::search_term;
 use crate::{
+    crud,
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, Editor, PathId, Validate},
     response::{self, Data, Page, PageParams},
@@ -258,10 +259,6 @@ async fn create(
     Ok(response::created(ScheduleView::from(schedule)))
 }
 
-async fn load(state: &AppState, account_id: i64, schedule_id: i64) -> Result<Schedule, ApiError> {
-    find_owned!(state, schedules, Schedule, account_id, schedule_id, "schedule")
-}
-
 /// One schedule with its next fire times.
 #[utoipa::path(
     tag = "schedules",
@@ -274,7 +271,7 @@ async fn retrieve(
     auth: AuthUser,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(response::ok(ScheduleView::from(load(&state, auth.account_id, id.0).await?)))
+    Ok(response::ok(ScheduleView::from(crud::find::<Schedule>(&state, auth.account(), id.0).await?)))
 }
 
 /// PUT and PATCH both apply the fields sent; the result is validated as a whole.
@@ -294,7 +291,7 @@ async fn update(
     id: PathId<i64>,
     body: ApiJson<ScheduleInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let current = load(&state, auth.account_id, id.0).await?;
+    let current = crud::find::<Schedule>(&state, auth.account(), id.0).await?;
     let (account_id, schedule_id) = (auth.account_id, current.id);
     let fields = body.0.apply(current.into(), account_id, &state.config.ai.outbound)?;
     let schedule = state
@@ -323,5 +320,5 @@ async fn update(
 )]
 #[delete("/schedules/{id}")]
 async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
-    delete_owned!(state, schedules, auth.account_id, id.0, "schedule")
+    crud::delete::<Schedule>(&state, auth.account(), id.0).await
 }

@@ -20,8 +20,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::{auth::views::UserView, common::search_term};
 use crate::{
+    crud,
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{Admin, ApiJson, ApiQuery, AuthUser, PathId, Validate},
+    extract::{Admin, ApiJson, ApiQuery, PathId, Validate},
     response::{self, Data, DataWithMessage, Page, PageParams},
     state::AppState,
     validation,
@@ -262,11 +263,6 @@ async fn insert(state: &AppState, new_user: NewUser) -> Result<User, ApiError> {
         })
 }
 
-async fn load(state: &AppState, auth: &AuthUser, user_id: i64) -> Result<User, ApiError> {
-    let account_id = auth.account_id;
-    find_owned!(state, users, User, account_id, user_id, "user")
-}
-
 /// One user of the account (admin or owner).
 #[utoipa::path(
     tag = "users",
@@ -282,7 +278,7 @@ async fn retrieve(
     auth: Admin,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(response::ok(UserView::from(load(&state, &auth, id.0).await?)))
+    Ok(response::ok(UserView::from(crud::find::<User>(&state, auth.account(), id.0).await?)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -331,7 +327,7 @@ async fn update(
 ) -> Result<HttpResponse, ApiError> {
     // The role first: whether an id exists is not a non-admin's to learn.
     let (user_id, change) = (id.0, body.0);
-    let target = load(&state, &auth, user_id).await?;
+    let target = crud::find::<User>(&state, auth.account(), user_id).await?;
     may_manage(&auth, &target)?;
     if let Some(role) = change.role {
         if target.id == auth.user_id && role != target.role {
@@ -383,7 +379,7 @@ async fn update(
 )]
 #[delete("/users/{id}")]
 async fn remove(state: web::Data<AppState>, auth: Admin, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
-    let target = load(&state, &auth, id.0).await?;
+    let target = crud::find::<User>(&state, auth.account(), id.0).await?;
     may_manage(&auth, &target)?;
     if target.id == auth.user_id {
         return Err(ApiError::forbidden("You cannot delete yourself."));
@@ -421,7 +417,7 @@ async fn activate(
     auth: Admin,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let target = load(&state, &auth, id.0).await?;
+    let target = crud::find::<User>(&state, auth.account(), id.0).await?;
     may_manage(&auth, &target)?;
     if target.password_hash.is_none() {
         return Err(ApiError::Conflict {

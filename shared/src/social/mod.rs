@@ -17,17 +17,19 @@
 //! first). Where a platform has no idempotency key, an attempt whose outcome is unknown is
 //! settled by finding the post among the account's recent ones before publishing again.
 
-mod account;
+pub mod account;
 mod adapters;
 #[cfg(feature = "testing")]
 pub mod fake_server;
 mod post;
+pub mod posts;
 
 use std::time::Duration;
 
-pub use account::StoredAccount;
+pub use account::{SocialAccount, StoredAccount, mark_needs_reauth};
 pub use adapters::{Adapter, Connection, Insights, Outgoing, Published, adapter_for};
 pub use post::{AccountStatus, IllegalTransition, PostStatus};
+pub use posts::Post;
 use serde::Serialize;
 
 /// The associated data a social account's token is sealed with.
@@ -146,6 +148,25 @@ impl Platform {
             Platform::Linkedin => "https://api.linkedin.com",
             Platform::Facebook | Platform::Instagram => "https://graph.facebook.com/v21.0",
             Platform::Sandbox => "",
+        }
+    }
+
+    /// What `platform_user_id` must look like on `platform`, if it is wrong.
+    pub fn user_id_problem(self, id: &str) -> Option<&'static str> {
+        let digits = !id.is_empty() && id.len() <= 40 && id.bytes().all(|b| b.is_ascii_digit());
+        match self {
+            Platform::Facebook if !digits => Some("The Facebook Page id (digits) is required."),
+            Platform::Instagram if !digits => {
+                Some("The Instagram professional account's user id (digits) is required.")
+            }
+            Platform::Linkedin
+                if !(id.starts_with("urn:li:person:") || id.starts_with("urn:li:organization:"))
+                    || id.len() > 100 =>
+            {
+                Some("The LinkedIn author URN (urn:li:person:… or urn:li:organization:…) is required.")
+            }
+            Platform::X if !id.is_empty() && !digits => Some("The X user id is digits."),
+            _ => None,
         }
     }
 

@@ -22,13 +22,16 @@ use shared::{
     ai::{self, ChatRequest, PromptType, prompts::render},
     billing::{self, Charge, Operation},
     crypto::SecretBox,
-    db::schema::{content, social_accounts, social_posts},
+    db::schema::content,
+    ids::AccountId,
     net::OutboundGuard,
-    social::{AccountStatus, Outgoing, Platform, PostStatus, Published, SocialError, StoredAccount},
+    social::{
+        AccountStatus, Outgoing, Platform, Published, SocialError, StoredAccount, mark_needs_reauth,
+        posts::{self, Claimed},
+    },
     tasks::social::{ComposePayload, InsightsPayload, PublishPayload},
     tasks::{Compose, PublishPost, PullInsights},
 };
-use uuid::Uuid;
 
 use crate::runtime::{Completion, KindHandler, TaskContext, TaskError};
 
@@ -45,17 +48,6 @@ impl PublishPostHandler {
     }
 }
 
-/// The post and its account, as the publish needs them.
-struct Claimed {
-    marker: Uuid,
-    /// An earlier attempt got as far as calling the platform: its outcome is unknown.
-    resumed: bool,
-    started_at: chrono::DateTime<chrono::Utc>,
-    content: String,
-    media: Vec<String>,
-    account: StoredAccount,
-}
-
 #[async_trait::async_trait]
 impl KindHandler for PublishPostHandler {
     type Kind = PublishPost;
@@ -65,8 +57,10 @@ impl KindHandler for PublishPostHandler {
         ctx: &TaskContext,
         PublishPayload { post_id }: PublishPayload,
     ) -> Result<Completion, TaskError> {
-        let account_id = ctx.task().account_id;
-        let Some(claimed) = claim(ctx, account_id, post_id).await? else {
+        let account = AccountId(ctx.task().account_id);
+        let Some(claimed) =
+            shared::db::run(ctx.pool(), move |conn| posts::claim(conn, account, post_id)).await?
+        else {
             return Ok(Completion::new(json!({ "post_id": post_id, "skipped": "not due for publishing" })));
         };
         let social_account_id = claimed.account.id;
@@ -84,37 +78,19 @@ impl KindHandler for PublishPostHandler {
                 let result =
                     json!({ "post_id": post_id, "remote_id": published.remote_id, "url": published.url });
                 Ok(Completion::new(result).with_effects(move |conn| {
-                    diesel::update(
-                        social_posts::table.find(post_id).filter(social_posts::account_id.eq(account_id)),
-                    )
-                    .set((
-                        social_posts::status.eq(PostStatus::Published),
-                        social_posts::remote_id.eq(Some(published.remote_id)),
-                        social_posts::remote_url.eq(Some(published.url)),
-                        social_posts::published_at.eq(Some(chrono::Utc::now())),
-                        social_posts::error_code.eq(None::<String>),
-                        social_posts::error_message.eq(None::<String>),
-                        social_posts::updated_at.eq(diesel::dsl::now),
-                    ))
-                    .execute(conn)?;
-                    Ok(())
+                    posts::mark_published(conn, account, post_id, published.remote_id, published.url)
                 }))
             }
             Err(error @ SocialError::Auth(_)) => {
-                shared::db::run(ctx.pool(), move |conn| {
-                    diesel::update(social_accounts::table.find(social_account_id))
-                        .set(social_accounts::status.eq(AccountStatus::NeedsReauth))
-                        .execute(conn)?;
-                    Ok(())
-                })
-                .await?;
-                Err(fail(ctx, account_id, post_id, &error).await)
+                shared::db::run(ctx.pool(), move |conn| mark_needs_reauth(conn, &[social_account_id]))
+                    .await?;
+                Err(fail(ctx, account, post_id, &error).await)
             }
             Err(error) if error.is_retryable() && ctx.task().attempts < ctx.task().max_attempts => {
                 tracing::info!(post_id, code = error.code(), %error, "publish will be tried again");
                 Err(TaskError::outside(true, error.code(), error.to_string(), error.retry_after()))
             }
-            Err(error) => Err(fail(ctx, account_id, post_id, &error).await),
+            Err(error) => Err(fail(ctx, account, post_id, &error).await),
         }
     }
 }
@@ -141,74 +117,12 @@ impl PublishPostHandler {
     }
 }
 
-/// Claims the post for publishing and gives it its marker (kept from an earlier attempt);
-/// `None` when it is not waiting to be published.
-async fn claim(ctx: &TaskContext, account_id: i64, post_id: i64) -> Result<Option<Claimed>, TaskError> {
-    Ok(shared::db::run(ctx.pool(), move |conn| {
-        conn.transaction(|conn| {
-            type Row = (
-                PostStatus,
-                Option<Uuid>,
-                Option<chrono::DateTime<chrono::Utc>>,
-                String,
-                serde_json::Value,
-                i64,
-            );
-            let row: Option<Row> = social_posts::table
-                .find(post_id)
-                .filter(social_posts::account_id.eq(account_id))
-                .for_update()
-                .select((
-                    social_posts::status,
-                    social_posts::publish_marker,
-                    social_posts::publish_started_at,
-                    social_posts::content,
-                    social_posts::media,
-                    social_posts::social_account_id,
-                ))
-                .first(conn)
-                .optional()?;
-            let Some((status, marker, started_at, content, media, social_account_id)) = row else {
-                return Ok(None);
-            };
-            if !status.can_become(PostStatus::Publishing) {
-                return Ok(None);
-            }
-            let resumed = status == PostStatus::Publishing && marker.is_some();
-            let marker = marker.unwrap_or_else(Uuid::new_v4);
-            let started_at = started_at.unwrap_or_else(chrono::Utc::now);
-            diesel::update(social_posts::table.find(post_id))
-                .set((
-                    social_posts::status.eq(PostStatus::Publishing),
-                    social_posts::publish_marker.eq(Some(marker)),
-                    social_posts::publish_started_at.eq(Some(started_at)),
-                    social_posts::updated_at.eq(diesel::dsl::now),
-                ))
-                .execute(conn)?;
-            let Some(account) = StoredAccount::find(conn, account_id, social_account_id)? else {
-                return Ok(None);
-            };
-            let media = serde_json::from_value(media).unwrap_or_default();
-            Ok(Some(Claimed { marker, resumed, started_at, content, media, account }))
-        })
-    })
-    .await?)
-}
-
 /// Marks the post failed with the error's code; the task's error to return.
-async fn fail(ctx: &TaskContext, account_id: i64, post_id: i64, error: &SocialError) -> TaskError {
+async fn fail(ctx: &TaskContext, account: AccountId, post_id: i64, error: &SocialError) -> TaskError {
     let (code, message) = (error.code().to_owned(), error.to_string());
     let (stored_code, stored_message) = (code.clone(), message.clone());
     let noted = shared::db::run(ctx.pool(), move |conn| {
-        diesel::update(social_posts::table.find(post_id).filter(social_posts::account_id.eq(account_id)))
-            .set((
-                social_posts::status.eq(PostStatus::Failed),
-                social_posts::error_code.eq(Some(stored_code)),
-                social_posts::error_message.eq(Some(stored_message)),
-                social_posts::updated_at.eq(diesel::dsl::now),
-            ))
-            .execute(conn)?;
-        Ok(())
+        posts::mark_failed(conn, account, post_id, stored_code, stored_message)
     })
     .await;
     if let Err(error) = noted {
@@ -375,23 +289,9 @@ impl KindHandler for PullInsightsHandler {
         let since =
             chrono::Utc::now() - chrono::Duration::days(i64::from(payload.days.unwrap_or(30).clamp(1, 365)));
         // (post id, remote id) with the post's account.
-        let targets: Vec<((i64, String), StoredAccount)> = shared::db::run(ctx.pool(), move |conn| {
-            Ok(social_posts::table
-                .inner_join(
-                    social_accounts::table.on(social_accounts::id.eq(social_posts::social_account_id)),
-                )
-                .filter(social_posts::account_id.eq(account_id))
-                .filter(social_posts::status.eq(PostStatus::Published))
-                .filter(social_posts::published_at.ge(since))
-                .filter(social_posts::remote_id.is_not_null())
-                .filter(social_accounts::status.eq(AccountStatus::Active))
-                .select((
-                    (social_posts::id, social_posts::remote_id.assume_not_null()),
-                    StoredAccount::as_select(),
-                ))
-                .load(conn)?)
-        })
-        .await?;
+        let account = AccountId(account_id);
+        let targets =
+            shared::db::run(ctx.pool(), move |conn| posts::published_since(conn, account, since)).await?;
         let mut by_account: std::collections::BTreeMap<i64, (StoredAccount, Vec<(i64, String)>)> =
             Default::default();
         for (post, account) in targets {
@@ -432,21 +332,8 @@ impl KindHandler for PullInsightsHandler {
         }
         let result = json!({ "posts_updated": counts.len(), "needs_reauth": reauth, "problems": problems });
         Ok(Completion::new(result).with_effects(move |conn| {
-            for (post_id, insights) in counts {
-                diesel::update(social_posts::table.find(post_id))
-                    .set((
-                        social_posts::likes.eq(insights.likes),
-                        social_posts::shares.eq(insights.shares),
-                        social_posts::replies.eq(insights.replies),
-                        social_posts::impressions.eq(insights.impressions),
-                        social_posts::insights_at.eq(Some(chrono::Utc::now())),
-                    ))
-                    .execute(conn)?;
-            }
-            diesel::update(social_accounts::table.filter(social_accounts::id.eq_any(reauth)))
-                .set(social_accounts::status.eq(AccountStatus::NeedsReauth))
-                .execute(conn)?;
-            Ok(())
+            posts::record_insights(conn, counts)?;
+            mark_needs_reauth(conn, &reauth)
         }))
     }
 }

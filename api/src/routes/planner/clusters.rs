@@ -18,6 +18,7 @@ use super::{
 };
 use crate::forms::input_forms;
 use crate::{
+    crud,
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, Editor, PathId, Validate},
     response::{self, Data, Page, PageParams},
@@ -230,11 +231,6 @@ async fn create(
     Ok(response::created(row))
 }
 
-/// The caller's cluster `id`, or 404 (also for another tenant's).
-async fn load(state: &AppState, account_id: i64, id: i64) -> Result<Cluster, ApiError> {
-    find_owned!(state, clusters, Cluster, account_id, id, "cluster")
-}
-
 /// One cluster.
 #[utoipa::path(
     tag = "planner",
@@ -247,7 +243,7 @@ async fn retrieve(
     auth: AuthUser,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(response::ok(load(&state, auth.account_id, id.0).await?))
+    crud::retrieve::<Cluster>(&state, auth.account(), id.0).await
 }
 
 /// The cluster's keywords, with the keyword list's filters and ordering (`cluster_id` is the
@@ -266,7 +262,7 @@ async fn cluster_keywords(
     page: PageParams,
     query: ApiQuery<KeywordFilter>,
 ) -> Result<HttpResponse, ApiError> {
-    let cluster = load(&state, auth.account_id, id.0).await?;
+    let cluster = crud::find::<Cluster>(&state, auth.account(), id.0).await?;
     let filter = KeywordFilter { cluster_id: Some(cluster.id), ..query.0 };
     let (rows, count) = state
         .db(move |conn| {
@@ -301,7 +297,7 @@ async fn update(
     body: ApiJson<ClusterInput>,
 ) -> Result<HttpResponse, ApiError> {
     let (account_id, input) = (auth.account_id, body.0);
-    let current = load(&state, account_id, id.0).await?;
+    let current = crud::find::<Cluster>(&state, auth.account(), id.0).await?;
     if input.site_id.is_some_and(|site_id| site_id != current.site_id) {
         return Err(ApiError::field("site_id", "A cluster cannot move to another site."));
     }

@@ -13,6 +13,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{BulkIds, DeletedCount, Refs, check_moved_refs, check_refs, nullable};
 use crate::forms::input_forms;
 use crate::{
+    crud,
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, Editor, PathId, Validate},
     response::{self, Data, Page, PageParams},
@@ -273,11 +274,6 @@ async fn create(
     Ok(response::created(row))
 }
 
-/// The caller's idea `id`, or 404 (also for another tenant's).
-async fn load(state: &AppState, account_id: i64, id: i64) -> Result<ContentIdea, ApiError> {
-    find_owned!(state, content_ideas, ContentIdea, account_id, id, "idea")
-}
-
 /// One content idea.
 #[utoipa::path(
     tag = "planner",
@@ -290,7 +286,7 @@ async fn retrieve(
     auth: AuthUser,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(response::ok(load(&state, auth.account_id, id.0).await?))
+    crud::retrieve::<ContentIdea>(&state, auth.account(), id.0).await
 }
 
 /// PUT and PATCH both apply the fields sent (partial update).
@@ -311,7 +307,7 @@ async fn update(
     body: ApiJson<IdeaInput>,
 ) -> Result<HttpResponse, ApiError> {
     let (account_id, input) = (auth.account_id, body.0);
-    let current = load(&state, account_id, id.0).await?;
+    let current = crud::find::<ContentIdea>(&state, auth.account(), id.0).await?;
     let was = Refs { site_id: current.site_id, sector_id: current.sector_id, cluster_id: current.cluster_id };
     let refs = was.changed(input.site_id, input.sector_id, input.cluster_id);
     check_moved_refs(&state, account_id, was, refs).await?;

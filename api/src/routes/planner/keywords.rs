@@ -20,6 +20,7 @@ use super::{
 };
 use crate::forms::input_forms;
 use crate::{
+    crud,
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, Editor, PathId, Validate},
     response::{self, Data, Page, PageParams},
@@ -164,11 +165,6 @@ async fn create(
     Ok(response::created(row))
 }
 
-/// The caller's keyword `id`, or 404 (also for another tenant's).
-async fn load(state: &AppState, account_id: i64, id: i64) -> Result<Keyword, ApiError> {
-    find_owned!(state, keywords, Keyword, account_id, id, "keyword")
-}
-
 /// One keyword.
 #[utoipa::path(
     tag = "planner",
@@ -181,7 +177,7 @@ async fn retrieve(
     auth: AuthUser,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(response::ok(load(&state, auth.account_id, id.0).await?))
+    crud::retrieve::<Keyword>(&state, auth.account(), id.0).await
 }
 
 /// PUT and PATCH both apply the fields sent (partial update); the cluster totals follow.
@@ -203,7 +199,7 @@ async fn update(
     body: ApiJson<KeywordInput>,
 ) -> Result<HttpResponse, ApiError> {
     let (account_id, input) = (auth.account_id, body.0);
-    let current = load(&state, account_id, id.0).await?;
+    let current = crud::find::<Keyword>(&state, auth.account(), id.0).await?;
     let was = Refs { site_id: current.site_id, sector_id: current.sector_id, cluster_id: current.cluster_id };
     let refs = was.changed(input.site_id, input.sector_id, input.cluster_id);
     check_moved_refs(&state, account_id, was, refs).await?;

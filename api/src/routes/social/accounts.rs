@@ -2,12 +2,14 @@
 //! check the token with the platform, disconnect (its scheduled posts cancelled).
 
 use actix_web::{HttpResponse, get, post, web};
-use chrono::{DateTime, Utc};
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use shared::{
-    db::schema::{social_accounts, social_posts},
-    social::{AccountStatus, Platform, PostStatus, SocialError, StoredAccount, token_owner},
+    ids::AccountId,
+    social::{
+        AccountStatus, Platform, SocialAccount, SocialError, StoredAccount,
+        account::{self, Disconnecting, NewSocialAccount},
+        token_owner,
+    },
 };
 use utoipa::ToSchema;
 
@@ -19,62 +21,11 @@ use crate::{
     validation,
 };
 
-/// A connected platform account. The token itself is never shown, only its hint.
-#[derive(Debug, Serialize, Queryable, ToSchema)]
-#[schema(as = SocialAccount)]
-pub(super) struct AccountView {
-    id: i64,
-    #[schema(value_type = Platform)]
-    platform: String,
-    handle: String,
-    /// The platform API's base URL (a Mastodon instance); empty for the platform's default.
-    base_url: String,
-    /// The first and last characters of the token.
-    token_hint: String,
-    status: AccountStatus,
-    connected_at: DateTime<Utc>,
-    /// The platform's id of the account (a Facebook Page id, an Instagram user id, a LinkedIn
-    /// author URN); may be empty for X and the sandbox.
-    platform_user_id: String,
-}
-
-pub(super) fn account_columns() -> (
-    social_accounts::id,
-    social_accounts::platform,
-    social_accounts::handle,
-    social_accounts::base_url,
-    social_accounts::token_hint,
-    social_accounts::status,
-    social_accounts::connected_at,
-    social_accounts::platform_user_id,
-) {
-    use social_accounts as a;
-    (
-        a::id,
-        a::platform,
-        a::handle,
-        a::base_url,
-        a::token_hint,
-        a::status,
-        a::connected_at,
-        a::platform_user_id,
-    )
-}
-
 /// The account's connected platform accounts (not the disconnected ones).
-#[utoipa::path(tag = "social", responses((status = 200, body = Data<Vec<AccountView>>)))]
+#[utoipa::path(tag = "social", responses((status = 200, body = Data<Vec<SocialAccount>>)))]
 #[get("/accounts")]
 pub(super) async fn accounts(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
-    let rows: Vec<AccountView> = state
-        .db(move |conn| {
-            Ok(social_accounts::table
-                .filter(social_accounts::account_id.eq(auth.account_id))
-                .filter(social_accounts::status.ne(AccountStatus::Disconnected))
-                .order(social_accounts::id)
-                .select(account_columns())
-                .load(conn)?)
-        })
-        .await?;
+    let rows = state.db(move |conn| account::connected(conn, auth.account())).await?;
     Ok(response::ok(rows))
 }
 
@@ -100,25 +51,6 @@ struct ConnectInput {
     platform_user_id: String,
 }
 
-/// What `platform_user_id` must look like on `platform`, if it is wrong.
-fn platform_user_id_problem(platform: Platform, id: &str) -> Option<&'static str> {
-    let digits = !id.is_empty() && id.len() <= 40 && id.bytes().all(|b| b.is_ascii_digit());
-    match platform {
-        Platform::Facebook if !digits => Some("The Facebook Page id (digits) is required."),
-        Platform::Instagram if !digits => {
-            Some("The Instagram professional account's user id (digits) is required.")
-        }
-        Platform::Linkedin
-            if !(id.starts_with("urn:li:person:") || id.starts_with("urn:li:organization:"))
-                || id.len() > 100 =>
-        {
-            Some("The LinkedIn author URN (urn:li:person:… or urn:li:organization:…) is required.")
-        }
-        Platform::X if !id.is_empty() && !digits => Some("The X user id is digits."),
-        _ => None,
-    }
-}
-
 impl Validate for ConnectInput {
     fn validate(&self) -> Result<(), FieldErrors> {
         let mut errors = FieldErrors::new();
@@ -130,7 +62,7 @@ impl Validate for ConnectInput {
         validation::text(&mut errors, "access_token", &self.access_token, 4_000);
         validation::optional_text(&mut errors, "base_url", Some(&self.base_url), 500);
         if let Some(problem) = Platform::parse(&self.platform)
-            .and_then(|platform| platform_user_id_problem(platform, self.platform_user_id.trim()))
+            .and_then(|platform| platform.user_id_problem(self.platform_user_id.trim()))
         {
             validation::push(&mut errors, "platform_user_id", problem.to_owned());
         }
@@ -143,7 +75,7 @@ impl Validate for ConnectInput {
     tag = "social",
     request_body = ConnectInput,
     responses(
-        (status = 201, body = Data<AccountView>),
+        (status = 201, body = Data<SocialAccount>),
         (status = 403, description = "Admins only.", body = ErrorBody),
     ),
 )]
@@ -166,37 +98,24 @@ pub(super) async fn connect(
             .check_str(&base_url)
             .map_err(|refused| ApiError::field("base_url", refused.to_string()))?;
     }
-    let account_id = auth.account_id;
+    let platform =
+        Platform::parse(&input.platform).ok_or_else(|| ApiError::field("platform", "Not a platform."))?;
     let handle = input.handle.trim().to_owned();
     let token = input.access_token.trim().to_owned();
-    let sealed = state
+    let sealed_token = state
         .config
         .secret_box
-        .seal(&token, &token_owner(account_id, &input.platform, &handle))
+        .seal(&token, &token_owner(auth.account_id, platform.as_str(), &handle))
         .map_err(ApiError::internal)?;
-    let hint = shared::crypto::mask(&token);
-    let view: AccountView = state
-        .db(move |conn| {
-            use social_accounts as a;
-            conn.transaction(|conn| {
-                let view = diesel::insert_into(a::table)
-                    .values((
-                        a::account_id.eq(account_id),
-                        a::platform.eq(&input.platform),
-                        a::handle.eq(&handle),
-                        a::base_url.eq(&base_url),
-                        a::token.eq(sealed),
-                        a::token_hint.eq(hint),
-                        a::platform_user_id.eq(input.platform_user_id.trim()),
-                    ))
-                    .returning(account_columns())
-                    .get_result(conn)?;
-                shared::schedules::builtin::keep_social_insights(conn, account_id, true)?;
-                Ok(view)
-            })
-        })
-        .await?;
-    Ok(response::created(view))
+    let new = NewSocialAccount {
+        platform,
+        handle,
+        base_url,
+        sealed_token,
+        token_hint: shared::crypto::mask(&token),
+        platform_user_id: input.platform_user_id.trim().to_owned(),
+    };
+    Ok(response::created(state.db(move |conn| account::connect(conn, auth.account(), new)).await?))
 }
 
 /// The caller's account `id` unless disconnected; 404 otherwise.
@@ -231,7 +150,7 @@ impl Validate for ReconnectInput {
     params(("id" = i64, Path, description = "The social account id.")),
     request_body = ReconnectInput,
     responses(
-        (status = 200, body = Data<AccountView>),
+        (status = 200, body = Data<SocialAccount>),
         (status = 403, description = "Admins only.", body = ErrorBody),
     ),
 )]
@@ -251,77 +170,21 @@ pub(super) async fn reconnect(
         .seal(&token, &token_owner(account_id, &stored.platform, &stored.handle))
         .map_err(ApiError::internal)?;
     let hint = shared::crypto::mask(&token);
-    let view: AccountView = state
-        .db(move |conn| {
-            Ok(diesel::update(social_accounts::table.find(social_account_id))
-                .set((
-                    social_accounts::token.eq(sealed),
-                    social_accounts::token_hint.eq(hint),
-                    social_accounts::status.eq(AccountStatus::Active),
-                ))
-                .returning(account_columns())
-                .get_result(conn)?)
-        })
-        .await?;
-    Ok(response::ok(view))
+    let account = auth.account();
+    let reconnected = state
+        .db(move |conn| account::reconnect(conn, account, social_account_id, sealed, hint))
+        .await?
+        .ok_or(ApiError::NotFound { what: "social account" })?;
+    Ok(response::ok(reconnected))
 }
 
-/// Which of the caller's connected accounts to disconnect.
-enum Disconnecting {
-    One(i64),
-    Platform(String),
-}
-
-/// Disconnects accounts: their tokens are dropped and their scheduled posts cancelled; the
-/// daily insights pull stops with the last account. `(accounts, posts cancelled)`.
-fn disconnect_accounts(
-    conn: &mut diesel::PgConnection,
-    account_id: i64,
-    which: Disconnecting,
-) -> shared::Result<(usize, usize)> {
-    conn.transaction(|conn| {
-        let mut targets = social_accounts::table
-            .filter(social_accounts::account_id.eq(account_id))
-            .filter(social_accounts::status.ne(AccountStatus::Disconnected))
-            .select(social_accounts::id)
-            .into_boxed();
-        targets = match which {
-            Disconnecting::One(id) => targets.filter(social_accounts::id.eq(id)),
-            Disconnecting::Platform(platform) => targets.filter(social_accounts::platform.eq(platform)),
-        };
-        let ids: Vec<i64> = targets.load(conn)?;
-        diesel::update(social_accounts::table.filter(social_accounts::id.eq_any(&ids)))
-            .set((
-                social_accounts::status.eq(AccountStatus::Disconnected),
-                social_accounts::token.eq(Vec::<u8>::new()),
-            ))
-            .execute(conn)?;
-        let cancelled = diesel::update(social_posts::table)
-            .filter(social_posts::social_account_id.eq_any(&ids))
-            .filter(social_posts::status.eq(PostStatus::Scheduled))
-            .set((
-                social_posts::status.eq(PostStatus::Cancelled),
-                social_posts::updated_at.eq(diesel::dsl::now),
-            ))
-            .execute(conn)?;
-        let remaining: i64 = social_accounts::table
-            .filter(social_accounts::account_id.eq(account_id))
-            .filter(social_accounts::status.ne(AccountStatus::Disconnected))
-            .count()
-            .get_result(conn)?;
-        shared::schedules::builtin::keep_social_insights(conn, account_id, remaining > 0)?;
-        Ok((ids.len(), cancelled))
-    })
-}
-
-/// [`disconnect_accounts`]; 404 when there was nothing to disconnect.
+/// [`account::disconnect`]; 404 when there was nothing to disconnect.
 async fn disconnect_or_404(
     state: &AppState,
-    account_id: i64,
+    account: AccountId,
     which: Disconnecting,
 ) -> Result<(usize, usize), ApiError> {
-    let (disconnected, cancelled) =
-        state.db(move |conn| disconnect_accounts(conn, account_id, which)).await?;
+    let (disconnected, cancelled) = state.db(move |conn| account::disconnect(conn, account, which)).await?;
     if disconnected == 0 {
         return Err(ApiError::NotFound { what: "social account" });
     }
@@ -353,8 +216,7 @@ pub(super) async fn disconnect(
     auth: Admin,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account_id, which) = (auth.account_id, Disconnecting::One(id.0));
-    let (_, cancelled) = disconnect_or_404(&state, account_id, which).await?;
+    let (_, cancelled) = disconnect_or_404(&state, auth.account(), Disconnecting::One(id.0)).await?;
     Ok(response::ok(Disconnected { disconnected: true, posts_cancelled: cancelled }))
 }
 
@@ -403,8 +265,10 @@ pub(super) async fn disconnect_platform(
     auth: Admin,
     body: ApiJson<DisconnectPlatformInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account_id, which) = (auth.account_id, Disconnecting::Platform(body.0.platform));
-    let (disconnected, cancelled) = disconnect_or_404(&state, account_id, which).await?;
+    let platform =
+        Platform::parse(&body.0.platform).ok_or_else(|| ApiError::field("platform", "Not a platform."))?;
+    let (disconnected, cancelled) =
+        disconnect_or_404(&state, auth.account(), Disconnecting::Platform(platform)).await?;
     Ok(response::ok(PlatformDisconnected { disconnected, posts_cancelled: cancelled }))
 }
 
@@ -446,14 +310,8 @@ pub(super) async fn check(
         Err(_) => None,
     };
     if let Some(status) = status {
-        state
-            .db(move |conn| {
-                diesel::update(social_accounts::table.find(social_account_id))
-                    .set(social_accounts::status.eq(status))
-                    .execute(conn)?;
-                Ok(())
-            })
-            .await?;
+        let account = auth.account();
+        state.db(move |conn| account::set_status(conn, account, social_account_id, status)).await?;
     }
     match outcome {
         Ok(handle) => Ok(response::ok(CheckView { ok: true, handle, status: AccountStatus::Active })),

@@ -2,13 +2,13 @@
 //! variants composed for each platform.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use chrono::{DateTime, NaiveDate, Utc};
-use diesel::prelude::*;
+use chrono::{NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use shared::{
-    billing::Operation,
-    db::schema::{social_accounts, social_posts},
-    social::{Platform, PostStatus},
+    social::{
+        Platform, SocialAccount,
+        posts::{self, PostInsights, PublishedCounts},
+    },
     tasks::{
         Compose, NewTask, PullInsights,
         social::{ComposePayload, InsightsPayload},
@@ -17,7 +17,6 @@ use shared::{
 use utoipa::{IntoParams, ToSchema};
 
 use super::super::{billing::day_bounds, commands};
-use super::accounts::{AccountView, account_columns};
 use crate::{
     error::{ApiError, ErrorBody},
     extract::{ApiJson, ApiQuery, AuthUser, Editor, IdempotencyKey, PathId, Validate},
@@ -47,9 +46,8 @@ pub(super) async fn compose(
     req: HttpRequest,
     body: ApiJson<ComposePayload>,
 ) -> Result<HttpResponse, ApiError> {
-    let task = commands::task_of::<Compose>(&state, auth.account_id, &body.0)?;
-    let credits = Operation::Social.cost(body.0.platforms.len() as u64);
-    commands::enqueue_paid(&state, &auth, &req, task, credits).await
+    let platforms = body.0.platforms.len() as u64;
+    commands::enqueue_paid::<Compose>(&state, &auth, &req, &body.0, platforms).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -60,28 +58,11 @@ struct InsightsQuery {
     days: Option<u32>,
 }
 
-/// A published post and the counts last pulled for it.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = SocialPostInsights)]
-struct PostInsights {
-    id: i64,
-    content: String,
-    published_at: Option<DateTime<Utc>>,
-    remote_url: Option<String>,
-    likes: i32,
-    shares: i32,
-    replies: i32,
-    /// Null where the platform does not count them.
-    impressions: Option<i32>,
-    /// When the counts were pulled; null before the first pull.
-    insights_at: Option<DateTime<Utc>>,
-}
-
 /// `GET /accounts/{id}/insights`'s answer.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = SocialAccountInsights)]
 struct AccountInsights {
-    account: AccountView,
+    account: SocialAccount,
     days: u32,
     totals: TotalsView,
     /// Newest first.
@@ -106,70 +87,17 @@ pub(super) async fn account_insights(
     if !(1..=365).contains(&days) {
         return Err(ApiError::field("days", "Must be between 1 and 365."));
     }
-    let (account_id, social_account_id) = (auth.account_id, id.0);
+    let (account, social_account_id) = (auth.account(), id.0);
     let since = Utc::now() - chrono::Duration::days(i64::from(days));
-    type Row = (
-        i64,
-        String,
-        Option<DateTime<Utc>>,
-        Option<String>,
-        i32,
-        i32,
-        i32,
-        Option<i32>,
-        Option<DateTime<Utc>>,
-    );
-    let (account, rows): (AccountView, Vec<Row>) = state
-        .db(move |conn| {
-            let account = social_accounts::table
-                .find(social_account_id)
-                .filter(social_accounts::account_id.eq(account_id))
-                .select(account_columns())
-                .first(conn)
-                .optional()?;
-            let Some(account) = account else { return Ok(None) };
-            use social_posts as p;
-            let rows = p::table
-                .filter(p::account_id.eq(account_id))
-                .filter(p::social_account_id.eq(social_account_id))
-                .filter(p::status.eq(PostStatus::Published))
-                .filter(p::published_at.ge(since))
-                .order(p::published_at.desc())
-                .select((
-                    p::id,
-                    p::content,
-                    p::published_at,
-                    p::remote_url,
-                    p::likes,
-                    p::shares,
-                    p::replies,
-                    p::impressions,
-                    p::insights_at,
-                ))
-                .load(conn)?;
-            Ok(Some((account, rows)))
-        })
+    let (account, posts) = state
+        .db(move |conn| posts::account_insights(conn, account, social_account_id, since))
         .await?
         .ok_or(ApiError::NotFound { what: "social account" })?;
     let mut totals = Totals::default();
-    let recent: Vec<PostInsights> = rows
-        .into_iter()
-        .map(|(id, content, published_at, remote_url, likes, shares, replies, impressions, insights_at)| {
-            totals.add(likes, shares, replies, impressions);
-            PostInsights {
-                id,
-                content,
-                published_at,
-                remote_url,
-                likes,
-                shares,
-                replies,
-                impressions,
-                insights_at,
-            }
-        })
-        .collect();
-    Ok(response::ok(AccountInsights { account, days, totals: totals.shown(), posts: recent }))
+    for post in &posts {
+        totals.add(post.likes, post.shares, post.replies, post.impressions);
+    }
+    Ok(response::ok(AccountInsights { account, days, totals: totals.shown(), posts }))
 }
 
 /// Pulls the platforms' counts for recent posts now (also a built-in daily schedule): 202
@@ -290,41 +218,18 @@ pub(super) async fn analytics(
     query: ApiQuery<AnalyticsQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let AnalyticsQuery { platform, start_date, end_date } = query.0;
-    if platform.as_deref().is_some_and(|platform| Platform::parse(platform).is_none()) {
-        return Err(ApiError::field("platform", "Not a platform."));
-    }
+    let platform = match platform.as_deref() {
+        Some(name) => {
+            Some(Platform::parse(name).ok_or_else(|| ApiError::field("platform", "Not a platform."))?)
+        }
+        None => None,
+    };
     let (from, until) = day_bounds(start_date, end_date);
-    let account_id = auth.account_id;
-    type Row = (String, i64, i32, i32, i32, Option<i32>);
-    let rows: Vec<Row> = state
-        .db(move |conn| {
-            let mut q = social_posts::table
-                .filter(social_posts::account_id.eq(account_id))
-                .filter(social_posts::status.eq(PostStatus::Published))
-                .into_boxed();
-            if let Some(platform) = platform {
-                q = q.filter(social_posts::platform.eq(platform));
-            }
-            if let Some(from) = from {
-                q = q.filter(social_posts::published_at.ge(from));
-            }
-            if let Some(until) = until {
-                q = q.filter(social_posts::published_at.lt(until));
-            }
-            Ok(q.select((
-                social_posts::platform,
-                social_posts::social_account_id,
-                social_posts::likes,
-                social_posts::shares,
-                social_posts::replies,
-                social_posts::impressions,
-            ))
-            .load(conn)?)
-        })
-        .await?;
+    let account = auth.account();
+    let rows = state.db(move |conn| posts::published_counts(conn, account, platform, from, until)).await?;
     let mut platforms: std::collections::BTreeMap<String, Totals> = Default::default();
     let mut per_account: std::collections::BTreeMap<i64, (String, Totals)> = Default::default();
-    for (platform, social_account_id, likes, shares, replies, impressions) in rows {
+    for PublishedCounts { platform, social_account_id, likes, shares, replies, impressions } in rows {
         platforms.entry(platform.clone()).or_default().add(likes, shares, replies, impressions);
         per_account.entry(social_account_id).or_insert_with(|| (platform, Totals::default())).1.add(
             likes,

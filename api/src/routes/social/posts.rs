@@ -3,23 +3,26 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, post, route, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::{pg::Pg, prelude::*};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
-use shared::{
-    db::schema::{social_accounts, social_posts},
-    social::{AccountStatus, Platform, PostStatus},
+use shared::social::{
+    self, AccountStatus, Platform, Post, PostStatus,
+    posts::{NewPost, PostEdit, PostFilter},
 };
 use utoipa::{IntoParams, ToSchema};
 
 use super::super::billing::day_bounds;
 use crate::{
+    crud,
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, Editor, PathId, Validate},
     response::{self, Data, Page, PageParams},
     state::AppState,
     validation,
 };
+
+/// The most posts a calendar shows.
+const CALENDAR_LIMIT: i64 = 5_000;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -48,70 +51,6 @@ impl Validate for PostInput {
     }
 }
 
-/// A post: `scheduled` until its time, then `queued`, `publishing` and `published` or
-/// `failed`; or `cancelled`.
-#[derive(Debug, Serialize, Queryable, ToSchema)]
-#[schema(as = SocialPost)]
-pub(super) struct PostView {
-    id: i64,
-    social_account_id: i64,
-    #[schema(value_type = Platform)]
-    platform: String,
-    content: String,
-    /// The attachments' URLs.
-    #[schema(value_type = Vec<String>)]
-    media: serde_json::Value,
-    target_audience: String,
-    scheduled_at: DateTime<Utc>,
-    status: PostStatus,
-    remote_id: Option<String>,
-    remote_url: Option<String>,
-    error_code: Option<String>,
-    error_message: Option<String>,
-    task_id: Option<uuid::Uuid>,
-    published_at: Option<DateTime<Utc>>,
-    created_at: DateTime<Utc>,
-}
-
-pub(super) type PostColumns = (
-    social_posts::id,
-    social_posts::social_account_id,
-    social_posts::platform,
-    social_posts::content,
-    social_posts::media,
-    social_posts::target_audience,
-    social_posts::scheduled_at,
-    social_posts::status,
-    social_posts::remote_id,
-    social_posts::remote_url,
-    social_posts::error_code,
-    social_posts::error_message,
-    social_posts::task_id,
-    social_posts::published_at,
-    social_posts::created_at,
-);
-
-pub(super) fn post_columns() -> PostColumns {
-    use social_posts as p;
-    (
-        p::id,
-        p::social_account_id,
-        p::platform,
-        p::content,
-        p::media,
-        p::target_audience,
-        p::scheduled_at,
-        p::status,
-        p::remote_id,
-        p::remote_url,
-        p::error_code,
-        p::error_message,
-        p::task_id,
-        p::published_at,
-        p::created_at,
-    )
-}
-
 /// When the post goes out: the given time (future, with an offset) or now.
 fn scheduled_at(raw: Option<&str>) -> Result<DateTime<Utc>, ApiError> {
     let Some(raw) = raw.map(str::trim).filter(|raw| !raw.is_empty()) else { return Ok(Utc::now()) };
@@ -131,49 +70,35 @@ fn scheduled_at(raw: Option<&str>) -> Result<DateTime<Utc>, ApiError> {
 
 async fn make_post(state: &AppState, auth: &Editor, input: PostInput) -> Result<HttpResponse, ApiError> {
     let at = scheduled_at(input.scheduled_time.as_deref())?;
-    let (account_id, social_account_id) = (auth.account_id, input.social_account_id);
-    let found: Option<(String, AccountStatus)> = state
-        .db(move |conn| {
-            Ok(social_accounts::table
-                .find(social_account_id)
-                .filter(social_accounts::account_id.eq(account_id))
-                .select((social_accounts::platform, social_accounts::status))
-                .first(conn)
-                .optional()?)
-        })
-        .await?;
-    let (platform_name, status) =
-        found.ok_or_else(|| ApiError::missing("social_account_id", "Social account not found."))?;
+    let (account, social_account_id) = (auth.account(), input.social_account_id);
+    let (platform, status) = state
+        .db(move |conn| social::posts::poster(conn, account, social_account_id))
+        .await?
+        .ok_or_else(|| ApiError::missing("social_account_id", "Social account not found."))?;
     if status == AccountStatus::Disconnected {
         return Err(ApiError::field("social_account_id", "The account is disconnected."));
     }
-    let platform = Platform::parse(&platform_name)
-        .ok_or_else(|| ApiError::internal("unknown platform in the database"))?;
+    let platform =
+        Platform::parse(&platform).ok_or_else(|| ApiError::internal("unknown platform in the database"))?;
+    check_rules(platform, &input.content, &input.media)?;
+    let new = NewPost {
+        social_account_id,
+        platform,
+        content: input.content,
+        media: input.media,
+        target_audience: input.target_audience.trim().to_owned(),
+        scheduled_at: at,
+    };
+    Ok(response::created(state.db(move |conn| social::posts::create(conn, account, new)).await?))
+}
+
+/// 400 naming each platform limit the post breaks.
+fn check_rules(platform: Platform, content: &str, media: &[String]) -> Result<(), ApiError> {
     let mut errors = FieldErrors::new();
-    for (field, problem) in platform.problems(&input.content, &input.media) {
+    for (field, problem) in platform.problems(content, media) {
         errors.entry(field.to_owned()).or_default().push(problem);
     }
-    if !errors.is_empty() {
-        return Err(ApiError::invalid(errors));
-    }
-    let view: PostView = state
-        .db(move |conn| {
-            use social_posts as p;
-            Ok(diesel::insert_into(p::table)
-                .values((
-                    p::account_id.eq(account_id),
-                    p::social_account_id.eq(social_account_id),
-                    p::platform.eq(platform_name),
-                    p::content.eq(input.content),
-                    p::media.eq(json!(input.media)),
-                    p::target_audience.eq(input.target_audience.trim().to_owned()),
-                    p::scheduled_at.eq(at),
-                ))
-                .returning(post_columns())
-                .get_result(conn)?)
-        })
-        .await?;
-    Ok(response::created(view))
+    validation::finish(errors).map_err(ApiError::invalid)
 }
 
 /// Schedules a post (now when `scheduled_time` is absent), checked against its platform's
@@ -182,7 +107,7 @@ async fn make_post(state: &AppState, auth: &Editor, input: PostInput) -> Result<
     tag = "social",
     request_body = PostInput,
     responses(
-        (status = 201, body = Data<PostView>),
+        (status = 201, body = Data<Post>),
         (status = 403, description = "Editors and above.", body = ErrorBody),
     ),
 )]
@@ -200,7 +125,7 @@ pub(super) async fn create_post(
     tag = "social",
     request_body = PostInput,
     responses(
-        (status = 201, body = Data<PostView>),
+        (status = 201, body = Data<Post>),
         (status = 403, description = "Editors and above.", body = ErrorBody),
     ),
 )]
@@ -228,47 +153,22 @@ struct PostQuery {
     end_date: Option<NaiveDate>,
 }
 
-/// The posts a listing covers, validated.
-#[derive(Clone, Debug)]
-struct PostFilter {
-    account_id: i64,
-    platform: Option<String>,
-    status: Option<PostStatus>,
-    from: Option<DateTime<Utc>>,
-    until: Option<DateTime<Utc>>,
-}
-
-impl PostFilter {
-    fn new(account_id: i64, query: PostQuery) -> Result<Self, ApiError> {
-        let (from, until) = day_bounds(query.start_date, query.end_date);
+impl PostQuery {
+    /// The filter this query asks for, or 400 naming the bad field.
+    fn filter(self) -> Result<PostFilter, ApiError> {
+        let (from, until) = day_bounds(self.start_date, self.end_date);
         let mut errors = FieldErrors::new();
-        if query.platform.as_deref().is_some_and(|platform| Platform::parse(platform).is_none()) {
+        let platform = self.platform.as_deref().map(Platform::parse);
+        if platform.is_some_and(|parsed| parsed.is_none()) {
             let known: Vec<&str> = Platform::ALL.iter().map(|platform| platform.as_str()).collect();
             validation::push(&mut errors, "platform", format!("Must be one of {}.", known.join(", ")));
         }
-        let status = query.status.as_deref().map(PostStatus::parse);
+        let status = self.status.as_deref().map(PostStatus::parse);
         if status.is_some_and(|parsed| parsed.is_none()) {
             validation::push(&mut errors, "status", format!("Must be one of {}.", PostStatus::words()));
         }
         validation::finish(errors).map_err(ApiError::invalid)?;
-        Ok(Self { account_id, platform: query.platform, status: status.flatten(), from, until })
-    }
-
-    fn query(&self) -> social_posts::BoxedQuery<'static, Pg> {
-        let mut q = social_posts::table.filter(social_posts::account_id.eq(self.account_id)).into_boxed();
-        if let Some(platform) = &self.platform {
-            q = q.filter(social_posts::platform.eq(platform.clone()));
-        }
-        if let Some(status) = self.status {
-            q = q.filter(social_posts::status.eq(status));
-        }
-        if let Some(from) = self.from {
-            q = q.filter(social_posts::scheduled_at.ge(from));
-        }
-        if let Some(until) = self.until {
-            q = q.filter(social_posts::scheduled_at.lt(until));
-        }
-        q
+        Ok(PostFilter { platform: platform.flatten(), status: status.flatten(), from, until })
     }
 }
 
@@ -276,7 +176,7 @@ impl PostFilter {
 #[utoipa::path(
     tag = "social",
     params(PageParams, PostQuery),
-    responses((status = 200, body = Page<PostView>)),
+    responses((status = 200, body = Page<Post>)),
 )]
 #[get("/posts")]
 pub(super) async fn posts(
@@ -286,21 +186,7 @@ pub(super) async fn posts(
     page: PageParams,
     query: ApiQuery<PostQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let filter = PostFilter::new(auth.account_id, query.0)?;
-    let (rows, count) = state
-        .db(move |conn| {
-            let count: i64 = filter.query().count().get_result(conn)?;
-            let rows: Vec<PostView> = filter
-                .query()
-                .order((social_posts::scheduled_at.desc(), social_posts::id.desc()))
-                .offset(page.offset())
-                .limit(page.size())
-                .select(post_columns())
-                .load(conn)?;
-            Ok((rows, count))
-        })
-        .await?;
-    Ok(response::paginated(&req, page, count, rows))
+    crud::list::<Post>(&state, auth.account(), query.0.filter()?, &req, page).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -317,7 +203,7 @@ struct CalendarQuery {
 #[schema(as = SocialCalendarDay)]
 struct CalendarDay {
     date: NaiveDate,
-    posts: Vec<PostView>,
+    posts: Vec<Post>,
 }
 
 /// `GET /calendar`'s answer: the days that have posts, in order.
@@ -347,20 +233,11 @@ pub(super) async fn calendar(
     let (Some(start), Some(end)) = day_bounds(Some(from), Some(to)) else {
         return Err(ApiError::field("to", "Give both from and to."));
     };
-    let account_id = auth.account_id;
-    let rows: Vec<PostView> = state
-        .db(move |conn| {
-            Ok(social_posts::table
-                .filter(social_posts::account_id.eq(account_id))
-                .filter(social_posts::scheduled_at.ge(start))
-                .filter(social_posts::scheduled_at.lt(end))
-                .order(social_posts::scheduled_at)
-                .limit(5_000)
-                .select(post_columns())
-                .load(conn)?)
-        })
+    let account = auth.account();
+    let rows = state
+        .db(move |conn| social::posts::scheduled_between(conn, account, start, end, CALENDAR_LIMIT))
         .await?;
-    let mut days: std::collections::BTreeMap<NaiveDate, Vec<PostView>> = std::collections::BTreeMap::new();
+    let mut days: std::collections::BTreeMap<NaiveDate, Vec<Post>> = std::collections::BTreeMap::new();
     for row in rows {
         days.entry(row.scheduled_at.date_naive()).or_default().push(row);
     }
@@ -369,25 +246,11 @@ pub(super) async fn calendar(
     Ok(response::ok(Calendar { from, to, days }))
 }
 
-async fn load_post(state: &AppState, account_id: i64, id: i64) -> Result<PostView, ApiError> {
-    state
-        .db(move |conn| {
-            Ok(social_posts::table
-                .find(id)
-                .filter(social_posts::account_id.eq(account_id))
-                .select(post_columns())
-                .first(conn)
-                .optional()?)
-        })
-        .await?
-        .ok_or(ApiError::NotFound { what: "post" })
-}
-
 /// One post, with its platform's answer once published or failed.
 #[utoipa::path(
     tag = "social",
     params(("id" = i64, Path, description = "The post id.")),
-    responses((status = 200, body = Data<PostView>)),
+    responses((status = 200, body = Data<Post>)),
 )]
 #[get("/posts/{id}")]
 pub(super) async fn retrieve_post(
@@ -395,7 +258,7 @@ pub(super) async fn retrieve_post(
     auth: AuthUser,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(response::ok(load_post(&state, auth.account_id, id.0).await?))
+    crud::retrieve::<Post>(&state, auth.account(), id.0).await
 }
 
 /// Cancels a post that has not gone out yet; 409 once it is being published.
@@ -403,7 +266,7 @@ pub(super) async fn retrieve_post(
     tag = "social",
     params(("id" = i64, Path, description = "The post id.")),
     responses(
-        (status = 200, body = Data<PostView>),
+        (status = 200, body = Data<Post>),
         (status = 403, description = "Editors and above.", body = ErrorBody),
         (status = 409, description = "The post is no longer scheduled.", body = ErrorBody),
     ),
@@ -414,32 +277,17 @@ pub(super) async fn cancel_post(
     auth: Editor,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account_id, post_id) = (auth.account_id, id.0);
-    let current = load_post(&state, account_id, post_id).await?;
+    let (account, post_id) = (auth.account(), id.0);
+    let current = crud::find::<Post>(&state, account, post_id).await?;
     let not_cancellable = |status: PostStatus| ApiError::Conflict {
         code: "not_cancellable",
         message: format!("The post is {status}; only scheduled posts can be cancelled."),
         errors: FieldErrors::new(),
     };
     current.status.become_(PostStatus::Cancelled).map_err(|illegal| not_cancellable(illegal.from))?;
-    let cancelled = state
-        .db(move |conn| {
-            Ok(diesel::update(
-                social_posts::table.find(post_id).filter(social_posts::account_id.eq(account_id)),
-            )
-            .filter(social_posts::status.eq_any(PostStatus::cancellable()))
-            .set((
-                social_posts::status.eq(PostStatus::Cancelled),
-                social_posts::updated_at.eq(diesel::dsl::now),
-            ))
-            .execute(conn)?)
-        })
-        .await?;
-    if cancelled == 0 {
-        // Queued by the scheduler between the read and the write.
-        return Err(not_cancellable(PostStatus::Queued));
-    }
-    Ok(response::ok(load_post(&state, account_id, post_id).await?))
+    let cancelled = state.db(move |conn| social::posts::cancel(conn, account, post_id)).await?;
+    // `None`: queued by the scheduler between the read and the write.
+    Ok(response::ok(cancelled.ok_or(not_cancellable(PostStatus::Queued))?))
 }
 
 /// The fields to change; the others stay.
@@ -465,7 +313,7 @@ impl Validate for PostChange {}
     params(("id" = i64, Path, description = "The post id.")),
     request_body = PostChange,
     responses(
-        (status = 200, body = Data<PostView>),
+        (status = 200, body = Data<Post>),
         (status = 403, description = "Editors and above.", body = ErrorBody),
         (status = 409, description = "The post is no longer scheduled.", body = ErrorBody),
     ),
@@ -477,8 +325,8 @@ pub(super) async fn update_post(
     id: PathId<i64>,
     body: ApiJson<PostChange>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account_id, post_id, change) = (auth.account_id, id.0, body.0);
-    let current = load_post(&state, account_id, post_id).await?;
+    let (account, post_id, change) = (auth.account(), id.0, body.0);
+    let current = crud::find::<Post>(&state, account, post_id).await?;
     if let Err(illegal) = current.status.become_(PostStatus::Scheduled) {
         return Err(ApiError::conflict(
             "not_editable",
@@ -490,37 +338,20 @@ pub(super) async fn update_post(
         Some(raw) => Some(scheduled_at(Some(raw))?),
         None => None,
     };
+    let media = change.media.unwrap_or_else(|| current.media_urls());
     let content = change.content.unwrap_or(current.content);
-    let media: Vec<String> = match change.media {
-        Some(media) => media,
-        None => serde_json::from_value(current.media).unwrap_or_default(),
-    };
     let platform = Platform::parse(&current.platform)
         .ok_or_else(|| ApiError::internal("unknown platform in the database"))?;
-    let mut errors = FieldErrors::new();
-    for (field, problem) in platform.problems(&content, &media) {
-        errors.entry(field.to_owned()).or_default().push(problem);
-    }
-    if !errors.is_empty() {
-        return Err(ApiError::invalid(errors));
-    }
-    let updated = state
-        .db(move |conn| {
-            use social_posts as p;
-            Ok(diesel::update(p::table.find(post_id).filter(p::account_id.eq(account_id)))
-                .filter(p::status.eq(PostStatus::Scheduled))
-                .set((
-                    p::content.eq(content),
-                    p::media.eq(json!(media)),
-                    at.map(|at| p::scheduled_at.eq(at)),
-                    change.target_audience.map(|audience| p::target_audience.eq(audience.trim().to_owned())),
-                    p::updated_at.eq(diesel::dsl::now),
-                ))
-                .execute(conn)?)
-        })
-        .await?;
-    if updated == 0 {
-        return Err(ApiError::conflict("not_editable", "status", "The post was queued in the meantime."));
-    }
-    Ok(response::ok(load_post(&state, account_id, post_id).await?))
+    check_rules(platform, &content, &media)?;
+    let edit = PostEdit {
+        content,
+        media: json!(media),
+        scheduled_at: at,
+        target_audience: change.target_audience.map(|audience| audience.trim().to_owned()),
+    };
+    let updated = state.db(move |conn| social::posts::edit(conn, account, post_id, edit)).await?;
+    let updated = updated.ok_or_else(|| {
+        ApiError::conflict("not_editable", "status", "The post was queued in the meantime.")
+    })?;
+    Ok(response::ok(updated))
 }

@@ -2,20 +2,18 @@
 //! rest) and their deliveries.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
-use chrono::{DateTime, Utc};
-use diesel::{pg::Pg, prelude::*};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use shared::{
     auth::random_token,
-    db::schema::{webhook_deliveries, webhook_endpoints},
-    tasks::{self},
-    webhooks::Source,
+    tasks,
+    webhooks::{self, Delivery, Endpoint, NewEndpoint, Source, endpoints},
 };
 use utoipa::ToSchema;
 
 use super::owner_of;
 use crate::{
+    crud,
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{Admin, ApiJson, PathId, Validate},
     response::{self, Data, Page, PageParams},
@@ -24,62 +22,19 @@ use crate::{
     validation,
 };
 
-/// A webhook endpoint as stored (without its secret).
-#[derive(Debug, Serialize, Queryable, ToSchema)]
-#[schema(as = WebhookEndpointRow)]
-struct EndpointView {
-    id: i64,
-    source: String,
-    key: String,
-    site_id: Option<i64>,
-    /// The task kind the endpoint enqueues when the delivery has no effect of its own.
-    command_kind: Option<String>,
-    command_payload: Option<Value>,
-    /// Deliveries refused for their signature.
-    rejected_count: i64,
-    last_rejected_at: Option<DateTime<Utc>>,
-    created_at: DateTime<Utc>,
-}
-
-fn view_columns() -> (
-    webhook_endpoints::id,
-    webhook_endpoints::source,
-    webhook_endpoints::key,
-    webhook_endpoints::site_id,
-    webhook_endpoints::command_kind,
-    webhook_endpoints::command_payload,
-    webhook_endpoints::rejected_count,
-    webhook_endpoints::last_rejected_at,
-    webhook_endpoints::created_at,
-) {
-    use webhook_endpoints as w;
-    (
-        w::id,
-        w::source,
-        w::key,
-        w::site_id,
-        w::command_kind,
-        w::command_payload,
-        w::rejected_count,
-        w::last_rejected_at,
-        w::created_at,
-    )
-}
-
 /// An endpoint with the URL to give the sender.
 #[derive(Debug, Serialize, ToSchema)]
 struct WebhookEndpoint {
     #[serde(flatten)]
-    endpoint: EndpointView,
+    endpoint: Endpoint,
     /// Where the sender posts deliveries.
     #[schema(example = "/api/v1/webhooks/gitea/3kq9.../")]
     url: String,
 }
 
-impl From<EndpointView> for WebhookEndpoint {
-    fn from(endpoint: EndpointView) -> Self {
-        let url = format!("/api/v1/webhooks/{}/{}/", endpoint.source, endpoint.key);
-        WebhookEndpoint { endpoint, url }
+impl From<Endpoint> for WebhookEndpoint {
+    fn from(endpoint: Endpoint) -> Self {
+        WebhookEndpoint { url: endpoint.url(), endpoint }
     }
 }
 
@@ -102,15 +57,7 @@ struct NewWebhookEndpoint {
 )]
 #[get("/webhooks")]
 pub(super) async fn list(state: web::Data<AppState>, auth: Admin) -> Result<HttpResponse, ApiError> {
-    let rows: Vec<EndpointView> = state
-        .db(move |conn| {
-            Ok(webhook_endpoints::table
-                .filter(webhook_endpoints::account_id.eq(auth.account_id))
-                .order(webhook_endpoints::id)
-                .select(view_columns())
-                .load(conn)?)
-        })
-        .await?;
+    let rows = state.db(move |conn| endpoints::list(conn, auth.account())).await?;
     Ok(response::ok(rows.into_iter().map(WebhookEndpoint::from).collect::<Vec<_>>()))
 }
 
@@ -177,24 +124,17 @@ pub(super) async fn create(
     let key = random_token(32);
     let secret = format!("whsec_{}", random_token(40));
     let sealed = state.config.secret_box.seal(&secret, &owner_of(&key)).map_err(ApiError::internal)?;
-    let view: EndpointView = state
-        .db(move |conn| {
-            use webhook_endpoints as w;
-            Ok(diesel::insert_into(w::table)
-                .values((
-                    w::account_id.eq(account_id),
-                    w::source.eq(&input.source),
-                    w::key.eq(&key),
-                    w::secret.eq(sealed),
-                    w::site_id.eq(input.site_id),
-                    w::command_kind.eq(input.command.as_ref().map(|c| c.kind.clone())),
-                    w::command_payload.eq(input.command.map(|c| c.payload)),
-                ))
-                .returning(view_columns())
-                .get_result(conn)?)
-        })
-        .await?;
-    Ok(response::created(NewWebhookEndpoint { endpoint: view.into(), secret }))
+    let source = Source::parse(&input.source)
+        .ok_or_else(|| ApiError::field("source", "Must be one of odoo, gitea, payments."))?;
+    let new = NewEndpoint {
+        source,
+        key,
+        sealed_secret: sealed,
+        site_id: input.site_id,
+        command: input.command.map(|command| (command.kind, command.payload)),
+    };
+    let endpoint = state.db(move |conn| endpoints::create(conn, auth.account(), new)).await?;
+    Ok(response::created(NewWebhookEndpoint { endpoint: endpoint.into(), secret }))
 }
 
 /// Deletes an endpoint (admin or owner); its URL stops accepting deliveries.
@@ -212,28 +152,7 @@ pub(super) async fn remove(
     auth: Admin,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    delete_owned!(state, webhook_endpoints, auth.account_id, id.0, "webhook endpoint")
-}
-
-/// A stored delivery: what arrived and what it did.
-#[derive(Debug, Serialize, Queryable, ToSchema)]
-#[schema(as = WebhookDelivery)]
-struct DeliveryView {
-    id: i64,
-    /// The sender's delivery id (a replay of it is a duplicate).
-    delivery_id: String,
-    event: String,
-    /// `processed`, `enqueued`, `recorded` or `ignored`.
-    status: String,
-    /// The task the delivery enqueued, if any.
-    task_id: Option<uuid::Uuid>,
-    detail: String,
-    /// The headers kept (content type, user agent, signature and the sender's own).
-    #[schema(value_type = std::collections::BTreeMap<String, String>)]
-    headers: Value,
-    /// The raw body.
-    body: String,
-    received_at: DateTime<Utc>,
+    crud::delete::<Endpoint>(&state, auth.account(), id.0).await
 }
 
 /// An endpoint's deliveries, newest first (admin or owner).
@@ -241,7 +160,7 @@ struct DeliveryView {
     tag = "webhooks",
     params(("id" = i64, Path, description = "The endpoint id."), PageParams),
     responses(
-        (status = 200, body = Page<DeliveryView>),
+        (status = 200, body = Page<Delivery>),
         (status = 403, description = "Admins and owners only.", body = ErrorBody),
     ),
 )]
@@ -253,44 +172,9 @@ pub(super) async fn deliveries(
     page: PageParams,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account_id, endpoint_id) = (auth.account_id, id.0);
+    let (account, endpoint_id, window) = (auth.account(), id.0, page.window());
     let (rows, count) = state
-        .db(move |conn| {
-            // Someone else's endpoint (or none) is not found, not an empty list.
-            let owned: bool = diesel::select(diesel::dsl::exists(
-                webhook_endpoints::table
-                    .find(endpoint_id)
-                    .filter(webhook_endpoints::account_id.eq(account_id)),
-            ))
-            .get_result(conn)?;
-            if !owned {
-                return Ok(None);
-            }
-            let filtered = || -> webhook_deliveries::BoxedQuery<'static, Pg> {
-                webhook_deliveries::table
-                    .filter(webhook_deliveries::account_id.eq(account_id))
-                    .filter(webhook_deliveries::endpoint_id.eq(endpoint_id))
-                    .into_boxed()
-            };
-            let count: i64 = filtered().count().get_result(conn)?;
-            let rows: Vec<DeliveryView> = filtered()
-                .order(webhook_deliveries::id.desc())
-                .offset(page.offset())
-                .limit(page.size())
-                .select((
-                    webhook_deliveries::id,
-                    webhook_deliveries::delivery_id,
-                    webhook_deliveries::event,
-                    webhook_deliveries::status,
-                    webhook_deliveries::task_id,
-                    webhook_deliveries::detail,
-                    webhook_deliveries::headers,
-                    webhook_deliveries::body,
-                    webhook_deliveries::received_at,
-                ))
-                .load(conn)?;
-            Ok(Some((rows, count)))
-        })
+        .db(move |conn| webhooks::deliveries::page(conn, account, endpoint_id, window))
         .await?
         .ok_or(ApiError::NotFound { what: "webhook endpoint" })?;
     Ok(response::paginated(&req, page, count, rows))

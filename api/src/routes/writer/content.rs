@@ -18,6 +18,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{BatchIds, check_list, ensure_found, string_list, text_enum};
 use crate::forms::input_forms;
 use crate::{
+    crud,
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, Editor, IdempotencyKey, PathId, Validate},
     response::{self, Accepted, Data, Page, PageParams},
@@ -283,11 +284,6 @@ async fn create(
     Ok(response::created(row))
 }
 
-/// The caller's content `id`, or 404 (also for another tenant's).
-pub async fn load(state: &AppState, account_id: i64, id: i64) -> Result<Content, ApiError> {
-    find_owned!(state, content, Content, account_id, id, "content")
-}
-
 /// One article, with its HTML.
 #[utoipa::path(
     tag = "writer",
@@ -300,7 +296,7 @@ async fn retrieve(
     auth: AuthUser,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(response::ok(load(&state, auth.account_id, id.0).await?))
+    crud::retrieve::<Content>(&state, auth.account(), id.0).await
 }
 
 /// PUT and PATCH both apply the fields sent (partial update); the word count follows the HTML.
@@ -321,7 +317,7 @@ async fn update(
     body: ApiJson<WriterContentInput>,
 ) -> Result<HttpResponse, ApiError> {
     let (account_id, input) = (auth.account_id, body.0);
-    let current = load(&state, account_id, id.0).await?;
+    let current = crud::find::<Content>(&state, auth.account(), id.0).await?;
     let was = Refs { site_id: current.site_id, sector_id: current.sector_id, cluster_id: None };
     let refs = was.changed(input.site_id, input.sector_id, None);
     check_moved_refs(&state, account_id, was, refs).await?;
@@ -367,7 +363,7 @@ async fn update(
 )]
 #[delete("/content/{id}")]
 async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
-    delete_owned!(state, content, auth.account_id, id.0, "content")
+    crud::delete::<Content>(&state, auth.account(), id.0).await
 }
 
 /// Has `worker-content` plan the images of the named articles: 202 with the
@@ -440,7 +436,7 @@ async fn publish(
     id: PathId<i64>,
     body: ApiJson<PublishInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let article = load(&state, auth.account_id, id.0).await?;
+    let article = crud::find::<Content>(&state, auth.account(), id.0).await?;
     let (account_id, site_id) = (auth.account_id, article.site_id);
     let connected: bool = state
         .db(move |conn| {

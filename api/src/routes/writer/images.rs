@@ -6,15 +6,18 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
 use diesel::{pg::Pg, prelude::*};
 use serde::{Deserialize, Serialize};
 use shared::{
-    billing::Operation,
-    db::{models::Image, schema::images},
-    tasks::{GenerateImages, NewTask, writer::GenerateImagesPayload},
+    db::{
+        models::{Content, Image},
+        schema::images,
+    },
+    tasks::{GenerateImages, writer::GenerateImagesPayload},
 };
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{BatchIds, content, ensure_found, text_enum};
+use super::{BatchIds, ensure_found, text_enum};
 use crate::{
+    crud,
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, Editor, IdempotencyKey, PathId, Validate},
     response::{self, Accepted, Data, Page, PageParams},
@@ -166,7 +169,7 @@ async fn content_images(
 ) -> Result<HttpResponse, ApiError> {
     let content_id =
         query.0.content_id.ok_or_else(|| ApiError::field("content_id", "This parameter is required."))?;
-    let content = content::load(&state, auth.account_id, content_id).await?;
+    let content = crud::find::<Content>(&state, auth.account(), content_id).await?;
     let rows: Vec<Image> = state
         .db(move |conn| {
             Ok(images::table
@@ -233,7 +236,7 @@ async fn create(
     // An image of a content item lives where the content does.
     let (refs, content_id, writer_task_id) = match input.content_id {
         Some(content_id) => {
-            let content = content::load(&state, auth.account_id, content_id)
+            let content = crud::find::<Content>(&state, auth.account(), content_id)
                 .await
                 .map_err(|_| ApiError::missing("content_id", "Content not found."))?;
             let refs = Refs { site_id: content.site_id, sector_id: content.sector_id, cluster_id: None };
@@ -269,11 +272,6 @@ async fn create(
     Ok(response::created(row))
 }
 
-/// The caller's image `id`, or 404 (also for another tenant's).
-async fn load(state: &AppState, account_id: i64, id: i64) -> Result<Image, ApiError> {
-    find_owned!(state, images, Image, account_id, id, "image")
-}
-
 /// One image.
 #[utoipa::path(
     tag = "writer",
@@ -286,7 +284,7 @@ async fn retrieve(
     auth: AuthUser,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(response::ok(load(&state, auth.account_id, id.0).await?))
+    crud::retrieve::<Image>(&state, auth.account(), id.0).await
 }
 
 /// PUT and PATCH both apply the fields sent (partial update). An image stays with its content;
@@ -308,7 +306,7 @@ async fn update(
     body: ApiJson<ImageInput>,
 ) -> Result<HttpResponse, ApiError> {
     let (account_id, input) = (auth.account_id, body.0);
-    let current = load(&state, account_id, id.0).await?;
+    let current = crud::find::<Image>(&state, auth.account(), id.0).await?;
     if input.content_id.is_some_and(|content_id| Some(content_id) != current.content_id) {
         return Err(ApiError::field("content_id", "An image cannot move to other content."));
     }
@@ -355,12 +353,12 @@ async fn update(
 )]
 #[delete("/images/{id}")]
 async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
-    delete_owned!(state, images, auth.account_id, id.0, "image")
+    crud::delete::<Image>(&state, auth.account(), id.0).await
 }
 
 /// The image and its file's bytes, or 404 when it has no file (or the file is gone).
 async fn image_file(state: &AppState, auth: &AuthUser, id: i64) -> Result<(Image, Vec<u8>), ApiError> {
-    let image = load(state, auth.account_id, id).await?;
+    let image = crud::find::<Image>(state, auth.account(), id).await?;
     let key = image.file_path.clone().ok_or(ApiError::NotFound { what: "image file" })?;
     let bytes = state.media.get(&key).await.map_err(|error| {
         tracing::warn!(%error, image_id = image.id, "image file unreadable");
@@ -392,7 +390,7 @@ struct ImageFile {
 )]
 #[get("/images/{id}/file")]
 async fn file(state: web::Data<AppState>, auth: AuthUser, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
-    let image = load(&state, auth.account_id, id.0).await?;
+    let image = crud::find::<Image>(&state, auth.account(), id.0).await?;
     let key = image.file_path.as_deref().ok_or(ApiError::NotFound { what: "image file" })?;
     // A key that cannot be a file of ours is the same as no file.
     if !state.media.exists(key).await.unwrap_or(false) {
@@ -467,10 +465,9 @@ async fn generate_images(
         })
         .await?;
     ensure_found(&ids, &found, "images")?;
-    let credits = Operation::Images.cost(ids.len() as u64);
+    let count = ids.len() as u64;
     let payload = GenerateImagesPayload { image_ids: ids };
-    let task = NewTask::of::<GenerateImages>(auth.account_id, &payload);
-    commands::enqueue_paid(&state, &auth, &req, task, credits).await
+    commands::enqueue_paid::<GenerateImages>(&state, &auth, &req, &payload, count).await
 }
 
 /// `{ids, status}` or `{content_id, status}`: sets the status of the images named, or of all
@@ -518,7 +515,7 @@ async fn bulk_update(
 ) -> Result<HttpResponse, ApiError> {
     let (account_id, BulkStatus { ids, content_id, status }) = (auth.account_id, body.0);
     if let Some(content_id) = content_id {
-        content::load(&state, account_id, content_id).await?;
+        crud::find::<Content>(&state, auth.account(), content_id).await?;
     }
     let updated_count = state
         .db(move |conn| {

@@ -10,9 +10,8 @@ use diesel::{
 };
 use serde::Deserialize;
 use shared::{
-    billing::Operation,
     db::{models::WriterTask, schema::writer_tasks},
-    tasks::{GenerateContent, NewTask, writer::GenerateContentPayload},
+    tasks::{GenerateContent, writer::GenerateContentPayload},
 };
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -20,6 +19,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use super::{BatchIds, check_list, ensure_found, string_list, text_enum};
 use crate::forms::input_forms;
 use crate::{
+    crud,
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, Editor, IdempotencyKey, PathId, Validate},
     response::{self, Accepted, Data, Page, PageParams},
@@ -310,11 +310,6 @@ async fn create(
     Ok(response::created(row))
 }
 
-/// The caller's writer task `id`, or 404 (also for another tenant's).
-async fn load(state: &AppState, account_id: i64, id: i64) -> Result<WriterTask, ApiError> {
-    find_owned!(state, writer_tasks, WriterTask, account_id, id, "writer task")
-}
-
 /// One writer task.
 #[utoipa::path(
     tag = "writer",
@@ -327,7 +322,7 @@ async fn retrieve(
     auth: AuthUser,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(response::ok(load(&state, auth.account_id, id.0).await?))
+    crud::retrieve::<WriterTask>(&state, auth.account(), id.0).await
 }
 
 /// PUT and PATCH both apply the fields sent (partial update).
@@ -349,7 +344,7 @@ async fn update(
     body: ApiJson<WriterTaskInput>,
 ) -> Result<HttpResponse, ApiError> {
     let (account_id, input) = (auth.account_id, body.0);
-    let current = load(&state, account_id, id.0).await?;
+    let current = crud::find::<WriterTask>(&state, auth.account(), id.0).await?;
     let was = Refs { site_id: current.site_id, sector_id: current.sector_id, cluster_id: current.cluster_id };
     let refs = was.changed(input.site_id, input.sector_id, input.cluster_id);
     check_moved_refs(&state, account_id, was, refs).await?;
@@ -519,8 +514,6 @@ async fn auto_generate_content(
         .iter()
         .map(|&(_, count)| u64::try_from(count).ok().filter(|&count| count > 0).unwrap_or(DEFAULT_WORDS))
         .sum();
-    let credits = Operation::Content.cost(words);
     let payload = GenerateContentPayload { writer_task_ids: ids };
-    let task = NewTask::of::<GenerateContent>(auth.account_id, &payload);
-    commands::enqueue_paid(&state, &auth, &req, task, credits).await
+    commands::enqueue_paid::<GenerateContent>(&state, &auth, &req, &payload, words).await
 }

@@ -35,3 +35,7 @@ pub struct CreditUsageLog {
     pub related_object_id: Option<String>,
     pub created_at: DateTime<Utc>,
 }
+
+// Lookups and deletes scoped to the caller's account (the tenant CRUD kit).
+crate::owned_table! { CreditTransaction { table: credit_transactions, what: "transaction" } }
+crate::owned_table! { CreditUsageLog { table: credit_usage_logs, what: "usage log" } }

@@ -106,3 +106,9 @@ pub struct WriterTask {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+// Lookups and deletes scoped to the caller's account (the tenant CRUD kit).
+crate::owned_table! { Keyword { table: keywords, what: "keyword" } }
+crate::owned_table! { Cluster { table: clusters, what: "cluster" } }
+crate::owned_table! { ContentIdea { table: content_ideas, what: "idea" } }
+crate::owned_table! { WriterTask { table: writer_tasks, what: "writer task" } }

@@ -22,3 +22,6 @@ pub struct Schedule {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+// Lookups and deletes scoped to the caller's account (the tenant CRUD kit).
+crate::owned_table! { Schedule { table: schedules, what: "schedule" } }

@@ -82,3 +82,7 @@ pub struct Image {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
+
+// Lookups and deletes scoped to the caller's account (the tenant CRUD kit).
+crate::owned_table! { Content { table: content, what: "content" } }
+crate::owned_table! { Image { table: images, what: "image" } }
