@@ -27,6 +27,24 @@ pub async fn find<T: Scoped>(state: &AppState, account: AccountId, id: i64) -> R
     state.db(move |conn| T::find(conn, account, id)).await?.ok_or(ApiError::NotFound { what: T::WHAT })
 }
 
+/// The account's rows among `ids` (by id), or 404 naming `ids` and listing the ids it does
+/// not have.
+pub async fn find_all<T: Scoped>(
+    state: &AppState,
+    account: AccountId,
+    ids: &[i64],
+) -> Result<Vec<T>, ApiError> {
+    let wanted = ids.to_vec();
+    let rows = state.db(move |conn| T::find_many(conn, account, &wanted)).await?;
+    let missing: Vec<String> =
+        ids.iter().filter(|id| !rows.iter().any(|row| row.id() == **id)).map(i64::to_string).collect();
+    if missing.is_empty() {
+        Ok(rows)
+    } else {
+        Err(ApiError::missing("ids", format!("Not found ({}): {}.", T::WHAT, missing.join(", "))))
+    }
+}
+
 /// 200 with the account's row `id`, or 404.
 pub async fn retrieve<T: Scoped + Serialize>(
     state: &AppState,

@@ -28,6 +28,7 @@ pub mod tenant;
 pub mod testing;
 pub mod webhooks;
 pub mod wordpress;
+pub mod writer;
 pub mod writer_settings;
 
 pub use config::Config;

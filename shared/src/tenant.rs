@@ -53,6 +53,8 @@ pub trait Scoped: Sized + Send + 'static {
     /// What the row is called in a 404 ("sector").
     const WHAT: &'static str;
 
+    /// The row's id.
+    fn id(&self) -> i64;
     /// The account's row `id`, if it has one.
     fn find(conn: &mut PgConnection, account: AccountId, id: i64) -> Result<Option<Self>>;
     /// The account's rows among `ids`, by id; the others are left out.
@@ -168,6 +170,10 @@ macro_rules! owned_table {
     ($model:ty { table: $table:ident, what: $what:literal $(,)? }) => {
         impl $crate::tenant::Scoped for $model {
             const WHAT: &'static str = $what;
+
+            fn id(&self) -> i64 {
+                self.id
+            }
 
             fn find(
                 conn: &mut diesel::PgConnection,

@@ -35,14 +35,17 @@ pub(crate) use text_sql;
 macro_rules! text_enum {
     (
         $(#[$meta:meta])*
-        $vis:vis enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $word:literal ),+ $(,)? }
+        $vis:vis enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $word:tt ),+ $(,)? }
     ) => {
-        $(#[$meta])*
+        // `$word` is a `tt`: utoipa reads a `rename` only from a bare literal, not from a
+        // `literal` fragment. The caller's attributes follow the derive, so they may include
+        // `#[schema(as = …)]`.
         #[derive(
             Clone, Copy, Debug, PartialEq, Eq, Hash,
             serde::Serialize, serde::Deserialize, utoipa::ToSchema,
             diesel::AsExpression, diesel::FromSqlRow,
         )]
+        $(#[$meta])*
         #[diesel(sql_type = diesel::sql_types::Text)]
         $vis enum $name {
             $( $(#[$vmeta])* #[serde(rename = $word)] $variant ),+

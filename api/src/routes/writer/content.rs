@@ -3,19 +3,23 @@
 //! `{id}/publish/`, which puts an article on its site's WordPress.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
-use diesel::{pg::Pg, prelude::*};
+use diesel::prelude::*;
 use serde::Deserialize;
 use shared::{
-    db::{models::Content, schema::content},
+    db::models::Content,
     tasks::{
         ImagePrompts, NewTask, PublishWordpress,
         writer::{ImagePromptsPayload, PublishWordpressPayload, WordPressStatus},
+    },
+    writer::{
+        self, ContentStatus,
+        content::{ContentChange, ContentFilter, ContentOrdering, NewContent, word_count},
     },
 };
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{BatchIds, check_list, ensure_found, string_list, text_enum};
+use super::{BatchIds, check_list, string_list};
 use crate::forms::input_forms;
 use crate::{
     crud,
@@ -24,7 +28,6 @@ use crate::{
     response::{self, Accepted, Data, Page, PageParams},
     routes::{
         commands,
-        common::search_term,
         planner::{Refs, check_moved_refs, check_refs, nullable},
     },
     state::AppState,
@@ -42,34 +45,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(retrieve)
         .service(update)
         .service(remove);
-}
-
-text_enum!(
-    /// Where an article stands.
-    #[schema(as = WriterContentStatus)]
-    ContentStatus {
-    Draft => "draft",
-    Review => "review",
-    Published => "published",
-    Archived => "archived",
-});
-
-/// A sort key; `-` sorts descending.
-#[derive(Debug, Deserialize, Clone, Copy, ToSchema)]
-#[schema(as = WriterContentOrdering)]
-enum ContentOrdering {
-    #[serde(rename = "created_at")]
-    Created,
-    #[serde(rename = "-created_at")]
-    CreatedDesc,
-    #[serde(rename = "title")]
-    Title,
-    #[serde(rename = "-title")]
-    TitleDesc,
-    #[serde(rename = "word_count")]
-    WordCount,
-    #[serde(rename = "-word_count")]
-    WordCountDesc,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -106,49 +81,15 @@ async fn list(
     query: ApiQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.0;
-    let pattern = search_term(&q.search);
-    let (rows, count) = state
-        .db(move |conn| {
-            let filtered = || {
-                use content as c;
-                let mut query: c::BoxedQuery<'static, Pg> =
-                    c::table.filter(c::account_id.eq(auth.account_id)).into_boxed();
-                if let Some(status) = q.status {
-                    query = query.filter(c::status.eq(status.as_str()));
-                }
-                if let Some(content_type) = &q.content_type {
-                    query = query.filter(c::content_type.eq(content_type.clone()));
-                }
-                if let Some(site_id) = q.site_id {
-                    query = query.filter(c::site_id.eq(site_id));
-                }
-                if let Some(sector_id) = q.sector_id {
-                    query = query.filter(c::sector_id.eq(sector_id));
-                }
-                if let Some(pattern) = &pattern {
-                    query = query.filter(
-                        c::title.ilike(pattern.clone()).or(c::primary_keyword.ilike(pattern.clone())),
-                    );
-                }
-                query
-            };
-            let count: i64 = filtered().count().get_result(conn)?;
-            use ContentOrdering as O;
-            use content::{created_at, id, title, word_count};
-            let ordered = match q.ordering.unwrap_or(O::CreatedDesc) {
-                O::Created => filtered().order((created_at.asc(), id)),
-                O::CreatedDesc => filtered().order((created_at.desc(), id.desc())),
-                O::Title => filtered().order((title.asc(), id)),
-                O::TitleDesc => filtered().order((title.desc(), id.desc())),
-                O::WordCount => filtered().order((word_count.asc(), id)),
-                O::WordCountDesc => filtered().order((word_count.desc(), id.desc())),
-            };
-            let rows: Vec<Content> =
-                ordered.offset(page.offset()).limit(page.size()).select(Content::as_select()).load(conn)?;
-            Ok((rows, count))
-        })
-        .await?;
-    Ok(response::paginated(&req, page, count, rows))
+    let filter = ContentFilter {
+        status: q.status,
+        content_type: q.content_type,
+        site_id: q.site_id,
+        sector_id: q.sector_id,
+        search: q.search,
+        ordering: q.ordering.unwrap_or_default(),
+    };
+    crud::list::<Content>(&state, auth.account(), filter, &req, page).await
 }
 
 input_forms! {
@@ -217,24 +158,6 @@ impl Validate for WriterContentInput {
     }
 }
 
-/// Words of the text of `html`: tags dropped, whitespace-separated runs counted.
-fn word_count(html: &str) -> i32 {
-    let mut text = String::with_capacity(html.len());
-    let mut in_tag = false;
-    for ch in html.chars() {
-        match ch {
-            '<' => {
-                in_tag = true;
-                text.push(' ');
-            }
-            '>' => in_tag = false,
-            _ if !in_tag => text.push(ch),
-            _ => {}
-        }
-    }
-    i32::try_from(text.split_whitespace().count()).unwrap_or(i32::MAX)
-}
-
 /// Creates an article by hand in one of the account's sites.
 #[utoipa::path(
     tag = "writer",
@@ -259,29 +182,21 @@ async fn create(
     };
     check_refs(&state, auth.account_id, refs).await?;
     let html = input.html_content.unwrap_or_default();
-    let row = state
-        .db(move |conn| {
-            use content as c;
-            Ok(diesel::insert_into(c::table)
-                .values((
-                    c::account_id.eq(auth.account_id),
-                    c::site_id.eq(refs.site_id),
-                    c::sector_id.eq(refs.sector_id),
-                    c::title.eq(title),
-                    c::word_count.eq(word_count(&html)),
-                    c::html_content.eq(html),
-                    c::meta_title.eq(input.meta_title.unwrap_or_default().trim().to_owned()),
-                    c::meta_description.eq(input.meta_description.unwrap_or_default().trim().to_owned()),
-                    c::primary_keyword.eq(input.primary_keyword.unwrap_or_default().trim().to_owned()),
-                    c::secondary_keywords.eq(string_list(input.secondary_keywords.unwrap_or_default())),
-                    c::content_type.eq(input.content_type.map_or("post".into(), |t| t.trim().to_owned())),
-                    c::status.eq(input.status.unwrap_or(ContentStatus::Draft).as_str()),
-                ))
-                .returning(Content::as_returning())
-                .get_result(conn)?)
-        })
-        .await?;
-    Ok(response::created(row))
+    let trimmed = |text: Option<String>| text.unwrap_or_default().trim().to_owned();
+    let new = NewContent {
+        site_id: refs.site_id,
+        sector_id: refs.sector_id,
+        title,
+        word_count: word_count(&html),
+        html_content: html,
+        meta_title: trimmed(input.meta_title),
+        meta_description: trimmed(input.meta_description),
+        primary_keyword: trimmed(input.primary_keyword),
+        secondary_keywords: string_list(input.secondary_keywords.unwrap_or_default()),
+        content_type: input.content_type.map_or("post".into(), |t| t.trim().to_owned()),
+        status: input.status.unwrap_or(ContentStatus::Draft),
+    };
+    Ok(response::created(state.db(move |conn| writer::content::create(conn, auth.account(), new)).await?))
 }
 
 /// One article, with its HTML.
@@ -321,35 +236,26 @@ async fn update(
     let was = Refs { site_id: current.site_id, sector_id: current.sector_id, cluster_id: None };
     let refs = was.changed(input.site_id, input.sector_id, None);
     check_moved_refs(&state, account_id, was, refs).await?;
-    let row = state
-        .db(move |conn| {
-            use content as c;
-            Ok(diesel::update(c::table.find(current.id).filter(c::account_id.eq(account_id)))
-                .set((
-                    (
-                        input.title.map(|title| c::title.eq(title.trim().to_owned())),
-                        input.html_content.as_deref().map(|html| c::word_count.eq(word_count(html))),
-                        input.html_content.map(|html| c::html_content.eq(html)),
-                        input.meta_title.map(|text| c::meta_title.eq(text.trim().to_owned())),
-                        input.meta_description.map(|text| c::meta_description.eq(text.trim().to_owned())),
-                        input.primary_keyword.map(|text| c::primary_keyword.eq(text.trim().to_owned())),
-                    ),
-                    (
-                        input.secondary_keywords.map(|items| c::secondary_keywords.eq(string_list(items))),
-                        input.content_type.map(|text| c::content_type.eq(text.trim().to_owned())),
-                        input.status.map(|status| c::status.eq(status.as_str())),
-                        input.site_id.map(|site_id| c::site_id.eq(site_id)),
-                        input.sector_id.map(|sector_id| c::sector_id.eq(sector_id)),
-                        c::updated_at.eq(diesel::dsl::now),
-                    ),
-                ))
-                .returning(Content::as_returning())
-                .get_result(conn)
-                .optional()?)
-        })
+    let trimmed = |text: String| text.trim().to_owned();
+    let change = ContentChange {
+        title: input.title.map(trimmed),
+        word_count: input.html_content.as_deref().map(word_count),
+        html_content: input.html_content,
+        meta_title: input.meta_title.map(trimmed),
+        meta_description: input.meta_description.map(trimmed),
+        primary_keyword: input.primary_keyword.map(trimmed),
+        secondary_keywords: input.secondary_keywords.map(string_list),
+        content_type: input.content_type.map(trimmed),
+        status: input.status,
+        site_id: input.site_id,
+        sector_id: input.sector_id,
+    };
+    let account = auth.account();
+    let changed = state
+        .db(move |conn| writer::content::change(conn, account, current.id, change))
         .await?
         .ok_or(ApiError::NotFound { what: "content" })?;
-    Ok(response::ok(row))
+    Ok(response::ok(changed))
 }
 
 /// Deletes an article and its images.
@@ -387,17 +293,7 @@ async fn generate_image_prompts(
     body: ApiJson<BatchIds>,
 ) -> Result<HttpResponse, ApiError> {
     let ids = body.unique();
-    let (account_id, wanted) = (auth.account_id, ids.clone());
-    let found: Vec<i64> = state
-        .db(move |conn| {
-            Ok(content::table
-                .filter(content::account_id.eq(account_id))
-                .filter(content::id.eq_any(wanted))
-                .select(content::id)
-                .load(conn)?)
-        })
-        .await?;
-    ensure_found(&ids, &found, "content")?;
+    crud::find_all::<Content>(&state, auth.account(), &ids).await?;
     let payload = ImagePromptsPayload { content_ids: ids };
     let task = NewTask::of::<ImagePrompts>(auth.account_id, &payload);
     commands::enqueue(&state, &auth, &req, task).await

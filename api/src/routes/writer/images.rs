@@ -3,19 +3,19 @@
 //! draw them.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
-use diesel::{pg::Pg, prelude::*};
 use serde::{Deserialize, Serialize};
 use shared::{
-    db::{
-        models::{Content, Image},
-        schema::images,
-    },
+    db::models::{Content, Image},
     tasks::{GenerateImages, writer::GenerateImagesPayload},
+    writer::{
+        ImageStatus, ImageType,
+        images::{self, ImageChange, ImageFilter, NewImage, Selection},
+    },
 };
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{BatchIds, ensure_found, text_enum};
+use super::{BatchIds, image_files};
 use crate::{
     crud,
     error::{ApiError, ErrorBody, FieldErrors},
@@ -36,32 +36,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(create)
         .service(generate_images)
         .service(bulk_update)
-        .service(file)
-        .service(download)
+        .service(image_files::file)
+        .service(image_files::download)
         .service(retrieve)
         .service(update)
         .service(remove);
 }
-
-text_enum!(
-    /// What an image is for.
-    #[schema(as = WriterImageType)]
-    ImageType {
-    Featured => "featured",
-    InArticle => "in_article",
-    Desktop => "desktop",
-    Mobile => "mobile",
-});
-
-text_enum!(
-    /// Where an image stands.
-    #[schema(as = WriterImageStatus)]
-    ImageStatus {
-    Pending => "pending",
-    Generated => "generated",
-    Failed => "failed",
-    Published => "published",
-});
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -97,43 +77,15 @@ async fn list(
     query: ApiQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.0;
-    let (rows, count) = state
-        .db(move |conn| {
-            let filtered = || {
-                use images as i;
-                let mut query: i::BoxedQuery<'static, Pg> =
-                    i::table.filter(i::account_id.eq(auth.account_id)).into_boxed();
-                if let Some(image_type) = q.image_type {
-                    query = query.filter(i::image_type.eq(image_type.as_str()));
-                }
-                if let Some(status) = q.status {
-                    query = query.filter(i::status.eq(status.as_str()));
-                }
-                if let Some(content_id) = q.content_id {
-                    query = query.filter(i::content_id.eq(content_id));
-                }
-                if let Some(task_id) = q.task_id {
-                    query = query.filter(i::writer_task_id.eq(task_id));
-                }
-                if let Some(site_id) = q.site_id {
-                    query = query.filter(i::site_id.eq(site_id));
-                }
-                if let Some(sector_id) = q.sector_id {
-                    query = query.filter(i::sector_id.eq(sector_id));
-                }
-                query
-            };
-            let count: i64 = filtered().count().get_result(conn)?;
-            let rows: Vec<Image> = filtered()
-                .order((images::created_at.desc(), images::id.desc()))
-                .offset(page.offset())
-                .limit(page.size())
-                .select(Image::as_select())
-                .load(conn)?;
-            Ok((rows, count))
-        })
-        .await?;
-    Ok(response::paginated(&req, page, count, rows))
+    let filter = ImageFilter {
+        image_type: q.image_type,
+        status: q.status,
+        content_id: q.content_id,
+        writer_task_id: q.task_id,
+        site_id: q.site_id,
+        sector_id: q.sector_id,
+    };
+    crud::list::<Image>(&state, auth.account(), filter, &req, page).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -169,18 +121,10 @@ async fn content_images(
 ) -> Result<HttpResponse, ApiError> {
     let content_id =
         query.0.content_id.ok_or_else(|| ApiError::field("content_id", "This parameter is required."))?;
-    let content = crud::find::<Content>(&state, auth.account(), content_id).await?;
-    let rows: Vec<Image> = state
-        .db(move |conn| {
-            Ok(images::table
-                .filter(images::account_id.eq(content.account_id))
-                .filter(images::content_id.eq(content.id))
-                .order((images::position, images::id))
-                .select(Image::as_select())
-                .load(conn)?)
-        })
-        .await?;
-    Ok(response::ok(ContentImages { images: rows }))
+    let account = auth.account();
+    crud::find::<Content>(&state, account, content_id).await?;
+    let images = state.db(move |conn| images::of_content(conn, account, content_id)).await?;
+    Ok(response::ok(ContentImages { images }))
 }
 
 /// Create and update share one body; on create either `content_id` or `site_id` is required.
@@ -250,26 +194,17 @@ async fn create(
             (refs, None, None)
         }
     };
-    let row = state
-        .db(move |conn| {
-            use images as i;
-            Ok(diesel::insert_into(i::table)
-                .values((
-                    i::account_id.eq(auth.account_id),
-                    i::site_id.eq(refs.site_id),
-                    i::sector_id.eq(refs.sector_id),
-                    i::content_id.eq(content_id),
-                    i::writer_task_id.eq(writer_task_id),
-                    i::image_type.eq(input.image_type.unwrap_or(ImageType::Featured).as_str()),
-                    i::prompt.eq(input.prompt.unwrap_or_default().trim().to_owned()),
-                    i::position.eq(input.position.unwrap_or(0)),
-                    i::status.eq(input.status.unwrap_or(ImageStatus::Pending).as_str()),
-                ))
-                .returning(Image::as_returning())
-                .get_result(conn)?)
-        })
-        .await?;
-    Ok(response::created(row))
+    let new = NewImage {
+        site_id: refs.site_id,
+        sector_id: refs.sector_id,
+        content_id,
+        writer_task_id,
+        image_type: input.image_type.unwrap_or(ImageType::Featured),
+        prompt: input.prompt.unwrap_or_default().trim().to_owned(),
+        position: input.position.unwrap_or(0),
+        status: input.status.unwrap_or(ImageStatus::Pending),
+    };
+    Ok(response::created(state.db(move |conn| images::create(conn, auth.account(), new)).await?))
 }
 
 /// One image.
@@ -320,26 +255,20 @@ async fn update(
         let refs = was.changed(input.site_id, input.sector_id, None);
         check_refs(&state, account_id, refs).await?;
     }
-    let row = state
-        .db(move |conn| {
-            use images as i;
-            Ok(diesel::update(i::table.find(current.id).filter(i::account_id.eq(account_id)))
-                .set((
-                    input.image_type.map(|image_type| i::image_type.eq(image_type.as_str())),
-                    input.prompt.map(|prompt| i::prompt.eq(prompt.trim().to_owned())),
-                    input.position.map(|position| i::position.eq(position)),
-                    input.status.map(|status| i::status.eq(status.as_str())),
-                    input.site_id.map(|site_id| i::site_id.eq(site_id)),
-                    input.sector_id.map(|sector_id| i::sector_id.eq(sector_id)),
-                    i::updated_at.eq(diesel::dsl::now),
-                ))
-                .returning(Image::as_returning())
-                .get_result(conn)
-                .optional()?)
-        })
+    let change = ImageChange {
+        image_type: input.image_type,
+        prompt: input.prompt.map(|prompt| prompt.trim().to_owned()),
+        position: input.position,
+        status: input.status,
+        site_id: input.site_id,
+        sector_id: input.sector_id,
+    };
+    let account = auth.account();
+    let changed = state
+        .db(move |conn| images::change(conn, account, current.id, change))
         .await?
         .ok_or(ApiError::NotFound { what: "image" })?;
-    Ok(response::ok(row))
+    Ok(response::ok(changed))
 }
 
 /// Deletes an image.
@@ -354,83 +283,6 @@ async fn update(
 #[delete("/images/{id}")]
 async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
     crud::delete::<Image>(&state, auth.account(), id.0).await
-}
-
-/// The image and its file's bytes, or 404 when it has no file (or the file is gone).
-async fn image_file(state: &AppState, auth: &AuthUser, id: i64) -> Result<(Image, Vec<u8>), ApiError> {
-    let image = crud::find::<Image>(state, auth.account(), id).await?;
-    let key = image.file_path.clone().ok_or(ApiError::NotFound { what: "image file" })?;
-    let bytes = state.media.get(&key).await.map_err(|error| {
-        tracing::warn!(%error, image_id = image.id, "image file unreadable");
-        ApiError::NotFound { what: "image file" }
-    })?;
-    let bytes = bytes.ok_or(ApiError::NotFound { what: "image file" })?;
-    Ok((image, bytes))
-}
-
-/// `GET /images/{id}/file`'s answer.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = WriterImageFile)]
-struct ImageFile {
-    /// Where to download the file: `/api/v1/writer/images/{id}/download/`.
-    image_url: String,
-    mime_type: Option<String>,
-    width: Option<i32>,
-    height: Option<i32>,
-}
-
-/// `{"image_url": "/api/v1/writer/images/{id}/download/"}` when the image has a file.
-#[utoipa::path(
-    tag = "writer",
-    params(("id" = i64, Path, description = "The image id.")),
-    responses(
-        (status = 200, body = Data<ImageFile>),
-        (status = 404, description = "No such image, or it has no file.", body = ErrorBody),
-    ),
-)]
-#[get("/images/{id}/file")]
-async fn file(state: web::Data<AppState>, auth: AuthUser, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
-    let image = crud::find::<Image>(&state, auth.account(), id.0).await?;
-    let key = image.file_path.as_deref().ok_or(ApiError::NotFound { what: "image file" })?;
-    // A key that cannot be a file of ours is the same as no file.
-    if !state.media.exists(key).await.unwrap_or(false) {
-        return Err(ApiError::NotFound { what: "image file" });
-    }
-    Ok(response::ok(ImageFile {
-        image_url: format!("/api/v1/writer/images/{}/download/", image.id),
-        mime_type: image.mime_type,
-        width: image.width,
-        height: image.height,
-    }))
-}
-
-/// The file itself, with the image type the worker read from its bytes.
-#[utoipa::path(
-    tag = "writer",
-    params(("id" = i64, Path, description = "The image id.")),
-    responses(
-        (status = 200, description = "The image file.", content(
-            ("image/png"), ("image/jpeg"), ("image/webp"), ("image/gif"), ("application/octet-stream"),
-        )),
-        (status = 404, description = "No such image, or it has no file.", body = ErrorBody),
-    ),
-)]
-#[get("/images/{id}/download")]
-async fn download(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: PathId<i64>,
-) -> Result<HttpResponse, ApiError> {
-    let (image, bytes) = image_file(&state, &auth, id.0).await?;
-    // Only image types: a file is never served as HTML or script from our origin.
-    let mime = image.mime_type.filter(|mime| {
-        mime.starts_with("image/") && actix_web::http::header::HeaderValue::from_str(mime).is_ok()
-    });
-    Ok(HttpResponse::Ok()
-        .content_type(mime.unwrap_or_else(|| "application/octet-stream".to_owned()))
-        .insert_header(("Cache-Control", "private, max-age=3600"))
-        .insert_header(("X-Content-Type-Options", "nosniff"))
-        .body(bytes))
 }
 
 /// Checks that every image is the caller's and that the account can pay for them, then
@@ -454,17 +306,7 @@ async fn generate_images(
     body: ApiJson<BatchIds>,
 ) -> Result<HttpResponse, ApiError> {
     let ids = body.unique();
-    let (account_id, wanted) = (auth.account_id, ids.clone());
-    let found: Vec<i64> = state
-        .db(move |conn| {
-            Ok(images::table
-                .filter(images::account_id.eq(account_id))
-                .filter(images::id.eq_any(wanted))
-                .select(images::id)
-                .load(conn)?)
-        })
-        .await?;
-    ensure_found(&ids, &found, "images")?;
+    crud::find_all::<Image>(&state, auth.account(), &ids).await?;
     let count = ids.len() as u64;
     let payload = GenerateImagesPayload { image_ids: ids };
     commands::enqueue_paid::<GenerateImages>(&state, &auth, &req, &payload, count).await
@@ -513,25 +355,11 @@ async fn bulk_update(
     auth: Editor,
     body: ApiJson<BulkStatus>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account_id, BulkStatus { ids, content_id, status }) = (auth.account_id, body.0);
+    let (account, BulkStatus { ids, content_id, status }) = (auth.account(), body.0);
     if let Some(content_id) = content_id {
-        crud::find::<Content>(&state, auth.account(), content_id).await?;
+        crud::find::<Content>(&state, account, content_id).await?;
     }
-    let updated_count = state
-        .db(move |conn| {
-            use images as i;
-            let mut target = i::table.filter(i::account_id.eq(account_id)).into_boxed();
-            if let Some(ids) = ids {
-                target = target.filter(i::id.eq_any(ids));
-            }
-            if let Some(content_id) = content_id {
-                target = target.filter(i::content_id.eq(content_id));
-            }
-            let chosen: Vec<i64> = target.select(i::id).load(conn)?;
-            Ok(diesel::update(i::table.filter(i::id.eq_any(chosen)))
-                .set((i::status.eq(status.as_str()), i::updated_at.eq(diesel::dsl::now)))
-                .execute(conn)?)
-        })
-        .await?;
+    let selection = Selection { ids, content_id };
+    let updated_count = state.db(move |conn| images::set_status(conn, account, selection, status)).await?;
     Ok(response::ok(UpdatedCount { updated_count }))
 }

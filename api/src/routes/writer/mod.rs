@@ -6,6 +6,7 @@
 //! `worker-content` does the work.
 
 mod content;
+mod image_files;
 mod images;
 mod tasks;
 
@@ -15,37 +16,11 @@ use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::planner::id_list;
-use crate::{
-    error::{ApiError, FieldErrors},
-    extract::Validate,
-    validation,
-};
+use crate::{error::FieldErrors, extract::Validate, validation};
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.configure(tasks::configure).configure(content::configure).configure(images::configure);
 }
-
-/// A closed set of lower-case words read from JSON or a query string, stored as text. Its
-/// schema is a string enum; name it for the document with `#[schema(as = …)]`. (`$text` is a
-/// `tt`: utoipa reads a `rename` only from a bare literal, not from a `literal` fragment.)
-macro_rules! text_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident => $text:tt),+ $(,)? }) => {
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, utoipa::ToSchema)]
-        $(#[$meta])*
-        pub enum $name {
-            $(#[serde(rename = $text)] $variant),+
-        }
-
-        impl $name {
-            pub fn as_str(self) -> &'static str {
-                match self {
-                    $($name::$variant => $text),+
-                }
-            }
-        }
-    };
-}
-pub(crate) use text_enum;
 
 /// `{"ids": [...]}` for an AI command: 1 to 50 ids ([`MAX_BATCH`], the seed's cap on one
 /// run), deduplicated in request order.
@@ -76,16 +51,6 @@ impl BatchIds {
     pub fn unique(&self) -> Vec<i64> {
         let mut seen = std::collections::HashSet::new();
         self.ids.iter().copied().filter(|id| seen.insert(*id)).collect()
-    }
-}
-
-/// 404 naming `ids` and listing the ids that are not among `found` (the caller's rows).
-pub fn ensure_found(ids: &[i64], found: &[i64], what: &str) -> Result<(), ApiError> {
-    let missing: Vec<String> = ids.iter().filter(|id| !found.contains(id)).map(i64::to_string).collect();
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::missing("ids", format!("No such {what}: {}.", missing.join(", "))))
     }
 }
 

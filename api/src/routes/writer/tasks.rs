@@ -2,21 +2,20 @@
 //! which has `worker-content` write it.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
-use diesel::{
-    dsl::sql,
-    pg::Pg,
-    prelude::*,
-    sql_types::{Bool, Text},
-};
 use serde::Deserialize;
 use shared::{
-    db::{models::WriterTask, schema::writer_tasks},
+    db::models::{ContentIdea, WriterTask},
+    ids::AccountId,
     tasks::{GenerateContent, writer::GenerateContentPayload},
+    writer::{
+        self, TaskStatus,
+        tasks::{NewTask, TaskChange, TaskFilter, TaskOrdering},
+    },
 };
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{BatchIds, check_list, ensure_found, string_list, text_enum};
+use super::{BatchIds, check_list, string_list};
 use crate::forms::input_forms;
 use crate::{
     crud,
@@ -25,7 +24,6 @@ use crate::{
     response::{self, Accepted, Data, Page, PageParams},
     routes::{
         commands,
-        common::{deleted, search_term},
         planner::{
             BulkIds, DeletedCount, Refs, UpdatedCount, check_ids, check_moved_refs, check_refs, id_list,
             nullable,
@@ -34,9 +32,6 @@ use crate::{
     state::AppState,
     validation,
 };
-
-/// Words assumed for a task that does not say how long it should be.
-const DEFAULT_WORDS: u64 = 1_500;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list)
@@ -47,39 +42,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(retrieve)
         .service(update)
         .service(remove);
-}
-
-text_enum!(
-    /// Where a writer task stands.
-    #[schema(as = WriterTaskStatus)]
-    TaskStatus {
-    Draft => "draft",
-    InProgress => "in_progress",
-    Review => "review",
-    Completed => "completed",
-    Archived => "archived",
-});
-
-/// A sort key; `-` sorts descending.
-#[derive(Debug, Deserialize, Clone, Copy, ToSchema)]
-#[schema(as = WriterTaskOrdering)]
-enum TaskOrdering {
-    #[serde(rename = "title")]
-    Title,
-    #[serde(rename = "-title")]
-    TitleDesc,
-    #[serde(rename = "created_at")]
-    Created,
-    #[serde(rename = "-created_at")]
-    CreatedDesc,
-    #[serde(rename = "word_count")]
-    WordCount,
-    #[serde(rename = "-word_count")]
-    WordCountDesc,
-    #[serde(rename = "status")]
-    Status,
-    #[serde(rename = "-status")]
-    StatusDesc,
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -120,61 +82,17 @@ async fn list(
     query: ApiQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.0;
-    let pattern = search_term(&q.search);
-    let (rows, count) = state
-        .db(move |conn| {
-            let filtered = || {
-                use writer_tasks as w;
-                let mut query: w::BoxedQuery<'static, Pg> =
-                    w::table.filter(w::account_id.eq(auth.account_id)).into_boxed();
-                if let Some(status) = q.status {
-                    query = query.filter(w::status.eq(status.as_str()));
-                }
-                if let Some(cluster_id) = q.cluster_id {
-                    query = query.filter(w::cluster_id.eq(cluster_id));
-                }
-                if let Some(content_type) = &q.content_type {
-                    query = query.filter(w::content_type.eq(content_type.clone()));
-                }
-                if let Some(structure) = &q.content_structure {
-                    query = query.filter(w::content_structure.eq(structure.clone()));
-                }
-                if let Some(site_id) = q.site_id {
-                    query = query.filter(w::site_id.eq(site_id));
-                }
-                if let Some(sector_id) = q.sector_id {
-                    query = query.filter(w::sector_id.eq(sector_id));
-                }
-                if let Some(pattern) = &pattern {
-                    // The keywords are a JSON array; matching its text finds any keyword.
-                    let in_keywords =
-                        sql::<Bool>("writer_tasks.keywords::text ILIKE ").bind::<Text, _>(pattern.clone());
-                    query = query.filter(w::title.ilike(pattern.clone()).or(in_keywords));
-                }
-                query
-            };
-            let count: i64 = filtered().count().get_result(conn)?;
-            use TaskOrdering as O;
-            use writer_tasks::{created_at, id, status as state, title, word_count};
-            let ordered = match q.ordering.unwrap_or(O::CreatedDesc) {
-                O::Title => filtered().order((title.asc(), id)),
-                O::TitleDesc => filtered().order((title.desc(), id.desc())),
-                O::Created => filtered().order((created_at.asc(), id)),
-                O::CreatedDesc => filtered().order((created_at.desc(), id.desc())),
-                O::WordCount => filtered().order((word_count.asc(), id)),
-                O::WordCountDesc => filtered().order((word_count.desc(), id.desc())),
-                O::Status => filtered().order((state.asc(), id)),
-                O::StatusDesc => filtered().order((state.desc(), id.desc())),
-            };
-            let rows: Vec<WriterTask> = ordered
-                .offset(page.offset())
-                .limit(page.size())
-                .select(WriterTask::as_select())
-                .load(conn)?;
-            Ok((rows, count))
-        })
-        .await?;
-    Ok(response::paginated(&req, page, count, rows))
+    let filter = TaskFilter {
+        status: q.status,
+        cluster_id: q.cluster_id,
+        content_type: q.content_type,
+        content_structure: q.content_structure,
+        site_id: q.site_id,
+        sector_id: q.sector_id,
+        search: q.search,
+        ordering: q.ordering.unwrap_or_default(),
+    };
+    crud::list::<WriterTask>(&state, auth.account(), filter, &req, page).await
 }
 
 input_forms! {
@@ -241,20 +159,12 @@ impl Validate for WriterTaskInput {
 }
 
 /// 400 naming `idea_id` when the idea is not the caller's.
-async fn check_idea(state: &AppState, account_id: i64, idea_id: Option<i64>) -> Result<(), ApiError> {
-    use shared::db::schema::content_ideas;
+async fn check_idea(state: &AppState, account: AccountId, idea_id: Option<i64>) -> Result<(), ApiError> {
     let Some(idea_id) = idea_id else { return Ok(()) };
-    let found: Option<i64> = state
-        .db(move |conn| {
-            Ok(content_ideas::table
-                .find(idea_id)
-                .filter(content_ideas::account_id.eq(account_id))
-                .select(content_ideas::id)
-                .first(conn)
-                .optional()?)
-        })
-        .await?;
-    found.map(|_| ()).ok_or_else(|| ApiError::missing("idea_id", "Idea not found."))
+    crud::find::<ContentIdea>(state, account, idea_id).await.map(drop).map_err(|error| match error {
+        ApiError::NotFound { .. } => ApiError::missing("idea_id", "Idea not found."),
+        other => other,
+    })
 }
 
 /// Creates a writer task in one of the account's sites.
@@ -282,32 +192,22 @@ async fn create(
     };
     check_refs(&state, auth.account_id, refs).await?;
     let idea_id = input.idea_id.flatten();
-    check_idea(&state, auth.account_id, idea_id).await?;
-    let row = state
-        .db(move |conn| {
-            use writer_tasks as w;
-            Ok(diesel::insert_into(w::table)
-                .values((
-                    w::account_id.eq(auth.account_id),
-                    w::site_id.eq(refs.site_id),
-                    w::sector_id.eq(refs.sector_id),
-                    w::cluster_id.eq(refs.cluster_id),
-                    w::idea_id.eq(idea_id),
-                    w::title.eq(title),
-                    w::description.eq(input.description.unwrap_or_default().trim().to_owned()),
-                    w::keywords.eq(string_list(input.keywords.unwrap_or_default())),
-                    w::content_type.eq(input.content_type.map_or("post".into(), |t| t.trim().to_owned())),
-                    w::content_structure
-                        .eq(input.content_structure.map_or("article".into(), |s| s.trim().to_owned())),
-                    w::outline.eq(string_list(input.outline.unwrap_or_default())),
-                    w::word_count.eq(input.word_count.unwrap_or(0)),
-                    w::status.eq(input.status.unwrap_or(TaskStatus::Draft).as_str()),
-                ))
-                .returning(WriterTask::as_returning())
-                .get_result(conn)?)
-        })
-        .await?;
-    Ok(response::created(row))
+    check_idea(&state, auth.account(), idea_id).await?;
+    let new = NewTask {
+        site_id: refs.site_id,
+        sector_id: refs.sector_id,
+        cluster_id: refs.cluster_id,
+        idea_id,
+        title,
+        description: input.description.unwrap_or_default().trim().to_owned(),
+        keywords: string_list(input.keywords.unwrap_or_default()),
+        content_type: input.content_type.map_or("post".into(), |t| t.trim().to_owned()),
+        content_structure: input.content_structure.map_or("article".into(), |s| s.trim().to_owned()),
+        outline: string_list(input.outline.unwrap_or_default()),
+        word_count: input.word_count.unwrap_or(0),
+        status: input.status.unwrap_or(TaskStatus::Draft),
+    };
+    Ok(response::created(state.db(move |conn| writer::tasks::create(conn, auth.account(), new)).await?))
 }
 
 /// One writer task.
@@ -349,51 +249,29 @@ async fn update(
     let refs = was.changed(input.site_id, input.sector_id, input.cluster_id);
     check_moved_refs(&state, account_id, was, refs).await?;
     if let Some(idea_id) = input.idea_id {
-        check_idea(&state, account_id, idea_id).await?;
+        check_idea(&state, auth.account(), idea_id).await?;
     }
-    let row = state
-        .db(move |conn| {
-            use writer_tasks as w;
-            Ok(diesel::update(w::table.find(current.id).filter(w::account_id.eq(account_id)))
-                .set((
-                    (
-                        input.title.map(|title| w::title.eq(title.trim().to_owned())),
-                        input.description.map(|text| w::description.eq(text.trim().to_owned())),
-                        input.content_type.map(|text| w::content_type.eq(text.trim().to_owned())),
-                        input.content_structure.map(|text| w::content_structure.eq(text.trim().to_owned())),
-                        input.keywords.map(|items| w::keywords.eq(string_list(items))),
-                        input.outline.map(|items| w::outline.eq(string_list(items))),
-                        input.word_count.map(|count| w::word_count.eq(count)),
-                    ),
-                    (
-                        input.status.map(|status| w::status.eq(status.as_str())),
-                        input.site_id.map(|site_id| w::site_id.eq(site_id)),
-                        input.sector_id.map(|sector_id| w::sector_id.eq(sector_id)),
-                        input.cluster_id.map(|cluster_id| w::cluster_id.eq(cluster_id)),
-                        input.idea_id.map(|idea_id| w::idea_id.eq(idea_id)),
-                        w::updated_at.eq(diesel::dsl::now),
-                    ),
-                ))
-                .returning(WriterTask::as_returning())
-                .get_result(conn)
-                .optional()?)
-        })
+    let trimmed = |text: String| text.trim().to_owned();
+    let change = TaskChange {
+        title: input.title.map(trimmed),
+        description: input.description.map(trimmed),
+        content_type: input.content_type.map(trimmed),
+        content_structure: input.content_structure.map(trimmed),
+        keywords: input.keywords.map(string_list),
+        outline: input.outline.map(string_list),
+        word_count: input.word_count,
+        status: input.status,
+        site_id: input.site_id,
+        sector_id: input.sector_id,
+        cluster_id: input.cluster_id,
+        idea_id: input.idea_id,
+    };
+    let account = auth.account();
+    let changed = state
+        .db(move |conn| writer::tasks::change(conn, account, current.id, change))
         .await?
         .ok_or(ApiError::NotFound { what: "writer task" })?;
-    Ok(response::ok(row))
-}
-
-async fn delete_tasks(state: &AppState, account_id: i64, ids: Vec<i64>) -> Result<usize, ApiError> {
-    state
-        .db(move |conn| {
-            Ok(diesel::delete(
-                writer_tasks::table
-                    .filter(writer_tasks::account_id.eq(account_id))
-                    .filter(writer_tasks::id.eq_any(&ids)),
-            )
-            .execute(conn)?)
-        })
-        .await
+    Ok(response::ok(changed))
 }
 
 /// Deletes a writer task; its content and images stay, without the link.
@@ -407,8 +285,7 @@ async fn delete_tasks(state: &AppState, account_id: i64, ids: Vec<i64>) -> Resul
 )]
 #[delete("/tasks/{id}")]
 async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
-    let rows = delete_tasks(&state, auth.account_id, vec![id.0]).await?;
-    deleted(rows, "writer task")
+    crud::delete::<WriterTask>(&state, auth.account(), id.0).await
 }
 
 /// Deletes the named writer tasks of the account; ids not found are skipped.
@@ -426,7 +303,7 @@ async fn bulk_delete(
     auth: Editor,
     body: ApiJson<BulkIds>,
 ) -> Result<HttpResponse, ApiError> {
-    let deleted_count = delete_tasks(&state, auth.account_id, body.0.ids).await?;
+    let deleted_count = crud::delete_many::<WriterTask>(&state, auth.account(), body.0.ids).await?;
     Ok(response::ok(DeletedCount { deleted_count }))
 }
 
@@ -464,20 +341,13 @@ async fn bulk_update(
     auth: Editor,
     body: ApiJson<BulkStatus>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account_id, BulkStatus { ids, status }) = (auth.account_id, body.0);
-    let updated_count = state
-        .db(move |conn| {
-            use writer_tasks as w;
-            Ok(diesel::update(w::table.filter(w::account_id.eq(account_id)).filter(w::id.eq_any(&ids)))
-                .set((w::status.eq(status.as_str()), w::updated_at.eq(diesel::dsl::now)))
-                .execute(conn)?)
-        })
-        .await?;
+    let (account, BulkStatus { ids, status }) = (auth.account(), body.0);
+    let updated_count = state.db(move |conn| writer::tasks::set_status(conn, account, &ids, status)).await?;
     Ok(response::ok(UpdatedCount { updated_count }))
 }
 
 /// Checks that every task is the caller's and that the account can pay for the words they
-/// ask for (a task without a word count counts as [`DEFAULT_WORDS`]), then enqueues
+/// ask for (a task without a word count counts as `shared::writer::DEFAULT_WORDS`), then enqueues
 /// `writer.generate_content`: 202 with the task.
 #[utoipa::path(
     tag = "writer",
@@ -498,22 +368,8 @@ async fn auto_generate_content(
     body: ApiJson<BatchIds>,
 ) -> Result<HttpResponse, ApiError> {
     let ids = body.unique();
-    let (account_id, wanted) = (auth.account_id, ids.clone());
-    let found: Vec<(i64, i32)> = state
-        .db(move |conn| {
-            Ok(writer_tasks::table
-                .filter(writer_tasks::account_id.eq(account_id))
-                .filter(writer_tasks::id.eq_any(wanted))
-                .select((writer_tasks::id, writer_tasks::word_count))
-                .load(conn)?)
-        })
-        .await?;
-    let found_ids: Vec<i64> = found.iter().map(|row| row.0).collect();
-    ensure_found(&ids, &found_ids, "writer tasks")?;
-    let words: u64 = found
-        .iter()
-        .map(|&(_, count)| u64::try_from(count).ok().filter(|&count| count > 0).unwrap_or(DEFAULT_WORDS))
-        .sum();
+    let found = crud::find_all::<WriterTask>(&state, auth.account(), &ids).await?;
+    let words: u64 = found.iter().map(|task| u64::try_from(task.words_to_write()).unwrap_or(0)).sum();
     let payload = GenerateContentPayload { writer_task_ids: ids };
     commands::enqueue_paid::<GenerateContent>(&state, &auth, &req, &payload, words).await
 }

@@ -102,7 +102,7 @@ pub struct WriterTask {
     pub content_structure: String,
     pub outline: serde_json::Value,
     pub word_count: i32,
-    pub status: String,
+    pub status: crate::writer::TaskStatus,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
@@ -111,4 +111,3 @@ pub struct WriterTask {
 crate::owned_table! { Keyword { table: keywords, what: "keyword" } }
 crate::owned_table! { Cluster { table: clusters, what: "cluster" } }
 crate::owned_table! { ContentIdea { table: content_ideas, what: "idea" } }
-crate::owned_table! { WriterTask { table: writer_tasks, what: "writer task" } }

@@ -50,7 +50,7 @@ pub struct Content {
     pub primary_keyword: String,
     pub secondary_keywords: serde_json::Value,
     pub content_type: String,
-    pub status: String,
+    pub status: crate::writer::ContentStatus,
     pub wp_post_id: Option<i64>,
     pub wp_post_url: Option<String>,
     pub published_at: Option<DateTime<Utc>>,
@@ -68,10 +68,10 @@ pub struct Image {
     pub sector_id: Option<i64>,
     pub content_id: Option<i64>,
     pub writer_task_id: Option<i64>,
-    pub image_type: String,
+    pub image_type: crate::writer::ImageType,
     pub position: i32,
     pub prompt: String,
-    pub status: String,
+    pub status: crate::writer::ImageStatus,
     pub file_path: Option<String>,
     pub mime_type: Option<String>,
     pub width: Option<i32>,
@@ -82,7 +82,3 @@ pub struct Image {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
-
-// Lookups and deletes scoped to the caller's account (the tenant CRUD kit).
-crate::owned_table! { Content { table: content, what: "content" } }
-crate::owned_table! { Image { table: images, what: "image" } }

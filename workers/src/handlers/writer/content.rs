@@ -14,6 +14,7 @@ use shared::{
     db::schema::{author_profiles, content, keywords, sites, strategies, writer_tasks},
     tasks::GenerateContent,
     tasks::writer::GenerateContentPayload,
+    writer::{DEFAULT_WORDS, TaskStatus},
 };
 
 use super::{
@@ -27,7 +28,6 @@ use crate::{
 };
 
 /// Words assumed for a writer task that does not say how long it should be.
-const DEFAULT_WORDS: i32 = 1_500;
 /// Keywords shown to the model: the task's own, then its cluster's by volume.
 const PROMPT_KEYWORDS: usize = 15;
 
@@ -98,7 +98,10 @@ impl KindHandler for GenerateContentHandler {
         shared::db::run(ctx.pool(), move |conn| {
             diesel::update(writer_tasks::table.filter(writer_tasks::account_id.eq(account_id)))
                 .filter(writer_tasks::id.eq_any(in_progress))
-                .set((writer_tasks::status.eq("in_progress"), writer_tasks::updated_at.eq(diesel::dsl::now)))
+                .set((
+                    writer_tasks::status.eq(TaskStatus::InProgress),
+                    writer_tasks::updated_at.eq(diesel::dsl::now),
+                ))
                 .execute(conn)?;
             Ok(())
         })
@@ -292,7 +295,11 @@ async fn load_briefs(ctx: &TaskContext, account_id: i64, ids: Vec<i64>) -> Resul
                         keywords,
                         outline: strings(&outline),
                         word_count: if word_count > 0 { word_count } else { DEFAULT_WORDS },
-                        tone: if tone.trim().is_empty() { "professional".to_owned() } else { tone },
+                        tone: if tone.trim().is_empty() {
+                            shared::writer_settings::DEFAULT_TONE.to_owned()
+                        } else {
+                            tone
+                        },
                         persona,
                         audience,
                         guidelines,
@@ -455,11 +462,11 @@ fn settle(conn: &mut PgConnection, account_id: i64, ids: &[i64]) -> shared::Resu
         .filter(content::writer_task_id.eq_any(ids))
         .select(content::writer_task_id.assume_not_null())
         .load(conn)?;
-    for (status, wanted) in [("review", true), ("draft", false)] {
+    for (status, wanted) in [(TaskStatus::Review, true), (TaskStatus::Draft, false)] {
         let chosen: Vec<i64> = ids.iter().copied().filter(|id| with_article.contains(id) == wanted).collect();
         diesel::update(writer_tasks::table.filter(writer_tasks::account_id.eq(account_id)))
             .filter(writer_tasks::id.eq_any(chosen))
-            .filter(writer_tasks::status.eq("in_progress"))
+            .filter(writer_tasks::status.eq(TaskStatus::InProgress))
             .set((writer_tasks::status.eq(status), writer_tasks::updated_at.eq(diesel::dsl::now)))
             .execute(conn)?;
     }
@@ -517,7 +524,7 @@ fn store(
     }
     diesel::update(writer_tasks::table.find(brief.id).filter(writer_tasks::account_id.eq(account_id)))
         .set((
-            writer_tasks::status.eq("review"),
+            writer_tasks::status.eq(TaskStatus::Review),
             writer_tasks::word_count.eq(article.words),
             writer_tasks::updated_at.eq(diesel::dsl::now),
         ))

@@ -13,6 +13,7 @@ use shared::{
     db::schema::{content, images},
     tasks::ImagePrompts,
     tasks::writer::ImagePromptsPayload,
+    writer::{ImageStatus, ImageType},
 };
 
 use super::{
@@ -123,11 +124,11 @@ impl KindHandler for ImagePromptsHandler {
                     images::table
                         .filter(images::account_id.eq(account_id))
                         .filter(images::content_id.eq(item.id))
-                        .filter(images::status.eq("pending")),
+                        .filter(images::status.eq(ImageStatus::Pending)),
                 )
                 .execute(conn)?;
-                let rows: Vec<_> = std::iter::once(("featured", prompts.featured))
-                    .chain(prompts.in_article.into_iter().map(|prompt| ("in_article", prompt)))
+                let rows: Vec<_> = std::iter::once((ImageType::Featured, prompts.featured))
+                    .chain(prompts.in_article.into_iter().map(|prompt| (ImageType::InArticle, prompt)))
                     .enumerate()
                     .map(|(position, (image_type, prompt))| {
                         (
@@ -139,7 +140,7 @@ impl KindHandler for ImagePromptsHandler {
                             images::image_type.eq(image_type),
                             images::position.eq(i32::try_from(position).unwrap_or(i32::MAX)),
                             images::prompt.eq(prompt),
-                            images::status.eq("pending"),
+                            images::status.eq(ImageStatus::Pending),
                             images::task_id.eq(Some(task_id)),
                         )
                     })

@@ -16,6 +16,7 @@ use shared::{
     media::MediaStore,
     tasks::GenerateImages,
     tasks::writer::GenerateImagesPayload,
+    writer::{ImageStatus, ImageType},
 };
 
 use super::{Outcome, all_failed, batch_result, item_error};
@@ -42,9 +43,9 @@ impl GenerateImagesHandler {
 #[derive(Clone, Queryable)]
 struct Item {
     id: i64,
-    image_type: String,
+    image_type: ImageType,
     prompt: String,
-    status: String,
+    status: ImageStatus,
 }
 
 /// A picture stored for a row.
@@ -56,10 +57,10 @@ struct Drawn {
     height: i32,
 }
 
-fn shape_of(image_type: &str) -> ImageShape {
+fn shape_of(image_type: ImageType) -> ImageShape {
     match image_type {
-        "mobile" => ImageShape::Portrait,
-        _ => ImageShape::Landscape,
+        ImageType::Mobile => ImageShape::Portrait,
+        ImageType::Featured | ImageType::InArticle | ImageType::Desktop => ImageShape::Landscape,
     }
 }
 
@@ -135,7 +136,7 @@ impl KindHandler for GenerateImagesHandler {
                     images::table.find(picture.image_id).filter(images::account_id.eq(account_id)),
                 )
                 .set((
-                    images::status.eq("generated"),
+                    images::status.eq(ImageStatus::Generated),
                     images::file_path.eq(picture.key),
                     images::mime_type.eq(picture.mime_type),
                     images::width.eq(picture.width),
@@ -148,7 +149,7 @@ impl KindHandler for GenerateImagesHandler {
             diesel::update(
                 images::table.filter(images::account_id.eq(account_id)).filter(images::id.eq_any(failed)),
             )
-            .set((images::status.eq("failed"), images::updated_at.eq(diesel::dsl::now)))
+            .set((images::status.eq(ImageStatus::Failed), images::updated_at.eq(diesel::dsl::now)))
             .execute(conn)?;
             billing::charge(conn, &charge)?;
             Ok(())
@@ -170,7 +171,7 @@ enum Problem {
 fn problem_of(item: &Item) -> Option<(&'static str, &'static str)> {
     if item.prompt.trim().is_empty() {
         Some(("no_prompt", "the image has no prompt; write image prompts first"))
-    } else if item.status == "published" {
+    } else if item.status == ImageStatus::Published {
         Some(("already_published", "the image is published; create a new image instead"))
     } else {
         None
@@ -188,7 +189,7 @@ impl GenerateImagesHandler {
         if let Some((code, message)) = problem_of(&item) {
             return (item.id, Err(Problem::Item(code.to_owned(), message.to_owned())));
         }
-        let request = ImageRequest { prompt: item.prompt.clone(), shape: shape_of(&item.image_type) };
+        let request = ImageRequest { prompt: item.prompt.clone(), shape: shape_of(item.image_type) };
         let picture = match generator.generate(&request).await {
             Ok(picture) => picture,
             Err(error) => return (item.id, Err(Problem::Ai(error))),

@@ -22,6 +22,7 @@ use shared::{
     tasks::PublishWordpress,
     tasks::writer::{PublishWordpressPayload, WordPressStatus},
     wordpress::{self, ClientSettings, Credentials, Post, PostInput, WordPressClient, WordPressError},
+    writer::{ContentStatus, ImageStatus, ImageType, TaskStatus},
 };
 
 use super::html::{Figure, h2_headings, with_figures};
@@ -55,7 +56,7 @@ struct Article {
 #[derive(Queryable)]
 struct Picture {
     id: i64,
-    image_type: String,
+    image_type: ImageType,
     file_path: String,
     mime_type: Option<String>,
     wp_media_id: Option<i64>,
@@ -65,7 +66,7 @@ struct Picture {
 /// A picture in the site's media library.
 struct Uploaded {
     image_id: i64,
-    image_type: String,
+    image_type: ImageType,
     media_id: i64,
     url: String,
 }
@@ -127,10 +128,13 @@ impl KindHandler for PublishWordpressHandler {
                 .execute(conn)?;
             if published {
                 diesel::update(content::table.find(article.id).filter(content::account_id.eq(account_id)))
-                    .set((content::status.eq("published"), content::published_at.eq(Some(Utc::now()))))
+                    .set((
+                        content::status.eq(ContentStatus::Published),
+                        content::published_at.eq(Some(Utc::now())),
+                    ))
                     .execute(conn)?;
                 diesel::update(images::table.filter(images::id.eq_any(image_ids)))
-                    .set((images::status.eq("published"), images::updated_at.eq(diesel::dsl::now)))
+                    .set((images::status.eq(ImageStatus::Published), images::updated_at.eq(diesel::dsl::now)))
                     .execute(conn)?;
                 if let Some(writer_task_id) = article.writer_task_id {
                     diesel::update(
@@ -139,7 +143,7 @@ impl KindHandler for PublishWordpressHandler {
                             .filter(writer_tasks::account_id.eq(account_id)),
                     )
                     .set((
-                        writer_tasks::status.eq("completed"),
+                        writer_tasks::status.eq(TaskStatus::Completed),
                         writer_tasks::updated_at.eq(diesel::dsl::now),
                     ))
                     .execute(conn)?;
@@ -274,7 +278,7 @@ fn post_input(article: &Article, uploaded: &[Uploaded], status: WordPressStatus)
     let headings = h2_headings(&article.html);
     let figures: Vec<Figure> = uploaded
         .iter()
-        .filter(|picture| picture.image_type == "in_article")
+        .filter(|picture| picture.image_type == ImageType::InArticle)
         .enumerate()
         .map(|(index, picture)| Figure {
             after_h2: index,
@@ -284,7 +288,7 @@ fn post_input(article: &Article, uploaded: &[Uploaded], status: WordPressStatus)
         .collect();
     let featured_media = uploaded
         .iter()
-        .find(|picture| picture.image_type == "featured")
+        .find(|picture| picture.image_type == ImageType::Featured)
         .map_or(0, |picture| picture.media_id);
     PostInput {
         title: article.title.clone(),
@@ -327,8 +331,8 @@ impl PublishWordpressHandler {
             let pictures: Vec<Picture> = images::table
                 .filter(images::account_id.eq(account_id))
                 .filter(images::content_id.eq(article.id))
-                .filter(images::status.eq_any(["generated", "published"]))
-                .filter(images::image_type.eq_any(["featured", "in_article"]))
+                .filter(images::status.eq_any([ImageStatus::Generated, ImageStatus::Published]))
+                .filter(images::image_type.eq_any([ImageType::Featured, ImageType::InArticle]))
                 .filter(images::file_path.is_not_null())
                 .order((images::position, images::id))
                 .select((

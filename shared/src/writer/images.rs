@@ -1,0 +1,139 @@
+//! Images of content: a featured image, one per section and desktop/mobile variants; made
+//! `pending`, prompted and drawn by `worker-content`, `published` with their article.
+
+use diesel::{pg::Pg, prelude::*};
+
+use super::{ImageStatus, ImageType};
+use crate::{
+    Result,
+    db::{models::Image, schema::images},
+    ids::AccountId,
+    tenant::ListFilter,
+};
+
+crate::owned_table! { Image { table: images, what: "image", filter: ImageFilter } }
+
+/// Which images a listing covers; newest first.
+#[derive(Clone, Debug, Default)]
+pub struct ImageFilter {
+    pub image_type: Option<ImageType>,
+    pub status: Option<ImageStatus>,
+    pub content_id: Option<i64>,
+    pub writer_task_id: Option<i64>,
+    pub site_id: Option<i64>,
+    pub sector_id: Option<i64>,
+}
+
+type Query = images::BoxedQuery<'static, Pg>;
+
+impl ListFilter<Query> for ImageFilter {
+    fn narrow(&self, mut query: Query) -> Query {
+        if let Some(image_type) = self.image_type {
+            query = query.filter(images::image_type.eq(image_type));
+        }
+        if let Some(status) = self.status {
+            query = query.filter(images::status.eq(status));
+        }
+        if let Some(content_id) = self.content_id {
+            query = query.filter(images::content_id.eq(content_id));
+        }
+        if let Some(writer_task_id) = self.writer_task_id {
+            query = query.filter(images::writer_task_id.eq(writer_task_id));
+        }
+        if let Some(site_id) = self.site_id {
+            query = query.filter(images::site_id.eq(site_id));
+        }
+        if let Some(sector_id) = self.sector_id {
+            query = query.filter(images::sector_id.eq(sector_id));
+        }
+        query
+    }
+
+    fn order(&self, query: Query) -> Query {
+        query.order((images::created_at.desc(), images::id.desc()))
+    }
+}
+
+/// The images of the account's content `content_id`, in reading order.
+pub fn of_content(conn: &mut PgConnection, account: AccountId, content_id: i64) -> Result<Vec<Image>> {
+    Ok(images::table
+        .filter(images::account_id.eq(account))
+        .filter(images::content_id.eq(content_id))
+        .order((images::position, images::id))
+        .select(Image::as_select())
+        .load(conn)?)
+}
+
+/// A new image row; its site and sector were checked (or taken from its content).
+#[derive(Insertable)]
+#[diesel(table_name = images)]
+pub struct NewImage {
+    pub site_id: i64,
+    pub sector_id: Option<i64>,
+    pub content_id: Option<i64>,
+    pub writer_task_id: Option<i64>,
+    pub image_type: ImageType,
+    pub prompt: String,
+    pub position: i32,
+    pub status: ImageStatus,
+}
+
+pub fn create(conn: &mut PgConnection, account: AccountId, new: NewImage) -> Result<Image> {
+    Ok(diesel::insert_into(images::table)
+        .values((images::account_id.eq(account), new))
+        .returning(Image::as_returning())
+        .get_result(conn)?)
+}
+
+/// What an edit changes; `None` keeps the column.
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = images)]
+pub struct ImageChange {
+    pub image_type: Option<ImageType>,
+    pub prompt: Option<String>,
+    pub position: Option<i32>,
+    pub status: Option<ImageStatus>,
+    pub site_id: Option<i64>,
+    pub sector_id: Option<Option<i64>>,
+}
+
+/// Applies `change` to the account's image `id`; `None` if it has none.
+pub fn change(
+    conn: &mut PgConnection,
+    account: AccountId,
+    id: i64,
+    change: ImageChange,
+) -> Result<Option<Image>> {
+    Ok(diesel::update(images::table.find(id).filter(images::account_id.eq(account)))
+        .set((change, images::updated_at.eq(diesel::dsl::now)))
+        .returning(Image::as_returning())
+        .get_result(conn)
+        .optional()?)
+}
+
+/// Which of the account's images a bulk status change covers: the ids named, all of one
+/// content item, or the named ones of it.
+pub struct Selection {
+    pub ids: Option<Vec<i64>>,
+    pub content_id: Option<i64>,
+}
+
+/// Sets the status of the selected images of the account; how many changed.
+pub fn set_status(
+    conn: &mut PgConnection,
+    account: AccountId,
+    selection: Selection,
+    status: ImageStatus,
+) -> Result<usize> {
+    let mut target = images::table.filter(images::account_id.eq(account)).into_boxed();
+    if let Some(ids) = selection.ids {
+        target = target.filter(images::id.eq_any(ids));
+    }
+    if let Some(content_id) = selection.content_id {
+        target = target.filter(images::content_id.eq(content_id));
+    }
+    let chosen: Vec<i64> = target.select(images::id).load(conn)?;
+    Ok(diesel::update(images::table.filter(images::id.eq_any(chosen)))
+        .set((images::status.eq(status), images::updated_at.eq(diesel::dsl::now)))
+        .execute(conn)?)
+}
