@@ -26,6 +26,7 @@ pub mod telemetry;
 pub mod tenant;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod users;
 pub mod webhooks;
 pub mod wordpress;
 pub mod writer;

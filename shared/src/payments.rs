@@ -378,9 +378,9 @@ fn reconcile(conn: &mut PgConnection, facts: &Facts) -> Result<Applied> {
         0 => Outcome::Unchanged,
         credits if credits > 0 => {
             let (kind, description) = if was_bought {
-                ("adjustment", format!("dispute won ({reference})"))
+                (billing::TransactionType::Adjustment, format!("dispute won ({reference})"))
             } else {
-                ("purchase", format!("purchase ({reference})"))
+                (billing::TransactionType::Purchase, format!("purchase ({reference})"))
             };
             billing::grant(conn, payment.account_id, credits, kind, &description)?;
             Outcome::Credited

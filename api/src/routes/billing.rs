@@ -5,20 +5,14 @@
 use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use chrono::{DateTime, Datelike, NaiveDate, NaiveTime, TimeZone, Utc};
-use diesel::{
-    dsl::sql,
-    pg::Pg,
-    prelude::*,
-    sql_types::{BigInt, Double, Nullable, Text, Timestamptz},
-};
+use chrono::{DateTime, NaiveDate, NaiveTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use shared::{
-    billing::Operation,
-    db::{
-        models::{CreditTransaction, CreditUsageLog},
-        schema::{accounts, clusters, content_ideas, credit_transactions, credit_usage_logs, keywords},
+    billing::{
+        Operation, TransactionType,
+        ledger::{self, CurrentUsage, TransactionFilter, UsageFilter},
     },
+    db::models::{CreditTransaction, CreditUsageLog},
 };
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -54,17 +48,6 @@ pub fn day_bounds(start: Option<NaiveDate>, end: Option<NaiveDate>) -> TimeRange
     (start.map(midnight), end.and_then(|day| day.succ_opt()).map(midnight))
 }
 
-fn month_start() -> DateTime<Utc> {
-    let today = Utc::now().date_naive();
-    let first = today.with_day(1).unwrap_or(today);
-    Utc.from_utc_datetime(&first.and_time(NaiveTime::MIN))
-}
-
-/// `SUM` over bigint is numeric in PostgreSQL; the cast keeps it an `i64`.
-fn credits_sum() -> diesel::expression::SqlLiteral<BigInt> {
-    sql::<BigInt>("coalesce(sum(credits_used), 0)::bigint")
-}
-
 /// `GET /balance/balance`'s answer.
 #[derive(Debug, Serialize, ToSchema)]
 struct CreditBalance {
@@ -82,26 +65,12 @@ struct CreditBalance {
 #[utoipa::path(tag = "billing", responses((status = 200, body = Data<CreditBalance>)))]
 #[get("/balance/balance")]
 async fn balance(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
-    let account_id = auth.account_id;
-    let (credits, plan, used) = state
-        .db(move |conn| {
-            let (credits, plan): (i64, i32) = accounts::table
-                .find(account_id)
-                .select((accounts::credits, accounts::plan_credits_per_month))
-                .first(conn)?;
-            let used: i64 = credit_usage_logs::table
-                .filter(credit_usage_logs::account_id.eq(account_id))
-                .filter(credit_usage_logs::created_at.ge(month_start()))
-                .select(credits_sum())
-                .first(conn)?;
-            Ok((credits, plan, used))
-        })
-        .await?;
+    let balance = state.db(move |conn| ledger::balance(conn, auth.account())).await?;
     Ok(response::ok(CreditBalance {
-        credits,
-        plan_credits_per_month: plan,
-        credits_used_this_month: used,
-        credits_remaining: credits,
+        credits: balance.credits,
+        plan_credits_per_month: balance.plan_credits_per_month,
+        credits_used_this_month: balance.used_this_month,
+        credits_remaining: balance.credits,
     }))
 }
 
@@ -117,18 +86,10 @@ struct UsageQuery {
     end_date: Option<NaiveDate>,
 }
 
-/// The usage rows a list or summary covers, validated.
-#[derive(Clone, Copy, Debug)]
-struct UsageFilter {
-    account_id: i64,
-    operation: Option<Operation>,
-    from: Option<DateTime<Utc>>,
-    until: Option<DateTime<Utc>>,
-}
-
-impl UsageFilter {
-    fn new(account_id: i64, query: &UsageQuery) -> Result<Self, ApiError> {
-        let operation = query
+impl UsageQuery {
+    /// The rows this query covers, or 400 naming `operation_type`.
+    fn filter(&self) -> Result<UsageFilter, ApiError> {
+        let operation = self
             .operation_type
             .as_deref()
             .map(|value| {
@@ -140,23 +101,8 @@ impl UsageFilter {
                 })
             })
             .transpose()?;
-        let (from, until) = day_bounds(query.start_date, query.end_date);
-        Ok(Self { account_id, operation, from, until })
-    }
-
-    fn query(self) -> credit_usage_logs::BoxedQuery<'static, Pg> {
-        let mut query =
-            credit_usage_logs::table.filter(credit_usage_logs::account_id.eq(self.account_id)).into_boxed();
-        if let Some(operation) = self.operation {
-            query = query.filter(credit_usage_logs::operation_type.eq(operation.as_str()));
-        }
-        if let Some(from) = self.from {
-            query = query.filter(credit_usage_logs::created_at.ge(from));
-        }
-        if let Some(until) = self.until {
-            query = query.filter(credit_usage_logs::created_at.lt(until));
-        }
-        query
+        let (from, until) = day_bounds(self.start_date, self.end_date);
+        Ok(UsageFilter { operation, from, until })
     }
 }
 
@@ -174,33 +120,7 @@ async fn usage_list(
     page: PageParams,
     query: ApiQuery<UsageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let filter = UsageFilter::new(auth.account_id, &query)?;
-    let (rows, count) = state
-        .db(move |conn| {
-            let count: i64 = filter.query().count().get_result(conn)?;
-            let rows: Vec<CreditUsageLog> = filter
-                .query()
-                .order((credit_usage_logs::created_at.desc(), credit_usage_logs::id.desc()))
-                .offset(page.offset())
-                .limit(page.size())
-                .select(CreditUsageLog::as_select())
-                .load(conn)?;
-            Ok((rows, count))
-        })
-        .await?;
-    Ok(response::paginated(&req, page, count, rows))
-}
-
-#[derive(QueryableByName)]
-struct OperationTotal {
-    #[diesel(sql_type = Text)]
-    operation_type: String,
-    #[diesel(sql_type = BigInt)]
-    credits: i64,
-    #[diesel(sql_type = Double)]
-    cost_usd: f64,
-    #[diesel(sql_type = BigInt)]
-    tokens: i64,
+    crud::list::<CreditUsageLog>(&state, auth.account(), query.filter()?, &req, page).await
 }
 
 /// `GET /usage/summary`'s answer.
@@ -227,26 +147,8 @@ async fn usage_summary(
     auth: AuthUser,
     query: ApiQuery<UsageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let filter = UsageFilter::new(auth.account_id, &query)?;
-    let rows: Vec<OperationTotal> = state
-        .db(move |conn| {
-            Ok(diesel::sql_query(
-                "SELECT operation_type, coalesce(sum(credits_used), 0)::bigint AS credits, \
-                        coalesce(sum(cost_usd), 0)::float8 AS cost_usd, \
-                        coalesce(sum(tokens_input + tokens_output), 0)::bigint AS tokens \
-                 FROM credit_usage_logs \
-                 WHERE account_id = $1 AND ($2::text IS NULL OR operation_type = $2) \
-                   AND ($3::timestamptz IS NULL OR created_at >= $3) \
-                   AND ($4::timestamptz IS NULL OR created_at < $4) \
-                 GROUP BY operation_type ORDER BY operation_type",
-            )
-            .bind::<BigInt, _>(filter.account_id)
-            .bind::<Nullable<Text>, _>(filter.operation.map(Operation::as_str))
-            .bind::<Nullable<Timestamptz>, _>(filter.from)
-            .bind::<Nullable<Timestamptz>, _>(filter.until)
-            .load(conn)?)
-        })
-        .await?;
+    let (account, filter) = (auth.account(), query.filter()?);
+    let rows = state.db(move |conn| ledger::totals(conn, account, filter)).await?;
     let by_operation: BTreeMap<String, i64> =
         rows.iter().map(|row| (row.operation_type.clone(), row.credits)).collect();
     Ok(response::ok(CreditUsageSummary {
@@ -272,17 +174,6 @@ struct PlanLimits {
 const PLAN_LIMITS: PlanLimits =
     PlanLimits { max_keywords: 10_000, max_clusters: 1_000, max_ideas: 5_000, max_ai_requests: 10_000 };
 
-/// What the account has, to compare with its plan's limits.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = CreditCurrentUsage)]
-struct CurrentUsage {
-    keywords: i64,
-    clusters: i64,
-    ideas: i64,
-    /// Charged AI operations since the first of this month (UTC).
-    ai_requests: i64,
-}
-
 /// `GET /usage/limits`'s answer.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = CreditUsageLimits)]
@@ -296,29 +187,8 @@ struct UsageLimits {
 #[utoipa::path(tag = "billing", responses((status = 200, body = Data<UsageLimits>)))]
 #[get("/usage/limits")]
 async fn usage_limits(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
-    let account_id = auth.account_id;
-    let (keywords, clusters, ideas, ai_requests) = state
-        .db(move |conn| {
-            let keywords: i64 =
-                keywords::table.filter(keywords::account_id.eq(account_id)).count().get_result(conn)?;
-            let clusters: i64 =
-                clusters::table.filter(clusters::account_id.eq(account_id)).count().get_result(conn)?;
-            let ideas: i64 = content_ideas::table
-                .filter(content_ideas::account_id.eq(account_id))
-                .count()
-                .get_result(conn)?;
-            let ai_requests: i64 = credit_usage_logs::table
-                .filter(credit_usage_logs::account_id.eq(account_id))
-                .filter(credit_usage_logs::created_at.ge(month_start()))
-                .count()
-                .get_result(conn)?;
-            Ok((keywords, clusters, ideas, ai_requests))
-        })
-        .await?;
-    Ok(response::ok(UsageLimits {
-        plan_limits: PLAN_LIMITS,
-        current_usage: CurrentUsage { keywords, clusters, ideas, ai_requests },
-    }))
+    let current_usage = state.db(move |conn| ledger::current_usage(conn, auth.account())).await?;
+    Ok(response::ok(UsageLimits { plan_limits: PLAN_LIMITS, current_usage }))
 }
 
 /// One row of the usage log.
@@ -339,17 +209,14 @@ async fn usage_detail(
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 struct TransactionQuery {
-    /// Only transactions of this type (`purchase`, `subscription`, `refund`, `deduction`,
-    /// `adjustment`).
-    #[param(pattern = "^(purchase|subscription|refund|deduction|adjustment)$")]
-    transaction_type: Option<String>,
+    /// Only transactions of this type.
+    #[param(inline)]
+    transaction_type: Option<TransactionType>,
     /// Only transactions on or after this day (UTC).
     start_date: Option<NaiveDate>,
     /// Only transactions on or before this day (UTC).
     end_date: Option<NaiveDate>,
 }
-
-const TRANSACTION_TYPES: [&str; 5] = ["purchase", "subscription", "refund", "deduction", "adjustment"];
 
 /// The account's credit transactions, newest first.
 #[utoipa::path(
@@ -366,44 +233,9 @@ async fn transactions_list(
     query: ApiQuery<TransactionQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let TransactionQuery { transaction_type, start_date, end_date } = query.0;
-    if let Some(kind) = &transaction_type
-        && !TRANSACTION_TYPES.contains(&kind.as_str())
-    {
-        return Err(ApiError::field(
-            "transaction_type",
-            "Must be one of purchase, subscription, refund, deduction, adjustment.",
-        ));
-    }
     let (from, until) = day_bounds(start_date, end_date);
-    let account_id = auth.account_id;
-    let (rows, count) = state
-        .db(move |conn| {
-            let filtered = || {
-                let mut q = credit_transactions::table
-                    .filter(credit_transactions::account_id.eq(account_id))
-                    .into_boxed();
-                if let Some(kind) = &transaction_type {
-                    q = q.filter(credit_transactions::transaction_type.eq(kind.clone()));
-                }
-                if let Some(from) = from {
-                    q = q.filter(credit_transactions::created_at.ge(from));
-                }
-                if let Some(until) = until {
-                    q = q.filter(credit_transactions::created_at.lt(until));
-                }
-                q
-            };
-            let count: i64 = filtered().count().get_result(conn)?;
-            let rows: Vec<CreditTransaction> = filtered()
-                .order((credit_transactions::created_at.desc(), credit_transactions::id.desc()))
-                .offset(page.offset())
-                .limit(page.size())
-                .select(CreditTransaction::as_select())
-                .load(conn)?;
-            Ok((rows, count))
-        })
-        .await?;
-    Ok(response::paginated(&req, page, count, rows))
+    let filter = TransactionFilter { transaction_type, from, until };
+    crud::list::<CreditTransaction>(&state, auth.account(), filter, &req, page).await
 }
 
 /// One credit transaction.

@@ -6,19 +6,17 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
 use chrono::{DateTime, Duration, Utc};
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use shared::{
     auth::{Role, hash_password, random_token, sha256_hex},
-    db::{
-        models::{NewUser, User},
-        schema::users,
-    },
+    db::models::{NewUser, User},
+    tenant::Listed,
+    users::{self, Refused, UserChange, UserFilter},
 };
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{auth::views::UserView, common::search_term};
+use super::auth::views::UserView;
 use crate::{
     crud,
     error::{ApiError, ErrorBody, FieldErrors},
@@ -69,36 +67,10 @@ async fn list(
     query: ApiQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ListQuery { role, is_active, search } = query.0;
-    let (rows, count) = state
-        .db(move |conn| {
-            let filtered = || {
-                let mut q = users::table.filter(users::account_id.eq(auth.account_id)).into_boxed();
-                if let Some(role) = role {
-                    q = q.filter(users::role.eq(role));
-                }
-                if let Some(active) = is_active {
-                    q = q.filter(users::is_active.eq(active));
-                }
-                if let Some(pattern) = search_term(&search) {
-                    q = q.filter(
-                        users::email
-                            .ilike(pattern.clone())
-                            .or(users::first_name.ilike(pattern.clone()))
-                            .or(users::last_name.ilike(pattern)),
-                    );
-                }
-                q
-            };
-            let count: i64 = filtered().count().get_result(conn)?;
-            let rows: Vec<User> = filtered()
-                .order(users::id)
-                .offset(page.offset())
-                .limit(page.size())
-                .select(User::as_select())
-                .load(conn)?;
-            Ok((rows, count))
-        })
-        .await?;
+    let filter = UserFilter { role, is_active, search };
+    let account = auth.account();
+    let window = page.window();
+    let (rows, count) = state.db(move |conn| User::list(conn, account, &filter, window)).await?;
     let views: Vec<UserView> = rows.into_iter().map(UserView::from).collect();
     Ok(response::paginated(&req, page, count, views))
 }
@@ -247,20 +219,12 @@ struct Invitation {
 }
 
 async fn insert(state: &AppState, new_user: NewUser) -> Result<User, ApiError> {
-    state
-        .db(move |conn| {
-            Ok(diesel::insert_into(users::table)
-                .values(new_user)
-                .returning(User::as_returning())
-                .get_result(conn)?)
-        })
-        .await
-        .map_err(|error| match error {
-            ApiError::Conflict { .. } => {
-                ApiError::conflict("email_taken", "email", "A user with this email already exists.")
-            }
-            other => other,
-        })
+    state.db(move |conn| users::add(conn, new_user)).await.map_err(|error| match error {
+        ApiError::Conflict { .. } => {
+            ApiError::conflict("email_taken", "email", "A user with this email already exists.")
+        }
+        other => other,
+    })
 }
 
 /// One user of the account (admin or owner).
@@ -340,31 +304,16 @@ async fn update(
     }
     let demotes_owner = target.role == Role::Owner
         && (change.role.is_some_and(|role| role != Role::Owner) || change.is_active == Some(false));
-    let account_id = auth.account_id;
-    let user = state
-        .db(move |conn| {
-            conn.transaction(|conn| {
-                if demotes_owner && !has_another_owner(conn, account_id, user_id)? {
-                    return Ok(None);
-                }
-                let row = users::table.find(user_id).filter(users::account_id.eq(account_id));
-                Ok(Some(
-                    diesel::update(row)
-                        .set((
-                            change.role.map(|role| users::role.eq(role)),
-                            change.first_name.map(|name| users::first_name.eq(name.trim().to_owned())),
-                            change.last_name.map(|name| users::last_name.eq(name.trim().to_owned())),
-                            change.is_active.map(|active| users::is_active.eq(active)),
-                            users::updated_at.eq(diesel::dsl::now),
-                        ))
-                        .returning(User::as_returning())
-                        .get_result(conn)?,
-                ))
-            })
-        })
-        .await?
-        .ok_or_else(last_owner)?;
-    Ok(response::ok(UserView::from(user)))
+    let trimmed = |name: String| name.trim().to_owned();
+    let change = UserChange {
+        role: change.role,
+        first_name: change.first_name.map(trimmed),
+        last_name: change.last_name.map(trimmed),
+        is_active: change.is_active,
+    };
+    let account = auth.account();
+    let user = state.db(move |conn| users::change(conn, account, user_id, change, demotes_owner)).await?;
+    Ok(response::ok(UserView::from(user.map_err(refused)?)))
 }
 
 /// Deletes a user (not oneself, not the last active owner).
@@ -384,20 +333,8 @@ async fn remove(state: web::Data<AppState>, auth: Admin, id: PathId<i64>) -> Res
     if target.id == auth.user_id {
         return Err(ApiError::forbidden("You cannot delete yourself."));
     }
-    let (account_id, user_id, owner) = (auth.account_id, target.id, target.role == Role::Owner);
-    state
-        .db(move |conn| {
-            conn.transaction(|conn| {
-                if owner && !has_another_owner(conn, account_id, user_id)? {
-                    return Ok(None);
-                }
-                diesel::delete(users::table.find(user_id).filter(users::account_id.eq(account_id)))
-                    .execute(conn)?;
-                Ok(Some(()))
-            })
-        })
-        .await?
-        .ok_or_else(last_owner)?;
+    let (account, user_id, owner) = (auth.account(), target.id, target.role == Role::Owner);
+    state.db(move |conn| users::remove(conn, account, user_id, owner)).await?.map_err(refused)?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -426,35 +363,18 @@ async fn activate(
             errors: Default::default(),
         });
     }
-    let (account_id, user_id) = (auth.account_id, target.id);
-    let user = state
-        .db(move |conn| {
-            Ok(diesel::update(users::table.find(user_id).filter(users::account_id.eq(account_id)))
-                .set((users::is_active.eq(true), users::updated_at.eq(diesel::dsl::now)))
-                .returning(User::as_returning())
-                .get_result(conn)?)
-        })
-        .await?;
-    Ok(response::ok_with_message(UserView::from(user), "User activated"))
+    let activate = UserChange { is_active: Some(true), ..UserChange::default() };
+    let (account, user_id) = (auth.account(), target.id);
+    let user = state.db(move |conn| users::change(conn, account, user_id, activate, false)).await?;
+    Ok(response::ok_with_message(UserView::from(user.map_err(refused)?), "User activated"))
 }
 
-/// True when the account has an active owner other than `user_id`. Rows are locked so two
-/// concurrent demotions cannot both pass.
-fn has_another_owner(conn: &mut PgConnection, account_id: i64, user_id: i64) -> shared::Result<bool> {
-    let others: Vec<i64> = users::table
-        .filter(users::account_id.eq(account_id))
-        .filter(users::role.eq(Role::Owner))
-        .filter(users::is_active.eq(true))
-        .filter(users::id.ne(user_id))
-        .select(users::id)
-        .for_update()
-        .load(conn)?;
-    Ok(!others.is_empty())
-}
-
-fn last_owner() -> ApiError {
-    ApiError::Unprocessable {
-        code: "last_owner",
-        message: "An account needs at least one active owner.".into(),
+fn refused(refused: Refused) -> ApiError {
+    match refused {
+        Refused::LastOwner => ApiError::Unprocessable {
+            code: "last_owner",
+            message: "An account needs at least one active owner.".into(),
+        },
+        Refused::NotFound => ApiError::NotFound { what: "user" },
     }
 }

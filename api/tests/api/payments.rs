@@ -234,7 +234,7 @@ async fn refunds_and_disputes_take_credits_back_even_below_zero_and_commands_are
 
     // The account spends most of it, then the rest of the money is disputed.
     app.sql(move |conn| {
-        shared::billing::grant(conn, account, -700, "deduction", "spent")?;
+        shared::billing::grant(conn, account, -700, shared::billing::TransactionType::Deduction, "spent")?;
         Ok(())
     })
     .await;

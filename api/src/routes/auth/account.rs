@@ -112,7 +112,7 @@ pub async fn register(
                     conn,
                     account_id,
                     shared::billing::SIGNUP_CREDITS,
-                    "subscription",
+                    shared::billing::TransactionType::Subscription,
                     "Credits of the first month",
                 )?;
                 let user: User = diesel::insert_into(users::table)

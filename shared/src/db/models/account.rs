@@ -72,6 +72,3 @@ pub struct RefreshToken {
     pub used_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
 }
-
-// Lookups and deletes scoped to the caller's account (the tenant CRUD kit).
-crate::owned_table! { User { table: users, what: "user" } }

@@ -10,7 +10,7 @@ use crate::db::schema::{credit_transactions, credit_usage_logs};
 pub struct CreditTransaction {
     pub id: i64,
     pub account_id: i64,
-    pub transaction_type: String,
+    pub transaction_type: crate::billing::TransactionType,
     pub amount: i64,
     pub balance_after: i64,
     pub description: String,
@@ -35,7 +35,3 @@ pub struct CreditUsageLog {
     pub related_object_id: Option<String>,
     pub created_at: DateTime<Utc>,
 }
-
-// Lookups and deletes scoped to the caller's account (the tenant CRUD kit).
-crate::owned_table! { CreditTransaction { table: credit_transactions, what: "transaction" } }
-crate::owned_table! { CreditUsageLog { table: credit_usage_logs, what: "usage log" } }

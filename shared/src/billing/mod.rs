@@ -20,8 +20,27 @@ use uuid::Uuid;
 use crate::{
     Error, Result,
     ai::TokenUsage,
-    db::schema::{accounts, credit_transactions, credit_usage_logs},
+    db::{
+        schema::{accounts, credit_transactions, credit_usage_logs},
+        text_enum::text_enum,
+    },
 };
+
+pub mod ledger;
+
+text_enum! {
+    /// Why a balance changed (a `credit_transactions` row).
+    pub enum TransactionType {
+        Purchase = "purchase",
+        /// A plan's monthly credits (and the first month's at sign-up).
+        Subscription = "subscription",
+        /// Paid credits taken back after a refund or a dispute.
+        Refund = "refund",
+        /// An AI operation's charge.
+        Deduction = "deduction",
+        Adjustment = "adjustment",
+    }
+}
 
 /// What new accounts start with, and what a monthly plan grants.
 pub const SIGNUP_CREDITS: i64 = 1_000;
@@ -131,7 +150,7 @@ pub fn charge(conn: &mut PgConnection, charge: &Charge) -> Result<bool> {
         return Ok(false);
     }
     let description = format!("{} ({} units)", charge.operation.as_str(), charge.units);
-    apply(conn, charge.account_id, -credits, "deduction", &description, charge.task_id)?;
+    apply(conn, charge.account_id, -credits, TransactionType::Deduction, &description, charge.task_id)?;
     Ok(true)
 }
 
@@ -141,7 +160,7 @@ pub fn grant(
     conn: &mut PgConnection,
     account_id: i64,
     amount: i64,
-    transaction_type: &str,
+    transaction_type: TransactionType,
     description: &str,
 ) -> Result<i64> {
     apply(conn, account_id, amount, transaction_type, description, None)
@@ -154,7 +173,7 @@ pub fn reverse(conn: &mut PgConnection, account_id: i64, credits: i64, descripti
         .set(accounts::credits.eq(accounts::credits - credits))
         .returning(accounts::credits)
         .get_result(conn)?;
-    record(conn, account_id, -credits, balance_after, "refund", description, None)?;
+    record(conn, account_id, -credits, balance_after, TransactionType::Refund, description, None)?;
     Ok(balance_after)
 }
 
@@ -162,7 +181,7 @@ fn apply(
     conn: &mut PgConnection,
     account_id: i64,
     amount: i64,
-    transaction_type: &str,
+    transaction_type: TransactionType,
     description: &str,
     task_id: Option<Uuid>,
 ) -> Result<i64> {
@@ -189,7 +208,7 @@ fn record(
     account_id: i64,
     amount: i64,
     balance_after: i64,
-    transaction_type: &str,
+    transaction_type: TransactionType,
     description: &str,
     task_id: Option<Uuid>,
 ) -> Result<()> {

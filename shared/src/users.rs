@@ -1,0 +1,128 @@
+//! The users of an account (its team): listed, changed, activated and removed by owners and
+//! admins. The rule kept here is that an account never loses its last active owner: the
+//! owners' rows are locked while a demotion or removal checks for another one, so two at once
+//! cannot both pass.
+
+use diesel::{pg::Pg, prelude::*};
+
+use crate::{
+    Result,
+    auth::Role,
+    db::{models::User, schema::users},
+    ids::AccountId,
+    tenant::{ListFilter, contains},
+};
+
+crate::owned_table! { User { table: users, what: "user", filter: UserFilter } }
+
+/// Which users a listing covers; by id.
+#[derive(Clone, Debug, Default)]
+pub struct UserFilter {
+    pub role: Option<Role>,
+    pub is_active: Option<bool>,
+    /// Found in the email, first or last name.
+    pub search: Option<String>,
+}
+
+type Query = users::BoxedQuery<'static, Pg>;
+
+impl ListFilter<Query> for UserFilter {
+    fn narrow(&self, mut query: Query) -> Query {
+        if let Some(role) = self.role {
+            query = query.filter(users::role.eq(role));
+        }
+        if let Some(active) = self.is_active {
+            query = query.filter(users::is_active.eq(active));
+        }
+        if let Some(pattern) = contains(self.search.as_deref()) {
+            query = query.filter(
+                users::email
+                    .ilike(pattern.clone())
+                    .or(users::first_name.ilike(pattern.clone()))
+                    .or(users::last_name.ilike(pattern)),
+            );
+        }
+        query
+    }
+
+    fn order(&self, query: Query) -> Query {
+        query.order(users::id)
+    }
+}
+
+/// Adds a user (invited or with a password) to the account `new_user` names.
+pub fn add(conn: &mut PgConnection, new_user: crate::db::models::NewUser) -> Result<User> {
+    Ok(diesel::insert_into(users::table).values(new_user).returning(User::as_returning()).get_result(conn)?)
+}
+
+/// What a change of a user sets; `None` keeps the column.
+#[derive(AsChangeset, Default)]
+#[diesel(table_name = users)]
+pub struct UserChange {
+    pub role: Option<Role>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub is_active: Option<bool>,
+}
+
+/// Why a change of the team was refused.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Refused {
+    /// The account would have no active owner left.
+    LastOwner,
+    /// The account has no such user.
+    NotFound,
+}
+
+/// Applies `change` to the account's user `id`. `demotes_owner`: the change takes an owner's
+/// role or activity away, so another active owner must remain.
+pub fn change(
+    conn: &mut PgConnection,
+    account: AccountId,
+    id: i64,
+    change: UserChange,
+    demotes_owner: bool,
+) -> Result<std::result::Result<User, Refused>> {
+    conn.transaction(|conn| {
+        if demotes_owner && !has_another_owner(conn, account, id)? {
+            return Ok(Err(Refused::LastOwner));
+        }
+        let changed = diesel::update(users::table.find(id).filter(users::account_id.eq(account)))
+            .set((change, users::updated_at.eq(diesel::dsl::now)))
+            .returning(User::as_returning())
+            .get_result(conn)
+            .optional()?;
+        Ok(changed.ok_or(Refused::NotFound))
+    })
+}
+
+/// Removes the account's user `id`; an owner only while another active owner remains.
+pub fn remove(
+    conn: &mut PgConnection,
+    account: AccountId,
+    id: i64,
+    is_owner: bool,
+) -> Result<std::result::Result<(), Refused>> {
+    conn.transaction(|conn| {
+        if is_owner && !has_another_owner(conn, account, id)? {
+            return Ok(Err(Refused::LastOwner));
+        }
+        let removed =
+            diesel::delete(users::table.find(id).filter(users::account_id.eq(account))).execute(conn)?;
+        Ok(if removed == 0 { Err(Refused::NotFound) } else { Ok(()) })
+    })
+}
+
+/// True when the account has an active owner other than `user_id`; the owners' rows are
+/// locked until the transaction ends.
+fn has_another_owner(conn: &mut PgConnection, account: AccountId, user_id: i64) -> Result<bool> {
+    let others: Vec<i64> = users::table
+        .filter(users::account_id.eq(account))
+        .filter(users::role.eq(Role::Owner))
+        .filter(users::is_active.eq(true))
+        .filter(users::id.ne(user_id))
+        .select(users::id)
+        .for_update()
+        .load(conn)?;
+    Ok(!others.is_empty())
+}
