@@ -8,11 +8,11 @@ use utoipa_actix_web::service_config::ServiceConfig;
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::{pg::Pg, prelude::*};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use shared::{
-    db::{models::SeoAuditSummary, schema::seo_audits},
+    db::models::SeoAuditSummary,
+    seo_audits::{self, AuditFilter, HistoryPoint, Scored},
     tasks::{self, seo::AuditPayload},
 };
 use utoipa::{IntoParams, ToSchema};
@@ -23,11 +23,15 @@ use super::{
     planner::{Refs, check_refs},
 };
 use crate::{
+    crud,
     error::{ApiError, ErrorBody},
     extract::{ApiJson, ApiQuery, AuthUser, Editor, IdempotencyKey, PathId, Validate},
     response::{self, Accepted, Data, Page, PageParams},
     state::AppState,
 };
+
+/// The most audits the latest-score table reads.
+const LATEST_AUDITS: i64 = 1_000;
 
 pub fn configure_analytics(cfg: &mut ServiceConfig) {
     cfg.service(audit).service(list).service(retrieve).service(metrics);
@@ -90,30 +94,7 @@ async fn list(
     query: ApiQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ListQuery { site_id, host } = query.0;
-    let (rows, count) = state
-        .db(move |conn| {
-            let filtered = || {
-                let mut q: seo_audits::BoxedQuery<'static, Pg> =
-                    seo_audits::table.filter(seo_audits::account_id.eq(auth.account_id)).into_boxed();
-                if let Some(site_id) = site_id {
-                    q = q.filter(seo_audits::site_id.eq(site_id));
-                }
-                if let Some(host) = &host {
-                    q = q.filter(seo_audits::host.eq(host.trim().to_lowercase()));
-                }
-                q
-            };
-            let count: i64 = filtered().count().get_result(conn)?;
-            let rows: Vec<SeoAuditSummary> = filtered()
-                .order((seo_audits::created_at.desc(), seo_audits::id.desc()))
-                .offset(page.offset())
-                .limit(page.size())
-                .select(SeoAuditSummary::as_select())
-                .load(conn)?;
-            Ok((rows, count))
-        })
-        .await?;
-    Ok(response::paginated(&req, page, count, rows))
+    crud::list::<SeoAuditSummary>(&state, auth.account(), AuditFilter { site_id, host }, &req, page).await
 }
 
 /// A finished audit with its report.
@@ -137,16 +118,9 @@ async fn retrieve(
     auth: AuthUser,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account_id, audit_id) = (auth.account_id, id.0);
-    let (summary, report): (SeoAuditSummary, Value) = state
-        .db(move |conn| {
-            Ok(seo_audits::table
-                .find(audit_id)
-                .filter(seo_audits::account_id.eq(account_id))
-                .select((SeoAuditSummary::as_select(), seo_audits::report))
-                .first(conn)
-                .optional()?)
-        })
+    let (account, audit_id) = (auth.account(), id.0);
+    let (summary, report) = state
+        .db(move |conn| seo_audits::with_report(conn, account, audit_id))
         .await?
         .ok_or(ApiError::NotFound { what: "audit" })?;
     Ok(response::ok(SeoAudit { summary, report }))
@@ -217,37 +191,22 @@ async fn metrics(
 ) -> Result<HttpResponse, ApiError> {
     let MetricsQuery { start_date, end_date, site_id } = query.0;
     let (from, until) = day_bounds(start_date, end_date);
-    type Row = (i64, Option<i64>, String, DateTime<Utc>, String, i16, Value, i32, Value);
-    let account_id = auth.account_id;
-    let rows: Vec<Row> = state
-        .db(move |conn| {
-            let mut q = seo_audits::table.filter(seo_audits::account_id.eq(account_id)).into_boxed();
-            if let Some(site_id) = site_id {
-                q = q.filter(seo_audits::site_id.eq(site_id));
-            }
-            // The audit just before the range is read too: the first point in range needs it
-            // for its opened and fixed issues.
-            if let Some(until) = until {
-                q = q.filter(seo_audits::created_at.lt(until));
-            }
-            Ok(q.order((seo_audits::created_at, seo_audits::id))
-                .select((
-                    seo_audits::id,
-                    seo_audits::site_id,
-                    seo_audits::host,
-                    seo_audits::created_at,
-                    seo_audits::final_url,
-                    seo_audits::score,
-                    seo_audits::category_scores,
-                    seo_audits::issues,
-                    seo_audits::issue_ids,
-                ))
-                .load(conn)?)
-        })
-        .await?;
+    let account = auth.account();
+    let rows = state.db(move |conn| seo_audits::history(conn, account, site_id, until)).await?;
     let mut groups: BTreeMap<(Option<i64>, String), Vec<Point>> = BTreeMap::new();
     let mut previous: BTreeMap<(Option<i64>, String), BTreeSet<String>> = BTreeMap::new();
-    for (id, site, host, created_at, url, score, category_scores, issues, issue_ids) in rows {
+    for HistoryPoint {
+        id,
+        site_id: site,
+        host,
+        created_at,
+        final_url: url,
+        score,
+        category_scores,
+        issues,
+        issue_ids,
+    } in rows
+    {
         let group = match site {
             Some(site) => (Some(site), String::new()),
             None => (None, host),
@@ -325,26 +284,10 @@ struct SeoScores {
 #[utoipa::path(tag = "seo", responses((status = 200, body = Data<SeoScores>)))]
 #[get("/seo-score")]
 async fn seo_score(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
-    let account_id = auth.account_id;
-    type Latest = (Option<i64>, String, i16, DateTime<Utc>, i64);
-    let rows: Vec<Latest> = state
-        .db(move |conn| {
-            Ok(seo_audits::table
-                .filter(seo_audits::account_id.eq(account_id))
-                .order((seo_audits::created_at.desc(), seo_audits::id.desc()))
-                .select((
-                    seo_audits::site_id,
-                    seo_audits::host,
-                    seo_audits::score,
-                    seo_audits::created_at,
-                    seo_audits::id,
-                ))
-                .limit(1_000)
-                .load(conn)?)
-        })
-        .await?;
+    let account = auth.account();
+    let rows = state.db(move |conn| seo_audits::latest(conn, account, LATEST_AUDITS)).await?;
     let mut latest: BTreeMap<(Option<i64>, String), SeoSiteScore> = BTreeMap::new();
-    for (site_id, host, score, created_at, id) in rows {
+    for Scored { site_id, host, score, created_at, id } in rows {
         let key = match site_id {
             Some(site) => (Some(site), String::new()),
             None => (None, host.clone()),
