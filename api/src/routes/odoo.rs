@@ -4,12 +4,11 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use shared::{
-    db::schema::{integration_settings, odoo_records, odoo_sync_state},
-    odoo::INTEGRATION,
+    ids::AccountId,
+    odoo::mirror::{self, Record, RecordFilter, SyncStatus},
     tasks::{
         OdooSync, PushLead,
         odoo::{LeadPayload, MODELS, SyncPayload},
@@ -18,7 +17,6 @@ use shared::{
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::common::search_term;
 use crate::{
     error::{ApiError, ErrorBody},
     extract::{Admin, ApiJson, ApiQuery, AuthUser, Editor, IdempotencyKey, Validate},
@@ -36,9 +34,6 @@ pub fn configure_portal(cfg: &mut ServiceConfig) {
     cfg.service(dashboard);
 }
 
-type StateRow =
-    (String, Option<String>, Option<DateTime<Utc>>, Option<String>, Option<String>, Option<uuid::Uuid>, i32);
-
 /// One mirrored model's sync state.
 #[derive(Serialize, ToSchema)]
 struct OdooModelSync {
@@ -49,7 +44,7 @@ struct OdooModelSync {
     /// The `write_date` the next incremental run starts from.
     cursor: Option<String>,
     last_run_at: Option<DateTime<Utc>>,
-    last_status: Option<String>,
+    last_status: Option<SyncStatus>,
     last_error: Option<String>,
     last_task_id: Option<uuid::Uuid>,
     /// Records read by the last run.
@@ -70,45 +65,23 @@ struct OdooSyncStatus {
 #[utoipa::path(tag = "odoo", responses((status = 200, body = Data<OdooSyncStatus>)))]
 #[get("/sync")]
 async fn status(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
-    let account_id = auth.account_id;
-    let (rows, counts): (Vec<StateRow>, Vec<(String, bool, i64)>) = state
-        .db(move |conn| {
-            let rows = odoo_sync_state::table
-                .filter(odoo_sync_state::account_id.eq(account_id))
-                .select((
-                    odoo_sync_state::model,
-                    odoo_sync_state::cursor_write_date,
-                    odoo_sync_state::last_run_at,
-                    odoo_sync_state::last_status,
-                    odoo_sync_state::last_error,
-                    odoo_sync_state::last_task_id,
-                    odoo_sync_state::last_synced,
-                ))
-                .load(conn)?;
-            let counts = odoo_records::table
-                .filter(odoo_records::account_id.eq(account_id))
-                .group_by((odoo_records::model, odoo_records::deleted))
-                .select((odoo_records::model, odoo_records::deleted, diesel::dsl::count_star()))
-                .load(conn)?;
-            Ok((rows, counts))
-        })
-        .await?;
+    let (rows, counts) = state.db(move |conn| mirror::sync_status(conn, auth.account())).await?;
     let models: Vec<OdooModelSync> = MODELS
         .iter()
         .map(|model| {
-            let row = rows.iter().find(|row| row.0 == model.model);
+            let row = rows.iter().find(|row| row.model == model.model);
             let count = |deleted: bool| {
                 counts.iter().find(|c| c.0 == model.model && c.1 == deleted).map_or(0, |c| c.2)
             };
             OdooModelSync {
                 model: model.model,
                 name: model.name,
-                cursor: row.and_then(|r| r.1.clone()),
-                last_run_at: row.and_then(|r| r.2),
-                last_status: row.and_then(|r| r.3.clone()),
-                last_error: row.and_then(|r| r.4.clone()),
-                last_task_id: row.and_then(|r| r.5),
-                last_synced: row.map_or(0, |r| r.6),
+                cursor: row.and_then(|r| r.cursor_write_date.clone()),
+                last_run_at: row.and_then(|r| r.last_run_at),
+                last_status: row.and_then(|r| r.last_status),
+                last_error: row.and_then(|r| r.last_error.clone()),
+                last_task_id: row.and_then(|r| r.last_task_id),
+                last_synced: row.map_or(0, |r| r.last_synced),
                 mirrored: count(false),
                 deleted: count(true),
             }
@@ -139,23 +112,13 @@ async fn sync(
     body: ApiJson<SyncPayload>,
 ) -> Result<HttpResponse, ApiError> {
     let task = commands::task_of::<OdooSync>(&state, auth.account_id, &body.0)?;
-    ensure_connected(&state, auth.account_id).await?;
+    ensure_connected(&state, auth.account()).await?;
     commands::enqueue(&state, &auth, &req, task).await
 }
 
 /// 400 naming `integration` unless the account has an active Odoo connection.
-async fn ensure_connected(state: &AppState, account_id: i64) -> Result<(), ApiError> {
-    let connected: bool = state
-        .db(move |conn| {
-            Ok(diesel::select(diesel::dsl::exists(
-                integration_settings::table
-                    .filter(integration_settings::account_id.eq(account_id))
-                    .filter(integration_settings::integration_type.eq(INTEGRATION))
-                    .filter(integration_settings::is_active.eq(true)),
-            ))
-            .get_result(conn)?)
-        })
-        .await?;
+async fn ensure_connected(state: &AppState, account: AccountId) -> Result<(), ApiError> {
+    let connected = state.db(move |conn| mirror::is_connected(conn, account)).await?;
     if connected {
         Ok(())
     } else {
@@ -190,7 +153,7 @@ async fn leads(
     body: ApiJson<LeadPayload>,
 ) -> Result<HttpResponse, ApiError> {
     let task = commands::task_of::<PushLead>(&state, auth.account_id, &body.0)?;
-    ensure_connected(&state, auth.account_id).await?;
+    ensure_connected(&state, auth.account()).await?;
     commands::enqueue(&state, &auth, &req, task).await
 }
 
@@ -242,42 +205,18 @@ fn shown(odoo_id: i64, data: &Value, active: bool, fields: &[&str]) -> MirroredR
 
 async fn mirror_list(
     state: &AppState,
-    account_id: i64,
+    account: AccountId,
     req: &HttpRequest,
     page: PageParams,
     query: MirrorQuery,
     model: &'static str,
 ) -> Result<HttpResponse, ApiError> {
     let fields = shared::tasks::odoo::mirrored(model).map_or(&[][..], |m| m.fields);
-    let pattern = search_term(&query.search);
-    let (rows, count) = state
-        .db(move |conn| {
-            let filtered = || {
-                let mut q = odoo_records::table
-                    .filter(odoo_records::account_id.eq(account_id))
-                    .filter(odoo_records::model.eq(model))
-                    .filter(odoo_records::deleted.eq(false))
-                    .into_boxed();
-                if !query.include_archived {
-                    q = q.filter(odoo_records::active.eq(true));
-                }
-                if let Some(pattern) = &pattern {
-                    q = q.filter(odoo_records::name.ilike(pattern.clone()));
-                }
-                q
-            };
-            let count: i64 = filtered().count().get_result(conn)?;
-            let rows: Vec<(i64, Value, bool)> = filtered()
-                .order((odoo_records::name, odoo_records::odoo_id))
-                .offset(page.offset())
-                .limit(page.size())
-                .select((odoo_records::odoo_id, odoo_records::data, odoo_records::active))
-                .load(conn)?;
-            Ok((rows, count))
-        })
-        .await?;
+    let filter = RecordFilter { model, include_archived: query.include_archived, search: query.search };
+    let window = page.window();
+    let (rows, count) = state.db(move |conn| mirror::records(conn, account, &filter, window)).await?;
     let results: Vec<MirroredRecord> =
-        rows.iter().map(|(id, data, active)| shown(*id, data, *active, fields)).collect();
+        rows.iter().map(|record| shown(record.odoo_id, &record.data, record.active, fields)).collect();
     Ok(response::paginated(req, page, count, results))
 }
 
@@ -306,7 +245,7 @@ async fn collection(
         .find(|model| model.name == path.as_str())
         .ok_or(ApiError::NotFound { what: "collection" })?
         .model;
-    mirror_list(&state, auth.account_id, &req, page, query.0, model).await
+    mirror_list(&state, auth.account(), &req, page, query.0, model).await
 }
 
 /// A client's view of the mirror.
@@ -326,44 +265,28 @@ struct PortalDashboard {
 #[utoipa::path(tag = "odoo", responses((status = 200, body = Data<PortalDashboard>)))]
 #[get("/dashboard")]
 async fn dashboard(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
-    let account_id = auth.account_id;
-    let rows: Vec<(String, i64, Value, String)> = state
-        .db(move |conn| {
-            Ok(odoo_records::table
-                .filter(odoo_records::account_id.eq(account_id))
-                .filter(odoo_records::deleted.eq(false))
-                .filter(odoo_records::active.eq(true))
-                .filter(odoo_records::model.eq_any(["project.project", "project.task", "account.move"]))
-                .select((
-                    odoo_records::model,
-                    odoo_records::odoo_id,
-                    odoo_records::data,
-                    odoo_records::write_date,
-                ))
-                .load(conn)?)
-        })
-        .await?;
-    let of = |model: &'static str| rows.iter().filter(move |row| row.0 == model);
+    let models = ["project.project", "project.task", "account.move"];
+    let rows = state.db(move |conn| mirror::active_records(conn, auth.account(), &models)).await?;
+    let of = |model: &'static str| rows.iter().filter(move |row| row.model == model);
     let fields = |model: &str| shared::tasks::odoo::mirrored(model).map_or(&[][..], |m| m.fields);
     let active_projects: Vec<MirroredRecord> =
-        of("project.project").map(|r| shown(r.1, &r.2, true, fields("project.project"))).collect();
-    let mut open: Vec<&(String, i64, Value, String)> = of("account.move")
+        of("project.project").map(|r| shown(r.odoo_id, &r.data, true, fields("project.project"))).collect();
+    let mut open: Vec<&Record> = of("account.move")
         .filter(|r| {
-            r.2["state"] == "posted"
-                && r.2["payment_state"] != "paid"
-                && r.2["amount_residual"].as_f64().unwrap_or(0.0) > 0.0
+            r.data["state"] == "posted"
+                && r.data["payment_state"] != "paid"
+                && r.data["amount_residual"].as_f64().unwrap_or(0.0) > 0.0
         })
         .collect();
-    open.sort_by(|a, b| {
-        a.2["invoice_date_due"].as_str().unwrap_or("").cmp(b.2["invoice_date_due"].as_str().unwrap_or(""))
-    });
-    let open_total: f64 = open.iter().filter_map(|r| r.2["amount_residual"].as_f64()).sum();
+    let due = |r: &Record| r.data["invoice_date_due"].as_str().unwrap_or("").to_owned();
+    open.sort_by_key(|r| due(r));
+    let open_total: f64 = open.iter().filter_map(|r| r.data["amount_residual"].as_f64()).sum();
     let open_invoices: Vec<MirroredRecord> =
-        open.iter().map(|r| shown(r.1, &r.2, true, fields("account.move"))).collect();
-    let mut tasks: Vec<&(String, i64, Value, String)> = of("project.task").collect();
-    tasks.sort_by(|a, b| b.3.cmp(&a.3));
+        open.iter().map(|r| shown(r.odoo_id, &r.data, true, fields("account.move"))).collect();
+    let mut tasks: Vec<&Record> = of("project.task").collect();
+    tasks.sort_by(|a, b| b.write_date.cmp(&a.write_date));
     let recent_tasks: Vec<MirroredRecord> =
-        tasks.iter().take(10).map(|r| shown(r.1, &r.2, true, fields("project.task"))).collect();
+        tasks.iter().take(10).map(|r| shown(r.odoo_id, &r.data, true, fields("project.task"))).collect();
     Ok(response::ok(PortalDashboard {
         projects: active_projects,
         open_invoices,

@@ -7,6 +7,7 @@
 mod client;
 #[cfg(feature = "testing")]
 pub mod fake_server;
+pub mod mirror;
 
 use std::time::Duration;
 

@@ -20,6 +20,7 @@ use shared::{
     db::schema::{odoo_records, odoo_sync_state},
     integrations,
     net::OutboundGuard,
+    odoo::mirror::SyncStatus,
     odoo::{self, OdooClient, OdooError, PageQuery},
     tasks::odoo::{LeadPayload, MirroredModel, SyncPayload},
     tasks::{OdooSync, PushLead},
@@ -288,7 +289,7 @@ fn save(conn: &mut PgConnection, account_id: i64, task_id: Uuid, pulled: Pulled)
             odoo_sync_state::cursor_write_date.eq(&cursor_date),
             odoo_sync_state::cursor_id.eq(cursor_id),
             odoo_sync_state::last_run_at.eq(diesel::dsl::now),
-            odoo_sync_state::last_status.eq("succeeded"),
+            odoo_sync_state::last_status.eq(SyncStatus::Succeeded),
             odoo_sync_state::last_task_id.eq(task_id),
             odoo_sync_state::last_synced.eq(synced),
         ))
@@ -298,7 +299,7 @@ fn save(conn: &mut PgConnection, account_id: i64, task_id: Uuid, pulled: Pulled)
             odoo_sync_state::cursor_write_date.eq(&cursor_date),
             odoo_sync_state::cursor_id.eq(cursor_id),
             odoo_sync_state::last_run_at.eq(diesel::dsl::now),
-            odoo_sync_state::last_status.eq("succeeded"),
+            odoo_sync_state::last_status.eq(SyncStatus::Succeeded),
             odoo_sync_state::last_error.eq(None::<String>),
             odoo_sync_state::last_task_id.eq(task_id),
             odoo_sync_state::last_synced.eq(synced),
@@ -323,7 +324,7 @@ async fn note_failure(
                     odoo_sync_state::account_id.eq(account_id),
                     odoo_sync_state::model.eq(model),
                     odoo_sync_state::last_run_at.eq(diesel::dsl::now),
-                    odoo_sync_state::last_status.eq("failed"),
+                    odoo_sync_state::last_status.eq(SyncStatus::Failed),
                     odoo_sync_state::last_error.eq(&message),
                     odoo_sync_state::last_task_id.eq(task_id),
                 ))
@@ -331,7 +332,7 @@ async fn note_failure(
                 .do_update()
                 .set((
                     odoo_sync_state::last_run_at.eq(diesel::dsl::now),
-                    odoo_sync_state::last_status.eq("failed"),
+                    odoo_sync_state::last_status.eq(SyncStatus::Failed),
                     odoo_sync_state::last_error.eq(&message),
                     odoo_sync_state::last_task_id.eq(task_id),
                 ))
