@@ -24,8 +24,6 @@ pub mod social;
 pub mod tasks;
 pub mod telemetry;
 pub mod tenant;
-#[cfg(feature = "testing")]
-pub mod testing;
 pub mod webhooks;
 pub mod wordpress;
 pub mod writer_settings;

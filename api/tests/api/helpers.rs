@@ -5,12 +5,8 @@ use std::time::Duration;
 
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
-use shared::{
-    Config,
-    db::PgPool,
-    tasks::Queue,
-    testing::{TestDb, eventually, proxy::LoopbackProxy},
-};
+use shared::{Config, db::PgPool, tasks::Queue};
+use testkit::{TestDb, eventually, proxy::LoopbackProxy};
 use tokio_util::sync::CancellationToken;
 
 pub const PASSWORD: &str = "correct-horse-battery";
@@ -45,7 +41,7 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     shared::telemetry::init_for_tests();
     let db = tokio::task::spawn_blocking(TestDb::new).await.expect("test database");
-    let mut config = shared::testing::config(&db);
+    let mut config = testkit::config::config(&db);
     let proxy = LoopbackProxy::start().await;
     config.outbound_proxy = Some(proxy.url().to_owned());
     adjust(&mut config);
@@ -160,7 +156,7 @@ impl Drop for TestApp {
             token.cancel();
             handle.abort();
         }
-        shared::testing::delete_namespace(&self.config);
+        testkit::config::delete_namespace(&self.config);
     }
 }
 

@@ -4,7 +4,8 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shared::{odoo::fake_server::FakeOdoo, tasks::Queue};
+use shared::tasks::Queue;
+use testkit::odoo::FakeOdoo;
 
 use crate::helpers::{TestApp, TestUser, error_of, spawn_app};
 

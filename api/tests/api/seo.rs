@@ -3,7 +3,8 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shared::{ai::fake_server::FakeOpenAi, net::OutboundGuard, tasks::Queue, testing::site::FakeSite};
+use shared::{net::OutboundGuard, tasks::Queue};
+use testkit::{openai::FakeOpenAi, site::FakeSite};
 
 use crate::{
     helpers::{TestApp, TestUser, error_of, spawn_app, spawn_app_with},

@@ -11,7 +11,6 @@ use diesel::prelude::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::{
-    ai::fake_server::{Failure, FakeOpenAi},
     db::schema::{
         accounts, author_profiles, content, credit_usage_logs, images, outbox, sites, strategies,
         writer_tasks,
@@ -19,6 +18,7 @@ use shared::{
     messaging::CommandMessage,
     tasks::{GenerateContent, ImagePrompts, NewTask, Queue, TaskKind},
 };
+use testkit::openai::{Failure, FakeOpenAi};
 
 use crate::helpers::{TestApp, TestUser, spawn_app};
 
@@ -171,18 +171,14 @@ pub(crate) async fn redeliver_to(
     // A ping queued behind the duplicate finishes after it was taken off the queue.
     let ping = app.ping(user, json!({ "queue": queue.as_str(), "steps": 1 })).await;
     app.wait_for_state(user, &ping, "SUCCESS").await;
-    shared::testing::eventually(
-        std::time::Duration::from_secs(20),
-        "the duplicate to leave the outbox",
-        || async {
-            let left: i64 = app
-                .sql(move |conn| {
-                    Ok(outbox::table.filter(outbox::task_id.eq(task_uuid)).count().get_result(conn)?)
-                })
-                .await;
-            (left == 0).then_some(())
-        },
-    )
+    testkit::eventually(std::time::Duration::from_secs(20), "the duplicate to leave the outbox", || async {
+        let left: i64 = app
+            .sql(move |conn| {
+                Ok(outbox::table.filter(outbox::task_id.eq(task_uuid)).count().get_result(conn)?)
+            })
+            .await;
+        (left == 0).then_some(())
+    })
     .await;
 }
 
@@ -368,11 +364,9 @@ async fn writer_tasks_are_in_progress_while_their_articles_are_written() {
     let id = writer_task(&app, &user, site_id, "Slowly", 300).await;
 
     let task_id = enqueue(&app, &user, GenerateContent::NAME, json!({ "writer_task_ids": [id] })).await;
-    shared::testing::eventually(
-        std::time::Duration::from_secs(10),
-        "the writer task in progress",
-        || async { (writer_task_states(&app, vec![id]).await[0].0 == "in_progress").then_some(()) },
-    )
+    testkit::eventually(std::time::Duration::from_secs(10), "the writer task in progress", || async {
+        (writer_task_states(&app, vec![id]).await[0].0 == "in_progress").then_some(())
+    })
     .await;
     app.wait_for_state(&user, &task_id, "SUCCESS").await;
     assert_eq!(writer_task_states(&app, vec![id]).await[0].0, "review");

@@ -5,8 +5,6 @@
 //! number of times with backoff.
 
 mod client;
-#[cfg(feature = "testing")]
-pub mod fake_server;
 
 use std::time::Duration;
 

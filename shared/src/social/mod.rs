@@ -19,8 +19,6 @@
 
 mod account;
 mod adapters;
-#[cfg(feature = "testing")]
-pub mod fake_server;
 mod post;
 
 use std::time::Duration;

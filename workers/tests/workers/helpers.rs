@@ -11,8 +11,8 @@ use shared::{
     db::{PgPool, models::Task, schema::accounts},
     messaging::{Publisher, Topology, drain_outbox},
     tasks::{NewTask, PING, Queue},
-    testing::{TestDb, eventually},
 };
+use testkit::{TestDb, eventually};
 use uuid::Uuid;
 
 pub struct Harness {
@@ -27,7 +27,7 @@ impl Harness {
     pub async fn new() -> Self {
         shared::telemetry::init_for_tests();
         let db = tokio::task::spawn_blocking(TestDb::new).await.expect("test database");
-        let config = shared::testing::config(&db);
+        let config = testkit::config::config(&db);
         let pool = shared::db::pool(&config.database_url, 4).expect("pool");
         let account_id = shared::db::run(&pool, |conn| {
             Ok(diesel::insert_into(accounts::table)
@@ -129,7 +129,7 @@ impl Harness {
 
 impl Drop for Harness {
     fn drop(&mut self) {
-        shared::testing::delete_namespace(&self.config);
+        testkit::config::delete_namespace(&self.config);
     }
 }
 
