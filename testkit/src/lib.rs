@@ -8,6 +8,8 @@
 //!   speaking the real protocols, with scripted failures.
 //! - [`site`]: a website for SEO audits; [`proxy`]: a loopback-only HTTP proxy every outbound
 //!   fetch of a test goes through, and a TCP proxy that can cut the broker off.
+//! - [`tasks`]: run queued tasks in the test's process until none is left
+//!   ([`run_pending_tasks`], [`TaskRunner`]), failing on a failed task.
 //! - [`eventually`]: poll with a deadline (tests never sleep blindly).
 
 pub mod config;
@@ -18,12 +20,14 @@ pub mod proxy;
 mod serve;
 pub mod site;
 pub mod social;
+pub mod tasks;
 pub mod wordpress;
 
 use std::time::Duration;
 
 pub use db::TestDb;
 pub use serve::{loopback_listener, serve_fake};
+pub use tasks::{DrainError, TaskRunner, run_pending_tasks};
 
 /// Polls `check` until it returns `Some` or `timeout` passes (tests never sleep blindly).
 pub async fn eventually<T, F, Fut>(timeout: Duration, what: &str, mut check: F) -> T
