@@ -1,12 +1,18 @@
 //! The test harness: the real API on port 0 against a database of the test's own and a
-//! broker namespace of its own, with in-process workers on demand.
+//! broker namespace of its own, with in-process workers on demand: background ones
+//! (`start_worker`), or a drain that runs the queued tasks when the test says so
+//! (`run_pending_tasks`, `finish`).
 
 use std::time::Duration;
 
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
-use shared::{Config, db::PgPool, tasks::Queue};
-use testkit::{TestDb, eventually, proxy::LoopbackProxy};
+use shared::{
+    Config,
+    db::{PgPool, models::Task},
+    tasks::Queue,
+};
+use testkit::{DrainError, TaskRunner, TestDb, eventually, proxy::LoopbackProxy};
 use tokio_util::sync::CancellationToken;
 
 pub const PASSWORD: &str = "correct-horse-battery";
@@ -19,6 +25,8 @@ pub struct TestApp {
     /// Every outbound fetch of the workers goes through it; it dials only loopback.
     pub proxy: LoopbackProxy,
     workers: Vec<(CancellationToken, tokio::task::JoinHandle<()>)>,
+    /// Every queue's handlers, run only in `run_pending_tasks`; connected on first use.
+    tasks: tokio::sync::OnceCell<TaskRunner>,
     // Dropped last: the database outlives every connection above.
     _db: TestDb,
 }
@@ -50,7 +58,16 @@ pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
     tokio::spawn(app.run_until_stopped());
     let pool = shared::db::pool(&config.database_url, 4).expect("pool");
     let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
-    TestApp { address, config, pool, client, proxy, workers: Vec::new(), _db: db }
+    TestApp {
+        address,
+        config,
+        pool,
+        client,
+        proxy,
+        workers: Vec::new(),
+        tasks: tokio::sync::OnceCell::new(),
+        _db: db,
+    }
 }
 
 impl TestApp {
@@ -120,6 +137,36 @@ impl TestApp {
             (task["state"] == state).then_some(task)
         })
         .await
+    }
+
+    /// Runs every queued task of every queue in this process until none is left open, with
+    /// the workers' real handlers; `Err` names each task that failed (see `testkit::tasks`).
+    pub async fn run_pending_tasks(&self) -> Result<Vec<Task>, DrainError> {
+        let runner = self.tasks.get_or_init(|| TaskRunner::new(&self.config, &self.pool)).await;
+        runner.run_pending().await
+    }
+
+    /// Runs the queued tasks, every one of which must succeed, and returns `task_id` as the
+    /// API shows it.
+    pub async fn finish(&self, user: &TestUser, task_id: &str) -> Value {
+        if let Err(error) = self.run_pending_tasks().await {
+            panic!("{error}");
+        }
+        let task = self.task(user, task_id).await;
+        assert_eq!(task["state"], "SUCCESS", "{task}");
+        task
+    }
+
+    /// Runs the queued tasks, of which `task_id` and only it must fail, and returns it as the
+    /// API shows it.
+    pub async fn finish_failed(&self, user: &TestUser, task_id: &str) -> Value {
+        match self.run_pending_tasks().await {
+            Err(DrainError::Failed { failed, .. })
+                if failed.iter().map(|task| task.id.to_string()).eq([task_id.to_owned()]) => {}
+            Err(error) => panic!("expected task {task_id} alone to fail: {error}"),
+            Ok(finished) => panic!("expected task {task_id} to fail; {} task(s) succeeded", finished.len()),
+        }
+        self.task(user, task_id).await
     }
 
     /// Runs an in-process worker for `queue` until the app is dropped.

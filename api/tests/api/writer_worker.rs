@@ -200,8 +200,7 @@ fn total_words(rows: &[ContentRow]) -> u64 {
 
 #[tokio::test]
 async fn offline_articles_are_stored_tasks_move_to_review_and_words_are_charged() {
-    let mut app = spawn_app().await;
-    app.start_worker(Queue::Content);
+    let app = spawn_app().await;
     let user = app.signup().await;
     let site_id = site(&app, &user).await;
     // An author profile and a strategy shape the articles when the site has them.
@@ -235,7 +234,7 @@ async fn offline_articles_are_stored_tasks_move_to_review_and_words_are_charged(
 
     let task_id =
         enqueue(&app, &user, GenerateContent::NAME, json!({ "writer_task_ids": [first, second] })).await;
-    let task = app.wait_for_state(&user, &task_id, "SUCCESS").await;
+    let task = app.finish(&user, &task_id).await;
     let result = &task["result"];
     assert_eq!(result["succeeded"], 2, "{task}");
     assert_eq!(result["failed"], 0);
@@ -260,7 +259,7 @@ async fn offline_articles_are_stored_tasks_move_to_review_and_words_are_charged(
 
     // Generating again replaces the article in place.
     let again = enqueue(&app, &user, GenerateContent::NAME, json!({ "writer_task_ids": [first] })).await;
-    let task = app.wait_for_state(&user, &again, "SUCCESS").await;
+    let task = app.finish(&user, &again).await;
     assert_eq!(task["result"]["items"][0]["content_id"], rows[0].1, "{task}");
     assert_eq!(content_of(&app, user.account_id).await.len(), 2);
 }
