@@ -3,7 +3,7 @@
 //! (`start_worker`), or a drain that runs the queued tasks when the test says so
 //! (`run_pending_tasks`, `finish`).
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
@@ -47,13 +47,18 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the API with a configuration the test may adjust first.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_with_clock(adjust, Arc::new(api::SystemClock)).await
+}
+
+/// `spawn_app_with`, the throttles reading `clock` (a `ManualClock` the test moves).
+pub async fn spawn_app_with_clock(adjust: impl FnOnce(&mut Config), clock: Arc<dyn api::Clock>) -> TestApp {
     shared::telemetry::init_for_tests();
     let db = tokio::task::spawn_blocking(TestDb::new).await.expect("test database");
     let mut config = testkit::config::config(&db);
     let proxy = LoopbackProxy::start().await;
     config.outbound_proxy = Some(proxy.url().to_owned());
     adjust(&mut config);
-    let app = api::Application::build(config.clone()).await.expect("application builds");
+    let app = api::Application::build_with_clock(config.clone(), clock).await.expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     let pool = shared::db::pool(&config.database_url, 4).expect("pool");
