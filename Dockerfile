@@ -4,7 +4,7 @@ FROM rust:1.95-bookworm AS build
 WORKDIR /src
 RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev && rm -rf /var/lib/apt/lists/*
 COPY . .
-RUN cargo build --release --bins \
+RUN cargo build --release -p api -p workers --bins \
  && mkdir -p /out \
  && find target/release -maxdepth 1 -type f -executable -exec cp {} /out/ \;
 

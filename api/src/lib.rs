@@ -2,6 +2,7 @@
 //! calls an outside service runs in a worker.
 
 pub mod body;
+pub mod clock;
 mod crud;
 pub mod dashboard;
 pub mod error;
@@ -17,4 +18,5 @@ pub mod startup;
 pub mod state;
 pub mod validation;
 
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use startup::Application;

@@ -23,6 +23,7 @@ use tracing::Instrument;
 
 use crate::{
     body::body_deadline,
+    clock::{Clock, SystemClock},
     events::EventHub,
     extract::JSON_LIMIT,
     middleware::{RateLimiter, rate_limit, security_headers, undeclared_method},
@@ -40,6 +41,12 @@ impl Application {
     /// Connects to Postgres (applying migrations) and, if it can, to RabbitMQ — a broker that
     /// is down does not stop the API: commands wait in the outbox.
     pub async fn build(config: Config) -> anyhow::Result<Self> {
+        Self::build_with_clock(config, Arc::new(SystemClock)).await
+    }
+
+    /// `build` with the clock the rate limiter and the sign-in locks read (a test's
+    /// `ManualClock`, say).
+    pub async fn build_with_clock(config: Config, clock: Arc<dyn Clock>) -> anyhow::Result<Self> {
         let pool = shared::db::migrated_pool(&config.database_url, config.database_pool_size)
             .await
             .context("connecting to Postgres and applying migrations")?;
@@ -64,6 +71,7 @@ impl Application {
             relay,
             publisher,
             events,
+            clock,
         };
         let listener =
             TcpListener::bind(config.api_addr).with_context(|| format!("binding {}", config.api_addr))?;

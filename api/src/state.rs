@@ -1,5 +1,6 @@
 //! What every handler can reach: the pool, configuration, JWT keys, the outbox relay, the
-//! broker publisher (for the status probe), the live event hub and the media store.
+//! broker publisher (for the status probe), the live event hub, the media store and the clock
+//! the throttles read.
 
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use shared::{
     messaging::{Publisher, RelayHandle},
 };
 
-use crate::{events::EventHub, middleware::RateLimiter};
+use crate::{clock::Clock, events::EventHub, middleware::RateLimiter};
 
 #[derive(Clone)]
 pub struct AppState {
@@ -24,6 +25,7 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     pub media: Arc<dyn MediaStore>,
     pub metrics: crate::metrics::Metrics,
+    pub clock: Arc<dyn Clock>,
 }
 
 impl AppState {

@@ -25,8 +25,6 @@ pub mod social;
 pub mod tasks;
 pub mod telemetry;
 pub mod tenant;
-#[cfg(feature = "testing")]
-pub mod testing;
 pub mod users;
 pub mod webhooks;
 pub mod wordpress;

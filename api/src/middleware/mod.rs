@@ -4,6 +4,6 @@ mod rate_limit;
 mod security_headers;
 mod undeclared_method;
 
-pub use rate_limit::{Budget, RateLimiter, now, rate_limit};
+pub use rate_limit::{Budget, RateLimiter, rate_limit};
 pub use security_headers::security_headers;
 pub use undeclared_method::undeclared_method;

@@ -10,7 +10,6 @@
 use std::{
     collections::HashMap,
     sync::{Mutex, PoisonError},
-    time::{SystemTime, UNIX_EPOCH},
 };
 
 use actix_web::{
@@ -108,11 +107,6 @@ impl Decision {
     }
 }
 
-/// Seconds since the epoch, the limiter's clock.
-pub fn now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map(|elapsed| elapsed.as_secs()).unwrap_or_default()
-}
-
 pub async fn rate_limit(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -136,7 +130,7 @@ pub async fn rate_limit(
             None => (format!("ip:{ip}"), Budget::Anonymous),
         }
     };
-    let now = now();
+    let now = state.clock.epoch_secs();
     let decision = state.limiter.hit(&key, budget, now);
     let mut response = if decision.allowed {
         next.call(req).await?.map_into_boxed_body()

@@ -42,7 +42,7 @@ async fn operators_requeue_and_purge_dead_letters() {
     app.wait_for_state(&user, &flaky, "FAILURE").await;
     app.wait_for_state(&user, &broken, "FAILURE").await;
 
-    let listed = shared::testing::eventually(Duration::from_secs(10), "two dead letters", || async {
+    let listed = testkit::eventually(Duration::from_secs(10), "two dead letters", || async {
         let listed = body(app.get("/api/v1/system/admin/dead-letters/seo/", &user.access).await).await;
         (listed["count"] == 2).then_some(listed)
     })
@@ -204,7 +204,7 @@ async fn a_requests_trace_follows_its_command_into_the_message() {
     let topology = shared::messaging::Topology::from_config(&app.config);
     let connection = shared::messaging::connect(&app.config.amqp_url, "test-trace").await.expect("broker");
     let channel = connection.create_channel().await.expect("channel");
-    let message = shared::testing::eventually(Duration::from_secs(10), "the command", || async {
+    let message = testkit::eventually(Duration::from_secs(10), "the command", || async {
         channel
             .basic_get(
                 topology.work_queue(Queue::Odoo).into(),

@@ -7,7 +7,8 @@ use std::{path::PathBuf, time::Duration};
 use diesel::prelude::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shared::{db::schema::accounts, tasks::Queue, testing::eventually};
+use shared::{db::schema::accounts, tasks::Queue};
+use testkit::eventually;
 
 use crate::{
     helpers::{PASSWORD, TestApp, TestUser, spawn_app, spawn_app_with},

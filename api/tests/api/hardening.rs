@@ -150,11 +150,10 @@ async fn client_chosen_methods_and_paths_do_not_grow_the_metrics() {
 /// requires.
 #[tokio::test]
 async fn every_metric_has_help_and_type_and_its_family_stands_together() {
-    let mut app = spawn_app_with(|config| config.metrics_token = Some("scrape-me".to_owned())).await;
-    app.start_worker(shared::tasks::Queue::Clustering);
+    let app = spawn_app_with(|config| config.metrics_token = Some("scrape-me".to_owned())).await;
     let user = app.signup().await;
     let task_id = app.ping(&user, serde_json::json!({ "steps": 1 })).await;
-    app.wait_for_state(&user, &task_id, "SUCCESS").await;
+    app.finish(&user, &task_id).await;
     let text = scrape(&app, "Bearer scrape-me").await;
 
     let (mut helped, mut typed, mut closed) = (BTreeSet::new(), BTreeSet::new(), BTreeSet::new());

@@ -1,16 +1,18 @@
 //! The test harness: the real API on port 0 against a database of the test's own and a
-//! broker namespace of its own, with in-process workers on demand.
+//! broker namespace of its own, with in-process workers on demand: background ones
+//! (`start_worker`), or a drain that runs the queued tasks when the test says so
+//! (`run_pending_tasks`, `finish`).
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use reqwest::{Method, RequestBuilder, Response, StatusCode};
 use serde_json::{Value, json};
 use shared::{
     Config,
-    db::PgPool,
+    db::{PgPool, models::Task},
     tasks::Queue,
-    testing::{TestDb, eventually, proxy::LoopbackProxy},
 };
+use testkit::{DrainError, TaskRunner, TestDb, eventually, proxy::LoopbackProxy};
 use tokio_util::sync::CancellationToken;
 
 pub const PASSWORD: &str = "correct-horse-battery";
@@ -23,6 +25,8 @@ pub struct TestApp {
     /// Every outbound fetch of the workers goes through it; it dials only loopback.
     pub proxy: LoopbackProxy,
     workers: Vec<(CancellationToken, tokio::task::JoinHandle<()>)>,
+    /// Every queue's handlers, run only in `run_pending_tasks`; connected on first use.
+    tasks: tokio::sync::OnceCell<TaskRunner>,
     // Dropped last: the database outlives every connection above.
     _db: TestDb,
 }
@@ -43,18 +47,32 @@ pub async fn spawn_app() -> TestApp {
 
 /// Starts the API with a configuration the test may adjust first.
 pub async fn spawn_app_with(adjust: impl FnOnce(&mut Config)) -> TestApp {
+    spawn_app_with_clock(adjust, Arc::new(api::SystemClock)).await
+}
+
+/// `spawn_app_with`, the throttles reading `clock` (a `ManualClock` the test moves).
+pub async fn spawn_app_with_clock(adjust: impl FnOnce(&mut Config), clock: Arc<dyn api::Clock>) -> TestApp {
     shared::telemetry::init_for_tests();
     let db = tokio::task::spawn_blocking(TestDb::new).await.expect("test database");
-    let mut config = shared::testing::config(&db);
+    let mut config = testkit::config::config(&db);
     let proxy = LoopbackProxy::start().await;
     config.outbound_proxy = Some(proxy.url().to_owned());
     adjust(&mut config);
-    let app = api::Application::build(config.clone()).await.expect("application builds");
+    let app = api::Application::build_with_clock(config.clone(), clock).await.expect("application builds");
     let address = format!("http://127.0.0.1:{}", app.port());
     tokio::spawn(app.run_until_stopped());
     let pool = shared::db::pool(&config.database_url, 4).expect("pool");
     let client = reqwest::Client::builder().timeout(Duration::from_secs(30)).build().expect("client");
-    TestApp { address, config, pool, client, proxy, workers: Vec::new(), _db: db }
+    TestApp {
+        address,
+        config,
+        pool,
+        client,
+        proxy,
+        workers: Vec::new(),
+        tasks: tokio::sync::OnceCell::new(),
+        _db: db,
+    }
 }
 
 impl TestApp {
@@ -126,6 +144,36 @@ impl TestApp {
         .await
     }
 
+    /// Runs every queued task of every queue in this process until none is left open, with
+    /// the workers' real handlers; `Err` names each task that failed (see `testkit::tasks`).
+    pub async fn run_pending_tasks(&self) -> Result<Vec<Task>, DrainError> {
+        let runner = self.tasks.get_or_init(|| TaskRunner::new(&self.config, &self.pool)).await;
+        runner.run_pending().await
+    }
+
+    /// Runs the queued tasks, every one of which must succeed, and returns `task_id` as the
+    /// API shows it.
+    pub async fn finish(&self, user: &TestUser, task_id: &str) -> Value {
+        if let Err(error) = self.run_pending_tasks().await {
+            panic!("{error}");
+        }
+        let task = self.task(user, task_id).await;
+        assert_eq!(task["state"], "SUCCESS", "{task}");
+        task
+    }
+
+    /// Runs the queued tasks, of which `task_id` and only it must fail, and returns it as the
+    /// API shows it.
+    pub async fn finish_failed(&self, user: &TestUser, task_id: &str) -> Value {
+        match self.run_pending_tasks().await {
+            Err(DrainError::Failed { failed, .. })
+                if failed.iter().map(|task| task.id.to_string()).eq([task_id.to_owned()]) => {}
+            Err(error) => panic!("expected task {task_id} alone to fail: {error}"),
+            Ok(finished) => panic!("expected task {task_id} to fail; {} task(s) succeeded", finished.len()),
+        }
+        self.task(user, task_id).await
+    }
+
     /// Runs an in-process worker for `queue` until the app is dropped.
     pub fn start_worker(&mut self, queue: Queue) {
         let shutdown = CancellationToken::new();
@@ -160,7 +208,7 @@ impl Drop for TestApp {
             token.cancel();
             handle.abort();
         }
-        shared::testing::delete_namespace(&self.config);
+        testkit::config::delete_namespace(&self.config);
     }
 }
 

@@ -4,7 +4,7 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shared::{odoo::fake_server::FakeOdoo, tasks::Queue};
+use testkit::odoo::FakeOdoo;
 
 use crate::helpers::{TestApp, TestUser, error_of, spawn_app};
 
@@ -70,8 +70,7 @@ fn seed(odoo: &FakeOdoo) -> (i64, i64) {
 
 #[tokio::test]
 async fn first_sync_then_incremental_changes_archives_and_deletions() {
-    let mut app = spawn_app().await;
-    app.start_worker(Queue::Odoo);
+    let app = spawn_app().await;
     let user = app.signup().await;
     let odoo = FakeOdoo::start().await;
     let (acme, globex) = seed(&odoo);
@@ -82,7 +81,7 @@ async fn first_sync_then_incremental_changes_archives_and_deletions() {
     let tested: Value = tested.json().await.expect("json");
     assert_eq!(tested["data"]["server_version"], "17.0");
 
-    let task = app.wait_for_state(&user, &sync(&app, &user, json!({})).await, "SUCCESS").await;
+    let task = app.finish(&user, &sync(&app, &user, json!({})).await).await;
     assert_eq!(task["result"]["synced"], 3 + 1 + 3 + 2, "{task}");
     assert_eq!(names(&list(&app, &user, "/api/v1/odoo/clients/").await), vec!["Acme", "Globex"]);
     let everyone = list(&app, &user, "/api/v1/odoo/clients/?include_archived=true").await;
@@ -102,9 +101,7 @@ async fn first_sync_then_incremental_changes_archives_and_deletions() {
     odoo.insert("res.partner", json!({ "name": "Initech" }));
     odoo.update("res.partner", acme, json!({ "active": false }));
     let calls_before = odoo.calls();
-    let task = app
-        .wait_for_state(&user, &sync(&app, &user, json!({ "models": ["res.partner"] })).await, "SUCCESS")
-        .await;
+    let task = app.finish(&user, &sync(&app, &user, json!({ "models": ["res.partner"] })).await).await;
     assert_eq!(task["result"]["synced"], 3, "only what changed since the cursor: {task}");
     assert!(odoo.calls() - calls_before <= 3, "login and one page");
     assert_eq!(
@@ -113,17 +110,10 @@ async fn first_sync_then_incremental_changes_archives_and_deletions() {
     );
 
     odoo.delete("res.partner", globex);
-    let task = app
-        .wait_for_state(&user, &sync(&app, &user, json!({ "models": ["res.partner"] })).await, "SUCCESS")
-        .await;
+    let task = app.finish(&user, &sync(&app, &user, json!({ "models": ["res.partner"] })).await).await;
     assert_eq!(task["result"]["synced"], 0, "a deletion leaves nothing for an incremental pull");
-    let task = app
-        .wait_for_state(
-            &user,
-            &sync(&app, &user, json!({ "models": ["res.partner"], "full": true })).await,
-            "SUCCESS",
-        )
-        .await;
+    let task =
+        app.finish(&user, &sync(&app, &user, json!({ "models": ["res.partner"], "full": true })).await).await;
     assert_eq!(task["result"]["full"], true);
     assert_eq!(names(&list(&app, &user, "/api/v1/odoo/clients/").await), vec!["Initech"]);
     let status = list(&app, &user, "/api/v1/odoo/sync/").await;
@@ -143,8 +133,7 @@ async fn first_sync_then_incremental_changes_archives_and_deletions() {
 
 #[tokio::test]
 async fn refused_credentials_and_an_odoo_down_mid_sync_write_nothing_and_keep_the_cursor() {
-    let mut app = spawn_app().await;
-    app.start_worker(Queue::Odoo);
+    let app = spawn_app().await;
     let user = app.signup().await;
     let odoo = FakeOdoo::start().await;
     seed(&odoo);
@@ -162,12 +151,12 @@ async fn refused_credentials_and_an_odoo_down_mid_sync_write_nothing_and_keep_th
         app.post("/api/v1/system/settings/integrations/odoo/test/", Some(&user.access), json!({})).await;
     let (code, _) = error_of(tested, StatusCode::BAD_GATEWAY).await;
     assert_eq!(code, "odoo_auth_failed");
-    let task = app.wait_for_state(&user, &sync(&app, &user, json!({})).await, "FAILURE").await;
+    let task = app.finish_failed(&user, &sync(&app, &user, json!({})).await).await;
     assert_eq!(task["error"]["code"], "odoo_auth_failed", "{task}");
     assert_eq!(task["attempts"], 1, "refused credentials are not retried");
 
     connect(&app, &user, &odoo, odoo.api_key()).await;
-    let task = app.wait_for_state(&user, &sync(&app, &user, json!({})).await, "SUCCESS").await;
+    let task = app.finish(&user, &sync(&app, &user, json!({})).await).await;
     assert_eq!(task["result"]["synced"], 9);
     let before = list(&app, &user, "/api/v1/odoo/sync/").await["data"]["models"].clone();
 
@@ -175,7 +164,7 @@ async fn refused_credentials_and_an_odoo_down_mid_sync_write_nothing_and_keep_th
     odoo.insert("project.project", json!({ "name": "Second project" }));
     // Login and the first model's page go through; then Odoo goes down for good.
     odoo.fail_after(2);
-    let task = app.wait_for_state(&user, &sync(&app, &user, json!({})).await, "FAILURE").await;
+    let task = app.finish_failed(&user, &sync(&app, &user, json!({})).await).await;
     assert_eq!(task["error"]["code"], "odoo_unreachable", "{task}");
     assert_eq!(
         names(&list(&app, &user, "/api/v1/odoo/clients/").await),
@@ -189,14 +178,13 @@ async fn refused_credentials_and_an_odoo_down_mid_sync_write_nothing_and_keep_th
     }
 
     odoo.set_down(false);
-    let task = app.wait_for_state(&user, &sync(&app, &user, json!({})).await, "SUCCESS").await;
+    let task = app.finish(&user, &sync(&app, &user, json!({})).await).await;
     assert_eq!(task["result"]["synced"], 2, "the next run picks up exactly what was missed");
 }
 
 #[tokio::test]
 async fn leads_webhook_targeted_syncs_and_the_built_in_schedule() {
-    let mut app = spawn_app().await;
-    app.start_worker(Queue::Odoo);
+    let app = spawn_app().await;
     let user = app.signup().await;
     let odoo = FakeOdoo::start().await;
     let (acme, _) = seed(&odoo);
@@ -227,7 +215,7 @@ async fn leads_webhook_targeted_syncs_and_the_built_in_schedule() {
         .await;
     assert_eq!(response.status(), StatusCode::ACCEPTED);
     let body: Value = response.json().await.expect("json");
-    let task = app.wait_for_state(&user, body["task_id"].as_str().expect("task id"), "SUCCESS").await;
+    let task = app.finish(&user, body["task_id"].as_str().expect("task id")).await;
     let leads = odoo.records("crm.lead");
     assert_eq!(leads.len(), 1);
     assert_eq!(task["result"]["lead_id"], leads[0]["id"]);
@@ -235,7 +223,7 @@ async fn leads_webhook_targeted_syncs_and_the_built_in_schedule() {
     assert_eq!(leads[0]["name"], "Website enquiry: Ada Lovelace");
 
     // First sync, then an Odoo webhook about one record syncs just that record.
-    app.wait_for_state(&user, &sync(&app, &user, json!({})).await, "SUCCESS").await;
+    app.finish(&user, &sync(&app, &user, json!({})).await).await;
     let cursor = list(&app, &user, "/api/v1/odoo/sync/").await["data"]["models"][0]["cursor"].clone();
     odoo.update("res.partner", acme, json!({ "name": "Acme Holdings" }));
     let response =
@@ -261,7 +249,7 @@ async fn leads_webhook_targeted_syncs_and_the_built_in_schedule() {
         .await
         .expect("json");
     assert_eq!(answer["data"]["status"], "enqueued", "{answer}");
-    let task = app.wait_for_state(&user, answer["data"]["task_id"].as_str().expect("task"), "SUCCESS").await;
+    let task = app.finish(&user, answer["data"]["task_id"].as_str().expect("task")).await;
     assert_eq!(task["result"]["synced"], 1, "{task}");
     assert_eq!(names(&list(&app, &user, "/api/v1/odoo/clients/").await), vec!["Acme Holdings", "Globex"]);
     let after = list(&app, &user, "/api/v1/odoo/sync/").await["data"]["models"][0]["cursor"].clone();

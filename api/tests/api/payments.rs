@@ -8,10 +8,8 @@ use hmac::{Hmac, Mac};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sha2::Sha256;
-use shared::{
-    db::schema::{accounts, credit_transactions, payments},
-    testing::PAYMENTS_WEBHOOK_SECRET,
-};
+use shared::db::schema::{accounts, credit_transactions, payments};
+use testkit::config::PAYMENTS_WEBHOOK_SECRET;
 
 use crate::{
     helpers::{TestApp, error_of, spawn_app, spawn_app_with},

@@ -10,8 +10,8 @@ use serde_json::{Value, json};
 use shared::{
     messaging::{Topology, connect},
     tasks::Queue,
-    testing::{TcpProxy, eventually},
 };
+use testkit::{eventually, proxy::TcpProxy};
 
 use crate::helpers::{spawn_app, spawn_app_with};
 
@@ -140,7 +140,7 @@ async fn commands_sent_while_the_broker_is_down_wait_in_the_outbox_and_complete_
 
     // The worker reaches the broker directly; only the API's path is down.
     let mut worker_config = app.config.clone();
-    worker_config.amqp_url = shared::testing::amqp_url();
+    worker_config.amqp_url = testkit::config::amqp_url();
     let worker = workers::worker(Queue::Clustering, worker_config, app.pool.clone());
     let stop = tokio_util::sync::CancellationToken::new();
     let running = tokio::spawn(worker.run(stop.clone()));

@@ -6,11 +6,11 @@ use diesel::prelude::*;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 use shared::{
-    ai::fake_server::{Failure, FakeOpenAi, RetryAfter},
     db::schema::{accounts, clusters, credit_usage_logs, keywords, outbox},
     messaging::CommandMessage,
     tasks::Queue,
 };
+use testkit::openai::{Failure, FakeOpenAi, RetryAfter};
 
 use crate::helpers::{TestApp, TestUser, error_of, spawn_app};
 
@@ -239,16 +239,12 @@ async fn a_redelivered_task_is_charged_once() {
     // A ping queued behind the duplicate finishes after it was taken off the queue.
     let ping = app.ping(&user, json!({ "queue": "clustering", "steps": 1 })).await;
     app.wait_for_state(&user, &ping, "SUCCESS").await;
-    shared::testing::eventually(
-        std::time::Duration::from_secs(20),
-        "the duplicate to leave the outbox",
-        || async {
-            let left: i64 = app
-                .sql(move |conn| Ok(outbox::table.filter(outbox::task_id.eq(id)).count().get_result(conn)?))
-                .await;
-            (left == 0).then_some(())
-        },
-    )
+    testkit::eventually(std::time::Duration::from_secs(20), "the duplicate to leave the outbox", || async {
+        let left: i64 = app
+            .sql(move |conn| Ok(outbox::table.filter(outbox::task_id.eq(id)).count().get_result(conn)?))
+            .await;
+        (left == 0).then_some(())
+    })
     .await;
 
     assert_eq!(balance(&app, user.account_id).await, balance_after_first);

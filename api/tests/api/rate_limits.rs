@@ -1,29 +1,33 @@
 //! Rate limits: per user when authenticated, per IP otherwise, with headers and 429.
 
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::{sync::Arc, time::Duration};
 
+use api::{Clock, ManualClock};
 use reqwest::StatusCode;
 use serde_json::json;
 
-use crate::helpers::{PASSWORD, TestApp, error_of, spawn_app_with};
+use crate::helpers::{PASSWORD, TestApp, error_of, spawn_app_with, spawn_app_with_clock};
 
-/// Limits count per clock minute; start a test early in one so it does not straddle two.
-async fn at_start_of_a_window() {
-    let into_minute = SystemTime::now().duration_since(UNIX_EPOCH).expect("clock").as_secs() % 60;
-    if into_minute > 50 {
-        tokio::time::sleep(Duration::from_secs(61 - into_minute)).await;
-    }
+/// Limits count per clock minute: the app reads a clock that stands still at the start of a
+/// minute, so no test straddles two windows, and a test moves it to reach the next one.
+fn start_of_a_window() -> Arc<ManualClock> {
+    let now = chrono::Utc::now();
+    let start = now.timestamp() - now.timestamp() % 60;
+    Arc::new(ManualClock::new(chrono::DateTime::from_timestamp(start, 0).unwrap_or(now)))
 }
 
 #[tokio::test]
 async fn anonymous_and_authenticated_callers_are_limited_separately() {
-    let app = spawn_app_with(|config| {
-        config.rate_limit_anon_per_minute = 4;
-        config.rate_limit_auth_per_minute = 4;
-        config.rate_limit_user_per_minute = 5;
-    })
+    let clock = start_of_a_window();
+    let app = spawn_app_with_clock(
+        |config| {
+            config.rate_limit_anon_per_minute = 4;
+            config.rate_limit_auth_per_minute = 4;
+            config.rate_limit_user_per_minute = 5;
+        },
+        clock.clone(),
+    )
     .await;
-    at_start_of_a_window().await;
     let user = app.signup().await; // two anonymous requests
 
     let login =
@@ -37,7 +41,8 @@ async fn anonymous_and_authenticated_callers_are_limited_separately() {
     let limited = login().await;
     let retry_after: u64 =
         limited.headers()["retry-after"].to_str().expect("header").parse().expect("seconds");
-    assert!((1..=60).contains(&retry_after));
+    assert_eq!(retry_after, 60, "the window is a minute and the clock stands at its start");
+    assert_eq!(limited.headers()["x-ratelimit-reset"], (clock.epoch_secs() + 60).to_string().as_str());
     assert_eq!(error_of(limited, StatusCode::TOO_MANY_REQUESTS).await.0, "rate_limited");
 
     // The user has a budget of their own.
@@ -47,6 +52,13 @@ async fn anonymous_and_authenticated_callers_are_limited_separately() {
         assert_eq!(response.headers()["x-ratelimit-remaining"], remaining.to_string().as_str());
     }
     assert_eq!(app.get("/api/v1/auth/me/", &user.access).await.status(), StatusCode::TOO_MANY_REQUESTS);
+
+    // A minute later both budgets are whole again.
+    clock.advance(Duration::from_secs(60));
+    let next = app.get("/api/v1/auth/me/", &user.access).await;
+    assert_eq!(next.status(), StatusCode::OK);
+    assert_eq!(next.headers()["x-ratelimit-remaining"], "4");
+    assert_eq!(login().await.headers()["x-ratelimit-remaining"], "3");
 
     // Health probes and the embedded pages' files are never limited.
     for path in ["/api/v1/system/status/", "/dashboard/", "/dashboard/app.js", "/api/docs/"] {
@@ -61,13 +73,15 @@ async fn login_as(app: &TestApp, email: &str, password: &str, token: Option<&str
 
 #[tokio::test]
 async fn a_token_of_ones_own_does_not_buy_more_password_guesses() {
-    let app = spawn_app_with(|config| {
-        config.rate_limit_auth_per_minute = 10;
-        config.rate_limit_anon_per_minute = 1_000;
-        config.rate_limit_user_per_minute = 1_000;
-    })
+    let app = spawn_app_with_clock(
+        |config| {
+            config.rate_limit_auth_per_minute = 10;
+            config.rate_limit_anon_per_minute = 1_000;
+            config.rate_limit_user_per_minute = 1_000;
+        },
+        start_of_a_window(),
+    )
     .await;
-    at_start_of_a_window().await;
     let attacker = app.signup().await; // a register and a login: two tries of this IP
     let mut statuses = Vec::new();
     for i in 0..60 {
@@ -200,4 +214,20 @@ async fn unknown_emails_and_password_changes_are_throttled_alike() {
     set_run(&app, &user.email, 10, 60).await;
     error_of(change(PASSWORD).await, StatusCode::TOO_MANY_REQUESTS).await;
     error_of(login_as(&app, &user.email, PASSWORD, None).await, StatusCode::TOO_MANY_REQUESTS).await;
+}
+
+#[tokio::test]
+async fn a_lock_ends_when_the_clock_passes_it() {
+    let clock = start_of_a_window();
+    let app = spawn_app_with_clock(|_| {}, clock.clone()).await;
+    let victim = app.signup().await;
+    for _ in 0..5 {
+        login_as(&app, &victim.email, "guess", None).await;
+    }
+    // The fifth failure in a row locked the email for a second of the app's clock.
+    let locked = login_as(&app, &victim.email, PASSWORD, None).await;
+    assert_eq!(locked.headers()["retry-after"], "1");
+    error_of(locked, StatusCode::TOO_MANY_REQUESTS).await;
+    clock.advance(Duration::from_secs(1));
+    assert_eq!(login_as(&app, &victim.email, PASSWORD, None).await.status(), StatusCode::OK);
 }

@@ -3,7 +3,8 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shared::{ai::fake_server::FakeOpenAi, net::OutboundGuard, tasks::Queue, testing::site::FakeSite};
+use shared::net::OutboundGuard;
+use testkit::{openai::FakeOpenAi, site::FakeSite};
 
 use crate::{
     helpers::{TestApp, TestUser, error_of, spawn_app, spawn_app_with},
@@ -25,8 +26,7 @@ async fn get(app: &TestApp, user: &TestUser, path: &str) -> Value {
 
 #[tokio::test]
 async fn an_audit_with_crawl_and_competitors_is_reported_and_charged() {
-    let mut app = spawn_app().await;
-    app.start_worker(Queue::Seo);
+    let app = spawn_app().await;
     let user = app.signup().await;
     let site_id = site(&app, &user).await;
     let website = FakeSite::start().await;
@@ -44,7 +44,7 @@ async fn an_audit_with_crawl_and_competitors_is_reported_and_charged() {
         }),
     )
     .await;
-    let task = app.wait_for_state(&user, &task_id, "SUCCESS").await;
+    let task = app.finish(&user, &task_id).await;
     let result = &task["result"];
     // /good links to /about only, which links back: the crawl ends at two pages.
     assert_eq!(result["pages_audited"], 2, "{task}");
@@ -90,15 +90,14 @@ async fn an_audit_with_crawl_and_competitors_is_reported_and_charged() {
 
 #[tokio::test]
 async fn history_shows_scores_and_the_issues_opened_and_fixed_between_audits() {
-    let mut app = spawn_app().await;
-    app.start_worker(Queue::Seo);
+    let app = spawn_app().await;
     let user = app.signup().await;
     let site_id = site(&app, &user).await;
     let website = FakeSite::start().await;
 
     for path in ["/bare", "/good", "/no-title"] {
         let task_id = audit(&app, &user, json!({ "url": website.url(path), "site_id": site_id })).await;
-        app.wait_for_state(&user, &task_id, "SUCCESS").await;
+        app.finish(&user, &task_id).await;
     }
     let today = chrono::Utc::now().date_naive();
     let metrics =
@@ -184,22 +183,20 @@ async fn bad_audit_requests_name_the_field() {
 async fn names_and_redirects_that_lead_inside_fail_the_audit_before_connecting() {
     // The allow-list off: a name that resolves to loopback passes the API (it is a name)
     // and is refused when it resolves, before any connection.
-    let mut strict = spawn_app_with(|config| config.ai.outbound = OutboundGuard::default()).await;
-    strict.start_worker(Queue::Seo);
+    let strict = spawn_app_with(|config| config.ai.outbound = OutboundGuard::default()).await;
     let user = strict.signup().await;
     let website = FakeSite::start().await;
     let task_id =
         audit(&strict, &user, json!({ "url": format!("http://localhost:{}/good", website.port()) })).await;
-    let task = strict.wait_for_state(&user, &task_id, "FAILURE").await;
+    let task = strict.finish_failed(&user, &task_id).await;
     assert_eq!(task["error"]["code"], "address_refused", "{task}");
     assert_eq!(website.requests(), 0, "nothing reached the site");
 
     // Loopback allowed (as in every test): a page that redirects into a private range.
-    let mut app = spawn_app().await;
-    app.start_worker(Queue::Seo);
+    let app = spawn_app().await;
     let user = app.signup().await;
     let task_id = audit(&app, &user, json!({ "url": website.url("/to-private") })).await;
-    let task = app.wait_for_state(&user, &task_id, "FAILURE").await;
+    let task = app.finish_failed(&user, &task_id).await;
     assert_eq!(task["error"]["code"], "address_refused", "{task}");
     assert_eq!(task["attempts"], 1, "a refusal is not retried");
     assert!(
@@ -210,8 +207,7 @@ async fn names_and_redirects_that_lead_inside_fail_the_audit_before_connecting()
 
 #[tokio::test]
 async fn with_an_ai_provider_the_plan_is_written_by_the_model_from_the_findings() {
-    let mut app = spawn_app().await;
-    app.start_worker(Queue::Seo);
+    let app = spawn_app().await;
     let user = app.signup().await;
     let fake = FakeOpenAi::start().await;
     use_fake(&app, &user, &fake).await;
@@ -222,7 +218,7 @@ async fn with_an_ai_provider_the_plan_is_written_by_the_model_from_the_findings(
     let website = FakeSite::start().await;
     let task_id =
         audit(&app, &user, json!({ "url": website.url("/no-title"), "keywords": ["running shoes"] })).await;
-    let task = app.wait_for_state(&user, &task_id, "SUCCESS").await;
+    let task = app.finish(&user, &task_id).await;
     let audit_id = task["result"]["audit_id"].as_i64().expect("audit id");
     let full = get(&app, &user, &format!("/api/v1/analytics/seo/audits/{audit_id}/")).await;
     let report = &full["data"]["report"];
@@ -235,7 +231,7 @@ async fn with_an_ai_provider_the_plan_is_written_by_the_model_from_the_findings(
     // When the model fails, the rules still write a plan.
     fake.answer_with(|_| "not json".to_owned());
     let task_id = audit(&app, &user, json!({ "url": website.url("/no-title") })).await;
-    let task = app.wait_for_state(&user, &task_id, "SUCCESS").await;
+    let task = app.finish(&user, &task_id).await;
     let audit_id = task["result"]["audit_id"].as_i64().expect("audit id");
     let full = get(&app, &user, &format!("/api/v1/analytics/seo/audits/{audit_id}/")).await;
     assert_eq!(full["data"]["report"]["plan_source"], "rules");

@@ -8,9 +8,9 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::{
     db::schema::social_posts,
-    social::fake_server::{Failure, FakeGraph, FakeLinkedIn, FakeMastodon, FakeX, graph, linkedin},
     tasks::{PublishPost, Queue, TaskKind},
 };
+use testkit::social::{Failure, FakeGraph, FakeLinkedIn, FakeMastodon, FakeX, graph, linkedin};
 use tokio_util::sync::CancellationToken;
 
 use crate::{
@@ -65,7 +65,7 @@ async fn post_state(app: &TestApp, user: &TestUser, id: i64) -> Value {
 }
 
 async fn wait_for_status(app: &TestApp, user: &TestUser, id: i64, wanted: &str) -> Value {
-    shared::testing::eventually(Duration::from_secs(20), &format!("post {id} {wanted}"), || async {
+    testkit::eventually(Duration::from_secs(20), &format!("post {id} {wanted}"), || async {
         let post = post_state(app, user, id).await;
         (post["status"] == wanted).then_some(post)
     })

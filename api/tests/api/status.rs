@@ -2,7 +2,8 @@
 
 use reqwest::StatusCode;
 use serde_json::Value;
-use shared::{tasks::Queue, testing::eventually};
+use shared::tasks::Queue;
+use testkit::eventually;
 
 use crate::helpers::spawn_app;
 
@@ -66,9 +67,8 @@ async fn status_is_503_when_the_database_is_gone() {
     let name = shared::db::split_database_url(&app.config.database_url).expect("url").1;
     tokio::task::spawn_blocking(move || {
         use diesel::{Connection, RunQueryDsl};
-        let mut admin =
-            diesel::PgConnection::establish(&format!("{}/postgres", shared::testing::server_url()))
-                .expect("admin connection");
+        let mut admin = diesel::PgConnection::establish(&format!("{}/postgres", testkit::db::server_url()))
+            .expect("admin connection");
         diesel::sql_query(format!("DROP DATABASE \"{name}\" WITH (FORCE)"))
             .execute(&mut admin)
             .expect("drop");

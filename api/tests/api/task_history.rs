@@ -2,17 +2,15 @@
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use shared::tasks::Queue;
 
 use crate::helpers::{error_of, spawn_app};
 
 #[tokio::test]
 async fn each_attempt_is_recorded_with_its_worker_outcome_and_error() {
-    let mut app = spawn_app().await;
+    let app = spawn_app().await;
     let user = app.signup().await;
-    app.start_worker(Queue::Content);
     let task_id = app.ping(&user, json!({ "steps": 2, "fail_times": 1, "queue": "content" })).await;
-    app.wait_for_state(&user, &task_id, "SUCCESS").await;
+    app.finish(&user, &task_id).await;
 
     let response = app.get(&format!("/api/v1/tasks/{task_id}/attempts/"), &user.access).await;
     assert_eq!(response.status(), StatusCode::OK);
@@ -37,17 +35,16 @@ async fn each_attempt_is_recorded_with_its_worker_outcome_and_error() {
 
 #[tokio::test]
 async fn stats_count_the_accounts_finished_and_retried_tasks_per_bucket() {
-    let mut app = spawn_app().await;
+    let app = spawn_app().await;
     let user = app.signup().await;
-    app.start_worker(Queue::Content);
     let retried = app.ping(&user, json!({ "steps": 1, "fail_times": 1, "queue": "content" })).await;
     let failed =
         app.ping(&user, json!({ "steps": 1, "fail_times": 5, "max_attempts": 1, "queue": "content" })).await;
-    app.wait_for_state(&user, &retried, "SUCCESS").await;
-    app.wait_for_state(&user, &failed, "FAILURE").await;
+    app.finish_failed(&user, &failed).await;
+    assert_eq!(app.task(&user, &retried).await["state"], "SUCCESS");
     let stranger = app.signup().await;
     let other = app.ping(&stranger, json!({ "steps": 1, "queue": "content" })).await;
-    app.wait_for_state(&stranger, &other, "SUCCESS").await;
+    app.finish(&stranger, &other).await;
 
     let response = app.get("/api/v1/tasks/stats/?minutes=60", &user.access).await;
     assert_eq!(response.status(), StatusCode::OK);

@@ -15,7 +15,7 @@ use std::{
 use base64::Engine;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
-use shared::testing::eventually;
+use testkit::eventually;
 
 pub const CHROMEDRIVER: &str = "/usr/bin/chromedriver";
 pub const CHROMIUM: &str = "/usr/bin/chromium";

@@ -6,10 +6,12 @@ use diesel::prelude::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::{
-    ai::fake_server::FakeOpenAi,
     db::schema::{content, images, writer_tasks},
     tasks::{GenerateImages, ImagePrompts, Queue, TaskKind},
-    wordpress::fake_server::{Failure, FakeWordPress},
+};
+use testkit::{
+    openai::FakeOpenAi,
+    wordpress::{Failure, FakeWordPress},
 };
 
 use crate::{

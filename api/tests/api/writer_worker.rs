@@ -11,7 +11,6 @@ use diesel::prelude::*;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use shared::{
-    ai::fake_server::{Failure, FakeOpenAi},
     db::schema::{
         accounts, author_profiles, content, credit_usage_logs, images, outbox, sites, strategies,
         writer_tasks,
@@ -19,6 +18,7 @@ use shared::{
     messaging::CommandMessage,
     tasks::{GenerateContent, ImagePrompts, NewTask, Queue, TaskKind},
 };
+use testkit::openai::{Failure, FakeOpenAi};
 
 use crate::helpers::{TestApp, TestUser, spawn_app};
 
@@ -171,18 +171,14 @@ pub(crate) async fn redeliver_to(
     // A ping queued behind the duplicate finishes after it was taken off the queue.
     let ping = app.ping(user, json!({ "queue": queue.as_str(), "steps": 1 })).await;
     app.wait_for_state(user, &ping, "SUCCESS").await;
-    shared::testing::eventually(
-        std::time::Duration::from_secs(20),
-        "the duplicate to leave the outbox",
-        || async {
-            let left: i64 = app
-                .sql(move |conn| {
-                    Ok(outbox::table.filter(outbox::task_id.eq(task_uuid)).count().get_result(conn)?)
-                })
-                .await;
-            (left == 0).then_some(())
-        },
-    )
+    testkit::eventually(std::time::Duration::from_secs(20), "the duplicate to leave the outbox", || async {
+        let left: i64 = app
+            .sql(move |conn| {
+                Ok(outbox::table.filter(outbox::task_id.eq(task_uuid)).count().get_result(conn)?)
+            })
+            .await;
+        (left == 0).then_some(())
+    })
     .await;
 }
 
@@ -204,8 +200,7 @@ fn total_words(rows: &[ContentRow]) -> u64 {
 
 #[tokio::test]
 async fn offline_articles_are_stored_tasks_move_to_review_and_words_are_charged() {
-    let mut app = spawn_app().await;
-    app.start_worker(Queue::Content);
+    let app = spawn_app().await;
     let user = app.signup().await;
     let site_id = site(&app, &user).await;
     // An author profile and a strategy shape the articles when the site has them.
@@ -239,7 +234,7 @@ async fn offline_articles_are_stored_tasks_move_to_review_and_words_are_charged(
 
     let task_id =
         enqueue(&app, &user, GenerateContent::NAME, json!({ "writer_task_ids": [first, second] })).await;
-    let task = app.wait_for_state(&user, &task_id, "SUCCESS").await;
+    let task = app.finish(&user, &task_id).await;
     let result = &task["result"];
     assert_eq!(result["succeeded"], 2, "{task}");
     assert_eq!(result["failed"], 0);
@@ -264,7 +259,7 @@ async fn offline_articles_are_stored_tasks_move_to_review_and_words_are_charged(
 
     // Generating again replaces the article in place.
     let again = enqueue(&app, &user, GenerateContent::NAME, json!({ "writer_task_ids": [first] })).await;
-    let task = app.wait_for_state(&user, &again, "SUCCESS").await;
+    let task = app.finish(&user, &again).await;
     assert_eq!(task["result"]["items"][0]["content_id"], rows[0].1, "{task}");
     assert_eq!(content_of(&app, user.account_id).await.len(), 2);
 }
@@ -368,11 +363,9 @@ async fn writer_tasks_are_in_progress_while_their_articles_are_written() {
     let id = writer_task(&app, &user, site_id, "Slowly", 300).await;
 
     let task_id = enqueue(&app, &user, GenerateContent::NAME, json!({ "writer_task_ids": [id] })).await;
-    shared::testing::eventually(
-        std::time::Duration::from_secs(10),
-        "the writer task in progress",
-        || async { (writer_task_states(&app, vec![id]).await[0].0 == "in_progress").then_some(()) },
-    )
+    testkit::eventually(std::time::Duration::from_secs(10), "the writer task in progress", || async {
+        (writer_task_states(&app, vec![id]).await[0].0 == "in_progress").then_some(())
+    })
     .await;
     app.wait_for_state(&user, &task_id, "SUCCESS").await;
     assert_eq!(writer_task_states(&app, vec![id]).await[0].0, "review");

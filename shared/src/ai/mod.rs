@@ -5,8 +5,6 @@
 
 mod config;
 mod error;
-#[cfg(feature = "testing")]
-pub mod fake_server;
 pub mod images;
 mod offline;
 mod openai;
@@ -21,7 +19,9 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 pub use config::AiConfig;
 pub use error::AiError;
 pub use images::{GeneratedImage, ImageGenerator, ImageRequest, ImageShape};
-pub use offline::{OFFLINE_MODEL, OfflineEmbedder, OfflineGenerator, OfflineImages};
+pub use offline::{
+    OFFLINE_MODEL, OfflineEmbedder, OfflineGenerator, OfflineImages, hashed_embedding, placeholder_png,
+};
 pub use openai::{ConnectionCheck, MAX_EMBEDDING_BATCH, OpenAiProvider, OpenAiSettings};
 pub use prompts::{PromptType, default_prompt};
 pub use resolve::AccountAi;

@@ -43,9 +43,9 @@
 mod article;
 mod cluster;
 mod ideas;
-pub(crate) mod image;
+mod image;
 mod social;
-pub(crate) mod text;
+mod text;
 
 use async_trait::async_trait;
 use serde::{Serialize, de::DeserializeOwned};
@@ -55,6 +55,11 @@ use super::{
     estimate_tokens,
     images::{GeneratedImage, ImageGenerator, ImageRequest},
 };
+
+// What the offline provider embeds and draws; the test kit's fake OpenAI server answers with
+// the same.
+pub use image::placeholder_png;
+pub use text::hashed_embedding;
 
 /// The model name offline answers report.
 pub const OFFLINE_MODEL: &str = "offline";

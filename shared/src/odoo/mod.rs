@@ -5,8 +5,6 @@
 //! number of times with backoff.
 
 mod client;
-#[cfg(feature = "testing")]
-pub mod fake_server;
 pub mod mirror;
 
 use std::time::Duration;

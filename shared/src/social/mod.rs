@@ -19,8 +19,6 @@
 
 pub mod account;
 mod adapters;
-#[cfg(feature = "testing")]
-pub mod fake_server;
 mod post;
 pub mod posts;
 

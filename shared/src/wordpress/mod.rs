@@ -11,8 +11,6 @@
 //! create, which could duplicate the post).
 
 mod client;
-#[cfg(feature = "testing")]
-pub mod fake_server;
 
 use std::time::Duration;
 

@@ -1,4 +1,5 @@
-use shared::ai::{AiError, OpenAiProvider, fake_server::Failure};
+use shared::ai::{AiError, OpenAiProvider};
+use testkit::openai::Failure;
 
 use crate::helpers::setup;
 

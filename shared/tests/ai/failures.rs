@@ -1,9 +1,7 @@
 use std::time::{Duration, Instant, SystemTime};
 
-use shared::ai::{
-    AiError, Embedder, OpenAiProvider, TextGenerator,
-    fake_server::{Failure, RetryAfter},
-};
+use shared::ai::{AiError, Embedder, OpenAiProvider, TextGenerator};
+use testkit::openai::{Failure, RetryAfter};
 
 use crate::helpers::{request, setup};
 

@@ -1,4 +1,5 @@
-use shared::ai::{ChatRequest, OpenAiProvider, OpenAiSettings, PromptType, fake_server::FakeOpenAi};
+use shared::ai::{ChatRequest, OpenAiProvider, OpenAiSettings, PromptType};
+use testkit::openai::FakeOpenAi;
 
 /// A fake server and a provider pointed at it, settings adjusted by the test.
 pub async fn setup(adjust: impl FnOnce(&mut OpenAiSettings)) -> (FakeOpenAi, OpenAiProvider) {

@@ -1,5 +1,5 @@
 //! The real `OpenAiProvider` against the fake OpenAI-compatible server
-//! (`shared::ai::fake_server`), over loopback HTTP.
+//! (`testkit::openai`), over loopback HTTP.
 
 mod chat;
 mod check;

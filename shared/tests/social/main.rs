@@ -9,11 +9,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use serde_json::Value;
 use shared::{
     net::OutboundGuard,
-    social::{
-        Adapter, Connection, Outgoing, Platform, Published, SocialError, adapter_for,
-        fake_server::{Failure, FakeGraph, FakeLinkedIn, FakeMastodon, FakePlatform, FakeX, graph, linkedin},
-    },
+    social::{Adapter, Connection, Outgoing, Platform, Published, SocialError, adapter_for},
 };
+use testkit::social::{Failure, FakeGraph, FakeLinkedIn, FakeMastodon, FakePlatform, FakeX, graph, linkedin};
 
 const TIMEOUT: Duration = Duration::from_millis(700);
 
@@ -108,8 +106,8 @@ async fn serve_media(request: HttpRequest, _: web::Data<()>) -> HttpResponse {
 
 impl MediaHost {
     fn start() -> Self {
-        let (listener, port) = shared::testing::loopback_listener();
-        let handle = shared::testing::serve_fake(listener, Arc::new(()), serve_media);
+        let (listener, port) = testkit::loopback_listener();
+        let handle = testkit::serve_fake(listener, Arc::new(()), serve_media);
         Self { base: format!("http://127.0.0.1:{port}"), _handle: handle }
     }
 

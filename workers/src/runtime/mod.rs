@@ -1,9 +1,11 @@
 //! The worker runtime every worker binary shares: consume a queue with bounded prefetch, run
 //! each task kind's [`TaskHandler`], report progress, retry with backoff, dead-letter, cancel,
-//! enforce time limits, heartbeat, and shut down gracefully.
+//! enforce time limits, heartbeat, and shut down gracefully. Tests run the same path on demand
+//! through a [`Drain`].
 
 mod batch;
 mod delivery;
+mod drain;
 mod handler;
 pub(crate) mod heartbeat;
 mod lifecycle;
@@ -32,6 +34,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use uuid::Uuid;
 
+pub use drain::Drain;
 pub use handler::{Completion, Effects, KindHandler, TaskContext, TaskError, TaskHandler};
 
 use batch::Batcher;
@@ -101,11 +104,43 @@ impl Worker {
     /// Consumes until `shutdown` is cancelled, then finishes in-flight tasks within the
     /// configured grace period and leaves the rest for redelivery.
     pub async fn run(self, shutdown: CancellationToken) -> anyhow::Result<()> {
-        let topology = Topology::from_config(&self.config);
-        let name = format!("worker-{}-{}", self.queue, self.worker_id);
-        let publisher = Arc::new(Publisher::new(&self.config.amqp_url, &name, topology.clone()));
+        let config = self.config.clone();
+        let shared = self.into_shared("worker");
+        let (pool, worker_id, queue) = (shared.pool.clone(), shared.worker_id, shared.queue);
         let background = CancellationToken::new();
-        let shared = Arc::new(Shared {
+        let mut helpers = JoinSet::new();
+        helpers.spawn(heartbeat::run(
+            pool.clone(),
+            worker_id,
+            queue.as_str().to_owned(),
+            shared.counters.clone(),
+            config.heartbeat_interval,
+            config.heartbeat_file.clone(),
+            background.clone(),
+        ));
+        helpers.spawn(shared.progress.clone().run(
+            pool.clone(),
+            shared.publisher.clone(),
+            background.clone(),
+        ));
+        tracing::info!(%queue, %worker_id, "worker starting");
+
+        consume(&shared, &config, &shutdown).await;
+
+        background.cancel();
+        while helpers.join_next().await.is_some() {}
+        heartbeat::remove(&pool, worker_id).await;
+        shared.publisher.close().await;
+        tracing::info!(%queue, "worker stopped");
+        Ok(())
+    }
+
+    /// What every task this worker runs shares; its publisher is named after `role`.
+    fn into_shared(self, role: &str) -> Arc<Shared> {
+        let topology = Topology::from_config(&self.config);
+        let name = format!("{role}-{}-{}", self.queue, self.worker_id);
+        let publisher = Arc::new(Publisher::new(&self.config.amqp_url, &name, topology.clone()));
+        Arc::new(Shared {
             worker_id: self.worker_id,
             queue: self.queue,
             pool: self.pool.clone(),
@@ -117,29 +152,8 @@ impl Worker {
             running: Mutex::default(),
             counters: Arc::default(),
             claims: claim_batcher(self.pool.clone(), self.worker_id, self.config.heartbeat_interval * 3),
-            successes: success_batcher(self.pool.clone(), self.worker_id, publisher.clone()),
-        });
-        let mut helpers = JoinSet::new();
-        helpers.spawn(heartbeat::run(
-            self.pool.clone(),
-            self.worker_id,
-            self.queue.as_str().to_owned(),
-            shared.counters.clone(),
-            self.config.heartbeat_interval,
-            self.config.heartbeat_file.clone(),
-            background.clone(),
-        ));
-        helpers.spawn(shared.progress.clone().run(self.pool.clone(), publisher.clone(), background.clone()));
-        tracing::info!(queue = %self.queue, worker_id = %self.worker_id, "worker starting");
-
-        consume(&shared, &self.config, &shutdown).await;
-
-        background.cancel();
-        while helpers.join_next().await.is_some() {}
-        heartbeat::remove(&self.pool, self.worker_id).await;
-        publisher.close().await;
-        tracing::info!(queue = %self.queue, "worker stopped");
-        Ok(())
+            successes: success_batcher(self.pool, self.worker_id, publisher),
+        })
     }
 }
 

@@ -9,7 +9,7 @@ use serde_json::json;
 use shared::tasks::{PING, Queue, TaskState};
 use workers::runtime::{Completion, TaskContext, TaskError, TaskHandler, Worker};
 
-use crate::helpers::{Harness, run_in_process};
+use crate::helpers::Harness;
 
 /// Answers `system.ping` by sleeping far longer than its time limit.
 struct Sleeper;
@@ -35,16 +35,15 @@ impl TaskHandler for Sleeper {
 async fn a_task_over_its_time_limit_fails_without_retry() {
     let harness = Harness::new().await;
     let worker = Worker::new(Queue::Seo, harness.config.clone(), harness.pool.clone()).with_handler(Sleeper);
-    let (stop, running) = run_in_process(worker);
     let task_id = harness.enqueue_ping(Queue::Seo, json!({ "queue": "seo" })).await;
-    let task = harness.wait_for(task_id, "a terminal state", |task| task.state.is_terminal()).await;
+    let failure = harness.run_pending(worker).await.expect_err("the task fails");
+    let [task] = failure.failed() else { panic!("one failed task: {failure}") };
+    assert_eq!(task.id, task_id);
     assert_eq!(task.state, TaskState::Failure);
     assert_eq!(task.attempts, 1, "a time limit is not retried");
-    let error = task.error.expect("error recorded");
+    let error = task.error.as_ref().expect("error recorded");
     assert_eq!(error["code"], "time_limit_exceeded");
     assert_eq!(error["retryable"], false);
-    stop.cancel();
-    running.await.expect("worker stops");
 }
 
 /// Panics on its first attempt, succeeds on the next.
@@ -71,12 +70,11 @@ async fn a_panicking_handler_is_caught_and_the_task_retried() {
     let harness = Harness::new().await;
     let worker = Worker::new(Queue::Content, harness.config.clone(), harness.pool.clone())
         .with_handler(PanicsOnce { calls: AtomicU32::new(0) });
-    let (stop, running) = run_in_process(worker);
     let task_id = harness.enqueue_ping(Queue::Content, json!({ "queue": "content" })).await;
-    let task = harness.wait_for(task_id, "a terminal state", |task| task.state.is_terminal()).await;
+    let finished = harness.run_pending(worker).await.expect("the retry succeeds");
+    let [task] = finished.as_slice() else { panic!("one task ran: {finished:?}") };
+    assert_eq!(task.id, task_id);
     assert_eq!(task.state, TaskState::Success, "the worker survived the panic");
     assert_eq!(task.attempts, 2);
-    assert_eq!(task.result.expect("result")["attempt"], 2);
-    stop.cancel();
-    running.await.expect("worker stops");
+    assert_eq!(task.result.as_ref().expect("result")["attempt"], 2);
 }

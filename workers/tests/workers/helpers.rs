@@ -11,8 +11,8 @@ use shared::{
     db::{PgPool, models::Task, schema::accounts},
     messaging::{Publisher, Topology, drain_outbox},
     tasks::{NewTask, PING, Queue},
-    testing::{TestDb, eventually},
 };
+use testkit::{DrainError, TaskRunner, TestDb, eventually};
 use uuid::Uuid;
 
 pub struct Harness {
@@ -27,7 +27,7 @@ impl Harness {
     pub async fn new() -> Self {
         shared::telemetry::init_for_tests();
         let db = tokio::task::spawn_blocking(TestDb::new).await.expect("test database");
-        let config = shared::testing::config(&db);
+        let config = testkit::config::config(&db);
         let pool = shared::db::pool(&config.database_url, 4).expect("pool");
         let account_id = shared::db::run(&pool, |conn| {
             Ok(diesel::insert_into(accounts::table)
@@ -68,6 +68,15 @@ impl Harness {
             done(&task).then_some(task)
         })
         .await
+    }
+
+    /// Runs `worker`'s queue in this process until no task on it is left open (see
+    /// `testkit::tasks`); `Err` names each task that failed.
+    pub async fn run_pending(&self, worker: workers::runtime::Worker) -> Result<Vec<Task>, DrainError> {
+        let runner = TaskRunner::with_workers(&self.config, &self.pool, vec![worker]).await;
+        let outcome = runner.run_pending().await;
+        runner.close().await;
+        outcome
     }
 
     /// Starts a worker binary configured for this test's database and namespace.
@@ -129,7 +138,7 @@ impl Harness {
 
 impl Drop for Harness {
     fn drop(&mut self) {
-        shared::testing::delete_namespace(&self.config);
+        testkit::config::delete_namespace(&self.config);
     }
 }
 
@@ -138,16 +147,4 @@ pub async fn terminate(mut child: Child) -> std::process::ExitStatus {
     let status = Command::new("kill").arg("-TERM").arg(child.id().to_string()).status().expect("kill runs");
     assert!(status.success());
     tokio::task::spawn_blocking(move || child.wait().expect("worker exits")).await.expect("join")
-}
-
-/// Runs `worker` in this process until the returned token is cancelled.
-pub fn run_in_process(
-    worker: workers::runtime::Worker,
-) -> (tokio_util::sync::CancellationToken, tokio::task::JoinHandle<()>) {
-    let stop = tokio_util::sync::CancellationToken::new();
-    let token = stop.clone();
-    let handle = tokio::spawn(async move {
-        worker.run(token).await.expect("worker runs");
-    });
-    (stop, handle)
 }

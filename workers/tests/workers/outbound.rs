@@ -17,10 +17,10 @@ use shared::{
     ai::{AiError, OpenAiProvider, OpenAiSettings},
     net::OutboundGuard,
     odoo::{Connection as OdooConnection, OdooClient, OdooError},
-    social::{self, Outgoing, Platform, SocialError, adapter_for, fake_server::FakeMastodon},
-    testing::proxy::LoopbackProxy,
+    social::{self, Outgoing, Platform, SocialError, adapter_for},
     wordpress::{ClientSettings, Credentials, WordPressClient, WordPressError},
 };
+use testkit::{proxy::LoopbackProxy, social::FakeMastodon};
 use url::Url;
 use workers::seo::fetch::{FetchError, FetchSettings, Fetcher};
 

@@ -6,10 +6,8 @@ use std::{process::Child, time::Duration};
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::json;
-use shared::{
-    db::schema::{schedule_fires, schedules, tasks},
-    testing::eventually,
-};
+use shared::db::schema::{schedule_fires, schedules, tasks};
+use testkit::eventually;
 
 use crate::helpers::{Harness, terminate};
 

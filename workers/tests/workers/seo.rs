@@ -4,10 +4,8 @@
 
 use std::time::Duration;
 
-use shared::{
-    net::OutboundGuard,
-    testing::{proxy::LoopbackProxy, site::FakeSite},
-};
+use shared::net::OutboundGuard;
+use testkit::{proxy::LoopbackProxy, site::FakeSite};
 use url::Url;
 use workers::seo::{
     Auditor, PageAudit, SiteContext,

@@ -202,13 +202,13 @@ pub async fn change_password(
     body: ApiJson<ChangePasswordRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let ChangePasswordRequest { old_password, new_password, .. } = body.0;
-    let user_id = auth.user_id;
+    let (user_id, now) = (auth.user_id, state.clock.now());
     let (email, current, locked) = state
         .db(move |conn| {
             let (email, hash): (String, Option<String>) =
                 users::table.find(user_id).select((users::email, users::password_hash)).first(conn)?;
             let email = email.to_lowercase();
-            let locked = throttle::locked_for(conn, &email)?;
+            let locked = throttle::locked_for(conn, &email, now)?;
             Ok((email, hash, locked))
         })
         .await?;
@@ -224,7 +224,7 @@ pub async fn change_password(
     .map_err(ApiError::internal)?;
     let Some(new_hash) = new_hash.transpose()? else {
         // A stolen access token must not become a way to guess the password.
-        state.db(move |conn| throttle::record_failure(conn, &email)).await?;
+        state.db(move |conn| throttle::record_failure(conn, &email, now)).await?;
         return Err(ApiError::field("old_password", "The current password is incorrect."));
     };
     let session_id = auth.session_id;

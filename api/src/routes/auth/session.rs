@@ -69,10 +69,10 @@ pub async fn login(
     let LoginRequest { email, password } = body.0;
     let email = email.trim().to_lowercase();
     throttle::spend(&state, &email)?;
-    let lookup = email.clone();
+    let (lookup, now) = (email.clone(), state.clock.now());
     let user: Result<Option<User>, u64> = state
         .db(move |conn| {
-            if let Some(retry_after) = throttle::locked_for(conn, &lookup)? {
+            if let Some(retry_after) = throttle::locked_for(conn, &lookup, now)? {
                 return Ok(Err(retry_after));
             }
             Ok(Ok(users::table
@@ -99,7 +99,8 @@ pub async fn login(
     .await
     .map_err(ApiError::internal)?;
     let Some(user) = verified else {
-        state.db(move |conn| throttle::record_failure(conn, &email)).await?;
+        let now = state.clock.now();
+        state.db(move |conn| throttle::record_failure(conn, &email, now)).await?;
         return Err(invalid_credentials());
     };
 

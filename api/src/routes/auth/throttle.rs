@@ -8,16 +8,12 @@
 use chrono::{DateTime, Utc};
 use diesel::{
     prelude::*,
-    sql_types::{Integer, Text},
+    sql_types::{Integer, Text, Timestamptz},
 };
 use serde::Serialize;
 use shared::db::schema::login_throttles;
 
-use crate::{
-    error::ApiError,
-    middleware::{Budget, now},
-    state::AppState,
-};
+use crate::{error::ApiError, middleware::Budget, state::AppState};
 
 /// Failures in a row before the email is locked at all.
 const FREE_FAILURES: i32 = 4;
@@ -36,16 +32,16 @@ pub struct FailedSignIns {
 
 /// Spends one try of `email`'s budget: 429 when it is used up.
 pub fn spend(state: &AppState, email: &str) -> Result<(), ApiError> {
-    let now = now();
+    let now = state.clock.epoch_secs();
     let decision = state.limiter.hit(&format!("email:{email}"), Budget::Credentials, now);
     if decision.allowed { Ok(()) } else { Err(decision.refusal(now)) }
 }
 
-/// Seconds `email` stays locked, if it is.
-pub fn locked_for(conn: &mut PgConnection, email: &str) -> shared::Result<Option<u64>> {
+/// Seconds `email` stays locked at `now` (the state's clock), if it is.
+pub fn locked_for(conn: &mut PgConnection, email: &str, now: DateTime<Utc>) -> shared::Result<Option<u64>> {
     let until: Option<Option<DateTime<Utc>>> =
         login_throttles::table.find(email).select(login_throttles::locked_until).first(conn).optional()?;
-    let seconds = until.flatten().map(|until| (until - Utc::now()).num_seconds());
+    let seconds = until.flatten().map(|until| (until - now).num_seconds());
     Ok(seconds.filter(|&left| left > 0).map(|left| left.unsigned_abs()))
 }
 
@@ -60,22 +56,24 @@ struct Failures {
     failures: i32,
 }
 
-/// Counts a failed try of `email` and locks it when the run is long enough. A run whose last
-/// failure is a day old starts over.
-pub fn record_failure(conn: &mut PgConnection, email: &str) -> shared::Result<i32> {
+/// Counts a failed try of `email` at `now` (the state's clock) and locks it when the run is
+/// long enough. A run whose last failure is a day old starts over.
+pub fn record_failure(conn: &mut PgConnection, email: &str, now: DateTime<Utc>) -> shared::Result<i32> {
     let Failures { failures } = diesel::sql_query(
-        "INSERT INTO login_throttles AS t (email, failures) VALUES ($1, 1) \
+        "INSERT INTO login_throttles AS t (email, failures, first_failed_at, last_failed_at) \
+         VALUES ($1, 1, $2, $2) \
          ON CONFLICT (email) DO UPDATE SET \
-             failures = CASE WHEN t.last_failed_at < now() - interval '1 day' THEN 1 ELSE t.failures + 1 END, \
-             first_failed_at = CASE WHEN t.last_failed_at < now() - interval '1 day' \
-                                    THEN now() ELSE t.first_failed_at END, \
-             last_failed_at = now() \
+             failures = CASE WHEN t.last_failed_at < $2 - interval '1 day' THEN 1 ELSE t.failures + 1 END, \
+             first_failed_at = CASE WHEN t.last_failed_at < $2 - interval '1 day' \
+                                    THEN $2 ELSE t.first_failed_at END, \
+             last_failed_at = $2 \
          RETURNING failures",
     )
     .bind::<Text, _>(email)
+    .bind::<Timestamptz, _>(now)
     .get_result(conn)?;
     if let Some(seconds) = lock_seconds(failures) {
-        let until = Utc::now() + chrono::Duration::seconds(seconds);
+        let until = now + chrono::Duration::seconds(seconds);
         diesel::update(login_throttles::table.find(email))
             .set(login_throttles::locked_until.eq(Some(until)))
             .execute(conn)?;

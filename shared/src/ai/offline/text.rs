@@ -175,7 +175,7 @@ pub(crate) fn stable_hash(text: &str) -> u64 {
 
 /// A unit vector from hashed words and word pairs (stop words skipped); texts that share
 /// words point the same way. Empty or stop-word-only text gives the zero vector.
-pub(crate) fn hashed_embedding(text: &str, dimensions: usize) -> Vec<f32> {
+pub fn hashed_embedding(text: &str, dimensions: usize) -> Vec<f32> {
     let mut vector = vec![0f32; dimensions.max(1)];
     let words: Vec<String> = tokens(text).into_iter().filter(|t| !is_stop_word(t)).collect();
     let pairs = words.windows(2).map(|pair| format!("{} {}", pair[0], pair[1]));

@@ -1,4 +1,4 @@
-//! A fake Odoo for tests (`testing` feature): JSON-RPC at `/jsonrpc` on 127.0.0.1, answering
+//! A fake Odoo for tests: JSON-RPC at `/jsonrpc` on 127.0.0.1, answering
 //! like Odoo — `common.version`, `common.login` (`false` for wrong credentials),
 //! `object.execute_kw` with `search_read`, `search`, `read`, `create` and `write` over records
 //! kept in memory, domains in Odoo's prefix notation (`|`, `&`, `!`; `=`, `!=`, `>`, `>=`,
@@ -50,7 +50,7 @@ pub struct FakeOdoo {
 
 impl FakeOdoo {
     pub async fn start() -> Self {
-        let (listener, port) = crate::testing::loopback_listener();
+        let (listener, port) = crate::serve::loopback_listener();
         let clock =
             NaiveDate::from_ymd_opt(2026, 1, 1).and_then(|day| day.and_hms_opt(0, 0, 0)).unwrap_or_default();
         let inner = Arc::new(Inner {
@@ -66,7 +66,7 @@ impl FakeOdoo {
                 calls: 0,
             }),
         });
-        let handle = crate::testing::serve_fake(listener, inner.clone(), handle);
+        let handle = crate::serve::serve_fake(listener, inner.clone(), handle);
         Self { url: format!("http://127.0.0.1:{port}"), inner, handle }
     }
 

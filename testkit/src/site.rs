@@ -56,13 +56,13 @@ pub struct FakeSite {
 
 impl FakeSite {
     pub async fn start() -> Self {
-        let (listener, port) = super::loopback_listener();
+        let (listener, port) = crate::serve::loopback_listener();
         let inner = Arc::new(Inner {
             base: format!("http://127.0.0.1:{port}"),
             requests: AtomicUsize::new(0),
             paths: Mutex::new(BTreeMap::new()),
         });
-        let handle = super::serve_fake(listener, inner.clone(), serve);
+        let handle = crate::serve::serve_fake(listener, inner.clone(), serve);
         Self { inner, handle }
     }
 

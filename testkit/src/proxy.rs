@@ -1,8 +1,10 @@
-//! An HTTP proxy for tests that dials only loopback. Clients under test send every request
-//! through it (`FetchSettings::proxy`, `OUTBOUND_PROXY`): requests for 127.0.0.0/8, ::1 or
-//! `localhost` are forwarded unchanged; anything else is answered 502 without a connection
-//! and recorded, so a guard that let an inside or outside address through fails the test
-//! instead of sending traffic off the machine.
+//! Proxies for tests. [`LoopbackProxy`] is an HTTP proxy that dials only loopback. Clients
+//! under test send every request through it (`FetchSettings::proxy`, `OUTBOUND_PROXY`):
+//! requests for 127.0.0.0/8, ::1 or `localhost` are forwarded unchanged; anything else is
+//! answered 502 without a connection and recorded, so a guard that let an inside or outside
+//! address through fails the test instead of sending traffic off the machine. [`TcpProxy`]
+//! stands in front of a real service (the broker) so a test can take it down and bring it
+//! back.
 
 use std::{
     net::IpAddr,
@@ -45,9 +47,9 @@ impl LoopbackProxy {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .expect("proxy client");
-        let (listener, port) = super::loopback_listener();
+        let (listener, port) = crate::serve::loopback_listener();
         let inner = Arc::new(Inner { client, refused: Mutex::new(Vec::new()) });
-        let handle = super::serve_fake(listener, inner.clone(), forward);
+        let handle = crate::serve::serve_fake(listener, inner.clone(), forward);
         Self { url: format!("http://127.0.0.1:{port}"), inner, handle }
     }
 
@@ -105,5 +107,65 @@ async fn forward(request: HttpRequest, body: web::Bytes, inner: web::Data<Inner>
     match answer.bytes().await {
         Ok(bytes) => response.body(bytes),
         Err(error) => HttpResponse::BadGateway().body(format!("the test proxy lost the answer: {error}")),
+    }
+}
+
+/// A TCP proxy in front of a real service that a test can take down and bring back, to see
+/// how the system behaves while the service is unreachable (without stopping the service
+/// other tests share).
+pub struct TcpProxy {
+    pub addr: std::net::SocketAddr,
+    up: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    generation: tokio::sync::watch::Sender<u64>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl TcpProxy {
+    /// Listens on 127.0.0.1 and forwards to `target` while up.
+    pub async fn start(target: std::net::SocketAddr, up: bool) -> Self {
+        use std::sync::{Arc, atomic::AtomicBool};
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind proxy");
+        let addr = listener.local_addr().expect("proxy address");
+        let up = Arc::new(AtomicBool::new(up));
+        let (generation, _) = tokio::sync::watch::channel(0u64);
+        let (flag, generations) = (up.clone(), generation.clone());
+        let task = tokio::spawn(async move {
+            while let Ok((mut client, _)) = listener.accept().await {
+                if !flag.load(std::sync::atomic::Ordering::SeqCst) {
+                    drop(client);
+                    continue;
+                }
+                let mut cut = generations.subscribe();
+                tokio::spawn(async move {
+                    let Ok(mut server) = tokio::net::TcpStream::connect(target).await else { return };
+                    tokio::select! {
+                        _ = tokio::io::copy_bidirectional(&mut client, &mut server) => {}
+                        _ = cut.changed() => {}
+                    }
+                });
+            }
+        });
+        Self { addr, up, generation, task }
+    }
+
+    /// Refuses new connections and cuts the open ones.
+    pub fn down(&self) {
+        self.up.store(false, std::sync::atomic::Ordering::SeqCst);
+        self.generation.send_modify(|generation| *generation += 1);
+    }
+
+    pub fn up(&self) {
+        self.up.store(true, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// An AMQP URL that goes through this proxy.
+    pub fn amqp_url(&self) -> String {
+        format!("amqp://guest:guest@{}/%2f", self.addr)
+    }
+}
+
+impl Drop for TcpProxy {
+    fn drop(&mut self) {
+        self.task.abort();
     }
 }

@@ -1,4 +1,4 @@
-//! Fake social platforms for tests (`testing` feature), each speaking its platform's real
+//! Fake social platforms for tests, each speaking its platform's real
 //! HTTP API on 127.0.0.1: bearer tokens that can be revoked, and scripted failures for writes
 //! in the platform's own shapes — its rate-limit answer with its reset header, a 500, or an
 //! answer that comes too late (the work is still done, as when a client times out on a
@@ -109,7 +109,7 @@ impl<S: Send + 'static> FakePlatform<S> {
         Args: actix_web::FromRequest + 'static,
         F::Output: actix_web::Responder + 'static,
     {
-        let (listener, port) = crate::testing::loopback_listener();
+        let (listener, port) = crate::serve::loopback_listener();
         let script = Script {
             token: format!("{token_prefix}-{}", uuid::Uuid::new_v4().simple()),
             failures: VecDeque::new(),
@@ -119,7 +119,7 @@ impl<S: Send + 'static> FakePlatform<S> {
             base: format!("http://127.0.0.1:{port}"),
             state: Mutex::new((script, data)),
         });
-        let handle = crate::testing::serve_fake(listener, inner.clone(), handler);
+        let handle = crate::serve::serve_fake(listener, inner.clone(), handler);
         Self { inner, handle }
     }
 

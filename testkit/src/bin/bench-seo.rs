@@ -14,10 +14,8 @@
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
-use shared::{
-    net::OutboundGuard,
-    testing::{proxy::LoopbackProxy, site::FakeSite},
-};
+use shared::net::OutboundGuard;
+use testkit::{proxy::LoopbackProxy, site::FakeSite};
 use url::Url;
 use workers::seo::{
     Auditor, SiteContext,

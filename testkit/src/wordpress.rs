@@ -1,4 +1,4 @@
-//! A fake WordPress REST API for tests (`testing` feature): real HTTP on
+//! A fake WordPress REST API for tests: real HTTP on
 //! `127.0.0.1:<random port>`, WordPress's routes, answers and error bodies
 //! (`{"code", "message", "data": {"status"}}`), posts and media kept in memory.
 //!
@@ -80,14 +80,14 @@ pub struct FakeWordPress {
 
 impl FakeWordPress {
     pub async fn start() -> Self {
-        let (listener, port) = crate::testing::loopback_listener();
+        let (listener, port) = crate::serve::loopback_listener();
         let inner = Arc::new(Inner {
             base_url: format!("http://127.0.0.1:{port}"),
             username: "editor".to_owned(),
             password: "abcd EFGH 1234 ijkl MNOP 5678".to_owned(),
             state: Mutex::new(State { next_id: 100, ..State::default() }),
         });
-        let handle = crate::testing::serve_fake(listener, inner.clone(), handle);
+        let handle = crate::serve::serve_fake(listener, inner.clone(), handle);
         Self { inner, handle }
     }
 

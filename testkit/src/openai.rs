@@ -1,4 +1,4 @@
-//! A fake OpenAI-compatible server for tests (`testing` feature): real HTTP on
+//! A fake OpenAI-compatible server for tests: real HTTP on
 //! `127.0.0.1:<random port>`, the real wire format, scripted failures.
 //!
 //! - `POST /v1/chat/completions`: answers from the queue of scripted answers
@@ -38,10 +38,7 @@ use serde_json::{Value, json};
 
 use base64::Engine;
 
-use super::{
-    OpenAiSettings, estimate_tokens,
-    offline::{image::placeholder_png, text::hashed_embedding},
-};
+use shared::ai::{MAX_EMBEDDING_BATCH, OpenAiSettings, estimate_tokens, hashed_embedding, placeholder_png};
 
 const DEFAULT_DIMENSIONS: usize = 64;
 
@@ -131,8 +128,8 @@ impl FakeOpenAi {
                 ..State::default()
             }),
         });
-        let (listener, port) = crate::testing::loopback_listener();
-        let handle = crate::testing::serve_fake(listener, inner.clone(), handle);
+        let (listener, port) = crate::serve::loopback_listener();
+        let handle = crate::serve::serve_fake(listener, inner.clone(), handle);
         Self { base_url: format!("http://127.0.0.1:{port}/v1"), inner, handle }
     }
 
@@ -372,7 +369,7 @@ fn embeddings(body: &Value) -> HttpResponse {
             );
         }
     };
-    if inputs.is_empty() || inputs.len() > super::MAX_EMBEDDING_BATCH {
+    if inputs.is_empty() || inputs.len() > MAX_EMBEDDING_BATCH {
         return error(400, "'input' must hold 1 to 2048 items.", "invalid_request_error", None);
     }
     let dimensions =
