@@ -35,7 +35,9 @@ pub(crate) use text_sql;
 macro_rules! text_enum {
     (
         $(#[$meta:meta])*
-        $vis:vis enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $word:literal ),+ $(,)? }
+        // `tt`, not `literal`: a `literal` fragment reaches the derives as an opaque group, and
+        // utoipa then ignores the `serde(rename)` and documents the variant's name.
+        $vis:vis enum $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $word:tt ),+ $(,)? }
     ) => {
         $(#[$meta])*
         #[derive(
