@@ -5,17 +5,16 @@
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
 use diesel::{pg::Pg, prelude::*};
 use serde::Deserialize;
-use shared::db::{
-    models::{Cluster, Keyword},
-    schema::clusters,
+use shared::{
+    db::{
+        models::{Cluster, Keyword},
+        schema::clusters,
+    },
+    planner::keywords::KeywordFilter,
 };
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{
-    BulkIds, DeletedCount, Intent, Refs, check_refs,
-    keyword_query::{KeywordFilter, ordered},
-    nullable,
-};
+use super::{BulkIds, DeletedCount, Intent, Refs, check_refs, keyword_query::KeywordQuery, nullable};
 use crate::forms::input_forms;
 use crate::{
     crud,
@@ -250,7 +249,7 @@ async fn retrieve(
 /// path's).
 #[utoipa::path(
     tag = "planner",
-    params(("id" = i64, Path, description = "The cluster id."), PageParams, KeywordFilter),
+    params(("id" = i64, Path, description = "The cluster id."), PageParams, KeywordQuery),
     responses((status = 200, body = Page<Keyword>)),
 )]
 #[get("/clusters/{id}/keywords")]
@@ -260,22 +259,11 @@ async fn cluster_keywords(
     id: PathId<i64>,
     req: HttpRequest,
     page: PageParams,
-    query: ApiQuery<KeywordFilter>,
+    query: ApiQuery<KeywordQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let cluster = crud::find::<Cluster>(&state, auth.account(), id.0).await?;
-    let filter = KeywordFilter { cluster_id: Some(cluster.id), ..query.0 };
-    let (rows, count) = state
-        .db(move |conn| {
-            let count: i64 = filter.query(cluster.account_id).count().get_result(conn)?;
-            let rows: Vec<Keyword> = ordered(filter.query(cluster.account_id), filter.ordering())
-                .offset(page.offset())
-                .limit(page.size())
-                .select(Keyword::as_select())
-                .load(conn)?;
-            Ok((rows, count))
-        })
-        .await?;
-    Ok(response::paginated(&req, page, count, rows))
+    let filter = KeywordFilter { cluster_id: Some(cluster.id), ..KeywordFilter::from(query.0) };
+    crud::list::<Keyword>(&state, auth.account(), filter, &req, page).await
 }
 
 /// PUT and PATCH both apply the fields sent (partial update). A cluster stays on its site.
