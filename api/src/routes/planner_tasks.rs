@@ -5,9 +5,11 @@
 use actix_web::{HttpRequest, HttpResponse, post, web};
 use serde::Deserialize;
 use shared::{
-    db::models::Cluster,
     net::OutboundGuard,
-    planner::keywords::{self, Selection, SelectionProblem},
+    planner::{
+        Cluster,
+        keywords::{self, Selection, SelectionProblem},
+    },
     tasks::{
         AutoCluster, GenerateIdeas, Payload,
         planner::{AutoClusterPayload, ClusterMode, GenerateIdeasPayload, MAX_CLUSTER_KEYWORDS},

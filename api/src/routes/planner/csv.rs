@@ -20,14 +20,12 @@ use actix_web::{
     post,
     web::{self, Bytes},
 };
-use diesel::prelude::*;
 use futures_util::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use shared::{
-    db::schema::clusters,
     ids::AccountId,
     planner::{
-        Keyword,
+        Keyword, clusters,
         keywords::{self, KeywordFilter, KeywordInsertForm},
     },
 };
@@ -121,14 +119,7 @@ impl ExportCursor {
             .db(move |conn| {
                 let rows = keywords::batch_after(conn, account, &filter, last.as_ref(), EXPORT_BATCH)?;
                 let ids: Vec<i64> = rows.iter().filter_map(|row| row.cluster_id).collect();
-                let names: std::collections::HashMap<i64, String> = clusters::table
-                    .filter(clusters::account_id.eq(account))
-                    .filter(clusters::id.eq_any(&ids))
-                    .select((clusters::id, clusters::name))
-                    .load::<(i64, String)>(conn)?
-                    .into_iter()
-                    .collect();
-                Ok((rows, names))
+                Ok((rows, clusters::names(conn, account, &ids)?))
             })
             .await?;
         let Some(last) = rows.last() else {
