@@ -3,15 +3,18 @@
 //! can pay) and answers 202 with the task to poll; `worker-clustering` does the work.
 
 use actix_web::{HttpRequest, HttpResponse, post, web};
-use diesel::prelude::*;
 use serde::Deserialize;
 use shared::{
-    db::schema::{clusters, keywords},
     net::OutboundGuard,
+    planner::{
+        Cluster,
+        keywords::{self, Selection, SelectionProblem},
+    },
     tasks::{
         AutoCluster, GenerateIdeas, Payload,
         planner::{AutoClusterPayload, ClusterMode, GenerateIdeasPayload, MAX_CLUSTER_KEYWORDS},
     },
+    tenant::Scoped,
 };
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -73,69 +76,46 @@ impl Validate for AutoClusterInput {
     }
 }
 
-/// The keywords one auto_cluster run covers, all on one site.
-struct Selection {
-    site_id: i64,
-    sector_id: Option<i64>,
-    keyword_ids: Vec<i64>,
-}
-
+/// The keywords the input names (or its site's active ones), or why they cannot be clustered.
 async fn select_keywords(
     state: &AppState,
-    account_id: i64,
+    auth: &Editor,
     input: &AutoClusterInput,
 ) -> Result<Selection, ApiError> {
-    let (ids, site_id, sector_id) = (input.ids.clone(), input.site_id, input.sector_id);
-    let rows: Vec<(i64, i64, Option<i64>)> = state
+    let (account, ids, site_id, sector_id) =
+        (auth.account(), input.ids.clone(), input.site_id, input.sector_id);
+    let selected = state
         .db(move |conn| {
-            let mut query = keywords::table
-                .filter(keywords::account_id.eq(account_id))
-                .select((keywords::id, keywords::site_id, keywords::sector_id))
-                .order(keywords::id)
-                .into_boxed();
-            match &ids {
-                Some(ids) => query = query.filter(keywords::id.eq_any(ids.clone())),
-                None => query = query.filter(keywords::status.eq("active")),
-            }
-            if let Some(site_id) = site_id {
-                query = query.filter(keywords::site_id.eq(site_id));
-            }
-            if let Some(sector_id) = sector_id {
-                query = query.filter(keywords::sector_id.eq(sector_id));
-            }
-            // One more than allowed tells "too many" apart from "exactly the limit".
-            Ok(query.limit(MAX_CLUSTER_KEYWORDS as i64 + 1).load(conn)?)
+            keywords::select_for_clustering(
+                conn,
+                account,
+                ids.as_deref(),
+                site_id,
+                sector_id,
+                MAX_CLUSTER_KEYWORDS,
+            )
         })
         .await?;
-    if let Some(ids) = &input.ids {
-        let found: std::collections::HashSet<i64> = rows.iter().map(|row| row.0).collect();
-        let missing: Vec<String> = ids.iter().filter(|id| !found.contains(id)).map(i64::to_string).collect();
-        if !missing.is_empty() {
-            return Err(ApiError::missing("ids", format!("No such keywords: {}.", missing.join(", "))));
+    selected.map_err(|problem| match problem {
+        SelectionProblem::Missing(ids) => {
+            ApiError::missing("ids", format!("No such keywords: {}.", list(&ids)))
         }
-    }
-    if rows.is_empty() {
-        return Err(ApiError::conflict(
+        SelectionProblem::Nothing => ApiError::conflict(
             "nothing_to_cluster",
             "site_id",
             "This site (or sector) has no active keywords to cluster.",
-        ));
-    }
-    if rows.len() > MAX_CLUSTER_KEYWORDS {
-        return Err(ApiError::field(
+        ),
+        SelectionProblem::TooMany => ApiError::field(
             "site_id",
             format!("More than {MAX_CLUSTER_KEYWORDS} keywords; send ids or a sector."),
-        ));
-    }
-    let site_id = rows[0].1;
-    if rows.iter().any(|row| row.1 != site_id) {
-        return Err(ApiError::field("ids", "The keywords must all belong to one site."));
-    }
-    let sector_id = input.sector_id.or_else(|| {
-        let first = rows[0].2;
-        rows.iter().all(|row| row.2 == first).then_some(first).flatten()
-    });
-    Ok(Selection { site_id, sector_id, keyword_ids: rows.into_iter().map(|row| row.0).collect() })
+        ),
+        SelectionProblem::ManySites => ApiError::field("ids", "The keywords must all belong to one site."),
+    })
+}
+
+/// `1, 2, 3`.
+fn list(ids: &[i64]) -> String {
+    ids.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
 }
 
 /// Groups keywords into clusters with AI (a `planner.auto_cluster` task), after checking the
@@ -160,7 +140,7 @@ async fn auto_cluster(
     body: ApiJson<AutoClusterInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.0;
-    let selection = select_keywords(&state, auth.account_id, &input).await?;
+    let selection = select_keywords(&state, &auth, &input).await?;
     let keywords = selection.keyword_ids.len() as u64;
     let payload = AutoClusterPayload {
         site_id: selection.site_id,
@@ -228,20 +208,16 @@ async fn auto_generate_ideas(
     body: ApiJson<GenerateIdeasInput>,
 ) -> Result<HttpResponse, ApiError> {
     let payload = body.payload();
-    let (account_id, ids) = (auth.account_id, payload.cluster_ids.clone());
+    let (account, ids) = (auth.account(), payload.cluster_ids.clone());
     let found: Vec<i64> = state
-        .db(move |conn| {
-            Ok(clusters::table
-                .filter(clusters::account_id.eq(account_id))
-                .filter(clusters::id.eq_any(ids))
-                .select(clusters::id)
-                .load(conn)?)
-        })
-        .await?;
-    let missing: Vec<String> =
-        payload.cluster_ids.iter().filter(|id| !found.contains(id)).map(i64::to_string).collect();
+        .db(move |conn| Cluster::find_many(conn, account, &ids))
+        .await?
+        .into_iter()
+        .map(|cluster| cluster.id)
+        .collect();
+    let missing: Vec<i64> = payload.cluster_ids.iter().copied().filter(|id| !found.contains(id)).collect();
     if !missing.is_empty() {
-        return Err(ApiError::missing("ids", format!("No such clusters: {}.", missing.join(", "))));
+        return Err(ApiError::missing("ids", format!("No such clusters: {}.", list(&missing))));
     }
     let ideas = u64::from(payload.ideas_per_cluster) * payload.cluster_ids.len() as u64;
     commands::enqueue_paid::<GenerateIdeas>(&state, &auth, &req, &payload, ideas).await

@@ -1,28 +1,26 @@
 //! `/api/v1/planner/clusters/`: groups of keywords. `keywords_count` and `volume` are kept
-//! true by the keyword handlers (see [`shared::planner::refresh_cluster_totals`]); deleting a cluster
-//! leaves its keywords unclustered (the foreign key sets their `cluster_id` to null).
+//! true by the keyword writes (see [`shared::planner::refresh_cluster_totals`]); deleting a
+//! cluster leaves its keywords unclustered (the foreign key sets their `cluster_id` to null).
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
-use diesel::{pg::Pg, prelude::*};
 use serde::Deserialize;
-use shared::db::{
-    models::{Cluster, Keyword},
-    schema::clusters,
+use shared::{
+    planner::{
+        Cluster, ClusterStatus, Keyword,
+        clusters::{ClusterFilter, ClusterInsertForm, ClusterOrdering, ClusterUpdateForm},
+        keywords::KeywordFilter,
+    },
+    tenant,
 };
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{
-    BulkIds, DeletedCount, Intent, Refs, check_refs,
-    keyword_query::{KeywordFilter, ordered},
-    nullable,
-};
+use super::{BulkIds, DeletedCount, Intent, Refs, check_refs, keyword_query::KeywordQuery, nullable};
 use crate::forms::input_forms;
 use crate::{
     crud,
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, Editor, PathId, Validate},
     response::{self, Data, Page, PageParams},
-    routes::common::{deleted, search_term},
     state::AppState,
     validation,
 };
@@ -35,44 +33,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(cluster_keywords)
         .service(update)
         .service(remove);
-}
-
-/// Status of a cluster.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-enum ClusterStatus {
-    Active,
-    Archived,
-}
-
-impl ClusterStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            ClusterStatus::Active => "active",
-            ClusterStatus::Archived => "archived",
-        }
-    }
-}
-
-/// Order of the cluster list: a sort key, `-` in front for descending.
-#[derive(Debug, Deserialize, Clone, Copy, utoipa::ToSchema)]
-enum ClusterOrdering {
-    #[serde(rename = "keywords_count")]
-    KeywordsCount,
-    #[serde(rename = "-keywords_count")]
-    KeywordsCountDesc,
-    #[serde(rename = "volume")]
-    Volume,
-    #[serde(rename = "-volume")]
-    VolumeDesc,
-    #[serde(rename = "created_at")]
-    Created,
-    #[serde(rename = "-created_at")]
-    CreatedDesc,
-    #[serde(rename = "name")]
-    Name,
-    #[serde(rename = "-name")]
-    NameDesc,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -110,49 +70,15 @@ async fn list(
     query: ApiQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ListQuery { status, site_id, sector_id, intent, search, ordering } = query.0;
-    let pattern = search_term(&search);
-    let (rows, count) = state
-        .db(move |conn| {
-            let filtered = || {
-                let mut q: clusters::BoxedQuery<'static, Pg> =
-                    clusters::table.filter(clusters::account_id.eq(auth.account_id)).into_boxed();
-                if let Some(status) = status {
-                    q = q.filter(clusters::status.eq(status.as_str()));
-                }
-                if let Some(site_id) = site_id {
-                    q = q.filter(clusters::site_id.eq(site_id));
-                }
-                if let Some(sector_id) = sector_id {
-                    q = q.filter(clusters::sector_id.eq(sector_id));
-                }
-                if let Some(intent) = intent {
-                    q = q.filter(clusters::intent.eq(intent.as_str()));
-                }
-                if let Some(pattern) = &pattern {
-                    q = q.filter(clusters::name.ilike(pattern.clone()));
-                }
-                q
-            };
-            let count: i64 = filtered().count().get_result(conn)?;
-            use ClusterOrdering as O;
-            let ordered = match ordering.unwrap_or(O::CreatedDesc) {
-                O::KeywordsCount => filtered().order((clusters::keywords_count.asc(), clusters::id)),
-                O::KeywordsCountDesc => {
-                    filtered().order((clusters::keywords_count.desc(), clusters::id.desc()))
-                }
-                O::Volume => filtered().order((clusters::volume.asc(), clusters::id)),
-                O::VolumeDesc => filtered().order((clusters::volume.desc(), clusters::id.desc())),
-                O::Created => filtered().order((clusters::created_at.asc(), clusters::id)),
-                O::CreatedDesc => filtered().order((clusters::created_at.desc(), clusters::id.desc())),
-                O::Name => filtered().order((clusters::name.asc(), clusters::id)),
-                O::NameDesc => filtered().order((clusters::name.desc(), clusters::id.desc())),
-            };
-            let rows: Vec<Cluster> =
-                ordered.offset(page.offset()).limit(page.size()).select(Cluster::as_select()).load(conn)?;
-            Ok((rows, count))
-        })
-        .await?;
-    Ok(response::paginated(&req, page, count, rows))
+    let filter = ClusterFilter {
+        status,
+        site_id,
+        sector_id,
+        intent,
+        name: tenant::contains(search.as_deref()),
+        ordering: ordering.unwrap_or_default(),
+    };
+    crud::list::<Cluster>(&state, auth.account(), filter, &req, page).await
 }
 
 input_forms! {
@@ -208,27 +134,18 @@ async fn create(
     body: ApiJson<NewCluster>,
 ) -> Result<HttpResponse, ApiError> {
     let input = ClusterInput::from(body.0);
-    let name = input.name.as_deref().map(str::trim).unwrap_or_default().to_owned();
     let site_id = input.site_id.unwrap_or_default();
     let sector_id = input.sector_id.flatten();
     check_refs(&state, auth.account_id, Refs { site_id, sector_id, cluster_id: None }).await?;
-    let row = state
-        .db(move |conn| {
-            Ok(diesel::insert_into(clusters::table)
-                .values((
-                    clusters::account_id.eq(auth.account_id),
-                    clusters::site_id.eq(site_id),
-                    clusters::sector_id.eq(sector_id),
-                    clusters::name.eq(name),
-                    clusters::description.eq(input.description.unwrap_or_default().trim().to_owned()),
-                    clusters::intent.eq(input.intent.flatten().map(Intent::as_str)),
-                    clusters::status.eq(input.status.unwrap_or(ClusterStatus::Active).as_str()),
-                ))
-                .returning(Cluster::as_returning())
-                .get_result(conn)?)
-        })
-        .await?;
-    Ok(response::created(row))
+    let form = ClusterInsertForm {
+        site_id,
+        sector_id,
+        name: input.name.as_deref().map(str::trim).unwrap_or_default().to_owned(),
+        description: input.description.unwrap_or_default().trim().to_owned(),
+        intent: input.intent.flatten(),
+        status: input.status.unwrap_or(ClusterStatus::Active),
+    };
+    crud::create::<Cluster>(&state, auth.account(), form).await
 }
 
 /// One cluster.
@@ -250,7 +167,7 @@ async fn retrieve(
 /// path's).
 #[utoipa::path(
     tag = "planner",
-    params(("id" = i64, Path, description = "The cluster id."), PageParams, KeywordFilter),
+    params(("id" = i64, Path, description = "The cluster id."), PageParams, KeywordQuery),
     responses((status = 200, body = Page<Keyword>)),
 )]
 #[get("/clusters/{id}/keywords")]
@@ -260,22 +177,11 @@ async fn cluster_keywords(
     id: PathId<i64>,
     req: HttpRequest,
     page: PageParams,
-    query: ApiQuery<KeywordFilter>,
+    query: ApiQuery<KeywordQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let cluster = crud::find::<Cluster>(&state, auth.account(), id.0).await?;
-    let filter = KeywordFilter { cluster_id: Some(cluster.id), ..query.0 };
-    let (rows, count) = state
-        .db(move |conn| {
-            let count: i64 = filter.query(cluster.account_id).count().get_result(conn)?;
-            let rows: Vec<Keyword> = ordered(filter.query(cluster.account_id), filter.ordering())
-                .offset(page.offset())
-                .limit(page.size())
-                .select(Keyword::as_select())
-                .load(conn)?;
-            Ok((rows, count))
-        })
-        .await?;
-    Ok(response::paginated(&req, page, count, rows))
+    let filter = KeywordFilter { cluster_id: Some(cluster.id), ..KeywordFilter::from(query.0) };
+    crud::list::<Keyword>(&state, auth.account(), filter, &req, page).await
 }
 
 /// PUT and PATCH both apply the fields sent (partial update). A cluster stays on its site.
@@ -296,7 +202,7 @@ async fn update(
     id: PathId<i64>,
     body: ApiJson<ClusterInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account_id, input) = (auth.account_id, body.0);
+    let input = body.0;
     let current = crud::find::<Cluster>(&state, auth.account(), id.0).await?;
     if input.site_id.is_some_and(|site_id| site_id != current.site_id) {
         return Err(ApiError::field("site_id", "A cluster cannot move to another site."));
@@ -304,29 +210,17 @@ async fn update(
     if let Some(sector_id) = input.sector_id
         && sector_id != current.sector_id
     {
-        check_refs(&state, account_id, Refs { site_id: current.site_id, sector_id, cluster_id: None })
-            .await?;
+        let refs = Refs { site_id: current.site_id, sector_id, cluster_id: None };
+        check_refs(&state, auth.account_id, refs).await?;
     }
-    let row = state
-        .db(move |conn| {
-            Ok(diesel::update(clusters::table.find(current.id).filter(clusters::account_id.eq(account_id)))
-                .set((
-                    input.name.map(|name| clusters::name.eq(name.trim().to_owned())),
-                    input.sector_id.map(|sector_id| clusters::sector_id.eq(sector_id)),
-                    input
-                        .description
-                        .map(|description| clusters::description.eq(description.trim().to_owned())),
-                    input.intent.map(|intent| clusters::intent.eq(intent.map(Intent::as_str))),
-                    input.status.map(|status| clusters::status.eq(status.as_str())),
-                    clusters::updated_at.eq(diesel::dsl::now),
-                ))
-                .returning(Cluster::as_returning())
-                .get_result(conn)
-                .optional()?)
-        })
-        .await?
-        .ok_or(ApiError::NotFound { what: "cluster" })?;
-    Ok(response::ok(row))
+    let form = ClusterUpdateForm {
+        name: input.name.map(|name| name.trim().to_owned()),
+        sector_id: input.sector_id,
+        description: input.description.map(|description| description.trim().to_owned()),
+        intent: input.intent,
+        status: input.status,
+    };
+    crud::update::<Cluster>(&state, auth.account(), current.id, form).await
 }
 
 /// Deletes a cluster; its keywords stay, unclustered.
@@ -340,19 +234,7 @@ async fn update(
 )]
 #[delete("/clusters/{id}")]
 async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
-    let rows = delete_clusters(&state, auth.account_id, vec![id.0]).await?;
-    deleted(rows, "cluster")
-}
-
-async fn delete_clusters(state: &AppState, account_id: i64, ids: Vec<i64>) -> Result<usize, ApiError> {
-    state
-        .db(move |conn| {
-            Ok(diesel::delete(
-                clusters::table.filter(clusters::account_id.eq(account_id)).filter(clusters::id.eq_any(&ids)),
-            )
-            .execute(conn)?)
-        })
-        .await
+    crud::delete::<Cluster>(&state, auth.account(), id.0).await
 }
 
 /// Deletes the caller's clusters among `ids` (their keywords stay, unclustered); the others
@@ -371,6 +253,6 @@ async fn bulk_delete(
     auth: Editor,
     body: ApiJson<BulkIds>,
 ) -> Result<HttpResponse, ApiError> {
-    let deleted_count = delete_clusters(&state, auth.account_id, body.0.ids).await?;
+    let deleted_count = crud::delete_many::<Cluster>(&state, auth.account(), body.0.ids).await?;
     Ok(response::ok(DeletedCount { deleted_count }))
 }

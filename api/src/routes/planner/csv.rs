@@ -1,6 +1,6 @@
 //! `GET /api/v1/planner/keywords/export/` and `POST /api/v1/planner/keywords/import_keywords/`.
 //!
-//! The export applies exactly the list's filters and ordering ([`KeywordFilter`]) and streams:
+//! The export applies exactly the list's filters and ordering ([`KeywordQuery`]) and streams:
 //! it reads keyset batches of [`EXPORT_BATCH`] rows and writes each as one chunk, so memory
 //! stays flat however many keywords an account has. Text cells that a spreadsheet would run as
 //! a formula are prefixed with `'`.
@@ -10,7 +10,7 @@
 //! `text/csv` body. Every bad row is reported with its line number ([`super::csv_rows`]);
 //! the good rows are inserted in one transaction.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use actix_multipart::Multipart;
@@ -20,18 +20,20 @@ use actix_web::{
     post,
     web::{self, Bytes},
 };
-use diesel::prelude::*;
 use futures_util::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
-use shared::db::{
-    models::Keyword,
-    schema::{clusters, keywords},
+use shared::{
+    ids::AccountId,
+    planner::{
+        Keyword, clusters,
+        keywords::{self, KeywordFilter, KeywordInsertForm},
+    },
 };
 
 use super::{
     Refs, check_refs,
     csv_rows::{ParsedCsv, RowError, parse_csv},
-    keyword_query::{KeywordFilter, KeywordOrdering, after, ordered},
+    keyword_query::KeywordQuery,
 };
 use crate::{
     body::{BodyEnded, read_limited, unreadable, until_stuck},
@@ -49,8 +51,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
 pub const EXPORT_BATCH: i64 = 1_000;
 /// Largest accepted upload.
 pub const MAX_IMPORT_BYTES: usize = 5 * 1024 * 1024;
-/// Rows per INSERT statement (Postgres allows 65,535 bind parameters per statement).
-const INSERT_CHUNK: usize = 2_000;
 
 const EXPORT_COLUMNS: [&str; 9] =
     ["keyword", "volume", "difficulty", "intent", "status", "cluster", "site_id", "sector_id", "created_at"];
@@ -60,7 +60,7 @@ const EXPORT_COLUMNS: [&str; 9] =
 /// `created_at`), streamed.
 #[utoipa::path(
     tag = "planner",
-    params(KeywordFilter),
+    params(KeywordQuery),
     responses((
         status = 200,
         description = "The CSV file, with a header row.",
@@ -73,12 +73,11 @@ const EXPORT_COLUMNS: [&str; 9] =
 async fn export(
     state: web::Data<AppState>,
     auth: AuthUser,
-    query: ApiQuery<KeywordFilter>,
+    query: ApiQuery<KeywordQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let filter = query.0;
+    let filter = KeywordFilter::from(query.0);
     // The first batch is read before answering, so a database failure is still a proper error.
-    let mut cursor =
-        ExportCursor { state: state.into_inner(), account_id: auth.account_id, filter, last: None };
+    let mut cursor = ExportCursor { state: state.into_inner(), account: auth.account(), filter, last: None };
     let first = cursor.next_chunk().await?;
     let mut head = encode_row(EXPORT_COLUMNS.map(str::to_owned))?;
     let more = first.as_ref().is_some_and(|(_, full)| *full);
@@ -105,7 +104,7 @@ async fn export(
 /// Where the export is: the filter and the last row written.
 struct ExportCursor {
     state: std::sync::Arc<AppState>,
-    account_id: i64,
+    account: AccountId,
     filter: KeywordFilter,
     last: Option<Keyword>,
 }
@@ -114,28 +113,13 @@ impl ExportCursor {
     /// The next batch as CSV, and whether it was full (so another may follow); `None` when
     /// there are no more rows.
     async fn next_chunk(&mut self) -> Result<Option<(Bytes, bool)>, ApiError> {
-        let (account_id, filter, last) = (self.account_id, self.filter.clone(), self.last.clone());
-        let ordering: KeywordOrdering = filter.ordering();
+        let (account, filter, last) = (self.account, self.filter.clone(), self.last.clone());
         let (rows, cluster_names) = self
             .state
             .db(move |conn| {
-                let mut q = filter.query(account_id);
-                if let Some(last) = &last {
-                    q = after(q, ordering, last);
-                }
-                let rows: Vec<Keyword> =
-                    ordered(q, ordering).limit(EXPORT_BATCH).select(Keyword::as_select()).load(conn)?;
-                let mut ids: Vec<i64> = rows.iter().filter_map(|row| row.cluster_id).collect();
-                ids.sort_unstable();
-                ids.dedup();
-                let names: HashMap<i64, String> = clusters::table
-                    .filter(clusters::account_id.eq(account_id))
-                    .filter(clusters::id.eq_any(&ids))
-                    .select((clusters::id, clusters::name))
-                    .load::<(i64, String)>(conn)?
-                    .into_iter()
-                    .collect();
-                Ok((rows, names))
+                let rows = keywords::batch_after(conn, account, &filter, last.as_ref(), EXPORT_BATCH)?;
+                let ids: Vec<i64> = rows.iter().filter_map(|row| row.cluster_id).collect();
+                Ok((rows, clusters::names(conn, account, &ids)?))
             })
             .await?;
         let Some(last) = rows.last() else {
@@ -149,8 +133,8 @@ impl ExportCursor {
                 defuse(&row.keyword),
                 row.volume.to_string(),
                 row.difficulty.to_string(),
-                defuse(&row.intent),
-                defuse(&row.status),
+                defuse(row.intent.as_str()),
+                defuse(row.status.as_str()),
                 defuse(&cluster),
                 row.site_id.to_string(),
                 row.sector_id.map(|id| id.to_string()).unwrap_or_default(),
@@ -277,42 +261,26 @@ async fn import_keywords(
     let sector_id = target.sector_id;
     check_refs(&state, auth.account_id, Refs { site_id, sector_id, cluster_id: None }).await?;
     let ParsedCsv { rows, mut errors } = parse_csv(&file)?;
-    let account_id = auth.account_id;
-    let (imported, existing) = state
-        .db(move |conn| {
-            conn.transaction::<_, shared::Error, _>(|conn| {
-                let mut inserted: Vec<String> = Vec::with_capacity(rows.len());
-                for chunk in rows.chunks(INSERT_CHUNK) {
-                    let values: Vec<_> = chunk
-                        .iter()
-                        .map(|row| {
-                            (
-                                keywords::account_id.eq(account_id),
-                                keywords::site_id.eq(site_id),
-                                keywords::sector_id.eq(sector_id),
-                                keywords::keyword.eq(row.keyword.as_str()),
-                                keywords::volume.eq(row.volume),
-                                keywords::difficulty.eq(row.difficulty),
-                                keywords::intent.eq(row.intent.as_str()),
-                                keywords::status.eq(row.status.as_str()),
-                            )
-                        })
-                        .collect();
-                    // A keyword the site (and sector) already has is skipped, not an error.
-                    let batch: Vec<String> = diesel::insert_into(keywords::table)
-                        .values(values)
-                        .on_conflict_do_nothing()
-                        .returning(keywords::keyword)
-                        .get_results(conn)?;
-                    inserted.extend(batch);
-                }
-                let inserted: std::collections::HashSet<String> = inserted.into_iter().collect();
-                let existing: Vec<u64> =
-                    rows.iter().filter(|row| !inserted.contains(&row.keyword)).map(|row| row.line).collect();
-                Ok((inserted.len(), existing))
-            })
+    let forms: Vec<KeywordInsertForm> = rows
+        .iter()
+        .map(|row| KeywordInsertForm {
+            site_id,
+            sector_id,
+            cluster_id: None,
+            seed_keyword_id: None,
+            keyword: row.keyword.clone(),
+            volume: row.volume,
+            difficulty: row.difficulty,
+            intent: row.intent,
+            status: row.status,
         })
-        .await?;
+        .collect();
+    let account = auth.account();
+    // A keyword the site (and sector) already has is skipped, not an error.
+    let inserted = state.db(move |conn| keywords::insert_missing(conn, account, forms)).await?;
+    let imported = inserted.len();
+    let inserted: HashSet<String> = inserted.into_iter().map(|row| row.keyword).collect();
+    let existing = rows.iter().filter(|row| !inserted.contains(&row.keyword)).map(|row| row.line);
     errors
         .extend(existing.into_iter().map(|line| RowError { line, reason: "keyword already exists".into() }));
     errors.sort_by_key(|error| error.line);

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use serde::Serialize;
 
-use super::{Intent, KeywordStatus, keywords::MAX_KEYWORD_LEN};
 use crate::error::ApiError;
+use shared::planner::{Intent, KeywordStatus, keywords::MAX_KEYWORD_LEN};
 
 /// Most data rows one import may carry.
 pub const MAX_IMPORT_ROWS: usize = 20_000;
@@ -233,7 +233,7 @@ fn parse_row(columns: &Columns, record: &::csv::ByteRecord, line: u64) -> Result
     };
     let intent = match intent.as_str() {
         "" => Some(Intent::Informational),
-        value => Intent::parse(value).or_else(|| {
+        value => Intent::parse(&value.to_ascii_lowercase()).or_else(|| {
             reasons.push(format!(
                 "intent `{value}` is not one of informational, commercial, transactional, navigational"
             ));
@@ -242,7 +242,7 @@ fn parse_row(columns: &Columns, record: &::csv::ByteRecord, line: u64) -> Result
     };
     let status = match status.as_str() {
         "" => Some(KeywordStatus::Active),
-        value => KeywordStatus::parse(value).or_else(|| {
+        value => KeywordStatus::parse(&value.to_ascii_lowercase()).or_else(|| {
             reasons.push(format!("status `{value}` is not one of active, pending, archived"));
             None
         }),

@@ -15,10 +15,13 @@ mod writer;
 pub use account::{Account, AuthSession, NewUser, RefreshToken, User};
 pub use billing::{CreditTransaction, CreditUsageLog};
 pub use outbox::{NewOutboxRow, OutboxRow};
-pub use planner::{Cluster, ContentIdea, Industry, Keyword, SeedKeyword, WriterTask};
+pub use planner::{ContentIdea, Industry, SeedKeyword, WriterTask};
 pub use schedule::Schedule;
 pub use seo::SeoAuditSummary;
 pub use site::{Sector, Site};
 pub use system::{AiPrompt, IntegrationSetting};
 pub use task::{NewTaskRow, Task, TaskAttempt};
 pub use writer::{AuthorProfile, Content, Image, Strategy};
+
+// The planner's rows live with their rules; re-exported here with the other rows.
+pub use crate::planner::{Cluster, Keyword};

@@ -3,7 +3,7 @@ use diesel::prelude::*;
 use serde::Serialize;
 use uuid::Uuid;
 
-use crate::db::schema::{clusters, content_ideas, industries, keywords, seed_keywords, writer_tasks};
+use crate::db::schema::{content_ideas, industries, seed_keywords, writer_tasks};
 
 #[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = industries, check_for_backend(diesel::pg::Pg))]
@@ -27,42 +27,6 @@ pub struct SeedKeyword {
     pub intent: String,
     pub is_active: bool,
     pub created_at: DateTime<Utc>,
-}
-
-#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
-#[diesel(table_name = keywords, check_for_backend(diesel::pg::Pg))]
-pub struct Keyword {
-    pub id: i64,
-    pub account_id: i64,
-    pub site_id: i64,
-    pub sector_id: Option<i64>,
-    pub seed_keyword_id: Option<i64>,
-    pub cluster_id: Option<i64>,
-    pub keyword: String,
-    pub volume: i32,
-    pub difficulty: i16,
-    pub intent: String,
-    pub status: String,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
-#[diesel(table_name = clusters, check_for_backend(diesel::pg::Pg))]
-pub struct Cluster {
-    pub id: i64,
-    pub account_id: i64,
-    pub site_id: i64,
-    pub sector_id: Option<i64>,
-    pub name: String,
-    pub description: String,
-    pub intent: Option<String>,
-    pub status: String,
-    pub source: String,
-    pub keywords_count: i32,
-    pub volume: i64,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
 }
 
 #[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
@@ -108,6 +72,4 @@ pub struct WriterTask {
 }
 
 // Lookups and deletes scoped to the caller's account (the tenant CRUD kit).
-crate::owned_table! { Keyword { table: keywords, what: "keyword" } }
-crate::owned_table! { Cluster { table: clusters, what: "cluster" } }
 crate::owned_table! { ContentIdea { table: content_ideas, what: "idea" } }

@@ -5,14 +5,17 @@
 
 use std::{collections::HashSet, sync::Arc};
 
-use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::{
     ai::{self, ChatRequest, Embedder, PromptType, TokenUsage, prompts::render},
     billing::{self, Charge, Operation},
-    db::schema::keywords,
-    planner::{FoundCluster, save_clusters},
+    ids::AccountId,
+    planner::{
+        Intent,
+        clusters::{self, FoundCluster},
+        keywords::{self, KeywordText},
+    },
     tasks::AutoCluster,
     tasks::planner::{AutoClusterPayload, ClusterMode},
 };
@@ -30,7 +33,6 @@ const EMBED_CHUNK: usize = 512;
 const NAME_CHUNK: usize = 40;
 /// Keywords shown to the namer per cluster, most representative first.
 const SAMPLE_KEYWORDS: usize = 12;
-const INTENTS: [&str; 4] = ["informational", "commercial", "transactional", "navigational"];
 
 pub struct AutoClusterHandler {
     ai: Arc<AiAccess>,
@@ -57,12 +59,6 @@ impl AutoClusterHandler {
     }
 }
 
-struct LoadedKeyword {
-    id: i64,
-    text: String,
-    volume: i64,
-}
-
 #[async_trait::async_trait]
 impl KindHandler for AutoClusterHandler {
     type Kind = AutoCluster;
@@ -76,7 +72,7 @@ impl KindHandler for AutoClusterHandler {
         let (clients, prompt) = self.ai.for_account(ctx.pool(), account_id, PromptType::AutoCluster).await?;
         ctx.progress("LOAD", 8, format!("{} keywords loaded", loaded.len()))?;
 
-        let texts: Vec<String> = loaded.iter().map(|keyword| keyword.text.clone()).collect();
+        let texts: Vec<String> = loaded.iter().map(|keyword| keyword.keyword.clone()).collect();
         let (vectors, embed_usage, embed_model) = match (payload.mode, &clients.embedder) {
             (ClusterMode::Lexical, _) => {
                 ctx.progress("EMBED", 10, "Building lexical vectors")?;
@@ -108,7 +104,7 @@ impl KindHandler for AutoClusterHandler {
             .map(|(members, naming)| FoundCluster {
                 name: naming.name,
                 description: naming.description,
-                intent: Some(naming.intent),
+                intent: Intent::parse(&naming.intent),
                 keyword_ids: members.iter().map(|&index| loaded[index].id).collect(),
             })
             .collect();
@@ -120,8 +116,8 @@ impl KindHandler for AutoClusterHandler {
                     "name": cluster.name,
                     "intent": cluster.intent,
                     "keywords_count": members.len(),
-                    "volume": members.iter().map(|&index| loaded[index].volume).sum::<i64>(),
-                    "sample_keywords": members.iter().take(5).map(|&index| &loaded[index].text).collect::<Vec<_>>(),
+                    "volume": members.iter().map(|&index| i64::from(loaded[index].volume)).sum::<i64>(),
+                    "sample_keywords": members.iter().take(5).map(|&index| &loaded[index].keyword).collect::<Vec<_>>(),
                 })
             })
             .collect();
@@ -148,7 +144,7 @@ impl KindHandler for AutoClusterHandler {
         });
         let (site_id, sector_id) = (payload.site_id, payload.sector_id);
         Ok(Completion::new(result).with_effects(move |conn| {
-            save_clusters(conn, account_id, site_id, sector_id, &clusters)?;
+            clusters::save_found(conn, AccountId(account_id), site_id, sector_id, &clusters)?;
             billing::charge(conn, &charge)?;
             Ok(())
         }))
@@ -159,25 +155,14 @@ async fn load_keywords(
     ctx: &TaskContext,
     account_id: i64,
     payload: &AutoClusterPayload,
-) -> Result<Vec<LoadedKeyword>, TaskError> {
-    let (ids, site_id) = (payload.keyword_ids.clone(), payload.site_id);
-    let rows: Vec<(i64, String, i32)> = shared::db::run(ctx.pool(), move |conn| {
-        Ok(keywords::table
-            .filter(keywords::account_id.eq(account_id))
-            .filter(keywords::site_id.eq(site_id))
-            .filter(keywords::id.eq_any(ids))
-            .order(keywords::id)
-            .select((keywords::id, keywords::keyword, keywords::volume))
-            .load(conn)?)
-    })
-    .await?;
+) -> Result<Vec<KeywordText>, TaskError> {
+    let (account, ids, site_id) = (AccountId(account_id), payload.keyword_ids.clone(), payload.site_id);
+    let rows = shared::db::run(ctx.pool(), move |conn| keywords::texts_on_site(conn, account, site_id, &ids))
+        .await?;
     if rows.is_empty() {
         return Err(TaskError::fatal("no_keywords", "none of the keywords exist any more"));
     }
-    Ok(rows
-        .into_iter()
-        .map(|(id, text, volume)| LoadedKeyword { id, text, volume: i64::from(volume) })
-        .collect())
+    Ok(rows)
 }
 
 /// Embeds in chunks, reporting progress from 10% to 50%.
@@ -230,7 +215,7 @@ async fn name_clusters(
     generator: &dyn ai::TextGenerator,
     template: &str,
     groups: &[Vec<usize>],
-    loaded: &[LoadedKeyword],
+    loaded: &[KeywordText],
 ) -> Result<(Vec<Naming>, TokenUsage, String), TaskError> {
     let mut names: Vec<Option<Naming>> = vec![None; groups.len()];
     let mut usage = TokenUsage::default();
@@ -290,18 +275,13 @@ async fn name_clusters(
     Ok((tidy(namings), usage, generator.model().to_owned()))
 }
 
-fn naming_request(
-    template: &str,
-    first: usize,
-    chunk: &[Vec<usize>],
-    loaded: &[LoadedKeyword],
-) -> ChatRequest {
+fn naming_request(template: &str, first: usize, chunk: &[Vec<usize>], loaded: &[KeywordText]) -> ChatRequest {
     let clusters: Vec<Value> = chunk
         .iter()
         .enumerate()
         .map(|(offset, members)| {
             let sample: Vec<&str> =
-                members.iter().take(SAMPLE_KEYWORDS).map(|&index| loaded[index].text.as_str()).collect();
+                members.iter().take(SAMPLE_KEYWORDS).map(|&index| loaded[index].keyword.as_str()).collect();
             json!({ "id": first + offset, "keywords": sample })
         })
         .collect();
@@ -340,9 +320,8 @@ fn tidy(namings: Vec<Naming>) -> Vec<Naming> {
             }
             naming.name = name;
             naming.description = naming.description.trim().chars().take(500).collect();
-            let intent = naming.intent.trim().to_lowercase();
-            naming.intent =
-                if INTENTS.contains(&intent.as_str()) { intent } else { "informational".to_owned() };
+            let intent = Intent::parse(&naming.intent.trim().to_lowercase()).unwrap_or(Intent::Informational);
+            naming.intent = intent.as_str().to_owned();
             naming
         })
         .collect()

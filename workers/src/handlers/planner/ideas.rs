@@ -9,7 +9,9 @@ use serde_json::{Value, json};
 use shared::{
     ai::{self, ChatRequest, PromptType, TokenUsage, prompts::render},
     billing::{self, Charge, Operation},
-    db::schema::{clusters, content_ideas, keywords},
+    db::schema::content_ideas,
+    ids::AccountId,
+    planner::clusters::{self, ClusterBrief},
     tasks::GenerateIdeas,
     tasks::planner::GenerateIdeasPayload,
 };
@@ -30,15 +32,6 @@ impl GenerateIdeasHandler {
     pub fn new(ai: Arc<AiAccess>) -> Self {
         Self { ai }
     }
-}
-
-struct ClusterBrief {
-    id: i64,
-    site_id: i64,
-    sector_id: Option<i64>,
-    name: String,
-    description: String,
-    keywords: Vec<(String, i32)>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -165,33 +158,10 @@ async fn load_clusters(
     account_id: i64,
     ids: &[i64],
 ) -> Result<Vec<ClusterBrief>, TaskError> {
-    let ids = ids.to_vec();
-    let briefs = shared::db::run(ctx.pool(), move |conn| {
-        let rows: Vec<(i64, i64, Option<i64>, String, String)> = clusters::table
-            .filter(clusters::account_id.eq(account_id))
-            .filter(clusters::id.eq_any(ids))
-            .order(clusters::id)
-            .select((
-                clusters::id,
-                clusters::site_id,
-                clusters::sector_id,
-                clusters::name,
-                clusters::description,
-            ))
-            .load(conn)?;
-        rows.into_iter()
-            .map(|(id, site_id, sector_id, name, description)| {
-                let keywords = keywords::table
-                    .filter(keywords::cluster_id.eq(id))
-                    .order((keywords::volume.desc(), keywords::id))
-                    .limit(PROMPT_KEYWORDS)
-                    .select((keywords::keyword, keywords::volume))
-                    .load(conn)?;
-                Ok(ClusterBrief { id, site_id, sector_id, name, description, keywords })
-            })
-            .collect::<shared::Result<Vec<_>>>()
-    })
-    .await?;
+    let (account, ids) = (AccountId(account_id), ids.to_vec());
+    let briefs =
+        shared::db::run(ctx.pool(), move |conn| clusters::briefs(conn, account, &ids, PROMPT_KEYWORDS))
+            .await?;
     if briefs.is_empty() {
         return Err(TaskError::fatal("no_clusters", "none of the clusters exist any more"));
     }
