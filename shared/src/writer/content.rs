@@ -6,13 +6,13 @@ use serde_json::Value;
 
 use super::ContentStatus;
 use crate::{
-    Result,
     db::{models::Content, schema::content},
-    ids::AccountId,
     tenant::{ListFilter, contains},
 };
 
-crate::owned_table! { Content { table: content, what: "content", filter: ContentFilter } }
+crate::owned_table! {
+    Content { table: content, what: "content", insert: NewContent, update: ContentChange, filter: ContentFilter }
+}
 
 /// A sort key of articles; `-` sorts descending.
 #[derive(Clone, Copy, Debug, Default, serde::Deserialize, utoipa::ToSchema)]
@@ -117,13 +117,6 @@ pub struct NewContent {
     pub status: ContentStatus,
 }
 
-pub fn create(conn: &mut PgConnection, account: AccountId, new: NewContent) -> Result<Content> {
-    Ok(diesel::insert_into(content::table)
-        .values((content::account_id.eq(account), new))
-        .returning(Content::as_returning())
-        .get_result(conn)?)
-}
-
 /// What an edit changes; `None` keeps the column. Give `word_count` with `html_content`.
 #[derive(AsChangeset, Default)]
 #[diesel(table_name = content)]
@@ -139,18 +132,4 @@ pub struct ContentChange {
     pub status: Option<ContentStatus>,
     pub site_id: Option<i64>,
     pub sector_id: Option<Option<i64>>,
-}
-
-/// Applies `change` to the account's article `id`; `None` if it has none.
-pub fn change(
-    conn: &mut PgConnection,
-    account: AccountId,
-    id: i64,
-    change: ContentChange,
-) -> Result<Option<Content>> {
-    Ok(diesel::update(content::table.find(id).filter(content::account_id.eq(account)))
-        .set((change, content::updated_at.eq(diesel::dsl::now)))
-        .returning(Content::as_returning())
-        .get_result(conn)
-        .optional()?)
 }

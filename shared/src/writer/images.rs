@@ -11,7 +11,9 @@ use crate::{
     tenant::ListFilter,
 };
 
-crate::owned_table! { Image { table: images, what: "image", filter: ImageFilter } }
+crate::owned_table! {
+    Image { table: images, what: "image", insert: NewImage, update: ImageChange, filter: ImageFilter }
+}
 
 /// Which images a listing covers; newest first.
 #[derive(Clone, Debug, Default)]
@@ -78,13 +80,6 @@ pub struct NewImage {
     pub status: ImageStatus,
 }
 
-pub fn create(conn: &mut PgConnection, account: AccountId, new: NewImage) -> Result<Image> {
-    Ok(diesel::insert_into(images::table)
-        .values((images::account_id.eq(account), new))
-        .returning(Image::as_returning())
-        .get_result(conn)?)
-}
-
 /// What an edit changes; `None` keeps the column.
 #[derive(AsChangeset, Default)]
 #[diesel(table_name = images)]
@@ -95,20 +90,6 @@ pub struct ImageChange {
     pub status: Option<ImageStatus>,
     pub site_id: Option<i64>,
     pub sector_id: Option<Option<i64>>,
-}
-
-/// Applies `change` to the account's image `id`; `None` if it has none.
-pub fn change(
-    conn: &mut PgConnection,
-    account: AccountId,
-    id: i64,
-    change: ImageChange,
-) -> Result<Option<Image>> {
-    Ok(diesel::update(images::table.find(id).filter(images::account_id.eq(account)))
-        .set((change, images::updated_at.eq(diesel::dsl::now)))
-        .returning(Image::as_returning())
-        .get_result(conn)
-        .optional()?)
 }
 
 /// Which of the account's images a bulk status change covers: the ids named, all of one

@@ -18,7 +18,9 @@ use crate::{
     tenant::{ListFilter, contains},
 };
 
-crate::owned_table! { WriterTask { table: writer_tasks, what: "writer task", filter: TaskFilter } }
+crate::owned_table! {
+    WriterTask { table: writer_tasks, what: "writer task", insert: NewTask, update: TaskChange, filter: TaskFilter }
+}
 
 impl WriterTask {
     /// The words its article is to have; a task without a count gets [`DEFAULT_WORDS`].
@@ -130,13 +132,6 @@ pub struct NewTask {
     pub status: TaskStatus,
 }
 
-pub fn create(conn: &mut PgConnection, account: AccountId, new: NewTask) -> Result<WriterTask> {
-    Ok(diesel::insert_into(writer_tasks::table)
-        .values((writer_tasks::account_id.eq(account), new))
-        .returning(WriterTask::as_returning())
-        .get_result(conn)?)
-}
-
 /// What an edit changes; `None` keeps the column.
 #[derive(AsChangeset, Default)]
 #[diesel(table_name = writer_tasks)]
@@ -153,20 +148,6 @@ pub struct TaskChange {
     pub sector_id: Option<Option<i64>>,
     pub cluster_id: Option<Option<i64>>,
     pub idea_id: Option<Option<i64>>,
-}
-
-/// Applies `change` to the account's writer task `id`; `None` if it has none.
-pub fn change(
-    conn: &mut PgConnection,
-    account: AccountId,
-    id: i64,
-    change: TaskChange,
-) -> Result<Option<WriterTask>> {
-    Ok(diesel::update(writer_tasks::table.find(id).filter(writer_tasks::account_id.eq(account)))
-        .set((change, writer_tasks::updated_at.eq(diesel::dsl::now)))
-        .returning(WriterTask::as_returning())
-        .get_result(conn)
-        .optional()?)
 }
 
 /// Sets the status of the account's writer tasks among `ids`; how many changed.

@@ -12,7 +12,7 @@ use shared::{
         writer::{ImagePromptsPayload, PublishWordpressPayload, WordPressStatus},
     },
     writer::{
-        self, ContentStatus,
+        ContentStatus,
         content::{ContentChange, ContentFilter, ContentOrdering, NewContent, word_count},
     },
 };
@@ -25,7 +25,7 @@ use crate::{
     crud,
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, Editor, IdempotencyKey, PathId, Validate},
-    response::{self, Accepted, Data, Page, PageParams},
+    response::{Accepted, Data, Page, PageParams},
     routes::{
         commands,
         planner::{Refs, check_moved_refs, check_refs, nullable},
@@ -196,7 +196,7 @@ async fn create(
         content_type: input.content_type.map_or("post".into(), |t| t.trim().to_owned()),
         status: input.status.unwrap_or(ContentStatus::Draft),
     };
-    Ok(response::created(state.db(move |conn| writer::content::create(conn, auth.account(), new)).await?))
+    crud::create::<Content>(&state, auth.account(), new).await
 }
 
 /// One article, with its HTML.
@@ -251,11 +251,7 @@ async fn update(
         sector_id: input.sector_id,
     };
     let account = auth.account();
-    let changed = state
-        .db(move |conn| writer::content::change(conn, account, current.id, change))
-        .await?
-        .ok_or(ApiError::NotFound { what: "content" })?;
-    Ok(response::ok(changed))
+    crud::update::<Content>(&state, account, current.id, change).await
 }
 
 /// Deletes an article and its images.

@@ -204,7 +204,7 @@ async fn create(
         position: input.position.unwrap_or(0),
         status: input.status.unwrap_or(ImageStatus::Pending),
     };
-    Ok(response::created(state.db(move |conn| images::create(conn, auth.account(), new)).await?))
+    crud::create::<Image>(&state, auth.account(), new).await
 }
 
 /// One image.
@@ -264,11 +264,7 @@ async fn update(
         sector_id: input.sector_id,
     };
     let account = auth.account();
-    let changed = state
-        .db(move |conn| images::change(conn, account, current.id, change))
-        .await?
-        .ok_or(ApiError::NotFound { what: "image" })?;
-    Ok(response::ok(changed))
+    crud::update::<Image>(&state, account, current.id, change).await
 }
 
 /// Deletes an image.

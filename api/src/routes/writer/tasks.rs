@@ -207,7 +207,7 @@ async fn create(
         word_count: input.word_count.unwrap_or(0),
         status: input.status.unwrap_or(TaskStatus::Draft),
     };
-    Ok(response::created(state.db(move |conn| writer::tasks::create(conn, auth.account(), new)).await?))
+    crud::create::<WriterTask>(&state, auth.account(), new).await
 }
 
 /// One writer task.
@@ -267,11 +267,7 @@ async fn update(
         idea_id: input.idea_id,
     };
     let account = auth.account();
-    let changed = state
-        .db(move |conn| writer::tasks::change(conn, account, current.id, change))
-        .await?
-        .ok_or(ApiError::NotFound { what: "writer task" })?;
-    Ok(response::ok(changed))
+    crud::update::<WriterTask>(&state, account, current.id, change).await
 }
 
 /// Deletes a writer task; its content and images stay, without the link.
