@@ -62,9 +62,21 @@ pub async fn list<T: Listed + Serialize>(
     req: &HttpRequest,
     page: PageParams,
 ) -> Result<HttpResponse, ApiError> {
+    list_as::<T, T>(state, account, filter, req, page, |row| row).await
+}
+
+/// [`list`], each row shown as `view` makes it.
+pub async fn list_as<T: Listed, V: Serialize>(
+    state: &AppState,
+    account: AccountId,
+    filter: T::Filter,
+    req: &HttpRequest,
+    page: PageParams,
+    view: impl FnMut(T) -> V,
+) -> Result<HttpResponse, ApiError> {
     let window = page.window();
     let (rows, count) = state.db(move |conn| T::list(conn, account, &filter, window)).await?;
-    Ok(response::paginated(req, page, count, rows))
+    Ok(response::paginated(req, page, count, rows.into_iter().map(view).collect::<Vec<_>>()))
 }
 
 /// 201 with the new row.

@@ -81,6 +81,79 @@ pub fn load_active(
     }
 }
 
+/// What a save does to the stored API key.
+#[derive(Debug, Clone)]
+pub enum KeyChange {
+    /// Keep the stored key (none was sent, or the masked one was sent back).
+    Keep,
+    Clear,
+    /// A new key, sealed with [`owner`], and its masked hint.
+    Set {
+        sealed: Vec<u8>,
+        hint: String,
+    },
+}
+
+/// A save of an integration's settings.
+#[derive(Debug, Clone)]
+pub struct Change {
+    /// Plain fields to set; the fields not sent keep their stored value.
+    pub config: Map<String, Value>,
+    pub key: KeyChange,
+    /// `None` keeps the stored switch (on for a first save).
+    pub is_active: Option<bool>,
+}
+
+/// Creates or updates the account's settings of a type, in one transaction that also keeps
+/// the integration's built-in schedules in step (Odoo's sync).
+pub fn save(
+    conn: &mut PgConnection,
+    account_id: i64,
+    integration_type: &str,
+    change: Change,
+) -> Result<IntegrationSetting> {
+    use integration_settings as s;
+    conn.transaction(|conn| {
+        let existing = find(conn, account_id, integration_type)?;
+        let mut config = match existing.as_ref().map(|row| &row.config) {
+            Some(Value::Object(map)) => map.clone(),
+            _ => Map::new(),
+        };
+        config.extend(change.config);
+        let config = Value::Object(config);
+        let (secret, hint) = match (change.key, &existing) {
+            (KeyChange::Set { sealed, hint }, _) => (Some(sealed), Some(hint)),
+            (KeyChange::Clear, _) | (KeyChange::Keep, None) => (None, None),
+            (KeyChange::Keep, Some(row)) => (row.secret.clone(), row.secret_hint.clone()),
+        };
+        let active = change.is_active.unwrap_or_else(|| existing.as_ref().is_none_or(|row| row.is_active));
+        let row: IntegrationSetting = diesel::insert_into(s::table)
+            .values((
+                s::account_id.eq(account_id),
+                s::integration_type.eq(integration_type),
+                s::config.eq(&config),
+                s::secret.eq(&secret),
+                s::secret_hint.eq(&hint),
+                s::is_active.eq(active),
+            ))
+            .on_conflict((s::account_id, s::integration_type))
+            .do_update()
+            .set((
+                s::config.eq(&config),
+                s::secret.eq(&secret),
+                s::secret_hint.eq(&hint),
+                s::is_active.eq(active),
+                s::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(IntegrationSetting::as_returning())
+            .get_result(conn)?;
+        if integration_type == crate::odoo::INTEGRATION {
+            crate::schedules::builtin::keep_odoo_sync(conn, account_id, row.is_active)?;
+        }
+        Ok(row)
+    })
+}
+
 pub fn open(secret_box: &SecretBox, row: IntegrationSetting) -> Result<Integration> {
     let api_key = row
         .secret

@@ -15,6 +15,8 @@
 //! - refunds and disputes take back their share, even below a zero balance, and a dispute
 //!   won gives it back.
 
+pub mod records;
+
 use diesel::prelude::*;
 use serde_json::Value;
 

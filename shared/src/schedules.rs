@@ -1,5 +1,7 @@
 //! Cron schedules: parsing (standard five-field expressions, or six/seven with seconds and
-//! years), time zones, and the fire times that follow a moment.
+//! years), time zones, and the fire times that follow a moment ([`CronSchedule`]); an
+//! account's saved schedules and the queries the scheduler fires them with ([`owned`]); the
+//! schedules an integration brings ([`builtin`]).
 
 use std::str::FromStr;
 
@@ -89,6 +91,163 @@ mod tests {
         assert_eq!(CronSchedule::parse("61 * * * *", "UTC").expect_err("bad minute").field, "cron");
         assert_eq!(CronSchedule::parse("* * * * *", "Mars/Olympus").expect_err("bad zone").field, "timezone");
         assert!(CronSchedule::parse("0 0 0 1 1 * 2001", "UTC").is_err(), "only in the past");
+    }
+}
+
+/// An account's schedules on the tenant CRUD kit, and the scheduler's side: the due rows,
+/// claimed so that each slot fires once, and the fire times that follow.
+pub mod owned {
+    use chrono::{DateTime, Utc};
+    use diesel::{pg::Pg, prelude::*};
+    use serde_json::Value;
+
+    use crate::{
+        Result,
+        db::{
+            models::Schedule,
+            schema::{schedule_fires, schedules},
+        },
+        owned_table,
+        tenant::ListFilter,
+    };
+
+    /// Every writable column: what a create inserts and what an update sets (a disabled
+    /// schedule has no next fire time, hence `None` is written as null).
+    #[derive(Debug, Clone, Insertable, AsChangeset)]
+    #[diesel(table_name = schedules, treat_none_as_null = true)]
+    pub struct ScheduleFields {
+        pub name: String,
+        pub cron: String,
+        pub timezone: String,
+        pub kind: String,
+        pub payload: Value,
+        pub enabled: bool,
+        pub next_fire_at: Option<DateTime<Utc>>,
+    }
+
+    impl Default for ScheduleFields {
+        fn default() -> Self {
+            ScheduleFields {
+                name: String::new(),
+                cron: String::new(),
+                timezone: "UTC".to_owned(),
+                kind: String::new(),
+                payload: Value::Object(Default::default()),
+                enabled: true,
+                next_fire_at: None,
+            }
+        }
+    }
+
+    impl From<Schedule> for ScheduleFields {
+        fn from(schedule: Schedule) -> Self {
+            ScheduleFields {
+                name: schedule.name,
+                cron: schedule.cron,
+                timezone: schedule.timezone,
+                kind: schedule.kind,
+                payload: schedule.payload,
+                enabled: schedule.enabled,
+                next_fire_at: schedule.next_fire_at,
+            }
+        }
+    }
+
+    /// A new schedule: its fields and who made it.
+    #[derive(Debug, Insertable)]
+    #[diesel(table_name = schedules)]
+    pub struct NewSchedule {
+        #[diesel(embed)]
+        pub fields: ScheduleFields,
+        pub created_by: Option<i64>,
+    }
+
+    /// A list of the account's schedules, by id.
+    #[derive(Debug, Default)]
+    pub struct ScheduleFilter {
+        pub enabled: Option<bool>,
+        pub kind: Option<String>,
+        /// An ILIKE pattern on the name ([`crate::tenant::contains`]).
+        pub name_pattern: Option<String>,
+    }
+
+    type Query = schedules::BoxedQuery<'static, Pg>;
+
+    impl ListFilter<Query> for ScheduleFilter {
+        fn narrow(&self, mut query: Query) -> Query {
+            if let Some(enabled) = self.enabled {
+                query = query.filter(schedules::enabled.eq(enabled));
+            }
+            if let Some(kind) = &self.kind {
+                query = query.filter(schedules::kind.eq(kind.clone()));
+            }
+            if let Some(pattern) = &self.name_pattern {
+                query = query.filter(schedules::name.ilike(pattern.clone()));
+            }
+            query
+        }
+
+        fn order(&self, query: Query) -> Query {
+            query.order(schedules::id)
+        }
+    }
+
+    owned_table! {
+        Schedule { table: schedules, what: "schedule", insert: NewSchedule, update: ScheduleFields, filter: ScheduleFilter }
+    }
+
+    /// Up to `limit` enabled schedules due at `now`, locked; another scheduler's locked rows
+    /// are skipped, not waited for. Call in the transaction that fires them.
+    pub fn lock_due(conn: &mut PgConnection, now: DateTime<Utc>, limit: i64) -> Result<Vec<Schedule>> {
+        Ok(schedules::table
+            .filter(schedules::enabled.eq(true))
+            .filter(schedules::next_fire_at.le(now))
+            .order(schedules::next_fire_at)
+            .limit(limit)
+            .for_update()
+            .skip_locked()
+            .select(Schedule::as_select())
+            .load(conn)?)
+    }
+
+    /// Claims the slot `fire_at` of a schedule: true for the one caller that may fire it.
+    pub fn claim_slot(conn: &mut PgConnection, schedule_id: i64, fire_at: DateTime<Utc>) -> Result<bool> {
+        Ok(diesel::insert_into(schedule_fires::table)
+            .values((schedule_fires::schedule_id.eq(schedule_id), schedule_fires::fire_at.eq(fire_at)))
+            .on_conflict_do_nothing()
+            .execute(conn)?
+            == 1)
+    }
+
+    /// Records the task a claimed slot enqueued.
+    pub fn record_task(
+        conn: &mut PgConnection,
+        schedule_id: i64,
+        fire_at: DateTime<Utc>,
+        task_id: uuid::Uuid,
+    ) -> Result<()> {
+        diesel::update(schedule_fires::table.find((schedule_id, fire_at)))
+            .set(schedule_fires::task_id.eq(task_id))
+            .execute(conn)?;
+        Ok(())
+    }
+
+    /// Stamps the slot fired and sets the next one; a schedule with no next slot is disabled.
+    pub fn advance(
+        conn: &mut PgConnection,
+        schedule_id: i64,
+        fired_at: DateTime<Utc>,
+        next: Option<DateTime<Utc>>,
+    ) -> Result<()> {
+        diesel::update(schedules::table.find(schedule_id))
+            .set((
+                schedules::last_fire_at.eq(fired_at),
+                schedules::next_fire_at.eq(next),
+                schedules::enabled.eq(next.is_some()),
+                schedules::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)?;
+        Ok(())
     }
 }
 

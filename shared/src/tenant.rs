@@ -15,7 +15,7 @@
 //!     Sector { table: sectors, what: "sector", insert: SectorInsertForm, update: SectorUpdateForm, filter: SectorFilter }
 //! }
 //! owned_table! { Post { table: social_posts, what: "post", filter: PostFilter } }
-//! owned_table! { Schedule { table: schedules, what: "schedule" } }
+//! owned_table! { Webhook { table: webhook_endpoints, what: "webhook" } }
 //! ```
 
 use diesel::PgConnection;

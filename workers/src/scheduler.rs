@@ -17,14 +17,10 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use shared::{
     Config,
-    db::{
-        PgPool,
-        models::Schedule,
-        schema::{schedule_fires, schedules},
-    },
+    db::{PgPool, models::Schedule},
     messaging::{Publisher, Relay, Topology},
     net::OutboundGuard,
-    schedules::CronSchedule,
+    schedules::{CronSchedule, owned as schedules},
     tasks::command,
 };
 use tokio_util::sync::CancellationToken;
@@ -59,7 +55,7 @@ pub async fn run(config: Config, pool: PgPool, shutdown: CancellationToken) -> a
     while !shutdown.is_cancelled() {
         let outbound = config.ai.outbound.clone();
         let fired = shared::db::run(&pool, move |conn| {
-            let mut outbox_ids = fire_due(conn, &outbound)?;
+            let mut outbox_ids = fire_due(conn, &outbound, Utc::now())?;
             outbox_ids.extend(dispatch_due_posts(conn)?);
             Ok(outbox_ids)
         });
@@ -82,22 +78,16 @@ pub async fn run(config: Config, pool: PgPool, shutdown: CancellationToken) -> a
     Ok(())
 }
 
-/// Fires every due schedule in one transaction; returns the outbox rows to publish.
+/// Fires every schedule due at `now` in one transaction; returns the outbox rows to publish.
 /// `outbound` judges the addresses a command names, as the API did when it was saved.
-pub fn fire_due(conn: &mut PgConnection, outbound: &OutboundGuard) -> shared::Result<Vec<i64>> {
+pub fn fire_due(
+    conn: &mut PgConnection,
+    outbound: &OutboundGuard,
+    now: DateTime<Utc>,
+) -> shared::Result<Vec<i64>> {
     conn.transaction(|conn| {
-        let due: Vec<Schedule> = schedules::table
-            .filter(schedules::enabled.eq(true))
-            .filter(schedules::next_fire_at.le(diesel::dsl::now))
-            .order(schedules::next_fire_at)
-            .limit(MAX_PER_TICK)
-            .for_update()
-            .skip_locked()
-            .select(Schedule::as_select())
-            .load(conn)?;
-        let now = Utc::now();
         let mut outbox_ids = Vec::new();
-        for schedule in due {
+        for schedule in schedules::lock_due(conn, now, MAX_PER_TICK)? {
             outbox_ids.extend(fire(conn, &schedule, now, outbound)?);
         }
         Ok(outbox_ids)
@@ -118,19 +108,13 @@ fn fire(
     let Some(fire_at) = schedule.next_fire_at else { return Ok(None) };
     let span = tracing::info_span!("schedule", schedule_id = schedule.id, kind = %schedule.kind);
     let _entered = span.enter();
-    let claimed = diesel::insert_into(schedule_fires::table)
-        .values((schedule_fires::schedule_id.eq(schedule.id), schedule_fires::fire_at.eq(fire_at)))
-        .on_conflict_do_nothing()
-        .execute(conn)?
-        == 1;
+    let claimed = schedules::claim_slot(conn, schedule.id, fire_at)?;
     let mut outbox_id = None;
     if claimed {
         match command(schedule.account_id, &schedule.kind, schedule.payload.clone(), outbound) {
             Ok(task) => {
                 let enqueued = shared::tasks::enqueue(conn, task)?;
-                diesel::update(schedule_fires::table.find((schedule.id, fire_at)))
-                    .set(schedule_fires::task_id.eq(enqueued.task.id))
-                    .execute(conn)?;
+                schedules::record_task(conn, schedule.id, fire_at, enqueued.task.id)?;
                 tracing::info!(task_id = %enqueued.task.id, %fire_at, "fired");
                 outbox_id = enqueued.outbox_id;
             }
@@ -144,13 +128,6 @@ fn fire(
     if next.is_none() {
         tracing::warn!("schedule never fires again; disabling it");
     }
-    diesel::update(schedules::table.find(schedule.id))
-        .set((
-            schedules::last_fire_at.eq(fire_at),
-            schedules::next_fire_at.eq(next),
-            schedules::enabled.eq(next.is_some()),
-            schedules::updated_at.eq(diesel::dsl::now),
-        ))
-        .execute(conn)?;
+    schedules::advance(conn, schedule.id, fire_at, next)?;
     Ok(outbox_id)
 }

@@ -5,12 +5,13 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
 use serde::Serialize;
 use serde_json::Value;
 use shared::{
-    db::schema::{credit_packages, payments},
-    payments::{self as platform, Applied, Event},
+    payments::{
+        self as platform, Applied, Event,
+        records::{self, PaymentStatus, Record},
+    },
     webhooks,
 };
 use utoipa::ToSchema;
@@ -48,40 +49,19 @@ struct CreditPackage {
 #[utoipa::path(tag = "billing", responses((status = 200, body = Data<Vec<CreditPackage>>)))]
 #[get("/packages")]
 async fn packages(state: web::Data<AppState>, _auth: AuthUser) -> Result<HttpResponse, ApiError> {
-    let rows: Vec<(String, String, i64, i64, String)> = state
-        .db(|conn| {
-            use credit_packages as p;
-            Ok(p::table
-                .filter(p::active.eq(true))
-                .order((p::currency, p::amount_minor))
-                .select((p::code, p::name, p::credits, p::amount_minor, p::currency))
-                .load(conn)?)
-        })
-        .await?;
-    let packages: Vec<CreditPackage> = rows
+    let packages: Vec<CreditPackage> = state
+        .db(records::on_sale)
+        .await?
         .into_iter()
-        .map(|(code, name, credits, amount_minor, currency)| CreditPackage {
-            code,
-            name,
-            credits,
-            price: platform::decimal(amount_minor, &currency),
-            currency,
+        .map(|package| CreditPackage {
+            price: platform::decimal(package.amount_minor, &package.currency),
+            code: package.code,
+            name: package.name,
+            credits: package.credits,
+            currency: package.currency,
         })
         .collect();
     Ok(response::ok(packages))
-}
-
-/// Where a payment stands.
-#[derive(Clone, Copy, Debug, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-enum PaymentStatus {
-    /// Announced, its money not yet arrived.
-    Pending,
-    Paid,
-    PartiallyRefunded,
-    Refunded,
-    /// Money held by an open or lost dispute.
-    Disputed,
 }
 
 /// One payment of the account.
@@ -105,30 +85,20 @@ struct Payment {
     updated_at: DateTime<Utc>,
 }
 
-type PaymentRow =
-    (i64, String, bool, i64, String, Option<String>, i64, i64, i64, DateTime<Utc>, DateTime<Utc>);
-
-fn payment_view(row: PaymentRow) -> Payment {
-    let (id, reference, paid, amount, currency, package, credits, refunded, disputed, created_at, updated_at) =
-        row;
-    let status = match () {
-        _ if !paid => PaymentStatus::Pending,
-        _ if disputed > 0 => PaymentStatus::Disputed,
-        _ if refunded >= amount => PaymentStatus::Refunded,
-        _ if refunded > 0 => PaymentStatus::PartiallyRefunded,
-        _ => PaymentStatus::Paid,
-    };
-    Payment {
-        id,
-        reference,
-        status,
-        amount: platform::decimal(amount, &currency),
-        refunded: platform::decimal(refunded, &currency),
-        currency,
-        package,
-        credits,
-        created_at,
-        updated_at,
+impl From<Record> for Payment {
+    fn from(record: Record) -> Self {
+        Payment {
+            status: record.status(),
+            amount: platform::decimal(record.amount_minor, &record.currency),
+            refunded: platform::decimal(record.refunded_minor, &record.currency),
+            id: record.id,
+            reference: record.reference,
+            currency: record.currency,
+            package: record.package,
+            credits: record.credits_net,
+            created_at: record.created_at,
+            updated_at: record.updated_at,
+        }
     }
 }
 
@@ -141,35 +111,9 @@ async fn payments_list(
     req: HttpRequest,
     page: PageParams,
 ) -> Result<HttpResponse, ApiError> {
-    let account_id = auth.account_id;
-    let (rows, count) = state
-        .db(move |conn| {
-            let count: i64 =
-                payments::table.filter(payments::account_id.eq(account_id)).count().get_result(conn)?;
-            let rows: Vec<PaymentRow> = payments::table
-                .left_join(credit_packages::table)
-                .filter(payments::account_id.eq(account_id))
-                .order(payments::id.desc())
-                .offset(page.offset())
-                .limit(page.size())
-                .select((
-                    payments::id,
-                    payments::reference,
-                    payments::paid,
-                    payments::amount_minor,
-                    payments::currency,
-                    credit_packages::code.nullable(),
-                    payments::credits_net,
-                    payments::refunded_minor,
-                    payments::disputed_minor,
-                    payments::created_at,
-                    payments::updated_at,
-                ))
-                .load(conn)?;
-            Ok((rows, count))
-        })
-        .await?;
-    Ok(response::paginated(&req, page, count, rows.into_iter().map(payment_view).collect()))
+    let (account, window) = (auth.account(), page.window());
+    let (rows, count) = state.db(move |conn| records::of_account(conn, account, window)).await?;
+    Ok(response::paginated(&req, page, count, rows.into_iter().map(Payment::from).collect::<Vec<_>>()))
 }
 
 /// What the payments webhook did with an event.

@@ -2,11 +2,13 @@
 //! back to the built-in default. Workers render the account's text when it has one.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use shared::{
-    ai::{PromptType, default_prompt, prompts::owned::PromptUpdateForm},
-    db::{models::AiPrompt, schema::ai_prompts},
+    ai::{
+        PromptType, default_prompt,
+        prompts::owned::{self as prompts, PromptFilter, PromptInsertForm, PromptUpdateForm},
+    },
+    db::models::AiPrompt,
 };
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -85,23 +87,6 @@ fn parse_type(value: &str) -> Result<PromptType, ApiError> {
     })
 }
 
-async fn saved_prompt(
-    state: &AppState,
-    account_id: i64,
-    prompt_type: PromptType,
-) -> Result<Option<AiPrompt>, ApiError> {
-    state
-        .db(move |conn| {
-            Ok(ai_prompts::table
-                .filter(ai_prompts::account_id.eq(account_id))
-                .filter(ai_prompts::prompt_type.eq(prompt_type.as_str()))
-                .select(AiPrompt::as_select())
-                .first(conn)
-                .optional()?)
-        })
-        .await
-}
-
 /// The text in effect for a prompt type: the account's own, or the built-in default.
 #[utoipa::path(
     tag = "prompts",
@@ -115,7 +100,8 @@ async fn by_type(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let prompt_type = parse_type(&path)?;
-    let saved = saved_prompt(&state, auth.account_id, prompt_type).await?;
+    let account = auth.account();
+    let saved = state.db(move |conn| prompts::saved(conn, account, prompt_type)).await?;
     Ok(response::ok(EffectivePrompt::new(prompt_type, saved)))
 }
 
@@ -156,26 +142,9 @@ async fn save(
     body: ApiJson<SaveInput>,
 ) -> Result<HttpResponse, ApiError> {
     let SaveInput { prompt_type, prompt_value, is_active } = body.0;
-    let account_id = auth.account_id;
+    let account = auth.account();
     let row = state
-        .db(move |conn| {
-            Ok(diesel::insert_into(ai_prompts::table)
-                .values((
-                    ai_prompts::account_id.eq(account_id),
-                    ai_prompts::prompt_type.eq(prompt_type.as_str()),
-                    ai_prompts::prompt_value.eq(&prompt_value),
-                    ai_prompts::is_active.eq(is_active.unwrap_or(true)),
-                ))
-                .on_conflict((ai_prompts::account_id, ai_prompts::prompt_type))
-                .do_update()
-                .set((
-                    ai_prompts::prompt_value.eq(&prompt_value),
-                    ai_prompts::is_active.eq(is_active.unwrap_or(true)),
-                    ai_prompts::updated_at.eq(diesel::dsl::now),
-                ))
-                .returning(AiPrompt::as_returning())
-                .get_result(conn)?)
-        })
+        .db(move |conn| prompts::save(conn, account, prompt_type, &prompt_value, is_active.unwrap_or(true)))
         .await?;
     Ok(HttpResponse::Ok()
         .json(PromptAnswer { success: true, prompt: EffectivePrompt::new(prompt_type, Some(row)) }))
@@ -206,18 +175,8 @@ async fn reset(
     auth: Editor,
     body: ApiJson<ResetInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account_id, prompt_type) = (auth.account_id, body.0.prompt_type);
-    state
-        .db(move |conn| {
-            diesel::delete(
-                ai_prompts::table
-                    .filter(ai_prompts::account_id.eq(account_id))
-                    .filter(ai_prompts::prompt_type.eq(prompt_type.as_str())),
-            )
-            .execute(conn)?;
-            Ok(())
-        })
-        .await?;
+    let (account, prompt_type) = (auth.account(), body.0.prompt_type);
+    state.db(move |conn| prompts::reset(conn, account, prompt_type)).await?;
     Ok(HttpResponse::Ok()
         .json(PromptAnswer { success: true, prompt: EffectivePrompt::new(prompt_type, None) }))
 }
@@ -235,21 +194,7 @@ async fn list(
     req: HttpRequest,
     page: PageParams,
 ) -> Result<HttpResponse, ApiError> {
-    let account_id = auth.account_id;
-    let (rows, count) = state
-        .db(move |conn| {
-            let scoped = || ai_prompts::table.filter(ai_prompts::account_id.eq(account_id));
-            let count: i64 = scoped().count().get_result(conn)?;
-            let rows: Vec<AiPrompt> = scoped()
-                .order(ai_prompts::prompt_type)
-                .offset(page.offset())
-                .limit(page.size())
-                .select(AiPrompt::as_select())
-                .load(conn)?;
-            Ok((rows, count))
-        })
-        .await?;
-    Ok(response::paginated(&req, page, count, rows))
+    crud::list::<AiPrompt>(&state, auth.account(), PromptFilter, &req, page).await
 }
 
 /// Saves the account's text for a type it has none for yet (`save` also replaces).
@@ -269,29 +214,19 @@ async fn create(
     body: ApiJson<SaveInput>,
 ) -> Result<HttpResponse, ApiError> {
     let SaveInput { prompt_type, prompt_value, is_active } = body.0;
-    let account_id = auth.account_id;
-    let row = state
-        .db(move |conn| {
-            Ok(diesel::insert_into(ai_prompts::table)
-                .values((
-                    ai_prompts::account_id.eq(account_id),
-                    ai_prompts::prompt_type.eq(prompt_type.as_str()),
-                    ai_prompts::prompt_value.eq(prompt_value),
-                    ai_prompts::is_active.eq(is_active.unwrap_or(true)),
-                ))
-                .on_conflict_do_nothing()
-                .returning(AiPrompt::as_returning())
-                .get_result(conn)
-                .optional()?)
-        })
-        .await?
-        .ok_or_else(|| {
-            ApiError::conflict(
-                "prompt_exists",
-                "prompt_type",
-                "This account already has a prompt of this type; update it or use save/.",
-            )
-        })?;
+    let form = PromptInsertForm {
+        prompt_type: prompt_type.as_str().to_owned(),
+        prompt_value,
+        is_active: is_active.unwrap_or(true),
+    };
+    let account = auth.account();
+    let row = state.db(move |conn| prompts::add(conn, account, form)).await?.ok_or_else(|| {
+        ApiError::conflict(
+            "prompt_exists",
+            "prompt_type",
+            "This account already has a prompt of this type; update it or use save/.",
+        )
+    })?;
     Ok(response::created(row))
 }
 

@@ -4,13 +4,16 @@
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
 use chrono::Utc;
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use shared::{
-    db::{models::Schedule, schema::schedules},
+    db::models::Schedule,
     net::OutboundGuard,
-    schedules::CronSchedule,
+    schedules::{
+        CronSchedule,
+        owned::{NewSchedule, ScheduleFields, ScheduleFilter},
+    },
+    tenant::Owned,
 };
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -77,34 +80,8 @@ async fn list(
     query: ApiQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ListQuery { enabled, kind, search } = query.0;
-    let pattern = search_term(&search);
-    let (rows, count) = state
-        .db(move |conn| {
-            let filtered = || {
-                let mut q = schedules::table.filter(schedules::account_id.eq(auth.account_id)).into_boxed();
-                if let Some(enabled) = enabled {
-                    q = q.filter(schedules::enabled.eq(enabled));
-                }
-                if let Some(kind) = &kind {
-                    q = q.filter(schedules::kind.eq(kind.clone()));
-                }
-                if let Some(pattern) = &pattern {
-                    q = q.filter(schedules::name.ilike(pattern.clone()));
-                }
-                q
-            };
-            let count: i64 = filtered().count().get_result(conn)?;
-            let rows: Vec<Schedule> = filtered()
-                .order(schedules::id)
-                .offset(page.offset())
-                .limit(page.size())
-                .select(Schedule::as_select())
-                .load(conn)?;
-            Ok((rows, count))
-        })
-        .await?;
-    let views: Vec<ScheduleView> = rows.into_iter().map(ScheduleView::from).collect();
-    Ok(response::paginated(&req, page, count, views))
+    let filter = ScheduleFilter { enabled, kind, name_pattern: search_term(&search) };
+    crud::list_as::<Schedule, _>(&state, auth.account(), filter, &req, page, ScheduleView::from).await
 }
 
 /// Create and update share one body; on create `name`, `cron` and `kind` are required.
@@ -143,33 +120,6 @@ impl Validate for ScheduleInput {
             validation::push(&mut errors, "payload", "Must be a JSON object.");
         }
         validation::finish(errors)
-    }
-}
-
-/// Every writable column: what create inserts and what update sets.
-#[derive(Debug, Insertable, AsChangeset)]
-#[diesel(table_name = schedules, treat_none_as_null = true)]
-struct ScheduleFields {
-    name: String,
-    cron: String,
-    timezone: String,
-    kind: String,
-    payload: Value,
-    enabled: bool,
-    next_fire_at: Option<chrono::DateTime<Utc>>,
-}
-
-impl From<Schedule> for ScheduleFields {
-    fn from(schedule: Schedule) -> Self {
-        ScheduleFields {
-            name: schedule.name,
-            cron: schedule.cron,
-            timezone: schedule.timezone,
-            kind: schedule.kind,
-            payload: schedule.payload,
-            enabled: schedule.enabled,
-            next_fire_at: schedule.next_fire_at,
-        }
     }
 }
 
@@ -234,28 +184,10 @@ async fn create(
         }
     }
     validation::finish(errors).map_err(ApiError::invalid)?;
-    let defaults = ScheduleFields {
-        name: String::new(),
-        cron: String::new(),
-        timezone: "UTC".to_owned(),
-        kind: String::new(),
-        payload: Value::Object(Default::default()),
-        enabled: true,
-        next_fire_at: None,
-    };
-    let fields = input.apply(defaults, auth.account_id, &state.config.ai.outbound)?;
-    let schedule = state
-        .db(move |conn| {
-            Ok(diesel::insert_into(schedules::table)
-                .values((
-                    fields,
-                    schedules::account_id.eq(auth.account_id),
-                    schedules::created_by.eq(auth.user_id),
-                ))
-                .returning(Schedule::as_returning())
-                .get_result(conn)?)
-        })
-        .await?;
+    let fields = input.apply(ScheduleFields::default(), auth.account_id, &state.config.ai.outbound)?;
+    let form = NewSchedule { fields, created_by: Some(auth.user_id) };
+    let account = auth.account();
+    let schedule = state.db(move |conn| Schedule::create(conn, account, form)).await?;
     Ok(response::created(ScheduleView::from(schedule)))
 }
 
@@ -292,20 +224,8 @@ async fn update(
     body: ApiJson<ScheduleInput>,
 ) -> Result<HttpResponse, ApiError> {
     let current = crud::find::<Schedule>(&state, auth.account(), id.0).await?;
-    let (account_id, schedule_id) = (auth.account_id, current.id);
-    let fields = body.0.apply(current.into(), account_id, &state.config.ai.outbound)?;
-    let schedule = state
-        .db(move |conn| {
-            Ok(diesel::update(
-                schedules::table.find(schedule_id).filter(schedules::account_id.eq(account_id)),
-            )
-            .set((fields, schedules::updated_at.eq(diesel::dsl::now)))
-            .returning(Schedule::as_returning())
-            .get_result(conn)
-            .optional()?)
-        })
-        .await?
-        .ok_or(ApiError::NotFound { what: "schedule" })?;
+    let fields = body.0.apply(current.into(), auth.account_id, &state.config.ai.outbound)?;
+    let schedule = crud::apply::<Schedule>(&state, auth.account(), id.0, fields).await?;
     Ok(response::ok(ScheduleView::from(schedule)))
 }
 

@@ -6,11 +6,12 @@ use std::time::{Duration, Instant};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use actix_web::{HttpResponse, get, post, route, web};
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use shared::{
-    db::schema::{author_profiles, sites, strategies},
-    wordpress::{self, ClientSettings, WordPressClient},
+    db::models::{AuthorProfile, Strategy},
+    ids::AccountId,
+    tenant::Scoped,
+    wordpress::{self, ClientSettings, Connection, ConnectionUpdate, WordPressClient},
 };
 use utoipa::ToSchema;
 
@@ -27,29 +28,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(test).service(retrieve).service(update);
 }
 
-/// A site's WordPress connection; the application password shows only as a masked hint.
-#[derive(Debug, Queryable, Selectable, Serialize, ToSchema)]
-#[diesel(table_name = sites, check_for_backend(diesel::pg::Pg))]
-struct WordpressView {
-    #[serde(rename = "site_id")]
-    id: i64,
-    wp_url: Option<String>,
-    wp_username: Option<String>,
-    wp_app_password_hint: Option<String>,
-    author_profile_id: Option<i64>,
-    strategy_id: Option<i64>,
-}
-
-async fn view(state: &AppState, account_id: i64, site_id: i64) -> Result<WordpressView, ApiError> {
+async fn view(state: &AppState, account: AccountId, site_id: i64) -> Result<Connection, ApiError> {
     state
-        .db(move |conn| {
-            Ok(sites::table
-                .find(site_id)
-                .filter(sites::account_id.eq(account_id))
-                .select(WordpressView::as_select())
-                .first(conn)
-                .optional()?)
-        })
+        .db(move |conn| wordpress::connection(conn, account, site_id))
         .await?
         .ok_or(ApiError::NotFound { what: "site" })
 }
@@ -59,7 +40,7 @@ async fn view(state: &AppState, account_id: i64, site_id: i64) -> Result<Wordpre
 #[utoipa::path(
     tag = "sites",
     params(("id" = i64, Path, description = "The site id.")),
-    responses((status = 200, body = Data<WordpressView>)),
+    responses((status = 200, body = Data<Connection>)),
 )]
 #[get("/sites/{id}/wordpress")]
 async fn retrieve(
@@ -67,7 +48,7 @@ async fn retrieve(
     auth: AuthUser,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(response::ok(view(&state, auth.account_id, id.0).await?))
+    Ok(response::ok(view(&state, auth.account(), id.0).await?))
 }
 
 /// Every field optional; `null` clears the URL, username, password, profile or strategy.
@@ -115,32 +96,20 @@ impl Validate for WordpressInput {
 }
 
 /// 404 naming the field when the profile or strategy is not the caller's.
-async fn check_links(state: &AppState, account_id: i64, input: &WordpressInput) -> Result<(), ApiError> {
+async fn check_links(state: &AppState, account: AccountId, input: &WordpressInput) -> Result<(), ApiError> {
     let (profile, strategy) = (input.author_profile_id.flatten(), input.strategy_id.flatten());
     let errors = state
         .db(move |conn| {
             let mut errors = FieldErrors::new();
-            if let Some(profile) = profile {
-                let found: Option<i64> = author_profiles::table
-                    .find(profile)
-                    .filter(author_profiles::account_id.eq(account_id))
-                    .select(author_profiles::id)
-                    .first(conn)
-                    .optional()?;
-                if found.is_none() {
-                    validation::push(&mut errors, "author_profile_id", "Author profile not found.");
-                }
+            if let Some(profile) = profile
+                && AuthorProfile::find(conn, account, profile)?.is_none()
+            {
+                validation::push(&mut errors, "author_profile_id", "Author profile not found.");
             }
-            if let Some(strategy) = strategy {
-                let found: Option<i64> = strategies::table
-                    .find(strategy)
-                    .filter(strategies::account_id.eq(account_id))
-                    .select(strategies::id)
-                    .first(conn)
-                    .optional()?;
-                if found.is_none() {
-                    validation::push(&mut errors, "strategy_id", "Strategy not found.");
-                }
+            if let Some(strategy) = strategy
+                && Strategy::find(conn, account, strategy)?.is_none()
+            {
+                validation::push(&mut errors, "strategy_id", "Strategy not found.");
             }
             Ok(errors)
         })
@@ -155,7 +124,7 @@ async fn check_links(state: &AppState, account_id: i64, input: &WordpressInput) 
     params(("id" = i64, Path, description = "The site id.")),
     request_body = WordpressInput,
     responses(
-        (status = 200, body = Data<WordpressView>),
+        (status = 200, body = Data<Connection>),
         (status = 403, description = "Editors and above only.", body = ErrorBody),
     ),
 )]
@@ -166,8 +135,8 @@ async fn update(
     id: PathId<i64>,
     body: ApiJson<WordpressInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account_id, site_id, input) = (auth.account_id, id.0, body.0);
-    view(&state, account_id, site_id).await?;
+    let (account, site_id, input) = (auth.account(), id.0, body.0);
+    view(&state, account, site_id).await?;
     let wp_url = input.wp_url.clone().map(|url| url.map(|url| url.trim().trim_end_matches('/').to_owned()));
     if let Some(Some(url)) = &wp_url {
         state
@@ -177,7 +146,7 @@ async fn update(
             .check_str(url)
             .map_err(|refused| ApiError::field("wp_url", refused.to_string()))?;
     }
-    check_links(&state, account_id, &input).await?;
+    check_links(&state, account, &input).await?;
     let (sealed, hint) = match input.wp_app_password {
         Some(Some(password)) => {
             let password = password.trim().to_owned();
@@ -191,25 +160,16 @@ async fn update(
         Some(None) => (Some(None), Some(None)),
         None => (None, None),
     };
-    state
-        .db(move |conn| {
-            diesel::update(sites::table.find(site_id).filter(sites::account_id.eq(account_id)))
-                .set((
-                    wp_url.map(|url| sites::wp_url.eq(url)),
-                    input
-                        .wp_username
-                        .map(|name| sites::wp_username.eq(name.map(|name| name.trim().to_owned()))),
-                    sealed.map(|sealed| sites::wp_app_password.eq(sealed)),
-                    hint.map(|hint| sites::wp_app_password_hint.eq(hint)),
-                    input.author_profile_id.map(|profile| sites::author_profile_id.eq(profile)),
-                    input.strategy_id.map(|strategy| sites::strategy_id.eq(strategy)),
-                    sites::updated_at.eq(diesel::dsl::now),
-                ))
-                .execute(conn)?;
-            Ok(())
-        })
-        .await?;
-    Ok(response::ok(view(&state, account_id, site_id).await?))
+    let update = ConnectionUpdate {
+        wp_url,
+        wp_username: input.wp_username.map(|name| name.map(|name| name.trim().to_owned())),
+        wp_app_password: sealed,
+        wp_app_password_hint: hint,
+        author_profile_id: input.author_profile_id,
+        strategy_id: input.strategy_id,
+    };
+    let saved = state.db(move |conn| wordpress::save_connection(conn, account, site_id, update)).await?;
+    Ok(response::ok(saved.ok_or(ApiError::NotFound { what: "site" })?))
 }
 
 /// A successful connection test: who the credentials belong to, and how long it took.
@@ -235,7 +195,7 @@ struct WordpressCheck {
 #[post("/sites/{id}/wordpress/test")]
 async fn test(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
     let (account_id, site_id) = (auth.account_id, id.0);
-    view(&state, account_id, site_id).await?;
+    view(&state, auth.account(), site_id).await?;
     let secret_box = state.config.secret_box.clone();
     let credentials = state
         .db(move |conn| shared::wordpress::site_credentials(conn, &secret_box, account_id, site_id))

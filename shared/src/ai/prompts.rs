@@ -134,11 +134,15 @@ mod tests {
     }
 }
 
-/// An account's own prompt texts on the tenant CRUD kit: one row per prompt type.
+/// An account's own prompt texts: at most one per prompt type (a unique index), read and
+/// written for the caller's account only.
 pub mod owned {
     use diesel::{pg::Pg, prelude::*};
 
-    use crate::{db::models::AiPrompt, db::schema::ai_prompts, owned_table, tenant::ListFilter};
+    use super::PromptType;
+    use crate::{
+        Result, db::models::AiPrompt, db::schema::ai_prompts, ids::AccountId, owned_table, tenant::ListFilter,
+    };
 
     /// The columns of a new prompt text.
     #[derive(Debug, Insertable)]
@@ -173,5 +177,72 @@ pub mod owned {
 
     owned_table! {
         AiPrompt { table: ai_prompts, what: "prompt", insert: PromptInsertForm, update: PromptUpdateForm, filter: PromptFilter }
+    }
+
+    fn of_type(account: AccountId, prompt_type: PromptType) -> ai_prompts::BoxedQuery<'static, Pg> {
+        ai_prompts::table
+            .filter(ai_prompts::account_id.eq(account.0))
+            .filter(ai_prompts::prompt_type.eq(prompt_type.as_str()))
+            .into_boxed()
+    }
+
+    /// The account's text for a type, if it saved one (active or not).
+    pub fn saved(
+        conn: &mut PgConnection,
+        account: AccountId,
+        prompt_type: PromptType,
+    ) -> Result<Option<AiPrompt>> {
+        Ok(of_type(account, prompt_type).select(AiPrompt::as_select()).first(conn).optional()?)
+    }
+
+    /// Creates or replaces the account's text for a type.
+    pub fn save(
+        conn: &mut PgConnection,
+        account: AccountId,
+        prompt_type: PromptType,
+        prompt_value: &str,
+        is_active: bool,
+    ) -> Result<AiPrompt> {
+        Ok(diesel::insert_into(ai_prompts::table)
+            .values((
+                ai_prompts::account_id.eq(account.0),
+                ai_prompts::prompt_type.eq(prompt_type.as_str()),
+                ai_prompts::prompt_value.eq(prompt_value),
+                ai_prompts::is_active.eq(is_active),
+            ))
+            .on_conflict((ai_prompts::account_id, ai_prompts::prompt_type))
+            .do_update()
+            .set((
+                ai_prompts::prompt_value.eq(prompt_value),
+                ai_prompts::is_active.eq(is_active),
+                ai_prompts::updated_at.eq(diesel::dsl::now),
+            ))
+            .returning(AiPrompt::as_returning())
+            .get_result(conn)?)
+    }
+
+    /// Adds the account's text for a type it has none for yet; `None` when it has one.
+    pub fn add(
+        conn: &mut PgConnection,
+        account: AccountId,
+        form: PromptInsertForm,
+    ) -> Result<Option<AiPrompt>> {
+        Ok(diesel::insert_into(ai_prompts::table)
+            .values((ai_prompts::account_id.eq(account.0), form))
+            .on_conflict_do_nothing()
+            .returning(AiPrompt::as_returning())
+            .get_result(conn)
+            .optional()?)
+    }
+
+    /// Drops the account's text for a type, so the default applies again.
+    pub fn reset(conn: &mut PgConnection, account: AccountId, prompt_type: PromptType) -> Result<()> {
+        diesel::delete(
+            ai_prompts::table
+                .filter(ai_prompts::account_id.eq(account.0))
+                .filter(ai_prompts::prompt_type.eq(prompt_type.as_str())),
+        )
+        .execute(conn)?;
+        Ok(())
     }
 }

@@ -19,7 +19,7 @@ use diesel::prelude::*;
 use secrecy::SecretString;
 use serde::{Deserialize, Serialize};
 
-use crate::{crypto::SecretBox, db::schema::sites};
+use crate::{crypto::SecretBox, db::schema::sites, ids::AccountId};
 
 /// A site's WordPress connection.
 #[derive(Clone, Debug)]
@@ -33,6 +33,78 @@ pub struct Credentials {
 /// What a site's sealed application password is bound to: it opens for this site only.
 pub fn password_owner(site_id: i64) -> String {
     format!("site:{site_id}:wordpress")
+}
+
+/// A site's WordPress connection as its owner sees it: the application password only as a
+/// masked hint.
+#[derive(Debug, Queryable, Selectable, Serialize, utoipa::ToSchema)]
+#[diesel(table_name = sites, check_for_backend(diesel::pg::Pg))]
+#[schema(as = WordpressView)]
+pub struct Connection {
+    #[serde(rename = "site_id")]
+    pub id: i64,
+    pub wp_url: Option<String>,
+    pub wp_username: Option<String>,
+    pub wp_app_password_hint: Option<String>,
+    pub author_profile_id: Option<i64>,
+    pub strategy_id: Option<i64>,
+}
+
+/// The connection fields a save changes; `Some(None)` clears one. The password arrives
+/// sealed (bound to the site, [`password_owner`]) with its hint.
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = sites)]
+pub struct ConnectionUpdate {
+    pub wp_url: Option<Option<String>>,
+    pub wp_username: Option<Option<String>>,
+    pub wp_app_password: Option<Option<Vec<u8>>>,
+    pub wp_app_password_hint: Option<Option<String>>,
+    pub author_profile_id: Option<Option<i64>>,
+    pub strategy_id: Option<Option<i64>>,
+}
+
+/// The account's site's connection; `None` when the site is not the account's.
+pub fn connection(
+    conn: &mut PgConnection,
+    account: AccountId,
+    site_id: i64,
+) -> crate::Result<Option<Connection>> {
+    Ok(sites::table
+        .find(site_id)
+        .filter(sites::account_id.eq(account))
+        .select(Connection::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Saves the fields of `update` on the account's site; the connection after, or `None`
+/// when the site is not the account's.
+pub fn save_connection(
+    conn: &mut PgConnection,
+    account: AccountId,
+    site_id: i64,
+    update: ConnectionUpdate,
+) -> crate::Result<Option<Connection>> {
+    Ok(diesel::update(sites::table.find(site_id).filter(sites::account_id.eq(account)))
+        .set((update, sites::updated_at.eq(diesel::dsl::now)))
+        .returning(Connection::as_returning())
+        .get_result(conn)
+        .optional()?)
+}
+
+/// Whether the account's site has a complete connection (URL, username and password).
+pub fn is_connected(conn: &mut PgConnection, account: AccountId, site_id: i64) -> crate::Result<bool> {
+    let parts: Option<(bool, bool, bool)> = sites::table
+        .find(site_id)
+        .filter(sites::account_id.eq(account))
+        .select((
+            sites::wp_url.is_not_null(),
+            sites::wp_username.is_not_null(),
+            sites::wp_app_password.is_not_null(),
+        ))
+        .first(conn)
+        .optional()?;
+    Ok(parts == Some((true, true, true)))
 }
 
 /// The site's connection with its password opened; `None` when the site is not the account's

@@ -3,13 +3,14 @@
 
 use std::{process::Child, time::Duration};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeZone, Utc};
 use diesel::prelude::*;
 use serde_json::json;
 use shared::db::schema::{schedule_fires, schedules, tasks};
 use testkit::eventually;
 
 use crate::helpers::{Harness, terminate};
+use workers::scheduler;
 
 fn spawn_scheduler(harness: &Harness) -> Child {
     harness.command(env!("CARGO_BIN_EXE_scheduler")).spawn().expect("scheduler starts")
@@ -88,20 +89,32 @@ async fn two_schedulers_fire_each_slot_once() {
 #[tokio::test]
 async fn slots_missed_during_downtime_fire_once() {
     let harness = Harness::new().await;
-    // Due an hour ago: the scheduler was down for sixty per-minute slots.
-    let schedule_id = create_schedule(&harness, "* * * * *", Utc::now() - chrono::Duration::hours(1)).await;
-    let scheduler = spawn_scheduler(&harness);
-    eventually(Duration::from_secs(30), "the catch-up fire", || async {
-        (!fires(&harness, schedule_id).await.is_empty()).then_some(())
-    })
-    .await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    assert!(terminate(scheduler).await.success());
-    assert_eq!(fires(&harness, schedule_id).await.len(), 1, "one catch-up fire, not sixty");
+    // A fixed clock: 10:00:30, with the schedule due since 09:00, so sixty per-minute slots
+    // were missed while no scheduler ran.
+    let now = Utc.with_ymd_and_hms(2030, 1, 7, 10, 0, 30).single().expect("a time");
+    let schedule_id = create_schedule(&harness, "* * * * *", now - chrono::Duration::hours(1)).await;
+    let outbound = harness.config.ai.outbound.clone();
+    let fire_at = |moment: DateTime<Utc>| {
+        let outbound = outbound.clone();
+        shared::db::run(&harness.pool, move |conn| scheduler::fire_due(conn, &outbound, moment))
+    };
+    assert_eq!(fire_at(now).await.expect("tick").len(), 1, "the catch-up fire enqueues one command");
+    // Later ticks within the same minute find nothing due.
+    for seconds in [1, 10, 29] {
+        let later = now + chrono::Duration::seconds(seconds);
+        assert!(fire_at(later).await.expect("tick").is_empty(), "nothing due at +{seconds}s");
+    }
+    let fired = fires(&harness, schedule_id).await;
+    assert_eq!(fired.len(), 1, "one catch-up fire, not sixty");
+    assert_eq!(fired[0].0, now - chrono::Duration::hours(1), "stamped with the first missed slot");
+    assert_eq!(task_count(&harness).await, 1);
     let next: Option<DateTime<Utc>> = shared::db::run(&harness.pool, move |conn| {
         Ok(schedules::table.find(schedule_id).select(schedules::next_fire_at).first(conn)?)
     })
     .await
     .expect("schedule");
-    assert!(next.expect("next fire") > Utc::now(), "the next fire is in the future");
+    assert_eq!(next, Some(now + chrono::Duration::seconds(30)), "the next slot counts from now");
+    // At that slot it fires again, once.
+    assert_eq!(fire_at(now + chrono::Duration::seconds(30)).await.expect("tick").len(), 1);
+    assert_eq!(fires(&harness, schedule_id).await.len(), 2);
 }

@@ -3,7 +3,6 @@
 //! `{id}/publish/`, which puts an article on its site's WordPress.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
-use diesel::prelude::*;
 use serde::Deserialize;
 use shared::{
     db::models::Content,
@@ -329,22 +328,8 @@ async fn publish(
     body: ApiJson<PublishInput>,
 ) -> Result<HttpResponse, ApiError> {
     let article = crud::find::<Content>(&state, auth.account(), id.0).await?;
-    let (account_id, site_id) = (auth.account_id, article.site_id);
-    let connected: bool = state
-        .db(move |conn| {
-            use shared::db::schema::sites;
-            let parts: (bool, bool, bool) = sites::table
-                .find(site_id)
-                .filter(sites::account_id.eq(account_id))
-                .select((
-                    sites::wp_url.is_not_null(),
-                    sites::wp_username.is_not_null(),
-                    sites::wp_app_password.is_not_null(),
-                ))
-                .first(conn)?;
-            Ok(parts == (true, true, true))
-        })
-        .await?;
+    let (account, site_id) = (auth.account(), article.site_id);
+    let connected = state.db(move |conn| shared::wordpress::is_connected(conn, account, site_id)).await?;
     if !connected {
         return Err(ApiError::field(
             "site_id",

@@ -23,5 +23,4 @@ pub struct Schedule {
     pub updated_at: DateTime<Utc>,
 }
 
-// Lookups and deletes scoped to the caller's account (the tenant CRUD kit).
-crate::owned_table! { Schedule { table: schedules, what: "schedule" } }
+// On the tenant CRUD kit in `crate::schedules::owned`, with its forms and filter.

@@ -2,16 +2,16 @@
 //! key is sealed with the server key on the way in and only ever shown masked; `test/` calls
 //! the provider for real with the stored settings.
 
+mod connection_test;
+
 use actix_web::{HttpResponse, get, post, route, web};
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use shared::{
-    ai::{ConnectionCheck, OpenAiProvider, resolve},
     crypto,
-    db::{models::IntegrationSetting, schema::integration_settings},
-    integrations,
+    db::models::IntegrationSetting,
+    integrations::{self, Change, KeyChange},
     net::OutboundGuard,
 };
 use utoipa::{IntoParams, ToSchema};
@@ -20,7 +20,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{Admin, ApiJson, Validate},
-    response::{self, Data, DataWithMessage},
+    response::{self, Data},
     state::AppState,
     validation,
 };
@@ -28,7 +28,7 @@ use crate::{
 const API_KEY: &str = "apiKey";
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(retrieve).service(save).service(update).service(test);
+    cfg.service(retrieve).service(save).service(update).service(connection_test::test);
 }
 
 /// The `{integration_type}` of every route here, as the OpenAPI document shows it.
@@ -195,61 +195,19 @@ async fn store(
 ) -> Result<HttpResponse, ApiError> {
     input.check(&kind, &state.config.ai.outbound)?;
     let account_id = auth.account_id;
-    let sealed = match input.new_api_key() {
-        Some(key) => Some((
-            state.config.secret_box.seal(key, &integrations::owner(account_id, &kind))?,
-            crypto::mask(key),
-        )),
-        None => None,
+    let key = match input.new_api_key() {
+        Some(key) => KeyChange::Set {
+            sealed: state.config.secret_box.seal(key, &integrations::owner(account_id, &kind))?,
+            hint: crypto::mask(key),
+        },
+        None if input.config.get(API_KEY).is_some_and(Value::is_null) => KeyChange::Clear,
+        None => KeyChange::Keep,
     };
-    let clear_key = input.config.get(API_KEY).is_some_and(Value::is_null);
-    let mut plain = input.config;
-    plain.remove(API_KEY);
-    let is_active = input.is_active;
+    let mut config = input.config;
+    config.remove(API_KEY);
+    let change = Change { config, key, is_active: input.is_active };
     let lookup = kind.clone();
-    let row = state
-        .db(move |conn| {
-            conn.transaction(|conn| {
-                let existing = integrations::find(conn, account_id, &lookup)?;
-                // Fields not sent keep their stored value.
-                let mut config = match existing.as_ref().map(|row| &row.config) {
-                    Some(Value::Object(map)) => map.clone(),
-                    _ => Map::new(),
-                };
-                config.extend(plain);
-                let (secret, hint) = match (&sealed, clear_key, &existing) {
-                    (Some((secret, hint)), _, _) => (Some(secret.clone()), Some(hint.clone())),
-                    (None, true, _) | (None, false, None) => (None, None),
-                    (None, false, Some(row)) => (row.secret.clone(), row.secret_hint.clone()),
-                };
-                let active = is_active.unwrap_or_else(|| existing.as_ref().is_none_or(|row| row.is_active));
-                let row: IntegrationSetting = diesel::insert_into(integration_settings::table)
-                    .values((
-                        integration_settings::account_id.eq(account_id),
-                        integration_settings::integration_type.eq(&lookup),
-                        integration_settings::config.eq(Value::Object(config.clone())),
-                        integration_settings::secret.eq(secret.clone()),
-                        integration_settings::secret_hint.eq(hint.clone()),
-                        integration_settings::is_active.eq(active),
-                    ))
-                    .on_conflict((integration_settings::account_id, integration_settings::integration_type))
-                    .do_update()
-                    .set((
-                        integration_settings::config.eq(Value::Object(config)),
-                        integration_settings::secret.eq(secret),
-                        integration_settings::secret_hint.eq(hint),
-                        integration_settings::is_active.eq(active),
-                        integration_settings::updated_at.eq(diesel::dsl::now),
-                    ))
-                    .returning(IntegrationSetting::as_returning())
-                    .get_result(conn)?;
-                if lookup == shared::odoo::INTEGRATION {
-                    shared::schedules::builtin::keep_odoo_sync(conn, account_id, row.is_active)?;
-                }
-                Ok(row)
-            })
-        })
-        .await?;
+    let row = state.db(move |conn| integrations::save(conn, account_id, &lookup, change)).await?;
     Ok(HttpResponse::Ok().json(SavedIntegration { success: true, integration: view(&kind, Some(&row)) }))
 }
 
@@ -291,118 +249,6 @@ async fn update(
     body: ApiJson<SaveInput>,
 ) -> Result<HttpResponse, ApiError> {
     store(&state, &auth, integration_type(&path)?, body.0).await
-}
-
-/// Calls the provider for real with the stored settings (saved but switched off counts too:
-/// testing comes before switching on): the provider's model check, or for Odoo its version
-/// and the user id. A 400 names what to save first.
-#[utoipa::path(
-    tag = "integrations",
-    params(IntegrationTypePath),
-    responses(
-        (status = 200, body = DataWithMessage<ConnectionTest>),
-        (status = 403, description = "Admins and owners only.", body = ErrorBody),
-        (status = 502, description = "The provider or Odoo refused or could not be reached.", body = ErrorBody),
-    ),
-)]
-#[post("/settings/integrations/{integration_type}/test")]
-async fn test(
-    state: web::Data<AppState>,
-    auth: Admin,
-    path: web::Path<String>,
-) -> Result<HttpResponse, ApiError> {
-    let kind = integration_type(&path)?;
-    let (account_id, secret_box, lookup) = (auth.account_id, state.config.secret_box.clone(), kind.clone());
-    let stored = state
-        .db(move |conn| {
-            integrations::find(conn, account_id, &lookup)?
-                .map(|row| integrations::open(&secret_box, row))
-                .transpose()
-        })
-        .await?;
-    if kind == shared::odoo::INTEGRATION {
-        return test_odoo(&state, stored.as_ref()).await;
-    }
-    let settings = stored
-        .as_ref()
-        .and_then(|integration| resolve::settings_from(integration, &state.config.ai))
-        .ok_or_else(|| {
-            ApiError::conflict(
-                "integration_not_connected",
-                "config.apiKey",
-                "Save an API key before testing the connection.",
-            )
-        })?;
-    let provider =
-        OpenAiProvider::new(settings).map_err(|error| ApiError::field("config", error.to_string()))?;
-    match provider.check().await {
-        Ok(check) => Ok(response::ok_with_message(ConnectionTest::Ai(check), "Connection successful")),
-        Err(error) => {
-            tracing::info!(%error, "integration test failed");
-            Err(ApiError::BadGateway { code: error.code(), message: error.to_string() })
-        }
-    }
-}
-
-/// A successful connection test: the AI provider's check, or Odoo's.
-#[derive(Serialize, ToSchema)]
-#[serde(untagged)]
-enum ConnectionTest {
-    Ai(ConnectionCheck),
-    Odoo(OdooCheck),
-}
-
-/// Odoo answered: its version and the user id the credentials log in as.
-#[derive(Serialize, ToSchema)]
-struct OdooCheck {
-    /// Odoo's `server_version` (`17.0`, …).
-    #[schema(value_type = Option<String>)]
-    server_version: Value,
-    uid: i64,
-    latency_ms: u64,
-}
-
-/// Logs in to the account's Odoo for real: its version and the user id, or 502 with
-/// `odoo_auth_failed`, `odoo_unreachable`…
-async fn test_odoo(
-    state: &AppState,
-    stored: Option<&integrations::Integration>,
-) -> Result<HttpResponse, ApiError> {
-    let (connection, timeout) = stored.and_then(shared::odoo::connection_from).ok_or_else(|| {
-        ApiError::conflict(
-            "integration_not_connected",
-            "config",
-            "Save url, database, login and apiKey before testing the connection.",
-        )
-    })?;
-    let started = std::time::Instant::now();
-    let client = shared::odoo::OdooClient::new(
-        connection,
-        &state.config.ai.outbound,
-        timeout.min(std::time::Duration::from_secs(15)),
-        0,
-    )
-    .map_err(|error| ApiError::field("config.url", error.to_string()))?;
-    let checked = async {
-        let version = client.version().await?;
-        let uid = client.uid().await?;
-        Ok::<_, shared::odoo::OdooError>((version, uid))
-    }
-    .await;
-    match checked {
-        Ok((version, uid)) => Ok(response::ok_with_message(
-            ConnectionTest::Odoo(OdooCheck {
-                server_version: version["server_version"].clone(),
-                uid,
-                latency_ms: u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
-            }),
-            "Connection successful",
-        )),
-        Err(error) => {
-            tracing::info!(%error, "Odoo connection test failed");
-            Err(ApiError::BadGateway { code: error.code(), message: error.to_string() })
-        }
-    }
 }
 
 #[cfg(test)]
