@@ -5,10 +5,12 @@ use diesel::{pg::Pg, prelude::*};
 use serde::Deserialize;
 
 use crate::{
+    Result,
     db::{
         models::{Sector, Site},
         schema::{sectors, sites},
     },
+    ids::AccountId,
     owned_table,
     tenant::ListFilter,
 };
@@ -138,4 +140,13 @@ impl ListFilter<sectors::BoxedQuery<'static, Pg>> for SectorFilter {
 
 owned_table! {
     Sector { table: sectors, what: "sector", insert: SectorInsertForm, update: SectorUpdateForm, filter: SectorFilter }
+}
+
+/// Every site of the account, by id (what its users can work on).
+pub fn of_account(conn: &mut PgConnection, account: AccountId) -> Result<Vec<Site>> {
+    Ok(sites::table
+        .filter(sites::account_id.eq(account))
+        .order(sites::id)
+        .select(Site::as_select())
+        .load(conn)?)
 }

@@ -5,10 +5,16 @@
 
 use diesel::{pg::Pg, prelude::*};
 
+use chrono::{DateTime, Utc};
+
 use crate::{
     Result,
-    auth::Role,
-    db::{models::User, schema::users},
+    auth::{Role, sessions},
+    billing,
+    db::{
+        models::{Account, NewUser, User},
+        schema::{accounts, users},
+    },
     ids::AccountId,
     tenant::{ListFilter, contains},
 };
@@ -51,7 +57,7 @@ impl ListFilter<Query> for UserFilter {
 }
 
 /// Adds a user (invited or with a password) to the account `new_user` names.
-pub fn add(conn: &mut PgConnection, new_user: crate::db::models::NewUser) -> Result<User> {
+pub fn add(conn: &mut PgConnection, new_user: NewUser) -> Result<User> {
     Ok(diesel::insert_into(users::table).values(new_user).returning(User::as_returning()).get_result(conn)?)
 }
 
@@ -125,4 +131,89 @@ fn has_another_owner(conn: &mut PgConnection, account: AccountId, user_id: i64) 
         .for_update()
         .load(conn)?;
     Ok(!others.is_empty())
+}
+
+/// Opens a new account named `account_name` with `owner` as its owner and the sign-up credits,
+/// in one transaction. A taken email is the unique violation of `users.email`.
+pub fn register(conn: &mut PgConnection, account_name: &str, owner: NewUser) -> Result<User> {
+    conn.transaction(|conn| {
+        let account_id: i64 = diesel::insert_into(accounts::table)
+            .values(accounts::name.eq(account_name))
+            .returning(accounts::id)
+            .get_result(conn)?;
+        billing::grant(
+            conn,
+            account_id,
+            billing::SIGNUP_CREDITS,
+            billing::TransactionType::Subscription,
+            "Credits of the first month",
+        )?;
+        add(conn, NewUser { account_id, ..owner })
+    })
+}
+
+/// The account a user belongs to.
+pub fn account_of(conn: &mut PgConnection, user: &User) -> Result<Account> {
+    Ok(accounts::table.find(user.account_id).select(Account::as_select()).first(conn)?)
+}
+
+/// Whether the account is a system account (its owners and admins are operators).
+pub fn is_system_account(conn: &mut PgConnection, account: AccountId) -> Result<bool> {
+    Ok(accounts::table.find(account.0).select(accounts::is_system).first(conn)?)
+}
+
+/// A user by id, whatever the account (the caller's own, from its token).
+pub fn get(conn: &mut PgConnection, user_id: i64) -> Result<User> {
+    Ok(users::table.find(user_id).select(User::as_select()).first(conn)?)
+}
+
+/// The user with this email, compared case-insensitively.
+pub fn by_email(conn: &mut PgConnection, email: &str) -> Result<Option<User>> {
+    Ok(users::table
+        .filter(
+            diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = ")
+                .bind::<diesel::sql_types::Text, _>(email.to_lowercase()),
+        )
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Stamps a successful sign-in.
+pub fn signed_in(conn: &mut PgConnection, user_id: i64) -> Result<User> {
+    Ok(diesel::update(users::table.find(user_id))
+        .set(users::last_login_at.eq(diesel::dsl::now))
+        .returning(User::as_returning())
+        .get_result(conn)?)
+}
+
+/// Sets a user's password hash and logs out their other sessions (all but `keep`).
+pub fn set_password(conn: &mut PgConnection, user_id: i64, hash: String, keep: uuid::Uuid) -> Result<()> {
+    conn.transaction(|conn| {
+        diesel::update(users::table.find(user_id))
+            .set((users::password_hash.eq(hash), users::updated_at.eq(diesel::dsl::now)))
+            .execute(conn)?;
+        sessions::revoke_others(conn, user_id, keep, "password_changed")?;
+        Ok(())
+    })
+}
+
+/// The invited user whose unexpired invitation hashes to `token_hash`, now active with the
+/// password `hash`; `None` for an invalid or expired invitation (spent once accepted).
+pub fn accept_invite(conn: &mut PgConnection, token_hash: &str, hash: String) -> Result<Option<User>> {
+    Ok(diesel::update(
+        users::table
+            .filter(users::invite_token_hash.eq(token_hash))
+            .filter(users::invite_expires_at.gt(diesel::dsl::now)),
+    )
+    .set((
+        users::password_hash.eq(Some(hash)),
+        users::is_active.eq(true),
+        users::invite_token_hash.eq(None::<String>),
+        users::invite_expires_at.eq(None::<DateTime<Utc>>),
+        users::updated_at.eq(diesel::dsl::now),
+    ))
+    .returning(User::as_returning())
+    .get_result(conn)
+    .optional()?)
 }

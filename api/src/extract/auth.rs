@@ -1,11 +1,7 @@
 use std::{future::Future, pin::Pin};
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
-use diesel::{
-    prelude::*,
-    sql_types::{BigInt, Bool, Text, Uuid as SqlUuid},
-};
-use shared::auth::{JwtError, Role, TokenType};
+use shared::auth::{JwtError, Role, TokenType, sessions};
 use uuid::Uuid;
 
 use crate::{error::ApiError, state::AppState};
@@ -103,7 +99,7 @@ impl FromRequest for AuthUser {
             })?;
             let claims = state.jwt.verify(&token, TokenType::Access).map_err(jwt_error)?;
             let (user_id, session_id) = (claims.user_id, claims.sid);
-            let found = state.db(move |conn| lookup(conn, user_id, session_id)).await?;
+            let found = state.db(move |conn| sessions::holder(conn, user_id, session_id)).await?;
             let Some(found) = found else {
                 return Err(ApiError::unauthorized(
                     "user_not_found",
@@ -131,34 +127,4 @@ pub fn jwt_error(error: JwtError) -> ApiError {
             ApiError::unauthorized("token_type_invalid", "This token type cannot be used here.")
         }
     }
-}
-
-#[derive(QueryableByName)]
-struct Found {
-    #[diesel(sql_type = BigInt)]
-    account_id: i64,
-    #[diesel(sql_type = Text)]
-    role: String,
-    #[diesel(sql_type = Text)]
-    email: String,
-    #[diesel(sql_type = Bool)]
-    is_active: bool,
-    #[diesel(sql_type = Bool)]
-    session_active: bool,
-}
-
-shared::prepared_statement! {
-    /// The user behind a token and whether its session is still open: one round trip per
-    /// authenticated request, prepared once per connection.
-    struct Lookup { user_id: i64, session_id: Uuid }
-    sql = [
-        "SELECT u.account_id, u.role, u.email, u.is_active, \
-                (s.id IS NOT NULL AND s.revoked_at IS NULL) AS session_active \
-         FROM users u LEFT JOIN auth_sessions s ON s.id = ", (session_id as SqlUuid),
-        " AND s.user_id = u.id WHERE u.id = ", (user_id as BigInt),
-    ];
-}
-
-fn lookup(conn: &mut PgConnection, user_id: i64, session_id: Uuid) -> shared::Result<Option<Found>> {
-    Ok(Lookup { user_id, session_id }.get_result(conn).optional()?)
 }

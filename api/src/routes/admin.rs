@@ -3,13 +3,9 @@
 //! owners and admins of a system account (`accounts.is_system`); everyone else gets 403.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use shared::{
-    db::{
-        models::{Task, TaskAttempt},
-        schema::accounts,
-    },
+    db::models::{Task, TaskAttempt},
     messaging::dead_letters::{self, DeadLetter, Requeued},
     tasks::{Queue, TaskState, kind_spec},
 };
@@ -37,10 +33,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// 403 unless the caller is an owner or admin of a system account.
 pub async fn require_operator(state: &AppState, auth: &Admin) -> Result<(), ApiError> {
-    let account_id = auth.account_id;
-    let is_system: bool = state
-        .db(move |conn| Ok(accounts::table.find(account_id).select(accounts::is_system).first(conn)?))
-        .await?;
+    let account = auth.account();
+    let is_system = state.db(move |conn| shared::users::is_system_account(conn, account)).await?;
     if is_system {
         Ok(())
     } else {

@@ -1,9 +1,12 @@
-//! Authentication primitives: JWT access/refresh tokens, argon2id password hashing, roles and
-//! random tokens. HTTP concerns (headers, status codes) live in the API crate.
+//! Authentication: JWT access/refresh tokens, argon2id password hashing, roles, random
+//! tokens, login sessions ([`sessions`]) and the per-email lock on password guessing
+//! ([`throttle`]). HTTP concerns (headers, status codes) live in the API crate.
 
 mod jwt;
 mod password;
 mod role;
+pub mod sessions;
+pub mod throttle;
 
 pub use jwt::{Claims, JwtError, JwtKeys, Subject, TokenType};
 pub use password::{hash_password, verify_password, verify_password_against_dummy};

@@ -1,14 +1,11 @@
 //! register, me, change-password, accept-invite.
 
 use actix_web::{HttpResponse, get, post, web};
-use diesel::prelude::*;
 use serde::Deserialize;
 use shared::{
     auth::{Role, hash_password, sha256_hex, verify_password},
-    db::{
-        models::{NewUser, Site, User},
-        schema::{accounts, auth_sessions, sites, users},
-    },
+    db::models::NewUser,
+    users,
 };
 
 use super::{
@@ -103,24 +100,8 @@ pub async fn register(
     };
     let view = state
         .db(move |conn| {
-            conn.transaction(|conn| {
-                let account_id: i64 = diesel::insert_into(accounts::table)
-                    .values(accounts::name.eq(account_name))
-                    .returning(accounts::id)
-                    .get_result(conn)?;
-                shared::billing::grant(
-                    conn,
-                    account_id,
-                    shared::billing::SIGNUP_CREDITS,
-                    shared::billing::TransactionType::Subscription,
-                    "Credits of the first month",
-                )?;
-                let user: User = diesel::insert_into(users::table)
-                    .values(NewUser { account_id, ..new_user })
-                    .returning(User::as_returning())
-                    .get_result(conn)?;
-                UserView::with_account(user, conn)
-            })
+            let owner = users::register(conn, &account_name, new_user)?;
+            UserView::with_account(owner, conn)
         })
         .await
         .map_err(|error| match error {
@@ -138,12 +119,8 @@ pub async fn register(
 pub async fn me(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
     let (view, sites) = state
         .db(move |conn| {
-            let user: User = users::table.find(auth.user_id).select(User::as_select()).first(conn)?;
-            let sites: Vec<Site> = sites::table
-                .filter(sites::account_id.eq(auth.account_id))
-                .order(sites::id)
-                .select(Site::as_select())
-                .load(conn)?;
+            let user = users::get(conn, auth.user_id)?;
+            let sites = shared::sites::of_account(conn, auth.account())?;
             Ok((UserView::with_account(user, conn)?, sites))
         })
         .await?;
@@ -205,9 +182,8 @@ pub async fn change_password(
     let (user_id, now) = (auth.user_id, state.clock.now());
     let (email, current, locked) = state
         .db(move |conn| {
-            let (email, hash): (String, Option<String>) =
-                users::table.find(user_id).select((users::email, users::password_hash)).first(conn)?;
-            let email = email.to_lowercase();
+            let user = users::get(conn, user_id)?;
+            let (email, hash) = (user.email.to_lowercase(), user.password_hash);
             let locked = throttle::locked_for(conn, &email, now)?;
             Ok((email, hash, locked))
         })
@@ -228,27 +204,7 @@ pub async fn change_password(
         return Err(ApiError::field("old_password", "The current password is incorrect."));
     };
     let session_id = auth.session_id;
-    state
-        .db(move |conn| {
-            conn.transaction(|conn| {
-                diesel::update(users::table.find(user_id))
-                    .set((users::password_hash.eq(new_hash), users::updated_at.eq(diesel::dsl::now)))
-                    .execute(conn)?;
-                diesel::update(
-                    auth_sessions::table
-                        .filter(auth_sessions::user_id.eq(user_id))
-                        .filter(auth_sessions::id.ne(session_id))
-                        .filter(auth_sessions::revoked_at.is_null()),
-                )
-                .set((
-                    auth_sessions::revoked_at.eq(diesel::dsl::now),
-                    auth_sessions::revoked_reason.eq("password_changed"),
-                ))
-                .execute(conn)?;
-                Ok(())
-            })
-        })
-        .await?;
+    state.db(move |conn| users::set_password(conn, user_id, new_hash, session_id)).await?;
     Ok(crate::response::message("Password changed successfully"))
 }
 
@@ -293,23 +249,7 @@ pub async fn accept_invite(
     let token_hash = sha256_hex(token.trim());
     let hash = web::block(move || hash_password(&password)).await.map_err(ApiError::internal)??;
     let accepted = state
-        .db(move |conn| {
-            Ok(diesel::update(
-                users::table
-                    .filter(users::invite_token_hash.eq(token_hash))
-                    .filter(users::invite_expires_at.gt(diesel::dsl::now)),
-            )
-            .set((
-                users::password_hash.eq(Some(hash)),
-                users::is_active.eq(true),
-                users::invite_token_hash.eq(None::<String>),
-                users::invite_expires_at.eq(None::<chrono::DateTime<chrono::Utc>>),
-                users::updated_at.eq(diesel::dsl::now),
-            ))
-            .returning(User::as_returning())
-            .get_result(conn)
-            .optional()?)
-        })
+        .db(move |conn| users::accept_invite(conn, &token_hash, hash))
         .await?
         .ok_or_else(|| ApiError::field("token", "This invitation is invalid or has expired."))?;
     Ok(HttpResponse::Ok().json(UserAnswer::new(UserView::from(accepted), "Invitation accepted")))

@@ -1,19 +1,21 @@
 //! login, refresh, logout.
 
 use actix_web::{HttpResponse, post, web};
-use diesel::prelude::*;
+use diesel::Connection;
 use serde::Deserialize;
 use shared::{
-    auth::{TokenType, verify_password, verify_password_against_dummy},
-    db::{
-        models::{AuthSession, RefreshToken, User},
-        schema::{auth_sessions, refresh_tokens, users},
+    auth::{
+        TokenType,
+        sessions::{self, Rotation},
+        verify_password, verify_password_against_dummy,
     },
+    db::models::User,
+    users,
 };
 
 use super::{
     throttle,
-    tokens::{NewRefresh, open_session, revoke_session, sign},
+    tokens::sign,
     views::{LoginAnswer, LoginData, RefreshAnswer, TokensData, UserView},
 };
 use crate::{
@@ -75,14 +77,7 @@ pub async fn login(
             if let Some(retry_after) = throttle::locked_for(conn, &lookup, now)? {
                 return Ok(Err(retry_after));
             }
-            Ok(Ok(users::table
-                .filter(
-                    diesel::dsl::sql::<diesel::sql_types::Bool>("lower(email) = ")
-                        .bind::<diesel::sql_types::Text, _>(lookup),
-                )
-                .select(User::as_select())
-                .first(conn)
-                .optional()?))
+            Ok(Ok(users::by_email(conn, &lookup)?))
         })
         .await?;
     let user = user.map_err(throttle::locked)?;
@@ -104,15 +99,12 @@ pub async fn login(
         return Err(invalid_credentials());
     };
 
-    let session_state = state.clone();
+    let ttl = state.config.refresh_token_ttl;
     let (user, view, refresh, failed_sign_ins) = state
         .db(move |conn| {
             conn.transaction(|conn| {
-                let refresh = open_session(&session_state, conn, user.id)?;
-                let user: User = diesel::update(users::table.find(user.id))
-                    .set(users::last_login_at.eq(diesel::dsl::now))
-                    .returning(User::as_returning())
-                    .get_result(conn)?;
+                let refresh = sessions::open(conn, user.id, ttl)?;
+                let user = users::signed_in(conn, user.id)?;
                 let failed_sign_ins = throttle::clear(conn, &email)?;
                 let view = UserView::with_account(user.clone(), conn)?;
                 Ok((user, view, refresh, failed_sign_ins))
@@ -138,13 +130,6 @@ pub struct RefreshRequest {
 
 impl Validate for RefreshRequest {}
 
-enum Rotation {
-    Rotated(Box<User>, NewRefresh),
-    Reused,
-    Revoked,
-    Unknown,
-}
-
 /// Rotates the refresh token: the presented one is spent, a new pair comes back. Presenting a
 /// spent token again revokes its whole session. No access token needed.
 #[utoipa::path(
@@ -162,46 +147,8 @@ pub async fn rotate(
     body: ApiJson<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let claims = state.jwt.verify(&body.refresh, TokenType::Refresh).map_err(jwt_error)?;
-    let rotation_state = state.clone();
-    let rotation = state
-        .db(move |conn| {
-            conn.transaction(|conn| {
-                let found: Option<(RefreshToken, AuthSession)> = refresh_tokens::table
-                    .inner_join(auth_sessions::table)
-                    .filter(refresh_tokens::id.eq(claims.jti))
-                    .filter(auth_sessions::id.eq(claims.sid))
-                    .select((RefreshToken::as_select(), AuthSession::as_select()))
-                    .for_update()
-                    .first(conn)
-                    .optional()?;
-                let Some((token, session)) = found else { return Ok(Rotation::Unknown) };
-                if session.revoked_at.is_some() {
-                    return Ok(Rotation::Revoked);
-                }
-                if token.used_at.is_some() {
-                    revoke_session(conn, session.id, "refresh_token_reused")?;
-                    return Ok(Rotation::Reused);
-                }
-                diesel::update(refresh_tokens::table.find(token.id))
-                    .set(refresh_tokens::used_at.eq(diesel::dsl::now))
-                    .execute(conn)?;
-                diesel::update(auth_sessions::table.find(session.id))
-                    .set(auth_sessions::last_used_at.eq(diesel::dsl::now))
-                    .execute(conn)?;
-                let Some(user) =
-                    users::table.find(session.user_id).select(User::as_select()).first(conn).optional()?
-                else {
-                    return Ok(Rotation::Unknown);
-                };
-                if !user.is_active {
-                    return Ok(Rotation::Revoked);
-                }
-                let next = NewRefresh::mint(&rotation_state, session.id);
-                next.store(conn)?;
-                Ok(Rotation::Rotated(Box::new(user), next))
-            })
-        })
-        .await?;
+    let ttl = state.config.refresh_token_ttl;
+    let rotation = state.db(move |conn| sessions::rotate(conn, claims.jti, claims.sid, ttl)).await?;
     match rotation {
         Rotation::Rotated(user, next) => {
             let tokens = sign(&state.jwt, &state, &user, &next)?;
@@ -227,6 +174,6 @@ pub async fn rotate(
 #[post("/logout")]
 pub async fn logout(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
     let session_id = auth.session_id;
-    state.db(move |conn| revoke_session(conn, session_id, "logout")).await?;
+    state.db(move |conn| sessions::revoke(conn, session_id, "logout")).await?;
     Ok(crate::response::message("Logged out"))
 }

@@ -1,14 +1,11 @@
 //! How users and accounts appear on the wire.
 
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
+use diesel::PgConnection;
 use serde::Serialize;
 use shared::{
     auth::Role,
-    db::{
-        models::{Account, User},
-        schema::accounts,
-    },
+    db::models::{Account, User},
 };
 use utoipa::ToSchema;
 
@@ -75,8 +72,7 @@ impl From<User> for UserView {
 impl UserView {
     /// The view with its account embedded (login, register, me).
     pub fn with_account(user: User, conn: &mut PgConnection) -> shared::Result<Self> {
-        let account: Account =
-            accounts::table.find(user.account_id).select(Account::as_select()).first(conn)?;
+        let account = shared::users::account_of(conn, &user)?;
         let mut view = UserView::from(user);
         view.account = Some(account.into());
         Ok(view)
