@@ -19,6 +19,7 @@ pub mod payments;
 pub mod planner;
 pub mod problems;
 pub mod schedules;
+pub mod seed_library;
 pub mod seo_audits;
 pub mod sites;
 pub mod social;

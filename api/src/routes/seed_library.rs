@@ -4,11 +4,10 @@
 //! to the anonymous rate limit. Only active rows are shown.
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use diesel::{pg::Pg, prelude::*};
 use serde::Deserialize;
-use shared::db::{
-    models::{Industry, SeedKeyword},
-    schema::{industries, seed_keywords},
+use shared::{
+    db::models::{Industry, SeedKeyword},
+    seed_library::{self, SeedFilter, SeedOrdering},
 };
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -48,26 +47,8 @@ async fn list_industries(
     page: PageParams,
     query: ApiQuery<IndustryQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let pattern = search_term(&query.0.search);
-    let (rows, count) = state
-        .db(move |conn| {
-            let filtered = || {
-                let mut q = industries::table.filter(industries::is_active.eq(true)).into_boxed::<Pg>();
-                if let Some(pattern) = &pattern {
-                    q = q.filter(industries::name.ilike(pattern.clone()));
-                }
-                q
-            };
-            let count: i64 = filtered().count().get_result(conn)?;
-            let rows: Vec<Industry> = filtered()
-                .order((industries::name, industries::id))
-                .offset(page.offset())
-                .limit(page.size())
-                .select(Industry::as_select())
-                .load(conn)?;
-            Ok((rows, count))
-        })
-        .await?;
+    let (pattern, window) = (search_term(&query.0.search), page.window());
+    let (rows, count) = state.db(move |conn| seed_library::industries(conn, pattern, window)).await?;
     Ok(response::paginated(&req, page, count, rows))
 }
 
@@ -82,34 +63,10 @@ async fn list_industries(
 async fn retrieve_industry(state: web::Data<AppState>, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
     let id = id.0;
     let row = state
-        .db(move |conn| {
-            Ok(industries::table
-                .find(id)
-                .filter(industries::is_active.eq(true))
-                .select(Industry::as_select())
-                .first(conn)
-                .optional()?)
-        })
+        .db(move |conn| seed_library::industry(conn, id))
         .await?
         .ok_or(ApiError::NotFound { what: "industry" })?;
     Ok(response::ok(row))
-}
-
-/// Order of the seed keyword list: a sort key, `-` in front for descending.
-#[derive(Debug, Deserialize, Clone, Copy, utoipa::ToSchema)]
-enum SeedOrdering {
-    #[serde(rename = "keyword")]
-    Keyword,
-    #[serde(rename = "-keyword")]
-    KeywordDesc,
-    #[serde(rename = "volume")]
-    Volume,
-    #[serde(rename = "-volume")]
-    VolumeDesc,
-    #[serde(rename = "difficulty")]
-    Difficulty,
-    #[serde(rename = "-difficulty")]
-    DifficultyDesc,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -152,54 +109,16 @@ async fn list_seed_keywords(
     query: ApiQuery<SeedQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let q = query.0;
-    let pattern = search_term(&q.search);
-    let (rows, count) = state
-        .db(move |conn| {
-            let filtered = || {
-                let mut f = seed_keywords::table
-                    .inner_join(industries::table)
-                    .filter(seed_keywords::is_active.eq(true))
-                    .filter(industries::is_active.eq(true))
-                    .select(SeedKeyword::as_select())
-                    .into_boxed::<Pg>();
-                if let Some(industry_id) = q.industry_id {
-                    f = f.filter(seed_keywords::industry_id.eq(industry_id));
-                }
-                if let Some(intent) = q.intent {
-                    f = f.filter(seed_keywords::intent.eq(intent.as_str()));
-                }
-                if let Some(pattern) = &pattern {
-                    f = f.filter(seed_keywords::keyword.ilike(pattern.clone()));
-                }
-                if let Some(min) = q.volume_min {
-                    f = f.filter(seed_keywords::volume.ge(min));
-                }
-                if let Some(max) = q.volume_max {
-                    f = f.filter(seed_keywords::volume.le(max));
-                }
-                if let Some(min) = q.difficulty_min {
-                    f = f.filter(seed_keywords::difficulty.ge(min));
-                }
-                if let Some(max) = q.difficulty_max {
-                    f = f.filter(seed_keywords::difficulty.le(max));
-                }
-                f
-            };
-            let count: i64 = filtered().count().get_result(conn)?;
-            use SeedOrdering as O;
-            use seed_keywords::{difficulty, id, keyword, volume};
-            let ordered = match q.ordering.unwrap_or(O::Keyword) {
-                O::Keyword => filtered().order((keyword.asc(), id)),
-                O::KeywordDesc => filtered().order((keyword.desc(), id.desc())),
-                O::Volume => filtered().order((volume.asc(), id)),
-                O::VolumeDesc => filtered().order((volume.desc(), id.desc())),
-                O::Difficulty => filtered().order((difficulty.asc(), id)),
-                O::DifficultyDesc => filtered().order((difficulty.desc(), id.desc())),
-            };
-            let rows: Vec<SeedKeyword> = ordered.offset(page.offset()).limit(page.size()).load(conn)?;
-            Ok((rows, count))
-        })
-        .await?;
+    let filter = SeedFilter {
+        industry_id: q.industry_id,
+        intent: q.intent,
+        keyword_pattern: search_term(&q.search),
+        volume: (q.volume_min, q.volume_max),
+        difficulty: (q.difficulty_min, q.difficulty_max),
+        ordering: q.ordering.unwrap_or_default(),
+    };
+    let window = page.window();
+    let (rows, count) = state.db(move |conn| seed_library::seed_keywords(conn, &filter, window)).await?;
     Ok(response::paginated(&req, page, count, rows))
 }
 
@@ -217,14 +136,7 @@ async fn retrieve_seed_keyword(
 ) -> Result<HttpResponse, ApiError> {
     let id = id.0;
     let row = state
-        .db(move |conn| {
-            Ok(seed_keywords::table
-                .find(id)
-                .filter(seed_keywords::is_active.eq(true))
-                .select(SeedKeyword::as_select())
-                .first(conn)
-                .optional()?)
-        })
+        .db(move |conn| seed_library::seed_keyword(conn, id))
         .await?
         .ok_or(ApiError::NotFound { what: "seed keyword" })?;
     Ok(response::ok(row))
