@@ -4,6 +4,7 @@
 
 use actix_web::{HttpRequest, HttpResponse, get, post, web};
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use shared::{
@@ -255,10 +256,34 @@ struct PortalDashboard {
     projects: Vec<MirroredRecord>,
     /// Posted invoices not yet paid, oldest due first.
     open_invoices: Vec<MirroredRecord>,
-    /// What the open invoices still owe, rounded to cents.
-    open_invoices_total: f64,
+    /// What the open invoices still owe, a decimal string (`"1250.40"`): Odoo's residual
+    /// amounts added exactly, without float rounding.
+    open_invoices_total: Decimal,
     /// The ten latest tasks.
     recent_tasks: Vec<MirroredRecord>,
+}
+
+/// What an invoice still owes, read from the JSON number's own digits (Odoo sends a float
+/// column as a JSON number; `0.1 + 0.2` must stay `0.3`). Unreadable counts as nothing.
+fn residual(invoice: &Record) -> Decimal {
+    match &invoice.data["amount_residual"] {
+        Value::Number(number) => {
+            let digits = number.to_string();
+            digits.parse().or_else(|_| Decimal::from_scientific(&digits)).unwrap_or_default()
+        }
+        Value::String(text) => text.trim().parse().unwrap_or_default(),
+        _ => Decimal::ZERO,
+    }
+}
+
+/// `amount` shown with at least two decimal places (`1200` → `1200.00`), never fewer digits
+/// than it has.
+fn at_least_cents(mut amount: Decimal) -> Decimal {
+    amount = amount.normalize();
+    if amount.scale() < 2 {
+        amount.rescale(2);
+    }
+    amount
 }
 
 /// Active projects, posted invoices not yet paid (oldest due first), the ten latest tasks.
@@ -273,14 +298,12 @@ async fn dashboard(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpRes
         of("project.project").map(|r| shown(r.odoo_id, &r.data, true, fields("project.project"))).collect();
     let mut open: Vec<&Record> = of("account.move")
         .filter(|r| {
-            r.data["state"] == "posted"
-                && r.data["payment_state"] != "paid"
-                && r.data["amount_residual"].as_f64().unwrap_or(0.0) > 0.0
+            r.data["state"] == "posted" && r.data["payment_state"] != "paid" && residual(r) > Decimal::ZERO
         })
         .collect();
     let due = |r: &Record| r.data["invoice_date_due"].as_str().unwrap_or("").to_owned();
     open.sort_by_key(|r| due(r));
-    let open_total: f64 = open.iter().filter_map(|r| r.data["amount_residual"].as_f64()).sum();
+    let open_total: Decimal = open.iter().map(|r| residual(r)).sum();
     let open_invoices: Vec<MirroredRecord> =
         open.iter().map(|r| shown(r.odoo_id, &r.data, true, fields("account.move"))).collect();
     let mut tasks: Vec<&Record> = of("project.task").collect();
@@ -290,7 +313,7 @@ async fn dashboard(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpRes
     Ok(response::ok(PortalDashboard {
         projects: active_projects,
         open_invoices,
-        open_invoices_total: (open_total * 100.0).round() / 100.0,
+        open_invoices_total: at_least_cents(open_total),
         recent_tasks,
     }))
 }
@@ -303,5 +326,22 @@ mod tests {
     fn the_documented_collections_are_the_mirrored_models() {
         let names: Vec<&str> = MODELS.iter().map(|model| model.name).collect();
         assert_eq!(format!("^({})$", names.join("|")), "^(clients|projects|tasks|invoices)$");
+    }
+
+    #[test]
+    fn residual_amounts_add_up_exactly() {
+        let invoice = |amount: Value| Record {
+            odoo_id: 1,
+            model: "account.move".into(),
+            data: json!({ "amount_residual": amount }),
+            write_date: String::new(),
+            active: true,
+        };
+        let total: Decimal = [json!(0.1), json!(0.2), json!("1200"), json!(null)]
+            .into_iter()
+            .map(|amount| residual(&invoice(amount)))
+            .sum();
+        assert_eq!(at_least_cents(total).to_string(), "1200.30");
+        assert_eq!(at_least_cents("0.125".parse().expect("decimal")).to_string(), "0.125");
     }
 }

@@ -122,7 +122,7 @@ async fn first_sync_then_incremental_changes_archives_and_deletions() {
     let dashboard = list(&app, &user, "/api/v1/portal/dashboard/").await;
     assert_eq!(dashboard["data"]["projects"][0]["name"], "Website relaunch");
     assert_eq!(dashboard["data"]["open_invoices"].as_array().map(Vec::len), Some(1));
-    assert_eq!(dashboard["data"]["open_invoices_total"], 1200.0);
+    assert_eq!(dashboard["data"]["open_invoices_total"], "1200.00", "money as a decimal string");
     assert_eq!(dashboard["data"]["recent_tasks"].as_array().map(Vec::len), Some(3));
 
     // Another account sees none of it.
