@@ -9,6 +9,7 @@
 //! write that moves keywords in or out of it ([`refresh_cluster_totals`]).
 
 pub mod clusters;
+pub mod ideas;
 pub mod keywords;
 
 use diesel::{
@@ -17,6 +18,7 @@ use diesel::{
 };
 
 pub use clusters::{Cluster, ClusterSource, ClusterStatus};
+pub use ideas::{ContentIdea, IdeaStatus};
 pub use keywords::{Keyword, KeywordStatus};
 
 use crate::{

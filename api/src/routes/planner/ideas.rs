@@ -1,12 +1,18 @@
 //! `/api/v1/planner/ideas/`: content ideas, and queueing them to the writer as writer tasks.
+//! The rows, states, filter and the queueing are `shared::planner::ideas`'.
 
 use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
-use diesel::{pg::Pg, prelude::*};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
-use shared::db::{
-    models::{ContentIdea, WriterTask},
-    schema::{content_ideas, writer_tasks},
+use shared::{
+    db::models::WriterTask,
+    planner::{
+        ContentIdea, IdeaStatus,
+        ideas::{
+            self, DEFAULT_CONTENT_STRUCTURE, DEFAULT_CONTENT_TYPE, IdeaFilter, IdeaInsertForm, IdeaOrdering,
+            IdeaUpdateForm,
+        },
+    },
+    tenant,
 };
 use utoipa_actix_web::service_config::ServiceConfig;
 
@@ -17,7 +23,7 @@ use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, Editor, PathId, Validate},
     response::{self, Data, Page, PageParams},
-    routes::common::{deleted, search_term},
+    routes::writer::{check_list, string_list},
     state::AppState,
     validation,
 };
@@ -30,42 +36,6 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(retrieve)
         .service(update)
         .service(remove);
-}
-
-/// Status of a content idea.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-enum IdeaStatus {
-    New,
-    Scheduled,
-    Published,
-}
-
-impl IdeaStatus {
-    fn as_str(self) -> &'static str {
-        match self {
-            IdeaStatus::New => "new",
-            IdeaStatus::Scheduled => "scheduled",
-            IdeaStatus::Published => "published",
-        }
-    }
-}
-
-/// Order of the idea list: a sort key, `-` in front for descending.
-#[derive(Debug, Deserialize, Clone, Copy, utoipa::ToSchema)]
-enum IdeaOrdering {
-    #[serde(rename = "created_at")]
-    Created,
-    #[serde(rename = "-created_at")]
-    CreatedDesc,
-    #[serde(rename = "idea_title")]
-    Title,
-    #[serde(rename = "-idea_title")]
-    TitleDesc,
-    #[serde(rename = "estimated_word_count")]
-    WordCount,
-    #[serde(rename = "-estimated_word_count")]
-    WordCountDesc,
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -104,52 +74,16 @@ async fn list(
     query: ApiQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ListQuery { status, cluster_id, content_type, site_id, sector_id, search, ordering } = query.0;
-    let pattern = search_term(&search);
-    let (rows, count) = state
-        .db(move |conn| {
-            let filtered = || {
-                let mut q: content_ideas::BoxedQuery<'static, Pg> =
-                    content_ideas::table.filter(content_ideas::account_id.eq(auth.account_id)).into_boxed();
-                if let Some(status) = status {
-                    q = q.filter(content_ideas::status.eq(status.as_str()));
-                }
-                if let Some(cluster_id) = cluster_id {
-                    q = q.filter(content_ideas::cluster_id.eq(cluster_id));
-                }
-                if let Some(content_type) = &content_type {
-                    q = q.filter(content_ideas::content_type.eq(content_type.clone()));
-                }
-                if let Some(site_id) = site_id {
-                    q = q.filter(content_ideas::site_id.eq(site_id));
-                }
-                if let Some(sector_id) = sector_id {
-                    q = q.filter(content_ideas::sector_id.eq(sector_id));
-                }
-                if let Some(pattern) = &pattern {
-                    q = q.filter(content_ideas::idea_title.ilike(pattern.clone()));
-                }
-                q
-            };
-            let count: i64 = filtered().count().get_result(conn)?;
-            use IdeaOrdering as O;
-            use content_ideas::{created_at, estimated_word_count, id, idea_title};
-            let ordered = match ordering.unwrap_or(O::CreatedDesc) {
-                O::Created => filtered().order((created_at.asc(), id)),
-                O::CreatedDesc => filtered().order((created_at.desc(), id.desc())),
-                O::Title => filtered().order((idea_title.asc(), id)),
-                O::TitleDesc => filtered().order((idea_title.desc(), id.desc())),
-                O::WordCount => filtered().order((estimated_word_count.asc(), id)),
-                O::WordCountDesc => filtered().order((estimated_word_count.desc(), id.desc())),
-            };
-            let rows: Vec<ContentIdea> = ordered
-                .offset(page.offset())
-                .limit(page.size())
-                .select(ContentIdea::as_select())
-                .load(conn)?;
-            Ok((rows, count))
-        })
-        .await?;
-    Ok(response::paginated(&req, page, count, rows))
+    let filter = IdeaFilter {
+        status,
+        cluster_id,
+        content_type,
+        site_id,
+        sector_id,
+        title: tenant::contains(search.as_deref()),
+        ordering: ordering.unwrap_or_default(),
+    };
+    crud::list::<ContentIdea>(&state, auth.account(), filter, &req, page).await
 }
 
 input_forms! {
@@ -205,15 +139,8 @@ impl Validate for IdeaInput {
                 validation::text(&mut errors, field, value, 50);
             }
         }
-        for (field, items) in [("target_keywords", &self.target_keywords), ("outline", &self.outline)] {
-            if let Some(items) = items {
-                if items.len() > 200 {
-                    validation::push(&mut errors, field, "Send at most 200 items.");
-                } else if items.iter().any(|item| item.trim().is_empty() || item.chars().count() > 500) {
-                    validation::push(&mut errors, field, "Each item must be 1 to 500 characters.");
-                }
-            }
-        }
+        check_list(&mut errors, "target_keywords", self.target_keywords.as_ref());
+        check_list(&mut errors, "outline", self.outline.as_ref());
         if self.estimated_word_count.is_some_and(|count| !(0..=100_000).contains(&count)) {
             validation::push(&mut errors, "estimated_word_count", "Must be between 0 and 100000.");
         }
@@ -221,8 +148,8 @@ impl Validate for IdeaInput {
     }
 }
 
-fn string_list(items: Vec<String>) -> serde_json::Value {
-    json!(items.into_iter().map(|item| item.trim().to_owned()).collect::<Vec<_>>())
+fn trimmed(text: String) -> String {
+    text.trim().to_owned()
 }
 
 /// Adds a content idea to a site (and optionally a sector and cluster of it).
@@ -241,37 +168,28 @@ async fn create(
     body: ApiJson<NewIdea>,
 ) -> Result<HttpResponse, ApiError> {
     let input = IdeaInput::from(body.0);
-    let title = input.idea_title.as_deref().map(str::trim).unwrap_or_default().to_owned();
     let refs = Refs {
         site_id: input.site_id.unwrap_or_default(),
         sector_id: input.sector_id.flatten(),
         cluster_id: input.cluster_id.flatten(),
     };
     check_refs(&state, auth.account_id, refs).await?;
-    let row = state
-        .db(move |conn| {
-            Ok(diesel::insert_into(content_ideas::table)
-                .values((
-                    content_ideas::account_id.eq(auth.account_id),
-                    content_ideas::site_id.eq(refs.site_id),
-                    content_ideas::sector_id.eq(refs.sector_id),
-                    content_ideas::cluster_id.eq(refs.cluster_id),
-                    content_ideas::idea_title.eq(title),
-                    content_ideas::description.eq(input.description.unwrap_or_default().trim().to_owned()),
-                    content_ideas::content_type
-                        .eq(input.content_type.map_or("post".into(), |t| t.trim().to_owned())),
-                    content_ideas::content_structure
-                        .eq(input.content_structure.map_or("article".into(), |s| s.trim().to_owned())),
-                    content_ideas::target_keywords.eq(string_list(input.target_keywords.unwrap_or_default())),
-                    content_ideas::outline.eq(string_list(input.outline.unwrap_or_default())),
-                    content_ideas::estimated_word_count.eq(input.estimated_word_count.unwrap_or(0)),
-                    content_ideas::status.eq(input.status.unwrap_or(IdeaStatus::New).as_str()),
-                ))
-                .returning(ContentIdea::as_returning())
-                .get_result(conn)?)
-        })
-        .await?;
-    Ok(response::created(row))
+    let form = IdeaInsertForm {
+        site_id: refs.site_id,
+        sector_id: refs.sector_id,
+        cluster_id: refs.cluster_id,
+        idea_title: input.idea_title.map(trimmed).unwrap_or_default(),
+        description: input.description.map(trimmed).unwrap_or_default(),
+        content_type: input.content_type.map_or_else(|| DEFAULT_CONTENT_TYPE.to_owned(), trimmed),
+        content_structure: input
+            .content_structure
+            .map_or_else(|| DEFAULT_CONTENT_STRUCTURE.to_owned(), trimmed),
+        target_keywords: string_list(input.target_keywords.unwrap_or_default()),
+        outline: string_list(input.outline.unwrap_or_default()),
+        estimated_word_count: input.estimated_word_count.unwrap_or(0),
+        status: input.status.unwrap_or(IdeaStatus::New),
+    };
+    crud::create::<ContentIdea>(&state, auth.account(), form).await
 }
 
 /// One content idea.
@@ -306,40 +224,25 @@ async fn update(
     id: PathId<i64>,
     body: ApiJson<IdeaInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account_id, input) = (auth.account_id, body.0);
-    let current = crud::find::<ContentIdea>(&state, auth.account(), id.0).await?;
+    let (account, input) = (auth.account(), body.0);
+    let current = crud::find::<ContentIdea>(&state, account, id.0).await?;
     let was = Refs { site_id: current.site_id, sector_id: current.sector_id, cluster_id: current.cluster_id };
     let refs = was.changed(input.site_id, input.sector_id, input.cluster_id);
-    check_moved_refs(&state, account_id, was, refs).await?;
-    let row = state
-        .db(move |conn| {
-            use content_ideas as c;
-            Ok(diesel::update(c::table.find(current.id).filter(c::account_id.eq(account_id)))
-                .set((
-                    (
-                        input.idea_title.map(|title| c::idea_title.eq(title.trim().to_owned())),
-                        input.description.map(|text| c::description.eq(text.trim().to_owned())),
-                        input.content_type.map(|text| c::content_type.eq(text.trim().to_owned())),
-                        input.content_structure.map(|text| c::content_structure.eq(text.trim().to_owned())),
-                        input.target_keywords.map(|items| c::target_keywords.eq(string_list(items))),
-                        input.outline.map(|items| c::outline.eq(string_list(items))),
-                    ),
-                    (
-                        input.estimated_word_count.map(|count| c::estimated_word_count.eq(count)),
-                        input.status.map(|status| c::status.eq(status.as_str())),
-                        input.site_id.map(|site_id| c::site_id.eq(site_id)),
-                        input.sector_id.map(|sector_id| c::sector_id.eq(sector_id)),
-                        input.cluster_id.map(|cluster_id| c::cluster_id.eq(cluster_id)),
-                        c::updated_at.eq(diesel::dsl::now),
-                    ),
-                ))
-                .returning(ContentIdea::as_returning())
-                .get_result(conn)
-                .optional()?)
-        })
-        .await?
-        .ok_or(ApiError::NotFound { what: "idea" })?;
-    Ok(response::ok(row))
+    check_moved_refs(&state, auth.account_id, was, refs).await?;
+    let form = IdeaUpdateForm {
+        idea_title: input.idea_title.map(trimmed),
+        description: input.description.map(trimmed),
+        content_type: input.content_type.map(trimmed),
+        content_structure: input.content_structure.map(trimmed),
+        target_keywords: input.target_keywords.map(string_list),
+        outline: input.outline.map(string_list),
+        estimated_word_count: input.estimated_word_count,
+        status: input.status,
+        site_id: input.site_id,
+        sector_id: input.sector_id,
+        cluster_id: input.cluster_id,
+    };
+    crud::update::<ContentIdea>(&state, account, current.id, form).await
 }
 
 /// Deletes a content idea; a writer task made from it stays, without its idea.
@@ -353,21 +256,7 @@ async fn update(
 )]
 #[delete("/ideas/{id}")]
 async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
-    let rows = delete_ideas(&state, auth.account_id, vec![id.0]).await?;
-    deleted(rows, "idea")
-}
-
-async fn delete_ideas(state: &AppState, account_id: i64, ids: Vec<i64>) -> Result<usize, ApiError> {
-    state
-        .db(move |conn| {
-            Ok(diesel::delete(
-                content_ideas::table
-                    .filter(content_ideas::account_id.eq(account_id))
-                    .filter(content_ideas::id.eq_any(&ids)),
-            )
-            .execute(conn)?)
-        })
-        .await
+    crud::delete::<ContentIdea>(&state, auth.account(), id.0).await
 }
 
 /// Deletes the caller's ideas among `ids`; the others are ignored.
@@ -385,7 +274,7 @@ async fn bulk_delete(
     auth: Editor,
     body: ApiJson<BulkIds>,
 ) -> Result<HttpResponse, ApiError> {
-    let deleted_count = delete_ideas(&state, auth.account_id, body.0.ids).await?;
+    let deleted_count = crud::delete_many::<ContentIdea>(&state, auth.account(), body.0.ids).await?;
     Ok(response::ok(DeletedCount { deleted_count }))
 }
 
@@ -405,57 +294,8 @@ async fn bulk_queue_to_writer(
     auth: Editor,
     body: ApiJson<BulkIds>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account_id, ids) = (auth.account_id, body.0.ids);
-    let tasks = state
-        .db(move |conn| {
-            conn.transaction::<_, shared::Error, _>(|conn| {
-                // Locked so a concurrent call waits and then finds the ideas queued.
-                let ideas: Vec<ContentIdea> = content_ideas::table
-                    .filter(content_ideas::account_id.eq(account_id))
-                    .filter(content_ideas::id.eq_any(&ids))
-                    .order(content_ideas::id)
-                    .select(ContentIdea::as_select())
-                    .for_update()
-                    .load(conn)?;
-                if ideas.is_empty() {
-                    return Ok(Vec::new());
-                }
-                let rows: Vec<_> = ideas
-                    .into_iter()
-                    .map(|idea| {
-                        (
-                            writer_tasks::account_id.eq(account_id),
-                            writer_tasks::site_id.eq(idea.site_id),
-                            writer_tasks::sector_id.eq(idea.sector_id),
-                            writer_tasks::cluster_id.eq(idea.cluster_id),
-                            writer_tasks::idea_id.eq(Some(idea.id)),
-                            writer_tasks::title.eq(idea.idea_title),
-                            writer_tasks::description.eq(idea.description),
-                            writer_tasks::keywords.eq(idea.target_keywords),
-                            writer_tasks::content_type.eq(idea.content_type),
-                            writer_tasks::content_structure.eq(idea.content_structure),
-                            writer_tasks::outline.eq(idea.outline),
-                            writer_tasks::word_count.eq(idea.estimated_word_count),
-                            writer_tasks::status.eq("draft"),
-                        )
-                    })
-                    .collect();
-                let tasks: Vec<WriterTask> = diesel::insert_into(writer_tasks::table)
-                    .values(rows)
-                    .on_conflict_do_nothing()
-                    .returning(WriterTask::as_returning())
-                    .get_results(conn)?;
-                let queued: Vec<i64> = tasks.iter().filter_map(|task| task.idea_id).collect();
-                diesel::update(content_ideas::table.filter(content_ideas::id.eq_any(&queued)))
-                    .set((
-                        content_ideas::status.eq(IdeaStatus::Scheduled.as_str()),
-                        content_ideas::updated_at.eq(diesel::dsl::now),
-                    ))
-                    .execute(conn)?;
-                Ok(tasks)
-            })
-        })
-        .await?;
+    let (account, ids) = (auth.account(), body.0.ids);
+    let tasks = state.db(move |conn| ideas::queue_to_writer(conn, account, &ids)).await?;
     Ok(response::ok(QueuedToWriter { tasks_created: tasks.len(), tasks }))
 }
 

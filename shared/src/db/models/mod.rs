@@ -15,7 +15,7 @@ mod writer;
 pub use account::{Account, AuthSession, NewUser, RefreshToken, User};
 pub use billing::{CreditTransaction, CreditUsageLog};
 pub use outbox::{NewOutboxRow, OutboxRow};
-pub use planner::{ContentIdea, Industry, SeedKeyword, WriterTask};
+pub use planner::{Industry, SeedKeyword, WriterTask};
 pub use schedule::Schedule;
 pub use seo::SeoAuditSummary;
 pub use site::{Sector, Site};
@@ -24,4 +24,4 @@ pub use task::{NewTaskRow, Task, TaskAttempt};
 pub use writer::{AuthorProfile, Content, Image, Strategy};
 
 // The planner's rows live with their rules; re-exported here with the other rows.
-pub use crate::planner::{Cluster, Keyword};
+pub use crate::planner::{Cluster, ContentIdea, Keyword};

@@ -1,9 +1,8 @@
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde::Serialize;
-use uuid::Uuid;
 
-use crate::db::schema::{content_ideas, industries, seed_keywords, writer_tasks};
+use crate::db::schema::{industries, seed_keywords, writer_tasks};
 
 #[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = industries, check_for_backend(diesel::pg::Pg))]
@@ -30,27 +29,6 @@ pub struct SeedKeyword {
 }
 
 #[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
-#[diesel(table_name = content_ideas, check_for_backend(diesel::pg::Pg))]
-pub struct ContentIdea {
-    pub id: i64,
-    pub account_id: i64,
-    pub site_id: i64,
-    pub sector_id: Option<i64>,
-    pub cluster_id: Option<i64>,
-    pub idea_title: String,
-    pub description: String,
-    pub content_type: String,
-    pub content_structure: String,
-    pub target_keywords: serde_json::Value,
-    pub outline: serde_json::Value,
-    pub estimated_word_count: i32,
-    pub status: String,
-    pub task_id: Option<Uuid>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-}
-
-#[derive(Clone, Debug, Queryable, Selectable, Identifiable, Serialize, utoipa::ToSchema)]
 #[diesel(table_name = writer_tasks, check_for_backend(diesel::pg::Pg))]
 pub struct WriterTask {
     pub id: i64,
@@ -70,6 +48,3 @@ pub struct WriterTask {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
-
-// Lookups and deletes scoped to the caller's account (the tenant CRUD kit).
-crate::owned_table! { ContentIdea { table: content_ideas, what: "idea" } }
