@@ -1,5 +1,6 @@
-//! Finished SEO audits as the account reads them back: listed, one with its report, the
-//! history of a site's scores and the latest score of each site. `worker-seo` writes them.
+//! Finished SEO audits: written once by `worker-seo` ([`reserve_id`], [`record`]) and read
+//! back by the account: listed, one with its report, the history of a site's scores and the
+//! latest score of each site.
 
 use chrono::{DateTime, Utc};
 use diesel::{pg::Pg, prelude::*};
@@ -13,6 +14,43 @@ use crate::{
 };
 
 crate::owned_table! { SeoAuditSummary { table: seo_audits, what: "audit", filter: AuditFilter } }
+
+/// A finished audit, its id reserved before the report that links to it was written.
+#[derive(Debug, Insertable)]
+#[diesel(table_name = seo_audits)]
+pub struct NewAudit {
+    pub id: i64,
+    pub account_id: i64,
+    pub site_id: Option<i64>,
+    pub task_id: uuid::Uuid,
+    pub url: String,
+    pub final_url: String,
+    pub host: String,
+    pub keywords: Value,
+    pub score: i16,
+    pub category_scores: Value,
+    pub issue_ids: Value,
+    pub issues: i32,
+    pub pages_audited: i32,
+    pub report: Value,
+}
+
+/// The id the next audit will have, so that the task's result can link to it.
+pub fn reserve_id(conn: &mut PgConnection) -> Result<i64> {
+    Ok(diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>("nextval('seo_audits_id_seq')"))
+        .get_result(conn)?)
+}
+
+/// Stores the audit of a task; false when that task's audit was already stored (a
+/// redelivered task writes, and is charged, once).
+pub fn record(conn: &mut PgConnection, audit: NewAudit) -> Result<bool> {
+    Ok(diesel::insert_into(seo_audits::table)
+        .values(audit)
+        .on_conflict(seo_audits::task_id)
+        .do_nothing()
+        .execute(conn)?
+        > 0)
+}
 
 /// Which audits a listing covers; newest first.
 #[derive(Clone, Debug, Default)]

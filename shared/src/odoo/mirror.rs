@@ -1,8 +1,11 @@
-//! The account's mirror of its Odoo records and the state of each model's sync, as the API
-//! reads them back. `worker-odoo` writes both.
+//! The account's mirror of its Odoo records and the state of each model's sync: what
+//! `worker-odoo` writes after a pull ([`save_pull`], [`note_failure`]) and what the API reads
+//! back.
+
+use std::collections::HashSet;
 
 use chrono::{DateTime, Utc};
-use diesel::prelude::*;
+use diesel::{prelude::*, upsert::excluded};
 use serde_json::Value;
 
 use crate::{
@@ -132,4 +135,145 @@ pub fn active_records(conn: &mut PgConnection, account: AccountId, models: &[&st
         .filter(odoo_records::model.eq_any(models))
         .select(Record::as_select())
         .load(conn)?)
+}
+
+/// Each model's stored cursor: its name, the `write_date` and the id the next incremental
+/// pull goes on from.
+pub fn cursors(conn: &mut PgConnection, account_id: i64) -> Result<Vec<(String, Option<String>, i64)>> {
+    Ok(odoo_sync_state::table
+        .filter(odoo_sync_state::account_id.eq(account_id))
+        .select((odoo_sync_state::model, odoo_sync_state::cursor_write_date, odoo_sync_state::cursor_id))
+        .load(conn)?)
+}
+
+/// What one run read of one model.
+pub struct ModelPull<'a> {
+    pub model: &'static str,
+    /// The records as Odoo answered them (`id`, `name`, `write_date`, `active`, …).
+    pub records: &'a [Value],
+    /// Every id Odoo has (full resyncs only): mirrored records not among them are deleted.
+    pub all_ids: Option<&'a HashSet<i64>>,
+    /// The `write_date` and id of the last record read.
+    pub cursor: Option<(String, i64)>,
+}
+
+/// Rows per INSERT statement, well under Postgres' bind parameter limit.
+const UPSERT_CHUNK: usize = 1_000;
+
+/// Writes a pull into the mirror and moves the model's cursor, as run `task_id`. Call it in
+/// the task's success transaction, so a failed run writes nothing.
+pub fn save_pull(
+    conn: &mut PgConnection,
+    account_id: i64,
+    task_id: uuid::Uuid,
+    pull: ModelPull<'_>,
+) -> Result<()> {
+    use odoo_records as r;
+    let model = pull.model;
+    let rows: Vec<_> = pull
+        .records
+        .iter()
+        .filter_map(|record| {
+            let odoo_id = record["id"].as_i64()?;
+            Some((
+                r::account_id.eq(account_id),
+                r::model.eq(model),
+                r::odoo_id.eq(odoo_id),
+                r::name.eq(record["name"].as_str().unwrap_or_default().to_owned()),
+                r::data.eq(record.clone()),
+                r::write_date.eq(record["write_date"].as_str().unwrap_or_default().to_owned()),
+                r::active.eq(record["active"].as_bool().unwrap_or(true)),
+                r::deleted.eq(false),
+            ))
+        })
+        .collect();
+    for chunk in rows.chunks(UPSERT_CHUNK) {
+        diesel::insert_into(r::table)
+            .values(chunk)
+            .on_conflict((r::account_id, r::model, r::odoo_id))
+            .do_update()
+            .set((
+                r::name.eq(excluded(r::name)),
+                r::data.eq(excluded(r::data)),
+                r::write_date.eq(excluded(r::write_date)),
+                r::active.eq(excluded(r::active)),
+                r::deleted.eq(false),
+                r::synced_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)?;
+    }
+    if let Some(all_ids) = pull.all_ids {
+        let mirrored: Vec<i64> = r::table
+            .filter(r::account_id.eq(account_id))
+            .filter(r::model.eq(model))
+            .filter(r::deleted.eq(false))
+            .select(r::odoo_id)
+            .load(conn)?;
+        let gone: Vec<i64> = mirrored.into_iter().filter(|id| !all_ids.contains(id)).collect();
+        diesel::update(r::table)
+            .filter(r::account_id.eq(account_id))
+            .filter(r::model.eq(model))
+            .filter(r::odoo_id.eq_any(gone))
+            .set((r::deleted.eq(true), r::synced_at.eq(diesel::dsl::now)))
+            .execute(conn)?;
+    }
+    let (cursor_date, cursor_id) = pull.cursor.map_or((None, 0), |(date, id)| (Some(date), id));
+    let synced = i32::try_from(pull.records.len()).unwrap_or(i32::MAX);
+    use odoo_sync_state as s;
+    diesel::insert_into(s::table)
+        .values((
+            s::account_id.eq(account_id),
+            s::model.eq(model),
+            s::cursor_write_date.eq(&cursor_date),
+            s::cursor_id.eq(cursor_id),
+            s::last_run_at.eq(diesel::dsl::now),
+            s::last_status.eq(SyncStatus::Succeeded),
+            s::last_task_id.eq(task_id),
+            s::last_synced.eq(synced),
+        ))
+        .on_conflict((s::account_id, s::model))
+        .do_update()
+        .set((
+            s::cursor_write_date.eq(&cursor_date),
+            s::cursor_id.eq(cursor_id),
+            s::last_run_at.eq(diesel::dsl::now),
+            s::last_status.eq(SyncStatus::Succeeded),
+            s::last_error.eq(None::<String>),
+            s::last_task_id.eq(task_id),
+            s::last_synced.eq(synced),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Notes a failed run of `task_id` on each model, leaving its cursor where it was.
+pub fn note_failure(
+    conn: &mut PgConnection,
+    account_id: i64,
+    models: &[&str],
+    task_id: uuid::Uuid,
+    message: &str,
+) -> Result<()> {
+    use odoo_sync_state as s;
+    for model in models {
+        diesel::insert_into(s::table)
+            .values((
+                s::account_id.eq(account_id),
+                s::model.eq(model),
+                s::last_run_at.eq(diesel::dsl::now),
+                s::last_status.eq(SyncStatus::Failed),
+                s::last_error.eq(message),
+                s::last_task_id.eq(task_id),
+            ))
+            .on_conflict((s::account_id, s::model))
+            .do_update()
+            .set((
+                s::last_run_at.eq(diesel::dsl::now),
+                s::last_status.eq(SyncStatus::Failed),
+                s::last_error.eq(message),
+                s::last_task_id.eq(task_id),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
 }

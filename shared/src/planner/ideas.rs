@@ -147,6 +147,21 @@ pub struct IdeaInsertForm {
     pub status: IdeaStatus,
 }
 
+/// Writes the ideas an AI run (`task_id`) generated for the account's clusters; their sites,
+/// sectors and clusters come from those clusters. Call it in the task's success transaction.
+pub fn add_generated(
+    conn: &mut PgConnection,
+    account: AccountId,
+    task_id: Uuid,
+    ideas: Vec<IdeaInsertForm>,
+) -> Result<usize> {
+    let rows: Vec<_> = ideas
+        .into_iter()
+        .map(|idea| (content_ideas::account_id.eq(account), content_ideas::task_id.eq(Some(task_id)), idea))
+        .collect();
+    Ok(diesel::insert_into(content_ideas::table).values(rows).execute(conn)?)
+}
+
 /// The columns an update of an idea may change; `None` leaves a column alone. Its site,
 /// sector and cluster were checked.
 #[derive(Debug, Default, AsChangeset)]

@@ -12,20 +12,17 @@
 
 use std::collections::HashSet;
 
-use diesel::{prelude::*, upsert::excluded};
 use serde_json::{Value, json};
 use shared::{
     Config,
     crypto::SecretBox,
-    db::schema::{odoo_records, odoo_sync_state},
     integrations,
     net::OutboundGuard,
-    odoo::mirror::SyncStatus,
+    odoo::mirror::{self, ModelPull},
     odoo::{self, OdooClient, OdooError, PageQuery},
     tasks::odoo::{LeadPayload, MirroredModel, SyncPayload},
     tasks::{OdooSync, PushLead},
 };
-use uuid::Uuid;
 
 use crate::runtime::{Completion, KindHandler, TaskContext, TaskError};
 
@@ -100,15 +97,7 @@ impl OdooSyncHandler {
         let secret_box = self.secret_box.clone();
         let (integration, cursors) = shared::db::run(ctx.pool(), move |conn| {
             let integration = integrations::load_active(conn, &secret_box, account_id, odoo::INTEGRATION)?;
-            let cursors: Vec<(String, Option<String>, i64)> = odoo_sync_state::table
-                .filter(odoo_sync_state::account_id.eq(account_id))
-                .select((
-                    odoo_sync_state::model,
-                    odoo_sync_state::cursor_write_date,
-                    odoo_sync_state::cursor_id,
-                ))
-                .load(conn)?;
-            Ok((integration, cursors))
+            Ok((integration, mirror::cursors(conn, account_id)?))
         })
         .await?;
         let client = client_for(integration.as_ref(), &self.guard)?;
@@ -220,7 +209,13 @@ fn complete(ctx: &TaskContext, account_id: i64, full: bool, pulled: Vec<Pulled>)
     let result = json!({ "models": summary, "synced": total, "full": full });
     Completion::new(result).with_effects(move |conn| {
         for model in pulled {
-            save(conn, account_id, task_id, model)?;
+            let pull = ModelPull {
+                model: model.model.model,
+                records: &model.records,
+                all_ids: model.all_ids.as_ref(),
+                cursor: model.cursor,
+            };
+            mirror::save_pull(conn, account_id, task_id, pull)?;
         }
         Ok(())
     })
@@ -229,83 +224,6 @@ fn complete(ctx: &TaskContext, account_id: i64, full: bool, pulled: Vec<Pulled>)
 /// A many-to-one field's display name: Odoo answers `[id, "Name"]` or `false`.
 pub fn display(value: &Value) -> Option<String> {
     value.as_array().and_then(|pair| pair.get(1)).and_then(Value::as_str).map(str::to_owned)
-}
-
-fn save(conn: &mut PgConnection, account_id: i64, task_id: Uuid, pulled: Pulled) -> shared::Result<()> {
-    let model = pulled.model.model;
-    let rows: Vec<_> = pulled
-        .records
-        .iter()
-        .filter_map(|record| {
-            let odoo_id = record["id"].as_i64()?;
-            Some((
-                odoo_records::account_id.eq(account_id),
-                odoo_records::model.eq(model),
-                odoo_records::odoo_id.eq(odoo_id),
-                odoo_records::name.eq(record["name"].as_str().unwrap_or_default().to_owned()),
-                odoo_records::data.eq(record.clone()),
-                odoo_records::write_date.eq(record["write_date"].as_str().unwrap_or_default().to_owned()),
-                odoo_records::active.eq(record["active"].as_bool().unwrap_or(true)),
-                odoo_records::deleted.eq(false),
-            ))
-        })
-        .collect();
-    for chunk in rows.chunks(1_000) {
-        diesel::insert_into(odoo_records::table)
-            .values(chunk)
-            .on_conflict((odoo_records::account_id, odoo_records::model, odoo_records::odoo_id))
-            .do_update()
-            .set((
-                odoo_records::name.eq(excluded(odoo_records::name)),
-                odoo_records::data.eq(excluded(odoo_records::data)),
-                odoo_records::write_date.eq(excluded(odoo_records::write_date)),
-                odoo_records::active.eq(excluded(odoo_records::active)),
-                odoo_records::deleted.eq(false),
-                odoo_records::synced_at.eq(diesel::dsl::now),
-            ))
-            .execute(conn)?;
-    }
-    if let Some(all_ids) = &pulled.all_ids {
-        let mirrored: Vec<i64> = odoo_records::table
-            .filter(odoo_records::account_id.eq(account_id))
-            .filter(odoo_records::model.eq(model))
-            .filter(odoo_records::deleted.eq(false))
-            .select(odoo_records::odoo_id)
-            .load(conn)?;
-        let gone: Vec<i64> = mirrored.into_iter().filter(|id| !all_ids.contains(id)).collect();
-        diesel::update(odoo_records::table)
-            .filter(odoo_records::account_id.eq(account_id))
-            .filter(odoo_records::model.eq(model))
-            .filter(odoo_records::odoo_id.eq_any(gone))
-            .set((odoo_records::deleted.eq(true), odoo_records::synced_at.eq(diesel::dsl::now)))
-            .execute(conn)?;
-    }
-    let (cursor_date, cursor_id) = pulled.cursor.map_or((None, 0), |(date, id)| (Some(date), id));
-    let synced = i32::try_from(pulled.records.len()).unwrap_or(i32::MAX);
-    diesel::insert_into(odoo_sync_state::table)
-        .values((
-            odoo_sync_state::account_id.eq(account_id),
-            odoo_sync_state::model.eq(model),
-            odoo_sync_state::cursor_write_date.eq(&cursor_date),
-            odoo_sync_state::cursor_id.eq(cursor_id),
-            odoo_sync_state::last_run_at.eq(diesel::dsl::now),
-            odoo_sync_state::last_status.eq(SyncStatus::Succeeded),
-            odoo_sync_state::last_task_id.eq(task_id),
-            odoo_sync_state::last_synced.eq(synced),
-        ))
-        .on_conflict((odoo_sync_state::account_id, odoo_sync_state::model))
-        .do_update()
-        .set((
-            odoo_sync_state::cursor_write_date.eq(&cursor_date),
-            odoo_sync_state::cursor_id.eq(cursor_id),
-            odoo_sync_state::last_run_at.eq(diesel::dsl::now),
-            odoo_sync_state::last_status.eq(SyncStatus::Succeeded),
-            odoo_sync_state::last_error.eq(None::<String>),
-            odoo_sync_state::last_task_id.eq(task_id),
-            odoo_sync_state::last_synced.eq(synced),
-        ))
-        .execute(conn)?;
-    Ok(())
 }
 
 /// Notes a failed run on each model without touching its cursor.
@@ -318,27 +236,7 @@ async fn note_failure(
     let (task_id, message) = (ctx.task().id, error.to_string());
     let names: Vec<&'static str> = models.iter().map(|m| m.model).collect();
     let noted = shared::db::run(ctx.pool(), move |conn| {
-        for model in names {
-            diesel::insert_into(odoo_sync_state::table)
-                .values((
-                    odoo_sync_state::account_id.eq(account_id),
-                    odoo_sync_state::model.eq(model),
-                    odoo_sync_state::last_run_at.eq(diesel::dsl::now),
-                    odoo_sync_state::last_status.eq(SyncStatus::Failed),
-                    odoo_sync_state::last_error.eq(&message),
-                    odoo_sync_state::last_task_id.eq(task_id),
-                ))
-                .on_conflict((odoo_sync_state::account_id, odoo_sync_state::model))
-                .do_update()
-                .set((
-                    odoo_sync_state::last_run_at.eq(diesel::dsl::now),
-                    odoo_sync_state::last_status.eq(SyncStatus::Failed),
-                    odoo_sync_state::last_error.eq(&message),
-                    odoo_sync_state::last_task_id.eq(task_id),
-                ))
-                .execute(conn)?;
-        }
-        Ok(())
+        mirror::note_failure(conn, account_id, &names, task_id, &message)
     })
     .await;
     if let Err(error) = noted {

@@ -10,15 +10,14 @@
 
 use std::sync::Arc;
 
-use diesel::prelude::*;
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use shared::{
     Config,
     ai::{self, ChatRequest, OfflineGenerator, PromptType, TokenUsage, prompts::render},
     billing::{self, Charge, Operation},
-    db::schema::seo_audits,
     net::OutboundGuard,
+    seo_audits::{self, NewAudit},
     tasks::SeoAudit,
     tasks::seo::{AuditPayload, audit_url},
 };
@@ -228,11 +227,7 @@ impl KindHandler for SeoAuditHandler {
             usage,
             related: None,
         };
-        let audit_id: i64 = shared::db::run(ctx.pool(), |conn| {
-            Ok(diesel::select(diesel::dsl::sql::<diesel::sql_types::BigInt>("nextval('seo_audits_id_seq')"))
-                .get_result(conn)?)
-        })
-        .await?;
+        let audit_id = shared::db::run(ctx.pool(), seo_audits::reserve_id).await?;
         let result = json!({
             "audit_id": audit_id,
             "report_url": format!("/api/v1/analytics/seo/audits/{audit_id}/"),
@@ -248,29 +243,24 @@ impl KindHandler for SeoAuditHandler {
             .ok()
             .and_then(|u| u.host_str().map(str::to_owned))
             .unwrap_or_default();
-        let row = (
-            seo_audits::id.eq(audit_id),
-            seo_audits::account_id.eq(account_id),
-            seo_audits::site_id.eq(payload.site_id),
-            seo_audits::task_id.eq(task_id),
-            seo_audits::url.eq(url.to_string()),
-            seo_audits::final_url.eq(main.final_url.clone()),
-            seo_audits::host.eq(host),
-            seo_audits::keywords.eq(json!(keywords)),
-            seo_audits::score.eq(i16::from(main.score)),
-            seo_audits::category_scores.eq(json!(main.category_scores)),
-            seo_audits::issue_ids.eq(json!(issue_ids)),
-            seo_audits::issues.eq(i32::try_from(issue_ids.len()).unwrap_or(i32::MAX)),
-            seo_audits::pages_audited.eq(i32::try_from(pages_audited).unwrap_or(i32::MAX)),
-            seo_audits::report.eq(report),
-        );
+        let audit = NewAudit {
+            id: audit_id,
+            account_id,
+            site_id: payload.site_id,
+            task_id,
+            url: url.to_string(),
+            final_url: main.final_url.clone(),
+            host,
+            keywords: json!(keywords),
+            score: i16::from(main.score),
+            category_scores: json!(main.category_scores),
+            issue_ids: json!(issue_ids),
+            issues: i32::try_from(issue_ids.len()).unwrap_or(i32::MAX),
+            pages_audited: i32::try_from(pages_audited).unwrap_or(i32::MAX),
+            report,
+        };
         Ok(Completion::new(result).with_effects(move |conn| {
-            let inserted = diesel::insert_into(seo_audits::table)
-                .values(row)
-                .on_conflict(seo_audits::task_id)
-                .do_nothing()
-                .execute(conn)?;
-            if inserted > 0 {
+            if seo_audits::record(conn, audit)? {
                 billing::charge(conn, &charge)?;
             }
             Ok(())

@@ -15,14 +15,13 @@
 
 use std::time::Duration;
 
-use diesel::prelude::*;
 use serde_json::json;
 use shared::{
     Config,
     ai::{self, ChatRequest, PromptType, prompts::render},
     billing::{self, Charge, Operation},
     crypto::SecretBox,
-    db::schema::content,
+    db::models::Content,
     ids::AccountId,
     net::OutboundGuard,
     social::{
@@ -31,6 +30,7 @@ use shared::{
     },
     tasks::social::{ComposePayload, InsightsPayload, PublishPayload},
     tasks::{Compose, PublishPost, PullInsights},
+    tenant::Scoped,
 };
 
 use crate::runtime::{Completion, KindHandler, TaskContext, TaskError};
@@ -249,16 +249,10 @@ fn fitted(platform: Platform, variant: &Variant, max_hashtags: usize) -> Variant
 }
 
 async fn article_text(ctx: &TaskContext, account_id: i64, content_id: i64) -> Result<String, TaskError> {
-    let found: Option<(String, String)> = shared::db::run(ctx.pool(), move |conn| {
-        Ok(content::table
-            .find(content_id)
-            .filter(content::account_id.eq(account_id))
-            .select((content::title, content::html_content))
-            .first(conn)
-            .optional()?)
-    })
-    .await?;
-    let (title, html) = found
+    let article =
+        shared::db::run(ctx.pool(), move |conn| Content::find(conn, AccountId(account_id), content_id))
+            .await?;
+    let Content { title, html_content: html, .. } = article
         .ok_or_else(|| TaskError::fatal("no_content", "the content item does not exist in this account"))?;
     let text = ammonia::Builder::empty().clean(&html).to_string();
     let text: String = text.split_whitespace().take(400).collect::<Vec<_>>().join(" ");

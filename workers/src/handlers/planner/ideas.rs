@@ -3,15 +3,16 @@
 
 use std::sync::Arc;
 
-use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::{
     ai::{self, ChatRequest, PromptType, TokenUsage, prompts::render},
     billing::{self, Charge, Operation},
-    db::schema::content_ideas,
     ids::AccountId,
-    planner::clusters::{self, ClusterBrief},
+    planner::{
+        clusters::{self, ClusterBrief},
+        ideas::{self, IdeaInsertForm, IdeaStatus},
+    },
     tasks::GenerateIdeas,
     tasks::planner::GenerateIdeasPayload,
 };
@@ -126,27 +127,26 @@ impl KindHandler for GenerateIdeasHandler {
         });
         let task_id = ctx.task().id;
         Ok(Completion::new(result).with_effects(move |conn| {
-            let rows: Vec<_> = ideas
+            let forms = ideas
                 .into_iter()
                 .map(|idea| {
                     let brief = &briefs[idea.cluster];
-                    (
-                        content_ideas::account_id.eq(account_id),
-                        content_ideas::site_id.eq(brief.site_id),
-                        content_ideas::sector_id.eq(brief.sector_id),
-                        content_ideas::cluster_id.eq(Some(brief.id)),
-                        content_ideas::idea_title.eq(idea.title),
-                        content_ideas::description.eq(idea.description),
-                        content_ideas::content_type.eq(idea.content_type),
-                        content_ideas::content_structure.eq(idea.content_structure),
-                        content_ideas::target_keywords.eq(idea.target_keywords),
-                        content_ideas::outline.eq(idea.outline),
-                        content_ideas::estimated_word_count.eq(idea.estimated_word_count),
-                        content_ideas::task_id.eq(Some(task_id)),
-                    )
+                    IdeaInsertForm {
+                        site_id: brief.site_id,
+                        sector_id: brief.sector_id,
+                        cluster_id: Some(brief.id),
+                        idea_title: idea.title,
+                        description: idea.description,
+                        content_type: idea.content_type,
+                        content_structure: idea.content_structure,
+                        target_keywords: idea.target_keywords,
+                        outline: idea.outline,
+                        estimated_word_count: idea.estimated_word_count,
+                        status: IdeaStatus::New,
+                    }
                 })
                 .collect();
-            diesel::insert_into(content_ideas::table).values(rows).execute(conn)?;
+            ideas::add_generated(conn, AccountId(account_id), task_id, forms)?;
             billing::charge(conn, &charge)?;
             Ok(())
         }))
