@@ -132,3 +132,92 @@ pub async fn delete<T: Scoped>(
         _ => Ok(HttpResponse::NoContent().finish()),
     }
 }
+
+/// The handlers every account-owned resource has in the same shape: `retrieve` (any member),
+/// `remove` (editors and above) and, given the list's query type (which converts into the
+/// row's filter), `list`. A resource's module then writes only what differs: its bodies,
+/// create and update.
+///
+/// ```ignore
+/// crud::routes! {
+///     row: AuthorProfile, what: "author profile", tag: "writer-settings",
+///     collection: "/author-profiles", item: "/author-profiles/{id}", list: NamedListQuery,
+/// }
+/// ```
+macro_rules! routes {
+    (
+        row: $row:ty, what: $what:literal, tag: $tag:literal,
+        collection: $collection:literal, item: $item:literal, list: $query:ty $(,)?
+    ) => {
+        // A module of their own: utoipa names the page types unqualified.
+        mod crud_list {
+            #[allow(unused_imports)]
+            use super::*;
+            use actix_web::get;
+            use $crate::response::{Page, PageParams};
+
+            /// One page of the account's rows, filtered by the query.
+            #[utoipa::path(
+                        tag = $tag,
+                        params(PageParams, $query),
+                        responses((status = 200, body = Page<$row>)),
+                    )]
+            #[get($collection)]
+            pub(super) async fn list(
+                state: actix_web::web::Data<$crate::state::AppState>,
+                auth: $crate::extract::AuthUser,
+                req: actix_web::HttpRequest,
+                page: PageParams,
+                query: $crate::extract::ApiQuery<$query>,
+            ) -> Result<actix_web::HttpResponse, $crate::error::ApiError> {
+                $crate::crud::list::<$row>(&state, auth.account(), query.0.into(), &req, page).await
+            }
+        }
+        use crud_list::list;
+
+        $crate::crud::routes! { row: $row, what: $what, tag: $tag, item: $item }
+    };
+    (row: $row:ty, what: $what:literal, tag: $tag:literal, item: $item:literal $(,)?) => {
+        mod crud_item {
+            #[allow(unused_imports)]
+            use super::*;
+            use actix_web::{delete, get};
+            use $crate::{error::ErrorBody, response::Data};
+
+            /// One of the account's rows.
+            #[utoipa::path(
+                        tag = $tag,
+                        params(("id" = i64, Path, description = concat!("The ", $what, " id."))),
+                        responses((status = 200, body = Data<$row>)),
+                    )]
+            #[get($item)]
+            pub(super) async fn retrieve(
+                state: actix_web::web::Data<$crate::state::AppState>,
+                auth: $crate::extract::AuthUser,
+                id: $crate::extract::PathId<i64>,
+            ) -> Result<actix_web::HttpResponse, $crate::error::ApiError> {
+                $crate::crud::retrieve::<$row>(&state, auth.account(), id.0).await
+            }
+
+            /// Deletes one of the account's rows (editors and above).
+            #[utoipa::path(
+                        tag = $tag,
+                        params(("id" = i64, Path, description = concat!("The ", $what, " id."))),
+                        responses(
+                            (status = 204, description = "Deleted."),
+                            (status = 403, description = "Editors and above only.", body = ErrorBody),
+                        ),
+                    )]
+            #[delete($item)]
+            pub(super) async fn remove(
+                state: actix_web::web::Data<$crate::state::AppState>,
+                auth: $crate::extract::Editor,
+                id: $crate::extract::PathId<i64>,
+            ) -> Result<actix_web::HttpResponse, $crate::error::ApiError> {
+                $crate::crud::delete::<$row>(&state, auth.account(), id.0).await
+            }
+        }
+        use crud_item::{remove, retrieve};
+    };
+}
+pub(crate) use routes;

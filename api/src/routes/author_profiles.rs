@@ -1,7 +1,7 @@
 //! `/api/v1/system/author-profiles/`: the voices content is written in (tone, persona,
 //! language). A site may name one; the writer reads it when it writes for that site.
 
-use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
+use actix_web::{HttpResponse, post, route, web};
 use shared::{
     db::models::AuthorProfile,
     writer_settings::{AuthorProfileInsertForm, AuthorProfileUpdateForm, DEFAULT_LANGUAGE, DEFAULT_TONE},
@@ -13,8 +13,8 @@ use crate::forms::input_forms;
 use crate::{
     crud,
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, ApiQuery, AuthUser, Editor, PathId, Validate},
-    response::{Data, Page, PageParams},
+    extract::{ApiJson, Editor, PathId, Validate},
+    response::Data,
     state::AppState,
     validation,
 };
@@ -23,50 +23,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list).service(create).service(retrieve).service(update).service(remove);
 }
 
-/// Lists the account's author profile rows by name (filters `is_active` and `search`).
-#[utoipa::path(
-    tag = "writer-settings",
-    params(PageParams, NamedListQuery),
-    responses((status = 200, body = Page<AuthorProfile>)),
-)]
-#[get("/author-profiles")]
-async fn list(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    req: HttpRequest,
-    page: PageParams,
-    query: ApiQuery<NamedListQuery>,
-) -> Result<HttpResponse, ApiError> {
-    crud::list::<AuthorProfile>(&state, auth.account(), query.0.into(), &req, page).await
-}
-
-/// The author profile with this id.
-#[utoipa::path(
-    tag = "writer-settings",
-    params(("id" = i64, Path, description = "The author profile id.")),
-    responses((status = 200, body = Data<AuthorProfile>)),
-)]
-#[get("/author-profiles/{id}")]
-async fn retrieve(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: PathId<i64>,
-) -> Result<HttpResponse, ApiError> {
-    crud::retrieve::<AuthorProfile>(&state, auth.account(), id.0).await
-}
-
-/// Deletes the author profile (editor or above).
-#[utoipa::path(
-    tag = "writer-settings",
-    params(("id" = i64, Path, description = "The author profile id.")),
-    responses(
-        (status = 204, description = "Deleted."),
-        (status = 403, description = "Editors and above only.", body = ErrorBody),
-    ),
-)]
-#[delete("/author-profiles/{id}")]
-async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
-    crud::delete::<AuthorProfile>(&state, auth.account(), id.0).await
+crud::routes! {
+    row: AuthorProfile, what: "author profile", tag: "writer-settings",
+    collection: "/author-profiles", item: "/author-profiles/{id}", list: NamedListQuery,
 }
 
 input_forms! {

@@ -1,7 +1,7 @@
 //! `/api/v1/system/strategies/`: content strategies (audience and guidelines). A site may name
 //! one; the writer reads it when it writes for that site.
 
-use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
+use actix_web::{HttpResponse, post, route, web};
 use shared::{
     db::models::Strategy,
     writer_settings::{StrategyInsertForm, StrategyUpdateForm},
@@ -13,8 +13,8 @@ use crate::forms::input_forms;
 use crate::{
     crud,
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, ApiQuery, AuthUser, Editor, PathId, Validate},
-    response::{Data, Page, PageParams},
+    extract::{ApiJson, Editor, PathId, Validate},
+    response::Data,
     state::AppState,
     validation,
 };
@@ -23,50 +23,9 @@ pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(list).service(create).service(retrieve).service(update).service(remove);
 }
 
-/// Lists the account's strategy rows by name (filters `is_active` and `search`).
-#[utoipa::path(
-    tag = "writer-settings",
-    params(PageParams, NamedListQuery),
-    responses((status = 200, body = Page<Strategy>)),
-)]
-#[get("/strategies")]
-async fn list(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    req: HttpRequest,
-    page: PageParams,
-    query: ApiQuery<NamedListQuery>,
-) -> Result<HttpResponse, ApiError> {
-    crud::list::<Strategy>(&state, auth.account(), query.0.into(), &req, page).await
-}
-
-/// The strategy with this id.
-#[utoipa::path(
-    tag = "writer-settings",
-    params(("id" = i64, Path, description = "The strategy id.")),
-    responses((status = 200, body = Data<Strategy>)),
-)]
-#[get("/strategies/{id}")]
-async fn retrieve(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: PathId<i64>,
-) -> Result<HttpResponse, ApiError> {
-    crud::retrieve::<Strategy>(&state, auth.account(), id.0).await
-}
-
-/// Deletes the strategy (editor or above).
-#[utoipa::path(
-    tag = "writer-settings",
-    params(("id" = i64, Path, description = "The strategy id.")),
-    responses(
-        (status = 204, description = "Deleted."),
-        (status = 403, description = "Editors and above only.", body = ErrorBody),
-    ),
-)]
-#[delete("/strategies/{id}")]
-async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
-    crud::delete::<Strategy>(&state, auth.account(), id.0).await
+crud::routes! {
+    row: Strategy, what: "strategy", tag: "writer-settings",
+    collection: "/strategies", item: "/strategies/{id}", list: NamedListQuery,
 }
 
 input_forms! {
