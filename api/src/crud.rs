@@ -158,10 +158,10 @@ macro_rules! routes {
 
             /// One page of the account's rows, filtered by the query.
             #[utoipa::path(
-                        tag = $tag,
-                        params(PageParams, $query),
-                        responses((status = 200, body = Page<$row>)),
-                    )]
+                                tag = $tag,
+                                params(PageParams, $query),
+                                responses((status = 200, body = Page<$row>)),
+                            )]
             #[get($collection)]
             pub(super) async fn list(
                 state: actix_web::web::Data<$crate::state::AppState>,
@@ -186,10 +186,10 @@ macro_rules! routes {
 
             /// One of the account's rows.
             #[utoipa::path(
-                        tag = $tag,
-                        params(("id" = i64, Path, description = concat!("The ", $what, " id."))),
-                        responses((status = 200, body = Data<$row>)),
-                    )]
+                                tag = $tag,
+                                params(("id" = i64, Path, description = concat!("The ", $what, " id."))),
+                                responses((status = 200, body = Data<$row>)),
+                            )]
             #[get($item)]
             pub(super) async fn retrieve(
                 state: actix_web::web::Data<$crate::state::AppState>,
@@ -201,13 +201,13 @@ macro_rules! routes {
 
             /// Deletes one of the account's rows (editors and above).
             #[utoipa::path(
-                        tag = $tag,
-                        params(("id" = i64, Path, description = concat!("The ", $what, " id."))),
-                        responses(
-                            (status = 204, description = "Deleted."),
-                            (status = 403, description = "Editors and above only.", body = ErrorBody),
-                        ),
-                    )]
+                                tag = $tag,
+                                params(("id" = i64, Path, description = concat!("The ", $what, " id."))),
+                                responses(
+                                    (status = 204, description = "Deleted."),
+                                    (status = 403, description = "Editors and above only.", body = ErrorBody),
+                                ),
+                            )]
             #[delete($item)]
             pub(super) async fn remove(
                 state: actix_web::web::Data<$crate::state::AppState>,

@@ -1,7 +1,7 @@
 //! `/api/v1/system/prompts/`: the account's own prompt texts, one per prompt type, falling
 //! back to the built-in default. Workers render the account's text when it has one.
 
-use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, route, web};
 use serde::{Deserialize, Serialize};
 use shared::{
     ai::{
@@ -86,6 +86,8 @@ fn parse_type(value: &str) -> Result<PromptType, ApiError> {
         ApiError::field("prompt_type", format!("Unknown prompt type; use one of {}.", known.join(", ")))
     })
 }
+
+crud::routes! { row: AiPrompt, what: "prompt", tag: "prompts", item: "/prompts/{id}" }
 
 /// The text in effect for a prompt type: the account's own, or the built-in default.
 #[utoipa::path(
@@ -230,21 +232,6 @@ async fn create(
     Ok(response::created(row))
 }
 
-/// One of the account's prompt texts.
-#[utoipa::path(
-    tag = "prompts",
-    params(("id" = i64, Path, description = "The prompt id.")),
-    responses((status = 200, body = Data<AiPrompt>)),
-)]
-#[get("/prompts/{id}")]
-async fn retrieve(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: PathId<i64>,
-) -> Result<HttpResponse, ApiError> {
-    crud::retrieve::<AiPrompt>(&state, auth.account(), id.0).await
-}
-
 /// The fields of a prompt to change.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[schema(as = PromptUpdateInput)]
@@ -285,18 +272,4 @@ async fn update(
 ) -> Result<HttpResponse, ApiError> {
     let UpdateInput { prompt_value, is_active } = body.0;
     crud::update::<AiPrompt>(&state, auth.account(), id.0, PromptUpdateForm { prompt_value, is_active }).await
-}
-
-/// Deletes a prompt text; the default applies again.
-#[utoipa::path(
-    tag = "prompts",
-    params(("id" = i64, Path, description = "The prompt id.")),
-    responses(
-        (status = 204, description = "Deleted."),
-        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
-    ),
-)]
-#[delete("/prompts/{id}")]
-async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
-    crud::delete::<AiPrompt>(&state, auth.account(), id.0).await
 }

@@ -1,7 +1,7 @@
 //! `/api/v1/planner/ideas/`: content ideas, and queueing them to the writer as writer tasks.
 //! The rows, states, filter and the queueing are `shared::planner::ideas`'.
 
-use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, route, web};
 use serde::{Deserialize, Serialize};
 use shared::{
     db::models::WriterTask,
@@ -58,6 +58,8 @@ struct ListQuery {
     #[param(inline)]
     ordering: Option<IdeaOrdering>,
 }
+
+crud::routes! { row: ContentIdea, what: "idea", tag: "planner", item: "/ideas/{id}" }
 
 /// The account's content ideas, filtered and ordered (newest first by default).
 #[utoipa::path(
@@ -192,21 +194,6 @@ async fn create(
     crud::create::<ContentIdea>(&state, auth.account(), form).await
 }
 
-/// One content idea.
-#[utoipa::path(
-    tag = "planner",
-    params(("id" = i64, Path, description = "The idea id.")),
-    responses((status = 200, body = Data<ContentIdea>)),
-)]
-#[get("/ideas/{id}")]
-async fn retrieve(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: PathId<i64>,
-) -> Result<HttpResponse, ApiError> {
-    crud::retrieve::<ContentIdea>(&state, auth.account(), id.0).await
-}
-
 /// PUT and PATCH both apply the fields sent (partial update).
 #[utoipa::path(
     tag = "planner",
@@ -243,20 +230,6 @@ async fn update(
         cluster_id: input.cluster_id,
     };
     crud::update::<ContentIdea>(&state, account, current.id, form).await
-}
-
-/// Deletes a content idea; a writer task made from it stays, without its idea.
-#[utoipa::path(
-    tag = "planner",
-    params(("id" = i64, Path, description = "The idea id.")),
-    responses(
-        (status = 204, description = "Deleted."),
-        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
-    ),
-)]
-#[delete("/ideas/{id}")]
-async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
-    crud::delete::<ContentIdea>(&state, auth.account(), id.0).await
 }
 
 /// Deletes the caller's ideas among `ids`; the others are ignored.

@@ -2,7 +2,7 @@
 //! `generate_image_prompts`, which has `worker-content` plan their images, and
 //! `{id}/publish/`, which puts an article on its site's WordPress.
 
-use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, route, web};
 use serde::Deserialize;
 use shared::{
     db::models::Content,
@@ -64,6 +64,8 @@ struct ListQuery {
     #[param(inline)]
     ordering: Option<ContentOrdering>,
 }
+
+crud::routes! { row: Content, what: "content", tag: "writer", item: "/content/{id}" }
 
 /// The account's content, newest first unless `ordering` says otherwise.
 #[utoipa::path(
@@ -198,21 +200,6 @@ async fn create(
     crud::create::<Content>(&state, auth.account(), new).await
 }
 
-/// One article, with its HTML.
-#[utoipa::path(
-    tag = "writer",
-    params(("id" = i64, Path, description = "The content id.")),
-    responses((status = 200, body = Data<Content>)),
-)]
-#[get("/content/{id}")]
-async fn retrieve(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: PathId<i64>,
-) -> Result<HttpResponse, ApiError> {
-    crud::retrieve::<Content>(&state, auth.account(), id.0).await
-}
-
 /// PUT and PATCH both apply the fields sent (partial update); the word count follows the HTML.
 #[utoipa::path(
     tag = "writer",
@@ -251,20 +238,6 @@ async fn update(
     };
     let account = auth.account();
     crud::update::<Content>(&state, account, current.id, change).await
-}
-
-/// Deletes an article and its images.
-#[utoipa::path(
-    tag = "writer",
-    params(("id" = i64, Path, description = "The content id.")),
-    responses(
-        (status = 204, description = "Deleted."),
-        (status = 403, description = "Editors and above.", body = ErrorBody),
-    ),
-)]
-#[delete("/content/{id}")]
-async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
-    crud::delete::<Content>(&state, auth.account(), id.0).await
 }
 
 /// Has `worker-content` plan the images of the named articles: 202 with the

@@ -2,7 +2,7 @@
 //! desktop/mobile variants), their files, and `generate_images`, which has `worker-content`
 //! draw them.
 
-use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, route, web};
 use serde::{Deserialize, Serialize};
 use shared::{
     db::models::{Content, Image},
@@ -61,6 +61,8 @@ struct ListQuery {
     /// Only images of this sector.
     sector_id: Option<i64>,
 }
+
+crud::routes! { row: Image, what: "image", tag: "writer", item: "/images/{id}" }
 
 /// The account's images, newest first.
 #[utoipa::path(
@@ -207,21 +209,6 @@ async fn create(
     crud::create::<Image>(&state, auth.account(), new).await
 }
 
-/// One image.
-#[utoipa::path(
-    tag = "writer",
-    params(("id" = i64, Path, description = "The image id.")),
-    responses((status = 200, body = Data<Image>)),
-)]
-#[get("/images/{id}")]
-async fn retrieve(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: PathId<i64>,
-) -> Result<HttpResponse, ApiError> {
-    crud::retrieve::<Image>(&state, auth.account(), id.0).await
-}
-
 /// PUT and PATCH both apply the fields sent (partial update). An image stays with its content;
 /// only an image without content may move to another site or sector.
 #[utoipa::path(
@@ -265,20 +252,6 @@ async fn update(
     };
     let account = auth.account();
     crud::update::<Image>(&state, account, current.id, change).await
-}
-
-/// Deletes an image.
-#[utoipa::path(
-    tag = "writer",
-    params(("id" = i64, Path, description = "The image id.")),
-    responses(
-        (status = 204, description = "Deleted."),
-        (status = 403, description = "Editors and above.", body = ErrorBody),
-    ),
-)]
-#[delete("/images/{id}")]
-async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
-    crud::delete::<Image>(&state, auth.account(), id.0).await
 }
 
 /// Checks that every image is the caller's and that the account can pay for them, then

@@ -1,7 +1,7 @@
 //! `/api/v1/writer/tasks/`: what the writer is asked to write, and `auto_generate_content`,
 //! which has `worker-content` write it.
 
-use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
+use actix_web::{HttpRequest, HttpResponse, get, post, route, web};
 use serde::Deserialize;
 use shared::{
     db::models::{ContentIdea, WriterTask},
@@ -66,6 +66,8 @@ struct ListQuery {
     #[param(inline)]
     ordering: Option<TaskOrdering>,
 }
+
+crud::routes! { row: WriterTask, what: "writer task", tag: "writer", item: "/tasks/{id}" }
 
 /// The account's writer tasks, newest first unless `ordering` says otherwise.
 #[utoipa::path(
@@ -210,21 +212,6 @@ async fn create(
     crud::create::<WriterTask>(&state, auth.account(), new).await
 }
 
-/// One writer task.
-#[utoipa::path(
-    tag = "writer",
-    params(("id" = i64, Path, description = "The writer task id.")),
-    responses((status = 200, body = Data<WriterTask>)),
-)]
-#[get("/tasks/{id}")]
-async fn retrieve(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    id: PathId<i64>,
-) -> Result<HttpResponse, ApiError> {
-    crud::retrieve::<WriterTask>(&state, auth.account(), id.0).await
-}
-
 /// PUT and PATCH both apply the fields sent (partial update).
 #[utoipa::path(
     tag = "writer",
@@ -268,20 +255,6 @@ async fn update(
     };
     let account = auth.account();
     crud::update::<WriterTask>(&state, account, current.id, change).await
-}
-
-/// Deletes a writer task; its content and images stay, without the link.
-#[utoipa::path(
-    tag = "writer",
-    params(("id" = i64, Path, description = "The writer task id.")),
-    responses(
-        (status = 204, description = "Deleted."),
-        (status = 403, description = "Editors and above.", body = ErrorBody),
-    ),
-)]
-#[delete("/tasks/{id}")]
-async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
-    crud::delete::<WriterTask>(&state, auth.account(), id.0).await
 }
 
 /// Deletes the named writer tasks of the account; ids not found are skipped.
