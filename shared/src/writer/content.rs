@@ -2,10 +2,11 @@
 //! WordPress. Their word count always follows their HTML. A writer task has at most one
 //! article: writing it again replaces the article in place, under the same id.
 
+use chrono::Utc;
 use diesel::{pg::Pg, prelude::*, upsert::excluded};
 use serde_json::Value;
 
-use super::{ContentStatus, tasks};
+use super::{ContentStatus, ImageStatus, TaskStatus, images, tasks};
 use crate::{
     Result,
     db::{models::Content, schema::content},
@@ -220,4 +221,45 @@ pub fn writer_tasks_with_article(
         .filter(content::writer_task_id.eq_any(ids))
         .select(content::writer_task_id.assume_not_null())
         .load(conn)?)
+}
+
+/// Where an article went on WordPress.
+pub struct Publication {
+    pub wp_post_id: i64,
+    pub wp_post_url: String,
+    /// The post is public (not a draft, pending or private).
+    pub live: bool,
+    /// The images uploaded with it.
+    pub image_ids: Vec<i64>,
+}
+
+/// Records the account's article as posted: its post's id and address, and when the post is
+/// live, the article `published`, the images uploaded with it `published` and its writer task
+/// `completed`.
+pub fn record_publication(
+    conn: &mut PgConnection,
+    account: AccountId,
+    article: &Content,
+    publication: &Publication,
+) -> Result<()> {
+    let target = || content::table.find(article.id).filter(content::account_id.eq(account));
+    diesel::update(target())
+        .set((
+            content::wp_post_id.eq(Some(publication.wp_post_id)),
+            content::wp_post_url.eq(Some(&publication.wp_post_url)),
+            content::updated_at.eq(diesel::dsl::now),
+        ))
+        .execute(conn)?;
+    if !publication.live {
+        return Ok(());
+    }
+    diesel::update(target())
+        .set((content::status.eq(ContentStatus::Published), content::published_at.eq(Some(Utc::now()))))
+        .execute(conn)?;
+    let uploaded = images::Selection { ids: Some(publication.image_ids.clone()), content_id: None };
+    images::set_status(conn, account, uploaded, ImageStatus::Published)?;
+    if let Some(writer_task_id) = article.writer_task_id {
+        tasks::set_status(conn, account, &[writer_task_id], TaskStatus::Completed)?;
+    }
+    Ok(())
 }

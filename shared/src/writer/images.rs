@@ -197,3 +197,55 @@ pub fn record_drawings(
         .execute(conn)?;
     Ok(())
 }
+
+/// An image with a file, as a publish uploads it.
+#[derive(Debug, Queryable)]
+pub struct ImageFile {
+    pub id: i64,
+    pub image_type: ImageType,
+    pub file_path: String,
+    pub mime_type: Option<String>,
+    /// Set once it is in the site's media library.
+    pub wp_media_id: Option<i64>,
+    pub wp_media_url: Option<String>,
+}
+
+/// The featured and in-article images of the account's content `content_id` that have a
+/// file (drawn or published), in reading order.
+pub fn files_to_publish(
+    conn: &mut PgConnection,
+    account: AccountId,
+    content_id: i64,
+) -> Result<Vec<ImageFile>> {
+    Ok(images::table
+        .filter(images::account_id.eq(account))
+        .filter(images::content_id.eq(content_id))
+        .filter(images::status.eq_any([ImageStatus::Generated, ImageStatus::Published]))
+        .filter(images::image_type.eq_any([ImageType::Featured, ImageType::InArticle]))
+        .filter(images::file_path.is_not_null())
+        .order((images::position, images::id))
+        .select((
+            images::id,
+            images::image_type,
+            images::file_path.assume_not_null(),
+            images::mime_type,
+            images::wp_media_id,
+            images::wp_media_url,
+        ))
+        .load(conn)?)
+}
+
+/// Records that the account's image `id` is in its site's media library as `media_id`, at
+/// `url`.
+pub fn record_upload(
+    conn: &mut PgConnection,
+    account: AccountId,
+    id: i64,
+    media_id: i64,
+    url: &str,
+) -> Result<()> {
+    diesel::update(images::table.find(id).filter(images::account_id.eq(account)))
+        .set((images::wp_media_id.eq(Some(media_id)), images::wp_media_url.eq(Some(url))))
+        .execute(conn)?;
+    Ok(())
+}
