@@ -6,8 +6,11 @@ use diesel::{pg::Pg, prelude::*};
 use super::{ImageStatus, ImageType};
 use crate::{
     Result,
-    db::{models::Image, schema::images},
-    ids::AccountId,
+    db::{
+        models::{Content, Image},
+        schema::images,
+    },
+    ids::{AccountId, TaskId},
     tenant::ListFilter,
 };
 
@@ -117,4 +120,132 @@ pub fn set_status(
     Ok(diesel::update(images::table.filter(images::id.eq_any(chosen)))
         .set((images::status.eq(status), images::updated_at.eq(diesel::dsl::now)))
         .execute(conn)?)
+}
+
+/// Replaces the `pending` images of the account's article with new ones for `prompts`, in
+/// reading order (positions from 0), made by task `task`. Images already drawn or published
+/// stay.
+pub fn replace_pending(
+    conn: &mut PgConnection,
+    account: AccountId,
+    task: TaskId,
+    article: &Content,
+    prompts: impl IntoIterator<Item = (ImageType, String)>,
+) -> Result<()> {
+    diesel::delete(
+        images::table
+            .filter(images::account_id.eq(account))
+            .filter(images::content_id.eq(article.id))
+            .filter(images::status.eq(ImageStatus::Pending)),
+    )
+    .execute(conn)?;
+    let rows: Vec<_> = prompts
+        .into_iter()
+        .enumerate()
+        .map(|(position, (image_type, prompt))| {
+            let image = NewImage {
+                site_id: article.site_id,
+                sector_id: article.sector_id,
+                content_id: Some(article.id),
+                writer_task_id: article.writer_task_id,
+                image_type,
+                prompt,
+                position: i32::try_from(position).unwrap_or(i32::MAX),
+                status: ImageStatus::Pending,
+            };
+            (images::account_id.eq(account), images::task_id.eq(Some(task)), image)
+        })
+        .collect();
+    diesel::insert_into(images::table).values(rows).execute(conn)?;
+    Ok(())
+}
+
+/// A picture drawn for an image and put in the media store.
+pub struct Drawing {
+    pub image_id: i64,
+    /// Its key in the media store.
+    pub file_path: String,
+    pub mime_type: String,
+    pub width: i32,
+    pub height: i32,
+}
+
+/// Records what task `task` drew for the account: each drawn image `generated` with its file,
+/// the images it could not draw (`failed`) `failed`.
+pub fn record_drawings(
+    conn: &mut PgConnection,
+    account: AccountId,
+    task: TaskId,
+    drawn: &[Drawing],
+    failed: &[i64],
+) -> Result<()> {
+    for drawing in drawn {
+        diesel::update(images::table.find(drawing.image_id).filter(images::account_id.eq(account)))
+            .set((
+                images::status.eq(ImageStatus::Generated),
+                images::file_path.eq(&drawing.file_path),
+                images::mime_type.eq(&drawing.mime_type),
+                images::width.eq(drawing.width),
+                images::height.eq(drawing.height),
+                images::task_id.eq(Some(task)),
+                images::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)?;
+    }
+    diesel::update(images::table.filter(images::account_id.eq(account)).filter(images::id.eq_any(failed)))
+        .set((images::status.eq(ImageStatus::Failed), images::updated_at.eq(diesel::dsl::now)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// An image with a file, as a publish uploads it.
+#[derive(Debug, Queryable)]
+pub struct ImageFile {
+    pub id: i64,
+    pub image_type: ImageType,
+    pub file_path: String,
+    pub mime_type: Option<String>,
+    /// Set once it is in the site's media library.
+    pub wp_media_id: Option<i64>,
+    pub wp_media_url: Option<String>,
+}
+
+/// The featured and in-article images of the account's content `content_id` that have a
+/// file (drawn or published), in reading order.
+pub fn files_to_publish(
+    conn: &mut PgConnection,
+    account: AccountId,
+    content_id: i64,
+) -> Result<Vec<ImageFile>> {
+    Ok(images::table
+        .filter(images::account_id.eq(account))
+        .filter(images::content_id.eq(content_id))
+        .filter(images::status.eq_any([ImageStatus::Generated, ImageStatus::Published]))
+        .filter(images::image_type.eq_any([ImageType::Featured, ImageType::InArticle]))
+        .filter(images::file_path.is_not_null())
+        .order((images::position, images::id))
+        .select((
+            images::id,
+            images::image_type,
+            images::file_path.assume_not_null(),
+            images::mime_type,
+            images::wp_media_id,
+            images::wp_media_url,
+        ))
+        .load(conn)?)
+}
+
+/// Records that the account's image `id` is in its site's media library as `media_id`, at
+/// `url`.
+pub fn record_upload(
+    conn: &mut PgConnection,
+    account: AccountId,
+    id: i64,
+    media_id: i64,
+    url: &str,
+) -> Result<()> {
+    diesel::update(images::table.find(id).filter(images::account_id.eq(account)))
+        .set((images::wp_media_id.eq(Some(media_id)), images::wp_media_url.eq(Some(url))))
+        .execute(conn)?;
+    Ok(())
 }

@@ -10,12 +10,17 @@ use diesel::{
 };
 use serde_json::Value;
 
-use super::{DEFAULT_WORDS, TaskStatus};
+use super::{DEFAULT_WORDS, TaskStatus, content};
 use crate::{
     Result,
-    db::{models::WriterTask, schema::writer_tasks},
+    db::{
+        models::{AuthorProfile, Strategy, WriterTask},
+        schema::writer_tasks,
+    },
     ids::AccountId,
-    tenant::{ListFilter, contains},
+    planner::keywords,
+    tenant::{ListFilter, Scoped, contains},
+    wordpress,
 };
 
 crate::owned_table! {
@@ -177,4 +182,78 @@ pub fn set_status(
     Ok(diesel::update(w::table.filter(w::account_id.eq(account)).filter(w::id.eq_any(ids)))
         .set((w::status.eq(status), w::updated_at.eq(diesel::dsl::now)))
         .execute(conn)?)
+}
+
+/// Moves the account's writer task `id` to `review`: its article was written with `words`.
+pub fn mark_written(conn: &mut PgConnection, account: AccountId, id: i64, words: i32) -> Result<()> {
+    use writer_tasks as w;
+    diesel::update(w::table.find(id).filter(w::account_id.eq(account)))
+        .set((w::status.eq(TaskStatus::Review), w::word_count.eq(words), w::updated_at.eq(diesel::dsl::now)))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Moves the account's writer tasks among `ids` that are still `in_progress` back to where
+/// they stand without the run that took them: `review` when they have an article, else
+/// `draft`.
+pub fn settle_in_progress(conn: &mut PgConnection, account: AccountId, ids: &[i64]) -> Result<()> {
+    use writer_tasks as w;
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let with_article = content::writer_tasks_with_article(conn, account, ids)?;
+    for (status, wanted) in [(TaskStatus::Review, true), (TaskStatus::Draft, false)] {
+        let chosen: Vec<i64> = ids.iter().copied().filter(|id| with_article.contains(id) == wanted).collect();
+        diesel::update(w::table.filter(w::account_id.eq(account)))
+            .filter(w::id.eq_any(chosen))
+            .filter(w::status.eq(TaskStatus::InProgress))
+            .set((w::status.eq(status), w::updated_at.eq(diesel::dsl::now)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// A writer task with what else shapes its article: its cluster's keywords and its site's
+/// author profile (the voice) and strategy (audience and guidelines).
+pub struct TaskBrief {
+    pub task: WriterTask,
+    /// The cluster's keywords, most volume first; none without a cluster.
+    pub cluster_keywords: Vec<String>,
+    pub author_profile: Option<AuthorProfile>,
+    pub strategy: Option<Strategy>,
+}
+
+/// The briefs of the account's writer tasks among `ids`, by id (the others are left out),
+/// each with up to `cluster_keywords` keywords of its cluster.
+pub fn briefs(
+    conn: &mut PgConnection,
+    account: AccountId,
+    ids: &[i64],
+    cluster_keywords: i64,
+) -> Result<Vec<TaskBrief>> {
+    WriterTask::find_many(conn, account, ids)?
+        .into_iter()
+        .map(|task| {
+            // A task's cluster and site are its account's (their foreign keys include it), so
+            // the cluster's keywords are too and the site is there.
+            let cluster_keywords = match task.cluster_id {
+                Some(cluster_id) => keywords::top_of_cluster(conn, cluster_id, cluster_keywords)?
+                    .into_iter()
+                    .map(|(keyword, _volume)| keyword)
+                    .collect(),
+                None => Vec::new(),
+            };
+            let site =
+                wordpress::connection(conn, account, task.site_id)?.ok_or(diesel::result::Error::NotFound)?;
+            let author_profile = match site.author_profile_id {
+                Some(id) => AuthorProfile::find(conn, account, id)?,
+                None => None,
+            };
+            let strategy = match site.strategy_id {
+                Some(id) => Strategy::find(conn, account, id)?,
+                None => None,
+            };
+            Ok(TaskBrief { task, cluster_keywords, author_profile, strategy })
+        })
+        .collect()
 }

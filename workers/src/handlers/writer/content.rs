@@ -1,20 +1,25 @@
 //! `writer.generate_content`: an article per writer task, sanitized before it is stored, each
 //! item on its own (see the module docs of `writer`). The writer tasks are `in_progress` while
-//! the task runs; the ones not written go back to `review` (they have an article) or `draft`. The articles, the writer tasks' move to
-//! `review` and one `content` charge for the words written go in the task's transaction.
+//! the task runs; the ones not written go back to `review` (they have an article) or `draft`.
+//! The articles, the writer tasks' move to `review` and one `content` charge for the words
+//! written go in the task's transaction.
 
 use std::sync::Arc;
 
-use diesel::{prelude::*, upsert::excluded};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::{
     ai::{self, ChatRequest, PromptType, TokenUsage, prompts::render},
     billing::{self, Charge, Operation},
-    db::schema::{author_profiles, content, keywords, sites, strategies, writer_tasks},
+    ids::{AccountId, TaskId},
     tasks::GenerateContent,
     tasks::writer::GenerateContentPayload,
-    writer::{DEFAULT_WORDS, TaskStatus},
+    writer::{
+        TaskStatus,
+        content::{self, GeneratedArticle},
+        tasks::{self, TaskBrief},
+    },
+    writer_settings::DEFAULT_TONE,
 };
 
 use super::{
@@ -27,7 +32,6 @@ use crate::{
     runtime::{Completion, KindHandler, TaskContext, TaskError},
 };
 
-/// Words assumed for a writer task that does not say how long it should be.
 /// Keywords shown to the model: the task's own, then its cluster's by volume.
 const PROMPT_KEYWORDS: usize = 15;
 
@@ -72,45 +76,27 @@ struct ArticleAnswer {
     secondary_keywords: Vec<String>,
 }
 
-/// An article ready to store.
-struct Article {
-    writer_task: usize,
-    content_id: i64,
-    title: String,
-    meta_title: String,
-    meta_description: String,
-    html: String,
-    words: i32,
-    primary_keyword: String,
-    secondary_keywords: Value,
-}
-
 #[async_trait::async_trait]
 impl KindHandler for GenerateContentHandler {
     type Kind = GenerateContent;
 
     async fn run(&self, ctx: &TaskContext, payload: GenerateContentPayload) -> Result<Completion, TaskError> {
         let account_id = ctx.task().account_id;
+        let account = AccountId(account_id);
         ctx.progress("LOAD", 5, "Loading writer tasks")?;
-        let briefs = load_briefs(ctx, account_id, payload.writer_task_ids).await?;
+        let briefs = load_briefs(ctx, account, payload.writer_task_ids).await?;
         let ids: Vec<i64> = briefs.iter().map(|brief| brief.id).collect();
         let in_progress = ids.clone();
         shared::db::run(ctx.pool(), move |conn| {
-            diesel::update(writer_tasks::table.filter(writer_tasks::account_id.eq(account_id)))
-                .filter(writer_tasks::id.eq_any(in_progress))
-                .set((
-                    writer_tasks::status.eq(TaskStatus::InProgress),
-                    writer_tasks::updated_at.eq(diesel::dsl::now),
-                ))
-                .execute(conn)?;
-            Ok(())
+            tasks::set_status(conn, account, &in_progress, TaskStatus::InProgress)
         })
         .await?;
         let written = self.write(ctx, account_id, briefs).await;
         if written.is_err() {
             // Not written after all: back to where they stood (best effort; a redelivery
             // starts over anyway).
-            let settled = shared::db::run(ctx.pool(), move |conn| settle(conn, account_id, &ids)).await;
+            let settled =
+                shared::db::run(ctx.pool(), move |conn| tasks::settle_in_progress(conn, account, &ids)).await;
             if let Err(error) = settled {
                 tracing::warn!(%error, "writer tasks left in progress");
             }
@@ -132,7 +118,7 @@ impl GenerateContentHandler {
             self.ai.for_account(ctx.pool(), account_id, PromptType::ContentGeneration).await?;
 
         let mut outcomes = Vec::with_capacity(briefs.len());
-        let mut articles: Vec<Article> = Vec::new();
+        let mut articles: Vec<GeneratedArticle> = Vec::new();
         let mut usage = TokenUsage::default();
         for (index, brief) in briefs.iter().enumerate() {
             let answer =
@@ -140,7 +126,7 @@ impl GenerateContentHandler {
             let result = match answer {
                 Ok(answer) => {
                     usage += answer.usage;
-                    match clean(index, brief, answer.value) {
+                    match clean(brief, answer.value) {
                         Ok(article) => {
                             articles.push(article);
                             Ok(())
@@ -169,7 +155,7 @@ impl GenerateContentHandler {
         }
 
         ctx.progress("SAVE", 95, format!("Saving {} articles", articles.len()))?;
-        let ids = reserve_content_ids(ctx, &briefs, &mut articles).await?;
+        let ids = reserve_content_ids(ctx, account_id, &mut articles).await?;
         let outcomes: Vec<Outcome> = outcomes
             .into_iter()
             .map(|(id, result)| Outcome {
@@ -181,7 +167,7 @@ impl GenerateContentHandler {
                 }),
             })
             .collect();
-        let words: u64 = articles.iter().map(|article| u64::try_from(article.words).unwrap_or(0)).sum();
+        let words: u64 = articles.iter().map(|article| u64::try_from(article.word_count).unwrap_or(0)).sum();
         let task_id = ctx.task().id;
         let charge = Charge {
             account_id,
@@ -200,12 +186,22 @@ impl GenerateContentHandler {
             fields.insert("tokens".into(), json!(usage.total()));
         }
         let failed: Vec<i64> = outcomes.iter().filter(|o| o.result.is_err()).map(|o| o.id).collect();
+        let account = AccountId(account_id);
         Ok(Completion::new(result).with_effects(move |conn| {
-            for article in articles {
-                let brief = &briefs[article.writer_task];
-                store(conn, account_id, task_id, brief, article)?;
+            for article in &articles {
+                let stored_id = content::save_generated(conn, account, TaskId(task_id), article)?;
+                if stored_id != article.id {
+                    // Another run wrote this writer task's article in between; ours replaced it
+                    // in place.
+                    tracing::warn!(
+                        writer_task_id = article.writer_task_id,
+                        stored_id,
+                        reported = article.id,
+                        "content id changed"
+                    );
+                }
             }
-            settle(conn, account_id, &failed)?;
+            tasks::settle_in_progress(conn, account, &failed)?;
             if charge.units > 0 {
                 billing::charge(conn, &charge)?;
             }
@@ -214,105 +210,42 @@ impl GenerateContentHandler {
     }
 }
 
-async fn load_briefs(ctx: &TaskContext, account_id: i64, ids: Vec<i64>) -> Result<Vec<Brief>, TaskError> {
-    type Row = (i64, i64, Option<i64>, Option<i64>, String, String, Value, Value, i32);
-    let briefs = shared::db::run(ctx.pool(), move |conn| {
-        // Another account's ids match nothing here.
-        let rows: Vec<Row> = writer_tasks::table
-            .filter(writer_tasks::account_id.eq(account_id))
-            .filter(writer_tasks::id.eq_any(ids))
-            .order(writer_tasks::id)
-            .select((
-                writer_tasks::id,
-                writer_tasks::site_id,
-                writer_tasks::sector_id,
-                writer_tasks::cluster_id,
-                writer_tasks::title,
-                writer_tasks::content_type,
-                writer_tasks::keywords,
-                writer_tasks::outline,
-                writer_tasks::word_count,
-            ))
-            .load(conn)?;
-        rows.into_iter()
-            .map(
-                |(
-                    id,
-                    site_id,
-                    sector_id,
-                    cluster_id,
-                    title,
-                    content_type,
-                    own_keywords,
-                    outline,
-                    word_count,
-                )| {
-                    let mut keywords = strings(&own_keywords);
-                    if let Some(cluster_id) = cluster_id {
-                        let cluster: Vec<String> = keywords::table
-                            .filter(keywords::account_id.eq(account_id))
-                            .filter(keywords::cluster_id.eq(cluster_id))
-                            .order((keywords::volume.desc(), keywords::id))
-                            .limit(PROMPT_KEYWORDS as i64)
-                            .select(keywords::keyword)
-                            .load(conn)?;
-                        keywords.extend(cluster);
-                    }
-                    let mut seen = std::collections::HashSet::new();
-                    keywords.retain(|keyword| seen.insert(keyword.to_lowercase()));
-                    keywords.truncate(PROMPT_KEYWORDS);
-                    let (profile, strategy): (Option<i64>, Option<i64>) = sites::table
-                        .find(site_id)
-                        .filter(sites::account_id.eq(account_id))
-                        .select((sites::author_profile_id, sites::strategy_id))
-                        .first(conn)?;
-                    let (tone, persona): (String, String) = match profile {
-                        Some(profile) => author_profiles::table
-                            .find(profile)
-                            .filter(author_profiles::account_id.eq(account_id))
-                            .select((author_profiles::tone, author_profiles::persona))
-                            .first(conn)
-                            .optional()?
-                            .unwrap_or_default(),
-                        None => Default::default(),
-                    };
-                    let (audience, guidelines): (String, String) = match strategy {
-                        Some(strategy) => strategies::table
-                            .find(strategy)
-                            .filter(strategies::account_id.eq(account_id))
-                            .select((strategies::target_audience, strategies::guidelines))
-                            .first(conn)
-                            .optional()?
-                            .unwrap_or_default(),
-                        None => Default::default(),
-                    };
-                    Ok(Brief {
-                        id,
-                        site_id,
-                        sector_id,
-                        title,
-                        content_type,
-                        keywords,
-                        outline: strings(&outline),
-                        word_count: if word_count > 0 { word_count } else { DEFAULT_WORDS },
-                        tone: if tone.trim().is_empty() {
-                            shared::writer_settings::DEFAULT_TONE.to_owned()
-                        } else {
-                            tone
-                        },
-                        persona,
-                        audience,
-                        guidelines,
-                    })
-                },
-            )
-            .collect::<shared::Result<Vec<_>>>()
-    })
-    .await?;
-    if briefs.is_empty() {
+async fn load_briefs(ctx: &TaskContext, account: AccountId, ids: Vec<i64>) -> Result<Vec<Brief>, TaskError> {
+    let found =
+        shared::db::run(ctx.pool(), move |conn| tasks::briefs(conn, account, &ids, PROMPT_KEYWORDS as i64))
+            .await?;
+    if found.is_empty() {
         return Err(TaskError::fatal("no_writer_tasks", "none of the writer tasks exist in this account"));
     }
-    Ok(briefs)
+    Ok(found.into_iter().map(brief).collect())
+}
+
+/// The brief as the prompt shows it: the task's own keywords then its cluster's, each once;
+/// the default tone when the site's profile sets none.
+fn brief(found: TaskBrief) -> Brief {
+    let TaskBrief { task, cluster_keywords, author_profile, strategy } = found;
+    let mut keywords = strings(&task.keywords);
+    keywords.extend(cluster_keywords);
+    let mut seen = std::collections::HashSet::new();
+    keywords.retain(|keyword| seen.insert(keyword.to_lowercase()));
+    keywords.truncate(PROMPT_KEYWORDS);
+    let (tone, persona) = author_profile.map(|profile| (profile.tone, profile.persona)).unwrap_or_default();
+    let (audience, guidelines) =
+        strategy.map(|strategy| (strategy.target_audience, strategy.guidelines)).unwrap_or_default();
+    Brief {
+        id: task.id,
+        site_id: task.site_id,
+        sector_id: task.sector_id,
+        word_count: task.words_to_write(),
+        title: task.title,
+        content_type: task.content_type,
+        keywords,
+        outline: strings(&task.outline),
+        tone: if tone.trim().is_empty() { DEFAULT_TONE.to_owned() } else { tone },
+        persona,
+        audience,
+        guidelines,
+    }
 }
 
 /// The non-empty strings of a JSON array (writer tasks store keywords and outlines so).
@@ -372,7 +305,8 @@ fn request(template: &str, brief: &Brief) -> ChatRequest {
 
 /// The answer as it will be stored: sanitized HTML, meta fields within their limits, words
 /// counted from what is left. An article with no text left is the item's failure.
-fn clean(writer_task: usize, brief: &Brief, answer: ArticleAnswer) -> Result<Article, (String, String)> {
+/// Its id is reserved later ([`reserve_content_ids`]).
+fn clean(brief: &Brief, answer: ArticleAnswer) -> Result<GeneratedArticle, (String, String)> {
     let html = sanitize(&answer.html);
     let words = word_count(&html);
     if words == 0 {
@@ -400,134 +334,39 @@ fn clean(writer_task: usize, brief: &Brief, answer: ArticleAnswer) -> Result<Art
         .filter(|keyword| !keyword.is_empty())
         .take(20)
         .collect();
-    Ok(Article {
-        writer_task,
-        content_id: 0,
+    Ok(GeneratedArticle {
+        id: 0,
+        site_id: brief.site_id,
+        sector_id: brief.sector_id,
+        writer_task_id: brief.id,
         title,
         meta_title,
         meta_description: truncate_at_word(&answer.meta_description, META_DESCRIPTION_MAX),
-        html,
-        words: i32::try_from(words).unwrap_or(i32::MAX),
+        html_content: html,
+        word_count: i32::try_from(words).unwrap_or(i32::MAX),
         primary_keyword: primary,
         secondary_keywords: Value::from(secondary),
+        content_type: brief.content_type.clone(),
     })
 }
 
-/// Gives each article its content id before the result is written: the existing row of its
-/// writer task (generating again replaces it), else a fresh id from the sequence. Returns
-/// (writer task id, content id, words) per article.
+/// Gives each article its content id before the result is written (see
+/// [`content::reserve_ids`]). Returns (writer task id, content id, words) per article.
 async fn reserve_content_ids(
     ctx: &TaskContext,
-    briefs: &[Brief],
-    articles: &mut [Article],
+    account_id: i64,
+    articles: &mut [GeneratedArticle],
 ) -> Result<Vec<(i64, i64, i32)>, TaskError> {
-    let writer_task_ids: Vec<i64> = articles.iter().map(|article| briefs[article.writer_task].id).collect();
-    let ids = shared::db::run(ctx.pool(), move |conn| {
-        let existing: Vec<(Option<i64>, i64)> = content::table
-            .filter(content::writer_task_id.eq_any(&writer_task_ids))
-            .select((content::writer_task_id, content::id))
-            .load(conn)?;
-        writer_task_ids
-            .iter()
-            .map(|writer_task_id| match existing.iter().find(|row| row.0 == Some(*writer_task_id)) {
-                Some((_, id)) => Ok(*id),
-                None => Ok(diesel::select(next_content_id()).get_result::<i64>(conn)?),
-            })
-            .collect::<shared::Result<Vec<i64>>>()
-    })
-    .await?;
+    let account = AccountId(account_id);
+    let writer_task_ids: Vec<i64> = articles.iter().map(|article| article.writer_task_id).collect();
+    let ids = shared::db::run(ctx.pool(), move |conn| content::reserve_ids(conn, account, &writer_task_ids))
+        .await?;
     Ok(articles
         .iter_mut()
         .zip(ids)
         .map(|(article, id)| {
-            article.content_id = id;
-            (briefs[article.writer_task].id, id, article.words)
+            article.id = id;
+            (article.writer_task_id, id, article.word_count)
         })
         .collect())
-}
-
-/// A fresh id from the `content` table's sequence.
-fn next_content_id() -> diesel::expression::SqlLiteral<diesel::sql_types::BigInt> {
-    diesel::dsl::sql::<diesel::sql_types::BigInt>("nextval('content_id_seq')")
-}
-
-/// Writer tasks still `in_progress` go back to where they stand without this run: `review`
-/// when they have an article, else `draft`.
-fn settle(conn: &mut PgConnection, account_id: i64, ids: &[i64]) -> shared::Result<()> {
-    if ids.is_empty() {
-        return Ok(());
-    }
-    let with_article: Vec<i64> = content::table
-        .filter(content::account_id.eq(account_id))
-        .filter(content::writer_task_id.eq_any(ids))
-        .select(content::writer_task_id.assume_not_null())
-        .load(conn)?;
-    for (status, wanted) in [(TaskStatus::Review, true), (TaskStatus::Draft, false)] {
-        let chosen: Vec<i64> = ids.iter().copied().filter(|id| with_article.contains(id) == wanted).collect();
-        diesel::update(writer_tasks::table.filter(writer_tasks::account_id.eq(account_id)))
-            .filter(writer_tasks::id.eq_any(chosen))
-            .filter(writer_tasks::status.eq(TaskStatus::InProgress))
-            .set((writer_tasks::status.eq(status), writer_tasks::updated_at.eq(diesel::dsl::now)))
-            .execute(conn)?;
-    }
-    Ok(())
-}
-
-/// Writes one article (replacing its writer task's earlier one) and moves the task to review.
-fn store(
-    conn: &mut PgConnection,
-    account_id: i64,
-    task_id: uuid::Uuid,
-    brief: &Brief,
-    article: Article,
-) -> shared::Result<()> {
-    let stored_id: i64 = diesel::insert_into(content::table)
-        .values((
-            content::id.eq(article.content_id),
-            content::account_id.eq(account_id),
-            content::site_id.eq(brief.site_id),
-            content::sector_id.eq(brief.sector_id),
-            content::writer_task_id.eq(Some(brief.id)),
-            content::title.eq(&article.title),
-            content::meta_title.eq(&article.meta_title),
-            content::meta_description.eq(&article.meta_description),
-            content::html_content.eq(&article.html),
-            content::word_count.eq(article.words),
-            content::primary_keyword.eq(&article.primary_keyword),
-            content::secondary_keywords.eq(&article.secondary_keywords),
-            content::content_type.eq(&brief.content_type),
-            content::task_id.eq(Some(task_id)),
-        ))
-        .on_conflict(content::writer_task_id)
-        .do_update()
-        .set((
-            content::title.eq(excluded(content::title)),
-            content::meta_title.eq(excluded(content::meta_title)),
-            content::meta_description.eq(excluded(content::meta_description)),
-            content::html_content.eq(excluded(content::html_content)),
-            content::word_count.eq(excluded(content::word_count)),
-            content::primary_keyword.eq(excluded(content::primary_keyword)),
-            content::secondary_keywords.eq(excluded(content::secondary_keywords)),
-            content::task_id.eq(excluded(content::task_id)),
-            content::updated_at.eq(diesel::dsl::now),
-        ))
-        .returning(content::id)
-        .get_result(conn)?;
-    if stored_id != article.content_id {
-        // Another run wrote this writer task's article in between; ours replaced it in place.
-        tracing::warn!(
-            writer_task_id = brief.id,
-            stored_id,
-            reported = article.content_id,
-            "content id changed"
-        );
-    }
-    diesel::update(writer_tasks::table.find(brief.id).filter(writer_tasks::account_id.eq(account_id)))
-        .set((
-            writer_tasks::status.eq(TaskStatus::Review),
-            writer_tasks::word_count.eq(article.words),
-            writer_tasks::updated_at.eq(diesel::dsl::now),
-        ))
-        .execute(conn)?;
-    Ok(())
 }

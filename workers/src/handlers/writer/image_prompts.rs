@@ -5,15 +5,16 @@
 
 use std::sync::Arc;
 
-use diesel::prelude::*;
 use serde::Deserialize;
 use serde_json::json;
 use shared::{
     ai::{self, ChatRequest, PromptType, TokenUsage, prompts::render},
-    db::schema::{content, images},
+    db::models::Content,
+    ids::{AccountId, TaskId},
     tasks::ImagePrompts,
     tasks::writer::ImagePromptsPayload,
-    writer::{ImageStatus, ImageType},
+    tenant::Scoped,
+    writer::{ImageType, images},
 };
 
 use super::{
@@ -38,17 +39,6 @@ impl ImagePromptsHandler {
     pub fn new(ai: Arc<AiAccess>) -> Self {
         Self { ai }
     }
-}
-
-/// A content item, selected in field order.
-#[derive(Queryable)]
-struct Item {
-    id: i64,
-    site_id: i64,
-    sector_id: Option<i64>,
-    writer_task_id: Option<i64>,
-    title: String,
-    html: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -80,7 +70,7 @@ impl KindHandler for ImagePromptsHandler {
         let mut written: Vec<Prompts> = Vec::new();
         let mut usage = TokenUsage::default();
         for (index, item) in items.iter().enumerate() {
-            let headings = h2_headings(&item.html);
+            let headings = h2_headings(&item.html_content);
             let answer = ai::chat_json::<PromptsAnswer>(
                 clients.generator.as_ref(),
                 request(&template, item, &headings),
@@ -116,67 +106,29 @@ impl KindHandler for ImagePromptsHandler {
             fields.insert("tokens".into(), json!(usage.total()));
             fields.insert("credits_charged".into(), json!(0));
         }
-        let task_id = ctx.task().id;
+        let (account, task) = (AccountId(account_id), TaskId(ctx.task().id));
         Ok(Completion::new(result).with_effects(move |conn| {
             for prompts in written {
-                let item = &items[prompts.item];
-                diesel::delete(
-                    images::table
-                        .filter(images::account_id.eq(account_id))
-                        .filter(images::content_id.eq(item.id))
-                        .filter(images::status.eq(ImageStatus::Pending)),
-                )
-                .execute(conn)?;
-                let rows: Vec<_> = std::iter::once((ImageType::Featured, prompts.featured))
-                    .chain(prompts.in_article.into_iter().map(|prompt| (ImageType::InArticle, prompt)))
-                    .enumerate()
-                    .map(|(position, (image_type, prompt))| {
-                        (
-                            images::account_id.eq(account_id),
-                            images::site_id.eq(item.site_id),
-                            images::sector_id.eq(item.sector_id),
-                            images::content_id.eq(Some(item.id)),
-                            images::writer_task_id.eq(item.writer_task_id),
-                            images::image_type.eq(image_type),
-                            images::position.eq(i32::try_from(position).unwrap_or(i32::MAX)),
-                            images::prompt.eq(prompt),
-                            images::status.eq(ImageStatus::Pending),
-                            images::task_id.eq(Some(task_id)),
-                        )
-                    })
-                    .collect();
-                diesel::insert_into(images::table).values(rows).execute(conn)?;
+                let in_reading_order = std::iter::once((ImageType::Featured, prompts.featured))
+                    .chain(prompts.in_article.into_iter().map(|prompt| (ImageType::InArticle, prompt)));
+                images::replace_pending(conn, account, task, &items[prompts.item], in_reading_order)?;
             }
             Ok(())
         }))
     }
 }
 
-async fn load_items(ctx: &TaskContext, account_id: i64, ids: Vec<i64>) -> Result<Vec<Item>, TaskError> {
-    let items: Vec<Item> = shared::db::run(ctx.pool(), move |conn| {
-        Ok(content::table
-            .filter(content::account_id.eq(account_id))
-            .filter(content::id.eq_any(ids))
-            .order(content::id)
-            .select((
-                content::id,
-                content::site_id,
-                content::sector_id,
-                content::writer_task_id,
-                content::title,
-                content::html_content,
-            ))
-            .load(conn)?)
-    })
-    .await?;
+async fn load_items(ctx: &TaskContext, account_id: i64, ids: Vec<i64>) -> Result<Vec<Content>, TaskError> {
+    let account = AccountId(account_id);
+    let items = shared::db::run(ctx.pool(), move |conn| Content::find_many(conn, account, &ids)).await?;
     if items.is_empty() {
         return Err(TaskError::fatal("no_content", "none of the content items exist in this account"));
     }
     Ok(items)
 }
 
-fn request(template: &str, item: &Item, headings: &[String]) -> ChatRequest {
-    let text = text_of(&item.html).split_whitespace().collect::<Vec<_>>().join(" ");
+fn request(template: &str, item: &Content, headings: &[String]) -> ChatRequest {
+    let text = text_of(&item.html_content).split_whitespace().collect::<Vec<_>>().join(" ");
     let excerpt: String = text.chars().take(ARTICLE_EXCERPT_CHARS).collect();
     let article = format!("Title: {}\nSections: {}\n\n{excerpt}", item.title, headings.join("; "));
     ChatRequest {
@@ -191,7 +143,7 @@ fn request(template: &str, item: &Item, headings: &[String]) -> ChatRequest {
 }
 
 /// One prompt per H2: the model's, in order, or one made from the heading when it gave fewer.
-fn clean(index: usize, item: &Item, headings: &[String], answer: PromptsAnswer) -> Prompts {
+fn clean(index: usize, item: &Content, headings: &[String], answer: PromptsAnswer) -> Prompts {
     let bounded = |prompt: &str| prompt.trim().chars().take(PROMPT_MAX_CHARS).collect::<String>();
     let featured = match bounded(&answer.featured) {
         prompt if prompt.is_empty() => {

@@ -6,17 +6,21 @@
 
 use std::sync::Arc;
 
-use diesel::prelude::*;
 use futures_util::{StreamExt, stream};
 use serde_json::json;
 use shared::{
     ai::{ImageGenerator, ImageRequest, ImageShape},
     billing::{self, Charge, Operation},
-    db::schema::images,
+    db::models::Image,
+    ids::{AccountId, TaskId},
     media::MediaStore,
     tasks::GenerateImages,
     tasks::writer::GenerateImagesPayload,
-    writer::{ImageStatus, ImageType},
+    tenant::Scoped,
+    writer::{
+        ImageStatus, ImageType,
+        images::{self, Drawing},
+    },
 };
 
 use super::{Outcome, all_failed, batch_result, item_error};
@@ -37,24 +41,6 @@ impl GenerateImagesHandler {
     pub fn new(ai: Arc<AiAccess>, media: Arc<dyn MediaStore>) -> Self {
         Self { ai, media }
     }
-}
-
-/// An image row, selected in field order.
-#[derive(Clone, Queryable)]
-struct Item {
-    id: i64,
-    image_type: ImageType,
-    prompt: String,
-    status: ImageStatus,
-}
-
-/// A picture stored for a row.
-struct Drawn {
-    image_id: i64,
-    key: String,
-    mime_type: &'static str,
-    width: i32,
-    height: i32,
 }
 
 fn shape_of(image_type: ImageType) -> ImageShape {
@@ -81,12 +67,12 @@ impl KindHandler for GenerateImagesHandler {
             .map(|item| self.draw(generator.clone(), account_id, item))
             .buffered(CONCURRENT_DRAWINGS);
         let mut outcomes = Vec::with_capacity(items.len());
-        let mut drawn: Vec<Drawn> = Vec::new();
+        let mut drawn: Vec<Drawing> = Vec::new();
         while let Some((image_id, result)) = drawings.next().await {
             let result = match result {
                 Ok(picture) => {
                     let extra = json!({
-                        "file_path": picture.key,
+                        "file_path": picture.file_path,
                         "mime_type": picture.mime_type,
                         "width": picture.width,
                         "height": picture.height,
@@ -131,26 +117,7 @@ impl KindHandler for GenerateImagesHandler {
         let failed: Vec<i64> = outcomes.iter().filter(|o| o.result.is_err()).map(|o| o.id).collect();
         ctx.progress("SAVE", 95, format!("Saving {} images", drawn.len()))?;
         Ok(Completion::new(result).with_effects(move |conn| {
-            for picture in drawn {
-                diesel::update(
-                    images::table.find(picture.image_id).filter(images::account_id.eq(account_id)),
-                )
-                .set((
-                    images::status.eq(ImageStatus::Generated),
-                    images::file_path.eq(picture.key),
-                    images::mime_type.eq(picture.mime_type),
-                    images::width.eq(picture.width),
-                    images::height.eq(picture.height),
-                    images::task_id.eq(Some(task_id)),
-                    images::updated_at.eq(diesel::dsl::now),
-                ))
-                .execute(conn)?;
-            }
-            diesel::update(
-                images::table.filter(images::account_id.eq(account_id)).filter(images::id.eq_any(failed)),
-            )
-            .set((images::status.eq(ImageStatus::Failed), images::updated_at.eq(diesel::dsl::now)))
-            .execute(conn)?;
+            images::record_drawings(conn, AccountId(account_id), TaskId(task_id), &drawn, &failed)?;
             billing::charge(conn, &charge)?;
             Ok(())
         }))
@@ -168,7 +135,7 @@ enum Problem {
 }
 
 /// Why a row cannot be drawn, before asking any provider.
-fn problem_of(item: &Item) -> Option<(&'static str, &'static str)> {
+fn problem_of(item: &Image) -> Option<(&'static str, &'static str)> {
     if item.prompt.trim().is_empty() {
         Some(("no_prompt", "the image has no prompt; write image prompts first"))
     } else if item.status == ImageStatus::Published {
@@ -184,8 +151,8 @@ impl GenerateImagesHandler {
         &self,
         generator: Arc<dyn ImageGenerator>,
         account_id: i64,
-        item: Item,
-    ) -> (i64, Result<Drawn, Problem>) {
+        item: Image,
+    ) -> (i64, Result<Drawing, Problem>) {
         if let Some((code, message)) = problem_of(&item) {
             return (item.id, Err(Problem::Item(code.to_owned(), message.to_owned())));
         }
@@ -201,10 +168,10 @@ impl GenerateImagesHandler {
                 Err(Problem::Task(TaskError::retryable("media_store_failed", error.to_string()))),
             );
         }
-        let drawn = Drawn {
+        let drawn = Drawing {
             image_id: item.id,
-            key,
-            mime_type: picture.format.mime_type(),
+            file_path: key,
+            mime_type: picture.format.mime_type().to_owned(),
             width: i32::try_from(picture.width).unwrap_or(i32::MAX),
             height: i32::try_from(picture.height).unwrap_or(i32::MAX),
         };
@@ -212,17 +179,9 @@ impl GenerateImagesHandler {
     }
 }
 
-async fn load_items(ctx: &TaskContext, account_id: i64, ids: Vec<i64>) -> Result<Vec<Item>, TaskError> {
-    let items: Vec<Item> = shared::db::run(ctx.pool(), move |conn| {
-        // Another account's ids match nothing here.
-        Ok(images::table
-            .filter(images::account_id.eq(account_id))
-            .filter(images::id.eq_any(ids))
-            .order(images::id)
-            .select((images::id, images::image_type, images::prompt, images::status))
-            .load(conn)?)
-    })
-    .await?;
+async fn load_items(ctx: &TaskContext, account_id: i64, ids: Vec<i64>) -> Result<Vec<Image>, TaskError> {
+    let account = AccountId(account_id);
+    let items = shared::db::run(ctx.pool(), move |conn| Image::find_many(conn, account, &ids)).await?;
     if items.is_empty() {
         return Err(TaskError::fatal("no_images", "none of the images exist in this account"));
     }

@@ -12,17 +12,22 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDateTime, Utc};
-use diesel::prelude::*;
 use serde_json::json;
 use shared::{
     crypto::SecretBox,
-    db::schema::{content, images, writer_tasks},
+    db::models::Content,
+    ids::AccountId,
     media::MediaStore,
     net::OutboundGuard,
     tasks::PublishWordpress,
     tasks::writer::{PublishWordpressPayload, WordPressStatus},
+    tenant::Scoped,
     wordpress::{self, ClientSettings, Credentials, Post, PostInput, WordPressClient, WordPressError},
-    writer::{ContentStatus, ImageStatus, ImageType, TaskStatus},
+    writer::{
+        ImageType,
+        content::{self, Publication},
+        images::{self, ImageFile},
+    },
 };
 
 use super::html::{Figure, h2_headings, with_figures};
@@ -38,29 +43,6 @@ impl PublishWordpressHandler {
     pub fn new(config: &shared::Config, media: Arc<dyn MediaStore>) -> Self {
         Self { secret_box: config.secret_box.clone(), guard: config.ai.outbound.clone(), media }
     }
-}
-
-/// The content item, selected in field order.
-#[derive(Queryable)]
-struct Article {
-    id: i64,
-    site_id: i64,
-    writer_task_id: Option<i64>,
-    title: String,
-    meta_description: String,
-    html: String,
-    wp_post_id: Option<i64>,
-}
-
-/// An image with a file, selected in field order.
-#[derive(Queryable)]
-struct Picture {
-    id: i64,
-    image_type: ImageType,
-    file_path: String,
-    mime_type: Option<String>,
-    wp_media_id: Option<i64>,
-    wp_media_url: Option<String>,
 }
 
 /// A picture in the site's media library.
@@ -84,16 +66,16 @@ impl KindHandler for PublishWordpressHandler {
         ctx: &TaskContext,
         payload: PublishWordpressPayload,
     ) -> Result<Completion, TaskError> {
-        let account_id = ctx.task().account_id;
+        let account = AccountId(ctx.task().account_id);
         ctx.progress("LOAD", 5, "Loading the content")?;
-        let (article, credentials, pictures) = self.load(ctx, account_id, payload.content_id).await?;
+        let (article, credentials, pictures) = self.load(ctx, account, payload.content_id).await?;
         let client = self.client(article.site_id, credentials)?;
 
         let total = pictures.len();
         ctx.progress("UPLOAD", 15, format!("Uploading {total} images"))?;
         let mut uploaded = Vec::with_capacity(total);
         for (index, picture) in pictures.into_iter().enumerate() {
-            if let Some(done) = self.upload(ctx, &client, account_id, &article, picture).await? {
+            if let Some(done) = self.upload(ctx, &client, account, &article, picture).await? {
                 uploaded.push(done);
             }
             ctx.progress(
@@ -108,7 +90,6 @@ impl KindHandler for PublishWordpressHandler {
         let (post, action) = self.send(ctx, &client, &article, &post).await?;
         tracing::info!(content_id = article.id, wp_post_id = post.id, action, "published to WordPress");
 
-        let published = payload.status == WordPressStatus::Publish;
         let result = json!({
             "content_id": article.id,
             "wp_post_id": post.id,
@@ -117,40 +98,14 @@ impl KindHandler for PublishWordpressHandler {
             "action": action,
             "images_uploaded": uploaded.len(),
         });
-        let image_ids: Vec<i64> = uploaded.iter().map(|picture| picture.image_id).collect();
-        Ok(Completion::new(result).with_effects(move |conn| {
-            diesel::update(content::table.find(article.id).filter(content::account_id.eq(account_id)))
-                .set((
-                    content::wp_post_id.eq(Some(post.id)),
-                    content::wp_post_url.eq(Some(&post.link)),
-                    content::updated_at.eq(diesel::dsl::now),
-                ))
-                .execute(conn)?;
-            if published {
-                diesel::update(content::table.find(article.id).filter(content::account_id.eq(account_id)))
-                    .set((
-                        content::status.eq(ContentStatus::Published),
-                        content::published_at.eq(Some(Utc::now())),
-                    ))
-                    .execute(conn)?;
-                diesel::update(images::table.filter(images::id.eq_any(image_ids)))
-                    .set((images::status.eq(ImageStatus::Published), images::updated_at.eq(diesel::dsl::now)))
-                    .execute(conn)?;
-                if let Some(writer_task_id) = article.writer_task_id {
-                    diesel::update(
-                        writer_tasks::table
-                            .find(writer_task_id)
-                            .filter(writer_tasks::account_id.eq(account_id)),
-                    )
-                    .set((
-                        writer_tasks::status.eq(TaskStatus::Completed),
-                        writer_tasks::updated_at.eq(diesel::dsl::now),
-                    ))
-                    .execute(conn)?;
-                }
-            }
-            Ok(())
-        }))
+        let publication = Publication {
+            wp_post_id: post.id,
+            wp_post_url: post.link,
+            live: payload.status == WordPressStatus::Publish,
+            image_ids: uploaded.iter().map(|picture| picture.image_id).collect(),
+        };
+        Ok(Completion::new(result)
+            .with_effects(move |conn| content::record_publication(conn, account, &article, &publication)))
     }
 }
 
@@ -174,9 +129,9 @@ impl PublishWordpressHandler {
         &self,
         ctx: &TaskContext,
         client: &WordPressClient,
-        account_id: i64,
-        article: &Article,
-        picture: Picture,
+        account: AccountId,
+        article: &Content,
+        picture: ImageFile,
     ) -> Result<Option<Uploaded>, TaskError> {
         if let (Some(media_id), Some(url)) = (picture.wp_media_id, picture.wp_media_url.clone()) {
             return Ok(Some(Uploaded {
@@ -208,10 +163,7 @@ impl PublishWordpressHandler {
             .map_err(wordpress_error)?;
         let (image_id, media_id, url) = (picture.id, media.id, media.source_url.clone());
         shared::db::run(ctx.pool(), move |conn| {
-            diesel::update(images::table.find(image_id).filter(images::account_id.eq(account_id)))
-                .set((images::wp_media_id.eq(Some(media_id)), images::wp_media_url.eq(Some(url))))
-                .execute(conn)?;
-            Ok(())
+            images::record_upload(conn, account, image_id, media_id, &url)
         })
         .await?;
         Ok(Some(Uploaded {
@@ -227,7 +179,7 @@ impl PublishWordpressHandler {
         &self,
         ctx: &TaskContext,
         client: &WordPressClient,
-        article: &Article,
+        article: &Content,
         post: &PostInput,
     ) -> Result<(Post, &'static str), TaskError> {
         let existing = match article.wp_post_id {
@@ -274,8 +226,8 @@ fn parse_gmt(value: &str) -> Option<DateTime<Utc>> {
 
 /// The post: the article with its in-article pictures after their H2s (the k-th in reading
 /// order after the k-th H2), the first featured picture as featured media.
-fn post_input(article: &Article, uploaded: &[Uploaded], status: WordPressStatus) -> PostInput {
-    let headings = h2_headings(&article.html);
+fn post_input(article: &Content, uploaded: &[Uploaded], status: WordPressStatus) -> PostInput {
+    let headings = h2_headings(&article.html_content);
     let figures: Vec<Figure> = uploaded
         .iter()
         .filter(|picture| picture.image_type == ImageType::InArticle)
@@ -292,7 +244,7 @@ fn post_input(article: &Article, uploaded: &[Uploaded], status: WordPressStatus)
         .map_or(0, |picture| picture.media_id);
     PostInput {
         title: article.title.clone(),
-        content: with_figures(&article.html, &figures),
+        content: with_figures(&article.html_content, &figures),
         excerpt: article.meta_description.clone(),
         status: status.as_str().to_owned(),
         slug: wordpress::slugify(&article.title),
@@ -304,46 +256,16 @@ impl PublishWordpressHandler {
     async fn load(
         &self,
         ctx: &TaskContext,
-        account_id: i64,
+        account: AccountId,
         content_id: i64,
-    ) -> Result<(Article, Option<Credentials>, Vec<Picture>), TaskError> {
+    ) -> Result<(Content, Option<Credentials>, Vec<ImageFile>), TaskError> {
         let secret_box = self.secret_box.clone();
         let found = shared::db::run(ctx.pool(), move |conn| {
-            // Another account's content matches nothing here.
-            let Some(article): Option<Article> = content::table
-                .find(content_id)
-                .filter(content::account_id.eq(account_id))
-                .select((
-                    content::id,
-                    content::site_id,
-                    content::writer_task_id,
-                    content::title,
-                    content::meta_description,
-                    content::html_content,
-                    content::wp_post_id,
-                ))
-                .first(conn)
-                .optional()?
-            else {
+            let Some(article) = Content::find(conn, account, content_id)? else {
                 return Ok(None);
             };
-            let credentials = wordpress::site_credentials(conn, &secret_box, account_id, article.site_id)?;
-            let pictures: Vec<Picture> = images::table
-                .filter(images::account_id.eq(account_id))
-                .filter(images::content_id.eq(article.id))
-                .filter(images::status.eq_any([ImageStatus::Generated, ImageStatus::Published]))
-                .filter(images::image_type.eq_any([ImageType::Featured, ImageType::InArticle]))
-                .filter(images::file_path.is_not_null())
-                .order((images::position, images::id))
-                .select((
-                    images::id,
-                    images::image_type,
-                    images::file_path.assume_not_null(),
-                    images::mime_type,
-                    images::wp_media_id,
-                    images::wp_media_url,
-                ))
-                .load(conn)?;
+            let credentials = wordpress::site_credentials(conn, &secret_box, account.0, article.site_id)?;
+            let pictures = images::files_to_publish(conn, account, article.id)?;
             Ok(Some((article, credentials, pictures)))
         })
         .await?;
