@@ -8,11 +8,26 @@ use std::str::FromStr;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
+mod posix;
+
+pub use posix::PosixCron;
+
 /// A parsed schedule; errors name the field (`cron` or `timezone`) and say why.
+///
+/// Five fields (or a macro such as `@daily`) are crontab(5) ([`PosixCron`]: 0 and 7 are
+/// Sunday, the day-of-month/day-of-week OR rule, Vixie cron's handling of DST changes). Six or
+/// seven fields are the seconds form (`sec min hour dom month dow [year]`), read by the `cron`
+/// crate with its Quartz day numbers (1 = Sunday).
 #[derive(Clone, Debug)]
 pub struct CronSchedule {
-    schedule: cron::Schedule,
+    rule: Rule,
     timezone: Tz,
+}
+
+#[derive(Clone, Debug)]
+enum Rule {
+    Crontab(PosixCron),
+    Seconds(Box<cron::Schedule>),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -24,51 +39,52 @@ pub struct ScheduleError {
 
 impl CronSchedule {
     pub fn parse(expression: &str, timezone: &str) -> Result<Self, ScheduleError> {
+        let refused = |reason: String| ScheduleError { field: "cron", reason };
         let fields = expression.split_whitespace().count();
-        let normalised = match fields {
-            // Standard cron has no seconds field: fire at second 0.
-            5 => format!("0 {}", expression.trim()),
-            6 | 7 => expression.trim().to_owned(),
+        let rule = match fields {
+            _ if expression.trim_start().starts_with('@') => {
+                Rule::Crontab(PosixCron::parse(expression).map_err(refused)?)
+            }
+            5 => Rule::Crontab(PosixCron::parse(expression).map_err(refused)?),
+            6 | 7 => Rule::Seconds(Box::new(
+                cron::Schedule::from_str(expression.trim()).map_err(|error| refused(error.to_string()))?,
+            )),
             _ => {
-                return Err(ScheduleError {
-                    field: "cron",
-                    reason: format!(
-                        "expected 5 fields (minute hour day month weekday), or 6-7 with seconds first and an optional year; got {fields}"
-                    ),
-                });
+                return Err(refused(format!(
+                    "expected 5 fields (minute hour day month weekday), or 6-7 with seconds first and an optional year; got {fields}"
+                )));
             }
         };
-        let schedule = cron::Schedule::from_str(&normalised)
-            .map_err(|error| ScheduleError { field: "cron", reason: error.to_string() })?;
         let timezone = Tz::from_str(timezone.trim()).map_err(|_| ScheduleError {
             field: "timezone",
             reason: format!("`{timezone}` is not an IANA time zone (e.g. UTC, Europe/Paris)"),
         })?;
-        let parsed = Self { schedule, timezone };
+        let parsed = Self { rule, timezone };
         if parsed.next_after(Utc::now()).is_none() {
-            return Err(ScheduleError { field: "cron", reason: "the expression never fires again".into() });
+            return Err(refused("the expression never fires again".into()));
         }
         Ok(parsed)
     }
 
     /// The first fire time strictly after `moment`.
     pub fn next_after(&self, moment: DateTime<Utc>) -> Option<DateTime<Utc>> {
-        self.schedule.after(&moment.with_timezone(&self.timezone)).next().map(|at| at.with_timezone(&Utc))
+        match &self.rule {
+            Rule::Crontab(crontab) => crontab.next_after(moment, self.timezone),
+            Rule::Seconds(schedule) => {
+                schedule.after(&moment.with_timezone(&self.timezone)).next().map(|at| at.with_timezone(&Utc))
+            }
+        }
     }
 
     /// The next `count` fire times after `moment`.
     pub fn upcoming(&self, moment: DateTime<Utc>, count: usize) -> Vec<DateTime<Utc>> {
-        self.schedule
-            .after(&moment.with_timezone(&self.timezone))
-            .take(count)
-            .map(|at| at.with_timezone(&Utc))
-            .collect()
+        std::iter::successors(self.next_after(moment), |at| self.next_after(*at)).take(count).collect()
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use chrono::TimeZone;
+    use chrono::{Datelike, TimeZone, Timelike};
 
     use super::*;
 
@@ -85,12 +101,108 @@ mod tests {
         assert_eq!(paris.upcoming(at, 5).len(), 5);
     }
 
+    fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, mo, d, h, mi, 0).single().expect("a time")
+    }
+
+    /// The weekdays (0 = Sunday) of the next `count` fires after Monday 2026-01-05 00:00 UTC.
+    fn weekdays(expression: &str, count: usize) -> Vec<u32> {
+        let schedule = CronSchedule::parse(expression, "UTC").expect(expression);
+        schedule
+            .upcoming(at(2026, 1, 5, 0, 0), count)
+            .iter()
+            .map(|t| t.weekday().num_days_from_sunday())
+            .collect()
+    }
+
+    #[test]
+    fn five_fields_number_the_week_as_crontab_does() {
+        assert_eq!(weekdays("0 9 * * 1-5", 6), [1, 2, 3, 4, 5, 1], "Monday to Friday");
+        assert_eq!(weekdays("0 9 * * MON-FRI", 6), [1, 2, 3, 4, 5, 1]);
+        assert_eq!(weekdays("0 9 * * 0", 2), [0, 0], "0 is Sunday");
+        assert_eq!(weekdays("0 9 * * 7", 2), [0, 0], "so is 7");
+        assert_eq!(weekdays("0 9 * * SUN", 2), [0, 0]);
+        assert_eq!(weekdays("0 9 * * sat,sun", 4), [6, 0, 6, 0]);
+        assert_eq!(weekdays("0 9 * * 5-7", 3), [5, 6, 0], "a range may end on 7");
+    }
+
+    #[test]
+    fn steps_ranges_and_macros() {
+        let quarter = CronSchedule::parse("*/15 * * * *", "UTC").expect("steps");
+        assert_eq!(
+            quarter.upcoming(at(2026, 1, 5, 10, 7), 3),
+            [at(2026, 1, 5, 10, 15), at(2026, 1, 5, 10, 30), at(2026, 1, 5, 10, 45)]
+        );
+        let office = CronSchedule::parse("0 8-18/4 * * *", "UTC").expect("range with a step");
+        let hours: Vec<u32> = office.upcoming(at(2026, 1, 5, 0, 0), 4).iter().map(Timelike::hour).collect();
+        assert_eq!(hours, [8, 12, 16, 8]);
+        let daily = CronSchedule::parse("@daily", "UTC").expect("macro");
+        assert_eq!(daily.next_after(at(2026, 1, 5, 10, 0)), Some(at(2026, 1, 6, 0, 0)));
+    }
+
+    #[test]
+    fn day_of_month_or_day_of_week_when_both_are_restricted() {
+        // The 13th, and every Friday (crontab's OR rule), not only Friday the 13th.
+        let schedule = CronSchedule::parse("0 0 13 * FRI", "UTC").expect("both days");
+        let days: Vec<u32> = schedule.upcoming(at(2026, 1, 5, 0, 0), 3).iter().map(Datelike::day).collect();
+        assert_eq!(days, [9, 13, 16], "Fri 9th, Tue 13th, Fri 16th");
+        // With a `*` day of week, only the day of month counts.
+        let monthly = CronSchedule::parse("0 0 13 * *", "UTC").expect("day of month");
+        assert_eq!(monthly.next_after(at(2026, 1, 5, 0, 0)), Some(at(2026, 1, 13, 0, 0)));
+    }
+
+    #[test]
+    fn clock_changes_in_a_time_zone() {
+        // Paris springs forward on 2026-03-29 (02:00 CET becomes 03:00 CEST) and falls back on
+        // 2026-10-25 (03:00 CEST becomes 02:00 CET).
+        let at_half_two = CronSchedule::parse("30 2 * * *", "Europe/Paris").expect("fixed hour");
+        assert_eq!(
+            at_half_two.upcoming(at(2026, 3, 28, 12, 0), 3),
+            [at(2026, 3, 29, 1, 0), at(2026, 3, 30, 0, 30), at(2026, 3, 31, 0, 30)],
+            "the skipped 02:30 runs once, when the clocks have jumped (03:00 CEST)"
+        );
+        assert_eq!(
+            at_half_two.upcoming(at(2026, 10, 24, 12, 0), 2),
+            [at(2026, 10, 25, 0, 30), at(2026, 10, 26, 1, 30)],
+            "the repeated 02:30 runs the first time only"
+        );
+        let quarter = CronSchedule::parse("*/30 * * * *", "Europe/Paris").expect("every hour");
+        assert_eq!(
+            quarter.upcoming(at(2026, 10, 25, 0, 0), 4),
+            [
+                at(2026, 10, 25, 0, 30),
+                at(2026, 10, 25, 1, 0),
+                at(2026, 10, 25, 1, 30),
+                at(2026, 10, 25, 2, 0)
+            ],
+            "a `*` hour runs in both copies of the repeated hour"
+        );
+        assert_eq!(
+            quarter.upcoming(at(2026, 3, 29, 0, 30), 2),
+            [at(2026, 3, 29, 1, 0), at(2026, 3, 29, 1, 30)],
+            "and has no slots in the skipped one (01:00 UTC is 03:00 CEST)"
+        );
+        let nine_paris = CronSchedule::parse("0 9 * * 1-5", "Europe/Paris").expect("weekdays");
+        assert_eq!(nine_paris.next_after(at(2026, 3, 27, 12, 0)), Some(at(2026, 3, 30, 7, 0)), "09:00 CEST");
+    }
+
     #[test]
     fn explains_what_is_wrong() {
         assert_eq!(CronSchedule::parse("* * *", "UTC").expect_err("too short").field, "cron");
         assert_eq!(CronSchedule::parse("61 * * * *", "UTC").expect_err("bad minute").field, "cron");
         assert_eq!(CronSchedule::parse("* * * * *", "Mars/Olympus").expect_err("bad zone").field, "timezone");
         assert!(CronSchedule::parse("0 0 0 1 1 * 2001", "UTC").is_err(), "only in the past");
+        assert!(CronSchedule::parse("0 0 31 2 *", "UTC").is_err(), "February has no 31st");
+        for (bad, why) in [
+            ("0 9 * * 8", "outside 0-7"),
+            ("0 9 * * FRI-MON", "runs backwards"),
+            ("0 9 L * *", "Quartz"),
+            ("*/0 * * * *", "at least 1"),
+            ("@sometimes", "unknown macro"),
+        ] {
+            let error = CronSchedule::parse(bad, "UTC").expect_err(bad);
+            assert!(error.reason.contains(why), "{bad}: {}", error.reason);
+        }
     }
 }
 

@@ -1,5 +1,6 @@
 //! Users, sites and sectors: CRUD, role rules and conflicts.
 
+use chrono::{Datelike, Timelike};
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
@@ -273,8 +274,42 @@ async fn schedules_are_validated_and_show_their_next_fire_times() {
             || times[0].as_str().expect("time").contains("T02:00:00")
     );
 
+    // Crontab's weekdays (1-5 is Monday to Friday; Quartz would read Sunday to Thursday), at
+    // 09:00 on the Paris wall clock.
+    let weekdays = send(
+        &app,
+        &owner,
+        Method::PATCH,
+        &format!("/api/v1/system/schedules/{id}/"),
+        json!({ "cron": "0 9 * * 1-5" }),
+    )
+    .await;
+    let body: Value = weekdays.json().await.expect("json");
+    let paris: chrono_tz::Tz = "Europe/Paris".parse().expect("zone");
+    for time in body["data"]["next_fire_times"].as_array().expect("times") {
+        let at = chrono::DateTime::parse_from_rfc3339(time.as_str().expect("time")).expect("rfc3339");
+        let local = at.with_timezone(&paris);
+        assert!(local.weekday().num_days_from_monday() < 5, "{local} is a weekday");
+        assert_eq!((local.hour(), local.minute()), (9, 0), "{local}");
+    }
+    for sunday in ["0 9 * * 0", "0 9 * * 7", "0 9 * * SUN"] {
+        let response = send(
+            &app,
+            &owner,
+            Method::PATCH,
+            &format!("/api/v1/system/schedules/{id}/"),
+            json!({ "cron": sunday }),
+        )
+        .await;
+        let body: Value = response.json().await.expect("json");
+        let first = body["data"]["next_fire_times"][0].as_str().expect("time").to_owned();
+        let local = chrono::DateTime::parse_from_rfc3339(&first).expect("rfc3339").with_timezone(&paris);
+        assert_eq!(local.weekday(), chrono::Weekday::Sun, "{sunday}: {local}");
+    }
+
     for (change, field) in [
         (json!({ "cron": "every day" }), "cron"),
+        (json!({ "cron": "0 9 * * 8" }), "cron"),
         (json!({ "cron": "61 * * * *" }), "cron"),
         (json!({ "timezone": "Mars/Olympus" }), "timezone"),
         (json!({ "kind": "no.such.kind" }), "kind"),
