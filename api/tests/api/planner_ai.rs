@@ -255,7 +255,7 @@ async fn a_redelivered_task_is_charged_once() {
 
 #[tokio::test]
 async fn without_enough_credits_nothing_is_enqueued_or_done() {
-    let mut app = spawn_app().await;
+    let app = spawn_app().await;
     let user = app.signup().await;
     let site_id = site(&app, &user).await;
     import(&app, &user, site_id).await;
@@ -286,12 +286,26 @@ async fn without_enough_credits_nothing_is_enqueued_or_done() {
         Ok(())
     })
     .await;
-    app.start_worker(Queue::Clustering);
-    let task = app.wait_for_state(&user, &task_id, "FAILURE").await;
+    let task = app.finish_failed(&user, &task_id).await;
     assert_eq!(task["error"]["code"], "insufficient_credits", "{task}");
     let (found, _) = clustering_of(&app, site_id).await;
     assert!(found.is_empty());
     assert_eq!(balance(&app, account_id).await, 1);
+
+    // The tenant's own reason: FAILURE with its code, and nothing for the operators. The
+    // drain has published whatever it dead-lettered before returning.
+    app.sql(move |conn| {
+        diesel::update(accounts::table.find(account_id)).set(accounts::is_system.eq(true)).execute(conn)?;
+        Ok(())
+    })
+    .await;
+    let letters: Value = app
+        .get("/api/v1/system/admin/dead-letters/clustering/", &user.access)
+        .await
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(letters["count"], 0, "not dead-lettered: {letters}");
 }
 
 /// Names every cluster the prompt lists as "Fake <first keyword>", intent commercial.

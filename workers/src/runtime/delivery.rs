@@ -110,6 +110,11 @@ async fn execute(shared: &Shared, delivery: &Delivery, task: Task) {
             })
             .await;
             match written {
+                // The tenant's own reason: FAILURE with its code is the whole answer; the
+                // operators' dead letters are kept for what they can act on.
+                Ok(Some(_)) if error.is_tenants_own() => {
+                    settle(shared, delivery, as_event(written), "failed", Announce::Publish).await;
+                }
                 Ok(Some(task)) => {
                     shared.publisher.publish_event(&TaskEvent::from(&task)).await;
                     dead_letter(shared, delivery, Some(&task), error_headers(&task)).await;

@@ -145,6 +145,30 @@ impl TaskError {
         }
     }
 
+    /// Whether a final failure is the tenant's to fix — not enough credits, credentials an
+    /// outside service refused, a connection or configuration missing, data the task needs
+    /// gone, an invalid payload, an address the guard refused. Such a task is FAILURE with its
+    /// code and is not dead-lettered. Exhausted retries, poison messages, our own errors and
+    /// any code not listed here are the operators' and are.
+    pub fn is_tenants_own(&self) -> bool {
+        let TaskError::Fatal { code, .. } = self else { return false };
+        const EXACT: [&str; 9] = [
+            "insufficient_credits",
+            "invalid_payload",
+            "needs_reauth",
+            "address_refused",
+            "bad_redirect",
+            "odoo_access_denied",
+            "odoo_validation_error",
+            "wordpress_not_found",
+            "platform_rejected",
+        ];
+        const SUFFIXES: [&str; 3] = ["_auth_failed", "_misconfigured", "_not_connected"];
+        EXACT.contains(&code.as_str())
+            || SUFFIXES.iter().any(|suffix| code.ends_with(suffix))
+            || code.starts_with("no_")
+    }
+
     pub fn code(&self) -> &str {
         match self {
             TaskError::Retryable { code, .. } | TaskError::Fatal { code, .. } => code,
@@ -198,5 +222,32 @@ impl TaskContext {
     /// handlers propagate it with `?` and stop.
     pub fn progress(&self, phase: &str, percentage: u8, message: impl Into<String>) -> Result<(), TaskError> {
         self.progress.report(&self.task, phase, percentage.min(100), message.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_tenants_own_failures_are_told_from_the_operators() {
+        for code in [
+            "insufficient_credits",
+            "invalid_payload",
+            "needs_reauth",
+            "wordpress_auth_failed",
+            "ai_auth_failed",
+            "odoo_not_connected",
+            "no_content",
+            "address_refused",
+        ] {
+            assert!(TaskError::fatal(code, "why").is_tenants_own(), "{code}");
+        }
+        for code in ["internal_error", "unknown_kind", "ai_malformed_response", "embedding_model_unavailable"]
+        {
+            assert!(!TaskError::fatal(code, "why").is_tenants_own(), "{code}");
+        }
+        // Out of attempts is always the operators' to look at.
+        assert!(!TaskError::retryable("needs_reauth", "why").is_tenants_own());
     }
 }
