@@ -55,6 +55,21 @@ pub fn ok(data: impl Serialize) -> HttpResponse {
     HttpResponse::Ok().json(Data { success: true, data })
 }
 
+/// `{"success": true, <the counts>, "data": <the counts>}`: a bulk answer, its counts at the
+/// top level (as IGNY8's clients read them) and under `data` (as every other answer has them).
+#[derive(Serialize, ToSchema)]
+pub struct Counted<T> {
+    pub success: bool,
+    #[serde(flatten)]
+    pub counts: T,
+    pub data: T,
+}
+
+/// 200 with a bulk answer's counts at the top level and under `data`.
+pub fn counted<T: Serialize + Clone>(counts: T) -> HttpResponse {
+    HttpResponse::Ok().json(Counted { success: true, data: counts.clone(), counts })
+}
+
 /// 200 with `data` and a message.
 pub fn ok_with_message(data: impl Serialize, message: &str) -> HttpResponse {
     HttpResponse::Ok().json(DataWithMessage { success: true, data, message: message.to_owned() })

@@ -193,6 +193,7 @@ async fn writer_tasks_crud_filters_ordering_and_bulk_ops() {
         .await)
     .await;
     assert_eq!(deleted["data"]["deleted_count"], 2);
+    assert_eq!(deleted["deleted_count"], 2, "and at the top level");
     let response =
         send(&app, &owner, Method::DELETE, &format!("/api/v1/writer/tasks/{third}/"), json!({})).await;
     assert_eq!(response.status(), StatusCode::NO_CONTENT);

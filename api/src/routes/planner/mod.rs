@@ -54,13 +54,13 @@ pub struct BulkIds {
 }
 
 /// The answer of a bulk delete: how many of the ids were the caller's and are gone.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct DeletedCount {
     pub deleted_count: usize,
 }
 
 /// The answer of a bulk status change: how many of the ids were the caller's and changed.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct UpdatedCount {
     pub updated_count: usize,
 }

@@ -220,5 +220,6 @@ async fn clusters_crud_and_totals_stay_true() {
         .await)
     .await;
     assert_eq!(bulk["data"]["deleted_count"], 2);
+    assert_eq!(bulk["deleted_count"], 2, "IGNY8 reads the count at the top level");
     assert_eq!(get(&app, &owner, "/api/v1/planner/clusters/").await["count"], 0);
 }

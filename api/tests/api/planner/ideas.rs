@@ -107,6 +107,7 @@ async fn ideas_crud_filters_and_queue_to_writer_once() {
         .await)
     .await;
     assert_eq!(queued["data"]["tasks_created"], 2);
+    assert_eq!(queued["tasks_created"], 2, "and at the top level");
     let task = queued["data"]["tasks"]
         .as_array()
         .expect("tasks")

@@ -238,6 +238,7 @@ async fn keyword_bulk_actions() {
         .await)
     .await;
     assert_eq!(updated["data"]["updated_count"], 2);
+    assert_eq!(updated["updated_count"], 2, "and at the top level");
     assert_eq!(
         keywords_of(&get(&app, &owner, "/api/v1/planner/keywords/?status=archived&ordering=keyword").await),
         ["one", "two"]
@@ -252,6 +253,7 @@ async fn keyword_bulk_actions() {
         .await)
     .await;
     assert_eq!(deleted["data"]["deleted_count"], 2);
+    assert_eq!(deleted["deleted_count"], 2, "and at the top level");
     assert_eq!(
         keywords_of(&get(&app, &owner, "/api/v1/planner/keywords/?ordering=keyword").await),
         ["four", "one"]
