@@ -9,7 +9,7 @@ use actix_web::{
     body::MessageBody,
     dev::{Server, ServiceRequest, ServiceResponse},
     http::{Method, header},
-    middleware::{Next, NormalizePath, from_fn},
+    middleware::{Compress, Next, NormalizePath, from_fn},
     web,
 };
 use anyhow::Context;
@@ -26,7 +26,7 @@ use crate::{
     clock::{Clock, SystemClock},
     events::EventHub,
     extract::JSON_LIMIT,
-    middleware::{RateLimiter, rate_limit, security_headers, undeclared_method},
+    middleware::{RateLimiter, caching, rate_limit, security_headers, undeclared_method},
     routes,
     state::AppState,
 };
@@ -81,6 +81,7 @@ impl Application {
             App::new()
                 .app_data(web::Data::new(state.clone()))
                 .app_data(web::PayloadConfig::new(JSON_LIMIT))
+                .wrap(from_fn(caching))
                 .wrap(from_fn(undeclared_method))
                 .wrap(from_fn(body_deadline))
                 .wrap(from_fn(rate_limit))
@@ -88,6 +89,8 @@ impl Application {
                 .wrap(cors(&origins))
                 .wrap(from_fn(request_log))
                 .wrap(NormalizePath::trim())
+                // Outermost: it compresses what every other layer wrote.
+                .wrap(Compress::default())
                 .configure(routes::configure)
         })
         // Every body read ends within its deadline, so a graceful stop need not wait long.

@@ -67,6 +67,8 @@ pub async fn events(
         .insert_header(("Content-Type", "text/event-stream"))
         .insert_header(("Cache-Control", "no-cache"))
         .insert_header(("X-Accel-Buffering", "no"))
+        // Compressing would hold events back until the encoder's buffer fills.
+        .insert_header(("Content-Encoding", "identity"))
         .streaming(body))
 }
 

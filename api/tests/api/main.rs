@@ -10,6 +10,7 @@ mod commands;
 mod contract;
 mod dashboard;
 mod hardening;
+mod http_caching;
 mod isolation;
 mod jwt;
 mod odoo;
