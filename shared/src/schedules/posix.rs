@@ -88,49 +88,61 @@ impl PosixCron {
 
     /// The first fire time strictly after `moment`, read in `zone`.
     pub fn next_after(&self, moment: DateTime<Utc>, zone: Tz) -> Option<DateTime<Utc>> {
+        let local = moment.with_timezone(&zone).naive_local();
         // A day earlier: the instants of a local date can lie before its midnight's UTC.
-        let first = moment.with_timezone(&zone).date_naive().pred_opt()?;
-        for offset in 0..SEARCH_DAYS {
-            let date = first + Duration::days(offset);
-            if !self.matches_day(date) {
-                continue;
-            }
-            if let Some(next) = self.instants_on(date, zone).into_iter().find(|instant| *instant > moment) {
-                return Some(next);
-            }
-        }
-        None
+        let first = local.date().pred_opt()?;
+        (0..SEARCH_DAYS)
+            .map(|offset| first + Duration::days(offset))
+            .filter(|date| self.matches_day(*date))
+            .find_map(|date| self.first_on(date, zone, moment, local))
     }
 
-    /// Every fire time of a matching local date, in order, by the wall-clock rules above.
-    fn instants_on(&self, date: NaiveDate, zone: Tz) -> Vec<DateTime<Utc>> {
-        let mut instants = Vec::new();
+    /// The first fire time of a matching local date after `moment` (whose wall-clock time is
+    /// `local`), by the wall-clock rules above. Only the slots within a few hours of the
+    /// answer are looked at: no clock change moves an instant by more than two.
+    fn first_on(
+        &self,
+        date: NaiveDate,
+        zone: Tz,
+        moment: DateTime<Utc>,
+        local: NaiveDateTime,
+    ) -> Option<DateTime<Utc>> {
+        let mut best: Option<(DateTime<Utc>, NaiveDateTime)> = None;
         for &hour in &self.hours {
             for &minute in &self.minutes {
-                let Some(local) = date.and_hms_opt(hour, minute, 0) else { continue };
-                match zone.from_local_datetime(&local) {
-                    LocalResult::Single(at) => instants.push(at.with_timezone(&Utc)),
-                    LocalResult::Ambiguous(first, second) => {
-                        instants.push(first.with_timezone(&Utc));
-                        if self.every_hour {
-                            instants.push(second.with_timezone(&Utc));
-                        }
+                let Some(slot) = date.and_hms_opt(hour, minute, 0) else { continue };
+                if slot < local - MARGIN {
+                    continue;
+                }
+                if best.is_some_and(|(_, best_slot)| slot > best_slot + MARGIN) {
+                    return best.map(|(at, _)| at);
+                }
+                for at in self.instants_of(slot, zone).into_iter().flatten().filter(|at| *at > moment) {
+                    if best.is_none_or(|(best_at, _)| at < best_at) {
+                        best = Some((at, slot));
                     }
-                    LocalResult::None if !self.every_hour => {
-                        if let Some(after) = end_of_gap(local, zone) {
-                            instants.push(after);
-                        }
-                    }
-                    LocalResult::None => {}
                 }
             }
         }
-        // Two fixed times in one skipped hour both land at its end: that is one run.
-        instants.sort();
-        instants.dedup();
-        instants
+        best.map(|(at, _)| at)
+    }
+
+    /// The instants a wall-clock slot fires at: none, one, or (a `*` hour in the repeated
+    /// hour) two.
+    fn instants_of(&self, slot: NaiveDateTime, zone: Tz) -> [Option<DateTime<Utc>>; 2] {
+        match zone.from_local_datetime(&slot) {
+            LocalResult::Single(at) => [Some(at.with_timezone(&Utc)), None],
+            LocalResult::Ambiguous(first, second) => {
+                [Some(first.with_timezone(&Utc)), self.every_hour.then(|| second.with_timezone(&Utc))]
+            }
+            LocalResult::None if !self.every_hour => [end_of_gap(slot, zone), None],
+            LocalResult::None => [None, None],
+        }
     }
 }
+
+/// More than any clock change shifts a wall-clock time (two hours, with room to spare).
+const MARGIN: Duration = Duration::hours(3);
 
 /// The first existing instant after a local time the clocks jumped over.
 fn end_of_gap(local: NaiveDateTime, zone: Tz) -> Option<DateTime<Utc>> {
