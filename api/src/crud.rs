@@ -6,6 +6,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use shared::{
     ids::AccountId,
+    plans::{self, Limited},
     tenant::{Listed, Owned, Scoped, Window},
 };
 
@@ -86,6 +87,20 @@ pub async fn create<T: Owned + Serialize>(
     form: T::Insert,
 ) -> Result<HttpResponse, ApiError> {
     let row = state.db(move |conn| T::create(conn, account, form)).await?;
+    Ok(response::created(row))
+}
+
+/// 201 with the new row, unless it takes the account past its plan's limit of `what` (402
+/// naming it).
+pub async fn create_limited<T: Owned + Serialize>(
+    state: &AppState,
+    account: AccountId,
+    what: Limited,
+    form: T::Insert,
+) -> Result<HttpResponse, ApiError> {
+    let row = state
+        .db(move |conn| plans::limited(conn, account, what, |conn| T::create(conn, account, form)))
+        .await?;
     Ok(response::created(row))
 }
 

@@ -46,6 +46,11 @@ pub enum ApiError {
     Forbidden { code: &'static str, message: String },
     #[error("not enough credits: {needed} needed, {available} available")]
     InsufficientCredits { needed: i64, available: i64 },
+    /// A create would pass the plan's limit: 402 naming the limited resource.
+    #[error(
+        "The plan allows at most {limit} {resource}; the account has {current}. Upgrade the plan for more."
+    )]
+    PlanLimit { resource: &'static str, limit: i64, current: i64 },
     #[error("{what} not found")]
     NotFound { what: &'static str },
     /// A body field names a row the caller's account does not have: 404 naming the field.
@@ -147,6 +152,7 @@ impl ApiError {
             | ApiError::Unavailable { code, .. } => code,
             ApiError::NotFound { .. } | ApiError::MissingReference { .. } => "not_found",
             ApiError::InsufficientCredits { .. } => "insufficient_credits",
+            ApiError::PlanLimit { .. } => "plan_limit_reached",
             ApiError::RequestTimeout => "request_timeout",
             ApiError::MethodNotAllowed { .. } => "method_not_allowed",
             ApiError::PayloadTooLarge { .. } => "payload_too_large",
@@ -164,7 +170,7 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound { .. } | ApiError::MissingReference { .. } => StatusCode::NOT_FOUND,
-            ApiError::InsufficientCredits { .. } => StatusCode::PAYMENT_REQUIRED,
+            ApiError::InsufficientCredits { .. } | ApiError::PlanLimit { .. } => StatusCode::PAYMENT_REQUIRED,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
             ApiError::MethodNotAllowed { .. } => StatusCode::METHOD_NOT_ALLOWED,
@@ -192,6 +198,9 @@ impl ResponseError for ApiError {
             ApiError::Validation { errors, .. }
             | ApiError::Conflict { errors, .. }
             | ApiError::MissingReference { errors, .. } => errors.clone(),
+            ApiError::PlanLimit { resource, .. } => {
+                FieldErrors::from([(resource.to_string(), vec![message.clone()])])
+            }
             _ => FieldErrors::new(),
         };
         let mut response = HttpResponse::build(status);
@@ -230,6 +239,9 @@ impl From<shared::Error> for ApiError {
             }
             shared::Error::InsufficientCredits { needed, available } => {
                 ApiError::InsufficientCredits { needed, available }
+            }
+            shared::Error::PlanLimit { resource, limit, current } => {
+                ApiError::PlanLimit { resource, limit, current }
             }
             shared::Error::IdempotencyKeyReused => ApiError::Unprocessable {
                 code: "idempotency_key_reused",

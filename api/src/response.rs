@@ -55,19 +55,20 @@ pub fn ok(data: impl Serialize) -> HttpResponse {
     HttpResponse::Ok().json(Data { success: true, data })
 }
 
-/// `{"success": true, <the counts>, "data": <the counts>}`: a bulk answer, its counts at the
-/// top level (as IGNY8's clients read them) and under `data` (as every other answer has them).
+/// `{"success": true, <the fields>, "data": <the fields>}`: an answer whose fields a seed's
+/// clients read at the top level (IGNY8's bulk counts, OmniSell's user) and every other client
+/// under `data`.
 #[derive(Serialize, ToSchema)]
-pub struct Counted<T> {
+pub struct Flat<T> {
     pub success: bool,
     #[serde(flatten)]
-    pub counts: T,
+    pub fields: T,
     pub data: T,
 }
 
-/// 200 with a bulk answer's counts at the top level and under `data`.
-pub fn counted<T: Serialize + Clone>(counts: T) -> HttpResponse {
-    HttpResponse::Ok().json(Counted { success: true, data: counts.clone(), counts })
+/// 200 with `fields` at the top level and under `data`.
+pub fn flat<T: Serialize + Clone>(fields: T) -> HttpResponse {
+    HttpResponse::Ok().json(Flat { success: true, data: fields.clone(), fields })
 }
 
 /// 200 with `data` and a message.
@@ -176,6 +177,15 @@ pub fn paginated(
     let next = (page < last_page).then(|| page_url(req, page + 1));
     let previous = (page > 1).then(|| page_url(req, (page - 1).min(last_page.max(1))));
     HttpResponse::Ok().json(Page { success: true, count, next, previous, results })
+}
+
+/// [`paginated`] over a short list loaded whole (reference rows such as plans).
+pub fn paginated_all<T: Serialize>(req: &HttpRequest, params: PageParams, rows: Vec<T>) -> HttpResponse {
+    let count = i64::try_from(rows.len()).unwrap_or(i64::MAX);
+    let skip = usize::try_from(params.offset()).unwrap_or(usize::MAX);
+    let take = usize::try_from(params.size()).unwrap_or(0);
+    let results: Vec<T> = rows.into_iter().skip(skip).take(take).collect();
+    paginated(req, params, count, results)
 }
 
 fn page_url(req: &HttpRequest, page: i64) -> String {

@@ -32,6 +32,9 @@ pub enum Error {
     PasswordHash(String),
     #[error("not enough credits: {needed} needed, {available} available")]
     InsufficientCredits { needed: i64, available: i64 },
+    /// A create would take the account past its plan's limit of `resource`.
+    #[error("the plan allows {limit} {resource}; the account has {current}")]
+    PlanLimit { resource: &'static str, limit: i64, current: i64 },
     #[error("secret handling failed: {0}")]
     Crypto(&'static str),
     #[error("media storage failed for `{key}`: {source}")]

@@ -2,6 +2,7 @@
 //! models, pool, embedded migrations), the task model and its enqueue path, RabbitMQ
 //! messaging (topology, confirming publisher, outbox relay), JWT auth and tracing set-up.
 
+pub mod accounts;
 pub mod ai;
 pub mod auth;
 pub mod billing;
@@ -17,6 +18,7 @@ pub mod net;
 pub mod odoo;
 pub mod payments;
 pub mod planner;
+pub mod plans;
 pub mod problems;
 pub mod schedules;
 pub mod seed_library;
@@ -26,6 +28,7 @@ pub mod social;
 pub mod tasks;
 pub mod telemetry;
 pub mod tenant;
+pub mod user_profiles;
 pub mod users;
 pub mod webhooks;
 pub mod wordpress;

@@ -48,6 +48,16 @@ pub fn industry(conn: &mut PgConnection, id: i64) -> Result<Option<Industry>> {
         .optional()?)
 }
 
+/// The active industry with this slug.
+pub fn industry_by_slug(conn: &mut PgConnection, slug: &str) -> Result<Option<Industry>> {
+    Ok(industries::table
+        .filter(industries::slug.eq(slug))
+        .filter(industries::is_active.eq(true))
+        .select(Industry::as_select())
+        .first(conn)
+        .optional()?)
+}
+
 /// Order of the seed keyword list: a sort key, `-` in front for descending.
 #[derive(Debug, Default, Deserialize, Clone, Copy, utoipa::ToSchema)]
 pub enum SeedOrdering {

@@ -150,3 +150,96 @@ pub fn of_account(conn: &mut PgConnection, account: AccountId) -> Result<Vec<Sit
         .select(Site::as_select())
         .load(conn)?)
 }
+
+/// Makes site `id` the account's active site (IGNY8's `set_active`): it becomes active and
+/// every other site of the account inactive, in one transaction. `None`: no such site.
+pub fn set_active(conn: &mut PgConnection, account: AccountId, id: i64) -> Result<Option<Site>> {
+    conn.transaction(|conn| {
+        let Some(site_id) = sites::table
+            .find(id)
+            .filter(sites::account_id.eq(account))
+            .select(sites::id)
+            .for_update()
+            .first::<i64>(conn)
+            .optional()?
+        else {
+            return Ok(None);
+        };
+        diesel::update(sites::table.filter(sites::account_id.eq(account)).filter(sites::id.ne(site_id)))
+            .filter(sites::is_active)
+            .set((sites::is_active.eq(false), sites::updated_at.eq(diesel::dsl::now)))
+            .execute(conn)?;
+        Ok(Some(
+            diesel::update(sites::table.find(site_id))
+                .set((sites::is_active.eq(true), sites::updated_at.eq(diesel::dsl::now)))
+                .returning(Site::as_returning())
+                .get_result(conn)?,
+        ))
+    })
+}
+
+/// The most sectors a site works in at once.
+pub const MAX_ACTIVE_SECTORS: usize = 5;
+
+/// A sector a site selects: its slug and the name it gets when it is new.
+pub struct SelectedSector {
+    pub slug: String,
+    pub name: String,
+}
+
+/// Makes `selected` the site's active sectors (IGNY8's `select_sectors`): each is reactivated
+/// or created, every other sector of the site is deactivated (its rows stay), and the site's
+/// industry is set when one is given. Returns the active sectors by id; `None`: no such site.
+pub fn select_sectors(
+    conn: &mut PgConnection,
+    account: AccountId,
+    site_id: i64,
+    industry: Option<String>,
+    selected: Vec<SelectedSector>,
+) -> Result<Option<Vec<Sector>>> {
+    conn.transaction(|conn| {
+        let found = sites::table
+            .find(site_id)
+            .filter(sites::account_id.eq(account))
+            .select(sites::id)
+            .for_update()
+            .first::<i64>(conn)
+            .optional()?;
+        if found.is_none() {
+            return Ok(None);
+        }
+        if let Some(industry) = industry {
+            diesel::update(sites::table.find(site_id))
+                .set((sites::industry.eq(Some(industry)), sites::updated_at.eq(diesel::dsl::now)))
+                .execute(conn)?;
+        }
+        let slugs: Vec<&str> = selected.iter().map(|sector| sector.slug.as_str()).collect();
+        diesel::update(sectors::table.filter(sectors::site_id.eq(site_id)))
+            .set((
+                sectors::is_active.eq(sectors::slug.eq_any(&slugs)),
+                sectors::updated_at.eq(diesel::dsl::now),
+            ))
+            .execute(conn)?;
+        let new: Vec<_> = selected
+            .iter()
+            .map(|sector| {
+                (
+                    sectors::account_id.eq(account),
+                    sectors::site_id.eq(site_id),
+                    sectors::slug.eq(&sector.slug),
+                    sectors::name.eq(&sector.name),
+                    sectors::is_active.eq(true),
+                )
+            })
+            .collect();
+        diesel::insert_into(sectors::table).values(new).on_conflict_do_nothing().execute(conn)?;
+        Ok(Some(
+            sectors::table
+                .filter(sectors::site_id.eq(site_id))
+                .filter(sectors::is_active)
+                .order(sectors::id)
+                .select(Sector::as_select())
+                .load(conn)?,
+        ))
+    })
+}

@@ -10,12 +10,12 @@ use chrono::{DateTime, Utc};
 use crate::{
     Result,
     auth::{Role, sessions},
-    billing,
     db::{
         models::{Account, NewUser, User},
         schema::{accounts, users},
     },
     ids::AccountId,
+    plans,
     tenant::{ListFilter, contains},
 };
 
@@ -56,9 +56,15 @@ impl ListFilter<Query> for UserFilter {
     }
 }
 
-/// Adds a user (invited or with a password) to the account `new_user` names.
+/// Adds a user (invited or with a password) to the account `new_user` names, within its
+/// plan's limit of users.
 pub fn add(conn: &mut PgConnection, new_user: NewUser) -> Result<User> {
-    Ok(diesel::insert_into(users::table).values(new_user).returning(User::as_returning()).get_result(conn)?)
+    plans::limited(conn, AccountId(new_user.account_id), plans::Limited::Users, |conn| {
+        Ok(diesel::insert_into(users::table)
+            .values(new_user)
+            .returning(User::as_returning())
+            .get_result(conn)?)
+    })
 }
 
 /// What a change of a user sets; `None` keeps the column.
@@ -102,6 +108,17 @@ pub fn change(
     })
 }
 
+/// Changes a user's own name (`change`'s names; its role and activity are not the user's to
+/// change).
+pub fn rename(conn: &mut PgConnection, user_id: i64, change: UserChange) -> Result<User> {
+    let names =
+        UserChange { first_name: change.first_name, last_name: change.last_name, ..UserChange::default() };
+    Ok(diesel::update(users::table.find(user_id))
+        .set((names, users::updated_at.eq(diesel::dsl::now)))
+        .returning(User::as_returning())
+        .get_result(conn)?)
+}
+
 /// Removes the account's user `id`; an owner only while another active owner remains.
 pub fn remove(
     conn: &mut PgConnection,
@@ -133,22 +150,29 @@ fn has_another_owner(conn: &mut PgConnection, account: AccountId, user_id: i64) 
     Ok(!others.is_empty())
 }
 
-/// Opens a new account named `account_name` with `owner` as its owner and the sign-up credits,
-/// in one transaction. A taken email is the unique violation of `users.email`.
+/// Opens a new account named `account_name` with `owner` as its owner, in one transaction.
+/// A taken email is the unique violation of `users.email`.
 pub fn register(conn: &mut PgConnection, account_name: &str, owner: NewUser) -> Result<User> {
     conn.transaction(|conn| {
-        let account_id: i64 = diesel::insert_into(accounts::table)
-            .values(accounts::name.eq(account_name))
-            .returning(accounts::id)
+        let account = open_account(conn, account_name, None)?;
+        add(conn, NewUser { account_id: account.id, ..owner })
+    })
+}
+
+/// Opens an account on `plan_id` (the default plan when `None`) with its first month's plan
+/// credits.
+pub fn open_account(conn: &mut PgConnection, name: &str, plan_id: Option<i64>) -> Result<Account> {
+    conn.transaction(|conn| {
+        let plan_id = match plan_id {
+            Some(id) => id,
+            None => plans::by_slug(conn, plans::DEFAULT_PLAN)?.id,
+        };
+        let account: Account = diesel::insert_into(accounts::table)
+            .values((accounts::name.eq(name), accounts::plan_id.eq(plan_id)))
+            .returning(Account::as_returning())
             .get_result(conn)?;
-        billing::grant(
-            conn,
-            account_id,
-            billing::SIGNUP_CREDITS,
-            billing::TransactionType::Subscription,
-            "Credits of the first month",
-        )?;
-        add(conn, NewUser { account_id, ..owner })
+        plans::grant_month(conn, AccountId(account.id), chrono::Utc::now())?;
+        Ok(account)
     })
 }
 

@@ -10,6 +10,10 @@
 //! claimed the same way (`SKIP LOCKED`), moved from `scheduled` to `queued` and their
 //! `social.publish` enqueued in one transaction, so a post is dispatched once whatever the
 //! number of schedulers.
+//!
+//! And once a minute it runs the built-in monthly schedule: every active account without its
+//! plan's credits for the current month (UTC) gets them, once (`shared::plans::grant_month`,
+//! keyed by account and month).
 
 use std::{sync::Arc, time::Duration};
 
@@ -31,6 +35,8 @@ use crate::runtime::heartbeat;
 /// How often due schedules are looked for: the resolution of a seconds-field schedule.
 const TICK: Duration = Duration::from_millis(250);
 const MAX_PER_TICK: i64 = 500;
+/// How often accounts are checked for this month's plan credits.
+const GRANT_CHECK: Duration = Duration::from_secs(60);
 
 /// Fires schedules until `shutdown`.
 pub async fn run(config: Config, pool: PgPool, shutdown: CancellationToken) -> anyhow::Result<()> {
@@ -52,7 +58,16 @@ pub async fn run(config: Config, pool: PgPool, shutdown: CancellationToken) -> a
         background.clone(),
     ));
     tracing::info!(scheduler_id = %id, "scheduler starting");
+    let mut granted_at: Option<std::time::Instant> = None;
     while !shutdown.is_cancelled() {
+        if granted_at.is_none_or(|at| at.elapsed() >= GRANT_CHECK) {
+            granted_at = Some(std::time::Instant::now());
+            match shared::db::run(&pool, |conn| shared::plans::grant_due_months(conn, Utc::now())).await {
+                Ok(0) => {}
+                Ok(accounts) => tracing::info!(accounts, "granted this month's plan credits"),
+                Err(error) => tracing::warn!(%error, "could not grant monthly plan credits; trying again"),
+            }
+        }
         let outbound = config.ai.outbound.clone();
         let fired = shared::db::run(&pool, move |conn| {
             let mut outbox_ids = fire_due(conn, &outbound, Utc::now())?;

@@ -112,6 +112,12 @@ impl FromRequest for AuthUser {
             if !found.session_active {
                 return Err(ApiError::unauthorized("session_revoked", "This session has been logged out."));
             }
+            if !found.account_active {
+                return Err(ApiError::Forbidden {
+                    code: "account_suspended",
+                    message: "This account is suspended.".to_owned(),
+                });
+            }
             let role = found.role.parse().map_err(ApiError::internal)?;
             Ok(AuthUser { user_id, account_id: found.account_id, role, session_id, email: found.email })
         })

@@ -31,17 +31,22 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(any_task_attempts);
 }
 
+/// Whether the caller is an operator: an owner or admin of a system account.
+pub async fn is_operator(state: &AppState, auth: &Admin) -> Result<bool, ApiError> {
+    let account = auth.account();
+    state.db(move |conn| shared::users::is_system_account(conn, account)).await
+}
+
 /// 403 unless the caller is an owner or admin of a system account.
 pub async fn require_operator(state: &AppState, auth: &Admin) -> Result<(), ApiError> {
-    let account = auth.account();
-    let is_system = state.db(move |conn| shared::users::is_system_account(conn, account)).await?;
-    if is_system {
-        Ok(())
-    } else {
-        Err(ApiError::Forbidden {
-            code: "not_operator",
-            message: "Only owners and admins of a system account may do this.".to_owned(),
-        })
+    if is_operator(state, auth).await? { Ok(()) } else { Err(not_operator()) }
+}
+
+/// The 403 of an operators-only action.
+pub fn not_operator() -> ApiError {
+    ApiError::Forbidden {
+        code: "not_operator",
+        message: "Only owners and admins of a system account may do this.".to_owned(),
     }
 }
 

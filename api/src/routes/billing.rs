@@ -53,7 +53,7 @@ pub fn day_bounds(start: Option<NaiveDate>, end: Option<NaiveDate>) -> TimeRange
 struct CreditBalance {
     /// Credits the account has.
     credits: i64,
-    /// What the plan grants each month.
+    /// What the account's plan grants each month.
     plan_credits_per_month: i32,
     /// Credits charged since the first of this month (UTC).
     credits_used_this_month: i64,
@@ -127,8 +127,9 @@ async fn usage_list(
 #[derive(Debug, Serialize, ToSchema)]
 struct CreditUsageSummary {
     total_credits_used: i64,
-    /// In US dollars, to four decimals.
-    total_cost_usd: f64,
+    /// In US dollars, a decimal string to six places.
+    #[schema(value_type = String, example = "25.500000")]
+    total_cost_usd: rust_decimal::Decimal,
     /// Input and output tokens.
     total_tokens: i64,
     /// Credits by operation type (only the operations used).
@@ -153,42 +154,65 @@ async fn usage_summary(
         rows.iter().map(|row| (row.operation_type.clone(), row.credits)).collect();
     Ok(response::ok(CreditUsageSummary {
         total_credits_used: rows.iter().map(|row| row.credits).sum::<i64>(),
-        total_cost_usd: (rows.iter().map(|row| row.cost_usd).sum::<f64>() * 10_000.0).round() / 10_000.0,
+        total_cost_usd: rows.iter().map(|row| row.cost_usd).sum::<rust_decimal::Decimal>().round_dp(6),
         total_tokens: rows.iter().map(|row| row.tokens).sum::<i64>(),
         by_operation,
     }))
 }
 
-/// What one plan allows.
+/// What the account's plan allows.
 #[derive(Clone, Copy, Debug, Serialize, ToSchema)]
 #[schema(as = CreditPlanLimits)]
 struct PlanLimits {
-    max_keywords: i64,
-    max_clusters: i64,
-    max_ideas: i64,
+    max_sites: i32,
+    max_users: i32,
+    max_keywords: i32,
+    max_clusters: i32,
+    max_ideas: i32,
     /// AI requests a month.
-    max_ai_requests: i64,
+    max_ai_requests: i32,
 }
 
-/// One plan for now; the numbers are the seed's.
-const PLAN_LIMITS: PlanLimits =
-    PlanLimits { max_keywords: 10_000, max_clusters: 1_000, max_ideas: 5_000, max_ai_requests: 10_000 };
+impl From<&shared::plans::Plan> for PlanLimits {
+    fn from(plan: &shared::plans::Plan) -> Self {
+        PlanLimits {
+            max_sites: plan.max_sites,
+            max_users: plan.max_users,
+            max_keywords: plan.max_keywords,
+            max_clusters: plan.max_clusters,
+            max_ideas: plan.max_ideas,
+            max_ai_requests: plan.max_ai_requests,
+        }
+    }
+}
 
 /// `GET /usage/limits`'s answer.
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = CreditUsageLimits)]
 struct UsageLimits {
+    /// The account's plan (`free`, `starter`…).
+    plan: String,
     plan_limits: PlanLimits,
     current_usage: CurrentUsage,
 }
 
-/// The plan's limits next to the account's keywords, clusters, ideas and this month's AI
-/// requests.
+/// The account's plan's limits next to its sites, users, keywords, clusters, ideas and this
+/// month's AI requests. A create that would pass a limit is refused with 402
+/// `plan_limit_reached` naming it.
 #[utoipa::path(tag = "billing", responses((status = 200, body = Data<UsageLimits>)))]
 #[get("/usage/limits")]
 async fn usage_limits(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
-    let current_usage = state.db(move |conn| ledger::current_usage(conn, auth.account())).await?;
-    Ok(response::ok(UsageLimits { plan_limits: PLAN_LIMITS, current_usage }))
+    let account = auth.account();
+    let (plan, current_usage) = state
+        .db(move |conn| {
+            Ok((shared::plans::of_account(conn, account)?, ledger::current_usage(conn, account)?))
+        })
+        .await?;
+    Ok(response::ok(UsageLimits {
+        plan: plan.slug.clone(),
+        plan_limits: PlanLimits::from(&plan),
+        current_usage,
+    }))
 }
 
 /// One row of the usage log.

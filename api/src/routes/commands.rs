@@ -65,6 +65,8 @@ pub async fn enqueue_paid<K: TaskKind>(
             };
             if !repeat {
                 shared::billing::ensure_affordable(conn, task.account_id, credits)?;
+                let account = shared::ids::AccountId(task.account_id);
+                shared::plans::ensure_room(conn, account, shared::plans::Limited::AiRequests, 1)?;
             }
             shared::tasks::enqueue(conn, task)
         })

@@ -1,5 +1,6 @@
 //! Routes by module, mounted under `/api/v1`.
 
+mod accounts;
 mod admin;
 mod auth;
 mod author_profiles;
@@ -11,6 +12,7 @@ mod odoo;
 mod payments;
 mod planner;
 mod planner_tasks;
+mod plans;
 mod prompts;
 mod schedules;
 mod sectors;
@@ -48,6 +50,8 @@ pub fn api() -> impl HttpServiceFactory + OpenApiFactory {
         .service(
             scope("/auth")
                 .configure(auth::configure)
+                .configure(accounts::configure)
+                .configure(plans::configure)
                 .configure(users::configure)
                 .configure(site_wordpress::configure)
                 .configure(sites::configure)
@@ -70,7 +74,7 @@ pub fn api() -> impl HttpServiceFactory + OpenApiFactory {
         .service(scope("/planner").configure(planner_tasks::configure).configure(planner::configure))
         .service(scope("/writer").configure(writer::configure))
         .service(scope("/analytics").configure(seo::configure_analytics))
-        .service(scope("/odoo").configure(odoo::configure_odoo))
+        .service(scope("/odoo").configure(odoo::configure_odoo).configure(webhooks::configure_odoo_default))
         .service(scope("/portal").configure(odoo::configure_portal))
         .service(scope("/social").configure(social::configure))
         .service(scope("/marketing").configure(seo::configure_marketing))

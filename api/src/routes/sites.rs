@@ -5,7 +5,7 @@ use actix_web::{HttpRequest, HttpResponse, delete, get, post, route, web};
 use serde::Deserialize;
 use shared::{
     db::models::{Sector, Site},
-    sites::{SectorFilter, SiteFilter, SiteInsertForm, SiteOrdering, SiteUpdateForm},
+    sites::{SectorFilter, SelectedSector, SiteFilter, SiteInsertForm, SiteOrdering, SiteUpdateForm},
     tenant,
 };
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -15,13 +15,20 @@ use crate::{
     crud,
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, Editor, PathId, Validate},
-    response::{Data, Page, PageParams},
+    response::{self, Data, Page, PageParams},
     state::AppState,
     validation,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list).service(create).service(retrieve).service(update).service(remove).service(site_sectors);
+    cfg.service(list)
+        .service(create)
+        .service(retrieve)
+        .service(update)
+        .service(remove)
+        .service(site_sectors)
+        .service(set_active)
+        .service(select_sectors);
 }
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
@@ -139,7 +146,7 @@ async fn create(
         industry,
         is_active: is_active.unwrap_or(true),
     };
-    crud::create::<Site>(&state, auth.account(), form).await
+    crud::create_limited::<Site>(&state, auth.account(), shared::plans::Limited::Sites, form).await
 }
 
 /// One site.
@@ -209,4 +216,103 @@ async fn site_sectors(
     let site = crud::find::<Site>(&state, auth.account(), id.0).await?;
     let filter = SectorFilter { site_id: Some(site.id), ..SectorFilter::default() };
     crud::list::<Sector>(&state, auth.account(), filter, &req, page).await
+}
+
+/// Makes the site the account's active one: it becomes active and the account's other sites
+/// inactive (their rows stay).
+#[utoipa::path(
+    tag = "sites",
+    params(("id" = i64, Path, description = "The site id.")),
+    responses(
+        (status = 200, body = Data<Site>),
+        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
+    ),
+)]
+#[post("/sites/{id}/set_active")]
+async fn set_active(
+    state: web::Data<AppState>,
+    auth: Editor,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    let (account, id) = (auth.account(), id.0);
+    let site = state
+        .db(move |conn| shared::sites::set_active(conn, account, id))
+        .await?
+        .ok_or(ApiError::NotFound { what: "site" })?;
+    Ok(response::ok(site))
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(example = json!({"industry_slug": "retail", "sector_slugs": ["shoes", "bags"]}))]
+struct SelectSectors {
+    /// One of the seed library's industries; becomes the site's industry.
+    industry_slug: Option<String>,
+    /// The site's sectors from now on (1 to 5 slugs): existing ones are reactivated, new ones
+    /// made (named from the slug), the others deactivated.
+    #[schema(min_items = 1, max_items = 5)]
+    sector_slugs: Vec<String>,
+}
+
+impl Validate for SelectSectors {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        let max = shared::sites::MAX_ACTIVE_SECTORS;
+        if self.sector_slugs.is_empty() || self.sector_slugs.len() > max {
+            validation::push(&mut errors, "sector_slugs", format!("Give 1 to {max} sector slugs."));
+        }
+        for slug in &self.sector_slugs {
+            validation::slug(&mut errors, "sector_slugs", slug);
+        }
+        validation::finish(errors)
+    }
+}
+
+/// A slug as a sector's name: `home-garden` → "Home garden".
+fn name_of(slug: &str) -> String {
+    let spaced = slug.replace('-', " ");
+    let mut chars = spaced.chars();
+    chars.next().map(|first| first.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// Chooses the site's sectors (and industry): answers the active sectors.
+#[utoipa::path(
+    tag = "sites",
+    params(("id" = i64, Path, description = "The site id.")),
+    request_body = SelectSectors,
+    responses(
+        (status = 200, body = Data<Vec<Sector>>),
+        (status = 400, description = "No or more than 5 slugs, a malformed slug (`sector_slugs`) or an unknown industry (`industry_slug`).", body = ErrorBody),
+        (status = 403, description = "The caller is not an editor.", body = ErrorBody),
+    ),
+)]
+#[post("/sites/{id}/select_sectors")]
+async fn select_sectors(
+    state: web::Data<AppState>,
+    auth: Editor,
+    id: PathId<i64>,
+    body: ApiJson<SelectSectors>,
+) -> Result<HttpResponse, ApiError> {
+    let SelectSectors { industry_slug, sector_slugs } = body.0;
+    let mut seen = std::collections::HashSet::new();
+    let selected: Vec<SelectedSector> = sector_slugs
+        .into_iter()
+        .filter(|slug| seen.insert(slug.clone()))
+        .map(|slug| SelectedSector { name: name_of(&slug), slug })
+        .collect();
+    let (account, site_id) = (auth.account(), id.0);
+    let sectors = state
+        .db(move |conn| {
+            let industry = match industry_slug.as_deref().map(str::trim) {
+                Some(slug) => match shared::seed_library::industry_by_slug(conn, slug)? {
+                    Some(industry) => Some(industry.name),
+                    None => return Ok(Err(ApiError::field("industry_slug", "No such industry."))),
+                },
+                None => None,
+            };
+            Ok(shared::sites::select_sectors(conn, account, site_id, industry, selected)?
+                .ok_or(ApiError::NotFound { what: "site" }))
+        })
+        .await??;
+    Ok(response::ok(sectors))
 }

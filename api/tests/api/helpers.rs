@@ -193,6 +193,22 @@ impl TestApp {
         response.json().await.expect("json")
     }
 
+    /// Puts the user's account on the plan `slug` (`agency` for tests that need room past
+    /// the free plan's limits).
+    pub async fn on_plan(&self, user: &TestUser, slug: &'static str) {
+        let account_id = user.account_id;
+        self.sql(move |conn| {
+            use diesel::prelude::*;
+            use shared::db::schema::accounts;
+            let plan = shared::plans::by_slug(conn, slug)?;
+            diesel::update(accounts::table.find(account_id))
+                .set(accounts::plan_id.eq(plan.id))
+                .execute(conn)?;
+            Ok(())
+        })
+        .await;
+    }
+
     /// Runs a query against the test database.
     pub async fn sql<T: Send + 'static>(
         &self,

@@ -14,8 +14,9 @@ use crate::helpers::{TestApp, TestUser, spawn_app};
 
 /// Path parameters that do not name a row of the caller's account, and where their
 /// protection is tested instead.
-const NOT_TENANT_IDS: [(&str, &str); 7] = [
+const NOT_TENANT_IDS: [(&str, &str); 8] = [
     ("/api/v1/auth/industries/{id}", "the seed library is shared by every account"),
+    ("/api/v1/auth/plans/{id}", "the plans on sale are the same for every account"),
     ("/api/v1/auth/seed-keywords/{id}", "the seed library is shared by every account"),
     ("/api/v1/system/prompts/by_type/{prompt_type}", "a prompt type: the caller's own text or the default"),
     (
@@ -48,6 +49,7 @@ fn body_for(update: &Value, rest: &str) -> Value {
         "/wordpress" => json!({ "wp_url": "https://mallory.example" }),
         "/reconnect" => json!({ "access_token": "mallory-token" }),
         "/publish" => json!({ "status": "draft" }),
+        "/select_sectors" => json!({ "sector_slugs": ["mallory"] }),
         _ => json!({}),
     }
 }
@@ -88,6 +90,24 @@ async fn victims_rows(app: &TestApp, victim: &TestUser) -> BTreeMap<&'static str
     )
     .await;
     add("/api/v1/auth/users", user.to_string(), json!({ "role": "viewer" }));
+    add("/api/v1/auth/accounts", victim.account_id.to_string(), json!({ "name": "mine" }));
+    add("/api/v1/auth/subscriptions/by-account", victim.account_id.to_string(), json!({}));
+    let account_id = victim.account_id;
+    let subscription: i64 = app
+        .sql(move |conn| {
+            let starter = shared::plans::by_slug(conn, "starter")?;
+            let now = chrono::Utc::now();
+            let new = shared::plans::subscriptions::NewSubscription {
+                account_id,
+                plan_id: starter.id,
+                status: shared::plans::subscriptions::SubscriptionStatus::Active,
+                current_period_start: now,
+                current_period_end: now + chrono::Duration::days(30),
+            };
+            Ok(shared::plans::subscriptions::create(conn, new)?.id)
+        })
+        .await;
+    add("/api/v1/auth/subscriptions", subscription.to_string(), json!({ "cancel_at_period_end": true }));
     let task = app.ping(victim, json!({})).await;
     add("/api/v1/tasks", task.clone(), json!({}));
     add("/api/v1/system/settings/task_progress", task, json!({}));

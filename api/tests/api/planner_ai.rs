@@ -534,7 +534,8 @@ async fn credits_endpoints_show_balance_usage_and_transactions() {
     let body: Value =
         app.get("/api/v1/billing/credits/usage/limits/", &user.access).await.json().await.expect("json");
     assert_eq!(body["data"]["current_usage"]["keywords"], 15, "{body}");
-    assert_eq!(body["data"]["plan_limits"]["max_keywords"], 10_000);
+    assert_eq!(body["data"]["plan"], "free");
+    assert_eq!(body["data"]["plan_limits"]["max_keywords"], 2_000, "the free plan's");
 
     let body: Value =
         app.get("/api/v1/billing/credits/transactions/", &user.access).await.json().await.expect("json");

@@ -28,6 +28,7 @@ async fn make_user(app: &TestApp, by: &TestUser, email: &str, role: &str) -> (i6
 async fn role_rules_for_managing_users() {
     let app = spawn_app().await;
     let owner = app.signup().await;
+    app.on_plan(&owner, "agency").await;
     let (admin_id, admin) = make_user(&app, &owner, "admin@example.com", "admin").await;
     let (editor_id, editor) = make_user(&app, &admin, "editor@example.com", "editor").await;
 

@@ -137,6 +137,9 @@ pub struct Holder {
     pub email: String,
     #[diesel(sql_type = Bool)]
     pub is_active: bool,
+    /// False while the user's account is suspended.
+    #[diesel(sql_type = Bool)]
+    pub account_active: bool,
     #[diesel(sql_type = Bool)]
     pub session_active: bool,
 }
@@ -146,9 +149,10 @@ crate::prepared_statement! {
     /// authenticated request, prepared once per connection.
     struct HolderLookup { user_id: i64, session_id: Uuid }
     sql = [
-        "SELECT u.account_id, u.role, u.email, u.is_active, \
+        "SELECT u.account_id, u.role, u.email, u.is_active, a.status = 'active' AS account_active, \
                 (s.id IS NOT NULL AND s.revoked_at IS NULL) AS session_active \
-         FROM users u LEFT JOIN auth_sessions s ON s.id = ", (session_id as SqlUuid),
+         FROM users u JOIN accounts a ON a.id = u.account_id \
+         LEFT JOIN auth_sessions s ON s.id = ", (session_id as SqlUuid),
         " AND s.user_id = u.id WHERE u.id = ", (user_id as BigInt),
     ];
 }

@@ -1,12 +1,12 @@
 //! What the account's credits did: its usage log (one row per charged operation) and its
 //! transactions (every balance change), listed, summed and counted for the billing pages.
 
-use chrono::{DateTime, Datelike, NaiveTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use diesel::{
     dsl::sql,
     pg::Pg,
     prelude::*,
-    sql_types::{BigInt, Double, Nullable, Text, Timestamptz},
+    sql_types::{BigInt, Nullable, Text, Timestamptz},
 };
 
 use super::{Operation, TransactionType};
@@ -14,7 +14,7 @@ use crate::{
     Result,
     db::{
         models::{CreditTransaction, CreditUsageLog},
-        schema::{accounts, clusters, content_ideas, credit_transactions, credit_usage_logs, keywords},
+        schema::{accounts, credit_transactions, credit_usage_logs, plans},
     },
     ids::AccountId,
     tenant::ListFilter,
@@ -27,9 +27,7 @@ crate::owned_table! {
 
 /// The first instant of this month (UTC).
 fn month_start() -> DateTime<Utc> {
-    let today = Utc::now().date_naive();
-    let first = today.with_day(1).unwrap_or(today);
-    Utc.from_utc_datetime(&first.and_time(NaiveTime::MIN))
+    crate::plans::month_start(Utc::now())
 }
 
 /// Which usage rows a list or summary covers; newest first.
@@ -110,7 +108,8 @@ pub struct Balance {
 pub fn balance(conn: &mut PgConnection, account: AccountId) -> Result<Balance> {
     let (credits, plan_credits_per_month): (i64, i32) = accounts::table
         .find(account)
-        .select((accounts::credits, accounts::plan_credits_per_month))
+        .inner_join(plans::table)
+        .select((accounts::credits, plans::monthly_credits))
         .first(conn)?;
     // `SUM` over bigint is numeric in PostgreSQL; the cast keeps it an `i64`.
     let used_this_month: i64 = credit_usage_logs::table
@@ -128,8 +127,8 @@ pub struct OperationTotal {
     pub operation_type: String,
     #[diesel(sql_type = BigInt)]
     pub credits: i64,
-    #[diesel(sql_type = Double)]
-    pub cost_usd: f64,
+    #[diesel(sql_type = diesel::sql_types::Numeric)]
+    pub cost_usd: rust_decimal::Decimal,
     #[diesel(sql_type = BigInt)]
     pub tokens: i64,
 }
@@ -142,7 +141,7 @@ pub fn totals(
 ) -> Result<Vec<OperationTotal>> {
     Ok(diesel::sql_query(
         "SELECT operation_type, coalesce(sum(credits_used), 0)::bigint AS credits, \
-                coalesce(sum(cost_usd), 0)::float8 AS cost_usd, \
+                coalesce(sum(cost_usd), 0) AS cost_usd, \
                 coalesce(sum(tokens_input + tokens_output), 0)::bigint AS tokens \
          FROM credit_usage_logs \
          WHERE account_id = $1 AND ($2::text IS NULL OR operation_type = $2) \
@@ -161,6 +160,8 @@ pub fn totals(
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 #[schema(as = CreditCurrentUsage)]
 pub struct CurrentUsage {
+    pub sites: i64,
+    pub users: i64,
     pub keywords: i64,
     pub clusters: i64,
     pub ideas: i64,
@@ -169,14 +170,13 @@ pub struct CurrentUsage {
 }
 
 pub fn current_usage(conn: &mut PgConnection, account: AccountId) -> Result<CurrentUsage> {
+    use crate::plans::Limited;
     Ok(CurrentUsage {
-        keywords: keywords::table.filter(keywords::account_id.eq(account)).count().get_result(conn)?,
-        clusters: clusters::table.filter(clusters::account_id.eq(account)).count().get_result(conn)?,
-        ideas: content_ideas::table.filter(content_ideas::account_id.eq(account)).count().get_result(conn)?,
-        ai_requests: credit_usage_logs::table
-            .filter(credit_usage_logs::account_id.eq(account))
-            .filter(credit_usage_logs::created_at.ge(month_start()))
-            .count()
-            .get_result(conn)?,
+        sites: Limited::Sites.current(conn, account)?,
+        users: Limited::Users.current(conn, account)?,
+        keywords: Limited::Keywords.current(conn, account)?,
+        clusters: Limited::Clusters.current(conn, account)?,
+        ideas: Limited::Ideas.current(conn, account)?,
+        ai_requests: Limited::AiRequests.current(conn, account)?,
     })
 }

@@ -42,9 +42,6 @@ text_enum! {
     }
 }
 
-/// What new accounts start with, and what a monthly plan grants.
-pub const SIGNUP_CREDITS: i64 = 1_000;
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Operation {
@@ -229,17 +226,21 @@ fn to_i32(value: u32) -> i32 {
     i32::try_from(value).unwrap_or(i32::MAX)
 }
 
-/// A rough provider cost, USD per million tokens (input, output), for the usage summary.
-fn estimated_cost_usd(model: &str, usage: TokenUsage) -> f64 {
-    let (input, output) = match model {
-        m if m.starts_with("gpt-4o-mini") => (0.15, 0.60),
-        m if m.starts_with("gpt-4o") => (2.50, 10.0),
-        m if m.starts_with("gpt-4.1-mini") => (0.40, 1.60),
-        m if m.starts_with("text-embedding-3-small") => (0.02, 0.0),
-        m if m.starts_with("text-embedding-3-large") => (0.13, 0.0),
-        _ => (0.0, 0.0),
+/// A rough provider cost for the usage summary: USD per million tokens (input, output), in
+/// cents, exact to the micro-dollar.
+fn estimated_cost_usd(model: &str, usage: TokenUsage) -> rust_decimal::Decimal {
+    use rust_decimal::Decimal;
+    let (input_cents, output_cents) = match model {
+        m if m.starts_with("gpt-4o-mini") => (15, 60),
+        m if m.starts_with("gpt-4o") => (250, 1000),
+        m if m.starts_with("gpt-4.1-mini") => (40, 160),
+        m if m.starts_with("text-embedding-3-small") => (2, 0),
+        m if m.starts_with("text-embedding-3-large") => (13, 0),
+        _ => (0, 0),
     };
-    (f64::from(usage.prompt_tokens) * input + f64::from(usage.completion_tokens) * output) / 1_000_000.0
+    let cents = Decimal::from(usage.prompt_tokens) * Decimal::from(input_cents)
+        + Decimal::from(usage.completion_tokens) * Decimal::from(output_cents);
+    (cents / Decimal::from(100_000_000)).round_dp(6)
 }
 
 #[cfg(test)]

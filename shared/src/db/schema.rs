@@ -8,8 +8,8 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         credits -> Int8,
-        plan_credits_per_month -> Int4,
         is_system -> Bool,
+        plan_id -> Int8,
     }
 }
 
@@ -198,7 +198,7 @@ diesel::table! {
         account_id -> Int8,
         operation_type -> Text,
         credits_used -> Int8,
-        cost_usd -> Float8,
+        cost_usd -> Numeric,
         model_used -> Text,
         tokens_input -> Int4,
         tokens_output -> Int4,
@@ -466,7 +466,7 @@ diesel::table! {
         platform -> Text,
         content -> Text,
         media -> Jsonb,
-        target_audience -> Text,
+        target_audience -> Jsonb,
         scheduled_at -> Timestamptz,
         status -> Text,
         publish_marker -> Nullable<Uuid>,
@@ -605,6 +605,7 @@ diesel::table! {
         rejected_count -> Int8,
         last_rejected_at -> Nullable<Timestamptz>,
         created_at -> Timestamptz,
+        is_install_default -> Bool,
     }
 }
 
@@ -667,8 +668,86 @@ diesel::joinable!(tasks -> users (created_by));
 diesel::joinable!(users -> accounts (account_id));
 diesel::joinable!(writer_tasks -> accounts (account_id));
 
+diesel::table! {
+    user_profiles (user_id) {
+        user_id -> Int8,
+        phone -> Text,
+        bio -> Text,
+        company_name -> Text,
+        industry -> Text,
+        business_type -> Text,
+        country -> Text,
+        city -> Text,
+        currency -> Text,
+        dark_mode -> Bool,
+        is_verified -> Bool,
+        onboarding_completed -> Bool,
+        ai_description_enabled -> Bool,
+        ai_hashtags_enabled -> Bool,
+        ai_replies_enabled -> Bool,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(user_profiles -> users (user_id));
+
+diesel::table! {
+    plans (id) {
+        id -> Int8,
+        slug -> Text,
+        name -> Text,
+        price -> Numeric,
+        currency -> Text,
+        billing_period -> Text,
+        monthly_credits -> Int4,
+        max_sites -> Int4,
+        max_users -> Int4,
+        max_keywords -> Int4,
+        max_clusters -> Int4,
+        max_ideas -> Int4,
+        max_ai_requests -> Int4,
+        features -> Jsonb,
+        is_active -> Bool,
+        sort_order -> Int4,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    subscriptions (id) {
+        id -> Int8,
+        account_id -> Int8,
+        plan_id -> Int8,
+        status -> Text,
+        current_period_start -> Timestamptz,
+        current_period_end -> Timestamptz,
+        cancel_at_period_end -> Bool,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
+    plan_credit_grants (account_id, month) {
+        account_id -> Int8,
+        month -> Date,
+        plan_id -> Int8,
+        credits -> Int4,
+        granted_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(accounts -> plans (plan_id));
+diesel::joinable!(subscriptions -> plans (plan_id));
+diesel::joinable!(subscriptions -> accounts (account_id));
+diesel::joinable!(plan_credit_grants -> accounts (account_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
+    user_profiles,
+    plans,
+    subscriptions,
+    plan_credit_grants,
     ai_prompts,
     dead_letters,
     auth_sessions,

@@ -159,7 +159,9 @@ pub fn add_generated(
         .into_iter()
         .map(|idea| (content_ideas::account_id.eq(account), content_ideas::task_id.eq(Some(task_id)), idea))
         .collect();
-    Ok(diesel::insert_into(content_ideas::table).values(rows).execute(conn)?)
+    crate::plans::limited(conn, account, crate::plans::Limited::Ideas, |conn| {
+        Ok(diesel::insert_into(content_ideas::table).values(rows).execute(conn)?)
+    })
 }
 
 /// The columns an update of an idea may change; `None` leaves a column alone. Its site,

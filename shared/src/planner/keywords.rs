@@ -20,6 +20,7 @@ use crate::{
     db::schema::{keywords, seed_keywords},
     ids::AccountId,
     owned_table,
+    plans::{self, Limited},
     tenant::ListFilter,
 };
 
@@ -272,7 +273,7 @@ pub struct KeywordUpdateForm {
 
 /// Adds a keyword to the account; its cluster's totals follow.
 pub fn create(conn: &mut PgConnection, account: AccountId, form: KeywordInsertForm) -> Result<Keyword> {
-    conn.transaction(|conn| {
+    plans::limited(conn, account, Limited::Keywords, |conn| {
         let row = diesel::insert_into(keywords::table)
             .values((keywords::account_id.eq(account), form))
             .returning(Keyword::as_returning())
@@ -342,7 +343,7 @@ pub fn insert_missing(
     account: AccountId,
     forms: Vec<KeywordInsertForm>,
 ) -> Result<Vec<Keyword>> {
-    conn.transaction(|conn| {
+    plans::limited(conn, account, Limited::Keywords, |conn| {
         let mut inserted = Vec::with_capacity(forms.len());
         for chunk in forms.chunks(INSERT_CHUNK) {
             let values: Vec<_> = chunk.iter().map(|form| (keywords::account_id.eq(account), form)).collect();

@@ -32,7 +32,9 @@ pub struct Post {
     /// The attachments' URLs.
     #[schema(value_type = Vec<String>)]
     pub media: Value,
-    pub target_audience: String,
+    /// Who the post is for, as the author described it (a JSON object).
+    #[schema(value_type = Object)]
+    pub target_audience: Value,
     pub scheduled_at: DateTime<Utc>,
     pub status: PostStatus,
     pub remote_id: Option<String>,
@@ -113,7 +115,7 @@ pub struct NewPost {
     pub platform: Platform,
     pub content: String,
     pub media: Vec<String>,
-    pub target_audience: String,
+    pub target_audience: Value,
     pub scheduled_at: DateTime<Utc>,
 }
 
@@ -159,7 +161,7 @@ pub struct PostEdit {
     pub content: String,
     pub media: Value,
     pub scheduled_at: Option<DateTime<Utc>>,
-    pub target_audience: Option<String>,
+    pub target_audience: Option<Value>,
 }
 
 /// Applies `edit` to the account's post `id` if it is still `scheduled`; `None` otherwise

@@ -24,6 +24,9 @@ pub struct Endpoint {
     pub rejected_count: i64,
     pub last_rejected_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
+    /// Whether deliveries to the seeds' keyless path of its source reach this endpoint (one
+    /// per source, set by an operator).
+    pub is_install_default: bool,
 }
 
 crate::owned_table! { Endpoint { table: webhook_endpoints, what: "webhook endpoint" } }
@@ -76,6 +79,8 @@ pub fn create(conn: &mut PgConnection, account: AccountId, new: NewEndpoint) -> 
 pub struct Receiving {
     pub id: i64,
     pub account_id: i64,
+    /// The key of its URL (whose secret the sealed one is).
+    pub key: String,
     /// The sealed signing secret.
     pub secret: Vec<u8>,
     pub site_id: Option<i64>,
@@ -84,21 +89,61 @@ pub struct Receiving {
 
 /// The endpoint of `source` whose URL carries `key`.
 pub fn receiving(conn: &mut PgConnection, source: Source, key: &str) -> Result<Option<Receiving>> {
+    receiving_by(conn, source, Some(key))
+}
+
+/// The endpoint of `source` an operator made the install's default: the one the seeds'
+/// keyless paths reach.
+pub fn install_default(conn: &mut PgConnection, source: Source) -> Result<Option<Receiving>> {
+    receiving_by(conn, source, None)
+}
+
+/// The endpoint of `source` with `key`, or (`None`) its install default.
+fn receiving_by(conn: &mut PgConnection, source: Source, key: Option<&str>) -> Result<Option<Receiving>> {
     use webhook_endpoints as w;
-    type Row = (i64, i64, Vec<u8>, Option<i64>, Option<String>, Option<Value>);
-    let row: Option<Row> = w::table
-        .filter(w::key.eq(key))
-        .filter(w::source.eq(source.as_str()))
-        .select((w::id, w::account_id, w::secret, w::site_id, w::command_kind, w::command_payload))
+    type Row = (i64, i64, String, Vec<u8>, Option<i64>, Option<String>, Option<Value>);
+    let mut query = w::table.filter(w::source.eq(source.as_str())).into_boxed();
+    query = match key {
+        Some(key) => query.filter(w::key.eq(key.to_owned())),
+        None => query.filter(w::is_install_default),
+    };
+    let row: Option<Row> = query
+        .select((w::id, w::account_id, w::key, w::secret, w::site_id, w::command_kind, w::command_payload))
         .first(conn)
         .optional()?;
-    Ok(row.map(|(id, account_id, secret, site_id, kind, payload)| Receiving {
+    Ok(row.map(|(id, account_id, key, secret, site_id, kind, payload)| Receiving {
         id,
         account_id,
+        key,
         secret,
         site_id,
         command: kind.map(|kind| (kind, payload.unwrap_or(Value::Null))),
     }))
+}
+
+/// Makes endpoint `id` (of any account) its source's install default, or stops it being one;
+/// the source's previous default stops being one in the same transaction. `None`: no such
+/// endpoint.
+pub fn set_install_default(conn: &mut PgConnection, id: i64, default: bool) -> Result<Option<Endpoint>> {
+    use webhook_endpoints as w;
+    conn.transaction(|conn| {
+        let Some(source) =
+            w::table.find(id).select(w::source).for_update().first::<String>(conn).optional()?
+        else {
+            return Ok(None);
+        };
+        if default {
+            diesel::update(w::table.filter(w::source.eq(&source)).filter(w::is_install_default))
+                .set(w::is_install_default.eq(false))
+                .execute(conn)?;
+        }
+        Ok(Some(
+            diesel::update(w::table.find(id))
+                .set(w::is_install_default.eq(default))
+                .returning(Endpoint::as_returning())
+                .get_result(conn)?,
+        ))
+    })
 }
 
 /// Counts a delivery refused for its signature.

@@ -152,8 +152,9 @@ impl TaskError {
     /// any code not listed here are the operators' and are.
     pub fn is_tenants_own(&self) -> bool {
         let TaskError::Fatal { code, .. } = self else { return false };
-        const EXACT: [&str; 9] = [
+        const EXACT: [&str; 10] = [
             "insufficient_credits",
+            "plan_limit_reached",
             "invalid_payload",
             "needs_reauth",
             "address_refused",
@@ -179,7 +180,9 @@ impl TaskError {
 
 impl From<shared::Error> for TaskError {
     fn from(error: shared::Error) -> Self {
-        if error.is_transient() {
+        if let shared::Error::PlanLimit { .. } = error {
+            TaskError::fatal("plan_limit_reached", error.to_string())
+        } else if error.is_transient() {
             TaskError::retryable("dependency_unavailable", error.to_string())
         } else {
             TaskError::fatal("internal_error", error.to_string())

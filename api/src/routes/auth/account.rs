@@ -1,10 +1,12 @@
 //! register, me, change-password, accept-invite.
 
 use actix_web::{HttpResponse, get, post, web};
+use diesel::Connection;
 use serde::Deserialize;
 use shared::{
     auth::{Role, hash_password, sha256_hex, verify_password},
     db::models::NewUser,
+    user_profiles::{self, ProfileChange},
     users,
 };
 
@@ -42,6 +44,10 @@ pub struct RegisterRequest {
     #[serde(default)]
     #[schema(max_length = 150)]
     last_name: Option<String>,
+    /// Digits, spaces, `()-`, optionally a leading `+` (OmniSell).
+    #[serde(default)]
+    #[schema(max_length = 20, example = "+233501234567")]
+    phone: Option<String>,
     /// The new account's name (default: "<email user>'s account").
     #[serde(default)]
     #[schema(min_length = 1, max_length = 200, pattern = r"\S")]
@@ -56,6 +62,9 @@ impl Validate for RegisterRequest {
         validation::confirmation(&mut errors, "password_confirm", &self.password_confirm, &self.password);
         validation::optional_text(&mut errors, "first_name", self.first_name.as_deref(), 150);
         validation::optional_text(&mut errors, "last_name", self.last_name.as_deref(), 150);
+        if let Some(phone) = &self.phone {
+            super::profile::phone(&mut errors, "phone", phone);
+        }
         if let Some(name) = &self.account_name {
             validation::text(&mut errors, "account_name", name, 200);
         }
@@ -98,10 +107,16 @@ pub async fn register(
         invite_token_hash: None,
         invite_expires_at: None,
     };
+    let phone = request.phone.map(|phone| phone.trim().to_owned()).filter(|phone| !phone.is_empty());
     let view = state
         .db(move |conn| {
-            let owner = users::register(conn, &account_name, new_user)?;
-            UserView::with_account(owner, conn)
+            conn.transaction(|conn| {
+                let owner = users::register(conn, &account_name, new_user)?;
+                if phone.is_some() {
+                    user_profiles::save(conn, owner.id, ProfileChange { phone, ..ProfileChange::default() })?;
+                }
+                UserView::with_account(owner, conn)
+            })
         })
         .await
         .map_err(|error| match error {
@@ -113,14 +128,21 @@ pub async fn register(
     Ok(HttpResponse::Created().json(UserAnswer::new(view, "Registration successful")))
 }
 
-/// The caller, their account and the sites they can work on.
+/// The caller, their account and profile, and the sites they can work on.
 #[utoipa::path(tag = "auth", responses((status = 200, body = MeAnswer)))]
 #[get("/me")]
 pub async fn me(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
+    let user = me_of(&state, &auth).await?;
+    Ok(HttpResponse::Ok().json(MeAnswer { success: true, user: user.clone(), data: UserData { user } }))
+}
+
+/// The caller as `me` shows them.
+pub(super) async fn me_of(state: &AppState, auth: &AuthUser) -> Result<Me, ApiError> {
+    let (user_id, account) = (auth.user_id, auth.account());
     let (view, sites) = state
         .db(move |conn| {
-            let user = users::get(conn, auth.user_id)?;
-            let sites = shared::sites::of_account(conn, auth.account())?;
+            let user = users::get(conn, user_id)?;
+            let sites = shared::sites::of_account(conn, account)?;
             Ok((UserView::with_account(user, conn)?, sites))
         })
         .await?;
@@ -133,8 +155,7 @@ pub async fn me(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpRespon
             is_active: site.is_active,
         })
         .collect();
-    let user = Me { user: view, accessible_sites };
-    Ok(HttpResponse::Ok().json(MeAnswer { success: true, user: user.clone(), data: UserData { user } }))
+    Ok(Me { user: view, accessible_sites })
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]

@@ -2,10 +2,10 @@
 
 use actix_web::{HttpResponse, post, web};
 use diesel::Connection;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use shared::{
     auth::{
-        TokenType,
+        JwtError, TokenType,
         sessions::{self, Rotation},
         verify_password, verify_password_against_dummy,
     },
@@ -16,7 +16,7 @@ use shared::{
 use super::{
     throttle,
     tokens::sign,
-    views::{LoginAnswer, LoginData, RefreshAnswer, TokensData, UserView},
+    views::{LoginAnswer, LoginData, RefreshAnswer, UserView},
 };
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
@@ -115,6 +115,8 @@ pub async fn login(
     Ok(HttpResponse::Ok().json(LoginAnswer {
         success: true,
         message: "Login successful".to_owned(),
+        access: tokens.access.clone(),
+        refresh: tokens.refresh.clone(),
         user: view.clone(),
         tokens: tokens.clone(),
         data: LoginData { user: view, tokens },
@@ -146,17 +148,35 @@ pub async fn rotate(
     state: web::Data<AppState>,
     body: ApiJson<RefreshRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let claims = state.jwt.verify(&body.refresh, TokenType::Refresh).map_err(jwt_error)?;
+    rotated(&state, &body.refresh).await
+}
+
+/// OmniSell's path for `auth/refresh/`: the same rotation, the same answer.
+#[utoipa::path(
+    tag = "auth",
+    security(()),
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, body = RefreshAnswer),
+        (status = 401, description = "As `auth/refresh/`.", body = ErrorBody),
+    ),
+)]
+#[post("/token/refresh")]
+pub async fn rotate_token(
+    state: web::Data<AppState>,
+    body: ApiJson<RefreshRequest>,
+) -> Result<HttpResponse, ApiError> {
+    rotated(&state, &body.refresh).await
+}
+
+async fn rotated(state: &AppState, refresh: &str) -> Result<HttpResponse, ApiError> {
+    let claims = state.jwt.verify(refresh, TokenType::Refresh).map_err(jwt_error)?;
     let ttl = state.config.refresh_token_ttl;
     let rotation = state.db(move |conn| sessions::rotate(conn, claims.jti, claims.sid, ttl)).await?;
     match rotation {
         Rotation::Rotated(user, next) => {
-            let tokens = sign(&state.jwt, &state, &user, &next)?;
-            Ok(HttpResponse::Ok().json(RefreshAnswer {
-                success: true,
-                tokens: tokens.clone(),
-                data: TokensData { tokens },
-            }))
+            let tokens = sign(&state.jwt, state, &user, &next)?;
+            Ok(HttpResponse::Ok().json(RefreshAnswer::new(tokens)))
         }
         Rotation::Reused => Err(ApiError::unauthorized(
             "refresh_token_reused",
@@ -166,6 +186,73 @@ pub async fn rotate(
             Err(ApiError::unauthorized("session_revoked", "This session has been logged out."))
         }
         Rotation::Unknown => Err(ApiError::unauthorized("token_invalid", "The token is invalid.")),
+    }
+}
+
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
+pub struct VerifyRequest {
+    /// An access or refresh token.
+    #[schema(min_length = 1)]
+    token: String,
+}
+
+impl Validate for VerifyRequest {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        if self.token.trim().is_empty() {
+            validation::push(&mut errors, "token", "This field may not be blank.");
+        }
+        validation::finish(errors)
+    }
+}
+
+/// What a valid token is.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct VerifiedToken {
+    pub valid: bool,
+    pub token_type: TokenType,
+    pub user_id: i64,
+    pub expires_at: chrono::DateTime<chrono::Utc>,
+}
+
+/// Whether a token (access or refresh) would be accepted now: signed by us, unexpired, its
+/// user active and its session not logged out. No access token needed.
+#[utoipa::path(
+    tag = "auth",
+    security(()),
+    request_body = VerifyRequest,
+    responses(
+        (status = 200, body = crate::response::Data<VerifiedToken>),
+        (status = 401, description = "The token is invalid or expired (`token_invalid`, `token_expired`), its user gone or deactivated (`user_not_found`, `user_inactive`) or its session logged out (`session_revoked`).", body = ErrorBody),
+    ),
+)]
+#[post("/token/verify")]
+pub async fn verify(
+    state: web::Data<AppState>,
+    body: ApiJson<VerifyRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let token = body.token.trim();
+    let claims = match state.jwt.verify(token, TokenType::Access) {
+        Err(JwtError::WrongType { .. }) => state.jwt.verify(token, TokenType::Refresh),
+        checked => checked,
+    }
+    .map_err(jwt_error)?;
+    let (user_id, session_id) = (claims.user_id, claims.sid);
+    let holder = state.db(move |conn| sessions::holder(conn, user_id, session_id)).await?;
+    match holder {
+        None => Err(ApiError::unauthorized("user_not_found", "The user of this token no longer exists.")),
+        Some(holder) if !holder.is_active => {
+            Err(ApiError::unauthorized("user_inactive", "This user is deactivated."))
+        }
+        Some(holder) if !holder.session_active => {
+            Err(ApiError::unauthorized("session_revoked", "This session has been logged out."))
+        }
+        Some(_) => Ok(crate::response::ok(VerifiedToken {
+            valid: true,
+            token_type: claims.token_type,
+            user_id,
+            expires_at: claims.expires_at(),
+        })),
     }
 }
 

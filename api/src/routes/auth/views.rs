@@ -6,6 +6,7 @@ use serde::Serialize;
 use shared::{
     auth::Role,
     db::models::{Account, User},
+    user_profiles::{self, Profile},
 };
 use utoipa::ToSchema;
 
@@ -48,6 +49,9 @@ pub struct UserView {
     /// The user's account (answers of register, login and `me`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub account: Option<AccountView>,
+    /// The user's profile, flattened in (answers of register, login and `me`).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<Profile>,
 }
 
 impl From<User> for UserView {
@@ -65,16 +69,19 @@ impl From<User> for UserView {
             created_at: user.created_at,
             updated_at: user.updated_at,
             account: None,
+            profile: None,
         }
     }
 }
 
 impl UserView {
-    /// The view with its account embedded (login, register, me).
+    /// The view with its account and profile (login, register, me).
     pub fn with_account(user: User, conn: &mut PgConnection) -> shared::Result<Self> {
         let account = shared::users::account_of(conn, &user)?;
+        let profile = user_profiles::of(conn, user.id)?;
         let mut view = UserView::from(user);
         view.account = Some(account.into());
+        view.profile = Some(profile);
         Ok(view)
     }
 }
@@ -132,11 +139,15 @@ pub struct LoginData {
     pub tokens: Tokens,
 }
 
-/// The answer of login: the user and a token pair, at the top level and in `data`.
+/// The answer of login: the user and a token pair, at the top level and in `data`; the pair's
+/// `access` and `refresh` also on their own at the top level (OmniSell's clients read them
+/// there).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LoginAnswer {
     pub success: bool,
     pub message: String,
+    pub access: String,
+    pub refresh: String,
     pub user: UserView,
     pub tokens: Tokens,
     pub data: LoginData,
@@ -151,10 +162,25 @@ pub struct TokensData {
     pub tokens: Tokens,
 }
 
-/// The answer of refresh: the new token pair, at the top level and in `data`.
+/// The answer of refresh: the new token pair, at the top level and in `data`, and its
+/// `access` and `refresh` on their own at the top level.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RefreshAnswer {
     pub success: bool,
+    pub access: String,
+    pub refresh: String,
     pub tokens: Tokens,
     pub data: TokensData,
+}
+
+impl RefreshAnswer {
+    pub fn new(tokens: Tokens) -> Self {
+        RefreshAnswer {
+            success: true,
+            access: tokens.access.clone(),
+            refresh: tokens.refresh.clone(),
+            tokens: tokens.clone(),
+            data: TokensData { tokens },
+        }
+    }
 }

@@ -20,7 +20,7 @@ use crate::{
     crud,
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, Editor, PathId, Validate},
-    response::{self, Counted, Data, Page, PageParams},
+    response::{self, Data, Flat, Page, PageParams},
     state::AppState,
     validation,
 };
@@ -145,7 +145,7 @@ async fn create(
         intent: input.intent.flatten(),
         status: input.status.unwrap_or(ClusterStatus::Active),
     };
-    crud::create::<Cluster>(&state, auth.account(), form).await
+    crud::create_limited::<Cluster>(&state, auth.account(), shared::plans::Limited::Clusters, form).await
 }
 
 /// One cluster.
@@ -243,7 +243,7 @@ async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Re
     tag = "planner",
     request_body = BulkIds,
     responses(
-        (status = 200, body = Counted<DeletedCount>),
+        (status = 200, body = Flat<DeletedCount>),
         (status = 403, description = "The caller is not an editor.", body = ErrorBody),
     ),
 )]
@@ -254,5 +254,5 @@ async fn bulk_delete(
     body: ApiJson<BulkIds>,
 ) -> Result<HttpResponse, ApiError> {
     let deleted_count = crud::delete_many::<Cluster>(&state, auth.account(), body.0.ids).await?;
-    Ok(response::counted(DeletedCount { deleted_count }))
+    Ok(response::flat(DeletedCount { deleted_count }))
 }

@@ -22,7 +22,7 @@ use crate::{
     crud,
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, Editor, PathId, Validate},
-    response::{self, Counted, Data, Page, PageParams},
+    response::{self, Data, Flat, Page, PageParams},
     routes::writer::{check_list, string_list},
     state::AppState,
     validation,
@@ -191,7 +191,7 @@ async fn create(
         estimated_word_count: input.estimated_word_count.unwrap_or(0),
         status: input.status.unwrap_or(IdeaStatus::New),
     };
-    crud::create::<ContentIdea>(&state, auth.account(), form).await
+    crud::create_limited::<ContentIdea>(&state, auth.account(), shared::plans::Limited::Ideas, form).await
 }
 
 /// PUT and PATCH both apply the fields sent (partial update).
@@ -237,7 +237,7 @@ async fn update(
     tag = "planner",
     request_body = BulkIds,
     responses(
-        (status = 200, body = Counted<DeletedCount>),
+        (status = 200, body = Flat<DeletedCount>),
         (status = 403, description = "The caller is not an editor.", body = ErrorBody),
     ),
 )]
@@ -248,7 +248,7 @@ async fn bulk_delete(
     body: ApiJson<BulkIds>,
 ) -> Result<HttpResponse, ApiError> {
     let deleted_count = crud::delete_many::<ContentIdea>(&state, auth.account(), body.0.ids).await?;
-    Ok(response::counted(DeletedCount { deleted_count }))
+    Ok(response::flat(DeletedCount { deleted_count }))
 }
 
 /// Creates one draft writer task per idea and marks the ideas `scheduled`, in one transaction.
@@ -257,7 +257,7 @@ async fn bulk_delete(
     tag = "planner",
     request_body = BulkIds,
     responses(
-        (status = 200, body = Counted<QueuedToWriter>),
+        (status = 200, body = Flat<QueuedToWriter>),
         (status = 403, description = "The caller is not an editor.", body = ErrorBody),
     ),
 )]
@@ -269,7 +269,7 @@ async fn bulk_queue_to_writer(
 ) -> Result<HttpResponse, ApiError> {
     let (account, ids) = (auth.account(), body.0.ids);
     let tasks = state.db(move |conn| ideas::queue_to_writer(conn, account, &ids)).await?;
-    Ok(response::counted(QueuedToWriter { tasks_created: tasks.len(), tasks }))
+    Ok(response::flat(QueuedToWriter { tasks_created: tasks.len(), tasks }))
 }
 
 /// The answer of `bulk_queue_to_writer`: the writer tasks created (none for ideas already

@@ -10,7 +10,7 @@ use super::{BulkIds, DeletedCount, Refs, UpdatedCount, check_ids, check_refs, id
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, Editor, Validate},
-    response::{self, Counted, Data},
+    response::{self, Data, Flat},
     state::AppState,
     validation,
 };
@@ -24,7 +24,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     tag = "planner",
     request_body = BulkIds,
     responses(
-        (status = 200, body = Counted<DeletedCount>),
+        (status = 200, body = Flat<DeletedCount>),
         (status = 403, description = "The caller is not an editor.", body = ErrorBody),
     ),
 )]
@@ -36,7 +36,7 @@ async fn bulk_delete(
 ) -> Result<HttpResponse, ApiError> {
     let (account, ids) = (auth.account(), body.0.ids);
     let deleted_count = state.db(move |conn| keywords::delete(conn, account, &ids)).await?;
-    Ok(response::counted(DeletedCount { deleted_count }))
+    Ok(response::flat(DeletedCount { deleted_count }))
 }
 
 /// New status for the caller's keywords among `ids`.
@@ -64,7 +64,7 @@ impl Validate for BulkStatus {
     tag = "planner",
     request_body = BulkStatus,
     responses(
-        (status = 200, body = Counted<UpdatedCount>),
+        (status = 200, body = Flat<UpdatedCount>),
         (status = 403, description = "The caller is not an editor.", body = ErrorBody),
     ),
 )]
@@ -77,7 +77,7 @@ async fn bulk_update_status(
     let BulkStatus { ids, status } = body.0;
     let account = auth.account();
     let updated_count = state.db(move |conn| keywords::set_status(conn, account, &ids, status)).await?;
-    Ok(response::counted(UpdatedCount { updated_count }))
+    Ok(response::flat(UpdatedCount { updated_count }))
 }
 
 /// Seed keywords to copy into a site (and sector) of the caller's.

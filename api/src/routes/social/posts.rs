@@ -4,7 +4,7 @@
 use actix_web::{HttpRequest, HttpResponse, get, post, route, web};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
+use serde_json::{Value, json};
 use shared::social::{
     self, AccountStatus, Platform, Post, PostStatus,
     posts::{NewPost, PostEdit, PostFilter},
@@ -28,8 +28,12 @@ const CALENDAR_LIMIT: i64 = 5_000;
 #[serde(deny_unknown_fields)]
 #[schema(as = SocialPostInput)]
 struct PostInput {
-    /// The connected account to post as.
-    social_account_id: i64,
+    /// The connected account to post as; may be left out when `platform` names a platform
+    /// the account has exactly one connected account on.
+    social_account_id: Option<i64>,
+    /// The platform to post on (seed 001): picks the account's connected account there.
+    #[schema(value_type = Option<Platform>)]
+    platform: Option<String>,
     /// The text, checked against the platform's limits.
     content: String,
     /// URLs of the pictures or video to attach.
@@ -38,16 +42,87 @@ struct PostInput {
     /// ISO 8601 with an offset, in the future; now when absent.
     #[schema(format = DateTime)]
     scheduled_time: Option<String>,
+    /// Who the post is for: a JSON object (`{"age": "25-34", "interests": […]}`); a text is
+    /// kept as its `description`.
     #[serde(default)]
-    #[schema(max_length = 500)]
-    target_audience: String,
+    #[schema(value_type = Object)]
+    target_audience: Value,
 }
 
 impl Validate for PostInput {
     fn validate(&self) -> Result<(), FieldErrors> {
         let mut errors = FieldErrors::new();
-        validation::optional_text(&mut errors, "target_audience", Some(&self.target_audience), 500);
+        check_audience(&mut errors, &self.target_audience);
         validation::finish(errors)
+    }
+}
+
+/// The most a `target_audience` may take, as JSON.
+const AUDIENCE_LIMIT: usize = 5_000;
+
+/// `target_audience` as stored: an object (a text becomes its `description`, nothing `{}`),
+/// or what is wrong with it.
+fn audience(value: &Value) -> Result<Value, String> {
+    let stored = match value {
+        Value::Null => json!({}),
+        Value::String(text) if text.trim().is_empty() => json!({}),
+        Value::String(text) => json!({ "description": text.trim() }),
+        Value::Object(_) => value.clone(),
+        _ => return Err("Must be a JSON object.".to_owned()),
+    };
+    if stored.to_string().len() > AUDIENCE_LIMIT {
+        return Err(format!("Must be at most {AUDIENCE_LIMIT} bytes as JSON."));
+    }
+    Ok(stored)
+}
+
+fn check_audience(errors: &mut FieldErrors, value: &Value) {
+    if let Err(problem) = audience(value) {
+        validation::push(errors, "target_audience", problem);
+    }
+}
+
+fn stored_audience(value: &Value) -> Result<Value, ApiError> {
+    audience(value).map_err(|problem| ApiError::field("target_audience", problem))
+}
+
+/// The connected account a new post goes out on: `social_account_id`, or the one connected
+/// account on `platform`.
+async fn poster(
+    state: &AppState,
+    auth: &Editor,
+    social_account_id: Option<i64>,
+    platform: Option<&str>,
+) -> Result<i64, ApiError> {
+    let platform = match platform.map(str::trim).filter(|name| !name.is_empty()) {
+        None => None,
+        Some(name) => Some(Platform::parse(name).ok_or_else(|| {
+            let known: Vec<&str> = Platform::ALL.iter().map(|platform| platform.as_str()).collect();
+            ApiError::field("platform", format!("Must be one of {}.", known.join(", ")))
+        })?),
+    };
+    if let Some(id) = social_account_id {
+        return Ok(id);
+    }
+    let Some(platform) = platform else {
+        return Err(ApiError::field("social_account_id", "Give social_account_id or platform."));
+    };
+    let account = auth.account();
+    let connected = state.db(move |conn| social::account::connected(conn, account)).await?;
+    let mut on_platform = connected.iter().filter(|candidate| candidate.platform == platform.as_str());
+    match (on_platform.next(), on_platform.next()) {
+        (Some(only), None) => Ok(only.id),
+        (None, _) => Err(ApiError::field(
+            "platform",
+            format!("The account has no connected {} account; connect one first.", platform.as_str()),
+        )),
+        (Some(_), Some(_)) => Err(ApiError::field(
+            "platform",
+            format!(
+                "The account has several connected {} accounts; say which with social_account_id.",
+                platform.as_str()
+            ),
+        )),
     }
 }
 
@@ -70,7 +145,8 @@ fn scheduled_at(raw: Option<&str>) -> Result<DateTime<Utc>, ApiError> {
 
 async fn make_post(state: &AppState, auth: &Editor, input: PostInput) -> Result<HttpResponse, ApiError> {
     let at = scheduled_at(input.scheduled_time.as_deref())?;
-    let (account, social_account_id) = (auth.account(), input.social_account_id);
+    let social_account_id = poster(state, auth, input.social_account_id, input.platform.as_deref()).await?;
+    let account = auth.account();
     let (platform, status) = state
         .db(move |conn| social::posts::poster(conn, account, social_account_id))
         .await?
@@ -80,13 +156,16 @@ async fn make_post(state: &AppState, auth: &Editor, input: PostInput) -> Result<
     }
     let platform =
         Platform::parse(&platform).ok_or_else(|| ApiError::internal("unknown platform in the database"))?;
+    if input.platform.as_deref().is_some_and(|named| named.trim() != platform.as_str()) {
+        return Err(ApiError::field("platform", format!("The social account is on {}.", platform.as_str())));
+    }
     check_rules(platform, &input.content, &input.media)?;
     let new = NewPost {
         social_account_id,
         platform,
         content: input.content,
         media: input.media,
-        target_audience: input.target_audience.trim().to_owned(),
+        target_audience: stored_audience(&input.target_audience)?,
         scheduled_at: at,
     };
     Ok(response::created(state.db(move |conn| social::posts::create(conn, account, new)).await?))
@@ -301,10 +380,20 @@ struct PostChange {
     /// ISO 8601 with an offset, in the future.
     #[schema(format = DateTime)]
     scheduled_time: Option<String>,
-    target_audience: Option<String>,
+    /// A JSON object (a text is kept as its `description`).
+    #[schema(value_type = Option<Object>)]
+    target_audience: Option<Value>,
 }
 
-impl Validate for PostChange {}
+impl Validate for PostChange {
+    fn validate(&self) -> Result<(), FieldErrors> {
+        let mut errors = FieldErrors::new();
+        if let Some(value) = &self.target_audience {
+            check_audience(&mut errors, value);
+        }
+        validation::finish(errors)
+    }
+}
 
 /// PUT and PATCH change a post that is still scheduled (checked against its platform again);
 /// 409 once it has been queued.
@@ -347,7 +436,7 @@ pub(super) async fn update_post(
         content,
         media: json!(media),
         scheduled_at: at,
-        target_audience: change.target_audience.map(|audience| audience.trim().to_owned()),
+        target_audience: change.target_audience.as_ref().map(stored_audience).transpose()?,
     };
     let updated = state.db(move |conn| social::posts::edit(conn, account, post_id, edit)).await?;
     let updated = updated.ok_or_else(|| {

@@ -1,7 +1,7 @@
 //! `/system/webhooks/…`: an account's endpoints (the signing secret shown once, sealed at
 //! rest) and their deliveries.
 
-use actix_web::{HttpRequest, HttpResponse, delete, get, post, web};
+use actix_web::{HttpRequest, HttpResponse, delete, get, post, put, web};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use shared::{
@@ -17,7 +17,10 @@ use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{Admin, ApiJson, PathId, Validate},
     response::{self, Data, Page, PageParams},
-    routes::planner::{Refs, check_refs},
+    routes::{
+        admin::{is_operator, not_operator},
+        planner::{Refs, check_refs},
+    },
     state::AppState,
     validation,
 };
@@ -178,4 +181,62 @@ pub(super) async fn deliveries(
         .await?
         .ok_or(ApiError::NotFound { what: "webhook endpoint" })?;
     Ok(response::paginated(&req, page, count, rows))
+}
+
+/// Makes an endpoint (of any account) the one its source's keyless seed path reaches
+/// (`odoo/webhook/`, `system/webhook/`, `webhooks/payment/`), for a single-tenant install;
+/// the source's previous default stops being one. Operators only.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = i64, Path, description = "The endpoint id.")),
+    responses(
+        (status = 200, body = Data<WebhookEndpoint>),
+        (status = 403, description = "Operators only (`not_operator`).", body = ErrorBody),
+    ),
+)]
+#[put("/webhooks/{id}/install-default")]
+pub(super) async fn make_install_default(
+    state: web::Data<AppState>,
+    auth: Admin,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    set_install_default(&state, &auth, id.0, true).await
+}
+
+/// Stops an endpoint being its source's install default: the keyless path answers 404 again.
+/// Operators only.
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = i64, Path, description = "The endpoint id.")),
+    responses(
+        (status = 200, body = Data<WebhookEndpoint>),
+        (status = 403, description = "Operators only (`not_operator`).", body = ErrorBody),
+    ),
+)]
+#[delete("/webhooks/{id}/install-default")]
+pub(super) async fn clear_install_default(
+    state: web::Data<AppState>,
+    auth: Admin,
+    id: PathId<i64>,
+) -> Result<HttpResponse, ApiError> {
+    set_install_default(&state, &auth, id.0, false).await
+}
+
+async fn set_install_default(
+    state: &AppState,
+    auth: &Admin,
+    id: i64,
+    default: bool,
+) -> Result<HttpResponse, ApiError> {
+    if !is_operator(state, auth).await? {
+        // Another account's endpoint does not exist for a tenant; its own is not its to bind.
+        crud::find::<Endpoint>(state, auth.account(), id).await?;
+        return Err(not_operator());
+    }
+    let endpoint = state
+        .db(move |conn| endpoints::set_install_default(conn, id, default))
+        .await?
+        .ok_or(ApiError::NotFound { what: "webhook endpoint" })?;
+    tracing::info!(endpoint_id = id, default, by = auth.user_id, "webhook install default changed");
+    Ok(response::ok(WebhookEndpoint::from(endpoint)))
 }

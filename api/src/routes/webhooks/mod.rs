@@ -21,6 +21,11 @@
 //!
 //! Text holding NUL anywhere in the body is refused (400 naming the field) and not stored.
 //!
+//! The seeds' keyless paths — `POST odoo/webhook/` (Odoo), `POST system/webhook/` (Gitea) and
+//! `POST webhooks/payment/` (payments) — reach the endpoint an operator made its source's
+//! install default (`PUT system/webhooks/{id}/install-default/`), with the same signature,
+//! replay and effect rules; without one they answer 404.
+//!
 //! Without an effect the delivery is `recorded`. The work itself is always a task, so the
 //! answer comes back in milliseconds.
 
@@ -34,12 +39,20 @@ pub fn configure_management(cfg: &mut ServiceConfig) {
     cfg.service(management::list)
         .service(management::create)
         .service(management::deliveries)
-        .service(management::remove);
+        .service(management::remove)
+        .service(management::make_install_default)
+        .service(management::clear_install_default)
+        .service(receiver::gitea_default);
 }
 
-/// `/webhooks/{source}/{key}`: receiving.
+/// `/webhooks/{source}/{key}` and the payments' keyless `/webhooks/payment`: receiving.
 pub fn configure_receiver(cfg: &mut ServiceConfig) {
-    cfg.service(receiver::receive);
+    cfg.service(receiver::payments_default).service(receiver::receive);
+}
+
+/// `/odoo/webhook`: Odoo's keyless path.
+pub fn configure_odoo_default(cfg: &mut ServiceConfig) {
+    cfg.service(receiver::odoo_default);
 }
 
 /// Whose secret a sealed endpoint secret is: its key.

@@ -88,11 +88,104 @@ pub(super) async fn receive(
 ) -> Result<HttpResponse, ApiError> {
     let (source, key) = path.into_inner();
     let source = Source::parse(&source).ok_or(ApiError::NotFound { what: "webhook endpoint" })?;
-    let endpoint = find_endpoint(&state, source, key.clone()).await?;
+    let endpoint = state
+        .db(move |conn| endpoints::receiving(conn, source, &key))
+        .await?
+        .ok_or(ApiError::NotFound { what: "webhook endpoint" })?;
+    accept(&state, source, endpoint, &req, body).await
+}
+
+/// Seed 001's Odoo path: a delivery to the install's default Odoo endpoint, checked and acted
+/// on as at its keyed URL.
+#[utoipa::path(
+    tag = "webhooks",
+    security(()),
+    params(("X-Odoo-Signature" = String, Header, description = "Hex HMAC-SHA256 of the body.")),
+    request_body(content = Object, content_type = "application/json"),
+    responses(
+        (status = 200, body = Data<WebhookAnswer>),
+        (status = 404, description = "No Odoo endpoint is the install's default.", body = ErrorBody),
+    ),
+)]
+#[post("/webhook")]
+pub(super) async fn odoo_default(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    receive_default(&state, Source::Odoo, &req, body).await
+}
+
+/// Seed 001's Gitea path (`system/webhook/`): a delivery to the install's default Gitea
+/// endpoint, checked and acted on as at its keyed URL.
+#[utoipa::path(
+    tag = "webhooks",
+    security(()),
+    params(("X-Gitea-Signature" = String, Header, description = "Hex HMAC-SHA256 of the body.")),
+    request_body(content = Object, content_type = "application/json"),
+    responses(
+        (status = 200, body = Data<WebhookAnswer>),
+        (status = 404, description = "No Gitea endpoint is the install's default.", body = ErrorBody),
+    ),
+)]
+#[post("/webhook")]
+pub(super) async fn gitea_default(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    receive_default(&state, Source::Gitea, &req, body).await
+}
+
+/// Seed 003's payment path: a delivery to the install's default payments endpoint, checked
+/// and acted on as at its keyed URL.
+#[utoipa::path(
+    tag = "webhooks",
+    security(()),
+    params(("Stripe-Signature" = String, Header, description = "`t=<unix seconds>,v1=<hex>`.")),
+    request_body(content = Object, content_type = "application/json"),
+    responses(
+        (status = 200, body = Data<WebhookAnswer>),
+        (status = 404, description = "No payments endpoint is the install's default.", body = ErrorBody),
+    ),
+)]
+#[post("/webhooks/payment")]
+pub(super) async fn payments_default(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    body: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    receive_default(&state, Source::Payments, &req, body).await
+}
+
+async fn receive_default(
+    state: &AppState,
+    source: Source,
+    req: &HttpRequest,
+    body: web::Payload,
+) -> Result<HttpResponse, ApiError> {
+    let endpoint = state
+        .db(move |conn| endpoints::install_default(conn, source))
+        .await?
+        .ok_or(ApiError::NotFound { what: "default webhook endpoint" })?;
+    accept(state, source, endpoint, req, body).await
+}
+
+/// Checks a delivery to `endpoint`, stores it once and acts on it.
+async fn accept(
+    state: &AppState,
+    source: Source,
+    endpoint: Receiving,
+    req: &HttpRequest,
+    body: web::Payload,
+) -> Result<HttpResponse, ApiError> {
     let body = crate::body::read_limited(body, JSON_LIMIT, "body").await?;
-    let secret =
-        state.config.secret_box.open(&endpoint.secret, &owner_of(&key)).map_err(ApiError::internal)?;
-    if let Err(error) = verify(source, secret.as_bytes(), &body, &req) {
+    let secret = state
+        .config
+        .secret_box
+        .open(&endpoint.secret, &owner_of(&endpoint.key))
+        .map_err(ApiError::internal)?;
+    if let Err(error) = verify(source, secret.as_bytes(), &body, req) {
         let endpoint_id = endpoint.id;
         state.db(move |conn| endpoints::count_rejection(conn, endpoint_id)).await?;
         tracing::info!(source = source.as_str(), endpoint_id, code = error.code(), "webhook refused");
@@ -101,7 +194,7 @@ pub(super) async fn receive(
     let payload: Value =
         serde_json::from_slice(&body).map_err(|_| ApiError::field("body", "The body is not JSON."))?;
     refuse_nul(&payload)?;
-    let (delivery_id, event) = identify(source, &req, &payload)?;
+    let (delivery_id, event) = identify(source, req, &payload)?;
     let incoming = Incoming {
         endpoint_id: endpoint.id,
         account_id: endpoint.account_id,
@@ -111,7 +204,7 @@ pub(super) async fn receive(
             .flatten(),
         delivery_id: delivery_id.clone(),
         event,
-        headers: kept_headers(&req),
+        headers: kept_headers(req),
         body: String::from_utf8_lossy(&body).into_owned(),
     };
     let (outbound, audit_interval) = (state.config.ai.outbound.clone(), state.config.push_audit_interval);
@@ -129,13 +222,6 @@ pub(super) async fn receive(
         state.relay.notify([outbox_id]);
     }
     Ok(response::ok(WebhookAnswer::Stored(Stored { status, delivery_id, task_id })))
-}
-
-async fn find_endpoint(state: &AppState, source: Source, key: String) -> Result<Receiving, ApiError> {
-    state
-        .db(move |conn| endpoints::receiving(conn, source, &key))
-        .await?
-        .ok_or(ApiError::NotFound { what: "webhook endpoint" })
 }
 
 fn verify(source: Source, secret: &[u8], body: &[u8], req: &HttpRequest) -> Result<(), SignatureError> {

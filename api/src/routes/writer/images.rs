@@ -20,7 +20,7 @@ use crate::{
     crud,
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, Editor, IdempotencyKey, PathId, Validate},
-    response::{self, Accepted, Counted, Data, Page, PageParams},
+    response::{self, Accepted, Data, Flat, Page, PageParams},
     routes::{
         commands,
         planner::{Refs, UpdatedCount, check_ids, check_refs, nullable},
@@ -313,7 +313,7 @@ impl Validate for BulkStatus {
     tag = "writer",
     request_body = BulkStatus,
     responses(
-        (status = 200, body = Counted<UpdatedCount>),
+        (status = 200, body = Flat<UpdatedCount>),
         (status = 403, description = "Editors and above.", body = ErrorBody),
         (status = 404, description = "No such content in the caller's account.", body = ErrorBody),
     ),
@@ -330,5 +330,5 @@ async fn bulk_update(
     }
     let selection = Selection { ids, content_id };
     let updated_count = state.db(move |conn| images::set_status(conn, account, selection, status)).await?;
-    Ok(response::counted(UpdatedCount { updated_count }))
+    Ok(response::flat(UpdatedCount { updated_count }))
 }

@@ -21,7 +21,7 @@ use crate::{
     crud,
     error::{ApiError, ErrorBody, FieldErrors},
     extract::{ApiJson, ApiQuery, AuthUser, Editor, IdempotencyKey, PathId, Validate},
-    response::{self, Accepted, Counted, Data, Page, PageParams},
+    response::{self, Accepted, Data, Flat, Page, PageParams},
     routes::{
         commands,
         planner::{
@@ -262,7 +262,7 @@ async fn update(
     tag = "writer",
     request_body = BulkIds,
     responses(
-        (status = 200, body = Counted<DeletedCount>),
+        (status = 200, body = Flat<DeletedCount>),
         (status = 403, description = "Editors and above.", body = ErrorBody),
     ),
 )]
@@ -273,7 +273,7 @@ async fn bulk_delete(
     body: ApiJson<BulkIds>,
 ) -> Result<HttpResponse, ApiError> {
     let deleted_count = crud::delete_many::<WriterTask>(&state, auth.account(), body.0.ids).await?;
-    Ok(response::counted(DeletedCount { deleted_count }))
+    Ok(response::flat(DeletedCount { deleted_count }))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -300,7 +300,7 @@ impl Validate for BulkStatus {
     tag = "writer",
     request_body = BulkStatus,
     responses(
-        (status = 200, body = Counted<UpdatedCount>),
+        (status = 200, body = Flat<UpdatedCount>),
         (status = 403, description = "Editors and above.", body = ErrorBody),
     ),
 )]
@@ -312,7 +312,7 @@ async fn bulk_update(
 ) -> Result<HttpResponse, ApiError> {
     let (account, BulkStatus { ids, status }) = (auth.account(), body.0);
     let updated_count = state.db(move |conn| writer::tasks::set_status(conn, account, &ids, status)).await?;
-    Ok(response::counted(UpdatedCount { updated_count }))
+    Ok(response::flat(UpdatedCount { updated_count }))
 }
 
 /// Checks that every task is the caller's and that the account can pay for the words they

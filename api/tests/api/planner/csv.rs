@@ -167,6 +167,7 @@ x
 async fn export_streams_the_filtered_list_and_defuses_formulas() {
     let app = spawn_app().await;
     let owner = app.signup().await;
+    app.on_plan(&owner, "agency").await;
     let site_id = site(&app, &owner, "S").await;
     let other_site = site(&app, &owner, "Other").await;
     let cluster =

@@ -25,7 +25,9 @@ pub struct CreditUsageLog {
     pub account_id: i64,
     pub operation_type: String,
     pub credits_used: i64,
-    pub cost_usd: f64,
+    /// The provider's estimated cost in US dollars, a decimal string.
+    #[schema(value_type = String, example = "0.001250")]
+    pub cost_usd: rust_decimal::Decimal,
     pub model_used: String,
     pub tokens_input: i32,
     pub tokens_output: i32,
