@@ -16,6 +16,7 @@ mod schedules;
 mod sectors;
 mod seed_library;
 mod seo;
+mod settings;
 mod site_wordpress;
 mod sites;
 mod social;
@@ -65,6 +66,7 @@ pub fn api() -> impl HttpServiceFactory + OpenApiFactory {
                 .configure(system::configure)
                 .configure(schedules::configure)
                 .configure(prompts::configure)
+                .configure(settings::configure)
                 .configure(integrations::configure),
         )
         .service(scope("/planner").configure(planner_tasks::configure).configure(planner::configure))

@@ -22,6 +22,7 @@ mod planner_ai;
 mod rate_limits;
 mod resources;
 mod seo;
+mod settings;
 mod social;
 mod status;
 mod task_history;
