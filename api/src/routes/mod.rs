@@ -12,6 +12,7 @@ mod payments;
 mod planner;
 mod planner_tasks;
 mod prompts;
+mod request_metrics;
 mod schedules;
 mod sectors;
 mod seed_library;
@@ -67,6 +68,7 @@ pub fn api() -> impl HttpServiceFactory + OpenApiFactory {
                 .configure(schedules::configure)
                 .configure(prompts::configure)
                 .configure(settings::configure)
+                .configure(request_metrics::configure)
                 .configure(integrations::configure),
         )
         .service(scope("/planner").configure(planner_tasks::configure).configure(planner::configure))

@@ -20,6 +20,7 @@ mod pipeline;
 mod planner;
 mod planner_ai;
 mod rate_limits;
+mod request_metrics;
 mod resources;
 mod seo;
 mod settings;
