@@ -9,25 +9,25 @@
 //! owners write them; `user` settings are the caller's own. Another account's (or user's) row
 //! is 404.
 
+mod input;
 mod schema;
 
 use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, HttpResponse, get, web};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use shared::settings::{self, Module, Owner, Scope, Setting, SettingFilter};
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use self::schema::*;
+use self::{input::*, schema::*};
 use super::admin::require_operator;
 use crate::{
-    error::{ApiError, FieldErrors},
-    extract::{Admin, ApiJson, ApiQuery, AuthUser, PathId, Validate},
+    error::ApiError,
+    extract::{Admin, ApiJson, ApiQuery, AuthUser, PathId},
     response::{self, Counted, PageParams},
     state::AppState,
-    validation,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -59,139 +59,6 @@ async fn operators(state: &AppState, auth: &Admin) -> Result<(), ApiError> {
 /// Writes the extractor already allowed (account admins, or the user of their own settings).
 async fn allowed<T>(_: &AppState, _: &T) -> Result<(), ApiError> {
     Ok(())
-}
-
-/// A present `value`, `null` included (absent is `None`).
-fn present<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Value>, D::Error> {
-    Value::deserialize(deserializer).map(Some)
-}
-
-fn require_value(value: &Option<Value>) -> Result<(), FieldErrors> {
-    let mut errors = FieldErrors::new();
-    if value.is_none() {
-        validation::push(&mut errors, "value", "This field is required.");
-    }
-    validation::finish(errors)
-}
-
-/// What a body names: the module, the key and the value.
-trait SettingBody {
-    fn parts(self) -> (Option<Module>, Option<String>, Option<Value>);
-}
-
-/// Create: a key of the scope and its value.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewSettingBody {
-    key: String,
-    #[serde(default, deserialize_with = "present")]
-    value: Option<Value>,
-}
-
-/// Create: a module, one of its keys and the value.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NewModuleSettingBody {
-    module: Module,
-    key: String,
-    #[serde(default, deserialize_with = "present")]
-    value: Option<Value>,
-}
-
-/// Update: the new value; the key (and module), if sent, must be the row's.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct SettingChangeBody {
-    key: Option<String>,
-    #[serde(default, deserialize_with = "present")]
-    value: Option<Value>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct ModuleSettingChangeBody {
-    module: Option<Module>,
-    key: Option<String>,
-    #[serde(default, deserialize_with = "present")]
-    value: Option<Value>,
-}
-
-impl Validate for NewSettingBody {
-    fn validate(&self) -> Result<(), FieldErrors> {
-        require_value(&self.value)
-    }
-}
-
-impl SettingBody for NewSettingBody {
-    fn parts(self) -> (Option<Module>, Option<String>, Option<Value>) {
-        (None, Some(self.key), self.value)
-    }
-}
-
-impl Validate for NewModuleSettingBody {
-    fn validate(&self) -> Result<(), FieldErrors> {
-        require_value(&self.value)
-    }
-}
-
-impl SettingBody for NewModuleSettingBody {
-    fn parts(self) -> (Option<Module>, Option<String>, Option<Value>) {
-        (Some(self.module), Some(self.key), self.value)
-    }
-}
-
-impl Validate for SettingChangeBody {
-    fn validate(&self) -> Result<(), FieldErrors> {
-        require_value(&self.value)
-    }
-}
-
-impl SettingBody for SettingChangeBody {
-    fn parts(self) -> (Option<Module>, Option<String>, Option<Value>) {
-        (None, self.key, self.value)
-    }
-}
-
-impl Validate for ModuleSettingChangeBody {
-    fn validate(&self) -> Result<(), FieldErrors> {
-        require_value(&self.value)
-    }
-}
-
-impl SettingBody for ModuleSettingChangeBody {
-    fn parts(self) -> (Option<Module>, Option<String>, Option<Value>) {
-        (self.module, self.key, self.value)
-    }
-}
-
-/// Narrows a list to one key.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-struct KeyQuery {
-    /// Only this key.
-    key: Option<String>,
-}
-
-/// Narrows a list of module settings to a module, a key, or both.
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-struct ModuleKeyQuery {
-    /// Only this module.
-    module: Option<Module>,
-    /// Only this key.
-    key: Option<String>,
-}
-
-impl From<KeyQuery> for SettingFilter {
-    fn from(query: KeyQuery) -> Self {
-        SettingFilter { key: query.key, module: None }
-    }
-}
-
-impl From<ModuleKeyQuery> for SettingFilter {
-    fn from(query: ModuleKeyQuery) -> Self {
-        SettingFilter { key: query.key, module: query.module }
-    }
 }
 
 const WHAT: &str = "setting";
@@ -264,8 +131,8 @@ async fn delete_in(state: &AppState, owner: Owner, id: i64) -> Result<HttpRespon
     }
 }
 
-/// The five handlers of one scope: list and read for `reader`s, create, update and delete for
-/// `writer`s that pass `gate`.
+/// The five handlers of one scope: list and read for any signed-in caller (narrowed to the
+/// caller's owner of the scope), create, update and delete for a `writer` that passes `gate`.
 macro_rules! scope_routes {
     (
         $module:ident {
@@ -289,10 +156,10 @@ macro_rules! scope_routes {
 
             /// One page of the settings, by module and key.
             #[utoipa::path(
-                                tag = "settings",
-                                params(PageParams, $query),
-                                responses((status = 200, body = Page<Setting>)),
-                            )]
+                                                tag = "settings",
+                                                params(PageParams, $query),
+                                                responses((status = 200, body = Page<Setting>)),
+                                            )]
             #[get($collection)]
             async fn list(
                 state: web::Data<AppState>,
@@ -307,14 +174,14 @@ macro_rules! scope_routes {
             /// Stores a known key's value: 400 naming `key` (not a key here) or `value` (not of
             /// the key's kind), 409 naming `key` when it is already stored.
             #[utoipa::path(
-                                tag = "settings",
-                                description = $who,
-                                request_body = $new_doc,
-                                responses(
-                                    (status = 201, body = Data<Setting>),
-                                    (status = 403, description = $who, body = ErrorBody),
-                                ),
-                            )]
+                                                tag = "settings",
+                                                description = $who,
+                                                request_body = $new_doc,
+                                                responses(
+                                                    (status = 201, body = Data<Setting>),
+                                                    (status = 403, description = $who, body = ErrorBody),
+                                                ),
+                                            )]
             #[post($collection)]
             async fn create(
                 state: web::Data<AppState>,
@@ -327,10 +194,10 @@ macro_rules! scope_routes {
 
             /// One setting.
             #[utoipa::path(
-                                tag = "settings",
-                                params(("id" = i64, Path, description = "The setting id.")),
-                                responses((status = 200, body = Data<Setting>)),
-                            )]
+                                                tag = "settings",
+                                                params(("id" = i64, Path, description = "The setting id.")),
+                                                responses((status = 200, body = Data<Setting>)),
+                                            )]
             #[get($item)]
             async fn retrieve(
                 state: web::Data<AppState>,
@@ -342,15 +209,15 @@ macro_rules! scope_routes {
 
             /// Gives a setting a new value (PUT and PATCH alike), checked against its key.
             #[utoipa::path(
-                                tag = "settings",
-                                description = $who,
-                                params(("id" = i64, Path, description = "The setting id.")),
-                                request_body = $change_doc,
-                                responses(
-                                    (status = 200, body = Data<Setting>),
-                                    (status = 403, description = $who, body = ErrorBody),
-                                ),
-                            )]
+                                                tag = "settings",
+                                                description = $who,
+                                                params(("id" = i64, Path, description = "The setting id.")),
+                                                request_body = $change_doc,
+                                                responses(
+                                                    (status = 200, body = Data<Setting>),
+                                                    (status = 403, description = $who, body = ErrorBody),
+                                                ),
+                                            )]
             #[route($item, method = "PUT", method = "PATCH")]
             async fn update(
                 state: web::Data<AppState>,
@@ -364,14 +231,14 @@ macro_rules! scope_routes {
 
             /// Deletes a setting: its key is back to its default.
             #[utoipa::path(
-                                tag = "settings",
-                                description = $who,
-                                params(("id" = i64, Path, description = "The setting id.")),
-                                responses(
-                                    (status = 204, description = "Deleted."),
-                                    (status = 403, description = $who, body = ErrorBody),
-                                ),
-                            )]
+                                                tag = "settings",
+                                                description = $who,
+                                                params(("id" = i64, Path, description = "The setting id.")),
+                                                responses(
+                                                    (status = 204, description = "Deleted."),
+                                                    (status = 403, description = $who, body = ErrorBody),
+                                                ),
+                                            )]
             #[delete($item)]
             async fn remove(
                 state: web::Data<AppState>,
