@@ -269,6 +269,7 @@ fn constraint_field(constraint: &str) -> &'static str {
         "clusters_name_key" => "name",
         "ai_prompts_account_id_prompt_type_key" => "prompt_type",
         "writer_tasks_idea_key" => "idea_id",
+        "settings_owner_key" => "key",
         _ => "id",
     }
 }

@@ -12,6 +12,7 @@ mod forms;
 pub mod metrics;
 pub mod middleware;
 pub mod openapi;
+pub mod request_metrics;
 pub mod response;
 pub mod routes;
 pub mod startup;

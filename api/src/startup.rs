@@ -20,6 +20,7 @@ use shared::{
 };
 use tokio_util::sync::CancellationToken;
 use tracing::Instrument;
+use uuid::Uuid;
 
 use crate::{
     body::body_deadline,
@@ -27,6 +28,7 @@ use crate::{
     events::EventHub,
     extract::JSON_LIMIT,
     middleware::{RateLimiter, caching, rate_limit, security_headers, undeclared_method},
+    request_metrics::{self, RequestMetricsStore},
     routes,
     state::AppState,
 };
@@ -66,6 +68,10 @@ impl Application {
             )),
             media: shared::media::store_for(&config),
             metrics: crate::metrics::Metrics::new(),
+            request_metrics: Arc::new(RequestMetricsStore::new(
+                config.request_metrics_capacity,
+                config.request_metrics_ttl,
+            )),
             config: Arc::new(config.clone()),
             pool,
             relay,
@@ -121,13 +127,14 @@ fn cors(origins: &[String]) -> Cors {
         .allowed_header("idempotency-key")
         .allowed_header("traceparent")
         .expose_headers([header::ETAG, header::RETRY_AFTER])
-        .expose_headers(["x-trace-id"])
+        .expose_headers(["x-trace-id", "x-request-id"])
         .expose_headers(["x-ratelimit-limit", "x-ratelimit-remaining", "x-ratelimit-reset"])
         .max_age(3600)
 }
 
-/// One span per request, counted in the metrics; errors and slow requests logged at info, the
-/// rest at debug.
+/// One span per request, counted in the metrics and answered with its `X-Request-Id` (and, when
+/// request metrics are on, its resource use kept under that id: `crate::request_metrics`);
+/// errors and slow requests logged at info, the rest at debug.
 async fn request_log(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -139,13 +146,25 @@ async fn request_log(
         .and_then(|value| value.to_str().ok())
         .and_then(shared::telemetry::trace_id_of)
         .unwrap_or_else(shared::telemetry::new_trace_id);
-    let span = tracing::info_span!("http", method = %req.method(), path = %req.path(), trace_id = %trace_id);
+    // Every answer names its request, whose resource use an operator can then look up.
+    let request_id = Uuid::new_v4();
+    let span = tracing::info_span!(
+        "http", method = %req.method(), path = %req.path(), trace_id = %trace_id, request_id = %request_id
+    );
     let started = Instant::now();
     let method = req.method().clone();
+    let path = req.path().to_owned();
+    let measured = req
+        .app_data::<web::Data<AppState>>()
+        .is_some_and(|state| state.request_metrics.enabled())
+        .then(request_metrics::Sample::start);
     let mut response =
         shared::telemetry::with_trace_id(trace_id.clone(), next.call(req).instrument(span.clone())).await?;
     if let Ok(value) = header::HeaderValue::from_str(&trace_id) {
         response.headers_mut().insert(header::HeaderName::from_static("x-trace-id"), value);
+    }
+    if let Ok(value) = header::HeaderValue::from_str(&request_id.to_string()) {
+        response.headers_mut().insert(header::HeaderName::from_static("x-request-id"), value);
     }
     let status = response.status().as_u16();
     let elapsed = started.elapsed().as_secs_f64();
@@ -153,6 +172,11 @@ async fn request_log(
     if let Some(state) = response.request().app_data::<web::Data<AppState>>() {
         let route = response.request().match_pattern();
         state.metrics.observe(route.as_deref(), &method, status, elapsed);
+        if let Some(sample) = measured {
+            let now = state.clock.now();
+            let usage = sample.finish(request_id, method.as_str(), &path, status, now);
+            state.request_metrics.insert(usage, now);
+        }
     }
     span.in_scope(|| {
         if status >= 500 {

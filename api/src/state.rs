@@ -1,6 +1,6 @@
 //! What every handler can reach: the pool, configuration, JWT keys, the outbox relay, the
 //! broker publisher (for the status probe), the live event hub, the media store and the clock
-//! the throttles read.
+//! the throttles read, and the recent requests' resource use.
 
 use std::sync::Arc;
 
@@ -25,6 +25,8 @@ pub struct AppState {
     pub limiter: Arc<RateLimiter>,
     pub media: Arc<dyn MediaStore>,
     pub metrics: crate::metrics::Metrics,
+    /// Each recent request's resource use, by its `X-Request-Id` (this process only).
+    pub request_metrics: Arc<crate::request_metrics::RequestMetricsStore>,
     pub clock: Arc<dyn Clock>,
 }
 

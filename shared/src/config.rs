@@ -63,6 +63,11 @@ pub struct Config {
     pub body_idle_timeout: Duration,
     /// Longest time to receive a whole request body.
     pub body_total_timeout: Duration,
+    /// Requests whose resource use the API keeps for `system/request-metrics/` (0: none are
+    /// measured).
+    pub request_metrics_capacity: usize,
+    /// How long a request's resource use stays there.
+    pub request_metrics_ttl: Duration,
     pub environment: Environment,
 }
 
@@ -157,6 +162,10 @@ impl Config {
             push_audit_interval: Duration::from_secs(parse(&lookup, "PUSH_AUDIT_INTERVAL_SECS", 600)?),
             body_idle_timeout: Duration::from_secs(parse(&lookup, "HTTP_BODY_IDLE_TIMEOUT_SECS", 15)?),
             body_total_timeout: Duration::from_secs(parse(&lookup, "HTTP_BODY_TIMEOUT_SECS", 120)?),
+            request_metrics_capacity: parse(&lookup, "REQUEST_METRICS_MAX_ENTRIES", 10_000)?,
+            request_metrics_ttl: Duration::from_secs(
+                60 * parse(&lookup, "REQUEST_METRICS_TTL_MINUTES", 15u64)?,
+            ),
             environment,
         })
     }

@@ -23,6 +23,7 @@ pub mod problems;
 pub mod schedules;
 pub mod seed_library;
 pub mod seo_audits;
+pub mod settings;
 pub mod sites;
 pub mod social;
 pub mod tasks;

@@ -14,10 +14,12 @@ mod planner;
 mod planner_tasks;
 mod plans;
 mod prompts;
+mod request_metrics;
 mod schedules;
 mod sectors;
 mod seed_library;
 mod seo;
+mod settings;
 mod site_wordpress;
 mod sites;
 mod social;
@@ -69,6 +71,8 @@ pub fn api() -> impl HttpServiceFactory + OpenApiFactory {
                 .configure(system::configure)
                 .configure(schedules::configure)
                 .configure(prompts::configure)
+                .configure(settings::configure)
+                .configure(request_metrics::configure)
                 .configure(integrations::configure),
         )
         .service(scope("/planner").configure(planner_tasks::configure).configure(planner::configure))

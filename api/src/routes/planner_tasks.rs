@@ -10,6 +10,7 @@ use shared::{
         Cluster,
         keywords::{self, Selection, SelectionProblem},
     },
+    settings,
     tasks::{
         AutoCluster, GenerateIdeas, Payload,
         planner::{AutoClusterPayload, ClusterMode, GenerateIdeasPayload, MAX_CLUSTER_KEYWORDS},
@@ -159,7 +160,7 @@ struct GenerateIdeasInput {
     /// The clusters (1 to 20 distinct ids).
     #[schema(min_items = 1, max_items = 20)]
     ids: Vec<i64>,
-    /// Ideas per cluster (default 3).
+    /// Ideas per cluster (default: the planner's `ideas_per_cluster` setting, else 3).
     #[schema(minimum = 1, maximum = 10)]
     ideas_per_cluster: Option<u32>,
 }
@@ -207,7 +208,13 @@ async fn auto_generate_ideas(
     req: HttpRequest,
     body: ApiJson<GenerateIdeasInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let payload = body.payload();
+    let mut payload = body.payload();
+    if body.ideas_per_cluster.is_none() {
+        let owner = settings::Owner::Modules(auth.account());
+        let setting = settings::PLANNER_IDEAS_PER_CLUSTER;
+        let count = state.db(move |conn| settings::get(conn, owner, setting)).await?;
+        payload.ideas_per_cluster = u32::try_from(count).map_err(ApiError::internal)?;
+    }
     let (account, ids) = (auth.account(), payload.cluster_ids.clone());
     let found: Vec<i64> = state
         .db(move |conn| Cluster::find_many(conn, account, &ids))

@@ -13,6 +13,7 @@ use shared::{
         CronSchedule,
         owned::{NewSchedule, ScheduleFields, ScheduleFilter},
     },
+    settings,
     tenant::Owned,
 };
 use utoipa::{IntoParams, ToSchema};
@@ -100,7 +101,8 @@ struct ScheduleInput {
     /// A cron expression (`0 6 * * *`).
     #[schema(example = "0 6 * * *")]
     cron: Option<String>,
-    /// An IANA time zone the expression is read in (default `UTC`).
+    /// An IANA time zone the expression is read in (on create, default: the account's
+    /// `timezone` setting, else `UTC`).
     timezone: Option<String>,
     /// The task kind to enqueue (`odoo.sync`, `seo.audit`, …).
     kind: Option<String>,
@@ -184,9 +186,14 @@ async fn create(
         }
     }
     validation::finish(errors).map_err(ApiError::invalid)?;
-    let fields = input.apply(ScheduleFields::default(), auth.account_id, &state.config.ai.outbound)?;
-    let form = NewSchedule { fields, created_by: Some(auth.user_id) };
     let account = auth.account();
+    let mut base = ScheduleFields::default();
+    if input.timezone.is_none() {
+        let owner = settings::Owner::Account(account);
+        base.timezone = state.db(move |conn| settings::get(conn, owner, settings::ACCOUNT_TIMEZONE)).await?;
+    }
+    let fields = input.apply(base, auth.account_id, &state.config.ai.outbound)?;
+    let form = NewSchedule { fields, created_by: Some(auth.user_id) };
     let schedule = state.db(move |conn| Schedule::create(conn, account, form)).await?;
     Ok(response::created(ScheduleView::from(schedule)))
 }

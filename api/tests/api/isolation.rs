@@ -14,7 +14,7 @@ use crate::helpers::{TestApp, TestUser, spawn_app};
 
 /// Path parameters that do not name a row of the caller's account, and where their
 /// protection is tested instead.
-const NOT_TENANT_IDS: [(&str, &str); 8] = [
+const NOT_TENANT_IDS: [(&str, &str); 11] = [
     ("/api/v1/auth/industries/{id}", "the seed library is shared by every account"),
     ("/api/v1/auth/plans/{id}", "the plans on sale are the same for every account"),
     ("/api/v1/auth/seed-keywords/{id}", "the seed library is shared by every account"),
@@ -24,6 +24,15 @@ const NOT_TENANT_IDS: [(&str, &str); 8] = [
         "an integration type: the caller's own settings",
     ),
     ("/api/v1/odoo/{collection}", "a collection name: the caller's own mirror"),
+    (
+        "/api/v1/system/settings/system/{id}",
+        "the installation's settings: every user reads them, only operators write; tests/api/settings.rs",
+    ),
+    ("/api/v1/system/settings/modules/module/{module_name}", "a module name: the caller's own settings"),
+    (
+        "/api/v1/system/request-metrics/{request_id}",
+        "operators only (this process's requests, 403 for the rest); tests/api/request_metrics.rs",
+    ),
     (
         "/api/v1/system/admin/",
         "operators only (any account's by design, 403 for the rest); tests/api/admin.rs",
@@ -133,6 +142,31 @@ async fn victims_rows(app: &TestApp, victim: &TestUser) -> BTreeMap<&'static str
     ] {
         let id = created(app, victim, &format!("{prefix}/"), body).await;
         add(prefix, id.to_string(), json!({ "name": "mine" }));
+    }
+    for (prefix, body, update) in [
+        (
+            "/api/v1/system/settings/account",
+            json!({ "key": "timezone", "value": "Europe/Berlin" }),
+            json!({ "value": "Asia/Tokyo" }),
+        ),
+        (
+            "/api/v1/system/settings/user",
+            json!({ "key": "theme", "value": "dark" }),
+            json!({ "value": "light" }),
+        ),
+        (
+            "/api/v1/system/settings/modules",
+            json!({ "module": "seo", "key": "max_pages", "value": 40 }),
+            json!({ "value": 5 }),
+        ),
+        (
+            "/api/v1/system/settings/ai",
+            json!({ "key": "temperature", "value": 0.2 }),
+            json!({ "value": 1.5 }),
+        ),
+    ] {
+        let id = created(app, victim, &format!("{prefix}/"), body).await;
+        add(prefix, id.to_string(), update);
     }
     let webhook = created(app, victim, "/api/v1/system/webhooks/", json!({ "source": "gitea" })).await;
     add("/api/v1/system/webhooks", webhook.to_string(), json!({}));

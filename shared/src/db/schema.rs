@@ -423,6 +423,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    settings (id) {
+        id -> Int8,
+        scope -> Text,
+        account_id -> Nullable<Int8>,
+        user_id -> Nullable<Int8>,
+        module -> Nullable<Text>,
+        key -> Text,
+        value -> Jsonb,
+        created_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::table! {
     sites (id) {
         id -> Int8,
         account_id -> Int8,
@@ -661,6 +675,8 @@ diesel::joinable!(schedules -> accounts (account_id));
 diesel::joinable!(schedules -> users (created_by));
 diesel::joinable!(sectors -> accounts (account_id));
 diesel::joinable!(seed_keywords -> industries (industry_id));
+diesel::joinable!(settings -> accounts (account_id));
+diesel::joinable!(settings -> users (user_id));
 diesel::joinable!(sites -> accounts (account_id));
 diesel::joinable!(strategies -> accounts (account_id));
 diesel::joinable!(tasks -> accounts (account_id));
@@ -775,6 +791,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     sectors,
     seed_keywords,
     seo_audits,
+    settings,
     sites,
     social_accounts,
     social_posts,
