@@ -99,29 +99,37 @@ impl FromRequest for AuthUser {
             })?;
             let claims = state.jwt.verify(&token, TokenType::Access).map_err(jwt_error)?;
             let (user_id, session_id) = (claims.user_id, claims.sid);
-            let found = state.db(move |conn| sessions::holder(conn, user_id, session_id)).await?;
-            let Some(found) = found else {
-                return Err(ApiError::unauthorized(
-                    "user_not_found",
-                    "The user of this token no longer exists.",
-                ));
-            };
-            if !found.is_active {
-                return Err(ApiError::unauthorized("user_inactive", "This user is deactivated."));
-            }
-            if !found.session_active {
-                return Err(ApiError::unauthorized("session_revoked", "This session has been logged out."));
-            }
-            if !found.account_active {
-                return Err(ApiError::Forbidden {
-                    code: "account_suspended",
-                    message: "This account is suspended.".to_owned(),
-                });
-            }
+            let found = current_holder(&state, user_id, session_id).await?;
             let role = found.role.parse().map_err(ApiError::internal)?;
             Ok(AuthUser { user_id, account_id: found.account_id, role, session_id, email: found.email })
         })
     }
+}
+
+/// The user and session a token names, if they may still act: the user exists and is active,
+/// the session is open and the account not suspended (a 401 or 403 naming which otherwise).
+pub async fn current_holder(
+    state: &AppState,
+    user_id: i64,
+    session_id: Uuid,
+) -> Result<sessions::Holder, ApiError> {
+    let found = state.db(move |conn| sessions::holder(conn, user_id, session_id)).await?;
+    let Some(found) = found else {
+        return Err(ApiError::unauthorized("user_not_found", "The user of this token no longer exists."));
+    };
+    if !found.is_active {
+        return Err(ApiError::unauthorized("user_inactive", "This user is deactivated."));
+    }
+    if !found.session_active {
+        return Err(ApiError::unauthorized("session_revoked", "This session has been logged out."));
+    }
+    if !found.account_active {
+        return Err(ApiError::Forbidden {
+            code: "account_suspended",
+            message: "This account is suspended.".to_owned(),
+        });
+    }
+    Ok(found)
 }
 
 /// Maps token verification failures onto 401s with distinct codes.

@@ -6,7 +6,7 @@ mod json;
 mod path;
 mod query;
 
-pub use auth::{Admin, AuthUser, Editor, bearer_token, jwt_error};
+pub use auth::{Admin, AuthUser, Editor, bearer_token, current_holder, jwt_error};
 pub use json::{ApiJson, JSON_LIMIT, Validate, refuse_nul};
 pub use path::{IdempotencyKey, PathId, idempotency_key};
 pub use query::{ApiQuery, parse as parse_query};

@@ -20,7 +20,7 @@ use super::{
 };
 use crate::{
     error::{ApiError, ErrorBody, FieldErrors},
-    extract::{ApiJson, AuthUser, Validate, jwt_error},
+    extract::{ApiJson, AuthUser, Validate, current_holder, jwt_error},
     state::AppState,
     validation,
 };
@@ -224,6 +224,7 @@ pub struct VerifiedToken {
     responses(
         (status = 200, body = crate::response::Data<VerifiedToken>),
         (status = 401, description = "The token is invalid or expired (`token_invalid`, `token_expired`), its user gone or deactivated (`user_not_found`, `user_inactive`) or its session logged out (`session_revoked`).", body = ErrorBody),
+        (status = 403, description = "The account is suspended (`account_suspended`).", body = ErrorBody),
     ),
 )]
 #[post("/token/verify")]
@@ -238,22 +239,13 @@ pub async fn verify(
     }
     .map_err(jwt_error)?;
     let (user_id, session_id) = (claims.user_id, claims.sid);
-    let holder = state.db(move |conn| sessions::holder(conn, user_id, session_id)).await?;
-    match holder {
-        None => Err(ApiError::unauthorized("user_not_found", "The user of this token no longer exists.")),
-        Some(holder) if !holder.is_active => {
-            Err(ApiError::unauthorized("user_inactive", "This user is deactivated."))
-        }
-        Some(holder) if !holder.session_active => {
-            Err(ApiError::unauthorized("session_revoked", "This session has been logged out."))
-        }
-        Some(_) => Ok(crate::response::ok(VerifiedToken {
-            valid: true,
-            token_type: claims.token_type,
-            user_id,
-            expires_at: claims.expires_at(),
-        })),
-    }
+    current_holder(&state, user_id, session_id).await?;
+    Ok(crate::response::ok(VerifiedToken {
+        valid: true,
+        token_type: claims.token_type,
+        user_id,
+        expires_at: claims.expires_at(),
+    }))
 }
 
 /// Ends the caller's session: its refresh tokens and access tokens stop working at once.

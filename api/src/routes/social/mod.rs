@@ -4,6 +4,7 @@
 //! (see `workers::handlers::social`).
 
 mod accounts;
+mod calendar;
 mod insights;
 mod posts;
 
@@ -23,7 +24,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(posts::create_post)
         .service(posts::schedule)
         .service(posts::posts)
-        .service(posts::calendar)
+        .service(calendar::calendar)
         .service(posts::retrieve_post)
         .service(posts::update_post)
         .service(posts::cancel_post);

@@ -1,9 +1,9 @@
 //! Posts: made and edited against their platform's rules (400 naming the limit), listed,
-//! shown by day, cancelled while scheduled; their lifecycle is `shared::social::PostStatus`.
+//! cancelled while scheduled (the calendar is `super::calendar`); their lifecycle is `shared::social::PostStatus`.
 
 use actix_web::{HttpRequest, HttpResponse, get, post, route, web};
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::social::{
     self, AccountStatus, Platform, Post, PostStatus,
@@ -20,9 +20,6 @@ use crate::{
     state::AppState,
     validation,
 };
-
-/// The most posts a calendar shows.
-const CALENDAR_LIMIT: i64 = 5_000;
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -266,63 +263,6 @@ pub(super) async fn posts(
     query: ApiQuery<PostQuery>,
 ) -> Result<HttpResponse, ApiError> {
     crud::list::<Post>(&state, auth.account(), query.0.filter()?, &req, page).await
-}
-
-#[derive(Debug, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-struct CalendarQuery {
-    /// The first day (UTC); today by default.
-    from: Option<NaiveDate>,
-    /// The last day (UTC); 31 days after `from` by default.
-    to: Option<NaiveDate>,
-}
-
-/// The posts of one day of the calendar.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = SocialCalendarDay)]
-struct CalendarDay {
-    date: NaiveDate,
-    posts: Vec<Post>,
-}
-
-/// `GET /calendar`'s answer: the days that have posts, in order.
-#[derive(Debug, Serialize, ToSchema)]
-#[schema(as = SocialCalendar)]
-struct Calendar {
-    from: NaiveDate,
-    to: NaiveDate,
-    days: Vec<CalendarDay>,
-}
-
-/// Posts by day (UTC) between `from` and `to` (31 days from today by default).
-#[utoipa::path(
-    tag = "social",
-    params(CalendarQuery),
-    responses((status = 200, body = Data<Calendar>)),
-)]
-#[get("/calendar")]
-pub(super) async fn calendar(
-    state: web::Data<AppState>,
-    auth: AuthUser,
-    query: ApiQuery<CalendarQuery>,
-) -> Result<HttpResponse, ApiError> {
-    let today = Utc::now().date_naive();
-    let from = query.0.from.unwrap_or(today);
-    let to = query.0.to.unwrap_or(from + chrono::Days::new(31));
-    let (Some(start), Some(end)) = day_bounds(Some(from), Some(to)) else {
-        return Err(ApiError::field("to", "Give both from and to."));
-    };
-    let account = auth.account();
-    let rows = state
-        .db(move |conn| social::posts::scheduled_between(conn, account, start, end, CALENDAR_LIMIT))
-        .await?;
-    let mut days: std::collections::BTreeMap<NaiveDate, Vec<Post>> = std::collections::BTreeMap::new();
-    for row in rows {
-        days.entry(row.scheduled_at.date_naive()).or_default().push(row);
-    }
-    let days: Vec<CalendarDay> =
-        days.into_iter().map(|(date, day_posts)| CalendarDay { date, posts: day_posts }).collect();
-    Ok(response::ok(Calendar { from, to, days }))
 }
 
 /// One post, with its platform's answer once published or failed.
