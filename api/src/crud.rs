@@ -5,9 +5,8 @@
 use actix_web::{HttpRequest, HttpResponse};
 use serde::Serialize;
 use shared::{
-    ids::AccountId,
     plans::{self, Limited},
-    tenant::{Listed, Owned, Scoped, Window},
+    tenant::{Listed, Owned, Scope, Scoped, Window},
 };
 
 use crate::{
@@ -23,20 +22,16 @@ impl PageParams {
     }
 }
 
-/// The account's row `id`, or 404 naming the resource (also for another tenant's row).
-pub async fn find<T: Scoped>(state: &AppState, account: AccountId, id: i64) -> Result<T, ApiError> {
-    state.db(move |conn| T::find(conn, account, id)).await?.ok_or(ApiError::NotFound { what: T::WHAT })
+/// The caller's row `id`, or 404 naming the resource (also for another tenant's row).
+pub async fn find<T: Scoped>(state: &AppState, scope: Scope, id: i64) -> Result<T, ApiError> {
+    state.db(move |conn| T::find(conn, &scope, id)).await?.ok_or(ApiError::NotFound { what: T::WHAT })
 }
 
-/// The account's rows among `ids` (by id), or 404 naming `ids` and listing the ids it does
+/// The caller's rows among `ids` (by id), or 404 naming `ids` and listing the ids it does
 /// not have.
-pub async fn find_all<T: Scoped>(
-    state: &AppState,
-    account: AccountId,
-    ids: &[i64],
-) -> Result<Vec<T>, ApiError> {
+pub async fn find_all<T: Scoped>(state: &AppState, scope: Scope, ids: &[i64]) -> Result<Vec<T>, ApiError> {
     let wanted = ids.to_vec();
-    let rows = state.db(move |conn| T::find_many(conn, account, &wanted)).await?;
+    let rows = state.db(move |conn| T::find_many(conn, &scope, &wanted)).await?;
     let missing: Vec<String> =
         ids.iter().filter(|id| !rows.iter().any(|row| row.id() == **id)).map(i64::to_string).collect();
     if missing.is_empty() {
@@ -46,47 +41,47 @@ pub async fn find_all<T: Scoped>(
     }
 }
 
-/// 200 with the account's row `id`, or 404.
+/// 200 with the caller's row `id`, or 404.
 pub async fn retrieve<T: Scoped + Serialize>(
     state: &AppState,
-    account: AccountId,
+    scope: Scope,
     id: i64,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(response::ok(find::<T>(state, account, id).await?))
+    Ok(response::ok(find::<T>(state, scope, id).await?))
 }
 
-/// One page of the account's rows matching `filter`, in the paginated envelope.
+/// One page of the caller's rows matching `filter`, in the paginated envelope.
 pub async fn list<T: Listed + Serialize>(
     state: &AppState,
-    account: AccountId,
+    scope: Scope,
     filter: T::Filter,
     req: &HttpRequest,
     page: PageParams,
 ) -> Result<HttpResponse, ApiError> {
-    list_as::<T, T>(state, account, filter, req, page, |row| row).await
+    list_as::<T, T>(state, scope, filter, req, page, |row| row).await
 }
 
 /// [`list`], each row shown as `view` makes it.
 pub async fn list_as<T: Listed, V: Serialize>(
     state: &AppState,
-    account: AccountId,
+    scope: Scope,
     filter: T::Filter,
     req: &HttpRequest,
     page: PageParams,
     view: impl FnMut(T) -> V,
 ) -> Result<HttpResponse, ApiError> {
     let window = page.window();
-    let (rows, count) = state.db(move |conn| T::list(conn, account, &filter, window)).await?;
+    let (rows, count) = state.db(move |conn| T::list(conn, &scope, &filter, window)).await?;
     Ok(response::paginated(req, page, count, rows.into_iter().map(view).collect::<Vec<_>>()))
 }
 
 /// 201 with the new row.
 pub async fn create<T: Owned + Serialize>(
     state: &AppState,
-    account: AccountId,
+    scope: Scope,
     form: T::Insert,
 ) -> Result<HttpResponse, ApiError> {
-    let row = state.db(move |conn| T::create(conn, account, form)).await?;
+    let row = state.db(move |conn| T::create(conn, &scope, form)).await?;
     Ok(response::created(row))
 }
 
@@ -94,55 +89,48 @@ pub async fn create<T: Owned + Serialize>(
 /// naming it).
 pub async fn create_limited<T: Owned + Serialize>(
     state: &AppState,
-    account: AccountId,
+    scope: Scope,
     what: Limited,
     form: T::Insert,
 ) -> Result<HttpResponse, ApiError> {
     let row = state
-        .db(move |conn| plans::limited(conn, account, what, |conn| T::create(conn, account, form)))
+        .db(move |conn| plans::limited(conn, scope.account, what, |conn| T::create(conn, &scope, form)))
         .await?;
     Ok(response::created(row))
 }
 
-/// The account's row `id` after `form`, or 404.
+/// The caller's row `id` after `form`, or 404.
 pub async fn apply<T: Owned>(
     state: &AppState,
-    account: AccountId,
+    scope: Scope,
     id: i64,
     form: T::Update,
 ) -> Result<T, ApiError> {
-    state
-        .db(move |conn| T::update(conn, account, id, form))
-        .await?
-        .ok_or(ApiError::NotFound { what: T::WHAT })
+    state.db(move |conn| T::update(conn, &scope, id, form)).await?.ok_or(ApiError::NotFound { what: T::WHAT })
 }
 
-/// 200 with the account's row `id` after `form`, or 404.
+/// 200 with the caller's row `id` after `form`, or 404.
 pub async fn update<T: Owned + Serialize>(
     state: &AppState,
-    account: AccountId,
+    scope: Scope,
     id: i64,
     form: T::Update,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(response::ok(apply::<T>(state, account, id, form).await?))
+    Ok(response::ok(apply::<T>(state, scope, id, form).await?))
 }
 
-/// Deletes the account's rows among `ids`; how many went.
+/// Deletes the caller's rows among `ids`; how many went.
 pub async fn delete_many<T: Scoped>(
     state: &AppState,
-    account: AccountId,
+    scope: Scope,
     ids: Vec<i64>,
 ) -> Result<usize, ApiError> {
-    state.db(move |conn| T::delete(conn, account, &ids)).await
+    state.db(move |conn| T::delete(conn, &scope, &ids)).await
 }
 
-/// 204 when the account's row `id` was deleted, 404 when it has none.
-pub async fn delete<T: Scoped>(
-    state: &AppState,
-    account: AccountId,
-    id: i64,
-) -> Result<HttpResponse, ApiError> {
-    match delete_many::<T>(state, account, vec![id]).await? {
+/// 204 when the caller's row `id` was deleted, 404 when it has none.
+pub async fn delete<T: Scoped>(state: &AppState, scope: Scope, id: i64) -> Result<HttpResponse, ApiError> {
+    match delete_many::<T>(state, scope, vec![id]).await? {
         0 => Err(ApiError::NotFound { what: T::WHAT }),
         _ => Ok(HttpResponse::NoContent().finish()),
     }
@@ -171,7 +159,7 @@ macro_rules! routes {
             use actix_web::get;
             use $crate::response::{Page, PageParams};
 
-            /// One page of the account's rows, filtered by the query.
+            /// One page of the caller's rows, filtered by the query.
             #[utoipa::path(
                                 tag = $tag,
                                 params(PageParams, $query),
@@ -185,7 +173,7 @@ macro_rules! routes {
                 page: PageParams,
                 query: $crate::extract::ApiQuery<$query>,
             ) -> Result<actix_web::HttpResponse, $crate::error::ApiError> {
-                $crate::crud::list::<$row>(&state, auth.account(), query.0.into(), &req, page).await
+                $crate::crud::list::<$row>(&state, auth.scope(), query.0.into(), &req, page).await
             }
         }
         use crud_list::list;
@@ -199,7 +187,7 @@ macro_rules! routes {
             use actix_web::{delete, get};
             use $crate::{error::ErrorBody, response::Data};
 
-            /// One of the account's rows.
+            /// One of the caller's rows.
             #[utoipa::path(
                                 tag = $tag,
                                 params(("id" = i64, Path, description = concat!("The ", $what, " id."))),
@@ -211,10 +199,10 @@ macro_rules! routes {
                 auth: $crate::extract::AuthUser,
                 id: $crate::extract::PathId<i64>,
             ) -> Result<actix_web::HttpResponse, $crate::error::ApiError> {
-                $crate::crud::retrieve::<$row>(&state, auth.account(), id.0).await
+                $crate::crud::retrieve::<$row>(&state, auth.scope(), id.0).await
             }
 
-            /// Deletes one of the account's rows (editors and above).
+            /// Deletes one of the caller's rows (editors and above).
             #[utoipa::path(
                                 tag = $tag,
                                 params(("id" = i64, Path, description = concat!("The ", $what, " id."))),
@@ -229,7 +217,7 @@ macro_rules! routes {
                 auth: $crate::extract::Editor,
                 id: $crate::extract::PathId<i64>,
             ) -> Result<actix_web::HttpResponse, $crate::error::ApiError> {
-                $crate::crud::delete::<$row>(&state, auth.account(), id.0).await
+                $crate::crud::delete::<$row>(&state, auth.scope(), id.0).await
             }
         }
         use crud_item::{remove, retrieve};

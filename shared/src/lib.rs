@@ -24,6 +24,7 @@ pub mod schedules;
 pub mod seed_library;
 pub mod seo_audits;
 pub mod settings;
+pub mod site_access;
 pub mod sites;
 pub mod social;
 pub mod tasks;

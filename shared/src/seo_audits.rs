@@ -9,11 +9,10 @@ use serde_json::Value;
 use crate::{
     Result,
     db::{models::SeoAuditSummary, schema::seo_audits},
-    ids::AccountId,
-    tenant::ListFilter,
+    tenant::{ListFilter, Scope},
 };
 
-crate::owned_table! { SeoAuditSummary { table: seo_audits, what: "audit", filter: AuditFilter } }
+crate::owned_table! { SeoAuditSummary { table: seo_audits, what: "audit", nullable_site: site_id, filter: AuditFilter } }
 
 /// A finished audit, its id reserved before the report that links to it was written.
 #[derive(Debug, Insertable)]
@@ -81,12 +80,12 @@ impl ListFilter<Query> for AuditFilter {
 /// The account's audit `id` with its report.
 pub fn with_report(
     conn: &mut PgConnection,
-    account: AccountId,
+    scope: &Scope,
     id: i64,
 ) -> Result<Option<(SeoAuditSummary, Value)>> {
     Ok(seo_audits::table
         .find(id)
-        .filter(seo_audits::account_id.eq(account))
+        .filter(crate::visible!(seo_audits, scope, site_id?))
         .select((SeoAuditSummary::as_select(), seo_audits::report))
         .first(conn)
         .optional()?)
@@ -112,11 +111,11 @@ pub struct HistoryPoint {
 /// first.
 pub fn history(
     conn: &mut PgConnection,
-    account: AccountId,
+    scope: &Scope,
     site_id: Option<i64>,
     until: Option<DateTime<Utc>>,
 ) -> Result<Vec<HistoryPoint>> {
-    let mut query = seo_audits::table.filter(seo_audits::account_id.eq(account)).into_boxed();
+    let mut query = seo_audits::table.filter(crate::visible!(seo_audits, scope, site_id?)).into_boxed();
     if let Some(site_id) = site_id {
         query = query.filter(seo_audits::site_id.eq(site_id));
     }
@@ -138,9 +137,9 @@ pub struct Scored {
 }
 
 /// The account's latest audits (at most `limit`), newest first.
-pub fn latest(conn: &mut PgConnection, account: AccountId, limit: i64) -> Result<Vec<Scored>> {
+pub fn latest(conn: &mut PgConnection, scope: &Scope, limit: i64) -> Result<Vec<Scored>> {
     Ok(seo_audits::table
-        .filter(seo_audits::account_id.eq(account))
+        .filter(crate::visible!(seo_audits, scope, site_id?))
         .order((seo_audits::created_at.desc(), seo_audits::id.desc()))
         .select(Scored::as_select())
         .limit(limit)

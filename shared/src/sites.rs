@@ -85,7 +85,7 @@ impl ListFilter<sites::BoxedQuery<'static, Pg>> for SiteFilter {
 }
 
 owned_table! {
-    Site { table: sites, what: "site", insert: SiteInsertForm, update: SiteUpdateForm, filter: SiteFilter }
+    Site { table: sites, what: "site", site: id, insert: SiteInsertForm, update: SiteUpdateForm, filter: SiteFilter }
 }
 
 /// The columns of a new sector.
@@ -139,7 +139,7 @@ impl ListFilter<sectors::BoxedQuery<'static, Pg>> for SectorFilter {
 }
 
 owned_table! {
-    Sector { table: sectors, what: "sector", insert: SectorInsertForm, update: SectorUpdateForm, filter: SectorFilter }
+    Sector { table: sectors, what: "sector", site: site_id, insert: SectorInsertForm, update: SectorUpdateForm, filter: SectorFilter }
 }
 
 /// Every site of the account, by id (what its users can work on).

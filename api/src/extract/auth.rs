@@ -1,7 +1,11 @@
 use std::{future::Future, pin::Pin};
 
 use actix_web::{FromRequest, HttpRequest, dev::Payload, http::header, web};
-use shared::auth::{JwtError, Role, TokenType, sessions};
+use shared::{
+    auth::{JwtError, Role, TokenType, sessions},
+    site_access,
+    tenant::{Scope, SiteAccess},
+};
 use uuid::Uuid;
 
 use crate::{error::ApiError, state::AppState};
@@ -16,12 +20,27 @@ pub struct AuthUser {
     pub role: Role,
     pub session_id: Uuid,
     pub email: String,
+    /// The sites of the account the caller reaches (all but for an editor or viewer granted
+    /// some sites).
+    pub sites: SiteAccess,
 }
 
 impl AuthUser {
     /// The caller's account: the scope of every tenant-owned query.
     pub fn account(&self) -> shared::ids::AccountId {
         shared::ids::AccountId(self.account_id)
+    }
+
+    /// What the caller's queries reach: the account, and of its sites those the caller may
+    /// see. The scope of every site-owned query.
+    pub fn scope(&self) -> Scope {
+        Scope::new(self.account(), self.sites.clone())
+    }
+
+    /// 404 naming the site unless the caller reaches `site_id` (a site the caller may not see
+    /// is, to them, no site at all). The site's account is the query's to check.
+    pub fn require_site(&self, site_id: i64) -> Result<(), ApiError> {
+        if self.sites.allows(site_id) { Ok(()) } else { Err(ApiError::NotFound { what: "site" }) }
     }
 
     /// 403 unless the caller's role is at least `role`.
@@ -100,8 +119,20 @@ impl FromRequest for AuthUser {
             let claims = state.jwt.verify(&token, TokenType::Access).map_err(jwt_error)?;
             let (user_id, session_id) = (claims.user_id, claims.sid);
             let found = current_holder(&state, user_id, session_id).await?;
-            let role = found.role.parse().map_err(ApiError::internal)?;
-            Ok(AuthUser { user_id, account_id: found.account_id, role, session_id, email: found.email })
+            let role: Role = found.role.parse().map_err(ApiError::internal)?;
+            let sites = if role.at_least(Role::Admin) {
+                SiteAccess::All
+            } else {
+                state.db(move |conn| site_access::reach(conn, user_id, role)).await?
+            };
+            Ok(AuthUser {
+                user_id,
+                account_id: found.account_id,
+                role,
+                session_id,
+                email: found.email,
+                sites,
+            })
         })
     }
 }

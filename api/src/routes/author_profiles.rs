@@ -89,7 +89,7 @@ async fn create(
         language: language.map_or_else(|| DEFAULT_LANGUAGE.to_owned(), trimmed),
         is_active: is_active.unwrap_or(true),
     };
-    crud::create::<AuthorProfile>(&state, auth.account(), form).await
+    crud::create::<AuthorProfile>(&state, auth.scope(), form).await
 }
 
 /// Changes an author profile (editor or above); PUT and PATCH both apply the fields sent
@@ -119,5 +119,5 @@ async fn update(
         language: language.map(trimmed),
         is_active,
     };
-    crud::update::<AuthorProfile>(&state, auth.account(), id.0, form).await
+    crud::update::<AuthorProfile>(&state, auth.scope(), id.0, form).await
 }

@@ -120,7 +120,7 @@ async fn usage_list(
     page: PageParams,
     query: ApiQuery<UsageQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    crud::list::<CreditUsageLog>(&state, auth.account(), query.filter()?, &req, page).await
+    crud::list::<CreditUsageLog>(&state, auth.scope(), query.filter()?, &req, page).await
 }
 
 /// `GET /usage/summary`'s answer.
@@ -227,7 +227,7 @@ async fn usage_detail(
     auth: AuthUser,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    crud::retrieve::<CreditUsageLog>(&state, auth.account(), id.0).await
+    crud::retrieve::<CreditUsageLog>(&state, auth.scope(), id.0).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -259,7 +259,7 @@ async fn transactions_list(
     let TransactionQuery { transaction_type, start_date, end_date } = query.0;
     let (from, until) = day_bounds(start_date, end_date);
     let filter = TransactionFilter { transaction_type, from, until };
-    crud::list::<CreditTransaction>(&state, auth.account(), filter, &req, page).await
+    crud::list::<CreditTransaction>(&state, auth.scope(), filter, &req, page).await
 }
 
 /// One credit transaction.
@@ -274,5 +274,5 @@ async fn transaction_detail(
     auth: AuthUser,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    crud::retrieve::<CreditTransaction>(&state, auth.account(), id.0).await
+    crud::retrieve::<CreditTransaction>(&state, auth.scope(), id.0).await
 }

@@ -20,6 +20,7 @@ mod sectors;
 mod seed_library;
 mod seo;
 mod settings;
+mod site_access;
 mod site_wordpress;
 mod sites;
 mod social;
@@ -56,6 +57,7 @@ pub fn api() -> impl HttpServiceFactory + OpenApiFactory {
                 .configure(plans::configure)
                 .configure(users::configure)
                 .configure(site_wordpress::configure)
+                .configure(site_access::configure)
                 .configure(sites::configure)
                 .configure(sectors::configure)
                 .configure(seed_library::configure),

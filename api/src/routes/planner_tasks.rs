@@ -83,13 +83,12 @@ async fn select_keywords(
     auth: &Editor,
     input: &AutoClusterInput,
 ) -> Result<Selection, ApiError> {
-    let (account, ids, site_id, sector_id) =
-        (auth.account(), input.ids.clone(), input.site_id, input.sector_id);
+    let (scope, ids, site_id, sector_id) = (auth.scope(), input.ids.clone(), input.site_id, input.sector_id);
     let selected = state
         .db(move |conn| {
             keywords::select_for_clustering(
                 conn,
-                account,
+                &scope,
                 ids.as_deref(),
                 site_id,
                 sector_id,
@@ -215,9 +214,9 @@ async fn auto_generate_ideas(
         let count = state.db(move |conn| settings::get(conn, owner, setting)).await?;
         payload.ideas_per_cluster = u32::try_from(count).map_err(ApiError::internal)?;
     }
-    let (account, ids) = (auth.account(), payload.cluster_ids.clone());
+    let (scope, ids) = (auth.scope(), payload.cluster_ids.clone());
     let found: Vec<i64> = state
-        .db(move |conn| Cluster::find_many(conn, account, &ids))
+        .db(move |conn| Cluster::find_many(conn, &scope, &ids))
         .await?
         .into_iter()
         .map(|cluster| cluster.id)

@@ -196,7 +196,7 @@ async fn list(
     req: HttpRequest,
     page: PageParams,
 ) -> Result<HttpResponse, ApiError> {
-    crud::list::<AiPrompt>(&state, auth.account(), PromptFilter, &req, page).await
+    crud::list::<AiPrompt>(&state, auth.scope(), PromptFilter, &req, page).await
 }
 
 /// Saves the account's text for a type it has none for yet (`save` also replaces).
@@ -271,5 +271,5 @@ async fn update(
     body: ApiJson<UpdateInput>,
 ) -> Result<HttpResponse, ApiError> {
     let UpdateInput { prompt_value, is_active } = body.0;
-    crud::update::<AiPrompt>(&state, auth.account(), id.0, PromptUpdateForm { prompt_value, is_active }).await
+    crud::update::<AiPrompt>(&state, auth.scope(), id.0, PromptUpdateForm { prompt_value, is_active }).await
 }

@@ -82,7 +82,7 @@ async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let ListQuery { enabled, kind, search } = query.0;
     let filter = ScheduleFilter { enabled, kind, name_pattern: search_term(&search) };
-    crud::list_as::<Schedule, _>(&state, auth.account(), filter, &req, page, ScheduleView::from).await
+    crud::list_as::<Schedule, _>(&state, auth.scope(), filter, &req, page, ScheduleView::from).await
 }
 
 /// Create and update share one body; on create `name`, `cron` and `kind` are required.
@@ -194,7 +194,7 @@ async fn create(
     }
     let fields = input.apply(base, auth.account_id, &state.config.ai.outbound)?;
     let form = NewSchedule { fields, created_by: Some(auth.user_id) };
-    let schedule = state.db(move |conn| Schedule::create(conn, account, form)).await?;
+    let schedule = state.db(move |conn| Schedule::create(conn, &account.into(), form)).await?;
     Ok(response::created(ScheduleView::from(schedule)))
 }
 
@@ -210,7 +210,7 @@ async fn retrieve(
     auth: AuthUser,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(response::ok(ScheduleView::from(crud::find::<Schedule>(&state, auth.account(), id.0).await?)))
+    Ok(response::ok(ScheduleView::from(crud::find::<Schedule>(&state, auth.scope(), id.0).await?)))
 }
 
 /// PUT and PATCH both apply the fields sent; the result is validated as a whole.
@@ -230,9 +230,9 @@ async fn update(
     id: PathId<i64>,
     body: ApiJson<ScheduleInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let current = crud::find::<Schedule>(&state, auth.account(), id.0).await?;
+    let current = crud::find::<Schedule>(&state, auth.scope(), id.0).await?;
     let fields = body.0.apply(current.into(), auth.account_id, &state.config.ai.outbound)?;
-    let schedule = crud::apply::<Schedule>(&state, auth.account(), id.0, fields).await?;
+    let schedule = crud::apply::<Schedule>(&state, auth.scope(), id.0, fields).await?;
     Ok(response::ok(ScheduleView::from(schedule)))
 }
 
@@ -247,5 +247,5 @@ async fn update(
 )]
 #[delete("/schedules/{id}")]
 async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
-    crud::delete::<Schedule>(&state, auth.account(), id.0).await
+    crud::delete::<Schedule>(&state, auth.scope(), id.0).await
 }

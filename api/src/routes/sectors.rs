@@ -51,7 +51,7 @@ async fn list(
 ) -> Result<HttpResponse, ApiError> {
     let ListQuery { site_id, is_active, search } = query.0;
     let filter = SectorFilter { site_id, is_active, name: tenant::contains(search.as_deref()) };
-    crud::list::<Sector>(&state, auth.account(), filter, &req, page).await
+    crud::list::<Sector>(&state, auth.scope(), filter, &req, page).await
 }
 
 input_forms! {
@@ -90,7 +90,7 @@ impl Validate for SectorInput {
 
 /// The site must be one of the caller's: another tenant's site is "not found" in `site_id`.
 async fn check_site(state: &AppState, auth: &AuthUser, site_id: i64) -> Result<(), ApiError> {
-    crud::find::<Site>(state, auth.account(), site_id)
+    crud::find::<Site>(state, auth.scope(), site_id)
         .await
         .map(|_| ())
         .map_err(|_| ApiError::missing("site_id", "Site not found."))
@@ -122,7 +122,7 @@ async fn create(
         description: description.unwrap_or_default(),
         is_active: is_active.unwrap_or(true),
     };
-    crud::create::<Sector>(&state, auth.account(), form).await
+    crud::create::<Sector>(&state, auth.scope(), form).await
 }
 
 /// One sector.
@@ -137,7 +137,7 @@ async fn retrieve(
     auth: AuthUser,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    crud::retrieve::<Sector>(&state, auth.account(), id.0).await
+    crud::retrieve::<Sector>(&state, auth.scope(), id.0).await
 }
 
 /// PUT and PATCH both apply the fields sent (partial update).
@@ -170,7 +170,7 @@ async fn update(
         description: input.description,
         is_active: input.is_active,
     };
-    crud::update::<Sector>(&state, auth.account(), id.0, form).await
+    crud::update::<Sector>(&state, auth.scope(), id.0, form).await
 }
 
 /// Deletes a sector and the planner and writer rows in it.
@@ -184,5 +184,5 @@ async fn update(
 )]
 #[delete("/sectors/{id}")]
 async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
-    crud::delete::<Sector>(&state, auth.account(), id.0).await
+    crud::delete::<Sector>(&state, auth.scope(), id.0).await
 }

@@ -65,7 +65,7 @@ async fn audit(
 ) -> Result<HttpResponse, ApiError> {
     let task = commands::task_of::<tasks::SeoAudit>(&state, auth.account_id, &body.0)?;
     if let Some(site_id) = body.0.site_id {
-        check_refs(&state, auth.account_id, Refs { site_id, sector_id: None, cluster_id: None }).await?;
+        check_refs(&state, auth.scope(), Refs { site_id, sector_id: None, cluster_id: None }).await?;
     }
     commands::enqueue(&state, &auth, &req, task).await
 }
@@ -94,7 +94,7 @@ async fn list(
     query: ApiQuery<ListQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let ListQuery { site_id, host } = query.0;
-    crud::list::<SeoAuditSummary>(&state, auth.account(), AuditFilter { site_id, host }, &req, page).await
+    crud::list::<SeoAuditSummary>(&state, auth.scope(), AuditFilter { site_id, host }, &req, page).await
 }
 
 /// A finished audit with its report.
@@ -118,9 +118,9 @@ async fn retrieve(
     auth: AuthUser,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account, audit_id) = (auth.account(), id.0);
+    let (scope, audit_id) = (auth.scope(), id.0);
     let (summary, report) = state
-        .db(move |conn| seo_audits::with_report(conn, account, audit_id))
+        .db(move |conn| seo_audits::with_report(conn, &scope, audit_id))
         .await?
         .ok_or(ApiError::NotFound { what: "audit" })?;
     Ok(response::ok(SeoAudit { summary, report }))
@@ -191,8 +191,8 @@ async fn metrics(
 ) -> Result<HttpResponse, ApiError> {
     let MetricsQuery { start_date, end_date, site_id } = query.0;
     let (from, until) = day_bounds(start_date, end_date);
-    let account = auth.account();
-    let rows = state.db(move |conn| seo_audits::history(conn, account, site_id, until)).await?;
+    let scope = auth.scope();
+    let rows = state.db(move |conn| seo_audits::history(conn, &scope, site_id, until)).await?;
     let mut groups: BTreeMap<(Option<i64>, String), Vec<Point>> = BTreeMap::new();
     let mut previous: BTreeMap<(Option<i64>, String), BTreeSet<String>> = BTreeMap::new();
     for HistoryPoint {
@@ -284,8 +284,8 @@ struct SeoScores {
 #[utoipa::path(tag = "seo", responses((status = 200, body = Data<SeoScores>)))]
 #[get("/seo-score")]
 async fn seo_score(state: web::Data<AppState>, auth: AuthUser) -> Result<HttpResponse, ApiError> {
-    let account = auth.account();
-    let rows = state.db(move |conn| seo_audits::latest(conn, account, LATEST_AUDITS)).await?;
+    let scope = auth.scope();
+    let rows = state.db(move |conn| seo_audits::latest(conn, &scope, LATEST_AUDITS)).await?;
     let mut latest: BTreeMap<(Option<i64>, String), SeoSiteScore> = BTreeMap::new();
     for Scored { site_id, host, score, created_at, id } in rows {
         let key = match site_id {

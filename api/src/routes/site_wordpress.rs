@@ -48,6 +48,7 @@ async fn retrieve(
     auth: AuthUser,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
+    auth.require_site(id.0)?;
     Ok(response::ok(view(&state, auth.account(), id.0).await?))
 }
 
@@ -102,12 +103,12 @@ async fn check_links(state: &AppState, account: AccountId, input: &WordpressInpu
         .db(move |conn| {
             let mut errors = FieldErrors::new();
             if let Some(profile) = profile
-                && AuthorProfile::find(conn, account, profile)?.is_none()
+                && AuthorProfile::find(conn, &account.into(), profile)?.is_none()
             {
                 validation::push(&mut errors, "author_profile_id", "Author profile not found.");
             }
             if let Some(strategy) = strategy
-                && Strategy::find(conn, account, strategy)?.is_none()
+                && Strategy::find(conn, &account.into(), strategy)?.is_none()
             {
                 validation::push(&mut errors, "strategy_id", "Strategy not found.");
             }
@@ -136,6 +137,7 @@ async fn update(
     body: ApiJson<WordpressInput>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, site_id, input) = (auth.account(), id.0, body.0);
+    auth.require_site(site_id)?;
     view(&state, account, site_id).await?;
     let wp_url = input.wp_url.clone().map(|url| url.map(|url| url.trim().trim_end_matches('/').to_owned()));
     if let Some(Some(url)) = &wp_url {
@@ -195,6 +197,7 @@ struct WordpressCheck {
 #[post("/sites/{id}/wordpress/test")]
 async fn test(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
     let (account_id, site_id) = (auth.account_id, id.0);
+    auth.require_site(site_id)?;
     view(&state, auth.account(), site_id).await?;
     let secret_box = state.config.secret_box.clone();
     let credentials = state

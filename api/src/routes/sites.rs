@@ -63,7 +63,7 @@ async fn list(
         name_or_domain: tenant::contains(search.as_deref()),
         ordering: ordering.unwrap_or_default(),
     };
-    crud::list::<Site>(&state, auth.account(), filter, &req, page).await
+    crud::list::<Site>(&state, auth.scope(), filter, &req, page).await
 }
 
 input_forms! {
@@ -146,7 +146,7 @@ async fn create(
         industry,
         is_active: is_active.unwrap_or(true),
     };
-    crud::create_limited::<Site>(&state, auth.account(), shared::plans::Limited::Sites, form).await
+    crud::create_limited::<Site>(&state, auth.scope(), shared::plans::Limited::Sites, form).await
 }
 
 /// One site.
@@ -161,7 +161,7 @@ async fn retrieve(
     auth: AuthUser,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    crud::retrieve::<Site>(&state, auth.account(), id.0).await
+    crud::retrieve::<Site>(&state, auth.scope(), id.0).await
 }
 
 /// PUT and PATCH both apply the fields sent (partial update).
@@ -182,7 +182,7 @@ async fn update(
     id: PathId<i64>,
     body: ApiJson<SiteInput>,
 ) -> Result<HttpResponse, ApiError> {
-    crud::update::<Site>(&state, auth.account(), id.0, body.0.update_form()).await
+    crud::update::<Site>(&state, auth.scope(), id.0, body.0.update_form()).await
 }
 
 /// Deletes a site with its sectors and its planner and writer rows.
@@ -196,7 +196,7 @@ async fn update(
 )]
 #[delete("/sites/{id}")]
 async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
-    crud::delete::<Site>(&state, auth.account(), id.0).await
+    crud::delete::<Site>(&state, auth.scope(), id.0).await
 }
 
 /// The site's sectors, oldest first.
@@ -213,9 +213,9 @@ async fn site_sectors(
     req: HttpRequest,
     page: PageParams,
 ) -> Result<HttpResponse, ApiError> {
-    let site = crud::find::<Site>(&state, auth.account(), id.0).await?;
+    let site = crud::find::<Site>(&state, auth.scope(), id.0).await?;
     let filter = SectorFilter { site_id: Some(site.id), ..SectorFilter::default() };
-    crud::list::<Sector>(&state, auth.account(), filter, &req, page).await
+    crud::list::<Sector>(&state, auth.scope(), filter, &req, page).await
 }
 
 /// Makes the site the account's active one: it becomes active and the account's other sites
@@ -235,6 +235,7 @@ async fn set_active(
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, id) = (auth.account(), id.0);
+    auth.require_site(id)?;
     let site = state
         .db(move |conn| shared::sites::set_active(conn, account, id))
         .await?
@@ -301,6 +302,7 @@ async fn select_sectors(
         .map(|slug| SelectedSector { name: name_of(&slug), slug })
         .collect();
     let (account, site_id) = (auth.account(), id.0);
+    auth.require_site(site_id)?;
     let sectors = state
         .db(move |conn| {
             let industry = match industry_slug.as_deref().map(str::trim) {

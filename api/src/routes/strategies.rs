@@ -80,7 +80,7 @@ async fn create(
         guidelines: guidelines.map(trimmed).unwrap_or_default(),
         is_active: is_active.unwrap_or(true),
     };
-    crud::create::<Strategy>(&state, auth.account(), form).await
+    crud::create::<Strategy>(&state, auth.scope(), form).await
 }
 
 /// Changes a strategy (editor or above); PUT and PATCH both apply the fields sent (partial
@@ -109,5 +109,5 @@ async fn update(
         guidelines: guidelines.map(trimmed),
         is_active,
     };
-    crud::update::<Strategy>(&state, auth.account(), id.0, form).await
+    crud::update::<Strategy>(&state, auth.scope(), id.0, form).await
 }

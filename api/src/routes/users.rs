@@ -70,7 +70,7 @@ async fn list(
     let filter = UserFilter { role, is_active, search };
     let account = auth.account();
     let window = page.window();
-    let (rows, count) = state.db(move |conn| User::list(conn, account, &filter, window)).await?;
+    let (rows, count) = state.db(move |conn| User::list(conn, &account.into(), &filter, window)).await?;
     let views: Vec<UserView> = rows.into_iter().map(UserView::from).collect();
     Ok(response::paginated(&req, page, count, views))
 }
@@ -242,7 +242,7 @@ async fn retrieve(
     auth: Admin,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    Ok(response::ok(UserView::from(crud::find::<User>(&state, auth.account(), id.0).await?)))
+    Ok(response::ok(UserView::from(crud::find::<User>(&state, auth.scope(), id.0).await?)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -291,7 +291,7 @@ async fn update(
 ) -> Result<HttpResponse, ApiError> {
     // The role first: whether an id exists is not a non-admin's to learn.
     let (user_id, change) = (id.0, body.0);
-    let target = crud::find::<User>(&state, auth.account(), user_id).await?;
+    let target = crud::find::<User>(&state, auth.scope(), user_id).await?;
     may_manage(&auth, &target)?;
     if let Some(role) = change.role {
         if target.id == auth.user_id && role != target.role {
@@ -328,7 +328,7 @@ async fn update(
 )]
 #[delete("/users/{id}")]
 async fn remove(state: web::Data<AppState>, auth: Admin, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
-    let target = crud::find::<User>(&state, auth.account(), id.0).await?;
+    let target = crud::find::<User>(&state, auth.scope(), id.0).await?;
     may_manage(&auth, &target)?;
     if target.id == auth.user_id {
         return Err(ApiError::forbidden("You cannot delete yourself."));
@@ -354,7 +354,7 @@ async fn activate(
     auth: Admin,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let target = crud::find::<User>(&state, auth.account(), id.0).await?;
+    let target = crud::find::<User>(&state, auth.scope(), id.0).await?;
     may_manage(&auth, &target)?;
     if target.password_hash.is_none() {
         return Err(ApiError::Conflict {

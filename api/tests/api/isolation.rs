@@ -45,8 +45,8 @@ const NOT_TENANT_IDS: [(&str, &str); 11] = [
 
 /// The victim's rows, by the path prefix that names them (`<prefix>/{id}`), with a body that
 /// would be a valid update.
-struct Resource {
-    id: String,
+pub struct Resource {
+    pub id: String,
     update: Value,
 }
 
@@ -80,8 +80,8 @@ async fn created(app: &TestApp, user: &TestUser, path: &str, body: Value) -> i64
     answer["data"]["id"].as_i64().expect("id")
 }
 
-/// One of each of the victim's resources.
-async fn victims_rows(app: &TestApp, victim: &TestUser) -> BTreeMap<&'static str, Resource> {
+/// One of each of the victim's resources (the site-owned ones all on the victim's first site).
+pub async fn victims_rows(app: &TestApp, victim: &TestUser) -> BTreeMap<&'static str, Resource> {
     let mut rows = BTreeMap::new();
     let mut add = |prefix: &'static str, id: String, update: Value| {
         rows.insert(prefix, Resource { id, update });
@@ -99,6 +99,9 @@ async fn victims_rows(app: &TestApp, victim: &TestUser) -> BTreeMap<&'static str
     )
     .await;
     add("/api/v1/auth/users", user.to_string(), json!({ "role": "viewer" }));
+    let grant =
+        created(app, victim, "/api/v1/auth/site-access/", json!({ "user": user, "site": site })).await;
+    add("/api/v1/auth/site-access", grant.to_string(), json!({ "site": site }));
     add("/api/v1/auth/accounts", victim.account_id.to_string(), json!({ "name": "mine" }));
     add("/api/v1/auth/subscriptions/by-account", victim.account_id.to_string(), json!({}));
     let account_id = victim.account_id;
@@ -268,7 +271,7 @@ async fn operations_with_ids(app: &TestApp) -> Vec<(Method, String)> {
 }
 
 /// What the victim reads at each item path now.
-async fn snapshot(
+pub async fn snapshot(
     app: &TestApp,
     victim: &TestUser,
     rows: &BTreeMap<&str, Resource>,
@@ -283,6 +286,51 @@ async fn snapshot(
     seen
 }
 
+/// What probing found: operations under no known prefix, operations that did not answer 404,
+/// and how many were called.
+pub struct Probed {
+    pub unknown: Vec<String>,
+    pub leaks: Vec<String>,
+    pub probed: usize,
+}
+
+/// Calls, as `caller`, every operation of the document whose path names one of `rows` by id
+/// (under a prefix `covers` accepts), with the victim's real id and a valid body.
+pub async fn probe(
+    app: &TestApp,
+    rows: &BTreeMap<&str, Resource>,
+    caller: &TestUser,
+    covers: impl Fn(&str) -> bool,
+) -> Probed {
+    let mut found = Probed { unknown: Vec::new(), leaks: Vec::new(), probed: 0 };
+    for (method, template) in operations_with_ids(app).await {
+        if NOT_TENANT_IDS.iter().any(|(prefix, _)| template.starts_with(prefix)) {
+            continue;
+        }
+        let Some((prefix, row)) =
+            rows.iter().find(|(prefix, _)| template.starts_with(&format!("{prefix}/{{")))
+        else {
+            found.unknown.push(format!("{method} {template}"));
+            continue;
+        };
+        if !covers(prefix) {
+            continue;
+        }
+        let rest = template[prefix.len() + 1..].split_once('}').map_or("", |(_, rest)| rest);
+        let path = format!("{prefix}/{}{rest}/", row.id);
+        let mut request = app.request(method.clone(), &path, Some(&caller.access));
+        if method != Method::GET && method != Method::DELETE {
+            request = request.json(&body_for(&row.update, rest));
+        }
+        let status = request.send().await.expect("request").status();
+        found.probed += 1;
+        if status != StatusCode::NOT_FOUND {
+            found.leaks.push(format!("{method} {path} answered {status}"));
+        }
+    }
+    found
+}
+
 #[tokio::test]
 async fn every_endpoint_answers_404_for_another_tenants_ids_and_changes_nothing() {
     let app = spawn_app().await;
@@ -291,31 +339,7 @@ async fn every_endpoint_answers_404_for_another_tenants_ids_and_changes_nothing(
     let rows = victims_rows(&app, &victim).await;
     let before = snapshot(&app, &victim, &rows).await;
 
-    let mut unknown = Vec::new();
-    let mut leaks = Vec::new();
-    let mut probed = 0;
-    for (method, template) in operations_with_ids(&app).await {
-        if NOT_TENANT_IDS.iter().any(|(prefix, _)| template.starts_with(prefix)) {
-            continue;
-        }
-        let Some((prefix, row)) =
-            rows.iter().find(|(prefix, _)| template.starts_with(&format!("{prefix}/{{")))
-        else {
-            unknown.push(format!("{method} {template}"));
-            continue;
-        };
-        let rest = template[prefix.len() + 1..].split_once('}').map_or("", |(_, rest)| rest);
-        let path = format!("{prefix}/{}{rest}/", row.id);
-        let mut request = app.request(method.clone(), &path, Some(&mallory.access));
-        if method != Method::GET && method != Method::DELETE {
-            request = request.json(&body_for(&row.update, rest));
-        }
-        let status = request.send().await.expect("request").status();
-        probed += 1;
-        if status != StatusCode::NOT_FOUND {
-            leaks.push(format!("{method} {path} answered {status}"));
-        }
-    }
+    let Probed { unknown, leaks, probed } = probe(&app, &rows, &mallory, |_| true).await;
     assert!(unknown.is_empty(), "path parameters this test does not know:\n{}", unknown.join("\n"));
     assert!(leaks.is_empty(), "another tenant's ids not answered 404:\n{}", leaks.join("\n"));
     assert!(probed >= 80, "only {probed} operations probed");

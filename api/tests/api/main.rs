@@ -26,6 +26,7 @@ mod resources;
 mod seed_shapes;
 mod seo;
 mod settings;
+mod site_access;
 mod site_actions;
 mod social;
 mod status;

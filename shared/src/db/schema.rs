@@ -753,6 +753,20 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    site_user_access (id) {
+        id -> Int8,
+        account_id -> Int8,
+        user_id -> Int8,
+        site_id -> Int8,
+        granted_by -> Nullable<Int8>,
+        granted_at -> Timestamptz,
+        updated_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(site_user_access -> sites (site_id));
+diesel::joinable!(site_user_access -> users (user_id));
 diesel::joinable!(accounts -> plans (plan_id));
 diesel::joinable!(subscriptions -> plans (plan_id));
 diesel::joinable!(subscriptions -> accounts (account_id));
@@ -760,6 +774,7 @@ diesel::joinable!(plan_credit_grants -> accounts (account_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     accounts,
+    site_user_access,
     user_profiles,
     plans,
     subscriptions,

@@ -154,7 +154,7 @@ pub struct ClusterUpdateForm {
 }
 
 owned_table! {
-    Cluster { table: clusters, what: "cluster", insert: ClusterInsertForm, update: ClusterUpdateForm, filter: ClusterFilter }
+    Cluster { table: clusters, what: "cluster", site: site_id, insert: ClusterInsertForm, update: ClusterUpdateForm, filter: ClusterFilter }
 }
 
 /// The names of the account's clusters among `ids`, by id.
@@ -190,7 +190,7 @@ pub fn briefs(
     ids: &[i64],
     keywords: i64,
 ) -> Result<Vec<ClusterBrief>> {
-    Cluster::find_many(conn, account, ids)?
+    Cluster::find_many(conn, &account.into(), ids)?
         .into_iter()
         .map(|cluster| {
             Ok(ClusterBrief {

@@ -14,7 +14,7 @@ use crate::{
     db::{models::WriterTask, schema::content_ideas},
     ids::AccountId,
     owned_table,
-    tenant::ListFilter,
+    tenant::{ListFilter, Scope},
     writer::{
         TaskStatus,
         tasks::{self, NewTask},
@@ -183,18 +183,19 @@ pub struct IdeaUpdateForm {
 }
 
 owned_table! {
-    ContentIdea { table: content_ideas, what: "idea", insert: IdeaInsertForm, update: IdeaUpdateForm, filter: IdeaFilter }
+    ContentIdea { table: content_ideas, what: "idea", site: site_id, insert: IdeaInsertForm, update: IdeaUpdateForm, filter: IdeaFilter }
 }
 
 /// Queues the account's ideas among `ids` to the writer, in one transaction: one draft writer
 /// task per idea, and the ideas queued marked `scheduled`. An idea already queued (the unique
 /// index on `writer_tasks.idea_id`) is skipped, and so are ids the account does not have.
 /// Returns the tasks created.
-pub fn queue_to_writer(conn: &mut PgConnection, account: AccountId, ids: &[i64]) -> Result<Vec<WriterTask>> {
+pub fn queue_to_writer(conn: &mut PgConnection, scope: &Scope, ids: &[i64]) -> Result<Vec<WriterTask>> {
+    let account = scope.account;
     conn.transaction(|conn| {
         // Locked so a concurrent call waits and then finds the ideas queued.
         let ideas: Vec<ContentIdea> = content_ideas::table
-            .filter(content_ideas::account_id.eq(account))
+            .filter(crate::visible!(content_ideas, scope, site_id))
             .filter(content_ideas::id.eq_any(ids))
             .order(content_ideas::id)
             .select(ContentIdea::as_select())

@@ -21,7 +21,7 @@ use crate::{
     ids::AccountId,
     owned_table,
     plans::{self, Limited},
-    tenant::ListFilter,
+    tenant::{ListFilter, Scope},
 };
 
 /// Longest keyword accepted, in characters.
@@ -58,7 +58,7 @@ pub struct Keyword {
 
 // Find and list through the kit; writes through [`create`], [`update`] and [`delete`], which
 // keep the cluster totals.
-owned_table! { Keyword { table: keywords, what: "keyword", filter: KeywordFilter } }
+owned_table! { Keyword { table: keywords, what: "keyword", site: site_id, filter: KeywordFilter } }
 
 /// What a keyword list sorts by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -230,12 +230,12 @@ impl KeywordFilter {
 /// order (from the start without one): one batch of an ordered scan such as the CSV export.
 pub fn batch_after(
     conn: &mut PgConnection,
-    account: AccountId,
+    scope: &Scope,
     filter: &KeywordFilter,
     last: Option<&Keyword>,
     limit: i64,
 ) -> Result<Vec<Keyword>> {
-    let mut q = filter.narrow(keywords::table.filter(keywords::account_id.eq(account)).into_boxed());
+    let mut q = filter.narrow(keywords::table.filter(crate::visible!(keywords, scope, site_id)).into_boxed());
     if let Some(last) = last {
         q = filter.after(q, last);
     }
@@ -287,12 +287,12 @@ pub fn create(conn: &mut PgConnection, account: AccountId, form: KeywordInsertFo
 /// one it joined follow. `None` when the account has no such keyword.
 pub fn update(
     conn: &mut PgConnection,
-    account: AccountId,
+    scope: &Scope,
     id: i64,
     form: KeywordUpdateForm,
 ) -> Result<Option<Keyword>> {
     conn.transaction(|conn| {
-        let scoped = || keywords::table.find(id).filter(keywords::account_id.eq(account));
+        let scoped = || keywords::table.find(id).filter(crate::visible!(keywords, scope, site_id));
         let Some(was) = scoped().select(keywords::cluster_id).for_update().first(conn).optional()? else {
             return Ok(None);
         };
@@ -308,10 +308,12 @@ pub fn update(
 
 /// Deletes the account's keywords among `ids` and keeps their clusters' totals true; returns
 /// how many went.
-pub fn delete(conn: &mut PgConnection, account: AccountId, ids: &[i64]) -> Result<usize> {
+pub fn delete(conn: &mut PgConnection, scope: &Scope, ids: &[i64]) -> Result<usize> {
     conn.transaction(|conn| {
         let clusters: Vec<Option<i64>> = diesel::delete(
-            keywords::table.filter(keywords::account_id.eq(account)).filter(keywords::id.eq_any(ids)),
+            keywords::table
+                .filter(crate::visible!(keywords, scope, site_id))
+                .filter(keywords::id.eq_any(ids)),
         )
         .returning(keywords::cluster_id)
         .get_results(conn)?;
@@ -324,12 +326,12 @@ pub fn delete(conn: &mut PgConnection, account: AccountId, ids: &[i64]) -> Resul
 /// Sets the status of the account's keywords among `ids`; returns how many changed.
 pub fn set_status(
     conn: &mut PgConnection,
-    account: AccountId,
+    scope: &Scope,
     ids: &[i64],
     status: KeywordStatus,
 ) -> Result<usize> {
     Ok(diesel::update(
-        keywords::table.filter(keywords::account_id.eq(account)).filter(keywords::id.eq_any(ids)),
+        keywords::table.filter(crate::visible!(keywords, scope, site_id)).filter(keywords::id.eq_any(ids)),
     )
     .set((keywords::status.eq(status), keywords::updated_at.eq(diesel::dsl::now)))
     .execute(conn)?)
@@ -430,14 +432,14 @@ pub struct Selection {
 /// `site_id` (and `sector_id`); at most `limit`, all on one site.
 pub fn select_for_clustering(
     conn: &mut PgConnection,
-    account: AccountId,
+    scope: &Scope,
     ids: Option<&[i64]>,
     site_id: Option<i64>,
     sector_id: Option<i64>,
     limit: usize,
 ) -> Result<std::result::Result<Selection, SelectionProblem>> {
     let mut query = keywords::table
-        .filter(keywords::account_id.eq(account))
+        .filter(crate::visible!(keywords, scope, site_id))
         .select((keywords::id, keywords::site_id, keywords::sector_id))
         .order(keywords::id)
         .into_boxed();

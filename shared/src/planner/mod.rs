@@ -24,7 +24,7 @@ pub use keywords::{Keyword, KeywordStatus};
 use crate::{
     Result,
     db::schema::{clusters as clusters_table, sectors, sites},
-    ids::AccountId,
+    tenant::Scope,
 };
 
 crate::db::text_enum::text_enum! {
@@ -68,13 +68,14 @@ impl Refs {
 /// the only problem reported, since nothing can fit it.
 pub fn ref_problems(
     conn: &mut PgConnection,
-    account: AccountId,
+    scope: &Scope,
     refs: Refs,
 ) -> Result<Vec<(&'static str, &'static str)>> {
     let Refs { site_id, sector_id, cluster_id } = refs;
+    let account = scope.account;
     let site: Option<i64> = sites::table
         .find(site_id)
-        .filter(sites::account_id.eq(account))
+        .filter(crate::visible!(sites, scope, id))
         .select(sites::id)
         .first(conn)
         .optional()?;

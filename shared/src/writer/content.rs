@@ -15,7 +15,7 @@ use crate::{
 };
 
 crate::owned_table! {
-    Content { table: content, what: "content", insert: NewContent, update: ContentChange, filter: ContentFilter }
+    Content { table: content, what: "content", site: site_id, insert: NewContent, update: ContentChange, filter: ContentFilter }
 }
 
 /// A sort key of articles; `-` sorts descending.
@@ -257,9 +257,9 @@ pub fn record_publication(
         .set((content::status.eq(ContentStatus::Published), content::published_at.eq(Some(Utc::now()))))
         .execute(conn)?;
     let uploaded = images::Selection { ids: Some(publication.image_ids.clone()), content_id: None };
-    images::set_status(conn, account, uploaded, ImageStatus::Published)?;
+    images::set_status(conn, &account.into(), uploaded, ImageStatus::Published)?;
     if let Some(writer_task_id) = article.writer_task_id {
-        tasks::set_status(conn, account, &[writer_task_id], TaskStatus::Completed)?;
+        tasks::set_status(conn, &account.into(), &[writer_task_id], TaskStatus::Completed)?;
     }
     Ok(())
 }

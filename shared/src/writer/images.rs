@@ -11,11 +11,11 @@ use crate::{
         schema::images,
     },
     ids::{AccountId, TaskId},
-    tenant::ListFilter,
+    tenant::{ListFilter, Scope},
 };
 
 crate::owned_table! {
-    Image { table: images, what: "image", insert: NewImage, update: ImageChange, filter: ImageFilter }
+    Image { table: images, what: "image", site: site_id, insert: NewImage, update: ImageChange, filter: ImageFilter }
 }
 
 /// Which images a listing covers; newest first.
@@ -105,11 +105,11 @@ pub struct Selection {
 /// Sets the status of the selected images of the account; how many changed.
 pub fn set_status(
     conn: &mut PgConnection,
-    account: AccountId,
+    scope: &Scope,
     selection: Selection,
     status: ImageStatus,
 ) -> Result<usize> {
-    let mut target = images::table.filter(images::account_id.eq(account)).into_boxed();
+    let mut target = images::table.filter(crate::visible!(images, scope, site_id)).into_boxed();
     if let Some(ids) = selection.ids {
         target = target.filter(images::id.eq_any(ids));
     }

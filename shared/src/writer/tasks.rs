@@ -19,12 +19,12 @@ use crate::{
     },
     ids::AccountId,
     planner::keywords,
-    tenant::{ListFilter, Scoped, contains},
+    tenant::{ListFilter, Scope, Scoped, contains},
     wordpress,
 };
 
 crate::owned_table! {
-    WriterTask { table: writer_tasks, what: "writer task", insert: NewTask, update: TaskChange, filter: TaskFilter }
+    WriterTask { table: writer_tasks, what: "writer task", site: site_id, insert: NewTask, update: TaskChange, filter: TaskFilter }
 }
 
 impl WriterTask {
@@ -172,14 +172,9 @@ pub fn insert_missing(
 }
 
 /// Sets the status of the account's writer tasks among `ids`; how many changed.
-pub fn set_status(
-    conn: &mut PgConnection,
-    account: AccountId,
-    ids: &[i64],
-    status: TaskStatus,
-) -> Result<usize> {
+pub fn set_status(conn: &mut PgConnection, scope: &Scope, ids: &[i64], status: TaskStatus) -> Result<usize> {
     use writer_tasks as w;
-    Ok(diesel::update(w::table.filter(w::account_id.eq(account)).filter(w::id.eq_any(ids)))
+    Ok(diesel::update(w::table.filter(crate::visible!(w, scope, site_id)).filter(w::id.eq_any(ids)))
         .set((w::status.eq(status), w::updated_at.eq(diesel::dsl::now)))
         .execute(conn)?)
 }
@@ -231,7 +226,7 @@ pub fn briefs(
     ids: &[i64],
     cluster_keywords: i64,
 ) -> Result<Vec<TaskBrief>> {
-    WriterTask::find_many(conn, account, ids)?
+    WriterTask::find_many(conn, &account.into(), ids)?
         .into_iter()
         .map(|task| {
             // A task's cluster and site are its account's (their foreign keys include it), so
@@ -246,11 +241,11 @@ pub fn briefs(
             let site =
                 wordpress::connection(conn, account, task.site_id)?.ok_or(diesel::result::Error::NotFound)?;
             let author_profile = match site.author_profile_id {
-                Some(id) => AuthorProfile::find(conn, account, id)?,
+                Some(id) => AuthorProfile::find(conn, &account.into(), id)?,
                 None => None,
             };
             let strategy = match site.strategy_id {
-                Some(id) => Strategy::find(conn, account, id)?,
+                Some(id) => Strategy::find(conn, &account.into(), id)?,
                 None => None,
             };
             Ok(TaskBrief { task, cluster_keywords, author_profile, strategy })

@@ -249,9 +249,10 @@ fn fitted(platform: Platform, variant: &Variant, max_hashtags: usize) -> Variant
 }
 
 async fn article_text(ctx: &TaskContext, account_id: i64, content_id: i64) -> Result<String, TaskError> {
-    let article =
-        shared::db::run(ctx.pool(), move |conn| Content::find(conn, AccountId(account_id), content_id))
-            .await?;
+    let article = shared::db::run(ctx.pool(), move |conn| {
+        Content::find(conn, &AccountId(account_id).into(), content_id)
+    })
+    .await?;
     let Content { title, html_content: html, .. } = article
         .ok_or_else(|| TaskError::fatal("no_content", "the content item does not exist in this account"))?;
     let text = ammonia::Builder::empty().clean(&html).to_string();

@@ -78,7 +78,7 @@ async fn list(
         name: tenant::contains(search.as_deref()),
         ordering: ordering.unwrap_or_default(),
     };
-    crud::list::<Cluster>(&state, auth.account(), filter, &req, page).await
+    crud::list::<Cluster>(&state, auth.scope(), filter, &req, page).await
 }
 
 input_forms! {
@@ -136,7 +136,7 @@ async fn create(
     let input = ClusterInput::from(body.0);
     let site_id = input.site_id.unwrap_or_default();
     let sector_id = input.sector_id.flatten();
-    check_refs(&state, auth.account_id, Refs { site_id, sector_id, cluster_id: None }).await?;
+    check_refs(&state, auth.scope(), Refs { site_id, sector_id, cluster_id: None }).await?;
     let form = ClusterInsertForm {
         site_id,
         sector_id,
@@ -145,7 +145,7 @@ async fn create(
         intent: input.intent.flatten(),
         status: input.status.unwrap_or(ClusterStatus::Active),
     };
-    crud::create_limited::<Cluster>(&state, auth.account(), shared::plans::Limited::Clusters, form).await
+    crud::create_limited::<Cluster>(&state, auth.scope(), shared::plans::Limited::Clusters, form).await
 }
 
 /// One cluster.
@@ -160,7 +160,7 @@ async fn retrieve(
     auth: AuthUser,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    crud::retrieve::<Cluster>(&state, auth.account(), id.0).await
+    crud::retrieve::<Cluster>(&state, auth.scope(), id.0).await
 }
 
 /// The cluster's keywords, with the keyword list's filters and ordering (`cluster_id` is the
@@ -179,9 +179,9 @@ async fn cluster_keywords(
     page: PageParams,
     query: ApiQuery<KeywordQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let cluster = crud::find::<Cluster>(&state, auth.account(), id.0).await?;
+    let cluster = crud::find::<Cluster>(&state, auth.scope(), id.0).await?;
     let filter = KeywordFilter { cluster_id: Some(cluster.id), ..KeywordFilter::from(query.0) };
-    crud::list::<Keyword>(&state, auth.account(), filter, &req, page).await
+    crud::list::<Keyword>(&state, auth.scope(), filter, &req, page).await
 }
 
 /// PUT and PATCH both apply the fields sent (partial update). A cluster stays on its site.
@@ -203,7 +203,7 @@ async fn update(
     body: ApiJson<ClusterInput>,
 ) -> Result<HttpResponse, ApiError> {
     let input = body.0;
-    let current = crud::find::<Cluster>(&state, auth.account(), id.0).await?;
+    let current = crud::find::<Cluster>(&state, auth.scope(), id.0).await?;
     if input.site_id.is_some_and(|site_id| site_id != current.site_id) {
         return Err(ApiError::field("site_id", "A cluster cannot move to another site."));
     }
@@ -211,7 +211,7 @@ async fn update(
         && sector_id != current.sector_id
     {
         let refs = Refs { site_id: current.site_id, sector_id, cluster_id: None };
-        check_refs(&state, auth.account_id, refs).await?;
+        check_refs(&state, auth.scope(), refs).await?;
     }
     let form = ClusterUpdateForm {
         name: input.name.map(|name| name.trim().to_owned()),
@@ -220,7 +220,7 @@ async fn update(
         intent: input.intent,
         status: input.status,
     };
-    crud::update::<Cluster>(&state, auth.account(), current.id, form).await
+    crud::update::<Cluster>(&state, auth.scope(), current.id, form).await
 }
 
 /// Deletes a cluster; its keywords stay, unclustered.
@@ -234,7 +234,7 @@ async fn update(
 )]
 #[delete("/clusters/{id}")]
 async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
-    crud::delete::<Cluster>(&state, auth.account(), id.0).await
+    crud::delete::<Cluster>(&state, auth.scope(), id.0).await
 }
 
 /// Deletes the caller's clusters among `ids` (their keywords stay, unclustered); the others
@@ -253,6 +253,6 @@ async fn bulk_delete(
     auth: Editor,
     body: ApiJson<BulkIds>,
 ) -> Result<HttpResponse, ApiError> {
-    let deleted_count = crud::delete_many::<Cluster>(&state, auth.account(), body.0.ids).await?;
+    let deleted_count = crud::delete_many::<Cluster>(&state, auth.scope(), body.0.ids).await?;
     Ok(response::flat(DeletedCount { deleted_count }))
 }

@@ -23,11 +23,11 @@ use actix_web::{
 use futures_util::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
 use shared::{
-    ids::AccountId,
     planner::{
         Keyword, clusters,
         keywords::{self, KeywordFilter, KeywordInsertForm},
     },
+    tenant::Scope,
 };
 
 use super::{
@@ -77,7 +77,7 @@ async fn export(
 ) -> Result<HttpResponse, ApiError> {
     let filter = KeywordFilter::from(query.0);
     // The first batch is read before answering, so a database failure is still a proper error.
-    let mut cursor = ExportCursor { state: state.into_inner(), account: auth.account(), filter, last: None };
+    let mut cursor = ExportCursor { state: state.into_inner(), scope: auth.scope(), filter, last: None };
     let first = cursor.next_chunk().await?;
     let mut head = encode_row(EXPORT_COLUMNS.map(str::to_owned))?;
     let more = first.as_ref().is_some_and(|(_, full)| *full);
@@ -104,7 +104,7 @@ async fn export(
 /// Where the export is: the filter and the last row written.
 struct ExportCursor {
     state: std::sync::Arc<AppState>,
-    account: AccountId,
+    scope: Scope,
     filter: KeywordFilter,
     last: Option<Keyword>,
 }
@@ -113,13 +113,13 @@ impl ExportCursor {
     /// The next batch as CSV, and whether it was full (so another may follow); `None` when
     /// there are no more rows.
     async fn next_chunk(&mut self) -> Result<Option<(Bytes, bool)>, ApiError> {
-        let (account, filter, last) = (self.account, self.filter.clone(), self.last.clone());
+        let (scope, filter, last) = (self.scope.clone(), self.filter.clone(), self.last.clone());
         let (rows, cluster_names) = self
             .state
             .db(move |conn| {
-                let rows = keywords::batch_after(conn, account, &filter, last.as_ref(), EXPORT_BATCH)?;
+                let rows = keywords::batch_after(conn, &scope, &filter, last.as_ref(), EXPORT_BATCH)?;
                 let ids: Vec<i64> = rows.iter().filter_map(|row| row.cluster_id).collect();
-                Ok((rows, clusters::names(conn, account, &ids)?))
+                Ok((rows, clusters::names(conn, scope.account, &ids)?))
             })
             .await?;
         let Some(last) = rows.last() else {
@@ -259,7 +259,7 @@ async fn import_keywords(
     let file = file.ok_or_else(|| ApiError::field("file", "This field is required."))?;
     let site_id = target.site_id.ok_or_else(|| ApiError::field("site_id", "This field is required."))?;
     let sector_id = target.sector_id;
-    check_refs(&state, auth.account_id, Refs { site_id, sector_id, cluster_id: None }).await?;
+    check_refs(&state, auth.scope(), Refs { site_id, sector_id, cluster_id: None }).await?;
     let ParsedCsv { rows, mut errors } = parse_csv(&file)?;
     let forms: Vec<KeywordInsertForm> = rows
         .iter()

@@ -85,7 +85,7 @@ async fn list(
         title: tenant::contains(search.as_deref()),
         ordering: ordering.unwrap_or_default(),
     };
-    crud::list::<ContentIdea>(&state, auth.account(), filter, &req, page).await
+    crud::list::<ContentIdea>(&state, auth.scope(), filter, &req, page).await
 }
 
 input_forms! {
@@ -175,7 +175,7 @@ async fn create(
         sector_id: input.sector_id.flatten(),
         cluster_id: input.cluster_id.flatten(),
     };
-    check_refs(&state, auth.account_id, refs).await?;
+    check_refs(&state, auth.scope(), refs).await?;
     let form = IdeaInsertForm {
         site_id: refs.site_id,
         sector_id: refs.sector_id,
@@ -191,7 +191,7 @@ async fn create(
         estimated_word_count: input.estimated_word_count.unwrap_or(0),
         status: input.status.unwrap_or(IdeaStatus::New),
     };
-    crud::create_limited::<ContentIdea>(&state, auth.account(), shared::plans::Limited::Ideas, form).await
+    crud::create_limited::<ContentIdea>(&state, auth.scope(), shared::plans::Limited::Ideas, form).await
 }
 
 /// PUT and PATCH both apply the fields sent (partial update).
@@ -211,11 +211,11 @@ async fn update(
     id: PathId<i64>,
     body: ApiJson<IdeaInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account, input) = (auth.account(), body.0);
-    let current = crud::find::<ContentIdea>(&state, account, id.0).await?;
+    let (scope, input) = (auth.scope(), body.0);
+    let current = crud::find::<ContentIdea>(&state, scope.clone(), id.0).await?;
     let was = Refs { site_id: current.site_id, sector_id: current.sector_id, cluster_id: current.cluster_id };
     let refs = was.changed(input.site_id, input.sector_id, input.cluster_id);
-    check_moved_refs(&state, auth.account_id, was, refs).await?;
+    check_moved_refs(&state, auth.scope(), was, refs).await?;
     let form = IdeaUpdateForm {
         idea_title: input.idea_title.map(trimmed),
         description: input.description.map(trimmed),
@@ -229,7 +229,7 @@ async fn update(
         sector_id: input.sector_id,
         cluster_id: input.cluster_id,
     };
-    crud::update::<ContentIdea>(&state, account, current.id, form).await
+    crud::update::<ContentIdea>(&state, scope, current.id, form).await
 }
 
 /// Deletes the caller's ideas among `ids`; the others are ignored.
@@ -247,7 +247,7 @@ async fn bulk_delete(
     auth: Editor,
     body: ApiJson<BulkIds>,
 ) -> Result<HttpResponse, ApiError> {
-    let deleted_count = crud::delete_many::<ContentIdea>(&state, auth.account(), body.0.ids).await?;
+    let deleted_count = crud::delete_many::<ContentIdea>(&state, auth.scope(), body.0.ids).await?;
     Ok(response::flat(DeletedCount { deleted_count }))
 }
 
@@ -267,8 +267,8 @@ async fn bulk_queue_to_writer(
     auth: Editor,
     body: ApiJson<BulkIds>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account, ids) = (auth.account(), body.0.ids);
-    let tasks = state.db(move |conn| ideas::queue_to_writer(conn, account, &ids)).await?;
+    let (scope, ids) = (auth.scope(), body.0.ids);
+    let tasks = state.db(move |conn| ideas::queue_to_writer(conn, &scope, &ids)).await?;
     Ok(response::flat(QueuedToWriter { tasks_created: tasks.len(), tasks }))
 }
 

@@ -34,8 +34,8 @@ async fn bulk_delete(
     auth: Editor,
     body: ApiJson<BulkIds>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account, ids) = (auth.account(), body.0.ids);
-    let deleted_count = state.db(move |conn| keywords::delete(conn, account, &ids)).await?;
+    let (scope, ids) = (auth.scope(), body.0.ids);
+    let deleted_count = state.db(move |conn| keywords::delete(conn, &scope, &ids)).await?;
     Ok(response::flat(DeletedCount { deleted_count }))
 }
 
@@ -75,8 +75,8 @@ async fn bulk_update_status(
     body: ApiJson<BulkStatus>,
 ) -> Result<HttpResponse, ApiError> {
     let BulkStatus { ids, status } = body.0;
-    let account = auth.account();
-    let updated_count = state.db(move |conn| keywords::set_status(conn, account, &ids, status)).await?;
+    let scope = auth.scope();
+    let updated_count = state.db(move |conn| keywords::set_status(conn, &scope, &ids, status)).await?;
     Ok(response::flat(UpdatedCount { updated_count }))
 }
 
@@ -126,7 +126,7 @@ async fn bulk_add_from_seed(
     body: ApiJson<FromSeed>,
 ) -> Result<HttpResponse, ApiError> {
     let FromSeed { seed_keyword_ids, site_id, sector_id } = body.0;
-    check_refs(&state, auth.account_id, Refs { site_id, sector_id, cluster_id: None }).await?;
+    check_refs(&state, auth.scope(), Refs { site_id, sector_id, cluster_id: None }).await?;
     let account = auth.account();
     let added = state
         .db(move |conn| keywords::add_from_seed(conn, account, &seed_keyword_ids, site_id, sector_id))

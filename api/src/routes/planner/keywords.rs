@@ -44,7 +44,7 @@ async fn list(
     page: PageParams,
     query: ApiQuery<KeywordQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    crud::list::<Keyword>(&state, auth.account(), KeywordFilter::from(query.0), &req, page).await
+    crud::list::<Keyword>(&state, auth.scope(), KeywordFilter::from(query.0), &req, page).await
 }
 
 input_forms! {
@@ -113,7 +113,7 @@ async fn create(
         sector_id: input.sector_id.flatten(),
         cluster_id: input.cluster_id.flatten(),
     };
-    check_refs(&state, auth.account_id, refs).await?;
+    check_refs(&state, auth.scope(), refs).await?;
     let form = KeywordInsertForm {
         site_id: refs.site_id,
         sector_id: refs.sector_id,
@@ -141,7 +141,7 @@ async fn retrieve(
     auth: AuthUser,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    crud::retrieve::<Keyword>(&state, auth.account(), id.0).await
+    crud::retrieve::<Keyword>(&state, auth.scope(), id.0).await
 }
 
 /// PUT and PATCH both apply the fields sent (partial update); the cluster totals follow.
@@ -162,11 +162,11 @@ async fn update(
     id: PathId<i64>,
     body: ApiJson<KeywordInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account, input) = (auth.account(), body.0);
-    let current = crud::find::<Keyword>(&state, account, id.0).await?;
+    let (scope, input) = (auth.scope(), body.0);
+    let current = crud::find::<Keyword>(&state, scope.clone(), id.0).await?;
     let was = Refs { site_id: current.site_id, sector_id: current.sector_id, cluster_id: current.cluster_id };
     let refs = was.changed(input.site_id, input.sector_id, input.cluster_id);
-    check_moved_refs(&state, auth.account_id, was, refs).await?;
+    check_moved_refs(&state, auth.scope(), was, refs).await?;
     let form = KeywordUpdateForm {
         keyword: input.keyword.map(|keyword| keyword.trim().to_owned()),
         site_id: input.site_id,
@@ -178,7 +178,7 @@ async fn update(
         status: input.status,
     };
     let row = state
-        .db(move |conn| keywords::update(conn, account, current.id, form))
+        .db(move |conn| keywords::update(conn, &scope, current.id, form))
         .await?
         .ok_or(ApiError::NotFound { what: "keyword" })?;
     Ok(response::ok(row))
@@ -195,6 +195,6 @@ async fn update(
 )]
 #[delete("/keywords/{id}")]
 async fn remove(state: web::Data<AppState>, auth: Editor, id: PathId<i64>) -> Result<HttpResponse, ApiError> {
-    let account = auth.account();
-    deleted(state.db(move |conn| keywords::delete(conn, account, &[id.0])).await?, "keyword")
+    let scope = auth.scope();
+    deleted(state.db(move |conn| keywords::delete(conn, &scope, &[id.0])).await?, "keyword")
 }

@@ -14,7 +14,7 @@ mod keywords;
 
 use serde::{Deserialize, Deserializer, Serialize};
 pub use shared::planner::{Intent, Refs};
-use shared::{ids::AccountId, planner};
+use shared::{planner, tenant::Scope};
 use utoipa_actix_web::service_config::ServiceConfig;
 
 use crate::{
@@ -96,22 +96,21 @@ pub fn check_ids(errors: &mut FieldErrors, field: &str, ids: &[i64]) {
 /// and says whether it does.
 pub async fn check_moved_refs(
     state: &AppState,
-    account_id: i64,
+    scope: Scope,
     current: Refs,
     new: Refs,
 ) -> Result<bool, ApiError> {
     let moved = new != current;
     if moved {
-        check_refs(state, account_id, new).await?;
+        check_refs(state, scope, new).await?;
     }
     Ok(moved)
 }
 
-/// 400 naming `site_id`, `sector_id` or `cluster_id` when one is not the caller's or does not
-/// fit the site.
-pub async fn check_refs(state: &AppState, account_id: i64, refs: Refs) -> Result<(), ApiError> {
-    let account = AccountId(account_id);
-    let problems = state.db(move |conn| planner::ref_problems(conn, account, refs)).await?;
+/// 400 naming `site_id`, `sector_id` or `cluster_id` when one is not the caller's (a site the
+/// caller does not reach included) or does not fit the site.
+pub async fn check_refs(state: &AppState, scope: Scope, refs: Refs) -> Result<(), ApiError> {
+    let problems = state.db(move |conn| planner::ref_problems(conn, &scope, refs)).await?;
     let mut errors = FieldErrors::new();
     for (field, problem) in problems {
         validation::push(&mut errors, field, problem);

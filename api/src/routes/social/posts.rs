@@ -262,7 +262,7 @@ pub(super) async fn posts(
     page: PageParams,
     query: ApiQuery<PostQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    crud::list::<Post>(&state, auth.account(), query.0.filter()?, &req, page).await
+    crud::list::<Post>(&state, auth.scope(), query.0.filter()?, &req, page).await
 }
 
 /// One post, with its platform's answer once published or failed.
@@ -277,7 +277,7 @@ pub(super) async fn retrieve_post(
     auth: AuthUser,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    crud::retrieve::<Post>(&state, auth.account(), id.0).await
+    crud::retrieve::<Post>(&state, auth.scope(), id.0).await
 }
 
 /// Cancels a post that has not gone out yet; 409 once it is being published.
@@ -297,7 +297,7 @@ pub(super) async fn cancel_post(
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, post_id) = (auth.account(), id.0);
-    let current = crud::find::<Post>(&state, account, post_id).await?;
+    let current = crud::find::<Post>(&state, account.into(), post_id).await?;
     let not_cancellable = |status: PostStatus| ApiError::Conflict {
         code: "not_cancellable",
         message: format!("The post is {status}; only scheduled posts can be cancelled."),
@@ -355,7 +355,7 @@ pub(super) async fn update_post(
     body: ApiJson<PostChange>,
 ) -> Result<HttpResponse, ApiError> {
     let (account, post_id, change) = (auth.account(), id.0, body.0);
-    let current = crud::find::<Post>(&state, account, post_id).await?;
+    let current = crud::find::<Post>(&state, account.into(), post_id).await?;
     if let Err(illegal) = current.status.become_(PostStatus::Scheduled) {
         return Err(ApiError::conflict(
             "not_editable",

@@ -117,7 +117,7 @@ pub(super) async fn create(
     let input = body.0;
     let account_id = auth.account_id;
     if let Some(site_id) = input.site_id {
-        check_refs(&state, account_id, Refs { site_id, sector_id: None, cluster_id: None }).await?;
+        check_refs(&state, auth.scope(), Refs { site_id, sector_id: None, cluster_id: None }).await?;
     }
     if let Some(command) = &input.command {
         // Checked the way the handler will read it.
@@ -155,7 +155,7 @@ pub(super) async fn remove(
     auth: Admin,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    crud::delete::<Endpoint>(&state, auth.account(), id.0).await
+    crud::delete::<Endpoint>(&state, auth.scope(), id.0).await
 }
 
 /// An endpoint's deliveries, newest first (admin or owner).
@@ -230,7 +230,7 @@ async fn set_install_default(
 ) -> Result<HttpResponse, ApiError> {
     if !is_operator(state, auth).await? {
         // Another account's endpoint does not exist for a tenant; its own is not its to bind.
-        crud::find::<Endpoint>(state, auth.account(), id).await?;
+        crud::find::<Endpoint>(state, auth.scope(), id).await?;
         return Err(not_operator());
     }
     let endpoint = state

@@ -90,7 +90,7 @@ async fn list(
         search: q.search,
         ordering: q.ordering.unwrap_or_default(),
     };
-    crud::list::<Content>(&state, auth.account(), filter, &req, page).await
+    crud::list::<Content>(&state, auth.scope(), filter, &req, page).await
 }
 
 input_forms! {
@@ -181,7 +181,7 @@ async fn create(
         sector_id: input.sector_id.flatten(),
         cluster_id: None,
     };
-    check_refs(&state, auth.account_id, refs).await?;
+    check_refs(&state, auth.scope(), refs).await?;
     let html = input.html_content.unwrap_or_default();
     let trimmed = |text: Option<String>| text.unwrap_or_default().trim().to_owned();
     let new = NewContent {
@@ -197,7 +197,7 @@ async fn create(
         content_type: input.content_type.map_or("post".into(), |t| t.trim().to_owned()),
         status: input.status.unwrap_or(ContentStatus::Draft),
     };
-    crud::create::<Content>(&state, auth.account(), new).await
+    crud::create::<Content>(&state, auth.scope(), new).await
 }
 
 /// PUT and PATCH both apply the fields sent (partial update); the word count follows the HTML.
@@ -217,11 +217,11 @@ async fn update(
     id: PathId<i64>,
     body: ApiJson<WriterContentInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account_id, input) = (auth.account_id, body.0);
-    let current = crud::find::<Content>(&state, auth.account(), id.0).await?;
+    let input = body.0;
+    let current = crud::find::<Content>(&state, auth.scope(), id.0).await?;
     let was = Refs { site_id: current.site_id, sector_id: current.sector_id, cluster_id: None };
     let refs = was.changed(input.site_id, input.sector_id, None);
-    check_moved_refs(&state, account_id, was, refs).await?;
+    check_moved_refs(&state, auth.scope(), was, refs).await?;
     let trimmed = |text: String| text.trim().to_owned();
     let change = ContentChange {
         title: input.title.map(trimmed),
@@ -236,8 +236,7 @@ async fn update(
         site_id: input.site_id,
         sector_id: input.sector_id,
     };
-    let account = auth.account();
-    crud::update::<Content>(&state, account, current.id, change).await
+    crud::update::<Content>(&state, auth.scope(), current.id, change).await
 }
 
 /// Has `worker-content` plan the images of the named articles: 202 with the
@@ -261,7 +260,7 @@ async fn generate_image_prompts(
     body: ApiJson<BatchIds>,
 ) -> Result<HttpResponse, ApiError> {
     let ids = body.unique();
-    crud::find_all::<Content>(&state, auth.account(), &ids).await?;
+    crud::find_all::<Content>(&state, auth.scope(), &ids).await?;
     let payload = ImagePromptsPayload { content_ids: ids };
     let task = NewTask::of::<ImagePrompts>(auth.account_id, &payload);
     commands::enqueue(&state, &auth, &req, task).await
@@ -300,7 +299,7 @@ async fn publish(
     id: PathId<i64>,
     body: ApiJson<PublishInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let article = crud::find::<Content>(&state, auth.account(), id.0).await?;
+    let article = crud::find::<Content>(&state, auth.scope(), id.0).await?;
     let (account, site_id) = (auth.account(), article.site_id);
     let connected = state.db(move |conn| shared::wordpress::is_connected(conn, account, site_id)).await?;
     if !connected {

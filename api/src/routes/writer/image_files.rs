@@ -16,7 +16,7 @@ use crate::{
 
 /// The image and its file's bytes, or 404 when it has no file (or the file is gone).
 async fn image_file(state: &AppState, auth: &AuthUser, id: i64) -> Result<(Image, Vec<u8>), ApiError> {
-    let image = crud::find::<Image>(state, auth.account(), id).await?;
+    let image = crud::find::<Image>(state, auth.scope(), id).await?;
     let key = image.file_path.clone().ok_or(ApiError::NotFound { what: "image file" })?;
     let bytes = state.media.get(&key).await.map_err(|error| {
         tracing::warn!(%error, image_id = image.id, "image file unreadable");
@@ -52,7 +52,7 @@ pub(super) async fn file(
     auth: AuthUser,
     id: PathId<i64>,
 ) -> Result<HttpResponse, ApiError> {
-    let image = crud::find::<Image>(&state, auth.account(), id.0).await?;
+    let image = crud::find::<Image>(&state, auth.scope(), id.0).await?;
     let key = image.file_path.as_deref().ok_or(ApiError::NotFound { what: "image file" })?;
     // A key that cannot be a file of ours is the same as no file.
     if !state.media.exists(key).await.unwrap_or(false) {

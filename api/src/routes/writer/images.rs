@@ -87,7 +87,7 @@ async fn list(
         site_id: q.site_id,
         sector_id: q.sector_id,
     };
-    crud::list::<Image>(&state, auth.account(), filter, &req, page).await
+    crud::list::<Image>(&state, auth.scope(), filter, &req, page).await
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -124,7 +124,7 @@ async fn content_images(
     let content_id =
         query.0.content_id.ok_or_else(|| ApiError::field("content_id", "This parameter is required."))?;
     let account = auth.account();
-    crud::find::<Content>(&state, account, content_id).await?;
+    crud::find::<Content>(&state, auth.scope(), content_id).await?;
     let images = state.db(move |conn| images::of_content(conn, account, content_id)).await?;
     Ok(response::ok(ContentImages { images }))
 }
@@ -182,7 +182,7 @@ async fn create(
     // An image of a content item lives where the content does.
     let (refs, content_id, writer_task_id) = match input.content_id {
         Some(content_id) => {
-            let content = crud::find::<Content>(&state, auth.account(), content_id)
+            let content = crud::find::<Content>(&state, auth.scope(), content_id)
                 .await
                 .map_err(|_| ApiError::missing("content_id", "Content not found."))?;
             let refs = Refs { site_id: content.site_id, sector_id: content.sector_id, cluster_id: None };
@@ -192,7 +192,7 @@ async fn create(
             let site_id =
                 input.site_id.ok_or_else(|| ApiError::field("site_id", "Send content_id or site_id."))?;
             let refs = Refs { site_id, sector_id: input.sector_id.flatten(), cluster_id: None };
-            check_refs(&state, auth.account_id, refs).await?;
+            check_refs(&state, auth.scope(), refs).await?;
             (refs, None, None)
         }
     };
@@ -206,7 +206,7 @@ async fn create(
         position: input.position.unwrap_or(0),
         status: input.status.unwrap_or(ImageStatus::Pending),
     };
-    crud::create::<Image>(&state, auth.account(), new).await
+    crud::create::<Image>(&state, auth.scope(), new).await
 }
 
 /// PUT and PATCH both apply the fields sent (partial update). An image stays with its content;
@@ -227,8 +227,8 @@ async fn update(
     id: PathId<i64>,
     body: ApiJson<ImageInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account_id, input) = (auth.account_id, body.0);
-    let current = crud::find::<Image>(&state, auth.account(), id.0).await?;
+    let input = body.0;
+    let current = crud::find::<Image>(&state, auth.scope(), id.0).await?;
     if input.content_id.is_some_and(|content_id| Some(content_id) != current.content_id) {
         return Err(ApiError::field("content_id", "An image cannot move to other content."));
     }
@@ -240,7 +240,7 @@ async fn update(
         }
         let was = Refs { site_id: current.site_id, sector_id: current.sector_id, cluster_id: None };
         let refs = was.changed(input.site_id, input.sector_id, None);
-        check_refs(&state, account_id, refs).await?;
+        check_refs(&state, auth.scope(), refs).await?;
     }
     let change = ImageChange {
         image_type: input.image_type,
@@ -250,8 +250,7 @@ async fn update(
         site_id: input.site_id,
         sector_id: input.sector_id,
     };
-    let account = auth.account();
-    crud::update::<Image>(&state, account, current.id, change).await
+    crud::update::<Image>(&state, auth.scope(), current.id, change).await
 }
 
 /// Checks that every image is the caller's and that the account can pay for them, then
@@ -275,7 +274,7 @@ async fn generate_images(
     body: ApiJson<BatchIds>,
 ) -> Result<HttpResponse, ApiError> {
     let ids = body.unique();
-    crud::find_all::<Image>(&state, auth.account(), &ids).await?;
+    crud::find_all::<Image>(&state, auth.scope(), &ids).await?;
     let count = ids.len() as u64;
     let payload = GenerateImagesPayload { image_ids: ids };
     commands::enqueue_paid::<GenerateImages>(&state, &auth, &req, &payload, count).await
@@ -324,11 +323,11 @@ async fn bulk_update(
     auth: Editor,
     body: ApiJson<BulkStatus>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account, BulkStatus { ids, content_id, status }) = (auth.account(), body.0);
+    let (scope, BulkStatus { ids, content_id, status }) = (auth.scope(), body.0);
     if let Some(content_id) = content_id {
-        crud::find::<Content>(&state, account, content_id).await?;
+        crud::find::<Content>(&state, scope.clone(), content_id).await?;
     }
     let selection = Selection { ids, content_id };
-    let updated_count = state.db(move |conn| images::set_status(conn, account, selection, status)).await?;
+    let updated_count = state.db(move |conn| images::set_status(conn, &scope, selection, status)).await?;
     Ok(response::flat(UpdatedCount { updated_count }))
 }

@@ -5,8 +5,8 @@ use actix_web::{HttpRequest, HttpResponse, get, post, route, web};
 use serde::Deserialize;
 use shared::{
     db::models::{ContentIdea, WriterTask},
-    ids::AccountId,
     tasks::{GenerateContent, writer::GenerateContentPayload},
+    tenant::Scope,
     writer::{
         self, TaskStatus,
         tasks::{NewTask, TaskChange, TaskFilter, TaskOrdering},
@@ -94,7 +94,7 @@ async fn list(
         search: q.search,
         ordering: q.ordering.unwrap_or_default(),
     };
-    crud::list::<WriterTask>(&state, auth.account(), filter, &req, page).await
+    crud::list::<WriterTask>(&state, auth.scope(), filter, &req, page).await
 }
 
 input_forms! {
@@ -161,9 +161,9 @@ impl Validate for WriterTaskInput {
 }
 
 /// 400 naming `idea_id` when the idea is not the caller's.
-async fn check_idea(state: &AppState, account: AccountId, idea_id: Option<i64>) -> Result<(), ApiError> {
+async fn check_idea(state: &AppState, scope: Scope, idea_id: Option<i64>) -> Result<(), ApiError> {
     let Some(idea_id) = idea_id else { return Ok(()) };
-    crud::find::<ContentIdea>(state, account, idea_id).await.map(drop).map_err(|error| match error {
+    crud::find::<ContentIdea>(state, scope, idea_id).await.map(drop).map_err(|error| match error {
         ApiError::NotFound { .. } => ApiError::missing("idea_id", "Idea not found."),
         other => other,
     })
@@ -192,9 +192,9 @@ async fn create(
         sector_id: input.sector_id.flatten(),
         cluster_id: input.cluster_id.flatten(),
     };
-    check_refs(&state, auth.account_id, refs).await?;
+    check_refs(&state, auth.scope(), refs).await?;
     let idea_id = input.idea_id.flatten();
-    check_idea(&state, auth.account(), idea_id).await?;
+    check_idea(&state, auth.scope(), idea_id).await?;
     let new = NewTask {
         site_id: refs.site_id,
         sector_id: refs.sector_id,
@@ -209,7 +209,7 @@ async fn create(
         word_count: input.word_count.unwrap_or(0),
         status: input.status.unwrap_or(TaskStatus::Draft),
     };
-    crud::create::<WriterTask>(&state, auth.account(), new).await
+    crud::create::<WriterTask>(&state, auth.scope(), new).await
 }
 
 /// PUT and PATCH both apply the fields sent (partial update).
@@ -230,13 +230,13 @@ async fn update(
     id: PathId<i64>,
     body: ApiJson<WriterTaskInput>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account_id, input) = (auth.account_id, body.0);
-    let current = crud::find::<WriterTask>(&state, auth.account(), id.0).await?;
+    let input = body.0;
+    let current = crud::find::<WriterTask>(&state, auth.scope(), id.0).await?;
     let was = Refs { site_id: current.site_id, sector_id: current.sector_id, cluster_id: current.cluster_id };
     let refs = was.changed(input.site_id, input.sector_id, input.cluster_id);
-    check_moved_refs(&state, account_id, was, refs).await?;
+    check_moved_refs(&state, auth.scope(), was, refs).await?;
     if let Some(idea_id) = input.idea_id {
-        check_idea(&state, auth.account(), idea_id).await?;
+        check_idea(&state, auth.scope(), idea_id).await?;
     }
     let trimmed = |text: String| text.trim().to_owned();
     let change = TaskChange {
@@ -253,8 +253,7 @@ async fn update(
         cluster_id: input.cluster_id,
         idea_id: input.idea_id,
     };
-    let account = auth.account();
-    crud::update::<WriterTask>(&state, account, current.id, change).await
+    crud::update::<WriterTask>(&state, auth.scope(), current.id, change).await
 }
 
 /// Deletes the named writer tasks of the account; ids not found are skipped.
@@ -272,7 +271,7 @@ async fn bulk_delete(
     auth: Editor,
     body: ApiJson<BulkIds>,
 ) -> Result<HttpResponse, ApiError> {
-    let deleted_count = crud::delete_many::<WriterTask>(&state, auth.account(), body.0.ids).await?;
+    let deleted_count = crud::delete_many::<WriterTask>(&state, auth.scope(), body.0.ids).await?;
     Ok(response::flat(DeletedCount { deleted_count }))
 }
 
@@ -310,8 +309,8 @@ async fn bulk_update(
     auth: Editor,
     body: ApiJson<BulkStatus>,
 ) -> Result<HttpResponse, ApiError> {
-    let (account, BulkStatus { ids, status }) = (auth.account(), body.0);
-    let updated_count = state.db(move |conn| writer::tasks::set_status(conn, account, &ids, status)).await?;
+    let (scope, BulkStatus { ids, status }) = (auth.scope(), body.0);
+    let updated_count = state.db(move |conn| writer::tasks::set_status(conn, &scope, &ids, status)).await?;
     Ok(response::flat(UpdatedCount { updated_count }))
 }
 
@@ -337,7 +336,7 @@ async fn auto_generate_content(
     body: ApiJson<BatchIds>,
 ) -> Result<HttpResponse, ApiError> {
     let ids = body.unique();
-    let found = crud::find_all::<WriterTask>(&state, auth.account(), &ids).await?;
+    let found = crud::find_all::<WriterTask>(&state, auth.scope(), &ids).await?;
     let words: u64 = found.iter().map(|task| u64::try_from(task.words_to_write()).unwrap_or(0)).sum();
     let payload = GenerateContentPayload { writer_task_ids: ids };
     commands::enqueue_paid::<GenerateContent>(&state, &auth, &req, &payload, words).await

@@ -88,7 +88,7 @@ impl KindHandler for GenerateContentHandler {
         let ids: Vec<i64> = briefs.iter().map(|brief| brief.id).collect();
         let in_progress = ids.clone();
         shared::db::run(ctx.pool(), move |conn| {
-            tasks::set_status(conn, account, &in_progress, TaskStatus::InProgress)
+            tasks::set_status(conn, &account.into(), &in_progress, TaskStatus::InProgress)
         })
         .await?;
         let written = self.write(ctx, account_id, briefs).await;

@@ -120,7 +120,8 @@ impl KindHandler for ImagePromptsHandler {
 
 async fn load_items(ctx: &TaskContext, account_id: i64, ids: Vec<i64>) -> Result<Vec<Content>, TaskError> {
     let account = AccountId(account_id);
-    let items = shared::db::run(ctx.pool(), move |conn| Content::find_many(conn, account, &ids)).await?;
+    let items =
+        shared::db::run(ctx.pool(), move |conn| Content::find_many(conn, &account.into(), &ids)).await?;
     if items.is_empty() {
         return Err(TaskError::fatal("no_content", "none of the content items exist in this account"));
     }

@@ -181,7 +181,8 @@ impl GenerateImagesHandler {
 
 async fn load_items(ctx: &TaskContext, account_id: i64, ids: Vec<i64>) -> Result<Vec<Image>, TaskError> {
     let account = AccountId(account_id);
-    let items = shared::db::run(ctx.pool(), move |conn| Image::find_many(conn, account, &ids)).await?;
+    let items =
+        shared::db::run(ctx.pool(), move |conn| Image::find_many(conn, &account.into(), &ids)).await?;
     if items.is_empty() {
         return Err(TaskError::fatal("no_images", "none of the images exist in this account"));
     }

@@ -261,7 +261,7 @@ impl PublishWordpressHandler {
     ) -> Result<(Content, Option<Credentials>, Vec<ImageFile>), TaskError> {
         let secret_box = self.secret_box.clone();
         let found = shared::db::run(ctx.pool(), move |conn| {
-            let Some(article) = Content::find(conn, account, content_id)? else {
+            let Some(article) = Content::find(conn, &account.into(), content_id)? else {
                 return Ok(None);
             };
             let credentials = wordpress::site_credentials(conn, &secret_box, account.0, article.site_id)?;
