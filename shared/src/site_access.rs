@@ -59,17 +59,14 @@ pub enum Refused {
     NotFound,
 }
 
-/// The sites `user_id` reaches, given its role.
-pub fn reach(conn: &mut PgConnection, user_id: i64, role: Role) -> Result<SiteAccess> {
-    if role.at_least(Role::Admin) {
-        return Ok(SiteAccess::All);
+/// The sites a user of `role` with grants on `granted` sites reaches (the grants come with
+/// the token's holder, [`crate::auth::sessions::holder`]).
+pub fn reach(role: Role, granted: Vec<i64>) -> SiteAccess {
+    if role.at_least(Role::Admin) || granted.is_empty() {
+        SiteAccess::All
+    } else {
+        SiteAccess::Only(Arc::from(granted))
     }
-    let sites: Vec<i64> = site_user_access::table
-        .filter(site_user_access::user_id.eq(user_id))
-        .select(site_user_access::site_id)
-        .order(site_user_access::site_id)
-        .load(conn)?;
-    Ok(if sites.is_empty() { SiteAccess::All } else { SiteAccess::Only(Arc::from(sites)) })
 }
 
 type Query = site_user_access::BoxedQuery<'static, Pg>;
@@ -89,29 +86,6 @@ impl ListFilter<Query> for GrantFilter {
         query.order(site_user_access::id)
     }
 }
-
-/// The columns of a [`SiteGrant`], joined from its user and site.
-type GrantColumns = (
-    site_user_access::id,
-    site_user_access::user_id,
-    users::email,
-    site_user_access::site_id,
-    sites::name,
-    site_user_access::granted_by,
-    site_user_access::granted_at,
-    site_user_access::updated_at,
-);
-
-const GRANT_COLUMNS: GrantColumns = (
-    site_user_access::id,
-    site_user_access::user_id,
-    users::email,
-    site_user_access::site_id,
-    sites::name,
-    site_user_access::granted_by,
-    site_user_access::granted_at,
-    site_user_access::updated_at,
-);
 
 /// One page of the account's grants matching `filter`, and how many match in all.
 pub fn list(
@@ -153,7 +127,16 @@ fn by_ids(conn: &mut PgConnection, ids: &[i64]) -> Result<Vec<SiteGrant>> {
         .inner_join(sites::table)
         .filter(site_user_access::id.eq_any(ids))
         .order(site_user_access::id)
-        .select(GRANT_COLUMNS)
+        .select((
+            site_user_access::id,
+            site_user_access::user_id,
+            users::email,
+            site_user_access::site_id,
+            sites::name,
+            site_user_access::granted_by,
+            site_user_access::granted_at,
+            site_user_access::updated_at,
+        ))
         .load(conn)?)
 }
 

@@ -120,11 +120,7 @@ impl FromRequest for AuthUser {
             let (user_id, session_id) = (claims.user_id, claims.sid);
             let found = current_holder(&state, user_id, session_id).await?;
             let role: Role = found.role.parse().map_err(ApiError::internal)?;
-            let sites = if role.at_least(Role::Admin) {
-                SiteAccess::All
-            } else {
-                state.db(move |conn| site_access::reach(conn, user_id, role)).await?
-            };
+            let sites = site_access::reach(role, found.granted_sites);
             Ok(AuthUser {
                 user_id,
                 account_id: found.account_id,

@@ -13,6 +13,7 @@ use crate::{
     extract::{Admin, ApiJson, ApiQuery, PathId, Validate},
     response::{self, Data, Page, PageParams},
     state::AppState,
+    validation,
 };
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -65,10 +66,11 @@ struct GrantInput {
 
 impl Validate for GrantInput {
     fn validate(&self) -> Result<(), FieldErrors> {
-        match self.site {
-            Some(_) => Ok(()),
-            None => Err(FieldErrors::from([("site".to_owned(), vec!["This field is required.".to_owned()])])),
+        let mut errors = FieldErrors::new();
+        if self.site.is_none() {
+            validation::push(&mut errors, "site", "This field is required.");
         }
+        validation::finish(errors)
     }
 }
 

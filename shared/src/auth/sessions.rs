@@ -142,6 +142,10 @@ pub struct Holder {
     pub account_active: bool,
     #[diesel(sql_type = Bool)]
     pub session_active: bool,
+    /// The sites granted to the user, by id ([`crate::site_access::reach`] tells what they
+    /// mean for its role).
+    #[diesel(sql_type = diesel::sql_types::Array<BigInt>)]
+    pub granted_sites: Vec<i64>,
 }
 
 crate::prepared_statement! {
@@ -150,7 +154,9 @@ crate::prepared_statement! {
     struct HolderLookup { user_id: i64, session_id: Uuid }
     sql = [
         "SELECT u.account_id, u.role, u.email, u.is_active, a.status = 'active' AS account_active, \
-                (s.id IS NOT NULL AND s.revoked_at IS NULL) AS session_active \
+                (s.id IS NOT NULL AND s.revoked_at IS NULL) AS session_active, \
+                ARRAY(SELECT g.site_id FROM site_user_access g WHERE g.user_id = u.id ORDER BY g.site_id) \
+                    AS granted_sites \
          FROM users u JOIN accounts a ON a.id = u.account_id \
          LEFT JOIN auth_sessions s ON s.id = ", (session_id as SqlUuid),
         " AND s.user_id = u.id WHERE u.id = ", (user_id as BigInt),
