@@ -71,6 +71,11 @@ pub fn flat<T: Serialize + Clone>(fields: T) -> HttpResponse {
     HttpResponse::Ok().json(Flat { success: true, data: fields.clone(), fields })
 }
 
+/// 202 with `fields` at the top level and under `data`: a command that started several tasks.
+pub fn flat_accepted<T: Serialize + Clone>(fields: T) -> HttpResponse {
+    HttpResponse::Accepted().json(Flat { success: true, data: fields.clone(), fields })
+}
+
 /// 200 with `data` and a message.
 pub fn ok_with_message(data: impl Serialize, message: &str) -> HttpResponse {
     HttpResponse::Ok().json(DataWithMessage { success: true, data, message: message.to_owned() })

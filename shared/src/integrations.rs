@@ -20,7 +20,15 @@ pub const KINDS: &[(&str, &[&str])] = &[
         &["model", "embedding_model", "image_model", "base_url", "max_tokens", "temperature", "timeout_secs"],
     ),
     ("odoo", &["url", "database", "login", "timeout_secs"]),
+    ("runware", &["model", "base_url", "timeout_secs"]),
+    // The account's image choices; it has no API key (each provider keeps its own).
+    ("image_generation", &["provider", "model", "image_type", "max_in_article_images"]),
 ];
+
+/// Whether the integration keeps an API key (`image_generation` does not).
+pub fn has_api_key(integration_type: &str) -> bool {
+    integration_type != crate::ai::image_providers::IMAGE_GENERATION
+}
 
 pub fn is_known(integration_type: &str) -> bool {
     KINDS.iter().any(|(name, _)| *name == integration_type)

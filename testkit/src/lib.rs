@@ -4,7 +4,7 @@
 //!
 //! - [`db`]: a database per test, cloned from a migrated template ([`TestDb`]).
 //! - [`config`]: a test's configuration, with a broker namespace of its own.
-//! - [`openai`], [`wordpress`], [`odoo`], [`social`]: fake outside services on 127.0.0.1
+//! - [`openai`], [`runware`], [`wordpress`], [`odoo`], [`social`]: fake outside services on 127.0.0.1
 //!   speaking the real protocols, with scripted failures.
 //! - [`site`]: a website for SEO audits; [`proxy`]: a loopback-only HTTP proxy every outbound
 //!   fetch of a test goes through, and a TCP proxy that can cut the broker off.
@@ -17,6 +17,7 @@ pub mod db;
 pub mod odoo;
 pub mod openai;
 pub mod proxy;
+pub mod runware;
 mod serve;
 pub mod site;
 pub mod social;

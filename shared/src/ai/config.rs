@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use secrecy::SecretString;
 
-use super::OpenAiSettings;
+use super::{OpenAiSettings, RunwareSettings};
 use crate::error::{Error, Result};
 use crate::net::OutboundGuard;
 
@@ -18,6 +18,8 @@ const MAX_RETRIES_LIMIT: u32 = 10;
 pub struct AiConfig {
     /// `None`: no key configured, answer offline.
     pub openai: Option<OpenAiSettings>,
+    /// The server's own Runware key (`RUNWARE_API_KEY`); `None`: only accounts' own keys.
+    pub runware: Option<RunwareSettings>,
     /// Which hosts a tenant's base URL may point at although they are not public
     /// (`OUTBOUND_ALLOWED_HOSTS`, comma-separated; empty by default).
     pub outbound: OutboundGuard,
@@ -25,24 +27,15 @@ pub struct AiConfig {
 
 impl AiConfig {
     /// Reads `OPENAI_API_KEY`, `OPENAI_BASE_URL`, `AI_CHAT_MODEL`, `AI_EMBEDDING_MODEL`, `AI_IMAGE_MODEL`,
-    /// `AI_TIMEOUT_SECS` and `AI_MAX_RETRIES` from any variable lookup (tests pass a map).
+    /// `RUNWARE_API_KEY`, `RUNWARE_BASE_URL`, `RUNWARE_MODEL`, `AI_TIMEOUT_SECS` and
+    /// `AI_MAX_RETRIES` from any variable lookup (tests pass a map).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self> {
         let lookup = |name: &str| lookup(name).map(|value| value.trim().to_owned()).filter(|v| !v.is_empty());
         let outbound = match lookup("OUTBOUND_LOOPBACK_ONLY").as_deref() {
             Some("1" | "true") => OutboundGuard::loopback_only(),
             _ => OutboundGuard::from_list(&lookup("OUTBOUND_ALLOWED_HOSTS").unwrap_or_default()),
         };
-        let Some(api_key) = lookup("OPENAI_API_KEY") else {
-            return Ok(Self { openai: None, outbound });
-        };
-        if !api_key.bytes().all(|byte| byte.is_ascii_graphic()) {
-            return Err(config_error("OPENAI_API_KEY", "contains characters not allowed in a header"));
-        }
         let defaults = OpenAiSettings::default();
-        let base_url = lookup("OPENAI_BASE_URL").unwrap_or(defaults.base_url);
-        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-            return Err(config_error("OPENAI_BASE_URL", format!("`{base_url}` is not an http(s) URL")));
-        }
         let timeout_secs: u64 = parse(&lookup, "AI_TIMEOUT_SECS", defaults.timeout.as_secs())?;
         if timeout_secs == 0 {
             return Err(config_error("AI_TIMEOUT_SECS", "must be at least 1"));
@@ -51,9 +44,36 @@ impl AiConfig {
         if max_retries > MAX_RETRIES_LIMIT {
             return Err(config_error("AI_MAX_RETRIES", format!("must be at most {MAX_RETRIES_LIMIT}")));
         }
+        let runware = match key(&lookup, "RUNWARE_API_KEY")? {
+            None => None,
+            Some(api_key) => {
+                let defaults = RunwareSettings::default();
+                let model = lookup("RUNWARE_MODEL").unwrap_or(defaults.model);
+                if !super::runware::is_air_id(&model) {
+                    return Err(config_error(
+                        "RUNWARE_MODEL",
+                        format!("`{model}` is not `source:id@version`"),
+                    ));
+                }
+                Some(RunwareSettings {
+                    api_key,
+                    base_url: http_url(&lookup, "RUNWARE_BASE_URL", defaults.base_url)?,
+                    model,
+                    timeout: Duration::from_secs(timeout_secs),
+                    max_retries,
+                    retry_base_delay: defaults.retry_base_delay,
+                    outbound_guard: None,
+                })
+            }
+        };
+        let Some(api_key) = key(&lookup, "OPENAI_API_KEY")? else {
+            return Ok(Self { openai: None, runware, outbound });
+        };
+        let base_url = http_url(&lookup, "OPENAI_BASE_URL", defaults.base_url)?;
         Ok(Self {
+            runware,
             openai: Some(OpenAiSettings {
-                api_key: SecretString::from(api_key),
+                api_key,
                 base_url,
                 chat_model: lookup("AI_CHAT_MODEL").unwrap_or(defaults.chat_model),
                 embedding_model: lookup("AI_EMBEDDING_MODEL").unwrap_or(defaults.embedding_model),
@@ -65,6 +85,25 @@ impl AiConfig {
             }),
             outbound,
         })
+    }
+}
+
+/// An API key from `name`, if set: it goes into a header, so only visible ASCII.
+fn key(lookup: &impl Fn(&str) -> Option<String>, name: &str) -> Result<Option<SecretString>> {
+    match lookup(name) {
+        Some(key) if !key.bytes().all(|byte| byte.is_ascii_graphic()) => {
+            Err(config_error(name, "contains characters not allowed in a header"))
+        }
+        key => Ok(key.map(SecretString::from)),
+    }
+}
+
+fn http_url(lookup: &impl Fn(&str) -> Option<String>, name: &str, default: String) -> Result<String> {
+    let url = lookup(name).unwrap_or(default);
+    if url.starts_with("http://") || url.starts_with("https://") {
+        Ok(url)
+    } else {
+        Err(config_error(name, format!("`{url}` is not an http(s) URL")))
     }
 }
 
@@ -145,5 +184,17 @@ mod tests {
             "OPENAI_BASE_URL"
         );
         assert_eq!(name(&[("OPENAI_API_KEY", "bad key")]), "OPENAI_API_KEY");
+        assert_eq!(name(&[("RUNWARE_API_KEY", "k"), ("RUNWARE_MODEL", "flux")]), "RUNWARE_MODEL");
+        assert_eq!(name(&[("RUNWARE_API_KEY", "k"), ("RUNWARE_BASE_URL", "runware.ai")]), "RUNWARE_BASE_URL");
+    }
+
+    #[test]
+    fn a_runware_key_configures_runware_alone() {
+        let config = read(&[("RUNWARE_API_KEY", "rw-test")]).expect("config");
+        assert!(config.openai.is_none());
+        let runware = config.runware.expect("runware");
+        assert_eq!(runware.api_key.expose_secret(), "rw-test");
+        assert_eq!(runware.base_url, "https://api.runware.ai/v1");
+        assert_eq!(runware.model, "runware:100@1");
     }
 }

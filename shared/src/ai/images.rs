@@ -2,9 +2,13 @@
 //! from the bytes themselves (never from what a provider claims), so that what is stored and
 //! later served is known to be an image.
 
+use std::time::Duration;
+
 use async_trait::async_trait;
+use rust_decimal::Decimal;
 
 use super::AiError;
+use crate::net::{GuardedClient, SendError};
 
 /// Providers' answers larger than this are refused (a 1536×1024 PNG is 2–4 MiB).
 pub const MAX_IMAGE_BYTES: usize = 20 * 1024 * 1024;
@@ -44,6 +48,10 @@ pub struct GeneratedImage {
     pub model: String,
     /// The prompt as the provider rewrote it, when it says.
     pub revised_prompt: Option<String>,
+    /// What the provider says the picture cost, in US dollars, when it says (Runware does).
+    pub cost_usd: Option<Decimal>,
+    /// Where the provider hosts the picture, when it answered with a URL.
+    pub source_url: Option<String>,
 }
 
 impl GeneratedImage {
@@ -54,8 +62,51 @@ impl GeneratedImage {
         }
         let (format, width, height) = sniff(&bytes)
             .ok_or_else(|| AiError::Malformed("the answer is not a PNG, JPEG, WebP or GIF image".into()))?;
-        Ok(Self { bytes, format, width, height, model: model.to_owned(), revised_prompt })
+        Ok(Self {
+            bytes,
+            format,
+            width,
+            height,
+            model: model.to_owned(),
+            revised_prompt,
+            cost_usd: None,
+            source_url: None,
+        })
     }
+}
+
+/// A picture a provider hosts instead of answering with its bytes, fetched with the provider's
+/// own client (same timeout, same address guard), capped at `MAX_IMAGE_BYTES`.
+pub(crate) async fn fetch_image(
+    http: &GuardedClient,
+    url: &str,
+    timeout: Duration,
+) -> Result<Vec<u8>, AiError> {
+    let unreachable = |error: reqwest::Error| {
+        if error.is_timeout() {
+            AiError::Timeout(timeout)
+        } else {
+            AiError::Unreachable(format!("the image URL could not be fetched: {error}"))
+        }
+    };
+    let mut response = match http.send(http.get(url)).await {
+        Ok(response) => response,
+        Err(SendError::Refused(refused)) => {
+            return Err(AiError::Malformed(format!("the image URL is refused: {refused}")));
+        }
+        Err(SendError::Http(error)) => return Err(unreachable(error)),
+    };
+    if !response.status().is_success() {
+        return Err(AiError::Malformed(format!("the image URL answered {}", response.status())));
+    }
+    let mut bytes = Vec::new();
+    while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
+        if bytes.len() + chunk.len() > MAX_IMAGE_BYTES {
+            return Err(AiError::Malformed(format!("the image is larger than {MAX_IMAGE_BYTES} bytes")));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    Ok(bytes)
 }
 
 #[async_trait]

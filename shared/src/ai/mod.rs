@@ -1,15 +1,20 @@
 //! The AI provider layer every worker uses: text generation (chat with a system and a user
 //! prompt, JSON output parsed into typed structs) and embeddings, behind two traits. Each has
 //! an OpenAI-compatible implementation (`async-openai`, any base URL) and an offline one used
-//! when no key is configured; image generation (`images`) likewise.
+//! when no key is configured; image generation (`images`) likewise, with Runware as a second
+//! image provider (`runware`) and the account's choice among them (`image_providers`).
 
 mod config;
 mod error;
+mod http;
+pub mod image_providers;
 pub mod images;
 mod offline;
 mod openai;
 pub mod prompts;
 pub mod resolve;
+mod retry;
+pub mod runware;
 
 use std::sync::Arc;
 
@@ -25,6 +30,7 @@ pub use offline::{
 pub use openai::{ConnectionCheck, MAX_EMBEDDING_BATCH, OpenAiProvider, OpenAiSettings};
 pub use prompts::{PromptType, default_prompt};
 pub use resolve::AccountAi;
+pub use runware::{RunwareProvider, RunwareSettings};
 
 /// The generator workers use: OpenAI-compatible when settings are given, offline otherwise.
 /// Fails only for settings that cannot work (see `OpenAiProvider::new`).

@@ -1,11 +1,10 @@
 //! `OpenAiProvider`: chat, embeddings and images through `async-openai` against any OpenAI-compatible
 //! base URL (OpenAI, Azure OpenAI's `/openai/v1` endpoint, Ollama, vLLM, LiteLLM...).
 //!
-//! Every call has a per-attempt timeout and bounded retries (`retry`); error answers are
+//! Every call has a per-attempt timeout and bounded retries (`super::retry`); error answers are
 //! classified by status with the provider's `Retry-After` kept (`transport`).
 
-mod retry;
-mod transport;
+pub(super) mod transport;
 
 use std::time::{Duration, Instant};
 
@@ -26,12 +25,15 @@ use base64::Engine;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Serialize;
 
-use self::{retry::RetryPolicy, transport::Transport};
+use self::transport::Transport;
 use super::{
     AiError, ChatRequest, ChatResponse, Embedder, Embeddings, TextGenerator, TokenUsage,
-    images::{GeneratedImage, ImageGenerator, ImageRequest, ImageShape, MAX_IMAGE_BYTES},
+    images::{GeneratedImage, ImageGenerator, ImageRequest, ImageShape, fetch_image},
+    retry::RetryPolicy,
 };
-use crate::net::{GuardedClient, OutboundGuard, SendError};
+use crate::net::{GuardedClient, OutboundGuard};
+
+use super::http::provider_client;
 
 /// OpenAI's limit on inputs per embeddings request.
 pub const MAX_EMBEDDING_BATCH: usize = 2048;
@@ -110,37 +112,13 @@ pub struct OpenAiProvider {
 impl OpenAiProvider {
     /// Checks the settings and builds the HTTP client; sends nothing.
     pub fn new(settings: OpenAiSettings) -> Result<Self, AiError> {
-        let base_url = settings.base_url.trim().trim_end_matches('/').to_owned();
-        if !(base_url.starts_with("http://") || base_url.starts_with("https://")) {
-            return Err(AiError::Config(format!("base URL `{base_url}` is not an http(s) URL")));
-        }
-        // async-openai builds the Authorization header with `unwrap`; a key that is not a valid
-        // header value must be refused here rather than panic on the first call.
+        let (base_url, http) = provider_client(
+            &settings.base_url,
+            &settings.api_key,
+            settings.timeout,
+            settings.outbound_guard.as_ref(),
+        )?;
         let key = settings.api_key.expose_secret();
-        if !key.bytes().all(|byte| byte.is_ascii_graphic()) {
-            return Err(AiError::Config("the API key contains characters not allowed in a header".into()));
-        }
-        if settings.timeout.is_zero() {
-            return Err(AiError::Config("the timeout must be positive".into()));
-        }
-        let url = url::Url::parse(&base_url).map_err(|error| {
-            AiError::Config(format!("base URL `{base_url}` is not a valid URL ({error})"))
-        })?;
-        let configure = |builder: reqwest::ClientBuilder| {
-            builder
-                .timeout(settings.timeout)
-                .connect_timeout(settings.timeout.min(Duration::from_secs(10)))
-                .user_agent(concat!("switchyard/", env!("CARGO_PKG_VERSION")))
-        };
-        // An API answers where it is asked: the client follows no redirect.
-        let http = match &settings.outbound_guard {
-            Some(guard) => {
-                guard.check_url(&url).map_err(|refused| AiError::Config(refused.to_string()))?;
-                GuardedClient::new(guard, configure)
-            }
-            None => GuardedClient::trusted(configure),
-        }
-        .map_err(|error| AiError::Config(format!("cannot build the HTTP client: {error}")))?;
         // Explicit organisation and project: `OpenAIConfig::new` would read them from the
         // process environment, and configuration here is passed in, not picked up.
         let config = OpenAIConfig::new()
@@ -327,38 +305,6 @@ fn image_size(model: &str, shape: ImageShape) -> String {
     format!("{width}x{height}")
 }
 
-impl OpenAiProvider {
-    /// An image some compatible servers host instead of answering with base64; fetched with
-    /// the same client (same timeout, same address guard), capped at `MAX_IMAGE_BYTES`.
-    async fn download(&self, url: &str) -> Result<Vec<u8>, AiError> {
-        let unreachable = |error: reqwest::Error| {
-            if error.is_timeout() {
-                AiError::Timeout(self.retry.timeout)
-            } else {
-                AiError::Unreachable(format!("the image URL could not be fetched: {error}"))
-            }
-        };
-        let mut response = match self.http.send(self.http.get(url)).await {
-            Ok(response) => response,
-            Err(SendError::Refused(refused)) => {
-                return Err(AiError::Malformed(format!("the image URL is refused: {refused}")));
-            }
-            Err(SendError::Http(error)) => return Err(unreachable(error)),
-        };
-        if !response.status().is_success() {
-            return Err(AiError::Malformed(format!("the image URL answered {}", response.status())));
-        }
-        let mut bytes = Vec::new();
-        while let Some(chunk) = response.chunk().await.map_err(unreachable)? {
-            if bytes.len() + chunk.len() > MAX_IMAGE_BYTES {
-                return Err(AiError::Malformed(format!("the image is larger than {MAX_IMAGE_BYTES} bytes")));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        Ok(bytes)
-    }
-}
-
 #[async_trait]
 impl ImageGenerator for OpenAiProvider {
     fn model(&self) -> &str {
@@ -392,7 +338,9 @@ impl ImageGenerator for OpenAiProvider {
                     .map_err(|error| AiError::Malformed(format!("the image is not valid base64: {error}")))?;
                 (bytes, revised_prompt.clone())
             }
-            Image::Url { url, revised_prompt } => (self.download(url).await?, revised_prompt.clone()),
+            Image::Url { url, revised_prompt } => {
+                (fetch_image(&self.http, url, self.retry.timeout).await?, revised_prompt.clone())
+            }
         };
         GeneratedImage::from_bytes(bytes, &self.image_model, revised_prompt)
     }

@@ -1,5 +1,6 @@
 //! Which AI serves an account, and with which prompt. An account's own active `openai`
-//! integration wins; otherwise the server's key (`OPENAI_API_KEY`); otherwise offline.
+//! integration wins; otherwise the server's key (`OPENAI_API_KEY`); otherwise offline. Which
+//! provider draws its images is `image_providers`' choice.
 
 use std::{sync::Arc, time::Duration};
 
@@ -7,8 +8,7 @@ use diesel::prelude::*;
 use secrecy::SecretString;
 
 use super::{
-    AiConfig, AiError, Embedder, ImageGenerator, OfflineImages, OpenAiProvider, OpenAiSettings, PromptType,
-    TextGenerator, default_prompt,
+    AiConfig, AiError, Embedder, OpenAiProvider, OpenAiSettings, PromptType, TextGenerator, default_prompt,
 };
 use crate::{
     Result,
@@ -25,7 +25,6 @@ pub struct AccountAi {
     pub generator: Arc<dyn TextGenerator>,
     /// The provider's embeddings; `None` offline (callers use the bundled model).
     pub embedder: Option<Arc<dyn Embedder>>,
-    pub images: Arc<dyn ImageGenerator>,
 }
 
 impl AccountAi {
@@ -33,13 +32,9 @@ impl AccountAi {
         Ok(match settings {
             Some(settings) => {
                 let provider = Arc::new(OpenAiProvider::new(settings)?);
-                Self { generator: provider.clone(), embedder: Some(provider.clone()), images: provider }
+                Self { generator: provider.clone(), embedder: Some(provider) }
             }
-            None => Self {
-                generator: Arc::new(super::OfflineGenerator::new()),
-                embedder: None,
-                images: Arc::new(OfflineImages),
-            },
+            None => Self { generator: Arc::new(super::OfflineGenerator::new()), embedder: None },
         })
     }
 }

@@ -101,6 +101,9 @@ pub struct Charge {
     pub model: String,
     pub usage: TokenUsage,
     pub related: Option<(&'static str, String)>,
+    /// What the provider said the work cost (Runware reports each picture's price); `None`:
+    /// estimated from the model and the tokens.
+    pub cost_usd: Option<rust_decimal::Decimal>,
 }
 
 impl Charge {
@@ -132,7 +135,8 @@ pub fn charge(conn: &mut PgConnection, charge: &Charge) -> Result<bool> {
             credit_usage_logs::account_id.eq(charge.account_id),
             credit_usage_logs::operation_type.eq(charge.operation.as_str()),
             credit_usage_logs::credits_used.eq(credits),
-            credit_usage_logs::cost_usd.eq(estimated_cost_usd(&charge.model, charge.usage)),
+            credit_usage_logs::cost_usd
+                .eq(charge.cost_usd.unwrap_or_else(|| estimated_cost_usd(&charge.model, charge.usage))),
             credit_usage_logs::model_used.eq(&charge.model),
             credit_usage_logs::tokens_input.eq(to_i32(charge.usage.prompt_tokens)),
             credit_usage_logs::tokens_output.eq(to_i32(charge.usage.completion_tokens)),

@@ -3,9 +3,10 @@
 
 use diesel::{pg::Pg, prelude::*};
 
-use super::{ImageStatus, ImageType};
+use super::{ImageStatus, ImageType, text::h2_headings};
 use crate::{
     Result,
+    ai::image_providers::ImageSettings,
     db::{
         models::{Content, Image},
         schema::images,
@@ -122,16 +123,42 @@ pub fn set_status(
         .execute(conn)?)
 }
 
+/// The featured image's prompt when nothing better is known than the article's title.
+pub fn featured_prompt(title: &str) -> String {
+    format!("A hero image for an article titled \"{title}\", no text or logos.")
+}
+
+/// An in-article image's prompt for the section under `heading`.
+pub fn section_prompt(heading: &str, title: &str) -> String {
+    format!("An illustration of \"{heading}\" for an article titled \"{title}\", no text or logos.")
+}
+
+/// Prompts made from the article itself, without a model: the featured image from its title
+/// (and primary keyword), then one per H2 up to the account's in-article count, each in the
+/// account's style.
+pub fn prompts_from_content(article: &Content, settings: &ImageSettings) -> Vec<(ImageType, String)> {
+    let title = if article.title.trim().is_empty() { &article.meta_title } else { &article.title };
+    let mut featured = featured_prompt(title.trim());
+    if !article.primary_keyword.trim().is_empty() {
+        featured.push_str(&format!(" Topic: {}.", article.primary_keyword.trim()));
+    }
+    let sections = h2_headings(&article.html_content)
+        .into_iter()
+        .take(settings.max_in_article_images as usize)
+        .map(|heading| (ImageType::InArticle, settings.styled(&section_prompt(&heading, title.trim()))));
+    std::iter::once((ImageType::Featured, settings.styled(&featured))).chain(sections).collect()
+}
+
 /// Replaces the `pending` images of the account's article with new ones for `prompts`, in
-/// reading order (positions from 0), made by task `task`. Images already drawn or published
-/// stay.
+/// reading order (positions from 0), made by task `task` if one made them. Images already
+/// drawn or published stay. The new rows' ids, in reading order.
 pub fn replace_pending(
     conn: &mut PgConnection,
     account: AccountId,
-    task: TaskId,
+    task: Option<TaskId>,
     article: &Content,
     prompts: impl IntoIterator<Item = (ImageType, String)>,
-) -> Result<()> {
+) -> Result<Vec<i64>> {
     diesel::delete(
         images::table
             .filter(images::account_id.eq(account))
@@ -153,11 +180,15 @@ pub fn replace_pending(
                 position: i32::try_from(position).unwrap_or(i32::MAX),
                 status: ImageStatus::Pending,
             };
-            (images::account_id.eq(account), images::task_id.eq(Some(task)), image)
+            (images::account_id.eq(account), images::task_id.eq(task), image)
         })
         .collect();
-    diesel::insert_into(images::table).values(rows).execute(conn)?;
-    Ok(())
+    let mut ids: Vec<(i32, i64)> = diesel::insert_into(images::table)
+        .values(rows)
+        .returning((images::position, images::id))
+        .get_results(conn)?;
+    ids.sort_unstable();
+    Ok(ids.into_iter().map(|(_, id)| id).collect())
 }
 
 /// A picture drawn for an image and put in the media store.

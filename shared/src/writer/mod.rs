@@ -2,9 +2,11 @@
 //! their states, stored as text with one mapping each, and their queries. The API and
 //! `worker-content` both go through here.
 
+pub mod auto_images;
 pub mod content;
 pub mod images;
 pub mod tasks;
+pub mod text;
 
 use crate::db::text_enum::text_enum;
 

@@ -226,6 +226,7 @@ impl KindHandler for SeoAuditHandler {
             model,
             usage,
             related: None,
+            cost_usd: None,
         };
         let audit_id = shared::db::run(ctx.pool(), seo_audits::reserve_id).await?;
         let result = json!({

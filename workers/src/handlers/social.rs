@@ -214,6 +214,7 @@ impl KindHandler for ComposeHandler {
             model: answer.model.clone(),
             usage: answer.usage,
             related: None,
+            cost_usd: None,
         };
         let result =
             json!({ "variants": variants, "model": answer.model, "credits_charged": charge.credits() });

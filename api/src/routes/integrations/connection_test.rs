@@ -48,6 +48,15 @@ pub(super) async fn test(
     if kind == shared::odoo::INTEGRATION {
         return test_odoo(&state, stored.as_ref()).await;
     }
+    if kind != resolve::OPENAI {
+        // Runware has no free call to check a key with; a test image is the check.
+        return Err(ApiError::field(
+            "integration_type",
+            format!(
+                "{kind} has no connection test; POST …/integrations/{kind}/generate/ to draw a test image."
+            ),
+        ));
+    }
     let settings = stored
         .as_ref()
         .and_then(|integration| resolve::settings_from(integration, &state.config.ai))

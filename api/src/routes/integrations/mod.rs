@@ -1,14 +1,17 @@
 //! `/api/v1/system/settings/integrations/{type}/`: an account's AI provider settings. The API
 //! key is sealed with the server key on the way in and only ever shown masked; `test/` calls
-//! the provider for real with the stored settings.
+//! the provider for real with the stored settings, `generate/` draws a test image
+//! (`image_generation`, with the providers' catalogue at `system/integrations/image_generation/`).
 
 mod connection_test;
+mod image_generation;
 
 use actix_web::{HttpResponse, get, post, route, web};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use shared::{
+    ai::image_providers::{self, ImageProvider},
     crypto,
     db::models::IntegrationSetting,
     integrations::{self, Change, KeyChange},
@@ -28,7 +31,12 @@ use crate::{
 const API_KEY: &str = "apiKey";
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(retrieve).service(save).service(update).service(connection_test::test);
+    cfg.service(image_generation::catalogue)
+        .service(retrieve)
+        .service(save)
+        .service(update)
+        .service(connection_test::test)
+        .service(image_generation::generate);
 }
 
 /// The `{integration_type}` of every route here, as the OpenAPI document shows it.
@@ -36,8 +44,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[into_params(parameter_in = Path)]
 #[allow(dead_code)] // read by `integration_type`; this type only describes it
 struct IntegrationTypePath {
-    /// `openai` or `odoo`.
-    #[param(pattern = "^(openai|odoo)$")]
+    /// `openai`, `odoo`, `runware` or `image_generation`.
+    #[param(pattern = "^(openai|odoo|runware|image_generation)$")]
     integration_type: String,
 }
 
@@ -121,7 +129,9 @@ async fn retrieve(
 struct SaveInput {
     /// `apiKey` and the integration's own fields (openai: `model`, `embedding_model`,
     /// `image_model`, `base_url`, `max_tokens`, `temperature`, `timeout_secs`; odoo: `url`,
-    /// `database`, `login`, `timeout_secs`).
+    /// `database`, `login`, `timeout_secs`; runware: `model`, `base_url`, `timeout_secs`;
+    /// image_generation, which has no `apiKey`: `provider`, `model`, `image_type`,
+    /// `max_in_article_images`).
     #[serde(default)]
     #[schema(value_type = Object)]
     config: Map<String, Value>,
@@ -134,12 +144,38 @@ impl SaveInput {
         self.config.get(API_KEY).and_then(Value::as_str).map(str::trim).filter(|key| !key.contains('…'))
     }
 
+    /// Whose models a saved `model` must be: Runware's for `runware`, the chosen provider's
+    /// for `image_generation` (when this save names one); `None` for the others.
+    fn image_provider(&self, integration_type: &str) -> Option<ImageProvider> {
+        match integration_type {
+            image_providers::RUNWARE => Some(ImageProvider::Runware),
+            image_providers::IMAGE_GENERATION => {
+                self.config.get("provider").and_then(Value::as_str).and_then(ImageProvider::parse)
+            }
+            _ => None,
+        }
+    }
+
     fn check(&self, integration_type: &str, outbound: &OutboundGuard) -> Result<(), ApiError> {
         let mut errors = FieldErrors::new();
         let allowed = integrations::allowed_fields(integration_type);
+        let image_provider = self.image_provider(integration_type);
         for (field, value) in &self.config {
             let name = format!("config.{field}");
+            if field == "model"
+                && let Some(provider) = image_provider
+            {
+                if !value.as_str().is_some_and(|model| provider.accepts_model(model)) {
+                    validation::push(&mut errors, &name, format!("Must be {}.", provider.model_rule()));
+                }
+                continue;
+            }
             match field.as_str() {
+                API_KEY if !integrations::has_api_key(integration_type) => validation::push(
+                    &mut errors,
+                    &name,
+                    "This integration has no API key; save it with its provider's integration.",
+                ),
                 API_KEY => match value {
                     Value::String(key) if key.trim().is_empty() || key.len() > 500 => {
                         validation::push(&mut errors, &name, "Must be 1 to 500 characters.");
@@ -158,6 +194,19 @@ impl SaveInput {
                 "max_tokens" => bounded(&mut errors, &name, value, 1.0, 128_000.0, true),
                 "temperature" => bounded(&mut errors, &name, value, 0.0, 2.0, false),
                 "timeout_secs" => bounded(&mut errors, &name, value, 1.0, 600.0, true),
+                "max_in_article_images" => bounded(
+                    &mut errors,
+                    &name,
+                    value,
+                    0.0,
+                    f64::from(image_providers::MAX_IN_ARTICLE_IMAGES),
+                    true,
+                ),
+                "provider" if integration_type == image_providers::IMAGE_GENERATION => {
+                    if value.as_str().and_then(ImageProvider::parse).is_none() {
+                        validation::push(&mut errors, &name, "Must be one of openai, runware, offline.");
+                    }
+                }
                 other if allowed.contains(&other) => match value.as_str() {
                     Some(text) if !text.trim().is_empty() && text.len() <= 200 => {}
                     _ => validation::push(
@@ -258,6 +307,6 @@ mod tests {
     #[test]
     fn the_documented_integration_types_are_the_known_ones() {
         let names: Vec<&str> = integrations::KINDS.iter().map(|(name, _)| *name).collect();
-        assert_eq!(format!("^({})$", names.join("|")), "^(openai|odoo)$");
+        assert_eq!(format!("^({})$", names.join("|")), "^(openai|odoo|runware|image_generation)$");
     }
 }

@@ -1,6 +1,6 @@
 //! `/api/v1/writer/images/`: the images of content (a featured image, one per section, and
-//! desktop/mobile variants), their files, and `generate_images`, which has `worker-content`
-//! draw them.
+//! desktop/mobile variants), their files (`image_files`), `generate_images`, which has
+//! `worker-content` draw them, and `auto_generate` (`auto_images`).
 
 use actix_web::{HttpRequest, HttpResponse, get, post, route, web};
 use serde::{Deserialize, Serialize};
@@ -15,7 +15,7 @@ use shared::{
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 
-use super::{BatchIds, image_files};
+use super::{BatchIds, auto_images, image_files};
 use crate::{
     crud,
     error::{ApiError, ErrorBody, FieldErrors},
@@ -35,6 +35,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(list)
         .service(create)
         .service(generate_images)
+        .service(auto_images::auto_generate)
         .service(bulk_update)
         .service(image_files::file)
         .service(image_files::download)

@@ -2,9 +2,10 @@
 //! belongs to an account and a site of that account; every query is scoped by the caller's
 //! account, so another tenant's id answers 404 and lists never show it. Everyone in the
 //! account reads; editors and above write. The AI commands (`auto_generate_content`,
-//! `generate_image_prompts`, `generate_images`) check what they can up front and answer 202;
-//! `worker-content` does the work.
+//! `generate_image_prompts`, `generate_images`, `images/auto_generate`) check what they can up
+//! front and answer 202; `worker-content` does the work.
 
+mod auto_images;
 mod content;
 mod image_files;
 mod images;

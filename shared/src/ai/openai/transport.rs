@@ -7,7 +7,7 @@
 //! fixes both: the service sends the request once, and turns any non-2xx answer into an
 //! `HttpFailure` that carries the status, the provider's message and the parsed
 //! `Retry-After`, boxed into `OpenAIError::Boxed` for us to downcast. Retrying is ours
-//! (`super::retry`). The service sends through the `GuardedClient`, so each request async-openai
+//! (`crate::ai::retry`). The service sends through the `GuardedClient`, so each request async-openai
 //! builds passes the outbound guard; a refusal is boxed the same way and is never retried.
 
 use std::{
@@ -71,7 +71,7 @@ impl tower::Service<HttpRequestFactory> for Transport {
 /// An error answer, with what async-openai would otherwise drop.
 #[derive(Debug, thiserror::Error)]
 #[error("status {status}: {message}")]
-pub(super) struct HttpFailure {
+pub(crate) struct HttpFailure {
     pub status: u16,
     pub message: String,
     /// OpenAI's machine-readable `error.code`, e.g. `insufficient_quota`.
@@ -111,11 +111,12 @@ impl HttpFailure {
         Self { status, message: truncate(message.trim()), code, retry_after }
     }
 
-    fn into_ai_error(self, timeout: Duration) -> AiError {
+    pub(crate) fn into_ai_error(self, timeout: Duration) -> AiError {
         let HttpFailure { status, message, code, retry_after } = self;
         let message = if message.is_empty() { format!("HTTP {status}") } else { message };
         match status {
-            401 | 403 => AiError::Auth(message),
+            // 402: out of credit at the provider; a person has to act.
+            401 | 402 | 403 => AiError::Auth(message),
             // Out of credit is not a rate limit: waiting does not help, a person has to act.
             429 if code.as_deref() == Some("insufficient_quota") => AiError::Auth(message),
             429 => AiError::RateLimited { retry_after },
@@ -174,7 +175,7 @@ pub(super) fn classify(error: OpenAIError, timeout: Duration) -> AiError {
     }
 }
 
-fn classify_reqwest(error: &reqwest::Error, timeout: Duration) -> AiError {
+pub(crate) fn classify_reqwest(error: &reqwest::Error, timeout: Duration) -> AiError {
     if error.is_timeout() {
         AiError::Timeout(timeout)
     } else if error.is_decode() {
@@ -200,7 +201,7 @@ fn error_chain(error: &dyn std::error::Error) -> String {
     text
 }
 
-fn truncate(text: &str) -> String {
+pub(crate) fn truncate(text: &str) -> String {
     match text.char_indices().nth(MAX_MESSAGE_CHARS) {
         Some((cut, _)) => format!("{}…", &text[..cut]),
         None => text.to_owned(),

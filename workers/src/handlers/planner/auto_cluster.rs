@@ -131,6 +131,7 @@ impl KindHandler for AutoClusterHandler {
             model: name_model.clone(),
             usage,
             related: Some(("site", payload.site_id.to_string())),
+            cost_usd: None,
         };
         let result = json!({
             "keywords_clustered": loaded.len(),

@@ -116,6 +116,7 @@ impl KindHandler for GenerateIdeasHandler {
             model: clients.generator.model().to_owned(),
             usage,
             related: None,
+            cost_usd: None,
         };
         let result = json!({
             "ideas_created": ideas.len(),

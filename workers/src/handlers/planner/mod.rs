@@ -10,7 +10,11 @@ pub use auto_cluster::AutoClusterHandler;
 pub use ideas::GenerateIdeasHandler;
 use shared::{
     Config,
-    ai::{AccountAi, AiConfig, AiError, PromptType, resolve},
+    ai::{
+        AccountAi, AiConfig, AiError, PromptType,
+        image_providers::{ImageAccess, Stored},
+        resolve,
+    },
     billing,
     crypto::SecretBox,
     db::PgPool,
@@ -49,14 +53,19 @@ impl AiAccess {
         Ok((clients, prompt))
     }
 
-    /// The account's clients, for work that renders no prompt template.
-    pub(crate) async fn clients(&self, pool: &PgPool, account_id: i64) -> Result<AccountAi, TaskError> {
+    /// The client the account's images are drawn with (its `image_generation` choice, else
+    /// the first provider with a key, else offline).
+    pub(crate) async fn images(
+        &self,
+        pool: &PgPool,
+        account_id: i64,
+    ) -> Result<Arc<dyn shared::ai::ImageGenerator>, TaskError> {
         let access = self.clone();
-        let settings = shared::db::run(pool, move |conn| {
-            resolve::settings_for_account(conn, &access.secret_box, &access.server, account_id)
+        let images = shared::db::run(pool, move |conn| {
+            ImageAccess::load(conn, &access.secret_box, &access.server, account_id, Stored::Active)
         })
         .await?;
-        AccountAi::new(settings).map_err(ai_error)
+        images.account_generator().map_err(ai_error)
     }
 }
 

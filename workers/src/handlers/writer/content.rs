@@ -177,6 +177,7 @@ impl GenerateContentHandler {
             model: clients.generator.model().to_owned(),
             usage,
             related: None,
+            cost_usd: None,
         };
         let mut result = batch_result("writer_task_id", &outcomes);
         if let Some(fields) = result.as_object_mut() {

@@ -111,7 +111,7 @@ impl KindHandler for ImagePromptsHandler {
             for prompts in written {
                 let in_reading_order = std::iter::once((ImageType::Featured, prompts.featured))
                     .chain(prompts.in_article.into_iter().map(|prompt| (ImageType::InArticle, prompt)));
-                images::replace_pending(conn, account, task, &items[prompts.item], in_reading_order)?;
+                images::replace_pending(conn, account, Some(task), &items[prompts.item], in_reading_order)?;
             }
             Ok(())
         }))
@@ -147,9 +147,7 @@ fn request(template: &str, item: &Content, headings: &[String]) -> ChatRequest {
 fn clean(index: usize, item: &Content, headings: &[String], answer: PromptsAnswer) -> Prompts {
     let bounded = |prompt: &str| prompt.trim().chars().take(PROMPT_MAX_CHARS).collect::<String>();
     let featured = match bounded(&answer.featured) {
-        prompt if prompt.is_empty() => {
-            format!("A hero image for an article titled \"{}\", no text or logos.", item.title)
-        }
+        prompt if prompt.is_empty() => images::featured_prompt(&item.title),
         prompt => prompt,
     };
     let in_article = headings
@@ -157,10 +155,7 @@ fn clean(index: usize, item: &Content, headings: &[String], answer: PromptsAnswe
         .enumerate()
         .map(|(position, heading)| match answer.in_article.get(position).map(|prompt| bounded(prompt)) {
             Some(prompt) if !prompt.is_empty() => prompt,
-            _ => format!(
-                "An illustration of \"{heading}\" for an article titled \"{}\", no text or logos.",
-                item.title
-            ),
+            _ => images::section_prompt(heading, &item.title),
         })
         .collect();
     Prompts { item: index, featured, in_article }

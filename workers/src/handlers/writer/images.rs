@@ -2,11 +2,13 @@
 //! a few at a time, and stores the file in the media store under
 //! `images/{account}/{image}.{ext}` (drawing again replaces it). In the task's transaction the
 //! drawn rows become `generated` with their file, type and size, the rows that could not be
-//! drawn become `failed`, and one `images` charge covers the pictures made.
+//! drawn become `failed`, and one `images` charge covers the pictures made (with the
+//! provider's own price when it reports one, as Runware does).
 
 use std::sync::Arc;
 
 use futures_util::{StreamExt, stream};
+use rust_decimal::Decimal;
 use serde_json::json;
 use shared::{
     ai::{ImageGenerator, ImageRequest, ImageShape},
@@ -60,17 +62,21 @@ impl KindHandler for GenerateImagesHandler {
         let items = load_items(ctx, account_id, payload.image_ids).await?;
         let drawable = items.iter().filter(|item| problem_of(item).is_none()).count();
         ensure_affordable(ctx.pool(), account_id, Operation::Images.cost(drawable as u64)).await?;
-        let clients = self.ai.clients(ctx.pool(), account_id).await?;
-        let generator = clients.images;
+        let generator = self.ai.images(ctx.pool(), account_id).await?;
 
         let mut drawings = stream::iter(items.clone())
             .map(|item| self.draw(generator.clone(), account_id, item))
             .buffered(CONCURRENT_DRAWINGS);
         let mut outcomes = Vec::with_capacity(items.len());
         let mut drawn: Vec<Drawing> = Vec::new();
+        // What the provider says the pictures cost, when it says.
+        let mut cost_usd: Option<Decimal> = None;
         while let Some((image_id, result)) = drawings.next().await {
             let result = match result {
-                Ok(picture) => {
+                Ok((picture, cost)) => {
+                    if let Some(cost) = cost {
+                        cost_usd = Some(cost_usd.unwrap_or_default() + cost);
+                    }
                     let extra = json!({
                         "file_path": picture.file_path,
                         "mime_type": picture.mime_type,
@@ -108,6 +114,7 @@ impl KindHandler for GenerateImagesHandler {
             model: generator.model().to_owned(),
             usage: Default::default(),
             related: None,
+            cost_usd,
         };
         let mut result = batch_result("image_id", &outcomes);
         if let Some(fields) = result.as_object_mut() {
@@ -152,7 +159,7 @@ impl GenerateImagesHandler {
         generator: Arc<dyn ImageGenerator>,
         account_id: i64,
         item: Image,
-    ) -> (i64, Result<Drawing, Problem>) {
+    ) -> (i64, Result<(Drawing, Option<Decimal>), Problem>) {
         if let Some((code, message)) = problem_of(&item) {
             return (item.id, Err(Problem::Item(code.to_owned(), message.to_owned())));
         }
@@ -175,7 +182,7 @@ impl GenerateImagesHandler {
             width: i32::try_from(picture.width).unwrap_or(i32::MAX),
             height: i32::try_from(picture.height).unwrap_or(i32::MAX),
         };
-        (item.id, Ok(drawn))
+        (item.id, Ok((drawn, picture.cost_usd)))
     }
 }
 

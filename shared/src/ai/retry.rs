@@ -13,7 +13,7 @@ use crate::ai::AiError;
 const MAX_WAIT: Duration = Duration::from_secs(30);
 
 #[derive(Clone, Copy, Debug)]
-pub(super) struct RetryPolicy {
+pub(crate) struct RetryPolicy {
     pub timeout: Duration,
     pub max_retries: u32,
     pub base_delay: Duration,
@@ -21,7 +21,7 @@ pub(super) struct RetryPolicy {
 
 impl RetryPolicy {
     /// Runs `attempt` until it succeeds, fails for good, or the retries run out.
-    pub(super) async fn run<T, F, Fut>(&self, operation: &'static str, mut attempt: F) -> Result<T, AiError>
+    pub(crate) async fn run<T, F, Fut>(&self, operation: &'static str, mut attempt: F) -> Result<T, AiError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, AiError>>,
