@@ -11,6 +11,7 @@ mod contract;
 mod dashboard;
 mod hardening;
 mod http_caching;
+mod image_providers;
 mod isolation;
 mod jwt;
 mod odoo;
