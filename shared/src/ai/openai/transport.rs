@@ -116,7 +116,7 @@ impl HttpFailure {
         let message = if message.is_empty() { format!("HTTP {status}") } else { message };
         match status {
             // 402: out of credit at the provider; a person has to act.
-            401 | 402 | 403 => AiError::Auth(message),
+            401..=403 => AiError::Auth(message),
             // Out of credit is not a rate limit: waiting does not help, a person has to act.
             429 if code.as_deref() == Some("insufficient_quota") => AiError::Auth(message),
             429 => AiError::RateLimited { retry_after },
