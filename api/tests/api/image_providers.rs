@@ -106,7 +106,10 @@ async fn image_generation_catalogue_lists_providers_models_and_what_is_configure
     let now = json_of(app.get(CATALOGUE, &user.access).await, StatusCode::OK).await;
     assert_eq!(now["available_providers"], json!(["runware", "offline"]), "{now}");
     assert_eq!((now["provider"].as_str(), now["model"].as_str()), (Some("runware"), Some("runware:101@1")));
-    assert_eq!((now["max_in_article_images"].as_u64(), now["image_type"].as_str()), (Some(4), Some("watercolour")));
+    assert_eq!(
+        (now["max_in_article_images"].as_u64(), now["image_type"].as_str()),
+        (Some(4), Some("watercolour"))
+    );
     let runware = &now["details"][1];
     assert_eq!((runware["key_source"].as_str(), runware["active"].as_bool()), (Some("account"), Some(true)));
     assert!(fake.requests().is_empty(), "listing calls no provider");
@@ -131,7 +134,8 @@ async fn image_settings_are_validated_field_by_field() {
         ("runware", json!({ "base_url": "ftp://runware" }), "config.base_url"),
     ];
     for (kind, config, field) in cases {
-        let (code, errors) = error_of(save(&app, &user, kind, config.clone()).await, StatusCode::BAD_REQUEST).await;
+        let (code, errors) =
+            error_of(save(&app, &user, kind, config.clone()).await, StatusCode::BAD_REQUEST).await;
         assert_eq!(code, "validation_error", "{kind} {config}");
         assert!(errors.get(field).is_some(), "{kind} {config}: {errors}");
     }
@@ -151,7 +155,10 @@ async fn runware_test_image_is_drawn_through_the_fake_and_charged_with_its_decim
     let url = drawn["image_url"].as_str().expect("image_url at the top level, as the seed has it");
     assert!(url.starts_with(&format!("{}/images/", fake.base_url().trim_end_matches("/v1"))), "{drawn}");
     assert_eq!(drawn["data"]["image_url"], drawn["image_url"]);
-    assert_eq!((drawn["provider"].as_str(), drawn["model"].as_str()), (Some("runware"), Some("runware:100@1")));
+    assert_eq!(
+        (drawn["provider"].as_str(), drawn["model"].as_str()),
+        (Some("runware"), Some("runware:100@1"))
+    );
     assert_eq!(drawn["cost_usd"], "0.0042");
     assert_eq!(drawn["credits_charged"], 5);
     let task = &fake.tasks()[0];
@@ -175,7 +182,8 @@ async fn test_image_errors_are_clear_4xx_and_502_with_codes() {
     let fake = FakeRunware::start().await;
     let prompt = json!({ "prompt": "A lighthouse" });
 
-    let (code, errors) = error_of(generate(&app, &user, "runware", prompt.clone()).await, StatusCode::CONFLICT).await;
+    let (code, errors) =
+        error_of(generate(&app, &user, "runware", prompt.clone()).await, StatusCode::CONFLICT).await;
     assert_eq!(code, "integration_not_connected");
     assert!(errors.get("config.apiKey").is_some(), "{errors}");
 
@@ -189,7 +197,8 @@ async fn test_image_errors_are_clear_4xx_and_502_with_codes() {
         ("odoo", prompt.clone(), "integration_type"),
     ];
     for (kind, body, field) in bad_inputs {
-        let (_, errors) = error_of(generate(&app, &user, kind, body.clone()).await, StatusCode::BAD_REQUEST).await;
+        let (_, errors) =
+            error_of(generate(&app, &user, kind, body.clone()).await, StatusCode::BAD_REQUEST).await;
         assert!(errors.get(field).is_some(), "{kind} {body}: {errors}");
     }
     assert!(fake.requests().is_empty(), "bad input never reaches the provider");
@@ -203,11 +212,13 @@ async fn test_image_errors_are_clear_4xx_and_502_with_codes() {
     // A key Runware refuses: 502 with the provider's code.
     let saved = save(&app, &user, "runware", json!({ "apiKey": "rw-revoked" })).await;
     assert_eq!(saved.status(), StatusCode::OK);
-    let (code, _) = error_of(generate(&app, &user, "runware", prompt.clone()).await, StatusCode::BAD_GATEWAY).await;
+    let (code, _) =
+        error_of(generate(&app, &user, "runware", prompt.clone()).await, StatusCode::BAD_GATEWAY).await;
     assert_eq!(code, "ai_auth_failed");
     use_runware(&app, &user, &fake).await;
     fake.push_failure(testkit::runware::Failure::ServerError);
-    let (code, _) = error_of(generate(&app, &user, "runware", prompt.clone()).await, StatusCode::BAD_GATEWAY).await;
+    let (code, _) =
+        error_of(generate(&app, &user, "runware", prompt.clone()).await, StatusCode::BAD_GATEWAY).await;
     assert_eq!(code, "ai_provider_error", "a test is not retried: the person waits");
 
     // Credits: 402 before the provider is asked.
@@ -218,7 +229,8 @@ async fn test_image_errors_are_clear_4xx_and_502_with_codes() {
     })
     .await;
     let asked = fake.tasks().len();
-    let (code, _) = error_of(generate(&app, &user, "runware", prompt).await, StatusCode::PAYMENT_REQUIRED).await;
+    let (code, _) =
+        error_of(generate(&app, &user, "runware", prompt).await, StatusCode::PAYMENT_REQUIRED).await;
     assert_eq!(code, "insufficient_credits");
     assert_eq!(fake.tasks().len(), asked);
     assert!(usage(&app, user.account_id).await.is_empty(), "failed pictures cost nothing");
@@ -229,7 +241,8 @@ async fn image_generation_test_without_any_key_is_drawn_offline_as_a_data_url() 
     let app = spawn_app().await;
     let user = app.signup().await;
     let drawn = json_of(
-        generate(&app, &user, "image_generation", json!({ "prompt": "A lighthouse", "shape": "landscape" })).await,
+        generate(&app, &user, "image_generation", json!({ "prompt": "A lighthouse", "shape": "landscape" }))
+            .await,
         StatusCode::OK,
     )
     .await;
@@ -255,14 +268,24 @@ async fn auto_generate_images_makes_featured_and_in_article_rows_and_one_runware
     .await;
     assert_eq!(saved.status(), StatusCode::OK);
     let site_id = site(&app, &user).await;
-    let (first, second) =
-        (article(&app, &user, site_id, "Trail Shoes").await, article(&app, &user, site_id, "Road Shoes").await);
+    let (first, second) = (
+        article(&app, &user, site_id, "Trail Shoes").await,
+        article(&app, &user, site_id, "Road Shoes").await,
+    );
 
     let response = app
-        .post("/api/v1/writer/images/auto_generate/", Some(&user.access), json!({ "ids": [first, second, first] }))
+        .post(
+            "/api/v1/writer/images/auto_generate/",
+            Some(&user.access),
+            json!({ "ids": [first, second, first] }),
+        )
         .await;
     let answer = json_of(response, StatusCode::ACCEPTED).await;
-    assert_eq!((answer["images_created"].as_u64(), answer["tasks_created"].as_u64()), (Some(6), Some(2)), "{answer}");
+    assert_eq!(
+        (answer["images_created"].as_u64(), answer["tasks_created"].as_u64()),
+        (Some(6), Some(2)),
+        "{answer}"
+    );
     assert_eq!(answer["data"]["images_created"], 6, "also under data");
     let tasks = answer["tasks"].as_array().expect("tasks").clone();
     assert_eq!(tasks[0]["content_id"], first);
@@ -305,11 +328,15 @@ async fn auto_generate_images_is_tenant_scoped_idempotent_and_checked() {
     let theirs = article(&app, &other, other_site, "Theirs").await;
     let path = "/api/v1/writer/images/auto_generate/";
 
-    let (_, errors) =
-        error_of(app.post(path, Some(&user.access), json!({ "ids": [mine, theirs] })).await, StatusCode::NOT_FOUND)
-            .await;
+    let (_, errors) = error_of(
+        app.post(path, Some(&user.access), json!({ "ids": [mine, theirs] })).await,
+        StatusCode::NOT_FOUND,
+    )
+    .await;
     assert!(errors["ids"][0].as_str().is_some_and(|m| m.contains(&theirs.to_string())), "{errors}");
-    for body in [json!({}), json!({ "ids": [] }), json!({ "ids": ["x"] }), json!({ "ids": [mine], "more": 1 })] {
+    for body in
+        [json!({}), json!({ "ids": [] }), json!({ "ids": ["x"] }), json!({ "ids": [mine], "more": 1 })]
+    {
         let response = app.post(path, Some(&user.access), body.clone()).await;
         error_of(response, StatusCode::BAD_REQUEST).await;
     }
@@ -341,9 +368,11 @@ async fn auto_generate_images_is_tenant_scoped_idempotent_and_checked() {
         Ok(())
     })
     .await;
-    let (code, _) =
-        error_of(app.post(path, Some(&user.access), json!({ "ids": [mine] })).await, StatusCode::PAYMENT_REQUIRED)
-            .await;
+    let (code, _) = error_of(
+        app.post(path, Some(&user.access), json!({ "ids": [mine] })).await,
+        StatusCode::PAYMENT_REQUIRED,
+    )
+    .await;
     assert_eq!(code, "insufficient_credits");
     assert_eq!(count(user.account_id).await, 3);
 }
