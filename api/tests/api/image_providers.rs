@@ -377,6 +377,45 @@ async fn auto_generate_images_is_tenant_scoped_idempotent_and_checked() {
     assert_eq!(count(user.account_id).await, 3);
 }
 
+#[tokio::test]
+async fn image_tasks_of_a_provider_chosen_without_a_key_fail_at_once_and_openai_choice_is_honoured() {
+    let app = spawn_app().await;
+    let user = app.signup().await;
+    let site_id = site(&app, &user).await;
+    let id = article(&app, &user, site_id, "Trail Shoes").await;
+    let saved = save(&app, &user, "image_generation", json!({ "provider": "runware" })).await;
+    assert_eq!(saved.status(), StatusCode::OK);
+    let response =
+        app.post("/api/v1/writer/images/auto_generate/", Some(&user.access), json!({ "ids": [id] })).await;
+    let answer = json_of(response, StatusCode::ACCEPTED).await;
+    let task_id = answer["tasks"][0]["task_id"].as_str().expect("task id").to_owned();
+    let failed = app.finish_failed(&user, &task_id).await;
+    assert_eq!(failed["state"], "FAILURE");
+    assert_eq!(failed["error"]["code"], "ai_misconfigured", "{failed}");
+    assert_eq!(failed["attempts"], 1, "a missing key is not retried: {failed}");
+    assert!(usage(&app, user.account_id).await.is_empty());
+
+    // Chosen OpenAI through the account's own key: its images API draws, with the model saved.
+    let openai = testkit::openai::FakeOpenAi::start().await;
+    crate::writer_worker::use_fake(&app, &user, &openai).await;
+    let saved =
+        save(&app, &user, "image_generation", json!({ "provider": "openai", "model": "dall-e-3" })).await;
+    assert_eq!(saved.status(), StatusCode::OK);
+    let response =
+        app.post("/api/v1/writer/images/auto_generate/", Some(&user.access), json!({ "ids": [id] })).await;
+    let answer = json_of(response, StatusCode::ACCEPTED).await;
+    let task_id = answer["tasks"][0]["task_id"].as_str().expect("task id").to_owned();
+    app.finish(&user, &task_id).await;
+    let asked: Vec<Value> = openai
+        .requests()
+        .into_iter()
+        .filter(|request| request.path == "/v1/images/generations")
+        .map(|request| request.body)
+        .collect();
+    assert_eq!(asked.len(), 3, "featured + two in-article");
+    assert!(asked.iter().all(|body| body["model"] == "dall-e-3" && body["size"] == "1792x1024"), "{asked:?}");
+}
+
 async fn balance(app: &TestApp, account_id: i64) -> i64 {
     app.sql(move |conn| Ok(accounts::table.find(account_id).select(accounts::credits).first(conn)?)).await
 }
