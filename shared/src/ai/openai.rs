@@ -331,17 +331,20 @@ impl ImageGenerator for OpenAiProvider {
             .await?;
         let image =
             response.data.first().ok_or_else(|| AiError::Malformed("the answer has no image".into()))?;
-        let (bytes, revised_prompt) = match image.as_ref() {
+        let (bytes, revised_prompt, source_url) = match image.as_ref() {
             Image::B64Json { b64_json, revised_prompt } => {
                 let bytes = base64::engine::general_purpose::STANDARD
                     .decode(b64_json.as_bytes())
                     .map_err(|error| AiError::Malformed(format!("the image is not valid base64: {error}")))?;
-                (bytes, revised_prompt.clone())
+                (bytes, revised_prompt.clone(), None)
             }
             Image::Url { url, revised_prompt } => {
-                (fetch_image(&self.http, url, self.retry.timeout).await?, revised_prompt.clone())
+                let bytes = fetch_image(&self.http, url, self.retry.timeout).await?;
+                (bytes, revised_prompt.clone(), Some(url.clone()))
             }
         };
-        GeneratedImage::from_bytes(bytes, &self.image_model, revised_prompt)
+        let mut picture = GeneratedImage::from_bytes(bytes, &self.image_model, revised_prompt)?;
+        picture.source_url = source_url;
+        Ok(picture)
     }
 }
