@@ -50,7 +50,63 @@ pub struct PageFacts {
     pub resources: Vec<String>,
     /// The visible text (no script, style or template content), whitespace-collapsed.
     pub text: String,
+    /// The first non-empty paragraph of the main content: inside `<main>` or `<article>` when
+    /// the page has one with a paragraph, else the first outside the site's chrome (`<header>`,
+    /// `<nav>`, `<footer>`, `<aside>`).
     pub first_paragraph: String,
+}
+
+/// Where the walk is: what encloses the current node.
+#[derive(Clone, Copy, Debug, Default)]
+struct Scope {
+    head: bool,
+    /// Inside `<main>` or `<article>`.
+    main: bool,
+    /// Inside `<header>`, `<nav>`, `<footer>` or `<aside>`.
+    chrome: bool,
+}
+
+impl Scope {
+    fn enter(mut self, tag: &str) -> Self {
+        match tag {
+            "head" => self.head = true,
+            "main" | "article" => self.main = true,
+            "header" | "nav" | "footer" | "aside" => self.chrome = true,
+            _ => {}
+        }
+        self
+    }
+}
+
+/// The first paragraphs seen, by where they were.
+#[derive(Default)]
+struct Paragraphs {
+    main: Option<String>,
+    outside_chrome: Option<String>,
+}
+
+impl Paragraphs {
+    fn offer(&mut self, scope: Scope, handle: Handle) {
+        let wanted_main = scope.main && !scope.chrome && self.main.is_none();
+        let wanted_body = !scope.chrome && self.outside_chrome.is_none();
+        if !wanted_main && !wanted_body {
+            return;
+        }
+        let paragraph = text_of(handle);
+        if paragraph.is_empty() {
+            return;
+        }
+        if wanted_main {
+            self.main = Some(paragraph.clone());
+        }
+        if wanted_body {
+            self.outside_chrome = Some(paragraph);
+        }
+    }
+
+    fn first(self) -> String {
+        self.main.or(self.outside_chrome).unwrap_or_default()
+    }
 }
 
 impl PageFacts {
@@ -58,8 +114,11 @@ impl PageFacts {
         let document = Html::parse_document(html);
         let mut facts = PageFacts::default();
         let mut text = String::with_capacity(html.len() / 4);
-        walk(document.tree.root(), &mut facts, &mut text, false);
+        let mut paragraphs = Paragraphs::default();
+        let mut walker = Walker { facts: &mut facts, text: &mut text, paragraphs: &mut paragraphs };
+        walker.walk(document.tree.root(), Scope::default());
         facts.text = collapse(&text);
+        facts.first_paragraph = paragraphs.first();
         facts
     }
 
@@ -122,68 +181,83 @@ fn collapse(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn walk(handle: Handle, facts: &mut PageFacts, text: &mut String, in_head: bool) {
-    let mut in_head = in_head;
-    match handle.value() {
-        Node::Text(contents) if !in_head => text.push_str(contents),
-        Node::Element(element) => {
-            let tag = element.name();
-            match tag {
-                "html" => facts.lang = attr(element, "lang").or_else(|| attr(element, "xml:lang")),
-                "head" => in_head = true,
-                "title" if in_head => facts.titles.push(text_of_all(handle)),
-                "meta" => read_meta(element, facts),
-                "link" => read_link(element, facts),
-                "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
-                    let level = tag.as_bytes()[1] - b'0';
-                    facts.headings.push((level, text_of(handle)));
-                }
-                "img" => {
-                    let src = attr(element, "src").unwrap_or_default();
-                    facts.resources.push(src.clone());
-                    facts.images.push(Img { src, alt: attr(element, "alt") });
-                }
-                "a" => facts.links.push(Link {
-                    href: attr(element, "href"),
-                    text: text_of(handle),
-                    rel: attr(element, "rel").unwrap_or_default().to_lowercase(),
-                }),
-                "p" if facts.first_paragraph.is_empty() => {
-                    let paragraph = text_of(handle);
-                    if !paragraph.is_empty() {
-                        facts.first_paragraph = paragraph;
-                    }
-                }
-                "script" => {
-                    let kind = attr(element, "type").unwrap_or_default().to_lowercase();
-                    if kind.trim() == "application/ld+json" {
-                        facts.json_ld.push(text_of_all(handle));
-                    } else if let Some(src) = attr(element, "src") {
-                        facts.resources.push(src);
-                    }
+/// The one walk of the document, writing into the facts, the body text and the paragraphs.
+struct Walker<'w> {
+    facts: &'w mut PageFacts,
+    text: &'w mut String,
+    paragraphs: &'w mut Paragraphs,
+}
+
+impl Walker<'_> {
+    fn walk(&mut self, handle: Handle, scope: Scope) {
+        let mut scope = scope;
+        match handle.value() {
+            Node::Text(contents) if !scope.head => self.text.push_str(contents),
+            Node::Element(element) => {
+                let tag = element.name();
+                scope = scope.enter(tag);
+                if !self.element(handle, element, scope) {
                     return;
                 }
-                "iframe" | "audio" | "video" | "source" | "embed" => {
-                    if let Some(src) = attr(element, "src") {
-                        facts.resources.push(src);
-                    }
+                if !scope.head {
+                    self.text.push(' ');
                 }
-                "form" => {
-                    if let Some(action) = attr(element, "action") {
-                        facts.resources.push(action);
-                    }
-                }
-                _ if is_hidden(tag) => return,
-                _ => {}
             }
-            if !in_head {
-                text.push(' ');
-            }
+            _ => {}
         }
-        _ => {}
+        for child in handle.children() {
+            self.walk(child, scope);
+        }
     }
-    for child in handle.children() {
-        walk(child, facts, text, in_head);
+
+    /// Reads one element; false when its children are not to be walked.
+    fn element(&mut self, handle: Handle, element: &Element, scope: Scope) -> bool {
+        let facts = &mut *self.facts;
+        let tag = element.name();
+        match tag {
+            "html" => facts.lang = attr(element, "lang").or_else(|| attr(element, "xml:lang")),
+            "title" if scope.head => facts.titles.push(text_of_all(handle)),
+            "meta" => read_meta(element, facts),
+            "link" => read_link(element, facts),
+            "h1" | "h2" | "h3" | "h4" | "h5" | "h6" => {
+                let level = tag.as_bytes()[1] - b'0';
+                facts.headings.push((level, text_of(handle)));
+            }
+            "img" => {
+                let src = attr(element, "src").unwrap_or_default();
+                facts.resources.push(src.clone());
+                facts.images.push(Img { src, alt: attr(element, "alt") });
+            }
+            "a" => facts.links.push(Link {
+                href: attr(element, "href"),
+                text: text_of(handle),
+                rel: attr(element, "rel").unwrap_or_default().to_lowercase(),
+            }),
+            "p" => self.paragraphs.offer(scope, handle),
+            "script" => {
+                let kind = attr(element, "type").unwrap_or_default().to_lowercase();
+                if kind.trim() == "application/ld+json" {
+                    facts.json_ld.push(text_of_all(handle));
+                } else if let Some(src) = attr(element, "src") {
+                    facts.resources.push(src);
+                }
+                return false;
+            }
+            "iframe" | "audio" | "video" | "source" | "embed" => {
+                if let Some(src) = attr(element, "src") {
+                    facts.resources.push(src);
+                }
+            }
+            "form" => {
+                if let Some(action) = attr(element, "action") {
+                    facts.resources.push(action);
+                }
+            }
+            "head" => {}
+            _ if is_hidden(tag) => return false,
+            _ => {}
+        }
+        true
     }
 }
 
@@ -283,5 +357,19 @@ mod tests {
         assert!(!facts.text.contains("hidden") && !facts.text.contains(".x{}"), "{}", facts.text);
         assert!(!facts.text.contains("Running Shoes Guide"), "the title is not body text");
         assert!(facts.text.starts_with("Running Shoes First words here."), "{}", facts.text);
+    }
+
+    #[test]
+    fn the_first_paragraph_is_the_main_contents_not_the_sites_header() {
+        let with_main = "<body><header><p>Free shipping over $50</p></header><nav><p>Menu</p></nav>\
+            <main><header><p>By Ann</p></header><h1>Shoes</h1><p>Running shoes first.</p></main></body>";
+        assert_eq!(PageFacts::parse(with_main).first_paragraph, "Running shoes first.");
+        let with_article = "<body><aside><p>Sale</p></aside><article><p>The article.</p></article></body>";
+        assert_eq!(PageFacts::parse(with_article).first_paragraph, "The article.");
+        let no_main = "<body><header><p>Free shipping</p></header><div><p>The body.</p></div>\
+            <footer><p>Contact</p></footer></body>";
+        assert_eq!(PageFacts::parse(no_main).first_paragraph, "The body.");
+        let only_chrome = "<body><header><p>Free shipping</p></header></body>";
+        assert_eq!(PageFacts::parse(only_chrome).first_paragraph, "");
     }
 }
