@@ -30,6 +30,9 @@ pub struct FetchSettings {
     /// Sends every request through this HTTP proxy. Tests point it at a proxy that dials only
     /// loopback, so a guard that let something through fails the test instead of reaching out.
     pub proxy: Option<String>,
+    /// Where `Fetcher::answers_on_https` looks for a plain-http host's https version: 443, or
+    /// in tests a loopback port standing in for it.
+    pub https_port: u16,
 }
 
 impl Default for FetchSettings {
@@ -40,6 +43,7 @@ impl Default for FetchSettings {
             max_redirects: 5,
             guard: OutboundGuard::default(),
             proxy: None,
+            https_port: 443,
         }
     }
 }
@@ -220,7 +224,7 @@ impl Fetcher {
 
     /// Refuses what is not http(s), a literal address we may not reach, or a name that
     /// resolves to one (unless the host is on the allow-list).
-    async fn vet(&self, url: &Url) -> Result<(), FetchError> {
+    pub(super) async fn vet(&self, url: &Url) -> Result<(), FetchError> {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(FetchError::BadRedirect(url.to_string()));
         }

@@ -1,11 +1,13 @@
 //! SEO audits of live pages: fetch (`fetch`), read the HTML (`page`), run the checks
-//! (`checks`), read robots.txt and the sitemap (`robots`), crawl a site (`crawl`), and score
+//! (`checks`), read robots.txt and the sitemap (`robots`), look for an https version of a
+//! plain-http host (`probe`), crawl a site (`crawl`), and score
 //! and prioritise (`report`). The `seo.audit` handler (`handlers::seo`) puts them together.
 
 pub mod checks;
 pub mod crawl;
 pub mod fetch;
 pub mod page;
+pub mod probe;
 pub mod report;
 pub mod robots;
 
@@ -26,6 +28,8 @@ use self::{
 /// Internal links checked per page at most, and how many at once.
 const MAX_LINK_CHECKS: usize = 50;
 const LINK_CHECK_CONCURRENCY: usize = 4;
+/// Child sitemaps of a sitemap index read at most.
+const MAX_CHILD_SITEMAPS: usize = 10;
 
 /// What robots.txt and the sitemap say about a host, read once per audit.
 #[derive(Clone, Debug)]
@@ -33,6 +37,9 @@ pub struct SiteContext {
     pub robots_url: String,
     pub robots: RobotsState,
     pub sitemap: SitemapState,
+    /// The host is served over https, or accepts connections on the https port
+    /// (`Fetcher::answers_on_https`): a plain-http page of it could be on https.
+    pub answers_https: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -125,7 +132,8 @@ impl Auditor {
         let sitemap_url =
             declared.unwrap_or_else(|| root.join("/sitemap.xml").unwrap_or_else(|_| root.clone()));
         let sitemap = self.sitemap(&sitemap_url).await;
-        SiteContext { robots_url: robots_url.to_string(), robots, sitemap }
+        let answers_https = url.scheme() == "https" || self.fetcher.answers_on_https(url).await;
+        SiteContext { robots_url: robots_url.to_string(), robots, sitemap, answers_https }
     }
 
     async fn sitemap(&self, url: &Url) -> SitemapState {
@@ -135,20 +143,25 @@ impl Auditor {
         };
         match robots::parse_sitemap(&fetched.text()) {
             Ok(Sitemap::Urls(urls)) => SitemapState::Valid { url: url.to_string(), urls },
-            // One level of index: the first child sitemap's pages.
             Ok(Sitemap::Index(children)) => {
-                let child = children.first().and_then(|child| Url::parse(child).ok());
-                let mut urls = Vec::new();
-                if let Some(child) = child
-                    && let Ok(fetched) = self.fetcher.get(&child).await
-                    && let Ok(Sitemap::Urls(found)) = robots::parse_sitemap(&fetched.text())
-                {
-                    urls = found;
-                }
-                SitemapState::Valid { url: url.to_string(), urls }
+                SitemapState::Valid { url: url.to_string(), urls: self.child_sitemaps(&children).await }
             }
             Err(reason) => SitemapState::Invalid { url: url.to_string(), reason },
         }
+    }
+
+    /// One level of index: the pages of its first `MAX_CHILD_SITEMAPS` child sitemaps (a page
+    /// in a child not read would be reported missing from the sitemap).
+    async fn child_sitemaps(&self, children: &[String]) -> Vec<String> {
+        let mut urls = Vec::new();
+        for child in children.iter().filter_map(|child| Url::parse(child).ok()).take(MAX_CHILD_SITEMAPS) {
+            if let Ok(fetched) = self.fetcher.get(&child).await
+                && let Ok(Sitemap::Urls(found)) = robots::parse_sitemap(&fetched.text())
+            {
+                urls.extend(found);
+            }
+        }
+        urls
     }
 
     /// Fetches and audits one page; `check_links` also requests its internal links.
@@ -174,7 +187,7 @@ impl Auditor {
     ) -> PageAudit {
         let html = if fetched.is_html() { fetched.text() } else { String::new() };
         let facts = PageFacts::parse(&html);
-        let page = Page { fetched: &fetched, facts: &facts };
+        let page = Page { fetched: &fetched, facts: &facts, site };
         let mut checks = checks::page_checks(&page, keywords);
         checks.extend(site_checks(site, &fetched.url));
         let internal_links = internal_links(&fetched.url, &facts);
@@ -251,5 +264,5 @@ fn internal_links(base: &Url, facts: &PageFacts) -> Vec<Url> {
 
 /// robots.txt and sitemap checks for a page of the site.
 pub fn site_checks(site: &SiteContext, page: &Url) -> Vec<Check> {
-    vec![checks::robots_txt(site, page), checks::sitemap(site)]
+    vec![checks::robots_txt(site, page), checks::sitemap(site), checks::sitemap_in_robots(site)]
 }
