@@ -2,7 +2,9 @@
 //! under test send every request through it (`FetchSettings::proxy`, `OUTBOUND_PROXY`):
 //! requests for 127.0.0.0/8, ::1 or `localhost` are forwarded unchanged; anything else is
 //! answered 502 without a connection and recorded, so a guard that let an inside or outside
-//! address through fails the test instead of sending traffic off the machine. [`TcpProxy`]
+//! address through fails the test instead of sending traffic off the machine. A `CONNECT` to a
+//! loopback port is answered 200 when the port accepts a connection and 502 when not, and
+//! nothing is tunnelled: enough for the audit's https probe, which only asks. [`TcpProxy`]
 //! stands in front of a real service (the broker) so a test can take it down and bring it
 //! back.
 
@@ -75,7 +77,27 @@ fn is_loopback(host: &str) -> bool {
     bare.eq_ignore_ascii_case("localhost") || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
+/// Answers a `CONNECT`: whether the loopback target accepts a connection.
+async fn connect(request: &HttpRequest, inner: &Inner) -> HttpResponse {
+    let authority = request.uri().authority().map(ToString::to_string).unwrap_or_default();
+    let host = request.uri().host().unwrap_or_default();
+    if !is_loopback(host) {
+        inner.refused.lock().unwrap_or_else(PoisonError::into_inner).push(authority.clone());
+        return HttpResponse::BadGateway()
+            .body(format!("the test proxy dials only loopback, not {authority}"));
+    }
+    match tokio::net::TcpStream::connect(authority.as_str()).await {
+        Ok(_) => HttpResponse::Ok().finish(),
+        Err(error) => {
+            HttpResponse::BadGateway().body(format!("the test proxy could not reach {authority}: {error}"))
+        }
+    }
+}
+
 async fn forward(request: HttpRequest, body: web::Bytes, inner: web::Data<Inner>) -> HttpResponse {
+    if request.method() == actix_web::http::Method::CONNECT {
+        return connect(&request, &inner).await;
+    }
     let target = request.uri().to_string();
     let host = request.uri().host().unwrap_or_default().to_owned();
     if request.uri().scheme().is_none() || !is_loopback(&host) {

@@ -1,6 +1,8 @@
 //! A website for SEO audit tests, on `127.0.0.1:<random port>`: a corpus of pages each built
 //! to pass or fail particular checks, robots.txt, a sitemap, redirect chains, a slow page,
-//! a huge page, and a generated tree of pages for crawls. Every request is counted.
+//! a huge page, and a generated tree of pages for crawls. Every request is counted. Beside it,
+//! a port that accepts connections stands in for the site's https port
+//! ([`FakeSite::https_port`], for `FetchSettings::https_port`); it speaks no TLS.
 //!
 //! | path | built to |
 //! |---|---|
@@ -30,6 +32,13 @@
 //! | `/private/page` | disallowed by robots.txt: fail `robots_txt` |
 //! | `/tree/{n}` | page n links to 2n+1 and 2n+2 (while below 100); all titled "Tree page" |
 //! | `/orphan` | in the sitemap, linked from nowhere |
+//! | `/header-paragraph` | `/good` under a site header with its own paragraph: the keyword is in the main content's first paragraph |
+//! | `/unlisted` | `/good`, but not in the sitemap: warn `sitemap_listed` |
+//! | `/mixed-https-canonical` | plain http, canonical https, an `http://` image: fail `mixed_content` and `https` |
+//! | `/media-links` | `/good` with links to the sitemap, `/feed.xml`, `/guide.pdf`, an image and `/feed` (RSS without an extension) |
+//!
+//! The sitemap lists every page above built to be indexed, except `/unlisted` and the tree
+//! beyond `/tree/0`.
 
 use std::{
     collections::BTreeMap,
@@ -48,10 +57,43 @@ struct Inner {
     paths: Mutex<BTreeMap<String, usize>>,
 }
 
+/// Pages the sitemap lists.
+const SITEMAP: [&str; 27] = [
+    "/good",
+    "/about",
+    "/orphan",
+    "/tree/0",
+    "/no-title",
+    "/long-title",
+    "/no-description",
+    "/no-h1",
+    "/two-h1",
+    "/skipped-headings",
+    "/relative-canonical",
+    "/other-canonical",
+    "/noindex-header",
+    "/noindex-meta",
+    "/bad-hreflang",
+    "/bare",
+    "/images-no-alt",
+    "/vague-links",
+    "/broken-link",
+    "/broken-jsonld",
+    "/jsonld-no-type",
+    "/stuffed",
+    "/huge",
+    "/gzipped",
+    "/header-paragraph",
+    "/mixed-https-canonical",
+    "/media-links",
+];
+
 /// The running site; stops when dropped.
 pub struct FakeSite {
     inner: Arc<Inner>,
     handle: ServerHandle,
+    https_port: u16,
+    https_stand_in: tokio::task::JoinHandle<()>,
 }
 
 impl FakeSite {
@@ -63,7 +105,13 @@ impl FakeSite {
             paths: Mutex::new(BTreeMap::new()),
         });
         let handle = crate::serve::serve_fake(listener, inner.clone(), serve);
-        Self { inner, handle }
+        let (https_port, https_stand_in) = accepting_port().await;
+        Self { inner, handle, https_port, https_stand_in }
+    }
+
+    /// A loopback port that accepts (and closes) connections: the site's "https port".
+    pub fn https_port(&self) -> u16 {
+        self.https_port
     }
 
     /// `http://127.0.0.1:<port>`
@@ -93,7 +141,27 @@ impl FakeSite {
 impl Drop for FakeSite {
     fn drop(&mut self) {
         drop(self.handle.stop(false));
+        self.https_stand_in.abort();
     }
+}
+
+/// A loopback port whose connections are accepted and closed at once, with its task.
+async fn accepting_port() -> (u16, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind a loopback port");
+    let port = listener.local_addr().expect("local address").port();
+    let task = tokio::spawn(async move {
+        while let Ok((connection, _)) = listener.accept().await {
+            drop(connection);
+        }
+    });
+    (port, task)
+}
+
+/// A port on 127.0.0.1 where nothing listens (bound, then let go).
+pub fn closed_port() -> u16 {
+    let (listener, port) = crate::serve::loopback_listener();
+    drop(listener);
+    port
 }
 
 const GOOD_DESCRIPTION: &str =
@@ -168,6 +236,13 @@ impl<'a> Doc<'a> {
     }
 }
 
+fn sitemap(base: &str) -> String {
+    let urls: String = SITEMAP.iter().map(|path| format!("<url><loc>{base}{path}</loc></url>")).collect();
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">{urls}</urlset>"
+    )
+}
+
 /// Plain words that mention the keyword once every 183 words.
 fn filler(words: usize) -> String {
     let sentence =
@@ -202,11 +277,43 @@ async fn serve(request: HttpRequest, inner: web::Data<Inner>) -> HttpResponse {
         "/robots.txt" => HttpResponse::Ok()
             .content_type("text/plain")
             .body(format!("User-agent: *\nDisallow: /private\n\nSitemap: {base}/sitemap.xml\n")),
-        "/sitemap.xml" => HttpResponse::Ok().content_type("application/xml").body(format!(
-            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<urlset xmlns=\"http://www.sitemaps.org/schemas/sitemap/0.9\">\
-             <url><loc>{base}/good</loc></url><url><loc>{base}/about</loc></url><url><loc>{base}/orphan</loc></url>\
-             <url><loc>{base}/tree/0</loc></url></urlset>"
-        )),
+        "/sitemap.xml" => HttpResponse::Ok().content_type("application/xml").body(sitemap(base)),
+        "/feed.xml" | "/feed" => HttpResponse::Ok()
+            .content_type("application/rss+xml")
+            .body(format!("<?xml version=\"1.0\"?><rss version=\"2.0\"><channel><title>Shoes</title><link>{base}/</link></channel></rss>")),
+        "/guide.pdf" => HttpResponse::Ok().content_type("application/pdf").body(&b"%PDF-1.4\n%%EOF\n"[..]),
+        "/unlisted" => html(good().render(base)),
+        "/header-paragraph" => html(
+            Doc {
+                body: format!(
+                    "<header><p>Free delivery on every order over fifty euros.</p><nav><a href=\"/about\">About our shoe fitting team</a></nav></header>\
+                     <main>{}</main><footer><p>Shop address and opening hours.</p></footer>",
+                    good().body
+                ),
+                ..good()
+            }
+            .render(base),
+        ),
+        "/mixed-https-canonical" => html(
+            Doc {
+                canonical: Some(format!("{}{path}", base.replacen("http://", "https://", 1))),
+                body: format!("{}<img src=\"{base}/a.png\" alt=\"A plain-http image\">", good().body),
+                ..good()
+            }
+            .render(base),
+        ),
+        "/media-links" => html(
+            Doc {
+                body: format!(
+                    "{}<a href=\"/sitemap.xml\">Our sitemap</a><a href=\"/feed.xml\">News feed</a>\
+                     <a href=\"/guide.pdf\">Printable fitting guide</a><a href=\"/shoe.png\">Shoe photo</a>\
+                     <a href=\"/feed\">Latest posts as RSS</a>",
+                    good().body
+                ),
+                ..good()
+            }
+            .render(base),
+        ),
         "/good" | "/orphan" => html(good().render(base)),
         "/about" => html(
             Doc { body: "<h1>About us</h1><p>We fit running shoes.</p><a href=\"/good\">Our running shoes guide</a>".into(), ..good() }

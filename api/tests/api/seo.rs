@@ -237,3 +237,39 @@ async fn with_an_ai_provider_the_plan_is_written_by_the_model_from_the_findings(
     assert_eq!(full["data"]["report"]["plan_source"], "rules");
     assert!(full["data"]["report"]["plan"][0]["action"].is_string());
 }
+
+#[tokio::test]
+async fn a_crawl_charges_and_plans_only_html_pages() {
+    let app = spawn_app().await;
+    let user = app.signup().await;
+    let website = FakeSite::start().await;
+    let before = balance(&app, user.account_id).await;
+
+    let task_id =
+        audit(&app, &user, json!({ "url": website.url("/media-links"), "crawl": { "max_pages": 10 } })).await;
+    let task = app.finish(&user, &task_id).await;
+    // /media-links, /about and /good; the sitemap, feeds, PDF and image it links to are not pages.
+    assert_eq!(task["result"]["pages_audited"], 3, "{task}");
+    assert_eq!(task["result"]["credits_charged"], 3);
+    assert_eq!(balance(&app, user.account_id).await, before - 3);
+
+    let audit_id = task["result"]["audit_id"].as_i64().expect("audit id");
+    let full = get(&app, &user, &format!("/api/v1/analytics/seo/audits/{audit_id}/")).await;
+    let report = &full["data"]["report"];
+    let non_html = report["crawl"]["findings"]["non_html_links"].as_array().expect("non_html_links");
+    assert_eq!(non_html.len(), 5, "{non_html:?}");
+    assert!(non_html.contains(&json!(website.url("/feed"))));
+    let planned: Vec<&str> = report["recommendations"]
+        .as_array()
+        .expect("recommendations")
+        .iter()
+        .flat_map(|r| r["pages"].as_array().into_iter().flatten())
+        .filter_map(Value::as_str)
+        .collect();
+    assert!(planned.iter().all(|page| !page.ends_with(".xml") && !page.ends_with("/feed")), "{planned:?}");
+    let checks = report["page"]["checks"].as_array().expect("checks");
+    for id in ["sitemap_listed", "sitemap_in_robots"] {
+        assert!(checks.iter().any(|c| c["id"] == id && c["status"] == "pass"), "{id}: {checks:?}");
+    }
+    assert!(app.proxy.refused().is_empty(), "{:?}", app.proxy.refused());
+}

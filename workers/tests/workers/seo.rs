@@ -5,7 +5,10 @@
 use std::time::Duration;
 
 use shared::net::OutboundGuard;
-use testkit::{proxy::LoopbackProxy, site::FakeSite};
+use testkit::{
+    proxy::LoopbackProxy,
+    site::{FakeSite, closed_port},
+};
 use url::Url;
 use workers::seo::{
     Auditor, PageAudit, SiteContext,
@@ -14,14 +17,21 @@ use workers::seo::{
     fetch::{FetchError, FetchSettings, Fetcher},
 };
 
-/// An auditor whose every connection goes through `proxy`, which dials only loopback.
+/// An auditor whose every connection goes through `proxy`, which dials only loopback; the
+/// hosts it audits do not answer on https.
 fn auditor(guard: OutboundGuard, proxy: &LoopbackProxy) -> Auditor {
+    auditor_with_https(guard, proxy, closed_port())
+}
+
+/// An auditor that looks for the https version of a host on `https_port`.
+fn auditor_with_https(guard: OutboundGuard, proxy: &LoopbackProxy, https_port: u16) -> Auditor {
     let settings = FetchSettings {
         timeout: Duration::from_secs(1),
         max_bytes: 1_000_000,
         max_redirects: 5,
         guard,
         proxy: Some(proxy.url().to_owned()),
+        https_port,
     };
     Auditor::new(Fetcher::new(settings).expect("client"))
 }
@@ -58,9 +68,12 @@ async fn every_page_of_the_corpus_gets_the_outcomes_it_was_built_for() {
     let good = audit(&auditor, &site, &context, "/good").await;
     let problems: Vec<String> =
         good.issues().map(|check| format!("{} {:?}: {}", check.id, check.status, check.message)).collect();
-    // Plain HTTP is the one thing the local site cannot do right.
+    // Plain HTTP is the one thing the local site cannot do right; with no https in sight it
+    // is a warning.
     assert_eq!(problems.len(), 1, "{problems:#?}");
-    assert_eq!(status(&good, "https"), Status::Fail);
+    assert_eq!(status(&good, "https"), Status::Warning);
+    assert_eq!(status(&good, "sitemap_listed"), Status::Pass);
+    assert_eq!(status(&good, "sitemap_in_robots"), Status::Pass);
     assert_eq!(status(&good, "keyword:running shoes"), Status::Pass);
     assert_eq!(status(&good, "robots_txt"), Status::Pass);
     assert_eq!(status(&good, "sitemap"), Status::Pass);
@@ -100,6 +113,10 @@ async fn every_page_of_the_corpus_gets_the_outcomes_it_was_built_for() {
         ("/server-error", &[("http_status", Status::Fail)]),
         ("/private/page", &[("robots_txt", Status::Fail)]),
         ("/huge", &[("page_weight", Status::Fail)]),
+        ("/unlisted", &[("sitemap_listed", Status::Warning)]),
+        // The site header's paragraph is not the first paragraph of the content.
+        ("/header-paragraph", &[("keyword:running shoes", Status::Pass)]),
+        ("/mixed-https-canonical", &[("mixed_content", Status::Fail), ("https", Status::Fail)]),
     ];
     for (path, wanted) in expectations {
         let audit = audit(&auditor, &site, &context, path).await;
@@ -130,7 +147,7 @@ async fn every_page_of_the_corpus_gets_the_outcomes_it_was_built_for() {
             unexpected.iter().filter(|id| !allowed_side_effects.contains(id)).collect();
         assert!(surprising.is_empty(), "{path}: unexpected issues {surprising:?}");
         assert!(
-            audit.score < good.score || *path == "/other-canonical",
+            audit.score < good.score || ["/other-canonical", "/header-paragraph"].contains(path),
             "{path}: {} vs {}",
             audit.score,
             good.score
@@ -209,6 +226,7 @@ async fn a_guard_that_lets_an_inside_address_through_is_stopped_by_the_test_prox
         robots_url: String::new(),
         robots: workers::seo::RobotsState::Missing(404),
         sitemap: workers::seo::SitemapState::Missing,
+        answers_https: false,
     };
     let audit = broken.audit_page(&url, &[], &context, false).await.expect("the proxy answers");
     assert_eq!(audit.status, 502);
@@ -239,5 +257,60 @@ async fn a_crawl_stays_within_its_budget_and_reports_site_findings() {
     assert!(crawled.findings.broken_pages.is_empty());
     let tree_requests: usize = (0..100).map(|n| site.requests_for(&format!("/tree/{n}"))).sum();
     assert_eq!(tree_requests, 25, "each page fetched once, none beyond the budget");
+    assert!(proxy.refused().is_empty());
+}
+
+#[tokio::test]
+async fn a_plain_http_page_fails_https_only_where_the_host_answers_on_https() {
+    let site = FakeSite::start().await;
+    let proxy = LoopbackProxy::start().await;
+    let root = Url::parse(&site.url("/")).expect("url");
+
+    let without = auditor(loopback(), &proxy);
+    let context = without.site_context(&root).await;
+    assert!(!context.answers_https);
+    let plain = audit(&without, &site, &context, "/good").await;
+    let check = plain.checks.iter().find(|check| check.id == "https").expect("https");
+    assert_eq!(check.status, Status::Warning, "{check:?}");
+    assert!(check.fix.contains("certificate"), "{}", check.fix);
+
+    let with = auditor_with_https(loopback(), &proxy, site.https_port());
+    let context = with.site_context(&root).await;
+    assert!(context.answers_https, "the stand-in https port accepts connections");
+    let twin = audit(&with, &site, &context, "/good").await;
+    let check = twin.checks.iter().find(|check| check.id == "https").expect("https");
+    assert_eq!(check.status, Status::Fail, "{check:?}");
+    assert!(twin.score < plain.score);
+    assert!(proxy.refused().is_empty(), "{:?}", proxy.refused());
+}
+
+#[tokio::test]
+async fn a_crawl_audits_only_html_documents() {
+    let site = FakeSite::start().await;
+    let proxy = LoopbackProxy::start().await;
+    let auditor = auditor(loopback(), &proxy);
+    let start = Url::parse(&site.url("/media-links")).expect("url");
+    let context = auditor.site_context(&start).await;
+    let first = auditor.audit_page(&start, &keywords(), &context, false).await.expect("first page");
+    let settings = CrawlSettings { max_pages: 10, max_depth: 3, concurrency: 4, delay: Duration::ZERO };
+    let crawled = crawl::crawl(&auditor, first, &keywords(), &context, &settings, |_, _| {}).await;
+
+    let urls: Vec<&str> = crawled.pages.iter().map(|page| page.url.as_str()).collect();
+    assert_eq!(urls, vec![site.url("/media-links"), site.url("/about"), site.url("/good")], "{urls:?}");
+    assert_eq!(crawled.audits.len(), 3);
+    let mut non_html = crawled.findings.non_html_links.clone();
+    non_html.sort();
+    let mut expected: Vec<String> = ["/feed", "/feed.xml", "/guide.pdf", "/shoe.png", "/sitemap.xml"]
+        .iter()
+        .map(|p| site.url(p))
+        .collect();
+    expected.sort();
+    assert_eq!(non_html, expected);
+    // Told by their extension, these are not even requested; /feed is told by its Content-Type.
+    assert_eq!(site.requests_for("/guide.pdf"), 0);
+    assert_eq!(site.requests_for("/feed.xml"), 0);
+    assert_eq!(site.requests_for("/shoe.png"), 0);
+    assert_eq!(site.requests_for("/feed"), 1);
+    assert!(crawled.findings.broken_pages.is_empty());
     assert!(proxy.refused().is_empty());
 }
