@@ -94,10 +94,18 @@ async fn connect(request: &HttpRequest, inner: &Inner) -> HttpResponse {
     }
 }
 
-async fn forward(request: HttpRequest, body: web::Bytes, inner: web::Data<Inner>) -> HttpResponse {
+async fn forward(request: HttpRequest, payload: web::Payload, inner: web::Data<Inner>) -> HttpResponse {
+    // Before reading a body: a CONNECT's body is the tunnel, which never ends.
     if request.method() == actix_web::http::Method::CONNECT {
         return connect(&request, &inner).await;
     }
+    let body = match payload.to_bytes().await {
+        Ok(body) => body,
+        Err(error) => {
+            return HttpResponse::BadRequest()
+                .body(format!("the test proxy could not read the body: {error}"));
+        }
+    };
     let target = request.uri().to_string();
     let host = request.uri().host().unwrap_or_default().to_owned();
     if request.uri().scheme().is_none() || !is_loopback(&host) {

@@ -26,7 +26,7 @@ impl Fetcher {
         let limit = PROBE_TIMEOUT.min(self.settings().timeout);
         let outcome = tokio::time::timeout(limit, self.probe(&target)).await;
         let answered = matches!(outcome, Ok(Ok(true)));
-        tracing::debug!(target = %target, answered, ?outcome, "https probe");
+        tracing::debug!(url = %target, answered, ?outcome, "https probe");
         answered
     }
 
