@@ -10,6 +10,7 @@
 
 pub mod clusters;
 pub mod ideas;
+pub mod intent;
 pub mod keywords;
 
 use diesel::{

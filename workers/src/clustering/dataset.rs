@@ -68,11 +68,40 @@ const PREFIXES: &[&str] = &["best", "top", "affordable", "cheap"];
 const QUESTION_WORDS: &[&str] =
     &["how", "what", "why", "when", "where", "where's", "is", "are", "do", "does", "should", "can"];
 
-/// `n` distinct keywords (or as many as can be made): the labelled set first, then seeded
-/// random variants of its keywords with a prefix, a suffix or both; labels are the topics of
-/// the keywords they came from.
+impl LabelledSet {
+    /// Two disjoint sets by topic: even-numbered topics (for calibrating) and odd-numbered ones
+    /// (held out, for reporting), each with its labels renumbered from 0.
+    pub fn split(&self) -> (LabelledSet, LabelledSet) {
+        (self.topics_where(|t| t % 2 == 0), self.topics_where(|t| t % 2 == 1))
+    }
+
+    fn topics_where(&self, keep: impl Fn(usize) -> bool) -> LabelledSet {
+        let kept: Vec<usize> = (0..self.topics.len()).filter(|&t| keep(t)).collect();
+        let mut set = LabelledSet {
+            keywords: Vec::new(),
+            labels: Vec::new(),
+            topics: kept.iter().map(|&t| self.topics[t].clone()).collect(),
+        };
+        for (keyword, label) in self.keywords.iter().zip(&self.labels) {
+            if let Some(new) = kept.iter().position(|t| t == label) {
+                set.keywords.push(keyword.clone());
+                set.labels.push(new);
+            }
+        }
+        set
+    }
+}
+
+/// `n` distinct keywords (or as many as can be made) synthesised from the whole labelled set.
 pub fn synthetic(n: usize) -> LabelledSet {
-    let base = labelled();
+    synthetic_from(&labelled(), n)
+}
+
+/// `n` distinct keywords (or as many as can be made): `base` first, then seeded random
+/// variants of its keywords with a prefix, a suffix or both; labels are the topics of the
+/// keywords they came from.
+pub fn synthetic_from(base: &LabelledSet, n: usize) -> LabelledSet {
+    let base = base.clone();
     let mut variants: Vec<(String, usize)> = Vec::new();
     for (keyword, &label) in base.keywords.iter().zip(&base.labels) {
         let question = keyword.split(' ').next().is_some_and(|first| QUESTION_WORDS.contains(&first));
@@ -129,5 +158,15 @@ mod tests {
         let unique: std::collections::HashSet<_> = a.keywords.iter().collect();
         assert_eq!(unique.len(), 2000);
         assert_eq!(a.keywords, super::synthetic(2000).keywords);
+    }
+
+    #[test]
+    fn the_split_is_disjoint_and_covers_every_topic() {
+        let set = super::labelled();
+        let (calibration, held_out) = set.split();
+        assert_eq!(calibration.topics.len() + held_out.topics.len(), set.topics.len());
+        assert_eq!(calibration.keywords.len() + held_out.keywords.len(), set.keywords.len());
+        assert!(calibration.keywords.iter().all(|k| !held_out.keywords.contains(k)));
+        assert!(held_out.labels.iter().all(|&l| l < held_out.topics.len()));
     }
 }

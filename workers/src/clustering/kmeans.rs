@@ -8,15 +8,12 @@
 
 use rayon::prelude::*;
 
-use super::hierarchy::{cut, dendrogram};
-use super::select_k::{choose_k, sample_ids, similarity_matrix};
 use super::vectors::{Points, normalise};
 
 /// Iterations after which Lloyd stops even if some points still move.
 const MAX_ITERATIONS: usize = 50;
 /// Points assigned per parallel task.
 const CHUNK: usize = 256;
-const SEED: u64 = 0x5357_4954_4348_5944;
 
 /// The result of [`cluster`].
 #[derive(Clone, Debug, PartialEq)]
@@ -37,38 +34,6 @@ pub struct ClusterMembers {
     pub members: Vec<usize>,
     /// Mean cosine similarity of the members to their centroid: how tight the cluster is.
     pub cohesion: f32,
-}
-
-/// Groups `vectors` (any length, compared by cosine) into exactly `requested_k` clusters
-/// (fewer only if there are fewer vectors), or when `None` into the number whose cut of the
-/// sample's hierarchy has the best silhouette. The same input always gives the same clustering.
-///
-/// # Panics
-/// When the vectors do not all have the same length.
-pub fn cluster(vectors: &[Vec<f32>], requested_k: Option<usize>) -> Clustering {
-    let n = vectors.len();
-    let dimension = vectors.first().map_or(0, Vec::len);
-    assert!(vectors.iter().all(|v| v.len() == dimension), "all vectors must have the same length");
-    if n == 0 {
-        return Clustering { k: 0, labels: Vec::new(), clusters: Vec::new() };
-    }
-    let points = Points::new(vectors);
-    // A hierarchy of a bounded sample (all points when few) gives every k a good start.
-    let sample = sample_ids(n);
-    let similarities = similarity_matrix(&points, &sample, dimension);
-    let merges = dendrogram(&similarities, sample.len());
-    let k = match requested_k {
-        Some(k) => k.clamp(1, n),
-        None => choose_k(&similarities, sample.len(), &merges),
-    };
-    let start = if k <= sample.len() {
-        update(&points, &sample, &cut(&merges, sample.len(), k), dimension, k)
-    } else {
-        kmeans_plus_plus(&points, &(0..n).collect::<Vec<_>>(), dimension, k, SEED)
-    };
-    let all: Vec<usize> = (0..n).collect();
-    let run = kmeans(&points, &all, dimension, start);
-    finish(&points, run)
 }
 
 /// One k-means result over `ids`: `labels[p]` is the cluster of `ids[p]`.
@@ -97,7 +62,13 @@ pub(crate) fn kmeans(points: &Points, ids: &[usize], dimension: usize, mut centr
 
 /// k-means++: each next centre is drawn with probability proportional to its squared
 /// distance (2 - 2 cos on the unit sphere) from the nearest centre so far.
-fn kmeans_plus_plus(points: &Points, ids: &[usize], dimension: usize, k: usize, seed: u64) -> Vec<Vec<f32>> {
+pub(crate) fn kmeans_plus_plus(
+    points: &Points,
+    ids: &[usize],
+    dimension: usize,
+    k: usize,
+    seed: u64,
+) -> Vec<Vec<f32>> {
     let mut rng = SplitMix64(seed);
     let first = ids[rng.below(ids.len())];
     let mut centroids = vec![points.to_dense(first, dimension)];
@@ -204,7 +175,13 @@ fn fill_empty_clusters(labels: &mut [usize], similarities: &[f32], k: usize) {
 }
 
 /// New centroids: the normalised sum of each cluster's members, summed in index order.
-fn update(points: &Points, ids: &[usize], labels: &[usize], dimension: usize, k: usize) -> Vec<Vec<f32>> {
+pub(crate) fn update(
+    points: &Points,
+    ids: &[usize],
+    labels: &[usize],
+    dimension: usize,
+    k: usize,
+) -> Vec<Vec<f32>> {
     let mut groups = vec![Vec::new(); k];
     for (p, &label) in labels.iter().enumerate() {
         groups[label].push(ids[p]);
@@ -223,7 +200,7 @@ fn update(points: &Points, ids: &[usize], labels: &[usize], dimension: usize, k:
 }
 
 /// Orders the clusters and their members for the caller.
-fn finish(points: &Points, run: Run) -> Clustering {
+pub(crate) fn finish(points: &Points, run: Run) -> Clustering {
     let n = run.labels.len();
     let k = run.centroids.len();
     let similarities: Vec<f32> =
@@ -276,7 +253,7 @@ impl SplitMix64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::clustering::{adjusted_rand_index, dataset, lexical_vectors};
+    use crate::clustering::{adjusted_rand_index, cluster, dataset, lexical_vectors};
 
     /// `groups` tight blobs of `size` points around random directions in 32 dimensions.
     fn blobs(groups: usize, size: usize) -> (Vec<Vec<f32>>, Vec<usize>) {

@@ -135,7 +135,7 @@ fn is_year(word: &str) -> bool {
 
 /// A light English stemmer: plural and -ing/-ed endings, so that "plants", "planting" and
 /// "planted" meet. Deliberately timid; the character n-grams catch the rest.
-fn stem(word: &str) -> String {
+pub(crate) fn stem(word: &str) -> String {
     let w = word;
     let strip = |suffix: &str, keep: usize| -> Option<&str> {
         w.strip_suffix(suffix).filter(|stem| stem.chars().count() >= keep)

@@ -9,19 +9,23 @@
 //!   n-grams. No model, a fraction of the time, but blind to synonyms.
 //!
 //! [`cluster`] groups the vectors (choosing the number of clusters itself unless told) and
-//! orders each cluster's members from most to least representative; [`adjusted_rand_index`]
+//! orders each cluster's members from most to least representative; [`cluster_keywords`]
+//! chooses that number over groups of phrasing variants of the keywords instead; [`adjusted_rand_index`]
 //! scores a clustering against known labels (the benchmark's labelled set, [`dataset`]).
 
 pub mod dataset;
+mod engine;
 mod hierarchy;
 mod kmeans;
 mod lexical;
 mod metrics;
 mod select_k;
 mod semantic;
+mod variants;
 mod vectors;
 
-pub use kmeans::{ClusterMembers, Clustering, cluster};
+pub use engine::{Tuning, cluster, cluster_keywords};
+pub use kmeans::{ClusterMembers, Clustering};
 pub use lexical::{LEXICAL_DIMENSION, lexical_vectors};
 pub use metrics::adjusted_rand_index;
 pub use semantic::{SemanticEmbedder, default_model_dir};
@@ -33,6 +37,16 @@ pub enum Mode {
     Semantic,
     /// Hashed TF-IDF; for very large sets or when the model is not wanted.
     Lexical,
+}
+
+impl Mode {
+    /// The automatic choice's knobs as calibrated for this mode's vectors.
+    pub fn tuning(self) -> Tuning {
+        match self {
+            Mode::Semantic => Tuning::SEMANTIC,
+            Mode::Lexical => Tuning::LEXICAL,
+        }
+    }
 }
 
 /// Why the clustering engine could not do its work.

@@ -6,6 +6,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::text::{is_uninformative, title_case, tokens};
+use crate::planner::{
+    Intent,
+    intent::{self, IntentShares},
+};
 
 #[derive(Deserialize)]
 pub(super) struct Input {
@@ -32,108 +36,11 @@ struct ClusterOut {
     intent: Intent,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub(super) enum Intent {
-    Navigational,
-    Transactional,
-    Commercial,
-    Informational,
-}
-
-// Phrases are matched on whole words ("sale" does not match "wholesale").
-const NAVIGATIONAL: &[&str] = &[
-    "login",
-    "log in",
-    "sign in",
-    "signin",
-    "website",
-    "official",
-    "official site",
-    "app download",
-    "download app",
-    "customer service",
-    "customer support",
-    "phone number",
-    "contact",
-    "homepage",
-    "portal",
-    "www",
-    "com",
-];
-const TRANSACTIONAL: &[&str] = &[
-    "buy",
-    "purchase",
-    "price",
-    "prices",
-    "pricing",
-    "cheap",
-    "cheapest",
-    "deal",
-    "deals",
-    "discount",
-    "discounts",
-    "coupon",
-    "coupons",
-    "promo",
-    "promo code",
-    "order",
-    "for sale",
-    "sale",
-    "near me",
-    "hire",
-    "quote",
-    "quotes",
-    "cost",
-    "costs",
-    "shop",
-    "rent",
-    "rental",
-    "free shipping",
-];
-const COMMERCIAL: &[&str] = &[
-    "best",
-    "top",
-    "review",
-    "reviews",
-    "vs",
-    "versus",
-    "compare",
-    "comparison",
-    "alternative",
-    "alternatives",
-    "rated",
-    "recommended",
-    "ranking",
-];
-
-/// The intent one keyword signals; rules are checked from the most specific.
-pub(super) fn keyword_intent(keyword: &str) -> Intent {
-    let padded = format!(" {} ", tokens(keyword).join(" "));
-    let has = |phrases: &[&str]| phrases.iter().any(|phrase| padded.contains(&format!(" {phrase} ")));
-    if has(NAVIGATIONAL) {
-        Intent::Navigational
-    } else if has(TRANSACTIONAL) {
-        Intent::Transactional
-    } else if has(COMMERCIAL) {
-        Intent::Commercial
-    } else {
-        Intent::Informational
-    }
-}
-
-/// Majority vote; a tie goes to the intent of the most representative (earliest) keyword
-/// among the tied ones.
+/// Intent from the shares of modifiers across the cluster's keywords (see
+/// [`crate::planner::intent`]), not a majority vote in which unmarked keywords count as
+/// informational.
 pub(super) fn cluster_intent(keywords: &[String]) -> Intent {
-    let votes: Vec<Intent> = keywords.iter().map(|k| keyword_intent(k)).collect();
-    let mut counts: BTreeMap<Intent, usize> = BTreeMap::new();
-    for intent in &votes {
-        *counts.entry(*intent).or_default() += 1;
-    }
-    let Some(top) = counts.values().copied().max() else {
-        return Intent::Informational;
-    };
-    votes.into_iter().find(|intent| counts.get(intent) == Some(&top)).unwrap_or(Intent::Informational)
+    intent::cluster_intent(&IntentShares::of(keywords), None)
 }
 
 /// A candidate name: a run of 1-3 informative words inside a keyword.
@@ -344,21 +251,6 @@ mod tests {
 
     #[test]
     fn intents_follow_the_rules() {
-        let cases = [
-            ("netflix login", Intent::Navigational),
-            ("amazon customer service", Intent::Navigational),
-            ("buy running shoes", Intent::Transactional),
-            ("plumber near me", Intent::Transactional),
-            ("iphone 15 price", Intent::Transactional),
-            ("best crm software", Intent::Commercial),
-            ("notion vs obsidian", Intent::Commercial),
-            ("slack alternatives", Intent::Commercial),
-            ("how to bake bread", Intent::Informational),
-            ("wholesale flowers guide", Intent::Informational),
-        ];
-        for (keyword, intent) in cases {
-            assert_eq!(keyword_intent(keyword), intent, "{keyword}");
-        }
         assert_eq!(
             cluster_intent(&keywords(&["buy shoes", "shoe price", "best shoes", "shoe guide"])),
             Intent::Transactional
@@ -366,6 +258,28 @@ mod tests {
         // Tie: the earliest keyword's intent wins.
         assert_eq!(cluster_intent(&keywords(&["best shoes", "buy shoes"])), Intent::Commercial);
         assert_eq!(cluster_intent(&[]), Intent::Informational);
+    }
+
+    /// A mixed set: four clusters whose keywords are mostly unmarked. The majority vote that
+    /// counted an unmarked keyword as informational tagged all four informational.
+    #[test]
+    fn mixed_clusters_get_the_intent_their_modifiers_share() {
+        let out = names(json!({"clusters": [
+            {"id": 0, "keywords": ["trail running shoes", "best running shoes", "nike pegasus 41 review",
+                                   "brooks ghost vs glycerin", "zero drop running shoes",
+                                   "running shoes for flat feet", "lightweight road running shoes"]},
+            {"id": 1, "keywords": ["breville barista express", "buy espresso machine", "espresso machine price",
+                                   "delonghi dedica", "espresso machine deals", "rancilio silvia",
+                                   "gaggia classic pro"]},
+            {"id": 2, "keywords": ["netflix", "netflix login", "netflix account", "netflix uk", "netflix shows",
+                                   "netflix plans"]},
+            {"id": 3, "keywords": ["espresso grind size", "how to pull a shot", "what is crema", "espresso ratio"]},
+        ]}));
+        let intents: Vec<Intent> = out.into_iter().map(|(_, intent)| intent).collect();
+        assert_eq!(
+            intents,
+            [Intent::Commercial, Intent::Transactional, Intent::Navigational, Intent::Informational]
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ use shared::{
     planner::{
         Intent,
         clusters::{self, FoundCluster},
+        intent::{IntentShares, cluster_intent},
         keywords::{self, KeywordText},
     },
     tasks::AutoCluster,
@@ -23,7 +24,7 @@ use tokio::sync::OnceCell;
 
 use super::{AiAccess, ai_error, ensure_affordable};
 use crate::{
-    clustering::{self, SemanticEmbedder},
+    clustering::{self, SemanticEmbedder, Tuning},
     runtime::{Completion, KindHandler, TaskContext, TaskError},
 };
 
@@ -73,23 +74,33 @@ impl KindHandler for AutoClusterHandler {
         ctx.progress("LOAD", 8, format!("{} keywords loaded", loaded.len()))?;
 
         let texts: Vec<String> = loaded.iter().map(|keyword| keyword.keyword.clone()).collect();
-        let (vectors, embed_usage, embed_model) = match (payload.mode, &clients.embedder) {
+        // The automatic choice's knobs were calibrated on the bundled model and lexical vectors.
+        let (vectors, embed_usage, embed_model, tuning) = match (payload.mode, &clients.embedder) {
             (ClusterMode::Lexical, _) => {
                 ctx.progress("EMBED", 10, "Building lexical vectors")?;
+                let texts = texts.clone();
                 let vectors = blocking(move || {
                     let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
                     clustering::lexical_vectors(&refs)
                 })
                 .await?;
-                (vectors, TokenUsage::default(), "lexical".to_owned())
+                (vectors, TokenUsage::default(), "lexical".to_owned(), Tuning::LEXICAL)
             }
-            (ClusterMode::Semantic, Some(provider)) => embed(ctx, provider.as_ref(), &texts).await?,
-            (ClusterMode::Semantic, None) => embed(ctx, self.bundled_model().await?.as_ref(), &texts).await?,
+            (ClusterMode::Semantic, Some(provider)) => {
+                let (vectors, usage, model) = embed(ctx, provider.as_ref(), &texts).await?;
+                (vectors, usage, model, Tuning::UNCALIBRATED)
+            }
+            (ClusterMode::Semantic, None) => {
+                let (vectors, usage, model) =
+                    embed(ctx, self.bundled_model().await?.as_ref(), &texts).await?;
+                (vectors, usage, model, Tuning::SEMANTIC)
+            }
         };
 
         ctx.progress("CLUSTER", 55, "Clustering")?;
         let requested = payload.cluster_count.map(|count| count as usize);
-        let found = blocking(move || clustering::cluster(&vectors, requested)).await?;
+        let found =
+            blocking(move || clustering::cluster_keywords(&texts, &vectors, requested, tuning)).await?;
         ctx.progress("CLUSTER", 70, format!("{} clusters found", found.k))?;
 
         let groups: Vec<Vec<usize>> =
@@ -102,9 +113,9 @@ impl KindHandler for AutoClusterHandler {
             .iter()
             .zip(names)
             .map(|(members, naming)| FoundCluster {
+                intent: Some(intent_of(members, &loaded, &naming)),
                 name: naming.name,
                 description: naming.description,
-                intent: Intent::parse(&naming.intent),
                 keyword_ids: members.iter().map(|&index| loaded[index].id).collect(),
             })
             .collect();
@@ -276,6 +287,17 @@ async fn name_clusters(
     Ok((tidy(namings), usage, generator.model().to_owned()))
 }
 
+/// The shares of modifiers across all of a cluster's keywords (the namer sees only a sample).
+fn shares_of(members: &[usize], loaded: &[KeywordText]) -> IntentShares {
+    let keywords: Vec<&str> = members.iter().map(|&index| loaded[index].keyword.as_str()).collect();
+    IntentShares::of(&keywords)
+}
+
+/// The cluster's intent: its keywords' modifiers when they are clear, else the namer's answer.
+fn intent_of(members: &[usize], loaded: &[KeywordText], naming: &Naming) -> Intent {
+    cluster_intent(&shares_of(members, loaded), Intent::parse(&naming.intent))
+}
+
 fn naming_request(template: &str, first: usize, chunk: &[Vec<usize>], loaded: &[KeywordText]) -> ChatRequest {
     let clusters: Vec<Value> = chunk
         .iter()
@@ -283,7 +305,7 @@ fn naming_request(template: &str, first: usize, chunk: &[Vec<usize>], loaded: &[
         .map(|(offset, members)| {
             let sample: Vec<&str> =
                 members.iter().take(SAMPLE_KEYWORDS).map(|&index| loaded[index].keyword.as_str()).collect();
-            json!({ "id": first + offset, "keywords": sample })
+            json!({ "id": first + offset, "keywords": sample, "modifiers": shares_of(members, loaded).describe() })
         })
         .collect();
     let listing: Vec<String> = clusters
@@ -291,7 +313,12 @@ fn naming_request(template: &str, first: usize, chunk: &[Vec<usize>], loaded: &[
         .map(|cluster| {
             let keywords: Vec<&str> =
                 cluster["keywords"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
-            format!("{}: {}", cluster["id"], keywords.join(", "))
+            match cluster["modifiers"].as_str().filter(|m| !m.is_empty()) {
+                Some(modifiers) => {
+                    format!("{}: {} (modifiers: {modifiers})", cluster["id"], keywords.join(", "))
+                }
+                None => format!("{}: {}", cluster["id"], keywords.join(", ")),
+            }
         })
         .collect();
     ChatRequest {
@@ -306,7 +333,7 @@ fn naming_request(template: &str, first: usize, chunk: &[Vec<usize>], loaded: &[
 }
 
 /// Trims names to 100 characters, makes them unique (case-insensitively) and keeps intents to
-/// the four known ones.
+/// the four known ones (anything else is dropped: the modifiers decide those).
 fn tidy(namings: Vec<Naming>) -> Vec<Naming> {
     let mut seen = HashSet::new();
     namings
@@ -321,8 +348,8 @@ fn tidy(namings: Vec<Naming>) -> Vec<Naming> {
             }
             naming.name = name;
             naming.description = naming.description.trim().chars().take(500).collect();
-            let intent = Intent::parse(&naming.intent.trim().to_lowercase()).unwrap_or(Intent::Informational);
-            naming.intent = intent.as_str().to_owned();
+            let intent = Intent::parse(&naming.intent.trim().to_lowercase());
+            naming.intent = intent.map(Intent::as_str).unwrap_or_default().to_owned();
             naming
         })
         .collect()
@@ -352,6 +379,6 @@ mod tests {
         let names: Vec<&str> = tidied.iter().map(|n| n.name.as_str()).collect();
         assert_eq!(names, ["Shoes", "shoes 2", "Shoes 3"]);
         assert_eq!(tidied[0].intent, "commercial");
-        assert_eq!(tidied[1].intent, "informational");
+        assert_eq!(tidied[1].intent, "");
     }
 }
