@@ -63,7 +63,7 @@ pub(super) async fn auto_generate(
     req: HttpRequest,
     body: ApiJson<BatchIds>,
 ) -> Result<HttpResponse, ApiError> {
-    let articles = crud::find_all::<Content>(&state, auth.account(), &body.unique()).await?;
+    let articles = crud::find_all::<Content>(&state, auth.scope(), &body.unique()).await?;
     let who = Requester {
         account: auth.account(),
         user_id: Some(auth.user_id),
